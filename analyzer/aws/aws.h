@@ -1,0 +1,131 @@
+/*
+ * aws.h - the small interface the rest of cwsweep uses to talk to AWS:
+ * credentials, endpoints, and one signed call with the SDKs' standard
+ * retries.
+ *
+ * Threads: a cw_aws_ctx is shared by every worker (its retry quota is
+ * locked inside); a cw_aws_client belongs to one worker thread (it owns one
+ * libcurl easy handle, reused for every call).
+ */
+#ifndef CW_AWS_H
+#define CW_AWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* ---- credentials -------------------------------------------------------- */
+
+struct cw_creds {
+	char access_key[128];
+	char secret_key[128];   /* secret: never logged */
+	char *session_token;    /* owned, NULL when none; no fixed size; secret */
+	int64_t expiration;     /* UTC epoch seconds, 0 = does not expire */
+	char source[48];        /* "environment", "profile:dev", "assume-role", ... */
+};
+
+void cw_creds_release(struct cw_creds *c); /* wipes the secrets */
+int cw_creds_copy(struct cw_creds *dst, const struct cw_creds *src);
+
+/*
+ * Where credentials come from: a callback so that the caller decides
+ * (ambient chain, a per-account cache of assumed roles, a test fixture).
+ * force_refresh is set after ExpiredToken: fetch new ones, do not return
+ * the cached ones.  Called on the worker thread that makes the call; must
+ * be thread-safe.
+ */
+typedef int (*cw_creds_fn)(void *ctx, bool force_refresh, struct cw_creds *out,
+			   char *err, size_t errlen);
+
+/* ---- endpoints ---------------------------------------------------------- */
+
+/*
+ * Base URL for a service in a region, as the SDKs resolve it:
+ * AWS_ENDPOINT_URL_CLOUDWATCH (service "monitoring") or AWS_ENDPOINT_URL_STS
+ * (service "sts"), then AWS_ENDPOINT_URL, then the inventory's endpoint_url
+ * (may be NULL), then https://SERVICE.REGION.amazonaws.com (".com.cn" for
+ * cn- regions).  Plain http is accepted only for loopback hosts.
+ */
+int cw_endpoint_resolve(const char *service, const char *region,
+			const char *inventory_url, char *out, size_t outlen,
+			char *err, size_t errlen);
+
+/* ---- calls -------------------------------------------------------------- */
+
+struct cw_aws_opts {
+	int max_attempts;        /* default 3 */
+	long connect_timeout_ms; /* default 10000 */
+	long total_timeout_ms;   /* default 60000 */
+	long low_speed_bps;      /* default 1 (byte/s) ...      */
+	long low_speed_secs;     /* ... for 30 s: abort a stalled transfer */
+	size_t max_response;     /* default 64 MiB */
+	const char *ca_bundle;   /* AWS_CA_BUNDLE; NULL = system default */
+	/* Injectable for tests; NULL = real clock, nanosleep, random. */
+	int64_t (*now_ms)(void *env);
+	void (*sleep_ms)(void *env, int64_t ms);
+	double (*rand01)(void *env);
+	void *env;
+};
+
+struct cw_aws_ctx;    /* shared: options, retry quota, counters */
+struct cw_aws_client; /* one per worker thread */
+
+int cw_aws_ctx_new(struct cw_aws_ctx **out, const struct cw_aws_opts *opts);
+void cw_aws_ctx_free(struct cw_aws_ctx *ctx);
+/* Calls made so far (every attempt counted), by kind; thread-safe. */
+struct cw_aws_stats { uint64_t attempts, retries, throttled, failed; };
+void cw_aws_ctx_stats(struct cw_aws_ctx *ctx, struct cw_aws_stats *out);
+
+int cw_aws_client_new(struct cw_aws_client **out, struct cw_aws_ctx *ctx);
+void cw_aws_client_free(struct cw_aws_client *c);
+
+enum cw_aws_proto {
+	CW_PROTO_JSON10, /* POST /, application/x-amz-json-1.0, X-Amz-Target */
+	CW_PROTO_QUERY,  /* POST /, application/x-www-form-urlencoded; XML answer */
+};
+
+struct cw_aws_request {
+	const char *service;   /* signing name: "monitoring", "sts" */
+	const char *region;
+	const char *endpoint;  /* from cw_endpoint_resolve */
+	enum cw_aws_proto proto;
+	const char *target;    /* JSON 1.0: "GraniteServiceVersion20100801.GetMetricData" */
+	const char *body; size_t body_len;
+	bool unsigned_request; /* AssumeRoleWithWebIdentity is not signed */
+	const char *what;      /* short label for logs: "GetMetricData 111111111111/us-east-1" */
+};
+
+struct cw_aws_response {
+	long status;           /* last HTTP status, 0 when none */
+	struct cw_buf body;    /* last response body (capped) */
+	char code[128];        /* AWS error code ("Throttling", "AccessDenied"), "" on success */
+	char message[512];     /* AWS error message, never a secret */
+	char request_id[80];
+	int attempts;
+};
+
+void cw_aws_response_init(struct cw_aws_response *r);
+void cw_aws_response_release(struct cw_aws_response *r);
+
+/*
+ * Sign (unless unsigned_request) and send, retrying as the SDKs' standard
+ * mode does: throttling and transient errors with full-jitter backoff
+ * under the shared retry quota; ExpiredToken refreshes credentials once
+ * (get_creds with force_refresh) and retries.
+ *   0         2xx; resp->body holds the answer
+ *   CW_EAWS   AWS answered with an error (resp->code, resp->message)
+ *   CW_EHTTP  transport failure after every attempt (err says what)
+ *   CW_EAUTH  get_creds failed (err says why)
+ *   CW_EINTR  cw_aws_interrupt() was called
+ */
+int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
+		cw_creds_fn get_creds, void *creds_ctx,
+		struct cw_aws_response *resp, char *err, size_t errlen);
+
+/* Ask every client of ctx to stop retrying and return CW_EINTR
+ * (async-signal-safe: sets a flag). */
+void cw_aws_interrupt(struct cw_aws_ctx *ctx);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * timeutil.c - UTC time parsing and formatting (see timeutil.h).
+ */
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "timeutil.h"
+
+/* Read exactly n digits at *p; advances *p. */
+static bool digits(const char **p, const char *end, int n, int *out)
+{
+	int v = 0;
+
+	if (end - *p < n)
+		return false;
+	for (int i = 0; i < n; i++) {
+		char c = (*p)[i];
+
+		if (c < '0' || c > '9')
+			return false;
+		v = v * 10 + (c - '0');
+	}
+	*p += n;
+	*out = v;
+	return true;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : dm[m - 1];
+}
+
+static int parse_epoch(const char *p, const char *end, int64_t *out)
+{
+	int64_t v = 0;
+	bool neg = false, any = false;
+
+	if (p < end && *p == '-') {
+		neg = true;
+		p++;
+	}
+	for (; p < end && isdigit((unsigned char)*p); p++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return CW_EINVAL;
+		v = v * 10 + (*p - '0');
+		any = true;
+	}
+	if (p < end && *p == '.') {
+		p++;
+		if (p == end)
+			return CW_EINVAL;
+		while (p < end && isdigit((unsigned char)*p))
+			p++;
+	}
+	if (!any || p != end)
+		return CW_EINVAL;
+	*out = neg ? -v : v;
+	return 0;
+}
+
+int cw_time_parse_n(const char *s, size_t n, int64_t *out)
+{
+	const char *p = s, *end = s + n;
+	int y, mo, d, h = 0, mi = 0, se = 0, oh = 0, om = 0, sign = 0;
+	struct tm tm;
+
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	while (end > p && isspace((unsigned char)end[-1]))
+		end--;
+	if (p == end)
+		return CW_EINVAL;
+	/* Epoch seconds: digits only (a date always has a '-' at index 4). */
+	if (end - p < 5 || p[4] != '-')
+		return parse_epoch(p, end, out);
+
+	if (!digits(&p, end, 4, &y) || p == end || *p++ != '-' ||
+	    !digits(&p, end, 2, &mo) || p == end || *p++ != '-' ||
+	    !digits(&p, end, 2, &d))
+		return CW_EINVAL;
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+		return CW_EINVAL;
+	if (p < end && (*p == 'T' || *p == 't' || *p == ' ')) {
+		p++;
+		if (!digits(&p, end, 2, &h) || p == end || *p++ != ':' ||
+		    !digits(&p, end, 2, &mi))
+			return CW_EINVAL;
+		if (p < end && *p == ':') {
+			p++;
+			if (!digits(&p, end, 2, &se))
+				return CW_EINVAL;
+			if (p < end && (*p == '.' || *p == ',')) {
+				p++;
+				if (p == end || !isdigit((unsigned char)*p))
+					return CW_EINVAL;
+				while (p < end && isdigit((unsigned char)*p))
+					p++;
+			}
+		}
+		if (h > 23 || mi > 59 || se > 60)
+			return CW_EINVAL;
+	}
+	while (p < end && *p == ' ')
+		p++;
+	if (p < end) {
+		if ((*p == 'Z' || *p == 'z') && p + 1 == end) {
+			p++;
+		} else if (end - p == 3 && memcmp(p, "UTC", 3) == 0) {
+			p += 3;
+		} else if (*p == '+' || *p == '-') {
+			sign = *p++ == '-' ? -1 : 1;
+			if (!digits(&p, end, 2, &oh))
+				return CW_EINVAL;
+			if (p < end && *p == ':')
+				p++;
+			if (p < end && !digits(&p, end, 2, &om))
+				return CW_EINVAL;
+			if (oh > 23 || om > 59)
+				return CW_EINVAL;
+		}
+	}
+	if (p != end)
+		return CW_EINVAL;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	*out = (int64_t)timegm(&tm) - (int64_t)sign * (oh * 3600 + om * 60);
+	return 0;
+}
+
+int cw_time_parse(const char *s, int64_t *out)
+{
+	return cw_time_parse_n(s, strlen(s), out);
+}
+
+char *cw_time_iso(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "%lld", (long long)t);
+	return buf;
+}
+
+char *cw_time_date(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d", &tm))
+		snprintf(buf, len, "%lld", (long long)t);
+	return buf;
+}
+
+int64_t cw_time_floor(int64_t t, int64_t period)
+{
+	int64_t r;
+
+	if (period <= 0)
+		return t;
+	r = t % period;
+	if (r < 0)
+		r += period;
+	return t - r;
+}
+
+int64_t cw_time_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+int64_t cw_time_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,170 @@
+/*
+ * units.c - numbers with byte and time units (see units.h).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "strutil.h"
+#include "units.h"
+
+/* strtod over the whole leading number; *rest points after it and its spaces. */
+static int leading_number(const char *s, double *out, const char **rest)
+{
+	char *end;
+	double v;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!*s || (!isdigit((unsigned char)*s) && *s != '-' && *s != '+' && *s != '.'))
+		return CW_EINVAL;
+	/* strtod would accept "inf", "nan" and hex floats: refuse those. */
+	for (const char *q = s; *q && !isspace((unsigned char)*q); q++)
+		if (*q == 'x' || *q == 'X')
+			return CW_EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno == ERANGE || !isfinite(v))
+		return CW_EINVAL;
+	while (isspace((unsigned char)*end))
+		end++;
+	*out = v;
+	*rest = end;
+	return 0;
+}
+
+int cw_parse_number(const char *s, double *out, char *err, size_t errlen)
+{
+	const char *rest;
+	double v;
+
+	if (leading_number(s, &v, &rest) || *rest)
+		return cw_fail(err, errlen, CW_EINVAL, "not a number: \"%s\"", s);
+	*out = v;
+	return 0;
+}
+
+int cw_parse_bytes(const char *s, double *out, char *err, size_t errlen)
+{
+	static const struct { const char *sfx; double mul; } units[] = {
+		{ "", 1 }, { "b", 1 },
+		{ "kb", 1e3 }, { "mb", 1e6 }, { "gb", 1e9 }, { "tb", 1e12 }, { "pb", 1e15 },
+		{ "k", 1e3 }, { "m", 1e6 }, { "g", 1e9 }, { "t", 1e12 }, { "p", 1e15 },
+		{ "kib", 1024.0 }, { "mib", 1048576.0 }, { "gib", 1073741824.0 },
+		{ "tib", 1099511627776.0 }, { "pib", 1125899906842624.0 },
+	};
+	const char *rest;
+	double v;
+
+	if (leading_number(s, &v, &rest))
+		return cw_fail(err, errlen, CW_EINVAL,
+			       "not a size: \"%s\" (want e.g. 100GB, 1.5TiB, 42)", s);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (cw_str_ieq(rest, units[i].sfx)) {
+			*out = v * units[i].mul;
+			return 0;
+		}
+	}
+	return cw_fail(err, errlen, CW_EINVAL,
+		       "unknown size unit \"%s\" in \"%s\" (want B, KB, MB, GB, TB, PB, KiB .. PiB)",
+		       rest, s);
+}
+
+int cw_parse_duration(const char *s, int64_t *out, char *err, size_t errlen)
+{
+	static const struct { const char *sfx; int64_t mul; } units[] = {
+		{ "", 1 }, { "s", 1 }, { "m", 60 }, { "min", 60 }, { "h", 3600 },
+		{ "d", 86400 }, { "w", 604800 },
+	};
+	const char *rest;
+	double v;
+
+	if (leading_number(s, &v, &rest) || v < 0)
+		return cw_fail(err, errlen, CW_EINVAL,
+			       "not a duration: \"%s\" (want e.g. 90s, 15m, 1h, 7d, 2w)", s);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(rest, units[i].sfx) == 0) {
+			double secs = v * (double)units[i].mul;
+
+			if (secs > 1e12 || secs != floor(secs))
+				return cw_fail(err, errlen, CW_EINVAL,
+					       "duration \"%s\" is not a whole number of seconds", s);
+			*out = (int64_t)secs;
+			return 0;
+		}
+	}
+	return cw_fail(err, errlen, CW_EINVAL,
+		       "unknown time unit \"%s\" in \"%s\" (want s, m, h, d or w)", rest, s);
+}
+
+char *cw_fmt_bytes(double v, char *buf, size_t len)
+{
+	static const char *const names[] = { "B", "KB", "MB", "GB", "TB", "PB", "EB" };
+	double a = fabs(v);
+	size_t i = 0;
+
+	if (isnan(v)) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	while (a >= 1000 && i < sizeof(names) / sizeof(names[0]) - 1) {
+		a /= 1000;
+		v /= 1000;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, len, "%.0f B", v);
+	else
+		snprintf(buf, len, a >= 100 ? "%.0f %s" : a >= 10 ? "%.1f %s" : "%.2f %s",
+			 v, names[i]);
+	return buf;
+}
+
+char *cw_fmt_duration(int64_t secs, char *buf, size_t len)
+{
+	if (secs != 0 && secs % 604800 == 0)
+		snprintf(buf, len, "%lldw", (long long)(secs / 604800));
+	else if (secs != 0 && secs % 86400 == 0)
+		snprintf(buf, len, "%lldd", (long long)(secs / 86400));
+	else if (secs != 0 && secs % 3600 == 0)
+		snprintf(buf, len, "%lldh", (long long)(secs / 3600));
+	else if (secs != 0 && secs % 60 == 0)
+		snprintf(buf, len, "%lldm", (long long)(secs / 60));
+	else
+		snprintf(buf, len, "%llds", (long long)secs);
+	return buf;
+}
+
+char *cw_fmt_plain(double v, char *buf, size_t len)
+{
+	if (isnan(v) || isinf(v)) {
+		if (len)
+			buf[0] = '\0';
+		return buf;
+	}
+	/* Integers up to 2^53 print as integers: byte counts stay readable. */
+	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+		snprintf(buf, len, "%.0f", v);
+		return buf;
+	}
+	for (int prec = 6; prec <= 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	/* Prefer positional notation for moderate magnitudes (spreadsheets). */
+	if (strchr(buf, 'e') && fabs(v) >= 1e-6 && fabs(v) < 1e15) {
+		snprintf(buf, len, "%.9f", v);
+		char *e = buf + strlen(buf) - 1;
+
+		while (e > buf && *e == '0')
+			*e-- = '\0';
+		if (e > buf && *e == '.')
+			*e = '\0';
+	}
+	return buf;
+}

@@ -1,0 +1,131 @@
+/*
+ * run.h - everything one run found, in the shape the reports read.
+ *
+ * Data flows one way: the sweep (or `analyze`) fills a cw_run, the judge
+ * runs the detectors over each series and appends results, then the
+ * reports and the digest read it and never change it.
+ *
+ * Threads: cw_run itself is not locked.  Workers build their own series and
+ * results and hand them to the single thread that owns the run (the sweep
+ * collects them under its own lock), so appends happen on one thread.
+ */
+#ifndef CW_RUN_H
+#define CW_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "detector.h"
+#include "series.h"
+
+/* Who a series belongs to.  Every string is owned by the run. */
+struct cw_target_id {
+	char *account_id;   /* "" in analyze mode */
+	char *account_name; /* "" when unknown */
+	char *region;       /* "" in analyze mode */
+	char *bucket;       /* "" for non-S3 series */
+	char *metric;       /* "AWS/S3 BytesDownloaded Sum" or the file's series name */
+	char *unit;         /* "Bytes", "Count", "" when unknown */
+	char *owner;        /* from the inventory, "" when none */
+};
+
+/* One fetched (or read) series. */
+struct cw_run_series {
+	struct cw_target_id id;
+	struct cw_series series;
+};
+
+/* Alert state across runs (filled by the state module; NONE when unused). */
+enum cw_alert { CW_ALERT_NONE, CW_ALERT_NEW, CW_ALERT_ONGOING, CW_ALERT_GREW,
+		CW_ALERT_RESOLVED };
+
+/* One judgement of one series by one detector. */
+struct cw_result {
+	size_t series;       /* index into run->series */
+	const char *detector;/* registry name (static string) */
+	struct cw_judgement j;
+	double est_excess_usd; /* NaN when not priced */
+	enum cw_alert alert;
+	char *note;          /* owned, may be NULL: "no datapoint in the judged period" */
+};
+
+/* Something that could not be judged (AccessDenied, throttled, bad file). */
+struct cw_failure {
+	struct cw_target_id id; /* as much as is known; bucket "" = whole account-region */
+	char *stage;   /* "assume-role", "get-metric-data", "read", "parse", ... */
+	char *code;    /* AWS error code or a short cwsweep code */
+	char *message; /* human text, never a secret */
+};
+
+/* A bucket in the inventory that CloudWatch has no such metric for. */
+struct cw_unmeasured {
+	struct cw_target_id id;
+	char *reason;
+	char *fix;
+};
+
+struct cw_run {
+	/* metadata */
+	char *mode;           /* "analyze", "run", "merge" */
+	char *run_id;         /* e.g. "20261126T031500Z-4f2a" */
+	char *inventory;      /* path or "" */
+	int64_t started, finished; /* UTC epoch seconds */
+	int64_t period;       /* seconds, 0 when mixed */
+	int64_t lookback;     /* seconds, 0 when not applicable */
+	bool all_periods;     /* every period judged, not only the last */
+	size_t accounts, regions; /* counts for the summary (0 in analyze) */
+	size_t api_calls;     /* AWS calls made */
+
+	struct cw_run_series *series; size_t nseries, cap_series;
+	struct cw_result *results;    size_t nresults, cap_results;
+	struct cw_failure *failures;  size_t nfailures, cap_failures;
+	struct cw_unmeasured *unmeasured; size_t nunmeasured, cap_unmeasured;
+	char **detectors; size_t ndetectors; /* names with parameters, for the header */
+	double total_excess_usd; /* NaN when nothing was priced */
+	char *price_note;        /* the pricing assumption, for the reports */
+};
+
+int cw_run_init(struct cw_run *run, const char *mode);
+void cw_run_release(struct cw_run *run);
+
+/* Deep-copy id into the run's storage (strings duplicated; NULL -> ""). */
+int cw_target_id_copy(struct cw_target_id *dst, const struct cw_target_id *src);
+void cw_target_id_release(struct cw_target_id *id);
+
+/* Append a series (the series' values are stolen: *s is emptied); index in
+ * *idx. */
+int cw_run_add_series(struct cw_run *run, const struct cw_target_id *id,
+		      struct cw_series *s, size_t *idx);
+int cw_run_add_result(struct cw_run *run, size_t series, const char *detector,
+		      const struct cw_judgement *j, const char *note);
+int cw_run_add_failure(struct cw_run *run, const struct cw_target_id *id,
+		       const char *stage, const char *code, const char *message);
+int cw_run_add_unmeasured(struct cw_run *run, const struct cw_target_id *id,
+			  const char *reason, const char *fix);
+
+/*
+ * Run every detector over one series of the run and append the results.
+ * all_periods: judge every complete slot that has enough history;
+ * otherwise only the last complete slot (a gap there becomes an
+ * insufficient_history result with a note).
+ */
+int cw_run_judge(struct cw_run *run, size_t series,
+		 const struct cw_detector_conf *dets, size_t ndets,
+		 bool all_periods, char *err, size_t errlen);
+
+/* Counts for summaries. */
+struct cw_run_counts {
+	size_t series, judgements, anomalies, ok, insufficient, failures, unmeasured;
+};
+void cw_run_count(const struct cw_run *run, struct cw_run_counts *c);
+
+/* The exit code the run deserves: 3 if any failure, else 1 if any anomaly,
+ * else 0 (see README "Exit codes"). */
+int cw_run_exit_code(const struct cw_run *run);
+
+/* Sort results for reading: anomalies first, by severity (critical first),
+ * then by excess over baseline (largest first), then by name.  Stable. */
+void cw_run_sort_results(struct cw_run *run);
+
+#endif

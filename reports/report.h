@@ -1,0 +1,47 @@
+/*
+ * report.h - report formats.
+ *
+ * A report format renders a finished cw_run into text; the caller writes
+ * it atomically to DIR/report.EXT.  Formats never change the run.
+ *
+ * Adding a format:
+ *   1. write reports/NAME.c defining `const struct cw_report_ops
+ *      cw_report_NAME`;
+ *   2. add `&cw_report_NAME,` to the table in reports/registry.c.
+ */
+#ifndef CW_REPORT_H
+#define CW_REPORT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "run.h"
+
+struct cw_report_ops {
+	const char *name;      /* "md", "csv", "json" (as in --format) */
+	const char *filename;  /* "report.md" */
+	/* Append the rendering of run to out. 0 or a cw_err. */
+	int (*render)(const struct cw_run *run, struct cw_buf *out,
+		      char *err, size_t errlen);
+};
+
+extern const struct cw_report_ops *const cw_reports[]; /* NULL-terminated */
+const struct cw_report_ops *cw_report_find(const char *name);
+
+/*
+ * Render every format in `formats` (a comma list such as "md,csv,json";
+ * NULL = all) and write each atomically into dir (created if missing).
+ * Renders everything first, then writes, so a render error writes nothing.
+ */
+int cw_reports_write(const struct cw_run *run, const char *dir,
+		     const char *formats, char *err, size_t errlen);
+
+/* Check a --format list without rendering; err names the bad entry. */
+int cw_reports_check_formats(const char *formats, char *err, size_t errlen);
+
+/* A short multi-line summary for the terminal (stdout), shared by the
+ * commands: counts, top anomalies, failures, where the reports are. */
+int cw_report_summary(const struct cw_run *run, const char *dir,
+		      struct cw_buf *out);
+
+#endif
