@@ -44,4 +44,13 @@ int cw_reports_check_formats(const char *formats, char *err, size_t errlen);
 int cw_report_summary(const struct cw_run *run, const char *dir,
 		      struct cw_buf *out);
 
+/*
+ * Read a report.json (schema "cwsweep.report/1") back into *run (for
+ * `cwsweep merge`): metadata, judgements, failures, unmeasured buckets;
+ * each series rebuilt from the history windows of its judgements.  *run is
+ * initialised here (cw_run_release it); on failure it is left empty and
+ * err names the file and the place ("r.json: results[3].status: ...").
+ */
+int cw_report_json_load(const char *path, struct cw_run *run, char *err, size_t errlen);
+
 #endif

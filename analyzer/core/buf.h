@@ -35,7 +35,8 @@ int cw_buf_addstr(struct cw_buf *b, const char *s);
 int cw_buf_addch(struct cw_buf *b, char c);
 int cw_buf_printf(struct cw_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int cw_buf_vprintf(struct cw_buf *b, const char *fmt, va_list ap);
+int cw_buf_vprintf(struct cw_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /*
  * Hand the content to the caller (new reference: free() it) and leave b

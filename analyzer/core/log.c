@@ -39,6 +39,9 @@ void cw_log_init_from_env(void)
 }
 
 static void log_line(const char *tag, const char *color, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void log_line(const char *tag, const char *color, const char *fmt, va_list ap)
 {
 	pthread_mutex_lock(&log_mu);
 	if (progress_shown) {

@@ -127,6 +127,7 @@ struct cw_inventory {
 	struct cw_det_set detectors; /* default set */
 	/* accounts */
 	struct cw_account_def *accounts; size_t naccounts;
+	size_t naccounts_disabled; /* `enabled: false`: validated, then left out */
 	struct cw_reporting reporting;
 	struct cw_aws_settings aws;
 	struct cw_price_table *prices; size_t nprices; /* [0] is the default */
@@ -155,6 +156,7 @@ const struct cw_price_table *cw_inventory_prices(const struct cw_inventory *inv,
 struct cw_inventory_summary {
 	size_t accounts, regions, buckets, auto_accounts, metrics, detectors,
 	       targets; /* targets known before discovery */
+	size_t disabled; /* accounts left out with `enabled: false` */
 };
 void cw_inventory_summarize(const struct cw_inventory *inv,
 			    struct cw_inventory_summary *s);

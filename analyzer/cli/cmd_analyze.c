@@ -1,0 +1,364 @@
+/*
+ * cmd_analyze.c - `cwsweep analyze FILE...`: judge series read from files
+ * (CSV timestamp,value or the JSON of `aws cloudwatch get-metric-data`)
+ * with the same detectors and reports as a sweep.
+ *
+ * Every option is checked before any file is read, so a usage error
+ * writes nothing (exit 2).  A file that cannot be read or parsed is a row
+ * in the failures section, not the end of the run (exit 3, reports still
+ * written, even when every file failed).
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "commands.h"
+#include "detector.h"
+#include "err.h"
+#include "log.h"
+#include "report.h"
+#include "run.h"
+#include "seriesio.h"
+#include "strutil.h"
+#include "timeutil.h"
+#include "units.h"
+
+#define DEFAULT_DETECTORS "mean7d,zscore"
+#define DEFAULT_DIR "./cwsweep-report"
+#define DEFAULT_FORMATS "md,csv,json"
+
+struct analyze_opts {
+	const char *dir;
+	const char *detectors;
+	const char *formats;
+	int64_t period;  /* 0 = from the data */
+	bool all_periods;
+	bool quiet;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: cwsweep analyze FILE... [-o DIR] [--detectors LIST] [--format LIST]\n"
+		"                       [--all-periods] [--period DURATION] [-q]\n"
+		"\n"
+		"Judge series read from files with the detectors, and write the reports.\n"
+		"A FILE is CSV (timestamp,value lines; an optional header) or the JSON that\n"
+		"`aws cloudwatch get-metric-data` prints (one series per result).\n"
+		"\n"
+		"options:\n"
+		"  -o, --output DIR      where the reports go (default " DEFAULT_DIR ")\n"
+		"  --detectors LIST      detectors and parameters, e.g.\n"
+		"                        \"threshold:limit=100GB,mean7d:factor=3\"\n"
+		"                        (default " DEFAULT_DETECTORS ")\n"
+		"  --format LIST         report formats: md, csv, json (default all)\n"
+		"  --all-periods         judge every complete period, not only the last\n"
+		"  --period DURATION     period of the series (5m, 1h, 1d); default: the most\n"
+		"                        common gap between timestamps\n"
+		"  -q, --quiet           print nothing on stdout; errors only on stderr\n"
+		"  -h, --help            this text\n"
+		"\n"
+		"The summary goes to stdout; the reports are DIR/report.md, report.csv and\n"
+		"report.json, each written whole or not at all.\n"
+		"\n");
+	cw_detector_print_help(f);
+	fprintf(f, "\n%s", cw_exit_codes_help);
+}
+
+/* Parse the options; 0, or the exit code of a usage error (message printed). */
+static int parse_opts(int argc, char **argv, struct analyze_opts *o, int *first_file)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "detectors", required_argument, NULL, 'D' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "all-periods", no_argument, NULL, 'A' },
+		{ "period", required_argument, NULL, 'P' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[CW_ERRBUF];
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->dir = DEFAULT_DIR;
+	o->detectors = DEFAULT_DETECTORS;
+	o->formats = DEFAULT_FORMATS;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+		/* "-o --format md": the value is missing, not "--format".  A value
+		 * joined to its option ("--output=-x") is taken as it is. */
+		if (optarg && optarg == argv[optind - 1] && optind >= 2 &&
+		    optarg[0] == '-' && optarg[1])
+			return cw_usage_error("analyze: %s: missing value (got option '%s')",
+					      argv[optind - 2], optarg);
+		switch (c) {
+		case 'o':
+			if (!optarg[0])
+				return cw_usage_error("analyze: -o: empty folder name");
+			o->dir = optarg;
+			break;
+		case 'D':
+			o->detectors = optarg;
+			break;
+		case 'F':
+			if (cw_reports_check_formats(optarg, err, sizeof(err)))
+				return cw_usage_error("analyze: --format: %s", err);
+			o->formats = optarg;
+			break;
+		case 'A':
+			o->all_periods = true;
+			break;
+		case 'P':
+			if (cw_parse_duration(optarg, &o->period, err, sizeof(err)))
+				return cw_usage_error("analyze: --period: %s", err);
+			if (o->period <= 0)
+				return cw_usage_error("analyze: --period: must be positive, "
+						      "got '%s'", optarg);
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		case ':':
+			return cw_usage_error("analyze: %s: missing value", argv[optind - 1]);
+		default:
+			if (optopt && optopt != '?')
+				return cw_usage_error("analyze: -%c: unknown option (see "
+						      "`cwsweep analyze --help`)", optopt);
+			return cw_usage_error("analyze: %s: unknown option (see "
+					      "`cwsweep analyze --help`)", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cw_usage_error("analyze: no input file (see `cwsweep analyze --help`)");
+	*first_file = optind;
+	return 0;
+}
+
+/* "mean7d" or "mean7d:factor=4:min_history=3d": the parameters that differ
+ * from the defaults, in a form --detectors accepts.  New string or NULL. */
+static char *describe_detector(const struct cw_detector_conf *conf)
+{
+	struct cw_detector_conf def;
+	struct cw_buf b = CW_BUF_INIT;
+	size_t i, n = cw_detector_nparams(conf->ops);
+	int rc = cw_buf_addstr(&b, conf->ops->name);
+
+	cw_detector_conf_defaults(&def, conf->ops);
+	for (i = 0; i < n && i < CW_DET_MAX_PARAMS && !rc; i++) {
+		const struct cw_param_spec *sp = cw_detector_param_at(conf->ops, i);
+		char val[64];
+
+		if (conf->p[i] == def.p[i])
+			continue;
+		switch (sp->type) {
+		case CW_PARAM_ENUM:
+			snprintf(val, sizeof(val), "%s", sp->choices[(size_t)conf->p[i]]);
+			break;
+		case CW_PARAM_DURATION:
+			cw_fmt_duration((int64_t)conf->p[i], val, sizeof(val));
+			break;
+		default:
+			cw_fmt_plain(conf->p[i], val, sizeof(val));
+			break;
+		}
+		rc = cw_buf_printf(&b, ":%s=%s", sp->name, val);
+	}
+	return rc ? NULL : cw_buf_detach(&b, NULL);
+}
+
+/* Run metadata: id, start time, the detectors as configured. */
+static int set_meta(struct cw_run *run, const struct cw_detector_conf *dets, size_t ndets,
+		    bool all_periods)
+{
+	char stamp[32];
+	time_t now = (time_t)cw_time_now();
+	struct tm tm;
+	unsigned suffix = ((unsigned)getpid() ^ (unsigned)cw_time_mono_ms()) & 0xffffu;
+	size_t i;
+
+	run->started = (int64_t)now;
+	run->all_periods = all_periods;
+	if (!gmtime_r(&now, &tm) || !strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm))
+		stamp[0] = '\0';
+	free(run->run_id);
+	run->run_id = cw_asprintf("%s-%04x", stamp, suffix);
+	if (!run->run_id)
+		return CW_ENOMEM;
+	run->detectors = calloc(ndets ? ndets : 1, sizeof(*run->detectors));
+	if (!run->detectors)
+		return CW_ENOMEM;
+	for (i = 0; i < ndets; i++) {
+		run->detectors[i] = describe_detector(&dets[i]);
+		if (!run->detectors[i])
+			return CW_ENOMEM;
+		run->ndetectors++;
+	}
+	return 0;
+}
+
+/* A short code for the failures table. */
+static const char *err_code(int rc)
+{
+	switch (rc) {
+	case CW_ENOTFOUND:
+		return "NotFound";
+	case CW_EIO:
+		return "IOError";
+	case CW_EPARSE:
+		return "ParseError";
+	case CW_EINVAL:
+		return "InvalidInput";
+	case CW_ETOOBIG:
+		return "TooBig";
+	case CW_ENOMEM:
+		return "OutOfMemory";
+	default:
+		return "Error";
+	}
+}
+
+/* True when a get-metric-data StatusCode means there is nothing to judge. */
+static bool status_failed(const char *status)
+{
+	return status && (strcmp(status, "Forbidden") == 0 ||
+			  strcmp(status, "InternalError") == 0);
+}
+
+/*
+ * Read one file into the run and judge its series.  A bad file becomes a
+ * failure row; only running out of memory is returned as an error.
+ */
+static int analyze_file(struct cw_run *run, const char *path, const struct analyze_opts *o,
+			const struct cw_detector_conf *dets, size_t ndets)
+{
+	struct cw_named_series *ns = NULL;
+	struct cw_target_id id = { "", "", "", "", (char *)path, "", "" };
+	char err[CW_ERRBUF] = "";
+	size_t n = 0, i;
+	int rc;
+
+	rc = cw_seriesio_read(path, o->period, &ns, &n, err, sizeof(err));
+	if (rc) {
+		if (rc == CW_ENOMEM)
+			return rc;
+		cw_log_warn("%s", err);
+		return cw_run_add_failure(run, &id,
+					  rc == CW_EPARSE || rc == CW_EINVAL ? "parse" : "read",
+					  err_code(rc), err);
+	}
+	for (i = 0; i < n && !rc; i++) {
+		size_t idx;
+
+		id.metric = ns[i].name;
+		id.unit = ns[i].unit;
+		if (status_failed(ns[i].status)) {
+			snprintf(err, sizeof(err), "%s: series '%s' has StatusCode %s", path,
+				 ns[i].name, ns[i].status);
+			cw_log_warn("%s", err);
+			rc = cw_run_add_failure(run, &id, "get-metric-data", ns[i].status, err);
+			continue;
+		}
+		rc = cw_run_add_series(run, &id, &ns[i].s, &idx);
+		if (rc)
+			break;
+		err[0] = '\0';
+		rc = cw_run_judge(run, idx, dets, ndets, o->all_periods, err, sizeof(err));
+		if (rc && rc != CW_ENOMEM) {
+			cw_log_warn("%s: %s", path, err);
+			rc = cw_run_add_failure(run, &id, "judge", err_code(rc), err);
+		}
+	}
+	cw_named_series_free(ns, n);
+	return rc;
+}
+
+/* The run's period: the one every series has, or 0 when they differ. */
+static int64_t common_period(const struct cw_run *run)
+{
+	int64_t p = 0;
+	size_t i;
+
+	for (i = 0; i < run->nseries; i++) {
+		int64_t sp = run->series[i].series.period;
+
+		if (sp <= 0)
+			continue;
+		if (p && sp != p)
+			return 0;
+		p = sp;
+	}
+	return p;
+}
+
+int cw_cmd_analyze(int argc, char **argv)
+{
+	struct analyze_opts o;
+	struct cw_detector_conf *dets = NULL;
+	struct cw_run run;
+	struct cw_buf summary = CW_BUF_INIT;
+	char err[CW_ERRBUF] = "";
+	size_t ndets = 0, i;
+	int first = 0, rc, code;
+
+	rc = parse_opts(argc, argv, &o, &first);
+	if (rc)
+		return rc < 0 ? CW_EXIT_OK : rc;
+	if (cw_detector_parse_list(o.detectors, &dets, &ndets, err, sizeof(err)))
+		return cw_usage_error("analyze: --detectors: %s",
+				      cw_str_startswith(err, "detectors: ") ? err + 11 : err);
+	if (o.quiet)
+		cw_log_set_level(CW_LOG_QUIET);
+
+	code = CW_EXIT_PARTIAL;
+	if (cw_run_init(&run, "analyze")) {
+		cw_log_error("analyze: out of memory");
+		goto free_dets;
+	}
+	if (set_meta(&run, dets, ndets, o.all_periods)) {
+		cw_log_error("analyze: out of memory");
+		goto out;
+	}
+	for (i = (size_t)first; i < (size_t)argc; i++) {
+		if (cw_log_progress_enabled())
+			cw_log_progress("analyze: %zu/%d %s", i - (size_t)first + 1,
+					argc - first, argv[i]);
+		if (analyze_file(&run, argv[i], &o, dets, ndets)) {
+			cw_log_progress_end();
+			cw_log_error("analyze: out of memory");
+			goto out;
+		}
+	}
+	cw_log_progress_end();
+	run.period = common_period(&run);
+	run.finished = cw_time_now();
+
+	if (cw_reports_write(&run, o.dir, o.formats, err, sizeof(err))) {
+		code = cw_usage_error("analyze: -o %s: %s", o.dir, err);
+		goto out;
+	}
+	code = cw_run_exit_code(&run);
+	if (!o.quiet) {
+		if (cw_report_summary(&run, o.dir, &summary) == 0)
+			fputs(cw_buf_str(&summary), stdout);
+		fflush(stdout);
+	}
+out:
+	cw_buf_release(&summary);
+	cw_run_release(&run);
+free_dets:
+	for (i = 0; i < ndets; i++)
+		cw_detector_conf_release(&dets[i]);
+	free(dets);
+	return code;
+}

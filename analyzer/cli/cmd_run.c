@@ -1,0 +1,439 @@
+/*
+ * cmd_run.c - `cwsweep run`: the org-wide sweep.
+ *
+ * Order of work, so that nothing is half-done:
+ *   options -> inventory (exit 2 on any problem, nothing fetched) ->
+ *   lock (exit 75 when held) -> output folder checked -> sweep ->
+ *   cost -> alert state -> reports (atomic) -> state file (atomic) ->
+ *   Slack digest -> exit code.
+ * SIGINT/SIGTERM stop the fetching; what was judged is reported, the
+ * interrupted targets are failure rows, and the exit code is 3.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomicio.h"
+#include "buf.h"
+#include "cli.h"
+#include "commands.h"
+#include "err.h"
+#include "inventory.h"
+#include "log.h"
+#include "report.h"
+#include "run.h"
+#include "strutil.h"
+#include "sweep.h"
+#include "timeutil.h"
+#include "units.h"
+#include "validate.h"
+
+#define MAX_ACCOUNT_FILTERS 256
+
+struct run_opts {
+	const char *inventory;
+	const char *config_env;
+	const char *dir;
+	const char *formats;
+	const char *profile;
+	const char *state_file;
+	const char *lock_file;
+	unsigned jobs;
+	int64_t at;
+	unsigned shard_k, shard_n; /* n == 0: no sharding */
+	const char *accounts[MAX_ACCOUNT_FILTERS];
+	size_t naccounts;
+	bool dry_run, all_periods, no_state, no_slack, slack_preview, quiet;
+	int verbosity;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: cwsweep run [-i FILE | --config FILE] [-o DIR] [--jobs N] [--dry-run]\n"
+		"                   [--account ID]... [--shard K/N] [--format LIST] [--all-periods]\n"
+		"                   [--state FILE | --no-state] [--no-slack | --slack-preview]\n"
+		"                   [--lock FILE] [--profile NAME] [--at TIME] [-q | -v | --debug-http]\n"
+		"\n"
+		"Sweep every account of the inventory: assume each account's role, fetch the\n"
+		"configured CloudWatch series (GetMetricData, batched 500 metrics a call),\n"
+		"judge the last complete period with the detectors, and write report.md,\n"
+		"report.csv and report.json; then post one digest to Slack when configured.\n"
+		"\n"
+		"options:\n"
+		"  -i, --inventory FILE  the inventory (default accounts.yaml; see\n"
+		"                        accounts.yaml.example)\n"
+		"  --config FILE         single-bucket mode: read S3_BUCKET_NAME,\n"
+		"                        DATA_TRANSFER_THRESHOLD_GB, SLACK_WEBHOOK_URL and\n"
+		"                        AWS_REGION from a config.env instead of an inventory\n"
+		"  -o, --output DIR      report folder (default: reporting.output_dir, else\n"
+		"                        ./cwsweep-report)\n"
+		"  --format LIST         report formats: md, csv, json (default all)\n"
+		"  -j, --jobs N          worker threads, 1-256 (default: aws.jobs, else 16)\n"
+		"  -n, --dry-run         print the plan and the estimated CloudWatch cost;\n"
+		"                        no network at all\n"
+		"  --account ID          only this account (repeatable)\n"
+		"  --shard K/N           only the accounts of shard K of N (K = 0..N-1, a stable\n"
+		"                        hash of the account id), for Indexed Jobs and array\n"
+		"                        jobs; join the shards with `cwsweep merge`\n"
+		"  --all-periods         judge every period of the lookback, not only the last\n"
+		"  --state FILE          alert state across runs (default: reporting.state_file)\n"
+		"  --no-state            ignore the alert state: announce every anomaly\n"
+		"  --no-slack            do not post the Slack digest\n"
+		"  --slack-preview       print the digest's JSON payload to stdout, do not post\n"
+		"  --lock FILE           lock file that keeps two runs apart (default:\n"
+		"                        reporting.lock_file, else DIR/.cwsweep.lock)\n"
+		"  --profile NAME        AWS profile for the ambient credentials\n"
+		"  --at TIME             sweep as if it were TIME (UTC, ISO 8601): replays\n"
+		"  -q, --quiet           errors only on stderr (no progress, no summary line)\n"
+		"  -v, --verbose         one line per AWS request on stderr\n"
+		"  --debug-http          also headers and bodies, with secrets redacted\n"
+		"  -h, --help            this help\n"
+		"\n"
+		"Credentials: environment, AWS_PROFILE/--profile (~/.aws/credentials and\n"
+		"config, role_arn + source_profile, credential_process), web identity,\n"
+		"container credentials, EC2 instance metadata (IMDSv2), in that order.\n"
+		"Endpoints: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_CLOUDWATCH, AWS_ENDPOINT_URL_STS,\n"
+		"or aws.endpoint_url in the inventory.\n"
+		"\n%s", cw_exit_codes_help);
+}
+
+enum {
+	OPT_CONFIG = 256, OPT_FORMAT, OPT_ACCOUNT, OPT_SHARD, OPT_ALL_PERIODS, OPT_STATE,
+	OPT_NO_STATE, OPT_NO_SLACK, OPT_SLACK_PREVIEW, OPT_LOCK, OPT_PROFILE, OPT_AT,
+	OPT_DEBUG_HTTP,
+};
+
+static int parse_shard(const char *s, struct run_opts *o)
+{
+	long long k, n;
+	const char *slash = strchr(s, '/');
+	char kbuf[24];
+
+	if (!slash || (size_t)(slash - s) >= sizeof(kbuf))
+		return CW_EINVAL;
+	memcpy(kbuf, s, (size_t)(slash - s));
+	kbuf[slash - s] = '\0';
+	if (cw_parse_i64(slash + 1, 1, 100000, &n) || cw_parse_i64(kbuf, 0, n - 1, &k))
+		return CW_EINVAL;
+	o->shard_k = (unsigned)k;
+	o->shard_n = (unsigned)n;
+	return 0;
+}
+
+/* 0: go on; -1: --help printed; CW_EXIT_USAGE: error printed. */
+static int parse_opts(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "inventory", required_argument, NULL, 'i' },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "account", required_argument, NULL, OPT_ACCOUNT },
+		{ "shard", required_argument, NULL, OPT_SHARD },
+		{ "all-periods", no_argument, NULL, OPT_ALL_PERIODS },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "no-state", no_argument, NULL, OPT_NO_STATE },
+		{ "no-slack", no_argument, NULL, OPT_NO_SLACK },
+		{ "slack-preview", no_argument, NULL, OPT_SLACK_PREVIEW },
+		{ "lock", required_argument, NULL, OPT_LOCK },
+		{ "profile", required_argument, NULL, OPT_PROFILE },
+		{ "at", required_argument, NULL, OPT_AT },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "debug-http", no_argument, NULL, OPT_DEBUG_HTTP },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[CW_ERRBUF];
+	long long v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":i:o:j:nqvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i': o->inventory = optarg; break;
+		case OPT_CONFIG: o->config_env = optarg; break;
+		case 'o': o->dir = optarg; break;
+		case OPT_FORMAT:
+			if (cw_reports_check_formats(optarg, err, sizeof(err)))
+				return cw_usage_error("run: --format: %s", err);
+			o->formats = optarg;
+			break;
+		case 'j':
+			if (cw_parse_i64(optarg, 1, 256, &v))
+				return cw_usage_error("run: --jobs: want a whole number from 1 to 256, got \"%s\"",
+						      optarg);
+			o->jobs = (unsigned)v;
+			break;
+		case 'n': o->dry_run = true; break;
+		case OPT_ACCOUNT:
+			if (cw_check_account_id(optarg))
+				return cw_usage_error("run: --account: \"%s\": %s", optarg,
+						      cw_check_account_id(optarg));
+			if (o->naccounts == MAX_ACCOUNT_FILTERS)
+				return cw_usage_error("run: --account: at most %d", MAX_ACCOUNT_FILTERS);
+			o->accounts[o->naccounts++] = optarg;
+			break;
+		case OPT_SHARD:
+			if (parse_shard(optarg, o))
+				return cw_usage_error("run: --shard: want K/N with 0 <= K < N, got \"%s\"",
+						      optarg);
+			break;
+		case OPT_ALL_PERIODS: o->all_periods = true; break;
+		case OPT_STATE: o->state_file = optarg; break;
+		case OPT_NO_STATE: o->no_state = true; break;
+		case OPT_NO_SLACK: o->no_slack = true; break;
+		case OPT_SLACK_PREVIEW: o->slack_preview = true; break;
+		case OPT_LOCK: o->lock_file = optarg; break;
+		case OPT_PROFILE: o->profile = optarg; break;
+		case OPT_AT:
+			if (cw_time_parse(optarg, &o->at))
+				return cw_usage_error("run: --at: not a time: \"%s\" (want e.g. 2026-11-26T03:00:00Z)",
+						      optarg);
+			break;
+		case 'q': o->quiet = true; break;
+		case 'v': o->verbosity = o->verbosity < 1 ? 1 : o->verbosity; break;
+		case OPT_DEBUG_HTTP: o->verbosity = 2; break;
+		case 'h': usage(stdout); return -1;
+		case ':':
+			return cw_usage_error("run: %s needs a value", argv[optind - 1]);
+		default:
+			return cw_usage_error("run: unknown option \"%s\" (see `cwsweep run --help`)",
+					      argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cw_usage_error("run: unexpected argument \"%s\" (see `cwsweep run --help`)",
+				      argv[optind]);
+	if (o->inventory && o->config_env)
+		return cw_usage_error("run: --inventory and --config exclude each other");
+	if (o->state_file && o->no_state)
+		return cw_usage_error("run: --state and --no-state exclude each other");
+	if (o->no_slack && o->slack_preview)
+		return cw_usage_error("run: --no-slack and --slack-preview exclude each other");
+	if (o->quiet && o->verbosity)
+		return cw_usage_error("run: --quiet and --verbose exclude each other");
+	return 0;
+}
+
+/* FNV-1a: stable across runs, machines and versions (shards must agree). */
+static uint32_t shard_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static bool include_account(void *ctx, const struct cw_account_def *a)
+{
+	const struct run_opts *o = ctx;
+
+	if (o->naccounts) {
+		bool hit = false;
+
+		for (size_t i = 0; i < o->naccounts && !hit; i++)
+			hit = strcmp(o->accounts[i], a->id) == 0;
+		if (!hit)
+			return false;
+	}
+	return o->shard_n == 0 || shard_hash(a->id) % o->shard_n == o->shard_k;
+}
+
+static char *new_run_id(int64_t now)
+{
+	char stamp[32];
+	time_t t = (time_t)now;
+	struct tm tm;
+	unsigned suffix = ((unsigned)getpid() * 2654435761u ^ (unsigned)cw_time_mono_ms()) & 0xffffu;
+
+	if (!gmtime_r(&t, &tm) || !strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm))
+		cw_strlcpy(stamp, "run", sizeof(stamp));
+	return cw_asprintf("%s-%04x", stamp, suffix);
+}
+
+/* The detector sets of the inventory, for the report header. */
+static int describe_detectors(struct cw_run *run, const struct cw_inventory *inv)
+{
+	const struct cw_det_set *set = &inv->detectors;
+
+	run->detectors = calloc(set->n ? set->n : 1, sizeof(*run->detectors));
+	if (!run->detectors)
+		return CW_ENOMEM;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct cw_detector_conf *d = &set->v[i];
+		struct cw_buf b = CW_BUF_INIT;
+		size_t np = cw_detector_nparams(d->ops);
+
+		cw_buf_addstr(&b, d->ops->name);
+		for (size_t k = CW_P_FIRST_OWN; k < np; k++) {
+			const struct cw_param_spec *sp = cw_detector_param_at(d->ops, k);
+			char val[64];
+
+			if (sp->type == CW_PARAM_DURATION)
+				cw_fmt_duration((int64_t)d->p[k], val, sizeof(val));
+			else if (sp->type == CW_PARAM_BYTES)
+				cw_fmt_bytes(d->p[k], val, sizeof(val));
+			else if (sp->type == CW_PARAM_ENUM)
+				cw_strlcpy(val, sp->choices[(int)d->p[k]], sizeof(val));
+			else
+				cw_fmt_plain(d->p[k], val, sizeof(val));
+			cw_buf_printf(&b, ":%s=%s", sp->name, val);
+		}
+		run->detectors[i] = cw_buf_detach(&b, NULL);
+		if (!run->detectors[i])
+			return CW_ENOMEM;
+		run->ndetectors++;
+	}
+	return 0;
+}
+
+static void summary_line(const struct cw_run *run, int64_t t0_ms)
+{
+	struct cw_run_counts c;
+
+	cw_run_count(run, &c);
+	/* on stderr in every case, -q included: the line a cron log keeps */
+	fprintf(stderr, "cwsweep: run %s: %zu accounts, %zu series, %zu anomalies, %zu failures, "
+		"%zu not measured, %zu API calls, %.1f s\n",
+		run->run_id, run->accounts, c.series, c.anomalies, c.failures, c.unmeasured,
+		run->api_calls, (double)(cw_time_mono_ms() - t0_ms) / 1000.0);
+}
+
+int cw_cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	struct cw_inventory inv;
+	struct cw_diags diags = { NULL, 0, 0 };
+	struct cw_sweep_opts so;
+	struct cw_run run;
+	struct cw_buf summary = CW_BUF_INIT;
+	struct sigaction sa;
+	char err[CW_ERRBUF] = "";
+	const char *dir, *formats;
+	int64_t t0 = cw_time_mono_ms();
+	int rc, code = CW_EXIT_USAGE;
+
+	rc = parse_opts(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? CW_EXIT_OK : rc;
+	if (o.quiet)
+		cw_log_set_level(CW_LOG_QUIET);
+	else if (o.verbosity)
+		cw_log_set_level(o.verbosity > 1 ? CW_LOG_DEBUG : CW_LOG_VERBOSE);
+
+	memset(&inv, 0, sizeof(inv));
+	if (o.config_env) {
+		return cw_usage_error("run: --config: not supported yet");
+	} else {
+		const char *path = o.inventory ? o.inventory : "accounts.yaml";
+
+		rc = cw_inventory_load(path, &inv, &diags);
+		if (rc) {
+			cw_diags_print(&diags, stderr);
+			cw_diags_release(&diags);
+			return CW_EXIT_USAGE;
+		}
+		cw_diags_release(&diags);
+	}
+	dir = o.dir ? o.dir : inv.reporting.output_dir ? inv.reporting.output_dir
+						       : "./cwsweep-report";
+	formats = o.formats ? o.formats : inv.reporting.formats;
+
+	memset(&so, 0, sizeof(so));
+	so.inv = &inv;
+	so.jobs = o.jobs;
+	so.now = o.at;
+	so.profile = o.profile;
+	so.include = include_account;
+	so.include_ctx = &o;
+	so.stop = &stop_requested;
+	so.all_periods = o.all_periods;
+
+	if (o.dry_run) {
+		rc = cw_sweep_dry_run(stdout, &so, err, sizeof(err));
+		if (rc)
+			cw_log_error("run: %s", err);
+		cw_inventory_release(&inv);
+		return rc ? CW_EXIT_USAGE : CW_EXIT_OK;
+	}
+
+	/* The folder must be writable before anything is fetched. */
+	if (cw_mkdirs(dir, err, sizeof(err)) || access(dir, W_OK) != 0) {
+		code = cw_usage_error("run: -o %s: %s", dir,
+				      err[0] ? err : "folder is not writable");
+		cw_inventory_release(&inv);
+		return code;
+	}
+
+	if (cw_run_init(&run, "run")) {
+		cw_log_error("run: out of memory");
+		cw_inventory_release(&inv);
+		return CW_EXIT_PARTIAL;
+	}
+	run.started = o.at ? o.at : cw_time_now();
+	run.run_id = new_run_id(cw_time_now());
+	run.inventory = cw_strdup(inv.path ? inv.path : "");
+	so.run_id = run.run_id;
+	if (!run.run_id || !run.inventory || describe_detectors(&run, &inv)) {
+		cw_log_error("run: out of memory");
+		code = CW_EXIT_PARTIAL;
+		goto out;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	rc = cw_sweep_run(&run, &so, err, sizeof(err));
+	if (rc) {
+		cw_log_error("run: %s", err);
+		code = CW_EXIT_USAGE;
+		goto out;
+	}
+	run.finished = cw_time_now();
+
+	cw_run_sort_results(&run);
+	if (cw_reports_write(&run, dir, formats, err, sizeof(err))) {
+		cw_log_error("run: %s", err);
+		code = CW_EXIT_PARTIAL;
+		goto out;
+	}
+	code = stop_requested ? CW_EXIT_PARTIAL : cw_run_exit_code(&run);
+	if (!o.quiet) {
+		if (cw_report_summary(&run, dir, &summary) == 0)
+			fputs(cw_buf_str(&summary), stdout);
+		fflush(stdout);
+	}
+out:
+	if (run.run_id)
+		summary_line(&run, t0);
+	cw_buf_release(&summary);
+	cw_run_release(&run);
+	cw_inventory_release(&inv);
+	return code;
+}

@@ -1,0 +1,448 @@
+/*
+ * run.c - the run model: what one run fetched, judged and failed at, the
+ * judge that runs detectors over a series, counts, exit code and the
+ * reading order of results.
+ *
+ * Not locked: one thread owns a cw_run (see run.h).  cw_run_judge only
+ * reads the detector confs, so several runs may share them.
+ *
+ * History requirement (min_history) is enforced here, the one path every
+ * caller takes: a slot is judged when the non-gap slots before it, times the
+ * period, reach min_history.  A detector's own insufficient_history (an
+ * empty window) passes through as it is.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "run.h"
+#include "strutil.h"
+#include "units.h"
+
+/* Grow *v (element size sz) so that one more fits. */
+static int grow(void **v, size_t *cap, size_t n, size_t sz)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 8;
+	void *nv = realloc(*v, nc * sz);
+	if (!nv)
+		return CW_ENOMEM;
+	*v = nv;
+	*cap = nc;
+	return 0;
+}
+
+/* Replace *dst with a copy of src ("" for NULL). */
+static int set_str(char **dst, const char *src)
+{
+	char *c = cw_strdup(src ? src : "");
+	if (!c)
+		return CW_ENOMEM;
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
+int cw_run_init(struct cw_run *run, const char *mode)
+{
+	memset(run, 0, sizeof(*run));
+	run->total_excess_usd = NAN;
+	if (set_str(&run->mode, mode) || set_str(&run->run_id, "") ||
+	    set_str(&run->inventory, "") || set_str(&run->price_note, "")) {
+		cw_run_release(run);
+		return CW_ENOMEM;
+	}
+	return 0;
+}
+
+void cw_target_id_release(struct cw_target_id *id)
+{
+	if (!id)
+		return;
+	free(id->account_id);
+	free(id->account_name);
+	free(id->region);
+	free(id->bucket);
+	free(id->metric);
+	free(id->unit);
+	free(id->owner);
+	memset(id, 0, sizeof(*id));
+}
+
+int cw_target_id_copy(struct cw_target_id *dst, const struct cw_target_id *src)
+{
+	static const struct cw_target_id none;
+	memset(dst, 0, sizeof(*dst));
+	if (!src)
+		src = &none;
+	if (set_str(&dst->account_id, src->account_id) ||
+	    set_str(&dst->account_name, src->account_name) ||
+	    set_str(&dst->region, src->region) || set_str(&dst->bucket, src->bucket) ||
+	    set_str(&dst->metric, src->metric) || set_str(&dst->unit, src->unit) ||
+	    set_str(&dst->owner, src->owner)) {
+		cw_target_id_release(dst);
+		return CW_ENOMEM;
+	}
+	return 0;
+}
+
+void cw_run_release(struct cw_run *run)
+{
+	if (!run)
+		return;
+	for (size_t i = 0; i < run->nseries; i++) {
+		cw_target_id_release(&run->series[i].id);
+		cw_series_release(&run->series[i].series);
+	}
+	free(run->series);
+	for (size_t i = 0; i < run->nresults; i++)
+		free(run->results[i].note);
+	free(run->results);
+	for (size_t i = 0; i < run->nfailures; i++) {
+		cw_target_id_release(&run->failures[i].id);
+		free(run->failures[i].stage);
+		free(run->failures[i].code);
+		free(run->failures[i].message);
+	}
+	free(run->failures);
+	for (size_t i = 0; i < run->nunmeasured; i++) {
+		cw_target_id_release(&run->unmeasured[i].id);
+		free(run->unmeasured[i].reason);
+		free(run->unmeasured[i].fix);
+	}
+	free(run->unmeasured);
+	for (size_t i = 0; i < run->ndetectors; i++)
+		free(run->detectors[i]);
+	free(run->detectors);
+	free(run->mode);
+	free(run->run_id);
+	free(run->inventory);
+	free(run->price_note);
+	memset(run, 0, sizeof(*run));
+}
+
+int cw_run_add_series(struct cw_run *run, const struct cw_target_id *id,
+		      struct cw_series *s, size_t *idx)
+{
+	if (grow((void **)&run->series, &run->cap_series, run->nseries,
+		 sizeof(*run->series)))
+		return CW_ENOMEM;
+	struct cw_run_series *rs = &run->series[run->nseries];
+	if (cw_target_id_copy(&rs->id, id))
+		return CW_ENOMEM;
+	rs->series = *s;
+	memset(s, 0, sizeof(*s));
+	if (idx)
+		*idx = run->nseries;
+	run->nseries++;
+	return 0;
+}
+
+int cw_run_add_result(struct cw_run *run, size_t series, const char *detector,
+		      const struct cw_judgement *j, const char *note)
+{
+	if (grow((void **)&run->results, &run->cap_results, run->nresults,
+		 sizeof(*run->results)))
+		return CW_ENOMEM;
+	struct cw_result *r = &run->results[run->nresults];
+	memset(r, 0, sizeof(*r));
+	if (note) {
+		r->note = cw_strdup(note);
+		if (!r->note)
+			return CW_ENOMEM;
+	}
+	r->series = series;
+	r->detector = detector;
+	r->j = *j;
+	r->est_excess_usd = NAN;
+	r->alert = CW_ALERT_NONE;
+	run->nresults++;
+	return 0;
+}
+
+int cw_run_add_failure(struct cw_run *run, const struct cw_target_id *id,
+		       const char *stage, const char *code, const char *message)
+{
+	if (grow((void **)&run->failures, &run->cap_failures, run->nfailures,
+		 sizeof(*run->failures)))
+		return CW_ENOMEM;
+	struct cw_failure *f = &run->failures[run->nfailures];
+	memset(f, 0, sizeof(*f));
+	if (cw_target_id_copy(&f->id, id) || set_str(&f->stage, stage) ||
+	    set_str(&f->code, code) || set_str(&f->message, message)) {
+		cw_target_id_release(&f->id);
+		free(f->stage);
+		free(f->code);
+		free(f->message);
+		return CW_ENOMEM;
+	}
+	run->nfailures++;
+	return 0;
+}
+
+int cw_run_add_unmeasured(struct cw_run *run, const struct cw_target_id *id,
+			  const char *reason, const char *fix)
+{
+	if (grow((void **)&run->unmeasured, &run->cap_unmeasured, run->nunmeasured,
+		 sizeof(*run->unmeasured)))
+		return CW_ENOMEM;
+	struct cw_unmeasured *u = &run->unmeasured[run->nunmeasured];
+	memset(u, 0, sizeof(*u));
+	if (cw_target_id_copy(&u->id, id) || set_str(&u->reason, reason) ||
+	    set_str(&u->fix, fix)) {
+		cw_target_id_release(&u->id);
+		free(u->reason);
+		free(u->fix);
+		return CW_ENOMEM;
+	}
+	run->nunmeasured++;
+	return 0;
+}
+
+/* ---- judging ---------------------------------------------------------- */
+
+/* What the emit callback needs: the history requirement is applied as the
+ * judgements stream by in slot order. */
+struct judge_ctx {
+	struct cw_run *run;
+	size_t series;
+	const struct cw_series *s;
+	const char *detector;
+	int64_t min_history;  /* seconds */
+	size_t hist_idx;      /* history counted over [0, hist_idx) */
+	size_t hist_cnt;      /* non-gap slots in [0, hist_idx) */
+	bool keep_short;      /* add insufficient results too (last-only mode) */
+	size_t added;
+};
+
+static int judge_emit(void *vctx, const struct cw_judgement *jin)
+{
+	struct judge_ctx *c = vctx;
+	const struct cw_series *s = c->s;
+	struct cw_judgement j = *jin;
+	char note[128];
+	const char *why = NULL;
+
+	size_t i = (size_t)((j.period_start - s->start) / s->period);
+	while (c->hist_idx < i) {
+		c->hist_cnt += !isnan(s->values[c->hist_idx]);
+		c->hist_idx++;
+	}
+	int64_t have = (int64_t)c->hist_cnt * s->period;
+	if (have < c->min_history) {
+		char a[32], b[32];
+		j.status = CW_STATUS_INSUFFICIENT;
+		snprintf(note, sizeof(note), "%s of history, %s needed",
+			 cw_fmt_duration(have, a, sizeof(a)),
+			 cw_fmt_duration(c->min_history, b, sizeof(b)));
+		why = note;
+	} else if (j.status == CW_STATUS_INSUFFICIENT) {
+		why = "no datapoint in the detector's window";
+	}
+	if (j.status == CW_STATUS_INSUFFICIENT && !c->keep_short)
+		return 0;
+	int rc = cw_run_add_result(c->run, c->series, c->detector, &j, why);
+	if (rc == 0)
+		c->added++;
+	return rc;
+}
+
+/* First slot whose non-gap history before it reaches min_history (k when
+ * none does). */
+static size_t first_judgeable(const struct cw_series *s, size_t k, int64_t min_history)
+{
+	size_t cnt = 0;
+	for (size_t i = 0; i < k; i++) {
+		if ((int64_t)cnt * s->period >= min_history)
+			return i;
+		cnt += !isnan(s->values[i]);
+	}
+	return k;
+}
+
+static int add_short(struct cw_run *run, size_t series, const char *det,
+		     const struct cw_series *s, size_t slot, const char *note)
+{
+	struct cw_judgement j = {
+		.status = CW_STATUS_INSUFFICIENT,
+		.severity = CW_SEV_INFO,
+		.period_start = s->n ? cw_series_time(s, slot) : s->start,
+		.value = s->n ? s->values[slot] : NAN,
+		.baseline = NAN,
+		.limit = NAN,
+		.score = NAN,
+	};
+	return cw_run_add_result(run, series, det, &j, note);
+}
+
+int cw_run_judge(struct cw_run *run, size_t series,
+		 const struct cw_detector_conf *dets, size_t ndets,
+		 bool all_periods, char *err, size_t errlen)
+{
+	if (series >= run->nseries)
+		return cw_fail(err, errlen, CW_EINVAL, "judge: no series %zu", series);
+	const struct cw_series *s = &run->series[series].series;
+	size_t k = cw_series_complete(s);
+
+	for (size_t d = 0; d < ndets; d++) {
+		const struct cw_detector_conf *dc = &dets[d];
+		const char *name = dc->ops->name;
+		int rc;
+
+		if (k == 0) {
+			rc = add_short(run, series, name, s, 0, "no complete period in the series");
+			if (rc)
+				return cw_fail(err, errlen, rc, "out of memory");
+			continue;
+		}
+		struct judge_ctx c = {
+			.run = run, .series = series, .s = s, .detector = name,
+			.min_history = (int64_t)dc->p[CW_P_MIN_HISTORY],
+			.keep_short = !all_periods,
+		};
+		size_t from = k - 1;
+		if (all_periods) {
+			from = first_judgeable(s, k, c.min_history);
+		} else if (isnan(s->values[k - 1])) {
+			rc = add_short(run, series, name, s, k - 1,
+				       "no datapoint in the judged period");
+			if (rc)
+				return cw_fail(err, errlen, rc, "out of memory");
+			continue;
+		}
+		if (from < k) {
+			rc = dc->ops->run(dc->state, dc->p, s, from, k, judge_emit, &c);
+			if (rc)
+				return cw_fail(err, errlen, rc, "%s: judging series %zu failed: %s",
+					       name, series, cw_strerror(rc));
+		}
+		if (all_periods && c.added == 0) {
+			/* nothing judgeable: say so once rather than stay silent */
+			char a[32], note[96];
+			snprintf(note, sizeof(note), "no period with %s of history before it",
+				 cw_fmt_duration(c.min_history, a, sizeof(a)));
+			rc = add_short(run, series, name, s, k - 1, note);
+			if (rc)
+				return cw_fail(err, errlen, rc, "out of memory");
+		}
+	}
+	return 0;
+}
+
+/* ---- summaries -------------------------------------------------------- */
+
+void cw_run_count(const struct cw_run *run, struct cw_run_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->series = run->nseries;
+	c->judgements = run->nresults;
+	c->failures = run->nfailures;
+	c->unmeasured = run->nunmeasured;
+	for (size_t i = 0; i < run->nresults; i++) {
+		switch (run->results[i].j.status) {
+		case CW_STATUS_OK: c->ok++; break;
+		case CW_STATUS_ANOMALY: c->anomalies++; break;
+		case CW_STATUS_INSUFFICIENT: c->insufficient++; break;
+		case CW_STATUS_FAILED: c->failures++; break;
+		}
+	}
+}
+
+int cw_run_exit_code(const struct cw_run *run)
+{
+	struct cw_run_counts c;
+	cw_run_count(run, &c);
+	if (c.failures > 0)
+		return 3;
+	return c.anomalies > 0 ? 1 : 0;
+}
+
+/* ---- reading order ---------------------------------------------------- */
+
+static int status_rank(enum cw_status st)
+{
+	switch (st) {
+	case CW_STATUS_ANOMALY: return 0;
+	case CW_STATUS_FAILED: return 1;
+	case CW_STATUS_INSUFFICIENT: return 2;
+	case CW_STATUS_OK: return 3;
+	}
+	return 4;
+}
+
+static double excess(const struct cw_result *r)
+{
+	double e = fabs(r->j.value - r->j.baseline);
+	return isnan(e) ? -1 : e;
+}
+
+static int strcmp0(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+static int result_cmp(const struct cw_run *run, const struct cw_result *a,
+		      const struct cw_result *b)
+{
+	int ra = status_rank(a->j.status), rb = status_rank(b->j.status);
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	if (a->j.status == CW_STATUS_ANOMALY && a->j.severity != b->j.severity)
+		return a->j.severity > b->j.severity ? -1 : 1;
+	double ea = excess(a), eb = excess(b);
+	if (ea != eb)
+		return ea > eb ? -1 : 1;
+	if (a->series != b->series && a->series < run->nseries && b->series < run->nseries) {
+		const struct cw_target_id *x = &run->series[a->series].id;
+		const struct cw_target_id *y = &run->series[b->series].id;
+		int c;
+		if ((c = strcmp0(x->account_name, y->account_name)) ||
+		    (c = strcmp0(x->account_id, y->account_id)) ||
+		    (c = strcmp0(x->region, y->region)) ||
+		    (c = strcmp0(x->bucket, y->bucket)) ||
+		    (c = strcmp0(x->metric, y->metric)))
+			return c;
+	}
+	return strcmp0(a->detector, b->detector);
+}
+
+void cw_run_sort_results(struct cw_run *run)
+{
+	size_t n = run->nresults;
+	if (n < 2)
+		return;
+	struct cw_result *tmp = malloc(n * sizeof(*tmp));
+	struct cw_result *a = run->results;
+	if (!tmp) {
+		/* stable insertion sort in place when memory is short */
+		for (size_t i = 1; i < n; i++) {
+			struct cw_result x = a[i];
+			size_t k = i;
+			while (k > 0 && result_cmp(run, &a[k - 1], &x) > 0) {
+				a[k] = a[k - 1];
+				k--;
+			}
+			a[k] = x;
+		}
+		return;
+	}
+	/* bottom-up merge sort: stable, O(n log n) */
+	for (size_t width = 1; width < n; width *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * width) {
+			size_t mid = lo + width < n ? lo + width : n;
+			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+			size_t i = lo, j = mid, o = lo;
+			while (i < mid && j < hi)
+				tmp[o++] = result_cmp(run, &a[j], &a[i]) < 0 ? a[j++] : a[i++];
+			while (i < mid)
+				tmp[o++] = a[i++];
+			while (j < hi)
+				tmp[o++] = a[j++];
+		}
+		memcpy(a, tmp, n * sizeof(*a));
+	}
+	free(tmp);
+}

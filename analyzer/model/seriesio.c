@@ -1,0 +1,389 @@
+/*
+ * seriesio.c - CSV and get-metric-data JSON files into named series (see
+ * seriesio.h for the formats).  Reentrant; nothing shared.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomicio.h"
+#include "err.h"
+#include "seriesio.h"
+#include "strutil.h"
+#include "timeutil.h"
+
+/* Growable (time, value) list. */
+struct pts {
+	int64_t *t;
+	double *v;
+	size_t n, cap;
+};
+
+static int pts_add(struct pts *p, int64_t t, double v)
+{
+	if (p->n == p->cap) {
+		size_t nc = p->cap ? p->cap * 2 : 256;
+		int64_t *nt = realloc(p->t, nc * sizeof(*nt));
+		if (!nt)
+			return CW_ENOMEM;
+		p->t = nt;
+		double *nv = realloc(p->v, nc * sizeof(*nv));
+		if (!nv)
+			return CW_ENOMEM;
+		p->v = nv;
+		p->cap = nc;
+	}
+	p->t[p->n] = t;
+	p->v[p->n] = v;
+	p->n++;
+	return 0;
+}
+
+static void pts_release(struct pts *p)
+{
+	free(p->t);
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+void cw_named_series_free(struct cw_named_series *v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].unit);
+		free(v[i].status);
+		cw_series_release(&v[i].s);
+	}
+	free(v);
+}
+
+/* "dir/s3-prod.csv" -> "s3-prod" (new string). */
+static char *stem(const char *where)
+{
+	const char *b = strrchr(where, '/');
+	b = b ? b + 1 : where;
+	const char *dot = strrchr(b, '.');
+	size_t n = dot && dot != b ? (size_t)(dot - b) : strlen(b);
+	return cw_strndup(b, n);
+}
+
+/* Build one named series from points; err gets "where: reason". */
+static int make_series(struct cw_named_series *ns, const char *name, const char *status,
+		       const struct pts *p, int64_t period, const char *where,
+		       char *err, size_t errlen)
+{
+	char why[CW_ERRBUF];
+	int rc;
+
+	memset(ns, 0, sizeof(*ns));
+	ns->name = cw_strdup(name);
+	ns->unit = cw_strdup("");
+	ns->status = cw_strdup(status);
+	if (!ns->name || !ns->unit || !ns->status) {
+		rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (p->n == 0)
+		return 0; /* empty series: n == 0 */
+	rc = cw_series_from_points(&ns->s, p->t, p->v, p->n, period, why, sizeof(why));
+	if (rc) {
+		rc = cw_fail(err, errlen, rc, "%s: %s: %s", where, name, why);
+		goto fail;
+	}
+	return 0;
+fail:
+	free(ns->name);
+	free(ns->unit);
+	free(ns->status);
+	memset(ns, 0, sizeof(*ns));
+	return rc;
+}
+
+/* ---- CSV -------------------------------------------------------------- */
+
+/* Trim blanks and one pair of surrounding double quotes. */
+static void field_trim(const char **s, size_t *n)
+{
+	while (*n > 0 && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+		(*n)--;
+	if (*n >= 2 && (*s)[0] == '"' && (*s)[*n - 1] == '"') {
+		(*s)++;
+		*n -= 2;
+	}
+}
+
+/* A value field: finite number, or empty / nan / null for a gap. */
+static int parse_value(const char *s, size_t n, double *out)
+{
+	char buf[64];
+	char *end;
+
+	if (n == 0) {
+		*out = NAN;
+		return 0;
+	}
+	if (n >= sizeof(buf))
+		return CW_EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	if (cw_str_ieq(buf, "nan") || cw_str_ieq(buf, "null")) {
+		*out = NAN;
+		return 0;
+	}
+	*out = strtod(buf, &end);
+	if (end == buf || *end || !isfinite(*out))
+		return CW_EINVAL;
+	return 0;
+}
+
+static int parse_csv(const char *text, size_t len, const char *where, int64_t period,
+		     struct cw_named_series **out, size_t *nout, char *err, size_t errlen)
+{
+	struct pts p = { 0 };
+	struct cw_named_series *v = NULL;
+	char *name = NULL;
+	size_t lineno = 0;
+	bool first = true;
+	int rc;
+
+	for (size_t pos = 0; pos < len;) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t ln = nl ? (size_t)(nl - line) : len - pos;
+		pos += ln + (nl ? 1 : 0);
+		lineno++;
+		if (ln > 0 && line[ln - 1] == '\r')
+			ln--;
+		const char *l = line;
+		size_t n = ln;
+		field_trim(&l, &n);
+		if (n == 0 || l[0] == '#')
+			continue;
+
+		const char *comma = memchr(line, ',', ln);
+		const char *f1 = line, *f2 = comma ? comma + 1 : line + ln;
+		size_t n1 = comma ? (size_t)(comma - line) : ln;
+		size_t n2 = comma ? (size_t)(line + ln - f2) : 0;
+		field_trim(&f1, &n1);
+		field_trim(&f2, &n2);
+		int64_t t;
+		bool is_time = cw_time_parse_n(f1, n1, &t) == 0;
+		if (first && !is_time) {
+			first = false; /* a header line */
+			continue;
+		}
+		first = false;
+		if (!comma || memchr(f2, ',', n2)) {
+			rc = cw_fail(err, errlen, CW_EPARSE,
+				     "%s:%zu: expected 2 columns (timestamp,value)", where, lineno);
+			goto fail;
+		}
+		if (!is_time) {
+			rc = cw_fail(err, errlen, CW_EPARSE, "%s:%zu: bad timestamp '%.*s'", where,
+				     lineno, (int)(n1 > 40 ? 40 : n1), f1);
+			goto fail;
+		}
+		double x;
+		if (parse_value(f2, n2, &x)) {
+			rc = cw_fail(err, errlen, CW_EPARSE, "%s:%zu: bad value '%.*s'", where,
+				     lineno, (int)(n2 > 40 ? 40 : n2), f2);
+			goto fail;
+		}
+		if (pts_add(&p, t, x)) {
+			rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	if (p.n == 0) {
+		rc = cw_fail(err, errlen, CW_EPARSE, "%s: no datapoints", where);
+		goto fail;
+	}
+	name = stem(where);
+	v = calloc(1, sizeof(*v));
+	if (!name || !v) {
+		rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+		goto fail;
+	}
+	rc = make_series(&v[0], name, "", &p, period, where, err, errlen);
+	if (rc)
+		goto fail;
+	free(name);
+	pts_release(&p);
+	*out = v;
+	*nout = 1;
+	return 0;
+fail:
+	free(v);
+	free(name);
+	pts_release(&p);
+	return rc;
+}
+
+/* ---- get-metric-data JSON --------------------------------------------- */
+
+struct group {
+	const char *id, *label, *status; /* borrowed from the JSON document */
+	struct pts p;
+};
+
+static int parse_entry(json_t *e, size_t idx, const char *where, struct group **gs,
+		       size_t *ng, char *err, size_t errlen)
+{
+	json_t *jid = json_object_get(e, "Id");
+	json_t *jts = json_object_get(e, "Timestamps");
+	json_t *jvs = json_object_get(e, "Values");
+	json_t *jl = json_object_get(e, "Label");
+	json_t *jst = json_object_get(e, "StatusCode");
+
+	if (!json_is_object(e) || !json_is_string(jid))
+		return cw_fail(err, errlen, CW_EPARSE, "%s: MetricDataResults[%zu]: no Id",
+			       where, idx);
+	const char *id = json_string_value(jid);
+	if ((jts && !json_is_array(jts)) || (jvs && !json_is_array(jvs)) ||
+	    json_array_size(jts) != json_array_size(jvs))
+		return cw_fail(err, errlen, CW_EPARSE,
+			       "%s: MetricDataResults[%zu] (%s): Timestamps and Values must be "
+			       "arrays of the same length", where, idx, id);
+
+	struct group *g = NULL;
+	for (size_t i = 0; i < *ng; i++)
+		if (strcmp((*gs)[i].id, id) == 0)
+			g = &(*gs)[i];
+	if (!g) {
+		struct group *n = realloc(*gs, (*ng + 1) * sizeof(*n));
+		if (!n)
+			return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+		*gs = n;
+		g = &n[(*ng)++];
+		memset(g, 0, sizeof(*g));
+		g->id = id;
+	}
+	if (json_is_string(jl) && json_string_length(jl) > 0)
+		g->label = json_string_value(jl);
+	if (json_is_string(jst))
+		g->status = json_string_value(jst); /* the last page's word stands */
+
+	for (size_t k = 0; k < json_array_size(jts); k++) {
+		json_t *jt = json_array_get(jts, k), *jv = json_array_get(jvs, k);
+		int64_t t;
+		double x;
+		if (json_is_string(jt)) {
+			if (cw_time_parse(json_string_value(jt), &t))
+				return cw_fail(err, errlen, CW_EPARSE,
+					       "%s: %s: Timestamps[%zu]: bad timestamp '%.40s'",
+					       where, id, k, json_string_value(jt));
+		} else if (json_is_number(jt) && isfinite(json_number_value(jt))) {
+			t = (int64_t)json_number_value(jt);
+		} else {
+			return cw_fail(err, errlen, CW_EPARSE,
+				       "%s: %s: Timestamps[%zu]: not a time", where, id, k);
+		}
+		if (json_is_null(jv))
+			x = NAN;
+		else if (json_is_number(jv) && isfinite(json_number_value(jv)))
+			x = json_number_value(jv);
+		else
+			return cw_fail(err, errlen, CW_EPARSE, "%s: %s: Values[%zu]: not a number",
+				       where, id, k);
+		if (pts_add(&g->p, t, x))
+			return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static int parse_json(const char *text, size_t len, const char *where, int64_t period,
+		      struct cw_named_series **out, size_t *nout, char *err, size_t errlen)
+{
+	json_error_t je;
+	struct group *gs = NULL;
+	struct cw_named_series *v = NULL;
+	size_t ng = 0, nv = 0;
+	int rc = 0;
+
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root)
+		return cw_fail(err, errlen, CW_EPARSE, "%s:%d:%d: %s", where, je.line, je.column,
+			       je.text);
+	json_t *arr = json_object_get(root, "MetricDataResults");
+	if (!json_is_array(arr)) {
+		rc = cw_fail(err, errlen, CW_EPARSE,
+			     "%s: no MetricDataResults array (expected the output of "
+			     "aws cloudwatch get-metric-data)", where);
+		goto out;
+	}
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		rc = parse_entry(json_array_get(arr, i), i, where, &gs, &ng, err, errlen);
+		if (rc)
+			goto out;
+	}
+	if (ng == 0) {
+		rc = cw_fail(err, errlen, CW_EPARSE, "%s: MetricDataResults is empty", where);
+		goto out;
+	}
+	v = calloc(ng, sizeof(*v));
+	if (!v) {
+		rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (nv = 0; nv < ng; nv++) {
+		struct group *g = &gs[nv];
+		rc = make_series(&v[nv], g->label ? g->label : g->id,
+				 g->status ? g->status : "", &g->p, period, where, err, errlen);
+		if (rc)
+			goto out;
+	}
+	*out = v;
+	*nout = nv;
+	v = NULL;
+out:
+	cw_named_series_free(v, nv);
+	for (size_t i = 0; i < ng; i++)
+		pts_release(&gs[i].p);
+	free(gs);
+	json_decref(root);
+	return rc;
+}
+
+/* ---- entry points ----------------------------------------------------- */
+
+int cw_seriesio_parse(const char *text, size_t len, const char *where, int64_t period,
+		      struct cw_named_series **out, size_t *n, char *err, size_t errlen)
+{
+	size_t i = 0, bom = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (period < 0)
+		return cw_fail(err, errlen, CW_EINVAL, "period: must be positive");
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		bom = i = 3; /* UTF-8 byte order mark, as spreadsheets write it */
+	while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' ||
+			   text[i] == '\n'))
+		i++;
+	if (i < len && text[i] == '{')
+		return parse_json(text + i, len - i, where, period, out, n, err, errlen);
+	return parse_csv(text + bom, len - bom, where, period, out, n, err, errlen);
+}
+
+int cw_seriesio_read(const char *path, int64_t period, struct cw_named_series **out,
+		     size_t *n, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	*out = NULL;
+	*n = 0;
+	int rc = cw_read_file(path, CW_SERIESIO_MAX_FILE, &text, &len, err, errlen);
+	if (rc)
+		return rc;
+	rc = cw_seriesio_parse(text, len, path, period, out, n, err, errlen);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,311 @@
+/*
+ * cost.c - dollar estimates for S3 data-transfer-out anomalies (cost.h).
+ *
+ * Runs on the thread that owns the run, after judging and before the
+ * reports; nothing here is shared with the workers.
+ */
+#include "cost.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "strutil.h"
+
+#define GB 1e9
+#define DAY 86400
+
+bool cw_cost_priced(const struct cw_target_id *id)
+{
+	const char *sp;
+
+	if (!id->metric || !strstr(id->metric, "BytesDownloaded"))
+		return false;
+	if (!id->unit || strcmp(id->unit, "Bytes") != 0)
+		return false;
+	/* "AWS/S3 BytesDownloaded Sum": an Average or p99 is not a volume */
+	sp = strrchr(id->metric, ' ');
+	return !sp || strcmp(sp + 1, "Sum") == 0;
+}
+
+double cw_price_month(const struct cw_price_table *t, double bytes)
+{
+	double billable, lo = 0, usd = 0;
+
+	if (isnan(bytes))
+		return NAN;
+	billable = bytes - t->free_bytes;
+	for (size_t i = 0; i < t->ntiers && billable > lo; i++) {
+		double hi = t->tiers[i].upto_bytes;
+		double in = (billable < hi ? billable : hi) - lo;
+
+		usd += in / GB * t->tiers[i].usd_per_gb;
+		lo = hi;
+	}
+	return usd;
+}
+
+double cw_price_excess(const struct cw_price_table *t, double month_bytes,
+		       double excess_bytes)
+{
+	double below, usd;
+
+	if (isnan(month_bytes) || isnan(excess_bytes))
+		return NAN;
+	if (excess_bytes <= 0)
+		return 0;
+	/* the month holds at least the excess itself */
+	if (month_bytes < excess_bytes)
+		month_bytes = excess_bytes;
+	below = month_bytes - excess_bytes;
+	usd = cw_price_month(t, month_bytes) - cw_price_month(t, below);
+	return usd > 0 ? usd : 0;
+}
+
+/* The series' transfer over its last CW_COST_MONTH_DAYS of complete slots,
+ * scaled up to that span when it holds less history. */
+static double series_month(const struct cw_series *s)
+{
+	const int64_t span = (int64_t)CW_COST_MONTH_DAYS * DAY;
+	int64_t wstart, covered;
+	double sum = 0;
+
+	if (s->n == 0 || s->period <= 0)
+		return 0;
+	wstart = s->complete_end - span;
+	if (wstart < s->start)
+		wstart = s->start;
+	covered = s->complete_end - wstart;
+	if (covered <= 0)
+		return 0;
+	for (size_t i = 0; i < s->n; i++) {
+		int64_t t = cw_series_time(s, i);
+
+		if (t >= wstart && t + s->period <= s->complete_end && !isnan(s->values[i]))
+			sum += s->values[i];
+	}
+	return covered < span ? sum * (double)span / (double)covered : sum;
+}
+
+struct acct_key {
+	const char *account;
+	size_t series;
+};
+
+static int acct_cmp(const void *a, const void *b)
+{
+	const struct acct_key *x = a, *y = b;
+	int c = strcmp(x->account, y->account);
+
+	if (c)
+		return c;
+	return x->series < y->series ? -1 : x->series > y->series;
+}
+
+/* month[i]: the monthly volume of series i's account (NaN: not priced). */
+static int account_months(const struct cw_run *run, double *month)
+{
+	struct acct_key *keys;
+	size_t n = 0, i, j;
+
+	keys = malloc((run->nseries ? run->nseries : 1) * sizeof(*keys));
+	if (!keys)
+		return CW_ENOMEM;
+	for (i = 0; i < run->nseries; i++) {
+		month[i] = NAN;
+		if (cw_cost_priced(&run->series[i].id)) {
+			keys[n].account = run->series[i].id.account_id ?
+					  run->series[i].id.account_id : "";
+			keys[n++].series = i;
+		}
+	}
+	qsort(keys, n, sizeof(*keys), acct_cmp);
+	for (i = 0; i < n; i = j) {
+		double v = 0;
+
+		for (j = i; j < n && strcmp(keys[j].account, keys[i].account) == 0; j++)
+			v += series_month(&run->series[keys[j].series].series);
+		for (size_t k = i; k < j; k++)
+			month[keys[k].series] = v;
+	}
+	free(keys);
+	return 0;
+}
+
+struct priced {
+	size_t series;
+	int64_t period_start;
+	double usd;
+};
+
+static int priced_cmp(const void *a, const void *b)
+{
+	const struct priced *x = a, *y = b;
+
+	if (x->series != y->series)
+		return x->series < y->series ? -1 : 1;
+	return x->period_start < y->period_start ? -1 : x->period_start > y->period_start;
+}
+
+/* Each series and period once: the largest estimate of its detectors. */
+static double total_once(struct priced *p, size_t n)
+{
+	double total = 0;
+	size_t i, j;
+
+	qsort(p, n, sizeof(*p), priced_cmp);
+	for (i = 0; i < n; i = j) {
+		double best = p[i].usd;
+
+		for (j = i + 1; j < n && p[j].series == p[i].series &&
+				p[j].period_start == p[i].period_start; j++)
+			best = p[j].usd > best ? p[j].usd : best;
+		total += best;
+	}
+	return total;
+}
+
+/* "10 TB", "100 GB", "1.5 TB". */
+static int add_volume(struct cw_buf *b, double bytes)
+{
+	if (bytes >= 1e12)
+		return cw_buf_printf(b, "%g TB", bytes / 1e12);
+	return cw_buf_printf(b, "%g GB", bytes / GB);
+}
+
+static bool same_table(const struct cw_price_table *a, const struct cw_price_table *b)
+{
+	if (a->ntiers != b->ntiers || a->free_bytes != b->free_bytes)
+		return false;
+	for (size_t i = 0; i < a->ntiers; i++)
+		if (a->tiers[i].upto_bytes != b->tiers[i].upto_bytes ||
+		    a->tiers[i].usd_per_gb != b->tiers[i].usd_per_gb)
+			return false;
+	return true;
+}
+
+/* "first 100 GB free, then $0.09/GB up to 10 TB, ..., $0.05/GB beyond" */
+static int add_table(struct cw_buf *b, const struct cw_price_table *t)
+{
+	int rc = 0;
+
+	if (t->free_bytes > 0 && ((rc = cw_buf_addstr(b, "first ")) ||
+				  (rc = add_volume(b, t->free_bytes)) ||
+				  (rc = cw_buf_addstr(b, " free, then "))))
+		return rc;
+	for (size_t i = 0; i < t->ntiers && !rc; i++) {
+		if (i && (rc = cw_buf_addstr(b, ", ")))
+			break;
+		rc = cw_buf_printf(b, "$%g/GB ", t->tiers[i].usd_per_gb);
+		if (!rc && isinf(t->tiers[i].upto_bytes))
+			rc = cw_buf_addstr(b, i ? "beyond" : "for every GB");
+		else if (!rc && (rc = cw_buf_addstr(b, "up to ")) == 0)
+			rc = add_volume(b, t->tiers[i].upto_bytes);
+	}
+	return rc;
+}
+
+/* The assumption behind the figures, for the reports. */
+static int build_note(struct cw_buf *b, const struct cw_price_table *def,
+		      const struct cw_price_table *builtin,
+		      const struct cw_price_table **regional, size_t nregional)
+{
+	int rc;
+
+	rc = cw_buf_printf(b, "Estimated, not a bill: the excess bytes of each anomaly (value "
+			   "minus baseline) are priced as the last bytes of the account's month, "
+			   "the month being the account's S3 BytesDownloaded over the last %d "
+			   "days (scaled up when less history was fetched); S3 data transfer out "
+			   "to the internet per account-month: ", CW_COST_MONTH_DAYS);
+	if (!rc)
+		rc = add_table(b, def);
+	if (!rc)
+		rc = cw_buf_addstr(b, same_table(def, builtin) ?
+				   " (us-east-1 list prices)" : " (prices from the inventory)");
+	for (size_t i = 0; i < nregional && !rc; i++) {
+		rc = cw_buf_printf(b, "; %s: ", regional[i]->region);
+		if (!rc)
+			rc = add_table(b, regional[i]);
+	}
+	return rc;
+}
+
+int cw_cost_apply(struct cw_run *run, const struct cw_inventory *inv,
+		  char *err, size_t errlen)
+{
+	struct cw_inventory builtin;
+	const struct cw_price_table **regional = NULL;
+	struct priced *priced = NULL;
+	struct cw_buf note = CW_BUF_INIT;
+	double *month = NULL;
+	size_t npriced = 0, nregional = 0;
+	char *text;
+	int rc;
+
+	if ((rc = cw_inventory_defaults(&builtin)))
+		return cw_fail(err, errlen, rc, "price table: %s", cw_strerror(rc));
+	if (!inv)
+		inv = &builtin;
+	month = malloc((run->nseries ? run->nseries : 1) * sizeof(*month));
+	priced = malloc((run->nresults ? run->nresults : 1) * sizeof(*priced));
+	regional = calloc(inv->nprices ? inv->nprices : 1, sizeof(*regional));
+	if (!month || !priced || !regional) {
+		rc = CW_ENOMEM;
+		goto fail;
+	}
+	if ((rc = account_months(run, month)))
+		goto fail;
+	for (size_t i = 0; i < run->nresults; i++) {
+		struct cw_result *r = &run->results[i];
+		const struct cw_run_series *rs = &run->series[r->series];
+		const struct cw_price_table *t;
+		double base = isnan(r->j.baseline) ? r->j.limit : r->j.baseline;
+		double excess;
+
+		if (r->j.status != CW_STATUS_ANOMALY || isnan(month[r->series]) ||
+		    isnan(r->j.value) || isnan(base))
+			continue;
+		t = cw_inventory_prices(inv, rs->id.region);
+		if (!t) {
+			rc = cw_fail(err, errlen, CW_EINVAL, "price table: the inventory has none");
+			goto out;
+		}
+		excess = r->j.value - base;
+		r->est_excess_usd = cw_price_excess(t, month[r->series], excess > 0 ? excess : 0);
+		priced[npriced].series = r->series;
+		priced[npriced].period_start = r->j.period_start;
+		priced[npriced++].usd = r->est_excess_usd;
+		if (t != &inv->prices[0]) {
+			size_t k;
+
+			for (k = 0; k < nregional && regional[k] != t; k++)
+				;
+			if (k == nregional)
+				regional[nregional++] = t;
+		}
+	}
+	run->total_excess_usd = npriced ? total_once(priced, npriced) : NAN;
+	if (npriced && inv->nprices &&
+	    (rc = build_note(&note, &inv->prices[0], &builtin.prices[0], regional, nregional)))
+		goto fail;
+	text = cw_buf_detach(&note, NULL);
+	if (!text) {
+		rc = CW_ENOMEM;
+		goto fail;
+	}
+	free(run->price_note);
+	run->price_note = text;
+	rc = 0;
+	goto out;
+fail:
+	cw_fail(err, errlen, rc, "cost estimate: %s", cw_strerror(rc));
+out:
+	cw_buf_release(&note);
+	free(month);
+	free(priced);
+	free(regional);
+	cw_inventory_release(&builtin);
+	return rc;
+}

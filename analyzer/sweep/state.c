@@ -1,0 +1,647 @@
+/*
+ * state.c - the alert state file: load (forgiving), apply a run to it,
+ * save (atomic, 0600).  See state.h for the rules and the file format.
+ *
+ * Entries are kept sorted by key, so a run looks each key up with bsearch
+ * and the saved file is stable from night to night.  No locking: one
+ * thread, under the run lock.
+ */
+#include "state.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomicio.h"
+#include "err.h"
+#include "log.h"
+#include "strutil.h"
+#include "timeutil.h"
+
+#define DAY 86400
+/* A nightly job drifts by seconds: a run this much before the cooldown
+ * ends still counts as after it (at most an hour, a tenth of the cooldown). */
+#define COOLDOWN_SLACK_MAX 3600
+
+/* ---- keys and entries ---------------------------------------------------- */
+
+static const char *s0(const char *s)
+{
+	return s ? s : "";
+}
+
+/* The five key parts of a key, in order. */
+static void key_parts(const struct cw_state_key *k, const char *p[5])
+{
+	p[0] = k->account_id;
+	p[1] = k->region;
+	p[2] = k->bucket;
+	p[3] = k->metric;
+	p[4] = k->detector;
+}
+
+static int parts_cmp(const char *const a[5], const char *const b[5])
+{
+	for (int i = 0; i < 5; i++) {
+		int c = strcmp(s0(a[i]), s0(b[i]));
+
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const char *pa[5], *pb[5];
+
+	key_parts(&((const struct cw_state_entry *)a)->key, pa);
+	key_parts(&((const struct cw_state_entry *)b)->key, pb);
+	return parts_cmp(pa, pb);
+}
+
+static void key_release(struct cw_state_key *k)
+{
+	free(k->account_id);
+	free(k->region);
+	free(k->bucket);
+	free(k->metric);
+	free(k->detector);
+	memset(k, 0, sizeof(*k));
+}
+
+/* Copy the five parts (NULL -> "") into k.  0 or CW_ENOMEM (k empty). */
+static int key_set(struct cw_state_key *k, const char *const p[5])
+{
+	k->account_id = cw_strdup(s0(p[0]));
+	k->region = cw_strdup(s0(p[1]));
+	k->bucket = cw_strdup(s0(p[2]));
+	k->metric = cw_strdup(s0(p[3]));
+	k->detector = cw_strdup(s0(p[4]));
+	if (k->account_id && k->region && k->bucket && k->metric && k->detector)
+		return 0;
+	key_release(k);
+	return CW_ENOMEM;
+}
+
+static int entries_grow(struct cw_state *st, size_t need)
+{
+	size_t ncap;
+	void *nv;
+
+	if (need <= st->cap)
+		return 0;
+	ncap = st->cap ? st->cap * 2 : 16;
+	while (ncap < need)
+		ncap *= 2;
+	if (ncap > SIZE_MAX / sizeof(*st->v))
+		return CW_ENOMEM;
+	nv = realloc(st->v, ncap * sizeof(*st->v));
+	if (!nv)
+		return CW_ENOMEM;
+	st->v = nv;
+	st->cap = ncap;
+	return 0;
+}
+
+void cw_state_init(struct cw_state *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
+void cw_state_release(struct cw_state *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n; i++)
+		key_release(&st->v[i].key);
+	free(st->v);
+	memset(st, 0, sizeof(*st));
+}
+
+const struct cw_state_entry *cw_state_find(const struct cw_state *st, const char *account_id,
+					   const char *region, const char *bucket,
+					   const char *metric, const char *detector)
+{
+	const char *want[5] = { account_id, region, bucket, metric, detector };
+
+	for (size_t i = 0; i < st->n; i++) {
+		const char *have[5];
+
+		key_parts(&st->v[i].key, have);
+		if (parts_cmp(have, want) == 0)
+			return &st->v[i];
+	}
+	return NULL;
+}
+
+/* ---- parse --------------------------------------------------------------- */
+
+static const char *const status_words[] = { "anomaly", "resolved" };
+
+/* A string member (may be ""), or NULL with a message. */
+static const char *get_str(json_t *obj, const char *name, const char *where,
+			   const char *file, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(obj, name);
+
+	if (!json_is_string(v)) {
+		cw_fail(err, errlen, CW_EPARSE, "%s: %s.%s: %s", file, where, name,
+			v ? "not a string" : "missing");
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+static int get_time(json_t *obj, const char *name, const char *where, const char *file,
+		    int64_t *out, char *err, size_t errlen)
+{
+	const char *s = get_str(obj, name, where, file, err, errlen);
+
+	if (!s)
+		return CW_EPARSE;
+	if (cw_time_parse(s, out) != 0)
+		return cw_fail(err, errlen, CW_EPARSE, "%s: %s.%s: not an ISO 8601 time",
+			       file, where, name);
+	return 0;
+}
+
+/* A number, or null / absent for "unknown" (NaN). */
+static int get_num(json_t *obj, const char *name, const char *where, const char *file,
+		   double *out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(obj, name);
+
+	if (!v || json_is_null(v)) {
+		*out = NAN;
+		return 0;
+	}
+	if (!json_is_number(v))
+		return cw_fail(err, errlen, CW_EPARSE, "%s: %s.%s: not a number", file, where,
+			       name);
+	*out = json_number_value(v);
+	return 0;
+}
+
+static int parse_entry(json_t *e, const char *where, const char *file,
+		       struct cw_state_entry *out, char *err, size_t errlen)
+{
+	static const char *const names[5] = { "account_id", "region", "bucket", "metric",
+					      "detector" };
+	const char *parts[5], *status;
+	char kwhere[64];
+	json_t *key;
+	size_t si;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!json_is_object(e))
+		return cw_fail(err, errlen, CW_EPARSE, "%s: %s: not an object", file, where);
+	key = json_object_get(e, "key");
+	if (!json_is_object(key))
+		return cw_fail(err, errlen, CW_EPARSE, "%s: %s.key: %s", file, where,
+			       key ? "not an object" : "missing");
+	snprintf(kwhere, sizeof(kwhere), "%s.key", where);
+	for (int i = 0; i < 5; i++) {
+		parts[i] = get_str(key, names[i], kwhere, file, err, errlen);
+		if (!parts[i])
+			return CW_EPARSE;
+	}
+	status = get_str(e, "status", where, file, err, errlen);
+	if (!status)
+		return CW_EPARSE;
+	for (si = 0; si < 2; si++)
+		if (strcmp(status, status_words[si]) == 0)
+			break;
+	if (si == 2)
+		return cw_fail(err, errlen, CW_EPARSE, "%s: %s.status: not anomaly or resolved",
+			       file, where);
+	out->status = (enum cw_state_status)si;
+	if ((rc = get_time(e, "first_seen", where, file, &out->first_seen, err, errlen)) ||
+	    (rc = get_time(e, "last_seen", where, file, &out->last_seen, err, errlen)) ||
+	    (rc = get_time(e, "last_announced", where, file, &out->last_announced, err,
+			   errlen)) ||
+	    (rc = get_num(e, "announced_value", where, file, &out->announced_value, err,
+			  errlen)) ||
+	    (rc = get_num(e, "announced_excess", where, file, &out->announced_excess, err,
+			  errlen)) ||
+	    (rc = get_num(e, "last_value", where, file, &out->last_value, err, errlen)) ||
+	    (rc = get_num(e, "last_excess", where, file, &out->last_excess, err, errlen)))
+		return rc;
+	if (key_set(&out->key, parts))
+		return cw_fail(err, errlen, CW_ENOMEM, "%s: out of memory", file);
+	return 0;
+}
+
+int cw_state_parse(struct cw_state *st, const char *name, const char *text, size_t len,
+		   char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root, *schema, *entries;
+	int rc = 0;
+
+	cw_state_init(st);
+	if (len > CW_STATE_MAX_BYTES)
+		return cw_fail(err, errlen, CW_ETOOBIG, "%s: larger than %zu bytes", name,
+			       CW_STATE_MAX_BYTES);
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root)
+		return cw_fail(err, errlen, CW_EPARSE, "%s:%d:%d: not valid JSON: %s", name,
+			       je.line, je.column, je.text);
+	schema = json_is_object(root) ? json_object_get(root, "schema") : NULL;
+	if (!json_is_string(schema) || strcmp(json_string_value(schema), CW_STATE_SCHEMA)) {
+		rc = cw_fail(err, errlen, CW_EPARSE, "%s: not a cwsweep state file (schema "
+			     "is not \"" CW_STATE_SCHEMA "\")", name);
+		goto out;
+	}
+	entries = json_object_get(root, "entries");
+	if (!json_is_array(entries)) {
+		rc = cw_fail(err, errlen, CW_EPARSE, "%s: entries: %s", name,
+			     entries ? "not a list" : "missing");
+		goto out;
+	}
+	if (entries_grow(st, json_array_size(entries))) {
+		rc = cw_fail(err, errlen, CW_ENOMEM, "%s: out of memory", name);
+		goto out;
+	}
+	for (size_t i = 0; i < json_array_size(entries); i++) {
+		char where[48];
+
+		snprintf(where, sizeof(where), "entries[%zu]", i);
+		rc = parse_entry(json_array_get(entries, i), where, name, &st->v[st->n], err,
+				 errlen);
+		if (rc)
+			goto out;
+		st->n++;
+	}
+	if (st->n > 1)
+		qsort(st->v, st->n, sizeof(*st->v), entry_cmp);
+	for (size_t i = 1; i < st->n; i++)
+		if (entry_cmp(&st->v[i - 1], &st->v[i]) == 0) {
+			rc = cw_fail(err, errlen, CW_EPARSE, "%s: entries: a key is listed twice",
+				     name);
+			goto out;
+		}
+out:
+	json_decref(root);
+	if (rc)
+		cw_state_release(st);
+	return rc;
+}
+
+int cw_state_load(struct cw_state *st, const char *path, char *err, size_t errlen)
+{
+	char msg[CW_ERRBUF];
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	cw_state_init(st);
+	rc = cw_read_file(path, CW_STATE_MAX_BYTES, &text, &len, msg, sizeof(msg));
+	if (rc == CW_ENOTFOUND)
+		return 0; /* the first run */
+	if (rc == 0)
+		rc = cw_state_parse(st, path, text, len, msg, sizeof(msg));
+	free(text);
+	if (rc == CW_ENOMEM)
+		return cw_fail(err, errlen, rc, "state file %s: out of memory", path);
+	/* msg starts with the path */
+	if (rc)
+		cw_log_warn("state file %s; starting from an empty state (every current "
+			    "anomaly is announced as new)", msg);
+	return 0;
+}
+
+/* ---- apply --------------------------------------------------------------- */
+
+/* One judgement of the run, with its key borrowed from the run. */
+struct judged {
+	const char *k[5];
+	int64_t period_start;
+	size_t result;
+};
+
+static int judged_cmp(const void *a, const void *b)
+{
+	const struct judged *x = a, *y = b;
+	int c = parts_cmp(x->k, y->k);
+
+	if (c)
+		return c;
+	if (x->period_start != y->period_start) /* latest first */
+		return x->period_start > y->period_start ? -1 : 1;
+	return x->result < y->result ? -1 : x->result > y->result;
+}
+
+/*
+ * The latest judgement of each key: *out (new array, free() it) holds the
+ * result indices, one per key.  Every alert is reset to NONE and announce
+ * to false.  Results with a bad series index are left out.
+ */
+static int latest_per_key(struct cw_run *run, bool *announce, size_t **out, size_t *nout)
+{
+	struct judged *v;
+	size_t n = 0, k = 0;
+
+	*out = NULL;
+	*nout = 0;
+	for (size_t i = 0; i < run->nresults; i++) {
+		run->results[i].alert = CW_ALERT_NONE;
+		if (announce)
+			announce[i] = false;
+	}
+	if (run->nresults == 0)
+		return 0;
+	v = malloc(run->nresults * sizeof(*v));
+	*out = malloc(run->nresults * sizeof(**out));
+	if (!v || !*out) {
+		free(v);
+		free(*out);
+		*out = NULL;
+		return CW_ENOMEM;
+	}
+	for (size_t i = 0; i < run->nresults; i++) {
+		const struct cw_result *r = &run->results[i];
+		const struct cw_target_id *id;
+
+		if (r->series >= run->nseries)
+			continue;
+		id = &run->series[r->series].id;
+		v[n].k[0] = id->account_id;
+		v[n].k[1] = id->region;
+		v[n].k[2] = id->bucket;
+		v[n].k[3] = id->metric;
+		v[n].k[4] = r->detector;
+		v[n].period_start = r->j.period_start;
+		v[n].result = i;
+		n++;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), judged_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || parts_cmp(v[i - 1].k, v[i].k) != 0)
+			(*out)[k++] = v[i].result;
+	free(v);
+	*nout = k;
+	return 0;
+}
+
+/* How far the value is from normal: |value - baseline| (the limit when
+ * the detector has no baseline); NaN when unknown. */
+static double excess_of(const struct cw_judgement *j)
+{
+	double ref = !isnan(j->baseline) ? j->baseline : j->limit;
+
+	if (isnan(j->value) || isnan(ref))
+		return NAN;
+	return fabs(j->value - ref);
+}
+
+static bool grew(const struct cw_state_entry *e, double x, double growth_factor)
+{
+	double was = e->announced_excess;
+
+	if (growth_factor < 1 || isnan(x) || isnan(was) || !(was > 0))
+		return false;
+	return x > was && x >= growth_factor * was;
+}
+
+static bool cooled_down(const struct cw_state_entry *e, int64_t now, int64_t cooldown)
+{
+	int64_t slack = cooldown / 10 < COOLDOWN_SLACK_MAX ? cooldown / 10 : COOLDOWN_SLACK_MAX;
+
+	/* a last announcement "in the future" (a clock that moved back) must
+	 * not silence a finding: announce */
+	if (e->last_announced > now)
+		return true;
+	return now - e->last_announced >= cooldown - slack;
+}
+
+static void announced(struct cw_state_entry *e, int64_t now, double value, double x)
+{
+	e->last_announced = now;
+	e->announced_value = value;
+	e->announced_excess = x;
+}
+
+/* Drop entries not seen for CW_STATE_PRUNE_DAYS (order kept). */
+static void prune(struct cw_state *st, int64_t now)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < st->n; i++) {
+		if (now - st->v[i].last_seen > (int64_t)CW_STATE_PRUNE_DAYS * DAY) {
+			key_release(&st->v[i].key);
+			continue;
+		}
+		st->v[k++] = st->v[i];
+	}
+	st->n = k;
+}
+
+int cw_state_apply(struct cw_state *st, struct cw_run *run, int64_t now, int64_t cooldown,
+		   double growth_factor, bool *announce)
+{
+	struct cw_state fresh; /* entries for keys the state did not know */
+	size_t *latest = NULL, nlatest = 0;
+	int rc;
+
+	cw_state_init(&fresh);
+	rc = latest_per_key(run, announce, &latest, &nlatest);
+	if (rc)
+		return rc;
+	if (st->n > 1)
+		qsort(st->v, st->n, sizeof(*st->v), entry_cmp);
+
+	for (size_t li = 0; li < nlatest; li++) {
+		struct cw_result *r = &run->results[latest[li]];
+		const struct cw_target_id *id = &run->series[r->series].id;
+		const char *parts[5] = { id->account_id, id->region, id->bucket, id->metric,
+					 r->detector };
+		struct cw_state_entry probe, *e;
+		double x = excess_of(&r->j);
+		bool ann = false;
+
+		if (r->j.status != CW_STATUS_ANOMALY && r->j.status != CW_STATUS_OK)
+			continue; /* not judged: the state keeps what it knew */
+		memset(&probe, 0, sizeof(probe));
+		probe.key.account_id = (char *)s0(parts[0]);
+		probe.key.region = (char *)s0(parts[1]);
+		probe.key.bucket = (char *)s0(parts[2]);
+		probe.key.metric = (char *)s0(parts[3]);
+		probe.key.detector = (char *)s0(parts[4]);
+		e = st->n ? bsearch(&probe, st->v, st->n, sizeof(*st->v), entry_cmp) : NULL;
+
+		if (r->j.status == CW_STATUS_OK) {
+			if (!e || e->status != CW_STATE_ANOMALY)
+				continue;
+			r->alert = CW_ALERT_RESOLVED;
+			ann = true;
+			e->status = CW_STATE_RESOLVED;
+			e->last_seen = now;
+			e->last_value = r->j.value;
+			e->last_excess = NAN;
+			announced(e, now, r->j.value, NAN);
+		} else if (!e || e->status != CW_STATE_ANOMALY) {
+			if (!e) {
+				if (entries_grow(&fresh, fresh.n + 1)) {
+					rc = CW_ENOMEM;
+					goto out;
+				}
+				e = &fresh.v[fresh.n];
+				memset(e, 0, sizeof(*e));
+				if (key_set(&e->key, parts)) {
+					rc = CW_ENOMEM;
+					goto out;
+				}
+				fresh.n++;
+			}
+			r->alert = CW_ALERT_NEW;
+			ann = true;
+			e->status = CW_STATE_ANOMALY;
+			e->first_seen = now;
+			announced(e, now, r->j.value, x);
+		} else if (grew(e, x, growth_factor)) {
+			r->alert = CW_ALERT_GREW;
+			ann = true;
+			announced(e, now, r->j.value, x);
+		} else {
+			r->alert = CW_ALERT_ONGOING;
+			ann = cooled_down(e, now, cooldown);
+			if (ann)
+				announced(e, now, r->j.value, x);
+		}
+		if (r->j.status == CW_STATUS_ANOMALY) {
+			e->last_seen = now;
+			e->last_value = r->j.value;
+			e->last_excess = x;
+		}
+		if (announce)
+			announce[latest[li]] = ann;
+	}
+
+	if (entries_grow(st, st->n + fresh.n)) {
+		rc = CW_ENOMEM;
+		goto out;
+	}
+	if (fresh.n)
+		memcpy(st->v + st->n, fresh.v, fresh.n * sizeof(*fresh.v));
+	st->n += fresh.n;
+	fresh.n = 0;
+	prune(st, now);
+	if (st->n > 1)
+		qsort(st->v, st->n, sizeof(*st->v), entry_cmp);
+out:
+	cw_state_release(&fresh);
+	free(latest);
+	return rc;
+}
+
+void cw_state_announce_all(struct cw_run *run, bool *announce)
+{
+	size_t *latest = NULL, n = 0;
+
+	if (latest_per_key(run, announce, &latest, &n) == 0 && announce) {
+		for (size_t i = 0; i < n; i++)
+			announce[latest[i]] = run->results[latest[i]].j.status ==
+					      CW_STATUS_ANOMALY;
+		free(latest);
+		return;
+	}
+	free(latest);
+	/* out of memory: announcing too much beats announcing nothing */
+	for (size_t i = 0; announce && i < run->nresults; i++)
+		announce[i] = run->results[i].j.status == CW_STATUS_ANOMALY;
+}
+
+/* ---- save ---------------------------------------------------------------- */
+
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *iso(int64_t t)
+{
+	char buf[CW_TIME_ISO_LEN];
+
+	return json_string(cw_time_iso(t, buf, sizeof(buf)));
+}
+
+/* Set name to v (stolen, also on failure); false when v is NULL or out of
+ * memory. */
+static bool put(json_t *obj, const char *name, json_t *v)
+{
+	if (!v)
+		return false;
+	return json_object_set_new(obj, name, v) == 0;
+}
+
+static json_t *entry_json(const struct cw_state_entry *e)
+{
+	json_t *o = json_object(), *k = json_object();
+	const struct cw_state_key *key = &e->key;
+	bool ok;
+
+	ok = o && k && put(k, "account_id", json_string(key->account_id)) &&
+	     put(k, "region", json_string(key->region)) &&
+	     put(k, "bucket", json_string(key->bucket)) &&
+	     put(k, "metric", json_string(key->metric)) &&
+	     put(k, "detector", json_string(key->detector));
+	if (!ok) {
+		json_decref(k);
+		json_decref(o);
+		return NULL;
+	}
+	ok = put(o, "key", k) && /* k is o's from here on, even on failure */
+	     put(o, "status", json_string(status_words[e->status])) &&
+	     put(o, "first_seen", iso(e->first_seen)) &&
+	     put(o, "last_seen", iso(e->last_seen)) &&
+	     put(o, "last_announced", iso(e->last_announced)) &&
+	     put(o, "announced_value", num_or_null(e->announced_value)) &&
+	     put(o, "announced_excess", num_or_null(e->announced_excess)) &&
+	     put(o, "last_value", num_or_null(e->last_value)) &&
+	     put(o, "last_excess", num_or_null(e->last_excess));
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int cw_state_save(const struct cw_state *st, const char *path, int64_t now,
+		  char *err, size_t errlen)
+{
+	json_t *root = json_object(), *entries = json_array();
+	char *text = NULL;
+	int rc;
+
+	if (!root || !entries) {
+		json_decref(entries);
+		goto oom;
+	}
+	if (!put(root, "schema", json_string(CW_STATE_SCHEMA)) ||
+	    !put(root, "saved_at", iso(now))) {
+		json_decref(entries);
+		goto oom;
+	}
+	/* put() steals what it is given, even when it fails: entries is root's */
+	if (!put(root, "entries", entries))
+		goto oom;
+	/* st is kept sorted by cw_state_parse and cw_state_apply */
+	for (size_t i = 0; i < st->n; i++)
+		if (json_array_append_new(entries, entry_json(&st->v[i])) != 0)
+			goto oom;
+	text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	if (!text)
+		goto oom;
+	rc = cw_write_file_atomic(path, text, strlen(text), 0600, err, errlen);
+	free(text);
+	json_decref(root);
+	return rc;
+oom:
+	json_decref(root);
+	return cw_fail(err, errlen, CW_ENOMEM, "state file %s: out of memory", path);
+}

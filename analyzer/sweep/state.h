@@ -1,0 +1,129 @@
+/*
+ * state.h - alert state across runs: what the previous nightly sweeps
+ * already announced, so the digest tells only what changed.
+ *
+ * The state file remembers, per key (account id, region, bucket, metric,
+ * detector), the episode of an anomaly: when it was first seen, when it was
+ * last announced and how big it was then.  cw_state_apply compares a new
+ * run with it and decides, for the latest judgement of each key:
+ *
+ *   NEW       anomalous now, and not anomalous in the state (absent, or
+ *             resolved earlier): announced
+ *   GREW      anomalous and announced before, and its excess over the
+ *             baseline is now >= growth_factor times the excess announced
+ *             last time: announced again
+ *   ONGOING   anomalous and announced before: announced again only when
+ *             the cooldown has passed since the last announcement
+ *   RESOLVED  ok now, anomalous in the state: announced once
+ *
+ * Everything else (ok keys that were never anomalous, insufficient
+ * history, failed series, older periods in --all-periods mode) keeps
+ * CW_ALERT_NONE and is not announced.  A key that this run did not judge
+ * (bucket gone, target failed) keeps its entry untouched; an entry not seen
+ * for CW_STATE_PRUNE_DAYS is dropped.
+ *
+ * File: JSON, schema "cwsweep.state/1", written atomically with mode 0600:
+ *   {"schema": "cwsweep.state/1", "saved_at": "2026-11-26T03:00:00Z",
+ *    "entries": [{"key": {"account_id", "region", "bucket", "metric",
+ *                         "detector"},
+ *                 "status": "anomaly" | "resolved",
+ *                 "first_seen", "last_seen", "last_announced": ISO 8601 UTC,
+ *                 "announced_value", "announced_excess", "last_value",
+ *                 "last_excess": numbers (null when unknown)}]}
+ * Only keys that have been anomalous are stored: a fleet of quiet buckets
+ * costs nothing.  A missing file is an empty state; a corrupt, foreign or
+ * oversized one is a warning and an empty state (everything anomalous is
+ * announced as new once), never a failure.
+ *
+ * Threads: none.  The state is loaded, applied and saved by the thread
+ * that owns the run, under the run lock (lock.h), so two runs never write
+ * the same file.
+ */
+#ifndef CW_STATE_H
+#define CW_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "run.h"
+
+#define CW_STATE_SCHEMA "cwsweep.state/1"
+#define CW_STATE_MAX_BYTES ((size_t)64 * 1024 * 1024)
+#define CW_STATE_PRUNE_DAYS 90
+
+struct cw_state_key {
+	char *account_id, *region, *bucket, *metric, *detector; /* owned, never NULL */
+};
+
+enum cw_state_status {
+	CW_STATE_ANOMALY,  /* the episode is going on */
+	CW_STATE_RESOLVED, /* it ended at last_seen */
+};
+
+struct cw_state_entry {
+	struct cw_state_key key;
+	enum cw_state_status status;
+	int64_t first_seen;     /* the run that found this episode */
+	int64_t last_seen;      /* the last run that judged it anomalous, or resolved it */
+	int64_t last_announced; /* the last run whose digest carried it */
+	double announced_value, announced_excess; /* at last_announced; NaN unknown */
+	double last_value, last_excess;           /* at last_seen; NaN unknown */
+};
+
+struct cw_state {
+	struct cw_state_entry *v;
+	size_t n, cap;
+};
+
+void cw_state_init(struct cw_state *st);
+void cw_state_release(struct cw_state *st);
+
+/*
+ * Load path into st (emptied first).  A missing file gives an empty state
+ * and returns 0; an unreadable, corrupt, foreign or too big file is logged
+ * with cw_log_warn ("state file PATH: ...; starting from an empty state")
+ * and also gives an empty state and 0.  Only CW_ENOMEM is an error.
+ */
+int cw_state_load(struct cw_state *st, const char *path, char *err, size_t errlen);
+
+/*
+ * Parse state text (name is what messages call it).  0, or CW_EPARSE with
+ * err saying where ("NAME: entries[3].status: ...") and st left empty, or
+ * CW_ETOOBIG / CW_ENOMEM.  cw_state_load is this plus the file and the
+ * warning.
+ */
+int cw_state_parse(struct cw_state *st, const char *name, const char *text, size_t len,
+		   char *err, size_t errlen);
+
+/*
+ * Judge run against st at time now (UTC seconds, the run's start): set
+ * each result's alert, fill announce[i] (caller-allocated, run->nresults
+ * entries; may be NULL) with whether result i belongs in the digest, and
+ * update st (new episodes, announcements, resolutions, pruning entries not
+ * seen for CW_STATE_PRUNE_DAYS).  cooldown in seconds (0: re-announce an
+ * ongoing anomaly every run); growth_factor >= 1 (below 1: growth is not
+ * tracked).  Only each key's latest judged period counts.  0 or CW_ENOMEM
+ * (then st may be partly updated: do not save it).
+ */
+int cw_state_apply(struct cw_state *st, struct cw_run *run, int64_t now, int64_t cooldown,
+		   double growth_factor, bool *announce);
+
+/*
+ * Without a state (--no-state, or no state file configured): every
+ * anomaly of each key's latest judged period is announced, every alert is
+ * NONE, as the old one-bucket script did every night.  announce as above.
+ */
+void cw_state_announce_all(struct cw_run *run, bool *announce);
+
+/* Write st to path atomically, mode 0600, entries sorted by key. */
+int cw_state_save(const struct cw_state *st, const char *path, int64_t now,
+		  char *err, size_t errlen);
+
+/* The entry of a key (borrowed), NULL when none.  Linear: for tests and
+ * tools, not for inner loops. */
+const struct cw_state_entry *cw_state_find(const struct cw_state *st, const char *account_id,
+					   const char *region, const char *bucket,
+					   const char *metric, const char *detector);
+
+#endif

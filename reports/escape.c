@@ -1,0 +1,174 @@
+/*
+ * escape.c - making outside text safe for Markdown, CSV, JSON and the
+ * terminal (see escape.h).
+ */
+#include "escape.h"
+
+#include <string.h>
+
+#include "err.h"
+
+/* U+FFFD REPLACEMENT CHARACTER, what an invalid byte becomes. */
+static const char utf8_bad[] = "\xef\xbf\xbd";
+
+size_t cw_utf8_len(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned long cp;
+	size_t n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	/* A NUL stops the loop because it is not a continuation byte. */
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff)
+		return 0; /* overlong or out of range */
+	if (cp >= 0xd800 && cp <= 0xdfff)
+		return 0; /* UTF-16 surrogate */
+	return n;
+}
+
+/*
+ * Walk s one character at a time: ASCII bytes go to `ascii` (which
+ * appends what it likes), valid multi-byte sequences are copied, invalid
+ * bytes become U+FFFD.  no_c1: C1 control characters (U+0080..U+009F)
+ * become '?' too.
+ */
+static int walk(struct cw_buf *out, const char *s,
+		int (*ascii)(struct cw_buf *out, char c), bool no_c1)
+{
+	int rc;
+
+	if (!s)
+		return 0;
+	while (*s) {
+		size_t n = cw_utf8_len(s);
+
+		if (n == 1)
+			rc = ascii(out, *s);
+		else if (n == 2 && no_c1 && (unsigned char)s[0] == 0xc2 &&
+			 (unsigned char)s[1] < 0xa0)
+			rc = cw_buf_addch(out, '?'); /* C1 control, e.g. CSI */
+		else if (n == 0)
+			rc = cw_buf_add(out, utf8_bad, sizeof(utf8_bad) - 1);
+		else
+			rc = cw_buf_add(out, s, n);
+		if (rc)
+			return rc;
+		s += n ? n : 1;
+	}
+	return 0;
+}
+
+static bool is_ctl(char c)
+{
+	return (unsigned char)c < 0x20 || c == 0x7f;
+}
+
+/* ---- Markdown ---------------------------------------------------------- */
+
+static int md_char(struct cw_buf *out, char c)
+{
+	/* Table cells end at a line break: keep the text on one line. */
+	if (is_ctl(c))
+		return cw_buf_addch(out, ' ');
+	/* Everything that starts emphasis, code, links, HTML, headings,
+	 * strike-through, entities or ends a table cell. */
+	if (strchr("\\|*_`[]<>#~&!", c)) {
+		int rc = cw_buf_addch(out, '\\');
+
+		return rc ? rc : cw_buf_addch(out, c);
+	}
+	return cw_buf_addch(out, c);
+}
+
+int cw_md_escape(struct cw_buf *out, const char *s)
+{
+	return walk(out, s, md_char, false);
+}
+
+/* ---- CSV --------------------------------------------------------------- */
+
+static int csv_char(struct cw_buf *out, char c)
+{
+	if (c == '"')
+		return cw_buf_add(out, "\"\"", 2);
+	return cw_buf_addch(out, c);
+}
+
+int cw_csv_cell(struct cw_buf *out, const char *s, bool is_text)
+{
+	bool guard, quote;
+	int rc;
+
+	if (!s)
+		s = "";
+	guard = is_text && s[0] && strchr("=+-@\t\r", s[0]);
+	quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (quote && (rc = cw_buf_addch(out, '"')))
+		return rc;
+	if (guard && (rc = cw_buf_addch(out, '\'')))
+		return rc;
+	if ((rc = walk(out, s, csv_char, false)))
+		return rc;
+	return quote ? cw_buf_addch(out, '"') : 0;
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+static int json_char(struct cw_buf *out, char c)
+{
+	switch (c) {
+	case '"':
+		return cw_buf_add(out, "\\\"", 2);
+	case '\\':
+		return cw_buf_add(out, "\\\\", 2);
+	case '\n':
+		return cw_buf_add(out, "\\n", 2);
+	case '\r':
+		return cw_buf_add(out, "\\r", 2);
+	case '\t':
+		return cw_buf_add(out, "\\t", 2);
+	default:
+		if (is_ctl(c))
+			return cw_buf_printf(out, "\\u%04x", (unsigned)(unsigned char)c);
+		return cw_buf_addch(out, c);
+	}
+}
+
+int cw_json_string(struct cw_buf *out, const char *s)
+{
+	int rc;
+
+	if ((rc = cw_buf_addch(out, '"')) || (rc = walk(out, s, json_char, false)))
+		return rc;
+	return cw_buf_addch(out, '"');
+}
+
+/* ---- terminal ---------------------------------------------------------- */
+
+static int term_char(struct cw_buf *out, char c)
+{
+	return cw_buf_addch(out, is_ctl(c) ? '?' : c);
+}
+
+int cw_term_escape(struct cw_buf *out, const char *s)
+{
+	return walk(out, s, term_char, true);
+}

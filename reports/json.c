@@ -1,0 +1,281 @@
+/*
+ * json.c - the whole run for programs (and for `cwsweep merge`):
+ * report.json, schema "cwsweep.report/1".
+ *
+ * Keys come in a fixed order and every value is written the same way each
+ * time, so the output of one run is byte-for-byte stable.  The document is
+ * written directly rather than built with jansson: jansson prints reals
+ * with "%.17g" (0.1 becomes 0.10000000000000001), while here every number
+ * is the shortest text that reads back to the same double (cw_fmt_plain,
+ * as in the CSV).  Missing numbers (NaN) are null.  The tests parse the
+ * output with jansson and with Python's json module.
+ *
+ * Everything needed to rebuild a cw_run is in it (json_read.c reads it
+ * back): the run metadata, every judgement with its target and the recent
+ * history of its series, the failures and the buckets not measured.
+ */
+#include "report.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "err.h"
+#include "escape.h"
+#include "render.h"
+#include "timeutil.h"
+#include "units.h"
+
+/* A pretty-printing writer: two spaces per level, errors sticky in rc. */
+struct jw {
+	struct cw_buf *out;
+	int depth;
+	bool has_items; /* the open container has an element already */
+	int rc;
+};
+
+/* Comma, line break and indent before an element; then "key": if any. */
+static void jw_item(struct jw *w, const char *key)
+{
+	int i;
+
+	if (w->rc)
+		return;
+	if (w->has_items)
+		w->rc = cw_buf_addch(w->out, ',');
+	if (!w->rc)
+		w->rc = cw_buf_addch(w->out, '\n');
+	for (i = 0; i < w->depth && !w->rc; i++)
+		w->rc = cw_buf_addstr(w->out, "  ");
+	if (key && !w->rc) {
+		w->rc = cw_json_string(w->out, key);
+		if (!w->rc)
+			w->rc = cw_buf_addstr(w->out, ": ");
+	}
+	w->has_items = true;
+}
+
+static void jw_raw(struct jw *w, const char *s)
+{
+	if (!w->rc)
+		w->rc = cw_buf_addstr(w->out, s);
+}
+
+static void jw_begin(struct jw *w, const char *key, const char *open)
+{
+	jw_item(w, key);
+	jw_raw(w, open);
+	w->depth++;
+	w->has_items = false;
+}
+
+static void jw_end(struct jw *w, const char *close)
+{
+	w->depth--;
+	if (w->has_items) {
+		int i;
+
+		jw_raw(w, "\n");
+		for (i = 0; i < w->depth; i++)
+			jw_raw(w, "  ");
+	}
+	jw_raw(w, close);
+	w->has_items = true;
+}
+
+/* A string, or null when s is NULL. */
+static void jw_str(struct jw *w, const char *key, const char *s)
+{
+	jw_item(w, key);
+	if (!s)
+		jw_raw(w, "null");
+	else if (!w->rc)
+		w->rc = cw_json_string(w->out, s);
+}
+
+static void jw_plain(struct jw *w, double v)
+{
+	char buf[64];
+
+	if (!isfinite(v))
+		jw_raw(w, "null");
+	else
+		jw_raw(w, cw_fmt_plain(v, buf, sizeof(buf)));
+}
+
+/* A number, or null when v is NaN (or infinite). */
+static void jw_num(struct jw *w, const char *key, double v)
+{
+	jw_item(w, key);
+	jw_plain(w, v);
+}
+
+static void jw_int(struct jw *w, const char *key, long long v)
+{
+	jw_item(w, key);
+	if (!w->rc)
+		w->rc = cw_buf_printf(w->out, "%lld", v);
+}
+
+static void jw_bool(struct jw *w, const char *key, bool v)
+{
+	jw_item(w, key);
+	jw_raw(w, v ? "true" : "false");
+}
+
+/* A time, or null when !known. */
+static void jw_time(struct jw *w, const char *key, int64_t t, bool known)
+{
+	char buf[CW_TIME_ISO_LEN];
+
+	jw_str(w, key, known ? cw_time_iso(t, buf, sizeof(buf)) : NULL);
+}
+
+/* The identifying members shared by results, failures and unmeasured. */
+static void jw_ident(struct jw *w, const struct cw_target_id *id)
+{
+	jw_str(w, "account_id", id->account_id ? id->account_id : "");
+	jw_str(w, "account_name", id->account_name ? id->account_name : "");
+	jw_str(w, "region", id->region ? id->region : "");
+	jw_str(w, "bucket", id->bucket ? id->bucket : "");
+	jw_str(w, "metric", id->metric ? id->metric : "");
+	jw_str(w, "unit", id->unit ? id->unit : "");
+	jw_str(w, "owner", id->owner ? id->owner : "");
+}
+
+static void jw_run(struct jw *w, const struct cw_run *run)
+{
+	size_t i;
+
+	jw_begin(w, "run", "{");
+	jw_str(w, "mode", run->mode ? run->mode : "");
+	jw_str(w, "run_id", run->run_id ? run->run_id : "");
+	jw_str(w, "inventory", run->inventory ? run->inventory : "");
+	jw_time(w, "started", run->started, true);
+	jw_time(w, "finished", run->finished, true);
+	jw_int(w, "period_seconds", run->period);
+	jw_int(w, "lookback_seconds", run->lookback);
+	jw_bool(w, "all_periods", run->all_periods);
+	jw_int(w, "accounts", (long long)run->accounts);
+	jw_int(w, "regions", (long long)run->regions);
+	jw_int(w, "api_calls", (long long)run->api_calls);
+	jw_begin(w, "detectors", "[");
+	for (i = 0; i < run->ndetectors; i++)
+		jw_str(w, NULL, run->detectors[i]);
+	jw_end(w, "]");
+	jw_end(w, "}");
+}
+
+static void jw_summary(struct jw *w, const struct cw_run *run)
+{
+	struct cw_run_counts c;
+
+	cw_run_count(run, &c);
+	jw_begin(w, "summary", "{");
+	jw_int(w, "series", (long long)c.series);
+	jw_int(w, "judgements", (long long)c.judgements);
+	jw_int(w, "anomalies", (long long)c.anomalies);
+	jw_int(w, "ok", (long long)c.ok);
+	jw_int(w, "insufficient_history", (long long)c.insufficient);
+	jw_int(w, "failures", (long long)c.failures);
+	jw_int(w, "not_measured", (long long)c.unmeasured);
+	jw_num(w, "total_est_excess_usd", run->total_excess_usd);
+	jw_end(w, "}");
+}
+
+static void jw_result(struct jw *w, const struct cw_run *run, const struct cw_result *r)
+{
+	const struct cw_run_series *rs = &run->series[r->series];
+	size_t from, to, i;
+
+	jw_begin(w, NULL, "{");
+	jw_ident(w, &rs->id);
+	jw_str(w, "detector", r->detector ? r->detector : "");
+	jw_str(w, "status", cw_rep_status(r->j.status));
+	jw_str(w, "severity", r->j.status == CW_STATUS_ANOMALY
+			      ? cw_rep_severity(r->j.severity) : NULL);
+	/* A series without slots (nothing was read) has no judged period. */
+	jw_time(w, "period_start", r->j.period_start, rs->series.n > 0);
+	jw_num(w, "value", r->j.value);
+	jw_num(w, "baseline", r->j.baseline);
+	jw_num(w, "limit", r->j.limit);
+	jw_num(w, "change_pct", cw_rep_change_pct(&r->j));
+	jw_num(w, "score", r->j.score);
+	jw_str(w, "alert", r->alert == CW_ALERT_NONE ? NULL : cw_rep_alert(r->alert));
+	jw_num(w, "est_excess_usd", r->est_excess_usd);
+	jw_str(w, "note", r->note);
+
+	cw_rep_window(&rs->series, r->j.period_start, &from, &to);
+	jw_begin(w, "history", "{");
+	jw_time(w, "start", cw_series_time(&rs->series, from), rs->series.n > 0);
+	jw_int(w, "period", rs->series.period);
+	jw_item(w, "values");
+	jw_raw(w, "[");
+	for (i = from; i < to; i++) {
+		if (i > from)
+			jw_raw(w, ", ");
+		jw_plain(w, rs->series.values[i]);
+	}
+	jw_raw(w, "]");
+	jw_end(w, "}");
+	jw_end(w, "}");
+}
+
+static int json_render(const struct cw_run *run, struct cw_buf *out, char *err,
+		       size_t errlen)
+{
+	struct jw w = { out, 1, false, 0 };
+	struct cw_result *sorted = NULL;
+	size_t i;
+
+	if ((w.rc = cw_rep_sorted(run, &sorted)))
+		goto out;
+	jw_raw(&w, "{");
+	jw_str(&w, "schema", "cwsweep.report/1");
+	jw_run(&w, run);
+	jw_summary(&w, run);
+
+	jw_begin(&w, "results", "[");
+	for (i = 0; i < run->nresults; i++)
+		jw_result(&w, run, &sorted[i]);
+	jw_end(&w, "]");
+
+	jw_begin(&w, "failures", "[");
+	for (i = 0; i < run->nfailures; i++) {
+		const struct cw_failure *f = &run->failures[i];
+
+		jw_begin(&w, NULL, "{");
+		jw_ident(&w, &f->id);
+		jw_str(&w, "stage", f->stage ? f->stage : "");
+		jw_str(&w, "code", f->code ? f->code : "");
+		jw_str(&w, "message", f->message ? f->message : "");
+		jw_end(&w, "}");
+	}
+	jw_end(&w, "]");
+
+	jw_begin(&w, "unmeasured", "[");
+	for (i = 0; i < run->nunmeasured; i++) {
+		const struct cw_unmeasured *u = &run->unmeasured[i];
+
+		jw_begin(&w, NULL, "{");
+		jw_ident(&w, &u->id);
+		jw_str(&w, "reason", u->reason ? u->reason : "");
+		jw_str(&w, "fix", u->fix ? u->fix : "");
+		jw_end(&w, "}");
+	}
+	jw_end(&w, "]");
+
+	jw_str(&w, "price_note", run->price_note);
+	jw_raw(&w, "\n}\n");
+out:
+	free(sorted);
+	if (w.rc)
+		return cw_fail(err, errlen, w.rc, "report.json: %s", cw_strerror(w.rc));
+	return 0;
+}
+
+const struct cw_report_ops cw_report_json = {
+	.name = "json",
+	.filename = "report.json",
+	.render = json_render,
+};

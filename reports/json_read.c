@@ -1,0 +1,554 @@
+/*
+ * json_read.c - read a report.json (schema "cwsweep.report/1") back into a
+ * cw_run, for `cwsweep merge`.
+ *
+ * The report holds each judgement with its target and the recent history
+ * of its series (history.start, .period, .values).  Results with the same
+ * target and period belong to one series: it is rebuilt to span the union
+ * of their history windows, so rendering the loaded run gives the same
+ * reports again.  Slots outside every window are gaps.
+ */
+#include "report.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomicio.h"
+#include "err.h"
+#include "render.h"
+#include "strutil.h"
+#include "timeutil.h"
+
+/* Largest report.json accepted (some 2.5 million judgements). */
+#define LOAD_MAX ((size_t)2 * 1024 * 1024 * 1024)
+
+/* Where we are, for error messages: "report.json: results[3].status". */
+struct ld {
+	const char *path;
+	char where[48];
+	char *err;
+	size_t errlen;
+};
+
+static int bad(struct ld *c, const char *key, const char *what)
+{
+	return cw_fail(c->err, c->errlen, CW_EPARSE, "%s: %s%s%s: %s", c->path, c->where,
+		       c->where[0] && key ? "." : "", key ? key : "", what);
+}
+
+/* A string member; NULL (for null) only when nullable. Borrowed. */
+static int get_str(struct ld *c, json_t *obj, const char *key, bool nullable,
+		   const char **out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (nullable && (!v || json_is_null(v)))
+		return 0;
+	if (!json_is_string(v))
+		return bad(c, key, nullable ? "expected a string or null" : "expected a string");
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* A number member; null is NaN. */
+static int get_num(struct ld *c, json_t *obj, const char *key, double *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v || json_is_null(v)) {
+		*out = NAN;
+		return 0;
+	}
+	if (!json_is_number(v))
+		return bad(c, key, "expected a number or null");
+	*out = json_number_value(v);
+	return 0;
+}
+
+static int get_int(struct ld *c, json_t *obj, const char *key, long long min,
+		   long long max, long long *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!json_is_integer(v))
+		return bad(c, key, "expected an integer");
+	*out = json_integer_value(v);
+	if (*out < min || *out > max)
+		return bad(c, key, "out of range");
+	return 0;
+}
+
+/* A time; null (when nullable) is 0. */
+static int get_time(struct ld *c, json_t *obj, const char *key, bool nullable,
+		    int64_t *out)
+{
+	const char *s;
+	int rc = get_str(c, obj, key, nullable, &s);
+
+	*out = 0;
+	if (rc || !s)
+		return rc;
+	if (cw_time_parse(s, out))
+		return bad(c, key, "not an ISO 8601 time");
+	return 0;
+}
+
+/* The seven identifying strings, borrowed from the document (cw_run_add_*
+ * copy them; the casts only fit the struct's field types). */
+static int get_id(struct ld *c, json_t *obj, struct cw_target_id *id)
+{
+	const char *v[7] = { NULL };
+	static const char *const keys[7] = { "account_id", "account_name", "region",
+					     "bucket", "metric", "unit", "owner" };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < 7; i++)
+		if ((rc = get_str(c, obj, keys[i], false, &v[i])))
+			return rc;
+	id->account_id = (char *)v[0];
+	id->account_name = (char *)v[1];
+	id->region = (char *)v[2];
+	id->bucket = (char *)v[3];
+	id->metric = (char *)v[4];
+	id->unit = (char *)v[5];
+	id->owner = (char *)v[6];
+	return 0;
+}
+
+/* Index of name in a NULL-terminated list of words, or -1. */
+static int word(const char *name, const char *const *words)
+{
+	int i;
+
+	for (i = 0; words[i]; i++)
+		if (strcmp(name, words[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* ---- grouping results into series ------------------------------------- */
+
+struct group {
+	char *key;            /* identity + period; NULL = free slot */
+	int64_t start, end;   /* union of the history windows */
+	int64_t period;
+	size_t first;         /* first result of the group */
+	size_t series;        /* index in the run, once added */
+};
+
+struct groups {
+	struct group *slot;   /* open addressing, cap a power of two */
+	size_t cap;
+	size_t *order;        /* slot indices in order of first appearance */
+	size_t n;
+};
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* The group for key (created when new: *created set). */
+static int groups_get(struct groups *g, const char *key, size_t *slot, bool *created)
+{
+	size_t i = (size_t)fnv1a(key) & (g->cap - 1);
+
+	*created = false;
+	while (g->slot[i].key) {
+		if (strcmp(g->slot[i].key, key) == 0) {
+			*slot = i;
+			return 0;
+		}
+		i = (i + 1) & (g->cap - 1);
+	}
+	g->slot[i].key = cw_strdup(key);
+	if (!g->slot[i].key)
+		return CW_ENOMEM;
+	g->order[g->n++] = i;
+	*slot = i;
+	*created = true;
+	return 0;
+}
+
+static void groups_release(struct groups *g)
+{
+	size_t i;
+
+	for (i = 0; g->slot && i < g->cap; i++)
+		free(g->slot[i].key);
+	free(g->slot);
+	free(g->order);
+}
+
+/* The key of a series: its identity and period, fields apart by 0x1f. */
+static int series_key(struct cw_buf *b, const struct cw_target_id *id, int64_t period)
+{
+	cw_buf_reset(b);
+	return cw_buf_printf(b, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%lld",
+			     id->account_id, id->account_name, id->region, id->bucket,
+			     id->metric, id->unit, id->owner, (long long)period);
+}
+
+struct hist {
+	int64_t start, period;
+	json_t *values;
+};
+
+static int get_hist(struct ld *c, json_t *r, struct hist *h)
+{
+	json_t *o = json_object_get(r, "history");
+	long long period;
+	int rc;
+
+	if (!json_is_object(o))
+		return bad(c, "history", "expected an object");
+	if ((rc = get_time(c, o, "start", true, &h->start)) ||
+	    (rc = get_int(c, o, "period", 0, 366LL * 86400, &period)))
+		return rc;
+	h->period = period;
+	h->values = json_object_get(o, "values");
+	if (!json_is_array(h->values))
+		return bad(c, "history.values", "expected an array");
+	if (json_array_size(h->values) && period <= 0)
+		return bad(c, "history.period", "must be positive");
+	return 0;
+}
+
+/* Pass 1: group the results and find each series' span. */
+static int group_results(struct ld *c, json_t *results, struct groups *g, size_t *gslot)
+{
+	struct cw_buf key = CW_BUF_INIT;
+	size_t i, n = json_array_size(results);
+	int rc = 0;
+
+	for (i = 0; i < n && !rc; i++) {
+		json_t *r = json_array_get(results, i);
+		struct cw_target_id id;
+		struct hist h;
+		struct group *gr;
+		bool created;
+		int64_t end;
+
+		snprintf(c->where, sizeof(c->where), "results[%zu]", i);
+		if (!json_is_object(r)) {
+			rc = bad(c, NULL, "expected an object");
+			break;
+		}
+		if ((rc = get_id(c, r, &id)) || (rc = get_hist(c, r, &h)) ||
+		    (rc = series_key(&key, &id, h.period)) ||
+		    (rc = groups_get(g, cw_buf_str(&key), &gslot[i], &created)))
+			break;
+		gr = &g->slot[gslot[i]];
+		end = h.start + (int64_t)json_array_size(h.values) * h.period;
+		if (created) {
+			gr->start = h.start;
+			gr->end = end;
+			gr->period = h.period;
+			gr->first = i;
+			continue;
+		}
+		if (h.period > 0 && (h.start - gr->start) % h.period != 0) {
+			rc = bad(c, "history.start", "not on the series' period grid");
+			break;
+		}
+		gr->start = h.start < gr->start ? h.start : gr->start;
+		gr->end = end > gr->end ? end : gr->end;
+	}
+	cw_buf_release(&key);
+	return rc;
+}
+
+/* Add one series per group, spanning its windows, all slots gaps. */
+static int add_series(struct ld *c, json_t *results, struct groups *g, struct cw_run *run)
+{
+	size_t k;
+	int rc;
+
+	for (k = 0; k < g->n; k++) {
+		struct group *gr = &g->slot[g->order[k]];
+		struct cw_target_id id;
+		struct cw_series s;
+		size_t n = gr->period > 0 ? (size_t)((gr->end - gr->start) / gr->period) : 0;
+
+		snprintf(c->where, sizeof(c->where), "results[%zu]", gr->first);
+		if ((rc = get_id(c, json_array_get(results, gr->first), &id)))
+			return rc;
+		if (n == 0) {
+			/* a series without slots (nothing was read for it) */
+			memset(&s, 0, sizeof(s));
+			s.start = s.complete_end = gr->start;
+			s.period = gr->period;
+		} else if ((rc = cw_series_init(&s, gr->start, gr->period, n))) {
+			return rc == CW_ENOMEM ? rc : bad(c, "history", "series too long");
+		}
+		rc = cw_run_add_series(run, &id, &s, &gr->series);
+		cw_series_release(&s);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static const char *const status_words[] = { "ok", "anomaly", "insufficient_history",
+					    "failed", NULL };
+static const char *const severity_words[] = { "info", "warning", "critical", NULL };
+static const char *const alert_words[] = { "", "new", "ongoing", "grew", "resolved", NULL };
+
+/* Pass 2: fill the history into the series and add the judgements. */
+static int add_result(struct ld *c, json_t *r, const struct group *gr, struct cw_run *run)
+{
+	struct cw_series *s = &run->series[gr->series].series;
+	const struct cw_detector_ops *ops;
+	struct cw_judgement j;
+	struct cw_result *res;
+	const char *det, *status, *sev, *alert, *note;
+	double est;
+	struct hist h;
+	size_t i, off;
+	int st, sv = CW_SEV_WARNING, al = CW_ALERT_NONE, rc;
+
+	memset(&j, 0, sizeof(j));
+	if ((rc = get_str(c, r, "detector", false, &det)) ||
+	    (rc = get_str(c, r, "status", false, &status)) ||
+	    (rc = get_str(c, r, "severity", true, &sev)) ||
+	    (rc = get_str(c, r, "alert", true, &alert)) ||
+	    (rc = get_str(c, r, "note", true, &note)) ||
+	    (rc = get_time(c, r, "period_start", true, &j.period_start)) ||
+	    (rc = get_num(c, r, "value", &j.value)) ||
+	    (rc = get_num(c, r, "baseline", &j.baseline)) ||
+	    (rc = get_num(c, r, "limit", &j.limit)) ||
+	    (rc = get_num(c, r, "score", &j.score)) ||
+	    (rc = get_num(c, r, "est_excess_usd", &est)) || (rc = get_hist(c, r, &h)))
+		return rc;
+	ops = cw_detector_find(det);
+	if (!ops)
+		return bad(c, "detector", "not a known detector");
+	if ((st = word(status, status_words)) < 0)
+		return bad(c, "status", "not a known status");
+	if (sev && (sv = word(sev, severity_words)) < 0)
+		return bad(c, "severity", "not a known severity");
+	if (alert && (al = word(alert, alert_words)) < 0)
+		return bad(c, "alert", "not a known alert state");
+	j.status = (enum cw_status)st;
+	j.severity = (enum cw_severity)sv;
+
+	off = s->period > 0 ? (size_t)((h.start - s->start) / s->period) : 0;
+	for (i = 0; i < json_array_size(h.values); i++) {
+		json_t *v = json_array_get(h.values, i);
+
+		if (json_is_number(v))
+			s->values[off + i] = json_number_value(v);
+		else if (!json_is_null(v))
+			return bad(c, "history.values", "expected numbers or null");
+	}
+	if ((rc = cw_run_add_result(run, gr->series, ops->name, &j, note)))
+		return rc;
+	res = &run->results[run->nresults - 1];
+	res->est_excess_usd = est;
+	res->alert = (enum cw_alert)al;
+	return 0;
+}
+
+/* ---- the document ------------------------------------------------------ */
+
+static int set_str(char **dst, const char *src)
+{
+	char *c = cw_strdup(src ? src : "");
+
+	if (!c)
+		return CW_ENOMEM;
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
+static int load_meta(struct ld *c, json_t *doc, struct cw_run *run)
+{
+	json_t *meta = json_object_get(doc, "run"), *dets, *summary;
+	const char *mode, *run_id, *inventory, *price_note;
+	long long v;
+	size_t i;
+	int rc;
+
+	snprintf(c->where, sizeof(c->where), "run");
+	if (!json_is_object(meta))
+		return bad(c, NULL, "expected an object");
+	if ((rc = get_str(c, meta, "mode", false, &mode)) ||
+	    (rc = get_str(c, meta, "run_id", false, &run_id)) ||
+	    (rc = get_str(c, meta, "inventory", false, &inventory)))
+		return rc;
+	if ((rc = cw_run_init(run, mode)))
+		return rc;
+	if ((rc = set_str(&run->run_id, run_id)) || (rc = set_str(&run->inventory, inventory)) ||
+	    (rc = get_time(c, meta, "started", false, &run->started)) ||
+	    (rc = get_time(c, meta, "finished", false, &run->finished)))
+		return rc;
+	if ((rc = get_int(c, meta, "period_seconds", 0, INT64_MAX, &v)))
+		return rc;
+	run->period = v;
+	if ((rc = get_int(c, meta, "lookback_seconds", 0, INT64_MAX, &v)))
+		return rc;
+	run->lookback = v;
+	if (!json_is_boolean(json_object_get(meta, "all_periods")))
+		return bad(c, "all_periods", "expected true or false");
+	run->all_periods = json_is_true(json_object_get(meta, "all_periods"));
+	if ((rc = get_int(c, meta, "accounts", 0, INT64_MAX, &v)))
+		return rc;
+	run->accounts = (size_t)v;
+	if ((rc = get_int(c, meta, "regions", 0, INT64_MAX, &v)))
+		return rc;
+	run->regions = (size_t)v;
+	if ((rc = get_int(c, meta, "api_calls", 0, INT64_MAX, &v)))
+		return rc;
+	run->api_calls = (size_t)v;
+
+	dets = json_object_get(meta, "detectors");
+	if (!json_is_array(dets))
+		return bad(c, "detectors", "expected an array");
+	run->detectors = calloc(json_array_size(dets) + 1, sizeof(*run->detectors));
+	if (!run->detectors)
+		return CW_ENOMEM;
+	for (i = 0; i < json_array_size(dets); i++) {
+		json_t *d = json_array_get(dets, i);
+
+		if (!json_is_string(d))
+			return bad(c, "detectors", "expected strings");
+		run->detectors[i] = cw_strdup(json_string_value(d));
+		if (!run->detectors[i])
+			return CW_ENOMEM;
+		run->ndetectors++;
+	}
+
+	snprintf(c->where, sizeof(c->where), "summary");
+	summary = json_object_get(doc, "summary");
+	if (!json_is_object(summary))
+		return bad(c, NULL, "expected an object");
+	if ((rc = get_num(c, summary, "total_est_excess_usd", &run->total_excess_usd)))
+		return rc;
+	c->where[0] = '\0';
+	if ((rc = get_str(c, doc, "price_note", true, &price_note)))
+		return rc;
+	return set_str(&run->price_note, price_note);
+}
+
+static int load_failures(struct ld *c, json_t *doc, struct cw_run *run)
+{
+	json_t *a = json_object_get(doc, "failures"), *u = json_object_get(doc, "unmeasured");
+	size_t i;
+	int rc;
+
+	c->where[0] = '\0';
+	if (!json_is_array(a))
+		return bad(c, "failures", "expected an array");
+	if (!json_is_array(u))
+		return bad(c, "unmeasured", "expected an array");
+	for (i = 0; i < json_array_size(a); i++) {
+		json_t *f = json_array_get(a, i);
+		struct cw_target_id id;
+		const char *stage, *code, *message;
+
+		snprintf(c->where, sizeof(c->where), "failures[%zu]", i);
+		if (!json_is_object(f))
+			return bad(c, NULL, "expected an object");
+		if ((rc = get_id(c, f, &id)) || (rc = get_str(c, f, "stage", false, &stage)) ||
+		    (rc = get_str(c, f, "code", false, &code)) ||
+		    (rc = get_str(c, f, "message", false, &message)) ||
+		    (rc = cw_run_add_failure(run, &id, stage, code, message)))
+			return rc;
+	}
+	for (i = 0; i < json_array_size(u); i++) {
+		json_t *f = json_array_get(u, i);
+		struct cw_target_id id;
+		const char *reason, *fix;
+
+		snprintf(c->where, sizeof(c->where), "unmeasured[%zu]", i);
+		if (!json_is_object(f))
+			return bad(c, NULL, "expected an object");
+		if ((rc = get_id(c, f, &id)) || (rc = get_str(c, f, "reason", false, &reason)) ||
+		    (rc = get_str(c, f, "fix", false, &fix)) ||
+		    (rc = cw_run_add_unmeasured(run, &id, reason, fix)))
+			return rc;
+	}
+	return 0;
+}
+
+static int load_doc(struct ld *c, json_t *doc, struct cw_run *run)
+{
+	struct groups g = { NULL, 0, NULL, 0 };
+	json_t *results, *schema;
+	size_t *gslot = NULL, i, n;
+	int rc;
+
+	schema = json_object_get(doc, "schema");
+	if (!json_is_object(doc) || !json_is_string(schema) ||
+	    strcmp(json_string_value(schema), "cwsweep.report/1") != 0)
+		return cw_fail(c->err, c->errlen, CW_EPARSE,
+			       "%s: not a cwsweep report (schema \"cwsweep.report/1\" wanted)",
+			       c->path);
+	if ((rc = load_meta(c, doc, run)))
+		return rc;
+	results = json_object_get(doc, "results");
+	c->where[0] = '\0';
+	if (!json_is_array(results))
+		return bad(c, "results", "expected an array");
+	n = json_array_size(results);
+	for (g.cap = 16; g.cap < 2 * n; g.cap *= 2)
+		;
+	g.slot = calloc(g.cap, sizeof(*g.slot));
+	g.order = calloc(g.cap, sizeof(*g.order));
+	gslot = calloc(n + 1, sizeof(*gslot));
+	if (!g.slot || !g.order || !gslot) {
+		rc = CW_ENOMEM;
+		goto out;
+	}
+	if ((rc = group_results(c, results, &g, gslot)) ||
+	    (rc = add_series(c, results, &g, run)))
+		goto out;
+	for (i = 0; i < n; i++) {
+		snprintf(c->where, sizeof(c->where), "results[%zu]", i);
+		if ((rc = add_result(c, json_array_get(results, i), &g.slot[gslot[i]], run)))
+			goto out;
+	}
+	rc = load_failures(c, doc, run);
+out:
+	free(gslot);
+	groups_release(&g);
+	return rc;
+}
+
+int cw_report_json_load(const char *path, struct cw_run *run, char *err, size_t errlen)
+{
+	struct ld c = { path, "", err, errlen };
+	json_error_t jerr;
+	json_t *doc;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(run, 0, sizeof(*run));
+	if ((rc = cw_read_file(path, LOAD_MAX, &text, &len, err, errlen)))
+		return rc;
+	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
+	if (!doc)
+		return cw_fail(err, errlen, CW_EPARSE, "%s:%d:%d: %s", path, jerr.line,
+			       jerr.column, jerr.text);
+	rc = load_doc(&c, doc, run);
+	json_decref(doc);
+	if (rc) {
+		if (rc == CW_ENOMEM)
+			cw_fail(err, errlen, rc, "%s: out of memory", path);
+		cw_run_release(run);
+	}
+	return rc;
+}

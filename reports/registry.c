@@ -1,0 +1,284 @@
+/*
+ * registry.c - the table of report formats, writing the chosen ones
+ * atomically, and the short summary the commands print on stdout.
+ */
+#include "report.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "atomicio.h"
+#include "err.h"
+#include "escape.h"
+#include "render.h"
+#include "strutil.h"
+
+extern const struct cw_report_ops cw_report_md;
+extern const struct cw_report_ops cw_report_csv;
+extern const struct cw_report_ops cw_report_json;
+
+const struct cw_report_ops *const cw_reports[] = {
+	&cw_report_md,
+	&cw_report_csv,
+	&cw_report_json,
+	NULL,
+};
+
+#define NFORMATS (sizeof(cw_reports) / sizeof(cw_reports[0]) - 1)
+
+/* Largest report file. */
+#define REPORT_MAX ((size_t)2 * 1024 * 1024 * 1024)
+
+/* Terminal summary: how many anomalies / failures are listed by name. */
+#define SUMMARY_TOP 5
+
+const struct cw_report_ops *cw_report_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; cw_reports[i]; i++)
+		if (strcmp(cw_reports[i]->name, name) == 0)
+			return cw_reports[i];
+	return NULL;
+}
+
+/*
+ * Mark the formats named in a comma list (NULL = all) in sel[NFORMATS].
+ * Blanks around names are ignored, repeats are harmless; an empty list,
+ * an empty entry or an unknown name is an error that names it.
+ */
+static int parse_formats(const char *formats, bool *sel, char *err, size_t errlen)
+{
+	const char *p = formats;
+	size_t i;
+
+	memset(sel, 0, NFORMATS * sizeof(*sel));
+	if (!formats) {
+		for (i = 0; i < NFORMATS; i++)
+			sel[i] = true;
+		return 0;
+	}
+	if (!formats[0])
+		return cw_fail(err, errlen, CW_EINVAL, "no format given (known: md, csv, json)");
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		bool found = false;
+
+		while (n && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0)
+			return cw_fail(err, errlen, CW_EINVAL,
+				       "empty format name in '%s' (known: md, csv, json)",
+				       formats);
+		for (i = 0; i < NFORMATS; i++) {
+			if (strlen(cw_reports[i]->name) == n &&
+			    strncmp(cw_reports[i]->name, p, n) == 0) {
+				sel[i] = true;
+				found = true;
+			}
+		}
+		if (!found)
+			return cw_fail(err, errlen, CW_EINVAL,
+				       "unknown format '%.*s' (known: md, csv, json)",
+				       (int)(n > 64 ? 64 : n), p);
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return 0;
+}
+
+int cw_reports_check_formats(const char *formats, char *err, size_t errlen)
+{
+	bool sel[NFORMATS];
+
+	return parse_formats(formats, sel, err, errlen);
+}
+
+int cw_reports_write(const struct cw_run *run, const char *dir,
+		     const char *formats, char *err, size_t errlen)
+{
+	bool sel[NFORMATS];
+	struct cw_buf out[NFORMATS];
+	char *path = NULL;
+	size_t i;
+	int rc;
+
+	/* Report text is ours, not outside input: the cap is only a backstop
+	 * (a run with millions of judgements exceeds the buffer default). */
+	for (i = 0; i < NFORMATS; i++)
+		cw_buf_init(&out[i], REPORT_MAX);
+	if ((rc = parse_formats(formats, sel, err, errlen)))
+		goto out;
+	/* Everything is rendered before anything is written. */
+	for (i = 0; i < NFORMATS; i++) {
+		if (!sel[i])
+			continue;
+		rc = cw_reports[i]->render(run, &out[i], err, errlen);
+		if (rc) {
+			if (err && errlen && !err[0])
+				cw_fail(err, errlen, rc, "%s: %s", cw_reports[i]->filename,
+					cw_strerror(rc));
+			goto out;
+		}
+	}
+	if ((rc = cw_mkdirs(dir, err, errlen)))
+		goto out;
+	for (i = 0; i < NFORMATS; i++) {
+		if (!sel[i])
+			continue;
+		free(path);
+		path = cw_asprintf("%s/%s", dir, cw_reports[i]->filename);
+		if (!path) {
+			rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+			goto out;
+		}
+		rc = cw_write_file_atomic(path, cw_buf_str(&out[i]), out[i].len, 0644,
+					  err, errlen);
+		if (rc)
+			goto out;
+	}
+out:
+	free(path);
+	for (i = 0; i < NFORMATS; i++)
+		cw_buf_release(&out[i]);
+	return rc;
+}
+
+/* "account/region/bucket-or-series", the parts that are known. */
+static int add_label(struct cw_buf *out, const struct cw_target_id *id)
+{
+	const char *acct = id->account_name && id->account_name[0] ? id->account_name
+								   : id->account_id;
+	const char *parts[3] = { acct, id->region,
+				 id->bucket && id->bucket[0] ? id->bucket : id->metric };
+	bool first = true;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < 3; i++) {
+		if (!parts[i] || !parts[i][0])
+			continue;
+		if (!first && (rc = cw_buf_addch(out, '/')))
+			return rc;
+		if ((rc = cw_term_escape(out, parts[i])))
+			return rc;
+		first = false;
+	}
+	return first ? cw_buf_addstr(out, "(unnamed)") : 0;
+}
+
+static int summary_anomaly(struct cw_buf *out, const struct cw_run *run,
+			   const struct cw_result *r)
+{
+	const struct cw_run_series *rs = &run->series[r->series];
+	char when[32], val[64], base[64], pct[32];
+	int rc;
+
+	if ((rc = cw_buf_printf(out, "  %s ", cw_rep_severity(r->j.severity))) ||
+	    (rc = add_label(out, &rs->id)))
+		return rc;
+	return cw_buf_printf(out, " (%s) %s: %s, baseline %s (%s)\n", r->detector,
+			     cw_rep_time(r->j.period_start, rs->series.period, when,
+					 sizeof(when)),
+			     cw_rep_human(r->j.value, rs->id.unit, val, sizeof(val)),
+			     cw_rep_human(r->j.baseline, rs->id.unit, base, sizeof(base)),
+			     cw_rep_pct(cw_rep_change_pct(&r->j), pct, sizeof(pct)));
+}
+
+int cw_report_summary(const struct cw_run *run, const char *dir,
+		      struct cw_buf *out)
+{
+	struct cw_run_counts c;
+	struct cw_result *sorted = NULL;
+	size_t i, shown;
+	int rc;
+
+	cw_run_count(run, &c);
+	rc = cw_buf_printf(out, "cwsweep: %zu series, %zu judgements: %zu anomal%s, "
+			   "%zu ok, %zu insufficient history, %zu failure%s",
+			   c.series, c.judgements, c.anomalies,
+			   c.anomalies == 1 ? "y" : "ies", c.ok, c.insufficient,
+			   c.failures, c.failures == 1 ? "" : "s");
+	if (!rc && c.unmeasured)
+		rc = cw_buf_printf(out, ", %zu not measured", c.unmeasured);
+	if (!rc)
+		rc = cw_buf_addch(out, '\n');
+	if (rc)
+		return rc;
+
+	if ((rc = cw_rep_sorted(run, &sorted)))
+		return rc;
+	for (i = 0, shown = 0; i < run->nresults && shown < SUMMARY_TOP; i++) {
+		if (sorted[i].j.status != CW_STATUS_ANOMALY)
+			break;
+		if ((rc = summary_anomaly(out, run, &sorted[i])))
+			goto out;
+		shown++;
+	}
+	if (c.anomalies > shown &&
+	    (rc = cw_buf_printf(out, "  ... and %zu more anomalies\n", c.anomalies - shown)))
+		goto out;
+
+	for (i = 0; i < run->nfailures && i < SUMMARY_TOP; i++) {
+		const struct cw_failure *f = &run->failures[i];
+
+		if ((rc = cw_buf_addstr(out, "  failed: ")) ||
+		    (rc = add_label(out, &f->id)) ||
+		    (rc = cw_buf_addstr(out, " [")) ||
+		    (rc = cw_term_escape(out, f->stage)) ||
+		    (rc = cw_buf_addch(out, ' ')) ||
+		    (rc = cw_term_escape(out, f->code)) ||
+		    (rc = cw_buf_addstr(out, "]: ")) ||
+		    (rc = cw_term_escape(out, f->message)) ||
+		    (rc = cw_buf_addch(out, '\n')))
+			goto out;
+	}
+	if (run->nfailures > SUMMARY_TOP &&
+	    (rc = cw_buf_printf(out, "  ... and %zu more failures\n",
+				run->nfailures - SUMMARY_TOP)))
+		goto out;
+
+	for (i = 0; i < run->nunmeasured && i < SUMMARY_TOP; i++) {
+		const struct cw_unmeasured *u = &run->unmeasured[i];
+
+		if ((rc = cw_buf_addstr(out, "  not measured: ")) ||
+		    (rc = add_label(out, &u->id)) ||
+		    (rc = cw_buf_addstr(out, ": ")) ||
+		    (rc = cw_term_escape(out, u->reason)) ||
+		    (rc = cw_buf_addch(out, '\n')))
+			goto out;
+	}
+	if (run->nunmeasured > SUMMARY_TOP &&
+	    (rc = cw_buf_printf(out, "  ... and %zu more not measured\n",
+				run->nunmeasured - SUMMARY_TOP)))
+		goto out;
+
+	if (dir) {
+		struct cw_buf md = CW_BUF_INIT;
+		struct stat st;
+		bool have_md;
+
+		/* Point at the Markdown report when it was written, else at
+		 * the folder. */
+		if ((rc = cw_buf_printf(&md, "%s/report.md", dir)))
+			goto out;
+		have_md = stat(cw_buf_str(&md), &st) == 0 && S_ISREG(st.st_mode);
+		rc = cw_buf_addstr(out, have_md ? "report: " : "reports: ");
+		if (!rc)
+			rc = cw_term_escape(out, have_md ? cw_buf_str(&md) : dir);
+		cw_buf_release(&md);
+		if (!rc)
+			rc = cw_buf_addch(out, '\n');
+	}
+out:
+	free(sorted);
+	return rc;
+}

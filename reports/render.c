@@ -1,0 +1,221 @@
+/*
+ * render.c - helpers the report formats share (see render.h).
+ */
+#include "render.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "units.h"
+
+const char *cw_rep_status(enum cw_status st)
+{
+	switch (st) {
+	case CW_STATUS_OK:
+		return "ok";
+	case CW_STATUS_ANOMALY:
+		return "anomaly";
+	case CW_STATUS_INSUFFICIENT:
+		return "insufficient_history";
+	case CW_STATUS_FAILED:
+		return "failed";
+	}
+	return "failed";
+}
+
+const char *cw_rep_severity(enum cw_severity sv)
+{
+	switch (sv) {
+	case CW_SEV_INFO:
+		return "info";
+	case CW_SEV_WARNING:
+		return "warning";
+	case CW_SEV_CRITICAL:
+		return "critical";
+	}
+	return "warning";
+}
+
+const char *cw_rep_alert(enum cw_alert a)
+{
+	switch (a) {
+	case CW_ALERT_NONE:
+		return "";
+	case CW_ALERT_NEW:
+		return "new";
+	case CW_ALERT_ONGOING:
+		return "ongoing";
+	case CW_ALERT_GREW:
+		return "grew";
+	case CW_ALERT_RESOLVED:
+		return "resolved";
+	}
+	return "";
+}
+
+int cw_rep_sorted(const struct cw_run *run, struct cw_result **out)
+{
+	struct cw_run view;
+	struct cw_result *copy;
+
+	*out = NULL;
+	if (run->nresults == 0)
+		return 0;
+	copy = malloc(run->nresults * sizeof(*copy));
+	if (!copy)
+		return CW_ENOMEM;
+	memcpy(copy, run->results, run->nresults * sizeof(*copy));
+	/* Sort a shallow view of the run: the order is defined once, in the
+	 * run model, and the run itself stays untouched. */
+	view = *run;
+	view.results = copy;
+	view.cap_results = run->nresults;
+	cw_run_sort_results(&view);
+	*out = copy;
+	return 0;
+}
+
+double cw_rep_change_pct(const struct cw_judgement *j)
+{
+	if (isnan(j->value) || isnan(j->baseline) || j->baseline == 0)
+		return NAN;
+	return (j->value - j->baseline) / fabs(j->baseline) * 100.0;
+}
+
+void cw_rep_window(const struct cw_series *s, int64_t period_start,
+		   size_t *from, size_t *to)
+{
+	size_t end;
+
+	if (s->n == 0 || s->period <= 0) {
+		*from = *to = 0;
+		return;
+	}
+	if (period_start >= s->start &&
+	    (period_start - s->start) / s->period < (int64_t)s->n)
+		end = (size_t)((period_start - s->start) / s->period) + 1;
+	else
+		end = cw_series_complete(s);
+	*to = end;
+	*from = end > CW_REPORT_HISTORY ? end - CW_REPORT_HISTORY : 0;
+}
+
+int cw_sparkline(struct cw_buf *out, const double *v, size_t n)
+{
+	/* U+2581 LOWER ONE EIGHTH BLOCK .. U+2588 FULL BLOCK, in UTF-8 */
+	static const char *const blocks[8] = {
+		"\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83", "\xe2\x96\x84",
+		"\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88",
+	};
+	double lo = INFINITY, hi = -INFINITY;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (isnan(v[i]))
+			continue;
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	if (lo >= 0)
+		lo = 0;
+	for (i = 0; i < n; i++) {
+		int level = 0;
+
+		if (isnan(v[i])) {
+			rc = cw_buf_addstr(out, "\xc2\xb7"); /* U+00B7 */
+		} else {
+			if (hi > lo && isfinite(hi - lo))
+				level = (int)lround((v[i] - lo) / (hi - lo) * 7.0);
+			level = level < 0 ? 0 : level > 7 ? 7 : level;
+			rc = cw_buf_addstr(out, blocks[level]);
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Drop trailing zeros (and a trailing '.') after a decimal point. */
+static void trim_zeros(char *s)
+{
+	char *dot = strchr(s, '.');
+	char *end;
+
+	if (!dot)
+		return;
+	end = s + strlen(s);
+	while (end > dot + 1 && end[-1] == '0')
+		*--end = '\0';
+	if (end == dot + 1)
+		*dot = '\0';
+}
+
+char *cw_rep_human(double v, const char *unit, char *buf, size_t len)
+{
+	static const char *const prefix[] = { "k", "M", "G", "T", "P" };
+	double a = fabs(v);
+	size_t i;
+
+	if (isnan(v)) {
+		snprintf(buf, len, "\xe2\x80\x94"); /* U+2014 EM DASH */
+		return buf;
+	}
+	if (unit && strcmp(unit, "Bytes") == 0)
+		return cw_fmt_bytes(v, buf, len);
+	if (a < 1e4) {
+		if (a != 0 && a < 0.01)
+			snprintf(buf, len, "%.3g", v);
+		else
+			snprintf(buf, len, "%.2f", v);
+		trim_zeros(buf);
+		if (strcmp(buf, "-0") == 0)
+			snprintf(buf, len, "0");
+		return buf;
+	}
+	for (i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++) {
+		double scaled = v / pow(1000.0, (double)(i + 1));
+
+		if (fabs(scaled) < 999.5 || i + 1 == sizeof(prefix) / sizeof(prefix[0])) {
+			char num[64];
+
+			snprintf(num, sizeof(num), "%.3g", scaled);
+			if (strchr(num, 'e')) /* beyond P: no exponent, whole number */
+				snprintf(num, sizeof(num), "%.0f", scaled);
+			snprintf(buf, len, "%s %s", num, prefix[i]);
+			return buf;
+		}
+	}
+	return buf; /* not reached */
+}
+
+char *cw_rep_pct(double pct, char *buf, size_t len)
+{
+	if (isnan(pct))
+		snprintf(buf, len, "\xe2\x80\x94"); /* U+2014 EM DASH */
+	else if (fabs(pct) >= 10 || pct == 0)
+		snprintf(buf, len, "%+.0f%%", pct);
+	else
+		snprintf(buf, len, "%+.1f%%", pct);
+	return buf;
+}
+
+char *cw_rep_time(int64_t t, int64_t period, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm)) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
+	if (period > 0 && period % 86400 == 0)
+		strftime(buf, len, "%Y-%m-%d", &tm);
+	else
+		strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
+	return buf;
+}

@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""test_analyze.py - `cwsweep analyze FILE...` end to end.
+
+Runs the binary (CW_BIN) on the real NAB CloudWatch series
+(CW_TESTDATA/nab-aws, skipped loudly when absent) and on small files made
+here, and checks exit codes 0/1/2/3, the three reports (parsed with the
+csv and json modules), their columns, that a usage error writes nothing,
+that a bad file is a failures row, and that no temporary file is left.
+"""
+import csv
+import io
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BIN = os.environ.get("CW_BIN", "")
+TESTDATA = os.environ.get("CW_TESTDATA", "")
+NAB = os.path.join(TESTDATA, "nab-aws") if TESTDATA else ""
+
+CSV_COLUMNS = [
+    "run_id", "account_id", "account_name", "region", "bucket", "metric",
+    "detector", "period_start", "value", "baseline", "limit", "change_pct",
+    "score", "status", "severity", "alert", "est_excess_usd", "unit", "note",
+]
+NUMBER_COLUMNS = ["value", "baseline", "limit", "change_pct", "score",
+                  "est_excess_usd"]
+STATUSES = {"anomaly", "ok", "insufficient_history", "failed"}
+ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+REPORTS = ["report.csv", "report.json", "report.md"]
+
+
+def nab_files():
+    if not NAB or not os.path.isdir(NAB):
+        return []
+    return sorted(os.path.join(NAB, f) for f in os.listdir(NAB)
+                  if f.endswith(".csv"))
+
+
+def skip_without_nab(test):
+    if not nab_files():
+        msg = ("SKIPPED LOUDLY: NAB series not found (CW_TESTDATA=%r); "
+               "the real-data tests did not run" % TESTDATA)
+        print(msg, file=sys.stderr)
+        raise unittest.SkipTest(msg)
+
+
+def write_series(path, values, start=1388534400, period=300):
+    """A timestamp,value CSV: one point per period from start (UTC)."""
+    with open(path, "w", newline="") as f:
+        f.write("timestamp,value\n")
+        for i, v in enumerate(values):
+            f.write("%d,%s\n" % (start + i * period, v))
+
+
+class AnalyzeTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if not BIN or not os.access(BIN, os.X_OK):
+            raise unittest.SkipTest("CW_BIN is not an executable: %r" % BIN)
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cwsweep-analyze-")
+        self.out = os.path.join(self.tmp, "out")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def analyze(self, *args, out=True):
+        argv = [BIN, "analyze"] + list(args)
+        if out:
+            argv += ["-o", self.out]
+        p = subprocess.run(argv, cwd=self.tmp, capture_output=True, text=True,
+                           timeout=300)
+        return p
+
+    # ---- readers and checks ----------------------------------------------
+
+    def read_csv(self):
+        with open(os.path.join(self.out, "report.csv"), "rb") as f:
+            raw = f.read()
+        raw.decode("utf-8")  # valid UTF-8 or this raises
+        self.assertTrue(raw.endswith(b"\r\n"), "CSV lines must end in CRLF")
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+        self.assertEqual(rows[0], CSV_COLUMNS)
+        return [dict(zip(rows[0], r)) for r in rows[1:]], rows
+
+    def read_json(self):
+        with open(os.path.join(self.out, "report.json"), encoding="utf-8") as f:
+            return json.load(f)
+
+    def check_reports(self, proc):
+        """Every report exists and parses; CSV, JSON and exit code agree."""
+        self.assertEqual(sorted(os.listdir(self.out)), REPORTS,
+                         "exactly the reports, no temporary file")
+        rows, raw_rows = self.read_csv()
+        for r in raw_rows[1:]:
+            self.assertEqual(len(r), len(CSV_COLUMNS), r)
+        doc = self.read_json()
+        self.assertEqual(doc["schema"], "cwsweep.report/1")
+        self.assertEqual(doc["run"]["mode"], "analyze")
+        for key in ("started", "finished"):
+            self.assertRegex(doc["run"][key], ISO_UTC)
+        s = doc["summary"]
+        results = [r for r in rows if r["status"] != "failed"]
+        failed = [r for r in rows if r["status"] == "failed"]
+        self.assertEqual(len(results), s["judgements"])
+        self.assertEqual(len(doc["results"]), s["judgements"])
+        self.assertEqual(len(failed), s["failures"] + s["not_measured"])
+        self.assertEqual(len(doc["failures"]), s["failures"])
+        n_anom = sum(r["status"] == "anomaly" for r in rows)
+        self.assertEqual(n_anom, s["anomalies"])
+        self.assertEqual(sum(r["status"] == "ok" for r in rows), s["ok"])
+        for r in rows:
+            self.assertIn(r["status"], STATUSES)
+            if r["status"] in ("anomaly", "ok"):
+                self.assertRegex(r["period_start"], ISO_UTC)
+            elif r["period_start"]:  # empty when the series had no datapoint
+                self.assertRegex(r["period_start"], ISO_UTC)
+            for c in NUMBER_COLUMNS:
+                if r[c] != "":
+                    v = float(r[c])  # a plain number a spreadsheet reads
+                    self.assertTrue(math.isfinite(v))
+                    self.assertNotIn(",", r[c])
+            for c, v in r.items():
+                if c not in NUMBER_COLUMNS and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                    self.fail("formula-looking text cell %s=%r" % (c, v))
+            self.assertEqual(r["severity"] != "", r["status"] == "anomaly")
+        for r in doc["results"]:
+            h = r["history"]
+            if h["values"]:
+                self.assertRegex(h["start"], ISO_UTC)
+            self.assertLessEqual(len(h["values"]), 14)
+            for v in h["values"]:
+                self.assertTrue(v is None or isinstance(v, (int, float)))
+        with open(os.path.join(self.out, "report.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertTrue(md.startswith("# cwsweep report\n"))
+        self.assertIn("## Summary", md)
+        self.assertIn("## Anomalies (%d)" % s["anomalies"], md)
+        if s["failures"]:
+            self.assertIn("## Failures (%d)" % s["failures"], md)
+        want = 3 if s["failures"] else (1 if s["anomalies"] else 0)
+        self.assertEqual(proc.returncode, want, proc.stderr)
+        if proc.stdout:
+            self.assertIn("%d series, %d judgements" % (s["series"], s["judgements"]),
+                          proc.stdout)
+            self.assertIn("report: %s/report.md" % self.out, proc.stdout)
+        return rows, doc, md
+
+    # ---- real data -----------------------------------------------------------
+
+    def test_nab_last_period(self):
+        skip_without_nab(self)
+        files = nab_files()
+        p = self.analyze(*files)
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        rows, doc, _ = self.check_reports(p)
+        self.assertEqual(doc["summary"]["series"], len(files))
+        # default detectors: mean7d and zscore, one judgement each per series
+        self.assertEqual(doc["summary"]["judgements"], 2 * len(files))
+        self.assertEqual({r["detector"] for r in rows}, {"mean7d", "zscore"})
+        self.assertEqual(doc["run"]["period_seconds"], 300)
+        self.assertFalse(doc["run"]["all_periods"])
+        names = {r["metric"] for r in rows}
+        self.assertIn("ec2_cpu_utilization_24ae8d", names)
+
+    def test_nab_all_periods(self):
+        skip_without_nab(self)
+        files = [f for f in nab_files() if "disk_write_bytes" in f or "network_in" in f]
+        self.assertTrue(files)
+        p = self.analyze("--all-periods", *files)
+        rows, doc, md = self.check_reports(p)
+        self.assertTrue(doc["run"]["all_periods"])
+        # every complete period with enough history is judged, not just one
+        self.assertGreater(doc["summary"]["judgements"], 100 * len(files))
+        # these series have labelled spikes: something must be found
+        self.assertGreater(doc["summary"]["anomalies"], 0)
+        self.assertEqual(p.returncode, 1)
+        # worst first in the Markdown, and not one row per judgement
+        self.assertLess(md.count("\n| warning |") + md.count("\n| critical |")
+                        + md.count("\n| info |"), 101)
+
+    def test_nab_bad_file_is_a_failure_row(self):
+        skip_without_nab(self)
+        bad = os.path.join(self.tmp, "garbage.csv")
+        with open(bad, "w") as f:
+            f.write("timestamp,value\nyesterday,12\n")
+        missing = os.path.join(self.tmp, "missing.csv")
+        p = self.analyze(nab_files()[0], bad, missing)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        rows, doc, md = self.check_reports(p)
+        failed = {r["metric"]: r for r in rows if r["status"] == "failed"}
+        self.assertEqual(set(failed), {bad, missing})
+        self.assertTrue(failed[bad]["note"].startswith("parse: "), failed[bad])
+        self.assertTrue(failed[missing]["note"].startswith("read: "), failed[missing])
+        self.assertEqual(doc["summary"]["series"], 1)
+        self.assertEqual({f["stage"] for f in doc["failures"]}, {"read", "parse"})
+        self.assertIn("## Failures (2)", md)
+
+    # ---- made-up data ---------------------------------------------------------
+
+    def test_quiet_series_exit_0(self):
+        path = os.path.join(self.tmp, "calm.csv")
+        # 12 days of a gentle repeating pattern: nothing unusual at the end
+        write_series(path, [100 + (i % 7) for i in range(12 * 288)])
+        p = self.analyze(path)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.check_reports(p)
+
+    def test_spike_exit_1(self):
+        path = os.path.join(self.tmp, "spike.csv")
+        write_series(path, [100 + (i % 7) for i in range(12 * 288)] + [5000])
+        p = self.analyze(path)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        rows, _, md = self.check_reports(p)
+        self.assertTrue(all(r["status"] == "anomaly" for r in rows), rows)
+        self.assertIn("| spike |", md)
+
+    def test_every_file_fails_exit_3(self):
+        p = self.analyze(os.path.join(self.tmp, "nope1.csv"),
+                         os.path.join(self.tmp, "nope2.csv"))
+        self.assertEqual(p.returncode, 3, p.stderr)
+        rows, doc, _ = self.check_reports(p)
+        self.assertEqual(len(rows), 2)
+        self.assertEqual(doc["summary"]["failures"], 2)
+        self.assertIn("nope1.csv", p.stderr)
+
+    def test_get_metric_data_json(self):
+        path = os.path.join(self.tmp, "gmd.json")
+        t0 = 1388534400
+        points = list(range(12 * 24))  # 12 days, hourly
+        doc = {"MetricDataResults": [
+            {"Id": "m1", "Label": "hourly", "StatusCode": "Complete",
+             "Timestamps": [t0 + 3600 * i for i in reversed(points)],
+             "Values": [50.0 + (i % 5) for i in reversed(points)]},
+            {"Id": "m2", "Label": "denied", "StatusCode": "Forbidden",
+             "Timestamps": [], "Values": []},
+            {"Id": "m3", "Label": "nodata", "StatusCode": "Complete",
+             "Timestamps": [], "Values": []}],
+            "Messages": []}
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        p = self.analyze(path)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        rows, doc, _ = self.check_reports(p)
+        self.assertEqual({r["metric"] for r in rows}, {"hourly", "denied", "nodata"})
+        self.assertEqual([f["stage"] for f in doc["failures"]], ["get-metric-data"])
+        self.assertEqual(doc["failures"][0]["code"], "Forbidden")
+        for r in rows:
+            if r["metric"] == "nodata":
+                self.assertEqual(r["status"], "insufficient_history")
+                self.assertEqual(r["period_start"], "")
+            if r["metric"] == "hourly":
+                self.assertEqual(r["status"], "ok")
+
+    def test_formula_name_is_guarded(self):
+        path = os.path.join(self.tmp, "=HYPERLINK(1).csv")
+        write_series(path, [10, 11, 12, 13])
+        p = self.analyze(path)
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        rows, doc, md = self.check_reports(p)
+        self.assertEqual({r["metric"] for r in rows}, {"'=HYPERLINK(1)"})
+        # JSON keeps the name as it is; Markdown escapes nothing here but
+        # the name still appears
+        self.assertEqual({r["metric"] for r in doc["results"]}, {"=HYPERLINK(1)"})
+
+    def test_usage_errors_write_nothing(self):
+        ok = os.path.join(self.tmp, "ok.csv")
+        write_series(ok, [1, 2, 3])
+        cases = [
+            (["--bogus", ok], "--bogus"),
+            (["-x", ok], "-x"),
+            ([ok, "--detectors"], "--detectors"),
+            (["--detectors", "nosuch", ok], "--detectors"),
+            (["--detectors", "mean7d:factor=0", ok], "--detectors"),
+            (["--detectors", "mean7d:nosuch=1", ok], "--detectors"),
+            (["--format", "md,xml", ok], "--format"),
+            (["--format", "", ok], "--format"),
+            (["--period", "soon", ok], "--period"),
+            (["--period", "0", ok], "--period"),
+            (["-o", "--format", "md", ok], "-o"),
+            ([], "no input file"),
+        ]
+        for args, needle in cases:
+            with self.subTest(args=args):
+                p = self.analyze(*args)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertEqual(p.stdout, "")
+                lines = p.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, p.stderr)
+                self.assertIn(needle, lines[0])
+                self.assertFalse(os.path.exists(self.out), "a usage error wrote %s"
+                                 % self.out)
+        # "-o" without a value at the end: nothing written in the cwd either
+        p = self.analyze(ok, "-o", out=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["ok.csv"])
+
+    def test_format_subset_quiet_and_rewrite(self):
+        path = os.path.join(self.tmp, "s.csv")
+        write_series(path, [1, 2, 3, 4])
+        p = self.analyze("--format", "csv", "-q", path)
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        self.assertEqual(p.stdout, "")
+        self.assertEqual(os.listdir(self.out), ["report.csv"])
+        # a second run replaces the files in place, leaving nothing else
+        for _ in range(2):
+            p = self.analyze(path)
+            self.check_reports(p)
+        self.assertEqual(sorted(os.listdir(self.out)), REPORTS)
+
+    def test_default_output_dir_and_period(self):
+        path = os.path.join(self.tmp, "hourly.csv")
+        write_series(path, list(range(1, 60)), period=3600)
+        p = self.analyze(path, "--period", "1h", out=False)
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        self.assertEqual(sorted(os.listdir(os.path.join(self.tmp, "cwsweep-report"))),
+                         REPORTS)
+        self.assertIn("report: ./cwsweep-report/report.md", p.stdout)
+        with open(os.path.join(self.tmp, "cwsweep-report", "report.json")) as f:
+            self.assertEqual(json.load(f)["run"]["period_seconds"], 3600)
+
+    def test_help(self):
+        p = self.analyze("--help", out=False)
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("usage: cwsweep analyze", p.stdout)
+        self.assertIn("--all-periods", p.stdout)
+        self.assertIn("exit codes", p.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

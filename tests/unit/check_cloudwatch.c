@@ -1,0 +1,583 @@
+/*
+ * check_cloudwatch.c - the CloudWatch JSON 1.0 codec: exact request
+ * bodies, and responses saved under tests/data/cloudwatch/ (newest-first
+ * timestamps, gaps, PartialData + NextToken merging, Forbidden and
+ * InternalError results, ListMetrics paging) plus garbage.
+ *
+ * The window in every response test: 7 days from T0 at a daily period.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloudwatch.h"
+#include "err.h"
+#include "testlib.h"
+
+#define DAY 86400
+#define T0 1700006400 /* 2023-11-15T00:00:00Z */
+#define T_END (T0 + 7 * DAY)
+
+static struct cw_dim_tmpl s3_dims[2] = { { "BucketName", "{bucket}" },
+					 { "FilterId", "EntireBucket" } };
+static struct cw_metric_def s3_bytes = {
+	.namespace_ = "AWS/S3", .name = "BytesDownloaded", .stat = "Sum",
+	.unit = "Bytes", .dims = s3_dims, .ndims = 2, .per_bucket = true,
+	.label = "AWS/S3 BytesDownloaded Sum",
+};
+
+static char *load(const char *name, size_t *len)
+{
+	char rel[256], *path, *text;
+
+	snprintf(rel, sizeof(rel), "tests/data/cloudwatch/%s", name);
+	path = cw_test_src(rel);
+	ck_assert_ptr_nonnull(path);
+	text = cw_test_slurp(path);
+	ck_assert_msg(text != NULL, "cannot read %s", path);
+	free(path);
+	*len = strlen(text);
+	return text;
+}
+
+/* Assert slot i of s: NaN when want is NaN. */
+static void slot_eq(const struct cw_series *s, size_t i, double want)
+{
+	if (isnan(want))
+		ck_assert_msg(isnan(s->values[i]), "slot %zu: %g, want a gap", i, s->values[i]);
+	else
+		ck_assert_msg(s->values[i] == want, "slot %zu: %g, want %g", i, s->values[i],
+			      want);
+}
+
+/* ---- ids ----------------------------------------------------------------- */
+
+START_TEST(query_ids)
+{
+	char buf[24];
+	size_t i = 7;
+
+	ck_assert_str_eq(cw_query_id(0, buf, sizeof(buf)), "q0");
+	ck_assert_str_eq(cw_query_id(499, buf, sizeof(buf)), "q499");
+	ck_assert_int_eq(cw_query_index("q0", &i), 0);
+	ck_assert_uint_eq(i, 0);
+	ck_assert_int_eq(cw_query_index("q499", &i), 0);
+	ck_assert_uint_eq(i, 499);
+	ck_assert_int_eq(cw_query_index("q01", &i), CW_EINVAL);
+	ck_assert_int_eq(cw_query_index("q", &i), CW_EINVAL);
+	ck_assert_int_eq(cw_query_index("Q1", &i), CW_EINVAL);
+	ck_assert_int_eq(cw_query_index("q1x", &i), CW_EINVAL);
+	ck_assert_int_eq(cw_query_index("q-1", &i), CW_EINVAL);
+	ck_assert_int_eq(cw_query_index("", &i), CW_EINVAL);
+	ck_assert_int_eq(cw_query_index(NULL, &i), CW_EINVAL);
+	ck_assert_int_eq(cw_query_index("q999999999999999999999999", &i), CW_EINVAL);
+	ck_assert_uint_eq(i, 499);
+}
+END_TEST
+
+/* ---- requests ------------------------------------------------------------ */
+
+START_TEST(gmd_request_exact)
+{
+	struct cw_gmd_query q[1] = { { &s3_bytes, "logs-prod" } };
+	char err[CW_ERRBUF], *body = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(cw_gmd_request(&body, &len, q, 1, T0, T_END, DAY, NULL, err,
+					sizeof(err)), 0);
+	ck_assert_str_eq(body,
+		"{\"MetricDataQueries\":[{\"Id\":\"q0\",\"MetricStat\":{\"Metric\":"
+		"{\"Namespace\":\"AWS/S3\",\"MetricName\":\"BytesDownloaded\",\"Dimensions\":"
+		"[{\"Name\":\"BucketName\",\"Value\":\"logs-prod\"},"
+		"{\"Name\":\"FilterId\",\"Value\":\"EntireBucket\"}]},"
+		"\"Period\":86400,\"Stat\":\"Sum\"},\"ReturnData\":true}],"
+		"\"StartTime\":1700006400,\"EndTime\":1700611200,"
+		"\"ScanBy\":\"TimestampDescending\"}");
+	ck_assert_uint_eq(len, strlen(body));
+	free(body);
+
+	ck_assert_int_eq(cw_gmd_request(&body, &len, q, 1, T0, T_END, DAY, "tok \"2\"", err,
+					sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(body, ",\"ScanBy\":\"TimestampDescending\","
+					   "\"NextToken\":\"tok \\\"2\\\"\"}"));
+	free(body);
+}
+END_TEST
+
+START_TEST(gmd_request_templates)
+{
+	struct cw_dim_tmpl dims[2] = { { "Bucket", "pre-{bucket}-{bucket}" },
+				       { "Kind", "x" } };
+	struct cw_metric_def m = { .namespace_ = "Custom/NS", .name = "Hits", .stat = "p99",
+				   .dims = dims, .ndims = 2, .per_bucket = true };
+	struct cw_metric_def fixed = { .namespace_ = "AWS/Billing", .name = "EstimatedCharges",
+				       .stat = "Maximum", .dims = NULL, .ndims = 0 };
+	struct cw_gmd_query q[2] = { { &m, "b" }, { &fixed, "" } };
+	char err[CW_ERRBUF], *body = NULL;
+	size_t len;
+
+	ck_assert_int_eq(cw_gmd_request(&body, &len, q, 2, 0, 3600, 60, NULL, err,
+					sizeof(err)), 0);
+	ck_assert_str_eq(body,
+		"{\"MetricDataQueries\":[{\"Id\":\"q0\",\"MetricStat\":{\"Metric\":"
+		"{\"Namespace\":\"Custom/NS\",\"MetricName\":\"Hits\",\"Dimensions\":"
+		"[{\"Name\":\"Bucket\",\"Value\":\"pre-b-b\"},"
+		"{\"Name\":\"Kind\",\"Value\":\"x\"}]},"
+		"\"Period\":60,\"Stat\":\"p99\"},\"ReturnData\":true},"
+		"{\"Id\":\"q1\",\"MetricStat\":{\"Metric\":{\"Namespace\":\"AWS/Billing\","
+		"\"MetricName\":\"EstimatedCharges\",\"Dimensions\":[]},"
+		"\"Period\":60,\"Stat\":\"Maximum\"},\"ReturnData\":true}],"
+		"\"StartTime\":0,\"EndTime\":3600,\"ScanBy\":\"TimestampDescending\"}");
+	free(body);
+}
+END_TEST
+
+START_TEST(gmd_request_refused)
+{
+	struct cw_gmd_query *q = calloc(501, sizeof(*q));
+	char err[CW_ERRBUF], *body = (char *)"x";
+	size_t len;
+
+	ck_assert_ptr_nonnull(q);
+	for (size_t i = 0; i < 501; i++) {
+		q[i].metric = &s3_bytes;
+		q[i].bucket = "b";
+	}
+	ck_assert_int_eq(cw_gmd_request(&body, &len, q, 0, T0, T_END, DAY, NULL, err,
+					sizeof(err)), CW_EINVAL);
+	ck_assert_ptr_null(body);
+	ck_assert_str_eq(err, "GetMetricData request: 0 queries: must be 1..500");
+	ck_assert_int_eq(cw_gmd_request(&body, &len, q, 501, T0, T_END, DAY, NULL, err,
+					sizeof(err)), CW_EINVAL);
+	ck_assert_int_eq(cw_gmd_request(&body, &len, q, 500, T0, T_END, DAY, NULL, err,
+					sizeof(err)), 0);
+	free(body);
+	ck_assert_int_eq(cw_gmd_request(&body, &len, q, 1, T_END, T0, DAY, NULL, err,
+					sizeof(err)), CW_EINVAL);
+	q[0].bucket = "bad\xff";
+	ck_assert_int_eq(cw_gmd_request(&body, &len, q, 1, T0, T_END, DAY, NULL, err,
+					sizeof(err)), CW_EINVAL);
+	ck_assert_str_eq(err, "GetMetricData request: a name or value is not valid UTF-8");
+	ck_assert_ptr_null(body);
+	free(q);
+}
+END_TEST
+
+START_TEST(lm_request_exact)
+{
+	char err[CW_ERRBUF], *body = NULL;
+	size_t len;
+
+	ck_assert_int_eq(cw_lm_request(&body, &len, &s3_bytes, NULL, err, sizeof(err)), 0);
+	ck_assert_str_eq(body, "{\"Namespace\":\"AWS/S3\",\"MetricName\":\"BytesDownloaded\","
+			       "\"Dimensions\":[{\"Name\":\"FilterId\","
+			       "\"Value\":\"EntireBucket\"}]}");
+	ck_assert_uint_eq(len, strlen(body));
+	free(body);
+	ck_assert_int_eq(cw_lm_request(&body, &len, &s3_bytes, "lm-page-2", err,
+				       sizeof(err)), 0);
+	ck_assert_str_eq(body, "{\"Namespace\":\"AWS/S3\",\"MetricName\":\"BytesDownloaded\","
+			       "\"Dimensions\":[{\"Name\":\"FilterId\","
+			       "\"Value\":\"EntireBucket\"}],\"NextToken\":\"lm-page-2\"}");
+	free(body);
+	ck_assert_int_eq(cw_lm_request(&body, &len, &s3_bytes, "\xc3", err, sizeof(err)),
+			 CW_EINVAL);
+	ck_assert_ptr_null(body);
+}
+END_TEST
+
+/* ---- GetMetricData responses -------------------------------------------- */
+
+START_TEST(results_new)
+{
+	struct cw_gmd_result *r = NULL;
+
+	ck_assert_int_eq(cw_gmd_results_new(&r, 2, T0, T_END, DAY), 0);
+	for (size_t k = 0; k < 2; k++) {
+		ck_assert_int_eq(r[k].series.start, T0);
+		ck_assert_int_eq(r[k].series.period, DAY);
+		ck_assert_uint_eq(r[k].series.n, 7);
+		ck_assert_int_eq(r[k].series.complete_end, T_END);
+		ck_assert_int_eq(r[k].status, CW_GMD_NONE);
+		for (size_t i = 0; i < 7; i++)
+			slot_eq(&r[k].series, i, NAN);
+	}
+	cw_gmd_results_free(r, 2);
+	ck_assert_int_eq(cw_gmd_results_new(&r, 2, T0, T0, DAY), CW_EINVAL);
+	ck_assert_ptr_null(r);
+	ck_assert_str_eq(cw_gmd_status_name(CW_GMD_PARTIAL), "PartialData");
+	ck_assert_str_eq(cw_gmd_status_name(CW_GMD_NONE), "None");
+}
+END_TEST
+
+START_TEST(gmd_newest_first_with_gap)
+{
+	struct cw_gmd_result *r = NULL;
+	struct cw_gmd_page page;
+	char err[CW_ERRBUF];
+	size_t len;
+	char *body = load("gmd_basic.json", &len);
+
+	ck_assert_int_eq(cw_gmd_results_new(&r, 2, T0, T_END, DAY), 0);
+	ck_assert_int_eq(cw_gmd_accumulate(r, 2, NULL, 2, body, len, &page, err,
+					   sizeof(err)), 0);
+	ck_assert_ptr_null(page.next_token);
+	ck_assert_ptr_null(page.messages);
+	ck_assert_uint_eq(page.results, 2);
+	ck_assert_uint_eq(page.unknown, 0);
+	/* slot 4 (T0 + 4 days) had no datapoint: a gap, not a zero; the
+	 * point at EndTime is outside [StartTime, EndTime) */
+	slot_eq(&r[0].series, 0, 0.0);
+	slot_eq(&r[0].series, 1, 100.0);
+	slot_eq(&r[0].series, 2, 200.0);
+	slot_eq(&r[0].series, 3, 300.0);
+	slot_eq(&r[0].series, 4, NAN);
+	slot_eq(&r[0].series, 5, 500.0);
+	slot_eq(&r[0].series, 6, 600.0);
+	ck_assert_uint_eq(r[0].points, 6);
+	ck_assert_uint_eq(r[0].outside, 1);
+	ck_assert_int_eq(r[0].status, CW_GMD_COMPLETE);
+	ck_assert_uint_eq(cw_series_complete(&r[0].series), 7);
+	/* an empty result: every slot a gap, still Complete */
+	for (size_t i = 0; i < 7; i++)
+		slot_eq(&r[1].series, i, NAN);
+	ck_assert_int_eq(r[1].status, CW_GMD_COMPLETE);
+	ck_assert_uint_eq(r[1].points, 0);
+	cw_gmd_page_release(&page);
+	cw_gmd_results_free(r, 2);
+	free(body);
+}
+END_TEST
+
+START_TEST(gmd_pages_merge)
+{
+	struct cw_gmd_result *r = NULL;
+	struct cw_gmd_page page;
+	size_t map[2] = { 2, 0 }; /* q0 -> r[2], q1 -> r[0] */
+	char err[CW_ERRBUF];
+	size_t len1, len2;
+	char *p1 = load("gmd_page1.json", &len1), *p2 = load("gmd_page2.json", &len2);
+
+	ck_assert_int_eq(cw_gmd_results_new(&r, 3, T0, T_END, DAY), 0);
+	ck_assert_int_eq(cw_gmd_accumulate(r, 3, map, 2, p1, len1, &page, err,
+					   sizeof(err)), 0);
+	ck_assert_str_eq(page.next_token, "tok-page-2");
+	ck_assert_int_eq(r[2].status, CW_GMD_PARTIAL);
+	ck_assert_int_eq(r[0].status, CW_GMD_PARTIAL);
+	ck_assert_int_eq(r[1].status, CW_GMD_NONE); /* nobody maps there */
+	cw_gmd_page_release(&page);
+	ck_assert_ptr_null(page.next_token);
+
+	ck_assert_int_eq(cw_gmd_accumulate(r, 3, map, 2, p2, len2, &page, err,
+					   sizeof(err)), 0);
+	ck_assert_ptr_null(page.next_token);
+	ck_assert_int_eq(r[2].status, CW_GMD_COMPLETE);
+	ck_assert_int_eq(r[0].status, CW_GMD_COMPLETE);
+	/* q0: both pages together fill the week */
+	slot_eq(&r[2].series, 0, 0.5);
+	slot_eq(&r[2].series, 1, 1.0);
+	slot_eq(&r[2].series, 2, 2.0);
+	slot_eq(&r[2].series, 3, 3.0);
+	slot_eq(&r[2].series, 4, 4.0);
+	slot_eq(&r[2].series, 5, 5.0);
+	slot_eq(&r[2].series, 6, 6.0);
+	ck_assert_uint_eq(r[2].points, 7);
+	/* q1: first and last day only */
+	slot_eq(&r[0].series, 0, 10.0);
+	for (size_t i = 1; i < 6; i++)
+		slot_eq(&r[0].series, i, NAN);
+	slot_eq(&r[0].series, 6, 60.0);
+	for (size_t i = 0; i < 7; i++)
+		slot_eq(&r[1].series, i, NAN);
+	cw_gmd_page_release(&page);
+	cw_gmd_results_free(r, 3);
+	free(p1);
+	free(p2);
+}
+END_TEST
+
+START_TEST(gmd_forbidden_internal_error)
+{
+	struct cw_gmd_result *r = NULL;
+	struct cw_gmd_page page;
+	char err[CW_ERRBUF];
+	size_t len;
+	char *body = load("gmd_errors.json", &len);
+	const char *later = "{\"MetricDataResults\":[{\"Id\":\"q1\",\"Timestamps\":[1700092800],"
+			    "\"Values\":[2],\"StatusCode\":\"Complete\","
+			    "\"Messages\":[{\"Code\":\"Other\",\"Value\":\"ignored\"}]}]}";
+
+	ck_assert_int_eq(cw_gmd_results_new(&r, 2, T0, T_END, DAY), 0);
+	ck_assert_int_eq(cw_gmd_accumulate(r, 2, NULL, 2, body, len, &page, err,
+					   sizeof(err)), 0);
+	ck_assert_int_eq(r[0].status, CW_GMD_FORBIDDEN);
+	ck_assert_str_eq(r[0].message, "Forbidden: not authorized to read AWS/S3 BytesDownloaded");
+	ck_assert_int_eq(r[1].status, CW_GMD_INTERNAL_ERROR);
+	ck_assert_str_eq(r[1].message, "InternalError: try again later");
+	slot_eq(&r[1].series, 0, 1.0);
+	ck_assert_uint_eq(page.results, 3);
+	ck_assert_uint_eq(page.unknown, 1); /* "other7" is not one of ours */
+	ck_assert_str_eq(page.messages, "MaxMetricsExceeded: too many metrics; Note: second");
+	cw_gmd_page_release(&page);
+
+	/* an error sticks when a later page says Complete; the first message stays */
+	ck_assert_int_eq(cw_gmd_accumulate(r, 2, NULL, 2, later, strlen(later), &page, err,
+					   sizeof(err)), 0);
+	ck_assert_int_eq(r[1].status, CW_GMD_INTERNAL_ERROR);
+	ck_assert_str_eq(r[1].message, "InternalError: try again later");
+	slot_eq(&r[1].series, 1, 2.0);
+	cw_gmd_page_release(&page);
+	cw_gmd_results_free(r, 2);
+	free(body);
+}
+END_TEST
+
+START_TEST(gmd_iso_and_real_timestamps)
+{
+	struct cw_gmd_result *r = NULL;
+	struct cw_gmd_page page;
+	char err[CW_ERRBUF];
+	size_t len;
+	char *body = load("gmd_iso.json", &len);
+
+	ck_assert_int_eq(cw_gmd_results_new(&r, 1, T0, T_END, DAY), 0);
+	ck_assert_int_eq(cw_gmd_accumulate(r, 1, NULL, 1, body, len, &page, err,
+					   sizeof(err)), 0);
+	slot_eq(&r[0].series, 6, 6.0);
+	slot_eq(&r[0].series, 5, 5.5);
+	slot_eq(&r[0].series, 4, NAN);
+	slot_eq(&r[0].series, 3, 3.0);
+	slot_eq(&r[0].series, 0, 1000.0);
+	ck_assert_uint_eq(r[0].points, 4);
+	cw_gmd_page_release(&page);
+	cw_gmd_results_free(r, 1);
+	free(body);
+}
+END_TEST
+
+static const char *const gmd_garbage[] = {
+	"",
+	"null",
+	"[]",
+	"42",
+	"\"MetricDataResults\"",
+	"{",
+	"{\"MetricDataResults\":{}}",
+	"{\"MetricDataResults\":[1]}",
+	"{\"MetricDataResults\":[{}]}",
+	"{\"MetricDataResults\":[{\"Id\":1}]}",
+	"{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[1700006400],\"Values\":[]}]}",
+	"{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[true],\"Values\":[1]}]}",
+	"{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[1700006400],\"Values\":[\"1\"]}]}",
+	"{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[\"yesterday\"],\"Values\":[1]}]}",
+	"{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[1e300],\"Values\":[1]}]}",
+	"{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":{},\"Values\":[]}]}",
+	"{\"MetricDataResults\":[{\"Id\":\"q0\",\"StatusCode\":\"Weird\"}]}",
+	"{\"MetricDataResults\":[{\"Id\":\"q0\",\"StatusCode\":3}]}",
+	"{\"MetricDataResults\":[{\"Id\":\"q0\",\"Messages\":[1]}]}",
+	"{\"MetricDataResults\":[],\"Messages\":\"x\"}",
+	"{\"MetricDataResults\":[],\"Messages\":[{\"Code\":5}]}",
+	"{\"NextToken\":5}",
+	"{\"NextToken\":\"a\",\"NextToken\":\"b\"}",
+	"{\"MetricDataResults\":[]} trailing",
+	/* a good result followed by a bad one: nothing may be applied */
+	"{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[1700006400],\"Values\":[1]},"
+	"{\"Id\":\"q1\",\"Timestamps\":[1700006400]}]}",
+	NULL,
+};
+
+START_TEST(gmd_garbage_refused)
+{
+	struct cw_gmd_result *r = NULL;
+	struct cw_gmd_page page;
+	char err[CW_ERRBUF];
+
+	ck_assert_int_eq(cw_gmd_results_new(&r, 2, T0, T_END, DAY), 0);
+	for (size_t k = 0; gmd_garbage[k]; k++) {
+		const char *g = gmd_garbage[k];
+		int rc;
+
+		err[0] = '\0';
+		rc = cw_gmd_accumulate(r, 2, NULL, 2, g, strlen(g), &page, err, sizeof(err));
+		ck_assert_msg(rc == CW_EPARSE, "garbage %zu (%s): rc %d", k, g, rc);
+		ck_assert_msg(strncmp(err, "GetMetricData response: ", 24) == 0,
+			      "garbage %zu: message '%s'", k, err);
+		ck_assert_ptr_null(page.next_token);
+		ck_assert_ptr_null(page.messages);
+	}
+	for (size_t k = 0; k < 2; k++) {
+		ck_assert_int_eq(r[k].status, CW_GMD_NONE);
+		ck_assert_uint_eq(r[k].points, 0);
+		ck_assert_ptr_null(r[k].message);
+		for (size_t i = 0; i < 7; i++)
+			slot_eq(&r[k].series, i, NAN);
+	}
+	cw_gmd_results_free(r, 2);
+}
+END_TEST
+
+START_TEST(gmd_limits)
+{
+	struct cw_gmd_result *r = NULL;
+	struct cw_gmd_page page;
+	char err[CW_ERRBUF];
+	size_t map[1] = { 5 };
+	size_t n = CW_CW_MAX_TOKEN + 40;
+	char *big = malloc(n + 1);
+	const char *empty = "{}", *nulls = "{\"MetricDataResults\":null,\"NextToken\":null}";
+	const char *emptytok = "{\"MetricDataResults\":[],\"NextToken\":\"\"}";
+	const char *one = "{\"MetricDataResults\":[{\"Id\":\"q0\"}]}";
+
+	ck_assert_ptr_nonnull(big);
+	ck_assert_int_eq(cw_gmd_results_new(&r, 1, T0, T_END, DAY), 0);
+	/* a NextToken over 64 KiB */
+	memset(big, 'a', n);
+	memcpy(big, "{\"NextToken\":\"", 14);
+	memcpy(big + n - 2, "\"}", 2);
+	big[n] = '\0';
+	ck_assert_int_eq(cw_gmd_accumulate(r, 1, NULL, 1, big, n, &page, err, sizeof(err)),
+			 CW_ETOOBIG);
+	/* a body over the cap is refused before it is read */
+	ck_assert_int_eq(cw_gmd_accumulate(r, 1, NULL, 1, empty, CW_CW_MAX_BODY + 1, &page,
+					   err, sizeof(err)), CW_ETOOBIG);
+	/* empty documents are fine; an empty NextToken ends the paging */
+	ck_assert_int_eq(cw_gmd_accumulate(r, 1, NULL, 1, empty, 2, &page, err, sizeof(err)), 0);
+	ck_assert_uint_eq(page.results, 0);
+	cw_gmd_page_release(&page);
+	ck_assert_int_eq(cw_gmd_accumulate(r, 1, NULL, 1, nulls, strlen(nulls), &page, err,
+					   sizeof(err)), 0);
+	cw_gmd_page_release(&page);
+	ck_assert_int_eq(cw_gmd_accumulate(r, 1, NULL, 1, emptytok, strlen(emptytok), &page,
+					   err, sizeof(err)), 0);
+	ck_assert_ptr_null(page.next_token);
+	cw_gmd_page_release(&page);
+	/* a map that points outside the results is the caller's bug */
+	ck_assert_int_eq(cw_gmd_accumulate(r, 1, map, 1, one, strlen(one), &page, err,
+					   sizeof(err)), CW_EINVAL);
+	/* an embedded NUL is not JSON */
+	ck_assert_int_eq(cw_gmd_accumulate(r, 1, NULL, 1, "{}\0", 3, &page, err, sizeof(err)),
+			 CW_EPARSE);
+	cw_gmd_results_free(r, 1);
+	free(big);
+}
+END_TEST
+
+/* ---- ListMetrics --------------------------------------------------------- */
+
+START_TEST(lm_paging)
+{
+	struct cw_lm_page page;
+	char err[CW_ERRBUF];
+	size_t len1, len2;
+	char *p1 = load("lm_page1.json", &len1), *p2 = load("lm_page2.json", &len2);
+
+	ck_assert_int_eq(cw_lm_parse(&page, &s3_bytes, p1, len1, err, sizeof(err)), 0);
+	/* only the exact dimension set BucketName + FilterId=EntireBucket */
+	ck_assert_uint_eq(page.n, 2);
+	ck_assert_str_eq(page.names[0], "assets");
+	ck_assert_str_eq(page.names[1], "logs-prod");
+	ck_assert_uint_eq(page.skipped, 5); /* 4 other metrics + 1 duplicate */
+	ck_assert_str_eq(page.next_token, "lm-page-2");
+	cw_lm_page_release(&page);
+
+	ck_assert_int_eq(cw_lm_parse(&page, &s3_bytes, p2, len2, err, sizeof(err)), 0);
+	ck_assert_uint_eq(page.n, 1);
+	ck_assert_str_eq(page.names[0], "media");
+	ck_assert_ptr_null(page.next_token);
+	cw_lm_page_release(&page);
+	free(p1);
+	free(p2);
+}
+END_TEST
+
+START_TEST(lm_template_prefix)
+{
+	struct cw_dim_tmpl dims[1] = { { "Resource", "arn:aws:s3:::{bucket}/*" } };
+	struct cw_metric_def m = { .namespace_ = "Custom", .name = "Bytes", .stat = "Sum",
+				   .dims = dims, .ndims = 1, .per_bucket = true };
+	const char *body =
+		"{\"Metrics\":[{\"Namespace\":\"Custom\",\"MetricName\":\"Bytes\",\"Dimensions\":"
+		"[{\"Name\":\"Resource\",\"Value\":\"arn:aws:s3:::photos/*\"}]},"
+		"{\"Namespace\":\"Custom\",\"MetricName\":\"Bytes\",\"Dimensions\":"
+		"[{\"Name\":\"Resource\",\"Value\":\"arn:aws:s3:::/*\"}]},"
+		"{\"Namespace\":\"Custom\",\"MetricName\":\"Bytes\",\"Dimensions\":"
+		"[{\"Name\":\"Resource\",\"Value\":\"photos\"}]},"
+		"{\"Namespace\":\"Custom\",\"MetricName\":\"Bytes\",\"Dimensions\":"
+		"[{\"Name\":\"Resource\"}]}]}";
+	struct cw_lm_page page;
+	char err[CW_ERRBUF];
+
+	ck_assert_int_eq(cw_lm_parse(&page, &m, body, strlen(body), err, sizeof(err)), 0);
+	ck_assert_uint_eq(page.n, 1);
+	ck_assert_str_eq(page.names[0], "photos");
+	ck_assert_uint_eq(page.skipped, 3);
+	cw_lm_page_release(&page);
+}
+END_TEST
+
+static const char *const lm_garbage[] = {
+	"",
+	"[]",
+	"{\"Metrics\":{}}",
+	"{\"Metrics\":[1]}",
+	"{\"Metrics\":[{\"Dimensions\":{}}]}",
+	"{\"Metrics\":[{\"Dimensions\":[1]}]}",
+	"{\"Metrics\":[{\"Dimensions\":[{\"Value\":\"x\"}]}]}",
+	"{\"Metrics\":[{\"Dimensions\":[{\"Name\":\"a\",\"Value\":7}]}]}",
+	"{\"Metrics\":[],\"NextToken\":[]}",
+	"{\"Metrics\":[] ",
+	NULL,
+};
+
+START_TEST(lm_garbage_refused)
+{
+	struct cw_lm_page page;
+	char err[CW_ERRBUF];
+
+	for (size_t k = 0; lm_garbage[k]; k++) {
+		int rc = cw_lm_parse(&page, &s3_bytes, lm_garbage[k], strlen(lm_garbage[k]),
+				     err, sizeof(err));
+
+		ck_assert_msg(rc == CW_EPARSE, "garbage %zu: rc %d", k, rc);
+		ck_assert_ptr_null(page.names);
+		ck_assert_uint_eq(page.n, 0);
+		ck_assert_ptr_null(page.next_token);
+	}
+	/* no Metrics at all: an empty, last page */
+	ck_assert_int_eq(cw_lm_parse(&page, &s3_bytes, "{}", 2, err, sizeof(err)), 0);
+	ck_assert_uint_eq(page.n, 0);
+	ck_assert_ptr_null(page.next_token);
+	cw_lm_page_release(&page);
+}
+END_TEST
+
+static Suite *cloudwatch_suite(void)
+{
+	Suite *s = suite_create("cloudwatch");
+	TCase *tc = tcase_create("cloudwatch");
+
+	tcase_add_test(tc, query_ids);
+	tcase_add_test(tc, gmd_request_exact);
+	tcase_add_test(tc, gmd_request_templates);
+	tcase_add_test(tc, gmd_request_refused);
+	tcase_add_test(tc, lm_request_exact);
+	tcase_add_test(tc, results_new);
+	tcase_add_test(tc, gmd_newest_first_with_gap);
+	tcase_add_test(tc, gmd_pages_merge);
+	tcase_add_test(tc, gmd_forbidden_internal_error);
+	tcase_add_test(tc, gmd_iso_and_real_timestamps);
+	tcase_add_test(tc, gmd_garbage_refused);
+	tcase_add_test(tc, gmd_limits);
+	tcase_add_test(tc, lm_paging);
+	tcase_add_test(tc, lm_template_prefix);
+	tcase_add_test(tc, lm_garbage_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return cw_test_run_suite(cloudwatch_suite());
+}

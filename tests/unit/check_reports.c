@@ -1,0 +1,856 @@
+/*
+ * check_reports.c - the report formats: golden files for a hand-built run
+ * (tests/data/golden/report.{md,csv,json}; CW_UPDATE_GOLDEN=1 rewrites
+ * them), and focused tests for escaping, CSV quoting, the formula guard,
+ * sparklines, number formats, writing and the terminal summary.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "atomicio.h"
+#include "buf.h"
+#include "err.h"
+#include "escape.h"
+#include "render.h"
+#include "report.h"
+#include "run.h"
+#include "strutil.h"
+#include "testlib.h"
+
+#define DAY 86400
+#define T0 1391040000 /* 2014-01-30T00:00:00Z */
+
+/* ---- the hand-built run ------------------------------------------------- */
+
+static void add_series(struct cw_run *run, const struct cw_target_id *id,
+		       const double *v, size_t n)
+{
+	struct cw_series s;
+	size_t i, idx;
+
+	ck_assert_int_eq(cw_series_init(&s, T0, DAY, n), 0);
+	for (i = 0; i < n; i++)
+		s.values[i] = v[i];
+	s.complete_end = T0 + (int64_t)n * DAY;
+	ck_assert_int_eq(cw_run_add_series(run, id, &s, &idx), 0);
+	ck_assert_uint_eq(idx, run->nseries - 1);
+}
+
+static struct cw_result *add_result(struct cw_run *run, size_t series, const char *det,
+				    enum cw_status st, enum cw_severity sev, size_t slot,
+				    double value, double baseline, double limit, double score,
+				    const char *note)
+{
+	struct cw_judgement j = {
+		.status = st, .severity = sev, .period_start = T0 + (int64_t)slot * DAY,
+		.value = value, .baseline = baseline, .limit = limit, .score = score,
+	};
+
+	ck_assert_int_eq(cw_run_add_result(run, series, det, &j, note), 0);
+	return &run->results[run->nresults - 1];
+}
+
+/*
+ * Three buckets in two accounts, judged on 2014-02-14 by two detectors:
+ * an anomaly (priced, alert new), ok results, an insufficient_history
+ * result, a failed account, a bucket that is not measured.  Names hold
+ * every character that Markdown and CSV must escape, and one formula.
+ */
+static void build_run(struct cw_run *run)
+{
+	static const double spiky[16] = {
+		1e9, 1.1e9, 0.9e9, 1e9, NAN, 1.05e9, 0.95e9, 1e9,
+		1e9, 1.1e9, 0.9e9, 1e9, 1e9, 1.05e9, 0.95e9, 5.5e9,
+	};
+	static const double steady[16] = {
+		2e8, 2e8, 2e8, 2e8, 2e8, 2e8, 2e8, 2e8,
+		2e8, 2e8, 2e8, 2e8, 2e8, 2e8, 2e8, 2.5e8,
+	};
+	static const double young[2] = { 123456789012, 42 };
+	struct cw_target_id a = {
+		"111111111111", "prod & co", "us-east-1", "logs|prod*_`x`[1]<b>#",
+		"AWS/S3 BytesDownloaded Sum", "Bytes", "team-a",
+	};
+	struct cw_target_id b = {
+		"222222222222", "-dev", "eu-west-1", "=HYPERLINK(\"http://x.test\",\"y\")",
+		"AWS/S3 BytesDownloaded Sum", "Bytes", "",
+	};
+	struct cw_target_id c = {
+		"222222222222", "-dev", "eu-west-1", "new,bucket\nline",
+		"AWS/S3 BytesDownloaded Sum", "Bytes", "",
+	};
+	struct cw_target_id f = { "333333333333", "audit", "us-west-2", "", "", "", "" };
+	struct cw_target_id u = {
+		"111111111111", "prod & co", "us-east-1", "quiet_bucket",
+		"AWS/S3 BytesDownloaded Sum", "Bytes", "",
+	};
+	struct cw_result *r;
+
+	ck_assert_int_eq(cw_run_init(run, "run"), 0);
+	free(run->run_id);
+	run->run_id = cw_strdup("20140215T031500Z-beef");
+	free(run->inventory);
+	run->inventory = cw_strdup("accounts.yaml");
+	run->started = 1392434100;  /* 2014-02-15T03:15:00Z */
+	run->finished = 1392434195;
+	run->period = DAY;
+	run->lookback = 16 * DAY;
+	run->accounts = 3;
+	run->regions = 3;
+	run->api_calls = 7;
+	run->detectors = calloc(2, sizeof(char *));
+	ck_assert_ptr_nonnull(run->detectors);
+	run->detectors[0] = cw_strdup("mean7d");
+	run->detectors[1] = cw_strdup("threshold:limit=100000000000");
+	run->ndetectors = 2;
+	run->total_excess_usd = 0.405;
+	free(run->price_note);
+	run->price_note = cw_strdup("S3 data transfer out, us-east-1: $0.09/GB (first 10 TB)");
+
+	add_series(run, &a, spiky, 16);
+	add_series(run, &b, steady, 16);
+	add_series(run, &c, young, 2);
+
+	r = add_result(run, 0, "mean7d", CW_STATUS_ANOMALY, CW_SEV_CRITICAL, 15,
+		       5.5e9, 1e9, 3e9, 5.5, NULL);
+	r->est_excess_usd = 0.405;
+	r->alert = CW_ALERT_NEW;
+	add_result(run, 0, "threshold", CW_STATUS_OK, CW_SEV_WARNING, 15,
+		   5.5e9, NAN, 1e11, NAN, NULL);
+	add_result(run, 1, "mean7d", CW_STATUS_OK, CW_SEV_WARNING, 15,
+		   2.5e8, 2e8, 6e8, 1.25, NULL);
+	add_result(run, 1, "threshold", CW_STATUS_OK, CW_SEV_WARNING, 15,
+		   2.5e8, NAN, 1e11, NAN, NULL);
+	add_result(run, 2, "mean7d", CW_STATUS_INSUFFICIENT, CW_SEV_INFO, 1,
+		   42, NAN, NAN, NAN, "1d of history, 7d needed");
+	add_result(run, 2, "threshold", CW_STATUS_OK, CW_SEV_WARNING, 1,
+		   42, NAN, 1e11, NAN, NULL);
+
+	ck_assert_int_eq(cw_run_add_failure(run, &f, "assume-role", "AccessDenied",
+					    "not authorized to perform: sts:AssumeRole on "
+					    "arn:aws:iam::333333333333:role/cwsweep-read"), 0);
+	ck_assert_int_eq(cw_run_add_unmeasured(run, &u, "no BytesDownloaded metric "
+					       "with FilterId=EntireBucket",
+					       "enable a request metrics filter named "
+					       "EntireBucket"), 0);
+}
+
+static char *render(const struct cw_run *run, const char *fmt)
+{
+	const struct cw_report_ops *ops = cw_report_find(fmt);
+	struct cw_buf out = CW_BUF_INIT;
+	char err[CW_ERRBUF] = "";
+
+	ck_assert_ptr_nonnull(ops);
+	ck_assert_msg(ops->render(run, &out, err, sizeof(err)) == 0, "render %s: %s", fmt,
+		      err);
+	return cw_buf_detach(&out, NULL);
+}
+
+/* Compare with tests/data/golden/NAME, or rewrite it under CW_UPDATE_GOLDEN=1. */
+static void check_golden(const char *fmt, const char *name)
+{
+	struct cw_run run;
+	char *got, *want, *path, *rel = cw_asprintf("tests/data/golden/%s", name);
+	const char *update = getenv("CW_UPDATE_GOLDEN");
+	size_t i, line = 1;
+
+	build_run(&run);
+	got = render(&run, fmt);
+	path = cw_test_src(rel);
+	if (update && strcmp(update, "1") == 0) {
+		char err[CW_ERRBUF];
+
+		ck_assert_msg(cw_write_file_atomic(path, got, strlen(got), 0644, err,
+						   sizeof(err)) == 0, "%s", err);
+	}
+	want = cw_test_slurp(path);
+	ck_assert_msg(want != NULL, "%s missing (run with CW_UPDATE_GOLDEN=1)", path);
+	for (i = 0; got[i] && got[i] == want[i]; i++)
+		line += got[i] == '\n';
+	ck_assert_msg(got[i] == want[i], "%s differs from the golden file at line %zu:\n"
+		      "got:  %.80s\nwant: %.80s", name, line, got + i, want + i);
+	free(got);
+	free(want);
+	free(path);
+	free(rel);
+	cw_run_release(&run);
+}
+
+START_TEST(golden_md)
+{
+	check_golden("md", "report.md");
+}
+END_TEST
+
+START_TEST(golden_csv)
+{
+	check_golden("csv", "report.csv");
+}
+END_TEST
+
+START_TEST(golden_json)
+{
+	check_golden("json", "report.json");
+}
+END_TEST
+
+/* ---- escaping ------------------------------------------------------------ */
+
+static char *md(const char *s)
+{
+	struct cw_buf b = CW_BUF_INIT;
+
+	ck_assert_int_eq(cw_md_escape(&b, s), 0);
+	return cw_buf_detach(&b, NULL);
+}
+
+static char *csv(const char *s, bool is_text)
+{
+	struct cw_buf b = CW_BUF_INIT;
+
+	ck_assert_int_eq(cw_csv_cell(&b, s, is_text), 0);
+	return cw_buf_detach(&b, NULL);
+}
+
+#define CK_STR_FREE(expr, want) do { \
+		char *got_ = (expr); \
+		ck_assert_str_eq(got_, want); \
+		free(got_); \
+	} while (0)
+
+START_TEST(md_escape)
+{
+	CK_STR_FREE(md("plain-name.v2"), "plain-name.v2");
+	CK_STR_FREE(md("a|b*c_d`e[f]g<h>i#j\\k"),
+		    "a\\|b\\*c\\_d\\`e\\[f\\]g\\<h\\>i\\#j\\\\k");
+	CK_STR_FREE(md("two\nlines\r\ttab"), "two lines  tab");
+	CK_STR_FREE(md("~strike~ & ![img]"), "\\~strike\\~ \\& \\!\\[img\\]");
+	CK_STR_FREE(md(NULL), "");
+	/* valid UTF-8 is kept, invalid bytes become U+FFFD */
+	CK_STR_FREE(md("caf\xc3\xa9"), "caf\xc3\xa9");
+	CK_STR_FREE(md("a\xff" "b"), "a\xef\xbf\xbd" "b");
+	CK_STR_FREE(md("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");   /* overlong '/' */
+	CK_STR_FREE(md("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"); /* surrogate */
+	CK_STR_FREE(md("x\xe2\x82"), "x\xef\xbf\xbd\xef\xbf\xbd"); /* truncated */
+}
+END_TEST
+
+START_TEST(utf8_len)
+{
+	ck_assert_uint_eq(cw_utf8_len("a"), 1);
+	ck_assert_uint_eq(cw_utf8_len("\xc3\xa9"), 2);
+	ck_assert_uint_eq(cw_utf8_len("\xe2\x96\x81"), 3);
+	ck_assert_uint_eq(cw_utf8_len("\xf0\x9f\x98\x80"), 4);
+	ck_assert_uint_eq(cw_utf8_len("\xf4\x90\x80\x80"), 0); /* > U+10FFFF */
+	ck_assert_uint_eq(cw_utf8_len("\xe0\x80\x80"), 0);     /* overlong */
+	ck_assert_uint_eq(cw_utf8_len("\x80"), 0);
+}
+END_TEST
+
+START_TEST(csv_quoting)
+{
+	CK_STR_FREE(csv("plain", true), "plain");
+	CK_STR_FREE(csv("", true), "");
+	CK_STR_FREE(csv(NULL, true), "");
+	CK_STR_FREE(csv("a,b", true), "\"a,b\"");
+	CK_STR_FREE(csv("say \"hi\"", true), "\"say \"\"hi\"\"\"");
+	CK_STR_FREE(csv("l1\nl2", true), "\"l1\nl2\"");
+	CK_STR_FREE(csv("l1\r\nl2", true), "\"l1\r\nl2\"");
+	CK_STR_FREE(csv("semi;colon 'q'", true), "semi;colon 'q'");
+	CK_STR_FREE(csv("bad\xfe", true), "bad\xef\xbf\xbd");
+}
+END_TEST
+
+START_TEST(csv_formula_guard)
+{
+	CK_STR_FREE(csv("=1+2", true), "'=1+2");
+	CK_STR_FREE(csv("+1", true), "'+1");
+	CK_STR_FREE(csv("-dev", true), "'-dev");
+	CK_STR_FREE(csv("@SUM(A1)", true), "'@SUM(A1)");
+	CK_STR_FREE(csv("\tx", true), "'\tx");
+	CK_STR_FREE(csv("\rx", true), "\"'\rx\"");
+	CK_STR_FREE(csv("=HYPERLINK(\"http://x\",\"y\")", true),
+		    "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+	CK_STR_FREE(csv("a=b", true), "a=b");
+	/* numbers are never changed */
+	CK_STR_FREE(csv("-5", false), "-5");
+	CK_STR_FREE(csv("+1", false), "+1");
+}
+END_TEST
+
+START_TEST(json_escape)
+{
+	struct cw_buf b = CW_BUF_INIT;
+
+	ck_assert_int_eq(cw_json_string(&b, "q\"b\\n\nt\tc\x01\xff"), 0);
+	ck_assert_str_eq(cw_buf_str(&b), "\"q\\\"b\\\\n\\nt\\tc\\u0001\xef\xbf\xbd\"");
+	cw_buf_release(&b);
+	ck_assert_int_eq(cw_json_string(&b, NULL), 0);
+	ck_assert_str_eq(cw_buf_str(&b), "\"\"");
+	cw_buf_release(&b);
+}
+END_TEST
+
+START_TEST(term_escape)
+{
+	struct cw_buf b = CW_BUF_INIT;
+
+	/* ESC, a C1 CSI and a newline cannot move the cursor or recolour */
+	ck_assert_int_eq(cw_term_escape(&b, "a\x1b[31mb\xc2\x9b" "c\nd\xc3\xa9"), 0);
+	ck_assert_str_eq(cw_buf_str(&b), "a?[31mb?c?d\xc3\xa9");
+	cw_buf_release(&b);
+}
+END_TEST
+
+/* ---- sparkline and numbers ----------------------------------------------- */
+
+static char *spark(const double *v, size_t n)
+{
+	struct cw_buf b = CW_BUF_INIT;
+
+	ck_assert_int_eq(cw_sparkline(&b, v, n), 0);
+	return cw_buf_detach(&b, NULL);
+}
+
+START_TEST(sparkline)
+{
+	static const double ramp[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+	static const double gaps[3] = { 4, NAN, 8 };
+	static const double zeros[2] = { 0, 0 };
+	static const double flat[2] = { 5, 5 };
+	static const double neg[3] = { -1, 0, 1 };
+	static const double none[1] = { NAN };
+
+	CK_STR_FREE(spark(ramp, 8), "\xe2\x96\x81\xe2\x96\x82\xe2\x96\x83\xe2\x96\x84"
+				    "\xe2\x96\x85\xe2\x96\x86\xe2\x96\x87\xe2\x96\x88");
+	/* scaled from 0: 4 of 8 is the middle (round(3.5) = 4 -> U+2585) */
+	CK_STR_FREE(spark(gaps, 3), "\xe2\x96\x85\xc2\xb7\xe2\x96\x88");
+	CK_STR_FREE(spark(zeros, 2), "\xe2\x96\x81\xe2\x96\x81");
+	CK_STR_FREE(spark(flat, 2), "\xe2\x96\x88\xe2\x96\x88");
+	/* with a negative value: from the smallest; 0 is round(3.5) = 4 */
+	CK_STR_FREE(spark(neg, 3), "\xe2\x96\x81\xe2\x96\x85\xe2\x96\x88");
+	CK_STR_FREE(spark(none, 1), "\xc2\xb7");
+	CK_STR_FREE(spark(NULL, 0), "");
+}
+END_TEST
+
+START_TEST(human_numbers)
+{
+	char buf[64];
+
+	ck_assert_str_eq(cw_rep_human(0, "", buf, sizeof(buf)), "0");
+	ck_assert_str_eq(cw_rep_human(42, "Count", buf, sizeof(buf)), "42");
+	ck_assert_str_eq(cw_rep_human(12.346, "", buf, sizeof(buf)), "12.35");
+	ck_assert_str_eq(cw_rep_human(1234.5, "", buf, sizeof(buf)), "1234.5");
+	ck_assert_str_eq(cw_rep_human(0.00123, "", buf, sizeof(buf)), "0.00123");
+	ck_assert_str_eq(cw_rep_human(12345, "", buf, sizeof(buf)), "12.3 k");
+	ck_assert_str_eq(cw_rep_human(4.2e6, "", buf, sizeof(buf)), "4.2 M");
+	ck_assert_str_eq(cw_rep_human(-2.5e9, "", buf, sizeof(buf)), "-2.5 G");
+	ck_assert_str_eq(cw_rep_human(999999, "", buf, sizeof(buf)), "1 M");
+	ck_assert_str_eq(cw_rep_human(1.5e9, "Bytes", buf, sizeof(buf)), "1.50 GB");
+	ck_assert_str_eq(cw_rep_human(NAN, "Bytes", buf, sizeof(buf)), "\xe2\x80\x94");
+	ck_assert_str_eq(cw_rep_pct(450, buf, sizeof(buf)), "+450%");
+	ck_assert_str_eq(cw_rep_pct(-3.54, buf, sizeof(buf)), "-3.5%");
+	ck_assert_str_eq(cw_rep_pct(0, buf, sizeof(buf)), "+0%");
+	ck_assert_str_eq(cw_rep_pct(NAN, buf, sizeof(buf)), "\xe2\x80\x94");
+	ck_assert_str_eq(cw_rep_time(T0 + 3600 + 1800, 300, buf, sizeof(buf)),
+			 "2014-01-30 01:30");
+	ck_assert_str_eq(cw_rep_time(T0, DAY, buf, sizeof(buf)), "2014-01-30");
+}
+END_TEST
+
+START_TEST(change_pct)
+{
+	struct cw_judgement j = { .value = 150, .baseline = 100 };
+
+	ck_assert_double_eq_tol(cw_rep_change_pct(&j), 50, 1e-12);
+	j.baseline = -100;
+	ck_assert_double_eq_tol(cw_rep_change_pct(&j), 250, 1e-12);
+	j.baseline = 0;
+	ck_assert(isnan(cw_rep_change_pct(&j)));
+	j.baseline = NAN;
+	ck_assert(isnan(cw_rep_change_pct(&j)));
+	j.baseline = 100;
+	j.value = NAN;
+	ck_assert(isnan(cw_rep_change_pct(&j)));
+}
+END_TEST
+
+START_TEST(window)
+{
+	struct cw_series s;
+	size_t from, to;
+
+	ck_assert_int_eq(cw_series_init(&s, T0, DAY, 20), 0);
+	s.complete_end = T0 + 19 * DAY;
+	cw_rep_window(&s, T0 + 18 * DAY, &from, &to);
+	ck_assert_uint_eq(to, 19);
+	ck_assert_uint_eq(from, 19 - CW_REPORT_HISTORY);
+	cw_rep_window(&s, T0 + 2 * DAY, &from, &to);
+	ck_assert_uint_eq(from, 0);
+	ck_assert_uint_eq(to, 3);
+	/* not a slot of the series: the last complete slots */
+	cw_rep_window(&s, T0 - DAY, &from, &to);
+	ck_assert_uint_eq(to, 19);
+	cw_series_release(&s);
+}
+END_TEST
+
+/* Numbers in the machine formats: plain, no exponent for byte counts,
+ * NaN an empty cell in CSV and null in JSON. */
+START_TEST(machine_numbers)
+{
+	struct cw_run run;
+	char *c, *j;
+
+	build_run(&run);
+	c = render(&run, "csv");
+	j = render(&run, "json");
+	/* the young bucket's 123456789012-byte day, in its history */
+	ck_assert_ptr_nonnull(strstr(j, "\"values\": [123456789012, 42]"));
+	/* the anomaly row: value, baseline, limit, change_pct, score */
+	ck_assert_ptr_nonnull(strstr(c, ",2014-02-14T00:00:00Z,5500000000,1000000000,"
+				     "3000000000,450,5.5,anomaly,critical,new,0.405,Bytes,"
+				     "\r\n"));
+	/* threshold: no baseline, no score -> empty cells */
+	ck_assert_ptr_nonnull(strstr(c, ",threshold,2014-02-14T00:00:00Z,5500000000,,"
+				     "100000000000,,,ok,,,,Bytes,\r\n"));
+	ck_assert_ptr_nonnull(strstr(j, "\"baseline\": null"));
+	ck_assert_ptr_null(strstr(c, "e+"));
+	ck_assert_ptr_null(strstr(j, "e+"));
+	ck_assert_ptr_null(strstr(j, "nan"));
+	free(c);
+	free(j);
+	cw_run_release(&run);
+}
+END_TEST
+
+/* ---- structure --------------------------------------------------------- */
+
+START_TEST(csv_shape)
+{
+	struct cw_run run;
+	char *c, *p;
+	size_t rows = 0;
+
+	build_run(&run);
+	c = render(&run, "csv");
+	ck_assert(cw_str_startswith(c, "run_id,account_id,account_name,region,bucket,metric,"
+				    "detector,period_start,value,baseline,limit,change_pct,"
+				    "score,status,severity,alert,est_excess_usd,unit,note\r\n"));
+	/* every line ends in CRLF; the only bare LF is inside a quoted cell */
+	for (p = c; (p = strchr(p, '\n')); p++)
+		rows += p > c && p[-1] == '\r';
+	ck_assert_uint_eq(rows, 1 + 6 + 1 + 1);
+	/* the formula bucket is guarded and quoted, the LF bucket quoted */
+	ck_assert_ptr_nonnull(strstr(c, ",\"'=HYPERLINK(\"\"http://x.test\"\",\"\"y\"\")\","));
+	ck_assert_ptr_nonnull(strstr(c, ",'-dev,"));
+	ck_assert_ptr_nonnull(strstr(c, ",\"new,bucket\nline\","));
+	/* the failure and the unmeasured bucket */
+	ck_assert_ptr_nonnull(strstr(c, "20140215T031500Z-beef,333333333333,audit,us-west-2,,,"
+				     ",,,,,,,failed,,,,,assume-role: AccessDenied: "));
+	ck_assert_ptr_nonnull(strstr(c, ",quiet_bucket,AWS/S3 BytesDownloaded Sum,,,,,,,,failed,"
+				     ",,,Bytes,not_measured: no BytesDownloaded metric"));
+	free(c);
+	cw_run_release(&run);
+}
+END_TEST
+
+START_TEST(json_parses)
+{
+	struct cw_run run;
+	json_error_t jerr;
+	json_t *doc, *results, *first;
+	char *j;
+
+	build_run(&run);
+	j = render(&run, "json");
+	doc = json_loads(j, 0, &jerr);
+	ck_assert_msg(doc != NULL, "report.json: %d:%d: %s", jerr.line, jerr.column, jerr.text);
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "schema")), "cwsweep.report/1");
+	results = json_object_get(doc, "results");
+	ck_assert_uint_eq(json_array_size(results), 6);
+	/* reading order: the anomaly first */
+	first = json_array_get(results, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(first, "status")), "anomaly");
+	ck_assert_str_eq(json_string_value(json_object_get(first, "bucket")),
+			 "logs|prod*_`x`[1]<b>#");
+	ck_assert_str_eq(json_string_value(json_object_get(first, "alert")), "new");
+	ck_assert_uint_eq(json_array_size(json_object_get(json_object_get(first, "history"),
+							  "values")), CW_REPORT_HISTORY);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(doc, "summary"),
+							    "anomalies")), 1);
+	ck_assert_uint_eq(json_array_size(json_object_get(doc, "failures")), 1);
+	ck_assert_uint_eq(json_array_size(json_object_get(doc, "unmeasured")), 1);
+	json_decref(doc);
+	free(j);
+	cw_run_release(&run);
+}
+END_TEST
+
+START_TEST(md_content)
+{
+	struct cw_run run;
+	char *m;
+
+	build_run(&run);
+	m = render(&run, "md");
+	/* the anomaly row, escaped, human numbers, priced, alert */
+	ck_assert_ptr_nonnull(strstr(m, "| critical | prod \\& co (111111111111) | us-east-1 | "
+				     "logs\\|prod\\*\\_\\`x\\`\\[1\\]\\<b\\>\\# | "
+				     "AWS/S3 BytesDownloaded Sum | mean7d | 2014-02-14 | "
+				     "5.50 GB | 1.00 GB | +450% | "));
+	ck_assert_ptr_nonnull(strstr(m, "| est. $0.41 | new |\n"));
+	/* ok rows are counted, not listed */
+	ck_assert_ptr_null(strstr(m, "HYPERLINK"));
+	ck_assert_ptr_nonnull(strstr(m, "| mean7d | 3 | 1 | 1 | 1 |\n"));
+	ck_assert_ptr_nonnull(strstr(m, "| threshold | 3 | 0 | 3 | 0 |\n"));
+	ck_assert_ptr_nonnull(strstr(m, "| AccessDenied |"));
+	ck_assert_ptr_nonnull(strstr(m, "quiet\\_bucket"));
+	/* no raw line break from a name: every table line starts with '|' */
+	ck_assert_ptr_null(strstr(m, "new,bucket\nline"));
+	free(m);
+	cw_run_release(&run);
+}
+END_TEST
+
+START_TEST(md_caps_anomalies)
+{
+	struct cw_run run;
+	double v[3] = { 1, 1, 9 };
+	struct cw_target_id id = { "", "", "", "", "s", "", "" };
+	char *m, *p;
+	size_t i, rows = 0;
+
+	ck_assert_int_eq(cw_run_init(&run, "analyze"), 0);
+	add_series(&run, &id, v, 3);
+	for (i = 0; i < CW_REPORT_MD_MAX_ROWS + 5; i++)
+		add_result(&run, 0, "zscore", CW_STATUS_ANOMALY, CW_SEV_WARNING, 2, 9, 1, 2,
+			   4, NULL);
+	m = render(&run, "md");
+	for (p = m; (p = strstr(p, "| warning |")); p++)
+		rows++;
+	ck_assert_uint_eq(rows, CW_REPORT_MD_MAX_ROWS);
+	ck_assert_ptr_nonnull(strstr(m, "The 100 largest of 105 anomalies"));
+	/* analyze mode: no account, region or metric columns */
+	ck_assert_ptr_nonnull(strstr(m, "| Severity | Bucket / series | Detector |"));
+	free(m);
+	cw_run_release(&run);
+}
+END_TEST
+
+/* ---- writing, formats, summary ------------------------------------------- */
+
+static size_t count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+START_TEST(write_all)
+{
+	struct cw_run run;
+	char err[CW_ERRBUF] = "";
+	char *tmp = cw_test_tmpdir(), *dir = cw_asprintf("%s/a/b", tmp);
+	char *md_path = cw_asprintf("%s/report.md", dir);
+	char *md_text, *want;
+	struct stat st;
+
+	build_run(&run);
+	ck_assert_msg(cw_reports_write(&run, dir, NULL, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(count_entries(dir), 3); /* no temporary file left */
+	ck_assert_int_eq(stat(md_path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0644);
+	md_text = cw_test_slurp(md_path);
+	want = render(&run, "md");
+	ck_assert_str_eq(md_text, want);
+	free(md_text);
+	free(want);
+	cw_run_release(&run);
+	cw_test_rmtree(tmp);
+	free(md_path);
+	free(dir);
+	free(tmp);
+}
+END_TEST
+
+START_TEST(write_some_and_bad)
+{
+	struct cw_run run;
+	char err[CW_ERRBUF] = "";
+	char *tmp = cw_test_tmpdir(), *dir = cw_asprintf("%s/out", tmp);
+	char *csv_path = cw_asprintf("%s/report.csv", dir);
+	struct stat st;
+
+	build_run(&run);
+	/* an unknown format: an error naming it, and nothing written */
+	ck_assert_int_eq(cw_reports_write(&run, dir, "md,xml", err, sizeof(err)), CW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "'xml'"));
+	ck_assert_int_ne(stat(dir, &st), 0);
+	ck_assert_int_eq(cw_reports_write(&run, dir, " csv ", err, sizeof(err)), 0);
+	ck_assert_uint_eq(count_entries(dir), 1);
+	ck_assert_int_eq(stat(csv_path, &st), 0);
+	cw_run_release(&run);
+	cw_test_rmtree(tmp);
+	free(csv_path);
+	free(dir);
+	free(tmp);
+}
+END_TEST
+
+START_TEST(check_formats)
+{
+	char err[CW_ERRBUF];
+
+	ck_assert_int_eq(cw_reports_check_formats("md,csv,json", err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_reports_check_formats("json, md", err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_reports_check_formats("md,md", err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_reports_check_formats(NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_reports_check_formats("pdf", err, sizeof(err)), CW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "'pdf'"));
+	ck_assert_int_eq(cw_reports_check_formats("", err, sizeof(err)), CW_EINVAL);
+	ck_assert_int_eq(cw_reports_check_formats("md,,csv", err, sizeof(err)), CW_EINVAL);
+	ck_assert_int_eq(cw_reports_check_formats("md,", err, sizeof(err)), CW_EINVAL);
+	ck_assert_ptr_eq(cw_report_find("csv"), cw_reports[1]);
+	ck_assert_ptr_null(cw_report_find("CSV"));
+}
+END_TEST
+
+START_TEST(summary)
+{
+	struct cw_run run;
+	struct cw_buf out = CW_BUF_INIT;
+	char err[CW_ERRBUF] = "";
+	char *tmp = cw_test_tmpdir();
+	char *want;
+
+	build_run(&run);
+	ck_assert_int_eq(cw_report_summary(&run, tmp, &out), 0);
+	ck_assert(cw_str_startswith(cw_buf_str(&out),
+				    "cwsweep: 3 series, 6 judgements: 1 anomaly, 4 ok, "
+				    "1 insufficient history, 1 failure, 1 not measured\n"
+				    "  critical prod & co/us-east-1/logs|prod*_`x`[1]<b># (mean7d) "
+				    "2014-02-14: 5.50 GB, baseline 1.00 GB (+450%)\n"
+				    "  failed: audit/us-west-2 [assume-role AccessDenied]: "));
+	/* nothing written yet: points at the folder */
+	want = cw_asprintf("reports: %s\n", tmp);
+	ck_assert(cw_str_endswith(cw_buf_str(&out), want));
+	free(want);
+	cw_buf_release(&out);
+
+	ck_assert_int_eq(cw_reports_write(&run, tmp, "md", err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_report_summary(&run, tmp, &out), 0);
+	want = cw_asprintf("report: %s/report.md\n", tmp);
+	ck_assert(cw_str_endswith(cw_buf_str(&out), want));
+	/* a newline in a name cannot start a fake line on the terminal */
+	ck_assert_ptr_null(strstr(cw_buf_str(&out), "bucket\nline"));
+	free(want);
+	cw_buf_release(&out);
+	cw_run_release(&run);
+	cw_test_rmtree(tmp);
+	free(tmp);
+}
+END_TEST
+
+/* ---- reading report.json back -------------------------------------------- */
+
+/* Write run as report.json, load it, and expect every format to render the
+ * loaded run exactly as the original. */
+static void round_trip(const struct cw_run *run)
+{
+	static const char *const fmts[] = { "md", "csv", "json" };
+	char err[CW_ERRBUF] = "";
+	char *tmp = cw_test_tmpdir(), *path = cw_asprintf("%s/report.json", tmp);
+	struct cw_run back;
+	size_t i;
+
+	ck_assert_msg(cw_reports_write(run, tmp, "json", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(cw_report_json_load(path, &back, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(back.nseries, run->nseries);
+	ck_assert_uint_eq(back.nresults, run->nresults);
+	for (i = 0; i < 3; i++) {
+		char *want = render(run, fmts[i]), *got = render(&back, fmts[i]);
+
+		ck_assert_msg(strcmp(want, got) == 0, "%s differs after the round trip:\n%s",
+			      fmts[i], got);
+		free(want);
+		free(got);
+	}
+	cw_run_release(&back);
+	cw_test_rmtree(tmp);
+	free(path);
+	free(tmp);
+}
+
+START_TEST(json_round_trip)
+{
+	struct cw_run run;
+
+	build_run(&run);
+	round_trip(&run);
+	cw_run_release(&run);
+}
+END_TEST
+
+/* All periods judged: overlapping windows with different starts rebuild one
+ * series spanning all of them. */
+START_TEST(json_round_trip_all_periods)
+{
+	struct cw_run run;
+	struct cw_target_id id = { "", "", "", "", "net_in", "", "" };
+	double v[30];
+	size_t i;
+
+	for (i = 0; i < 30; i++)
+		v[i] = i % 5 == 3 ? NAN : 100.0 + (double)(i * 7 % 11) / 3.0;
+	ck_assert_int_eq(cw_run_init(&run, "analyze"), 0);
+	run.all_periods = true;
+	run.period = DAY;
+	add_series(&run, &id, v, 30);
+	for (i = 20; i < 30; i++)
+		if (!isnan(v[i]))
+			add_result(&run, 0, i == 27 ? "zscore" : "mean7d",
+				   i == 27 ? CW_STATUS_ANOMALY : CW_STATUS_OK, CW_SEV_INFO, i,
+				   v[i], 100.1, 120, 0.1 * (double)i, NULL);
+	round_trip(&run);
+	cw_run_release(&run);
+}
+END_TEST
+
+/* A series with no datapoints at all (a get-metric-data entry without
+ * values): no judged period, no history, and still a round trip. */
+START_TEST(empty_series)
+{
+	struct cw_run run;
+	struct cw_target_id id = { "", "", "", "", "empty", "", "" };
+	struct cw_series s = { 0, 0, 0, NULL, 0 };
+	struct cw_judgement j = { .status = CW_STATUS_INSUFFICIENT, .value = NAN,
+				  .baseline = NAN, .limit = NAN, .score = NAN };
+	char *c, *js;
+
+	ck_assert_int_eq(cw_run_init(&run, "analyze"), 0);
+	ck_assert_int_eq(cw_run_add_series(&run, &id, &s, NULL), 0);
+	ck_assert_int_eq(cw_run_add_result(&run, 0, "mean7d", &j, "no complete period"), 0);
+	c = render(&run, "csv");
+	js = render(&run, "json");
+	ck_assert_ptr_nonnull(strstr(c, ",empty,mean7d,,,,,,,insufficient_history,"));
+	ck_assert_ptr_null(strstr(c, "1970"));
+	ck_assert_ptr_nonnull(strstr(js, "\"period_start\": null"));
+	ck_assert_ptr_nonnull(strstr(js, "\"start\": null,\n        \"period\": 0,\n"
+				     "        \"values\": []"));
+	round_trip(&run);
+	free(c);
+	free(js);
+	cw_run_release(&run);
+}
+END_TEST
+
+static void load_error(const char *text, int want_rc, const char *needle)
+{
+	char err[CW_ERRBUF] = "";
+	char *tmp = cw_test_tmpdir(), *path = cw_test_write(tmp, "r.json", text);
+	struct cw_run run;
+
+	ck_assert_int_eq(cw_report_json_load(path, &run, err, sizeof(err)), want_rc);
+	ck_assert_msg(strstr(err, needle) != NULL, "'%s' not in '%s'", needle, err);
+	ck_assert_msg(cw_str_startswith(err, path), "'%s' does not name the file", err);
+	ck_assert_uint_eq(run.nresults, 0);
+	cw_test_rmtree(tmp);
+	free(path);
+	free(tmp);
+}
+
+START_TEST(json_load_errors)
+{
+	struct cw_run run;
+	char err[CW_ERRBUF] = "";
+	char *good, *bad;
+
+	load_error("{\"schema\": ", CW_EPARSE, "r.json:1:");
+	load_error("{\"schema\": \"other/2\"}", CW_EPARSE, "not a cwsweep report");
+	load_error("[1]", CW_EPARSE, "not a cwsweep report");
+	ck_assert_int_ne(cw_report_json_load("/nonexistent/r.json", &run, err, sizeof(err)), 0);
+
+	/* a valid report with one thing broken at a time */
+	build_run(&run);
+	good = render(&run, "json");
+	cw_run_release(&run);
+	bad = cw_strdup(good);
+	memcpy(strstr(bad, "\"status\": \"anomaly\""), "\"status\": \"anomalx\"", 19);
+	load_error(bad, CW_EPARSE, "results[0].status: not a known status");
+	free(bad);
+	bad = cw_strdup(good);
+	memcpy(strstr(bad, "\"detector\": \"mean7d\""), "\"detector\": \"mean7x\"", 20);
+	load_error(bad, CW_EPARSE, "results[0].detector: not a known detector");
+	free(bad);
+	bad = cw_strdup(good);
+	memcpy(strstr(bad, "\"value\": 5500000000"), "\"value\": \"55000000\"", 19);
+	load_error(bad, CW_EPARSE, "results[0].value: expected a number or null");
+	free(bad);
+	free(good);
+}
+END_TEST
+
+static Suite *reports_suite(void)
+{
+	Suite *s = suite_create("reports");
+	TCase *golden = tcase_create("golden");
+	TCase *esc = tcase_create("escape");
+	TCase *fmt = tcase_create("format");
+	TCase *io = tcase_create("write");
+
+	tcase_add_test(golden, golden_md);
+	tcase_add_test(golden, golden_csv);
+	tcase_add_test(golden, golden_json);
+	suite_add_tcase(s, golden);
+
+	tcase_add_test(esc, md_escape);
+	tcase_add_test(esc, utf8_len);
+	tcase_add_test(esc, csv_quoting);
+	tcase_add_test(esc, csv_formula_guard);
+	tcase_add_test(esc, json_escape);
+	tcase_add_test(esc, term_escape);
+	suite_add_tcase(s, esc);
+
+	tcase_add_test(fmt, sparkline);
+	tcase_add_test(fmt, human_numbers);
+	tcase_add_test(fmt, change_pct);
+	tcase_add_test(fmt, window);
+	tcase_add_test(fmt, machine_numbers);
+	tcase_add_test(fmt, csv_shape);
+	tcase_add_test(fmt, json_parses);
+	tcase_add_test(fmt, md_content);
+	tcase_add_test(fmt, md_caps_anomalies);
+	suite_add_tcase(s, fmt);
+
+	tcase_add_test(io, write_all);
+	tcase_add_test(io, write_some_and_bad);
+	tcase_add_test(io, check_formats);
+	tcase_add_test(io, summary);
+	tcase_add_test(io, json_round_trip);
+	tcase_add_test(io, json_round_trip_all_periods);
+	tcase_add_test(io, empty_series);
+	tcase_add_test(io, json_load_errors);
+	suite_add_tcase(s, io);
+	return s;
+}
+
+int main(void)
+{
+	return cw_test_run_suite(reports_suite());
+}

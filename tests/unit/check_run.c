@@ -1,0 +1,288 @@
+/*
+ * check_run.c - the run model: ownership of what is added, the judge (last
+ * complete period only, gaps, history requirement, all periods), counts,
+ * exit codes and the reading order of results.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detector.h"
+#include "err.h"
+#include "run.h"
+#include "testlib.h"
+
+#define DAY 86400
+#define T0 (19000 * (int64_t)DAY)
+
+static struct cw_detector_conf *dets(const char *list, size_t *n)
+{
+	struct cw_detector_conf *c = NULL;
+	char err[CW_ERRBUF] = "";
+	ck_assert_msg(cw_detector_parse_list(list, &c, n, err, sizeof(err)) == 0, "%s", err);
+	return c;
+}
+
+static void dets_free(struct cw_detector_conf *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		cw_detector_conf_release(&c[i]);
+	free(c);
+}
+
+/* Add a daily series of the given values (NaN = gap) named `metric`. */
+static size_t add(struct cw_run *run, const char *metric, const double *v, size_t n)
+{
+	struct cw_series s;
+	struct cw_target_id id = { .metric = (char *)metric, .bucket = (char *)"b" };
+	size_t idx = 99;
+	ck_assert_int_eq(cw_series_init(&s, T0, DAY, n), 0);
+	for (size_t i = 0; i < n; i++)
+		s.values[i] = v[i];
+	ck_assert_int_eq(cw_run_add_series(run, &id, &s, &idx), 0);
+	ck_assert_ptr_null(s.values); /* stolen */
+	return idx;
+}
+
+static int judge(struct cw_run *run, size_t series, const char *list, bool all)
+{
+	size_t n;
+	char err[CW_ERRBUF] = "";
+	struct cw_detector_conf *c = dets(list, &n);
+	int rc = cw_run_judge(run, series, c, n, all, err, sizeof(err));
+	dets_free(c, n);
+	return rc;
+}
+
+START_TEST(test_init_add_release)
+{
+	struct cw_run run;
+	ck_assert_int_eq(cw_run_init(&run, "analyze"), 0);
+	ck_assert_str_eq(run.mode, "analyze");
+	ck_assert_str_eq(run.run_id, "");
+	ck_assert_str_eq(run.inventory, "");
+	ck_assert_str_eq(run.price_note, "");
+	ck_assert(isnan(run.total_excess_usd));
+
+	struct cw_target_id id = { .account_id = (char *)"123456789012",
+				   .region = (char *)"eu-west-1" };
+	ck_assert_int_eq(cw_run_add_failure(&run, &id, "assume-role", "AccessDenied",
+					    "not authorized to assume the role"), 0);
+	ck_assert_str_eq(run.failures[0].id.account_id, "123456789012");
+	ck_assert_ptr_ne(run.failures[0].id.account_id, id.account_id);
+	ck_assert_str_eq(run.failures[0].id.bucket, "");
+	ck_assert_str_eq(run.failures[0].code, "AccessDenied");
+	ck_assert_int_eq(cw_run_add_unmeasured(&run, NULL, "no request metrics",
+					       "enable a metrics configuration"), 0);
+	ck_assert_str_eq(run.unmeasured[0].id.metric, "");
+	ck_assert_str_eq(run.unmeasured[0].fix, "enable a metrics configuration");
+
+	struct cw_judgement j = { .status = CW_STATUS_OK, .value = 1 };
+	for (int i = 0; i < 20; i++) /* past the first growth */
+		ck_assert_int_eq(cw_run_add_result(&run, 0, "threshold", &j,
+						   i % 2 ? "a note" : NULL), 0);
+	ck_assert_uint_eq(run.nresults, 20);
+	ck_assert_str_eq(run.results[1].note, "a note");
+	ck_assert_ptr_null(run.results[0].note);
+	ck_assert(isnan(run.results[0].est_excess_usd));
+	ck_assert_int_eq(run.results[0].alert, CW_ALERT_NONE);
+	cw_run_release(&run);
+	ck_assert_ptr_null(run.results);
+	cw_run_release(&run); /* twice is harmless */
+}
+END_TEST
+
+START_TEST(test_judge_last_complete)
+{
+	struct cw_run run;
+	double v[6] = { 10, 10, 10, 10, 150, 1e15 };
+	ck_assert_int_eq(cw_run_init(&run, "analyze"), 0);
+	size_t i = add(&run, "m", v, 6);
+	/* the last slot is still running: slot 4 is the last complete one */
+	run.series[i].series.complete_end = T0 + 5 * DAY + 3600;
+	ck_assert_int_eq(judge(&run, i, "threshold:limit=100,mean7d:min_history=0", false), 0);
+	ck_assert_uint_eq(run.nresults, 2);
+	ck_assert_str_eq(run.results[0].detector, "threshold");
+	ck_assert_int_eq(run.results[0].j.status, CW_STATUS_ANOMALY);
+	ck_assert_int_eq(run.results[0].j.period_start, T0 + 4 * DAY);
+	ck_assert(run.results[0].j.value == 150);
+	ck_assert_str_eq(run.results[1].detector, "mean7d");
+	ck_assert(run.results[1].j.baseline == 10);
+	ck_assert_int_eq(run.results[1].j.status, CW_STATUS_ANOMALY);
+	ck_assert_ptr_null(run.results[1].note);
+	ck_assert_int_eq(cw_run_exit_code(&run), 1);
+
+	char err[CW_ERRBUF];
+	ck_assert_int_eq(cw_run_judge(&run, 7, NULL, 0, false, err, sizeof(err)), CW_EINVAL);
+	cw_run_release(&run);
+}
+END_TEST
+
+START_TEST(test_judge_gap_and_history)
+{
+	struct cw_run run;
+	ck_assert_int_eq(cw_run_init(&run, "analyze"), 0);
+
+	/* a gap in the judged period */
+	double g[4] = { 1, 2, 3, NAN };
+	add(&run, "gap", g, 4);
+	ck_assert_int_eq(judge(&run, 0, "threshold:limit=0", false), 0);
+	ck_assert_uint_eq(run.nresults, 1);
+	ck_assert_int_eq(run.results[0].j.status, CW_STATUS_INSUFFICIENT);
+	ck_assert(isnan(run.results[0].j.value));
+	ck_assert_int_eq(run.results[0].j.period_start, T0 + 3 * DAY);
+	ck_assert_str_eq(run.results[0].note, "no datapoint in the judged period");
+
+	/* history is counted in non-gap periods: 9 days of span, but only 5
+	 * days with data before the judged one (days 1..3 are gaps) */
+	double h[9] = { 10, NAN, NAN, NAN, 10, 10, 10, 10, 50 };
+	add(&run, "short", h, 9);
+	ck_assert_int_eq(judge(&run, 1, "mean7d", false), 0);
+	ck_assert_uint_eq(run.nresults, 2);
+	ck_assert_int_eq(run.results[1].j.status, CW_STATUS_INSUFFICIENT);
+	ck_assert(run.results[1].j.value == 50);
+	ck_assert_str_eq(run.results[1].note, "5d of history, 1w needed");
+	/* exactly enough: min_history 5d */
+	ck_assert_int_eq(judge(&run, 1, "mean7d:min_history=5d", false), 0);
+	ck_assert_int_eq(run.results[2].j.status, CW_STATUS_ANOMALY);
+	ck_assert(run.results[2].j.baseline == 10);
+	ck_assert_int_eq(cw_run_exit_code(&run), 1);
+
+	/* no complete period at all */
+	struct cw_series e;
+	ck_assert_int_eq(cw_series_init(&e, T0, DAY, 0), 0);
+	ck_assert_int_eq(cw_run_add_series(&run, NULL, &e, NULL), 0);
+	ck_assert_int_eq(judge(&run, 2, "zscore", false), 0);
+	ck_assert_int_eq(run.results[3].j.status, CW_STATUS_INSUFFICIENT);
+	ck_assert_str_eq(run.results[3].note, "no complete period in the series");
+	cw_run_release(&run);
+}
+END_TEST
+
+START_TEST(test_judge_all_periods)
+{
+	struct cw_run run;
+	ck_assert_int_eq(cw_run_init(&run, "analyze"), 0);
+	double v[10] = { 1, 2, 3, NAN, 5, 6, 7, 8, 9, 10 };
+	add(&run, "m", v, 10);
+	ck_assert_int_eq(judge(&run, 0, "threshold:limit=6", true), 0);
+	ck_assert_uint_eq(run.nresults, 9); /* every non-gap period */
+	size_t anomalies = 0;
+	for (size_t i = 0; i < run.nresults; i++)
+		anomalies += run.results[i].j.status == CW_STATUS_ANOMALY;
+	ck_assert_uint_eq(anomalies, 4); /* 7 8 9 10; 6 is at the limit */
+	ck_assert_int_eq(run.results[3].j.period_start, T0 + 4 * DAY);
+
+	/* mean7d needs 7 days of data before: days 8 and 9 only (day 7 has
+	 * six non-gap days before it) */
+	ck_assert_int_eq(judge(&run, 0, "mean7d", true), 0);
+	ck_assert_uint_eq(run.nresults, 11);
+	ck_assert_int_eq(run.results[9].j.period_start, T0 + 8 * DAY);
+	ck_assert_int_eq(run.results[10].j.period_start, T0 + 9 * DAY);
+
+	/* nothing judgeable: one insufficient result says so */
+	ck_assert_int_eq(judge(&run, 0, "seasonal", true), 0);
+	ck_assert_uint_eq(run.nresults, 12);
+	ck_assert_int_eq(run.results[11].j.status, CW_STATUS_INSUFFICIENT);
+	ck_assert_int_eq(run.results[11].j.period_start, T0 + 9 * DAY);
+	ck_assert_str_eq(run.results[11].note, "no period with 3w of history before it");
+
+	struct cw_run_counts c;
+	cw_run_count(&run, &c);
+	ck_assert_uint_eq(c.series, 1);
+	ck_assert_uint_eq(c.judgements, 12);
+	ck_assert_uint_eq(c.anomalies, 4);
+	ck_assert_uint_eq(c.ok, 7);
+	ck_assert_uint_eq(c.insufficient, 1);
+	ck_assert_uint_eq(c.failures, 0);
+	cw_run_release(&run);
+}
+END_TEST
+
+START_TEST(test_exit_codes)
+{
+	struct cw_run run;
+	struct cw_judgement ok = { .status = CW_STATUS_OK };
+	struct cw_judgement an = { .status = CW_STATUS_ANOMALY };
+	struct cw_judgement in = { .status = CW_STATUS_INSUFFICIENT };
+	ck_assert_int_eq(cw_run_init(&run, "run"), 0);
+	ck_assert_int_eq(cw_run_exit_code(&run), 0);
+	cw_run_add_result(&run, 0, "zscore", &ok, NULL);
+	cw_run_add_result(&run, 0, "zscore", &in, NULL);
+	ck_assert_int_eq(cw_run_add_unmeasured(&run, NULL, "r", "f"), 0);
+	ck_assert_int_eq(cw_run_exit_code(&run), 0);
+	cw_run_add_result(&run, 0, "zscore", &an, NULL);
+	ck_assert_int_eq(cw_run_exit_code(&run), 1);
+	ck_assert_int_eq(cw_run_add_failure(&run, NULL, "get-metric-data", "Throttling",
+					    "throttled after 3 attempts"), 0);
+	ck_assert_int_eq(cw_run_exit_code(&run), 3);
+	struct cw_run_counts c;
+	cw_run_count(&run, &c);
+	ck_assert_uint_eq(c.failures, 1);
+	ck_assert_uint_eq(c.unmeasured, 1);
+	ck_assert_uint_eq(c.anomalies, 1);
+	cw_run_release(&run);
+}
+END_TEST
+
+START_TEST(test_sort)
+{
+	struct cw_run run;
+	ck_assert_int_eq(cw_run_init(&run, "run"), 0);
+	double v[1] = { 1 };
+	add(&run, "zeta", v, 1);
+	add(&run, "alpha", v, 1);
+	struct {
+		size_t series;
+		const char *det;
+		enum cw_status st;
+		enum cw_severity sev;
+		double value, baseline;
+		const char *tag;
+	} in[] = {
+		{ 0, "zscore", CW_STATUS_OK, CW_SEV_CRITICAL, 1, 1, "ok1" },
+		{ 0, "mean7d", CW_STATUS_ANOMALY, CW_SEV_WARNING, 30, 10, "warn20" },
+		{ 0, "zscore", CW_STATUS_INSUFFICIENT, CW_SEV_INFO, NAN, NAN, "insuf" },
+		{ 0, "zscore", CW_STATUS_ANOMALY, CW_SEV_CRITICAL, 15, 10, "crit5" },
+		{ 0, "threshold", CW_STATUS_ANOMALY, CW_SEV_WARNING, 110, 10, "warn100" },
+		{ 1, "mean7d", CW_STATUS_ANOMALY, CW_SEV_WARNING, 30, 10, "warn20-alpha" },
+		{ 0, "zscore", CW_STATUS_OK, CW_SEV_WARNING, 1, 1, "ok2" },
+		{ 0, "mean7d", CW_STATUS_ANOMALY, CW_SEV_WARNING, 5, 25, "warn20-down" },
+		{ 0, "zscore", CW_STATUS_ANOMALY, CW_SEV_CRITICAL, 13, 10, "crit3" },
+	};
+	const char *want[] = { "crit5", "crit3", "warn100", "warn20-alpha", "warn20",
+			       "warn20-down", "insuf", "ok1", "ok2" };
+	size_t n = sizeof(in) / sizeof(in[0]);
+	for (size_t i = 0; i < n; i++) {
+		struct cw_judgement j = { .status = in[i].st, .severity = in[i].sev,
+					  .value = in[i].value, .baseline = in[i].baseline };
+		ck_assert_int_eq(cw_run_add_result(&run, in[i].series, in[i].det, &j,
+						   in[i].tag), 0);
+	}
+	cw_run_sort_results(&run);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(strcmp(run.results[i].note, want[i]) == 0, "%zu: %s, want %s", i,
+			      run.results[i].note, want[i]);
+	cw_run_release(&run);
+}
+END_TEST
+
+static Suite *run_suite(void)
+{
+	Suite *s = suite_create("run");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, test_init_add_release);
+	tcase_add_test(tc, test_judge_last_complete);
+	tcase_add_test(tc, test_judge_gap_and_history);
+	tcase_add_test(tc, test_judge_all_periods);
+	tcase_add_test(tc, test_exit_codes);
+	tcase_add_test(tc, test_sort);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return cw_test_run_suite(run_suite());
+}
