@@ -52,7 +52,8 @@ struct cw_pool_job {
 
 /*
  * Start nworkers threads (1..1024) and a queue of queue_cap slots (>= 1).
- * ops may be NULL (no per-worker context).  Returns once every worker has
+ * Workers run with every signal blocked, so handlers run on the caller's
+ * threads only.  ops may be NULL (no per-worker context).  Returns once every worker has
  * run its init; if one failed, every started worker is finished and joined
  * and the first error is returned.  *out is NULL on failure.
  */

@@ -68,6 +68,7 @@ struct job {
 	char **buckets;
 	size_t n;
 	struct cw_gmd_result *results;
+	int64_t start, end;                /* this batch's window, [start, end) */
 	/* outcome */
 	int rc;                  /* 0, or why the whole job failed */
 	bool creds_failed;       /* the account's credentials could not be had */
@@ -295,11 +296,11 @@ static void list_run(struct job *j, struct cw_aws_client *c)
 static void fetch_run(struct job *j, struct cw_aws_client *c)
 {
 	struct cw_ratelimit *rl = cw_rl_registry_get(j->sw->rl_gmd, j->key);
-	const struct cw_plan *plan = &j->sw->plan; /* window only: fixed at build */
+	int64_t period = j->sw->plan.period; /* fixed when the plan was built */
 	char *next = NULL, err[CW_ERRBUF] = "";
 	int pages = 0, rc;
 
-	rc = cw_gmd_results_new(&j->results, j->n, plan->start, plan->end, plan->period);
+	rc = cw_gmd_results_new(&j->results, j->n, j->start, j->end, period);
 	if (rc) {
 		job_fail(j, rc, "get-metric-data", "NoMemory", "out of memory");
 		return;
@@ -310,8 +311,8 @@ static void fetch_run(struct job *j, struct cw_aws_client *c)
 		char *body = NULL;
 		size_t len = 0;
 
-		rc = cw_gmd_request(&body, &len, j->queries, j->n, plan->start, plan->end,
-				    plan->period, next, err, sizeof(err));
+		rc = cw_gmd_request(&body, &len, j->queries, j->n, j->start, j->end, period,
+				    next, err, sizeof(err));
 		free(next);
 		next = NULL;
 		if (rc) {
@@ -582,6 +583,14 @@ static void account_ready(struct sweep *sw, const struct cw_account_def *acct)
 			j = job_new(sw, JOB_FETCH, acct, sw->plan.pairs[p].region,
 				    sw->plan.targets[bt->targets[0]].metric);
 			if (j) {
+				/*
+				 * The inventory keeps the lookback inside the period's
+				 * retention, so a query never passes 100,800 points and
+				 * every batch covers the whole window: a target is never
+				 * split over two jobs.
+				 */
+				j->start = bt->start;
+				j->end = bt->end;
 				j->n = bt->n;
 				j->targets = malloc(bt->n * sizeof(*j->targets));
 				j->queries = calloc(bt->n, sizeof(*j->queries));
