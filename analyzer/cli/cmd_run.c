@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -310,6 +311,62 @@ static int describe_detectors(struct cw_run *run, const struct cw_inventory *inv
 	return 0;
 }
 
+/* Drop the last component of p in place ("a/b/" -> "a"); false when none is left. */
+static bool path_up(char *p)
+{
+	size_t n = strlen(p);
+
+	while (n > 1 && p[n - 1] == '/')
+		n--;
+	while (n > 0 && p[n - 1] != '/')
+		n--;
+	while (n > 1 && p[n - 1] == '/')
+		n--;
+	p[n] = '\0';
+	return n > 0 && strcmp(p, "/") != 0;
+}
+
+/* The outermost folder of dir that does not exist yet, or NULL when dir exists (owned). */
+static char *missing_top(const char *dir)
+{
+	struct stat st;
+	char *p, *top;
+
+	if (stat(dir, &st) == 0)
+		return NULL;
+	p = cw_strdup(dir);
+	top = cw_strdup(dir);
+	if (!p || !top) {
+		free(p);
+		free(top);
+		return NULL;
+	}
+	while (path_up(p) && stat(p, &st) != 0) {
+		free(top);
+		top = cw_strdup(p);
+		if (!top)
+			break;
+	}
+	free(p);
+	return top;
+}
+
+/*
+ * Remove the folders from dir up to top that this run made (see
+ * missing_top), so that a configuration error leaves nothing behind.
+ * rmdir only removes empty folders.
+ */
+static void unmake_dirs(const char *dir, const char *top)
+{
+	char *p;
+
+	if (!top || !(p = cw_strdup(dir)))
+		return;
+	while (rmdir(p) == 0 && strcmp(p, top) != 0 && path_up(p))
+		;
+	free(p);
+}
+
 static void summary_line(const struct cw_run *run, int64_t t0_ms)
 {
 	struct cw_run_counts c;
@@ -333,6 +390,7 @@ int cw_cmd_run(int argc, char **argv)
 	struct sigaction sa;
 	char err[CW_ERRBUF] = "";
 	const char *dir, *formats;
+	char *made = NULL; /* the outermost output folder this run created */
 	int64_t t0 = cw_time_mono_ms();
 	int rc, code = CW_EXIT_USAGE;
 
@@ -381,15 +439,19 @@ int cw_cmd_run(int argc, char **argv)
 	}
 
 	/* The folder must be writable before anything is fetched. */
+	made = missing_top(dir);
 	if (cw_mkdirs(dir, err, sizeof(err)) || access(dir, W_OK) != 0) {
 		code = cw_usage_error("run: -o %s: %s", dir,
 				      err[0] ? err : "folder is not writable");
+		unmake_dirs(dir, made);
+		free(made);
 		cw_inventory_release(&inv);
 		return code;
 	}
 
 	if (cw_run_init(&run, "run")) {
 		cw_log_error("run: out of memory");
+		free(made);
 		cw_inventory_release(&inv);
 		return CW_EXIT_PARTIAL;
 	}
@@ -412,6 +474,7 @@ int cw_cmd_run(int argc, char **argv)
 	rc = cw_sweep_run(&run, &so, err, sizeof(err));
 	if (rc) {
 		cw_log_error("run: %s", err);
+		unmake_dirs(dir, made); /* exit 2: nothing written */
 		code = CW_EXIT_USAGE;
 		goto out;
 	}
@@ -432,6 +495,7 @@ int cw_cmd_run(int argc, char **argv)
 out:
 	if (run.run_id)
 		summary_line(&run, t0);
+	free(made);
 	cw_buf_release(&summary);
 	cw_run_release(&run);
 	cw_inventory_release(&inv);

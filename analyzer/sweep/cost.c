@@ -214,11 +214,11 @@ static int build_note(struct cw_buf *b, const struct cw_price_table *def,
 {
 	int rc;
 
-	rc = cw_buf_printf(b, "Estimated, not a bill: the excess bytes of each anomaly (value "
-			   "minus baseline) are priced as the last bytes of the account's month, "
-			   "the month being the account's S3 BytesDownloaded over the last %d "
-			   "days (scaled up when less history was fetched); S3 data transfer out "
-			   "to the internet per account-month: ", CW_COST_MONTH_DAYS);
+	rc = cw_buf_printf(b, "the excess bytes of each anomaly (value minus baseline) priced "
+			   "as the last bytes of the account's month, the month being the "
+			   "account's S3 BytesDownloaded over the last %d days (scaled up when "
+			   "less history was fetched), at S3 data transfer out to the internet "
+			   "per account-month: ", CW_COST_MONTH_DAYS);
 	if (!rc)
 		rc = add_table(b, def);
 	if (!rc)
@@ -229,7 +229,7 @@ static int build_note(struct cw_buf *b, const struct cw_price_table *def,
 		if (!rc)
 			rc = add_table(b, regional[i]);
 	}
-	return rc;
+	return rc ? rc : cw_buf_addstr(b, "; an estimate, not a bill");
 }
 
 int cw_cost_apply(struct cw_run *run, const struct cw_inventory *inv,

@@ -466,8 +466,8 @@ static int check_region(struct cw_config_env *c, const char *path, char *err, si
 			c->region_from = "environment";
 			why = cw_check_region(value);
 			if (why)
-				return cw_fail(err, errlen, CW_EINVAL, "environment variable %s: %s",
-					       keys[i], why);
+				return cw_fail(err, errlen, CW_EINVAL,
+					       "environment variable %s: %s", keys[i], why);
 		}
 	}
 	if (!value) {
@@ -476,6 +476,18 @@ static int check_region(struct cw_config_env *c, const char *path, char *err, si
 	}
 	c->region = cw_strdup(value);
 	return c->region ? 0 : cw_fail(err, errlen, CW_ENOMEM, "%s: out of memory", path);
+}
+
+/* The known key that k probably meant: the closest by edit distance, else
+ * one that k begins (S3_BUCKET -> S3_BUCKET_NAME); NULL when none. */
+static const char *suggest(const char *k)
+{
+	const char *near = cw_closest(k, known_keys);
+
+	for (size_t j = 0; !near && known_keys[j]; j++)
+		if (strlen(k) >= 4 && cw_str_startswith(known_keys[j], k))
+			near = known_keys[j];
+	return near;
 }
 
 static int check_keys(struct cw_config_env *c, const char *path, char *err, size_t errlen)
@@ -493,7 +505,7 @@ static int check_keys(struct cw_config_env *c, const char *path, char *err, size
 			known = strcmp(k, known_keys[j]) == 0;
 		if (known)
 			continue;
-		near = cw_closest(k, known_keys);
+		near = suggest(k);
 		cw_log_warn("%s:%d: %s: not a config.env key, ignored%s%s%s", path,
 			    c->vars.v[i].line, k, near ? " (did you mean " : "",
 			    near ? near : "", near ? "?)" : "");

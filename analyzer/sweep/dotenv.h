@@ -34,8 +34,8 @@
  *   AWS_SESSION_TOKEN (secret)  optional: see cw_config_env_export
  * Other keys are ignored with a warning.
  *
- * Not thread-safe only in cw_config_env_export (setenv): call it before
- * any thread starts.
+ * Threads: none.  cw_config_env_export calls setenv: call it before any
+ * thread starts.
  */
 #ifndef CW_DOTENV_H
 #define CW_DOTENV_H

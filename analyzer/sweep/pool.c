@@ -81,8 +81,10 @@ static void *worker_main(void *arg)
 	if (rc != 0 && !p->init_failed) {
 		p->init_failed = true;
 		p->init_rc = rc;
-		snprintf(p->init_err, sizeof(p->init_err), "worker %u: %s", w->idx,
-			 err[0] ? err : cw_strerror(rc));
+		/* a long message is cut short, which is fine for an error line */
+		if (snprintf(p->init_err, sizeof(p->init_err), "worker %u: %s", w->idx,
+			     err[0] ? err : cw_strerror(rc)) >= (int)sizeof(p->init_err))
+			p->init_err[sizeof(p->init_err) - 1] = '\0';
 	}
 	pthread_cond_broadcast(&p->idle);
 	if (rc != 0) {

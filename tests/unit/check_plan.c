@@ -257,7 +257,7 @@ static void big_account(struct fixture *f, struct cw_bucket_def *b, size_t n, si
 			char (*names)[16])
 {
 	for (size_t i = 0; i < n + c; i++) {
-		snprintf(names[i], 16, "b%05zu", i);
+		snprintf(names[i], 16, "b%05u", (unsigned)(i % 100000));
 		b[i].name = names[i];
 		b[i].region = i < n ? use1 : NULL;
 	}

@@ -1,0 +1,688 @@
+/*
+ * slack.c - the Slack digest payload (slack.h).
+ *
+ * Every piece of text is built first, with a byte budget per outside
+ * string, so that each section is far below Slack's 3,000 characters
+ * whatever the names are; then the findings are added while the block
+ * count and the total text allow, and the rest becomes "...and N more".
+ * The payload is assembled with jansson.  Sending is someone else's job
+ * (analyzer/sweep/notify.h); nothing here knows the webhook URL.
+ */
+#include "slack.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "escape.h"
+#include "render.h"
+
+#define ELLIPSIS "\xe2\x80\xa6"   /* U+2026 */
+#define EM_DASH "\xe2\x80\x94"    /* U+2014 */
+#define MIDDOT " \xc2\xb7 "        /* " · " */
+
+/* Byte budgets for outside text (escaped) inside one line. */
+#define B_NAME 300    /* account name, bucket, metric */
+#define B_SHORT 64    /* account id, region, detector, stage */
+#define B_CODE 100    /* AWS error code, run id */
+#define B_MESSAGE 600 /* AWS error message */
+#define B_PATH 600    /* report path */
+#define B_NOTE 1600   /* price note */
+
+/* Room kept in the total for the "...and N more" line. */
+#define MORE_RESERVE 1000
+
+/* ---- escaping ------------------------------------------------------------ */
+
+/* The escaped form of the character at s in *rep / *rlen; returns the
+ * bytes of s it stands for (>= 1). */
+static size_t slack_piece(const char *s, bool code, const char **rep, size_t *rlen)
+{
+	unsigned char c = (unsigned char)*s;
+	size_t n;
+
+	if (c == '&') {
+		*rep = "&amp;";
+		*rlen = 5;
+		return 1;
+	}
+	if (c == '<' || c == '>') {
+		*rep = c == '<' ? "&lt;" : "&gt;";
+		*rlen = 4;
+		return 1;
+	}
+	if (c == '`' && code) {
+		*rep = "\xcb\x8b"; /* U+02CB MODIFIER LETTER GRAVE ACCENT */
+		*rlen = 2;
+		return 1;
+	}
+	if (c < 0x20 || c == 0x7f) {
+		*rep = " ";
+		*rlen = 1;
+		return 1;
+	}
+	n = cw_utf8_len(s);
+	if (n == 0) {
+		*rep = "\xef\xbf\xbd"; /* U+FFFD */
+		*rlen = 3;
+		return 1;
+	}
+	*rep = s;
+	*rlen = n;
+	return n;
+}
+
+static int escape_impl(struct cw_buf *out, const char *s, size_t max, bool code)
+{
+	const char *p, *rep;
+	size_t total = 0, written = 0, rlen, budget;
+	int rc;
+
+	if (!s)
+		s = "";
+	for (p = s; *p;) {
+		p += slack_piece(p, code, &rep, &rlen);
+		total += rlen;
+	}
+	budget = max == 0 || total <= max ? total : max > 3 ? max - 3 : 0;
+	for (p = s; *p;) {
+		size_t used = slack_piece(p, code, &rep, &rlen);
+
+		if (written + rlen > budget)
+			break;
+		if ((rc = cw_buf_add(out, rep, rlen)))
+			return rc;
+		written += rlen;
+		p += used;
+	}
+	if (*p && max >= 3)
+		return cw_buf_addstr(out, ELLIPSIS);
+	return 0;
+}
+
+int cw_slack_escape(struct cw_buf *out, const char *s, size_t max)
+{
+	return escape_impl(out, s, max, false);
+}
+
+/* Outside text as a `code` span (formatting characters inert there); an
+ * empty one as an em dash. */
+static int code(struct cw_buf *out, const char *s, size_t max)
+{
+	int rc;
+
+	if (!s || !*s)
+		return cw_buf_addstr(out, EM_DASH);
+	if ((rc = cw_buf_addch(out, '`')) || (rc = escape_impl(out, s, max, true)))
+		return rc;
+	return cw_buf_addch(out, '`');
+}
+
+char *cw_slack_money(double usd, char *buf, size_t len)
+{
+	char digits[64], grouped[96];
+	long long cents;
+	size_t n, o = 0;
+
+	if (isnan(usd)) {
+		snprintf(buf, len, "n/a");
+		return buf;
+	}
+	if (fabs(usd) >= 1e15) {
+		snprintf(buf, len, "%s$%.3g (est.)", usd < 0 ? "-" : "", fabs(usd));
+		return buf;
+	}
+	cents = llround(fabs(usd) * 100.0);
+	snprintf(digits, sizeof(digits), "%lld", cents / 100);
+	n = strlen(digits);
+	for (size_t i = 0; i < n; i++) {
+		if (i && (n - i) % 3 == 0)
+			grouped[o++] = ',';
+		grouped[o++] = digits[i];
+	}
+	grouped[o] = '\0';
+	snprintf(buf, len, "%s$%s.%02lld (est.)", usd < 0 && cents ? "-" : "", grouped,
+		 cents % 100);
+	return buf;
+}
+
+/* ---- what to say --------------------------------------------------------- */
+
+struct finding {
+	size_t idx;     /* into run->results */
+	double usd;     /* -inf when not priced */
+	double excess;  /* value - baseline, -inf when unknown */
+	const struct cw_target_id *id;
+};
+
+static double key(double v)
+{
+	return isnan(v) ? -INFINITY : v;
+}
+
+static int strcmp0(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+/* By estimated dollars, then excess, then name; stable by index. */
+static int finding_cmp(const void *pa, const void *pb)
+{
+	const struct finding *a = pa, *b = pb;
+	int c;
+
+	if (a->usd != b->usd)
+		return a->usd > b->usd ? -1 : 1;
+	if (a->excess != b->excess)
+		return a->excess > b->excess ? -1 : 1;
+	if ((c = strcmp0(a->id->account_name, b->id->account_name)) ||
+	    (c = strcmp0(a->id->account_id, b->id->account_id)) ||
+	    (c = strcmp0(a->id->region, b->id->region)) ||
+	    (c = strcmp0(a->id->bucket, b->id->bucket)) ||
+	    (c = strcmp0(a->id->metric, b->id->metric)))
+		return c;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static bool has(const char *s)
+{
+	return s && *s;
+}
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* "`prod` (111111111111) · `us-east-1` · `bucket`" (what is known of it). */
+static int target(struct cw_buf *b, const struct cw_target_id *id, bool with_metric)
+{
+	const char *acct = has(id->account_name) ? id->account_name : id->account_id;
+	bool any = false;
+	int rc = 0;
+
+	if (has(acct)) {
+		rc = code(b, acct, B_NAME);
+		if (!rc && has(id->account_id) && has(id->account_name) &&
+		    strcmp(id->account_id, id->account_name) != 0) {
+			rc = cw_buf_addstr(b, " (");
+			if (!rc)
+				rc = cw_slack_escape(b, id->account_id, B_SHORT);
+			if (!rc)
+				rc = cw_buf_addch(b, ')');
+		}
+		any = true;
+	}
+	if (!rc && has(id->region)) {
+		if (any)
+			rc = cw_buf_addstr(b, MIDDOT);
+		if (!rc)
+			rc = code(b, id->region, B_SHORT);
+		any = true;
+	}
+	if (!rc && (has(id->bucket) || with_metric || !any)) {
+		if (any)
+			rc = cw_buf_addstr(b, MIDDOT);
+		if (!rc)
+			rc = code(b, has(id->bucket) ? id->bucket : id->metric, B_NAME);
+	}
+	return rc;
+}
+
+static int alert_tag(struct cw_buf *b, enum cw_alert a)
+{
+	switch (a) {
+	case CW_ALERT_NEW:
+		return cw_buf_addstr(b, MIDDOT "*new*");
+	case CW_ALERT_GREW:
+		return cw_buf_addstr(b, MIDDOT "*grew*");
+	case CW_ALERT_ONGOING:
+		return cw_buf_addstr(b, MIDDOT "ongoing");
+	default:
+		return 0;
+	}
+}
+
+/* One finding's section text. */
+static int finding_text(struct cw_buf *b, const struct cw_run *run, size_t rank,
+			const struct cw_result *r)
+{
+	const struct cw_run_series *rs = &run->series[r->series];
+	const struct cw_target_id *id = &rs->id;
+	char v[64], base[64], pct[32], when[40], usd[64];
+	size_t from, to;
+	int rc;
+
+	cw_rep_human(r->j.value, id->unit, v, sizeof(v));
+	cw_rep_human(r->j.baseline, id->unit, base, sizeof(base));
+	cw_rep_pct(cw_rep_change_pct(&r->j), pct, sizeof(pct));
+	cw_rep_time(r->j.period_start, rs->series.period, when, sizeof(when));
+	if ((rc = cw_buf_printf(b, "*%zu.* ", rank)) || (rc = target(b, id, false)) ||
+	    (rc = cw_buf_printf(b, MIDDOT "%s", cw_rep_severity(r->j.severity))) ||
+	    (rc = alert_tag(b, r->alert)) || (rc = cw_buf_addch(b, '\n')))
+		return rc;
+	if (has(id->bucket) && has(id->metric) &&
+	    ((rc = code(b, id->metric, B_NAME)) || (rc = cw_buf_addch(b, ' '))))
+		return rc;
+	if ((rc = cw_buf_printf(b, "%s: *%s* vs %s baseline (*%s*)" MIDDOT, when, v, base, pct)) ||
+	    (rc = cw_slack_escape(b, r->detector, B_SHORT)) || (rc = cw_buf_addstr(b, "\n`")))
+		return rc;
+	cw_rep_window(&rs->series, r->j.period_start, &from, &to);
+	if ((rc = cw_sparkline(b, rs->series.values + from, to - from)) ||
+	    (rc = cw_buf_addch(b, '`')))
+		return rc;
+	if (!isnan(r->est_excess_usd))
+		rc = cw_buf_printf(b, "  *%s*",
+				   cw_slack_money(r->est_excess_usd, usd, sizeof(usd)));
+	return rc;
+}
+
+/* One line of the fallback text for a finding. */
+static int finding_line(struct cw_buf *b, const struct cw_run *run, const struct cw_result *r)
+{
+	const struct cw_target_id *id = &run->series[r->series].id;
+	char v[64], base[64], pct[32], usd[64];
+	int rc;
+
+	cw_rep_human(r->j.value, id->unit, v, sizeof(v));
+	cw_rep_human(r->j.baseline, id->unit, base, sizeof(base));
+	cw_rep_pct(cw_rep_change_pct(&r->j), pct, sizeof(pct));
+	if ((rc = cw_buf_addstr(b, "\n\xe2\x80\xa2 ")) || (rc = target(b, id, false)) ||
+	    (rc = cw_buf_printf(b, ": %s vs %s (%s)", v, base, pct)))
+		return rc;
+	if (!isnan(r->est_excess_usd))
+		rc = cw_buf_printf(b, " %s", cw_slack_money(r->est_excess_usd, usd, sizeof(usd)));
+	return rc;
+}
+
+static int failure_line(struct cw_buf *b, const struct cw_failure *f)
+{
+	int rc;
+
+	if ((rc = cw_buf_addstr(b, "\xe2\x80\xa2 ")) || (rc = target(b, &f->id, false)) ||
+	    (rc = cw_buf_addstr(b, " " EM_DASH " ")) ||
+	    (rc = cw_slack_escape(b, f->stage, B_SHORT)))
+		return rc;
+	if (has(f->code) && ((rc = cw_buf_addch(b, ' ')) || (rc = code(b, f->code, B_CODE))))
+		return rc;
+	if (has(f->message) && ((rc = cw_buf_addstr(b, ": ")) ||
+				(rc = code(b, f->message, B_MESSAGE))))
+		return rc;
+	return 0;
+}
+
+/* "see report (`PATH`)" */
+static int see_report(struct cw_buf *b, const struct cw_slack_opts *o)
+{
+	int rc = cw_buf_addstr(b, "see report");
+
+	if (!rc && has(o->report_path)) {
+		if ((rc = cw_buf_addstr(b, " (")) || (rc = code(b, o->report_path, B_PATH)))
+			return rc;
+		rc = cw_buf_addch(b, ')');
+	}
+	return rc;
+}
+
+/* Lines appended to a section while it stays within the section limit. */
+static int failures_text(struct cw_buf *b, const struct cw_run *run,
+			 const struct cw_slack_opts *o)
+{
+	struct cw_buf line = CW_BUF_INIT;
+	size_t shown = 0;
+	int rc;
+
+	rc = cw_buf_printf(b, "*%zu %s*", run->nfailures,
+			   plural(run->nfailures, "failure", "failures"));
+	for (size_t i = 0; i < run->nfailures && shown < o->max_failures && !rc; i++) {
+		cw_buf_reset(&line);
+		if ((rc = failure_line(&line, &run->failures[i])))
+			break;
+		if (b->len + 1 + line.len > CW_SLACK_MAX_SECTION - 200)
+			break;
+		if (!(rc = cw_buf_addch(b, '\n')) && !(rc = cw_buf_add(b, line.data, line.len)))
+			shown++;
+	}
+	if (!rc && shown < run->nfailures &&
+	    !(rc = cw_buf_printf(b, "\n" ELLIPSIS "and %zu more, ", run->nfailures - shown)))
+		rc = see_report(b, o);
+	cw_buf_release(&line);
+	return rc;
+}
+
+static int resolved_text(struct cw_buf *b, const struct cw_run *run, const size_t *res,
+			 size_t nres, const struct cw_slack_opts *o)
+{
+	struct cw_buf item = CW_BUF_INIT;
+	size_t shown = 0;
+	int rc;
+
+	rc = cw_buf_printf(b, "*Resolved* (%zu): ", nres);
+	for (size_t i = 0; i < nres && !rc; i++) {
+		const struct cw_result *r = &run->results[res[i]];
+
+		cw_buf_reset(&item);
+		if ((rc = target(&item, &run->series[r->series].id, false)) ||
+		    (rc = cw_buf_addstr(&item, " (")) ||
+		    (rc = cw_slack_escape(&item, r->detector, B_SHORT)) ||
+		    (rc = cw_buf_addch(&item, ')')))
+			break;
+		if (b->len + 2 + item.len > CW_SLACK_MAX_SECTION - 200)
+			break;
+		if ((!shown || !(rc = cw_buf_addstr(b, "; "))) &&
+		    !(rc = cw_buf_add(b, item.data, item.len)))
+			shown++;
+	}
+	if (!rc && shown < nres &&
+	    !(rc = cw_buf_printf(b, "; " ELLIPSIS "and %zu more, ", nres - shown)))
+		rc = see_report(b, o);
+	cw_buf_release(&item);
+	return rc;
+}
+
+/* ---- the payload --------------------------------------------------------- */
+
+static json_t *text_obj(const char *type, const char *text)
+{
+	json_t *t = json_object();
+
+	if (!t || json_object_set_new(t, "type", json_string(type)) ||
+	    json_object_set_new(t, "text", json_string(text))) {
+		json_decref(t);
+		return NULL;
+	}
+	if (strcmp(type, "plain_text") == 0 && json_object_set_new(t, "emoji", json_true())) {
+		json_decref(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* Append a block: "header" / "section" / "context" with text, "divider". */
+static int block(json_t *blocks, const char *type, const char *text)
+{
+	json_t *b = json_object(), *t = NULL;
+
+	if (!b || json_object_set_new(b, "type", json_string(type)))
+		goto fail;
+	if (strcmp(type, "header") == 0) {
+		if (!(t = text_obj("plain_text", text)) || json_object_set_new(b, "text", t))
+			goto fail;
+	} else if (strcmp(type, "section") == 0) {
+		if (!(t = text_obj("mrkdwn", text)) || json_object_set_new(b, "text", t))
+			goto fail;
+	} else if (strcmp(type, "context") == 0) {
+		json_t *el = json_array();
+
+		if (!el || json_object_set_new(b, "elements", el) ||
+		    !(t = text_obj("mrkdwn", text)) || json_array_append_new(el, t))
+			goto fail;
+	}
+	if (json_array_append_new(blocks, b))
+		return CW_ENOMEM;
+	return 0;
+fail:
+	json_decref(b);
+	return CW_ENOMEM;
+}
+
+static int dump_cb(const char *buffer, size_t size, void *data)
+{
+	return cw_buf_add(data, buffer, size) ? -1 : 0;
+}
+
+/* The parts of the message, built before the blocks are assembled. */
+struct digest {
+	const struct cw_run *run;
+	struct cw_slack_opts o;
+	struct finding *find; size_t nfind;
+	size_t *res; size_t nres;
+	struct cw_buf header, summary, resolved, failures, footer, text;
+};
+
+static void digest_release(struct digest *d)
+{
+	free(d->find);
+	free(d->res);
+	cw_buf_release(&d->header);
+	cw_buf_release(&d->summary);
+	cw_buf_release(&d->resolved);
+	cw_buf_release(&d->failures);
+	cw_buf_release(&d->footer);
+	cw_buf_release(&d->text);
+}
+
+static int collect(struct digest *d, const bool *announce)
+{
+	const struct cw_run *run = d->run;
+	size_t n = run->nresults ? run->nresults : 1;
+
+	d->find = malloc(n * sizeof(*d->find));
+	d->res = malloc(n * sizeof(*d->res));
+	if (!d->find || !d->res)
+		return CW_ENOMEM;
+	for (size_t i = 0; i < run->nresults; i++) {
+		const struct cw_result *r = &run->results[i];
+
+		if (announce && !announce[i])
+			continue;
+		if (r->alert == CW_ALERT_RESOLVED) {
+			d->res[d->nres++] = i;
+		} else if (r->j.status == CW_STATUS_ANOMALY) {
+			struct finding *f = &d->find[d->nfind++];
+
+			f->idx = i;
+			f->usd = key(r->est_excess_usd);
+			f->excess = key(r->j.value - r->j.baseline);
+			f->id = &run->series[r->series].id;
+		}
+	}
+	qsort(d->find, d->nfind, sizeof(*d->find), finding_cmp);
+	return 0;
+}
+
+/* "3 anomalies, 1 failure, 2 resolved" or "all clear". */
+static int headline(struct cw_buf *b, const struct digest *d)
+{
+	const char *sep = "";
+	int rc = 0;
+
+	if (!d->nfind && !d->run->nfailures && !d->nres)
+		return cw_buf_addstr(b, "all clear");
+	if (d->nfind) {
+		rc = cw_buf_printf(b, "%zu %s", d->nfind, plural(d->nfind, "anomaly", "anomalies"));
+		sep = ", ";
+	}
+	if (!rc && d->run->nfailures) {
+		rc = cw_buf_printf(b, "%s%zu %s", sep, d->run->nfailures,
+				   plural(d->run->nfailures, "failure", "failures"));
+		sep = ", ";
+	}
+	if (!rc && d->nres)
+		rc = cw_buf_printf(b, "%s%zu resolved", sep, d->nres);
+	return rc;
+}
+
+static int build_texts(struct digest *d, const bool *announce)
+{
+	const struct cw_run *run = d->run;
+	struct cw_run_counts c;
+	char usd[64], when[40];
+	int rc;
+
+	cw_run_count(run, &c);
+	/* header: numbers only, far below 150 characters */
+	if ((rc = cw_buf_addstr(&d->header, "cwsweep: ")) || (rc = headline(&d->header, d)))
+		return rc;
+
+	rc = cw_buf_addstr(&d->summary, "*Run* ");
+	if (!rc)
+		rc = code(&d->summary, run->run_id, B_CODE);
+	if (!rc && has(run->mode) && !(rc = cw_buf_addstr(&d->summary, " (")) &&
+	    !(rc = cw_slack_escape(&d->summary, run->mode, B_SHORT)))
+		rc = cw_buf_addch(&d->summary, ')');
+	if (!rc && run->started > 0)
+		rc = cw_buf_printf(&d->summary, MIDDOT "%s UTC",
+				   cw_rep_time(run->started, 60, when, sizeof(when)));
+	if (!rc && run->accounts)
+		rc = cw_buf_printf(&d->summary, "\n*%zu* %s" MIDDOT "*%zu* %s" MIDDOT,
+				   run->accounts, plural(run->accounts, "account", "accounts"),
+				   run->regions,
+				   plural(run->regions, "region", "regions"));
+	else if (!rc)
+		rc = cw_buf_addch(&d->summary, '\n');
+	if (!rc)
+		rc = cw_buf_printf(&d->summary, "*%zu* series judged" MIDDOT "*%zu* %s", c.series,
+				   c.anomalies, plural(c.anomalies, "anomaly", "anomalies"));
+	if (!rc && announce)
+		rc = cw_buf_printf(&d->summary, " (*%zu* announced)", d->nfind);
+	if (!rc)
+		rc = cw_buf_printf(&d->summary, MIDDOT "*%zu* %s", c.failures,
+				   plural(c.failures, "failure", "failures"));
+	if (!rc && c.unmeasured)
+		rc = cw_buf_printf(&d->summary, MIDDOT "*%zu* %s without metrics", c.unmeasured,
+				   plural(c.unmeasured, "bucket", "buckets"));
+	if (!rc && !isnan(run->total_excess_usd))
+		rc = cw_buf_printf(&d->summary, "\nEstimated excess: *%s*",
+				   cw_slack_money(run->total_excess_usd, usd, sizeof(usd)));
+
+	if (!rc && d->nres)
+		rc = resolved_text(&d->resolved, run, d->res, d->nres, &d->o);
+	if (!rc && run->nfailures)
+		rc = failures_text(&d->failures, run, &d->o);
+
+	if (!rc && has(run->price_note)) {
+		rc = cw_buf_addstr(&d->footer, "Dollar figures are estimates: ");
+		if (!rc)
+			rc = cw_slack_escape(&d->footer, run->price_note, B_NOTE);
+	}
+	if (!rc && (has(run->run_id) || has(d->o.report_path))) {
+		if (d->footer.len)
+			rc = cw_buf_addstr(&d->footer, MIDDOT);
+		if (!rc && has(run->run_id) && !(rc = cw_buf_addstr(&d->footer, "run ")))
+			rc = code(&d->footer, run->run_id, B_CODE);
+		if (!rc && has(d->o.report_path)) {
+			if (has(run->run_id))
+				rc = cw_buf_addstr(&d->footer, MIDDOT);
+			if (!rc && !(rc = cw_buf_addstr(&d->footer, "report ")))
+				rc = code(&d->footer, d->o.report_path, B_PATH);
+		}
+	}
+
+	/* the fallback for notifications: the headline and the top three */
+	if (!rc)
+		rc = cw_buf_printf(&d->text, "cwsweep: ");
+	if (!rc)
+		rc = headline(&d->text, d);
+	if (!rc && !isnan(run->total_excess_usd) && d->nfind)
+		rc = cw_buf_printf(&d->text, "; estimated excess %s",
+				   cw_slack_money(run->total_excess_usd, usd, sizeof(usd)));
+	for (size_t i = 0; i < d->nfind && i < 3 && !rc; i++)
+		rc = finding_line(&d->text, run, &run->results[d->find[i].idx]);
+	return rc;
+}
+
+static int assemble(struct digest *d, json_t *root)
+{
+	json_t *blocks = json_array();
+	struct cw_buf sec = CW_BUF_INIT;
+	size_t fixed, cap, shown = 0, total;
+	bool tail = d->nres || d->run->nfailures;
+	int rc;
+
+	if (!blocks || json_object_set_new(root, "text", json_string(cw_buf_str(&d->text))) ||
+	    json_object_set_new(root, "blocks", blocks))
+		return CW_ENOMEM;
+	/* header, summary, [divider, findings..., more], [divider, resolved,
+	 * failures], footer */
+	fixed = 2 + (d->nfind ? 1 : 0) + (tail ? 1 : 0) + (d->nres ? 1 : 0) +
+		(d->run->nfailures ? 1 : 0) + (d->footer.len ? 1 : 0);
+	cap = CW_SLACK_MAX_BLOCKS - fixed;
+	if (d->nfind > cap || d->nfind > d->o.max_findings)
+		cap--; /* room for the "more" line */
+	if (cap > d->o.max_findings)
+		cap = d->o.max_findings;
+	/* (when the total text stops the findings early, fewer than cap are
+	 * shown, so the "more" line still has its block) */
+	total = d->header.len + d->summary.len + d->resolved.len + d->failures.len +
+		d->footer.len + d->text.len + MORE_RESERVE;
+
+	if ((rc = block(blocks, "header", cw_buf_str(&d->header))) ||
+	    (rc = block(blocks, "section", cw_buf_str(&d->summary))))
+		goto out;
+	if (d->nfind && (rc = block(blocks, "divider", NULL)))
+		goto out;
+	for (size_t i = 0; i < d->nfind && shown < cap; i++) {
+		cw_buf_reset(&sec);
+		if ((rc = finding_text(&sec, d->run, i + 1, &d->run->results[d->find[i].idx])))
+			goto out;
+		if (total + sec.len > CW_SLACK_MAX_TOTAL)
+			break;
+		if ((rc = block(blocks, "section", cw_buf_str(&sec))))
+			goto out;
+		total += sec.len;
+		shown++;
+	}
+	if (shown < d->nfind) {
+		cw_buf_reset(&sec);
+		if ((rc = cw_buf_printf(&sec, ELLIPSIS "and %zu more, ", d->nfind - shown)) ||
+		    (rc = see_report(&sec, &d->o)) ||
+		    (rc = block(blocks, "context", cw_buf_str(&sec))))
+			goto out;
+	}
+	if (tail && (rc = block(blocks, "divider", NULL)))
+		goto out;
+	if (d->nres && (rc = block(blocks, "section", cw_buf_str(&d->resolved))))
+		goto out;
+	if (d->run->nfailures && (rc = block(blocks, "section", cw_buf_str(&d->failures))))
+		goto out;
+	if (d->footer.len)
+		rc = block(blocks, "context", cw_buf_str(&d->footer));
+out:
+	cw_buf_release(&sec);
+	return rc;
+}
+
+int cw_slack_digest(const struct cw_run *run, const bool *announce,
+		    const struct cw_slack_opts *opts, struct cw_buf *out_json,
+		    char *err, size_t errlen)
+{
+	struct digest d;
+	json_t *root = NULL;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.run = run;
+	if (opts)
+		d.o = *opts;
+	if (d.o.max_findings == 0)
+		d.o.max_findings = CW_SLACK_DEFAULT_FINDINGS;
+	if (d.o.max_failures == 0)
+		d.o.max_failures = CW_SLACK_DEFAULT_FAILURES;
+	if ((rc = collect(&d, announce)))
+		goto out;
+	if (!d.nfind && !d.nres && !run->nfailures && !d.o.post_when_clear)
+		goto out; /* nothing to say */
+	if ((rc = build_texts(&d, announce)))
+		goto out;
+	root = json_object();
+	if (!root) {
+		rc = CW_ENOMEM;
+		goto out;
+	}
+	if ((rc = assemble(&d, root)))
+		goto out;
+	if (json_dump_callback(root, dump_cb, out_json, JSON_INDENT(2) | JSON_PRESERVE_ORDER))
+		rc = CW_ENOMEM;
+	else
+		rc = cw_buf_addch(out_json, '\n');
+out:
+	if (rc)
+		cw_fail(err, errlen, rc, "slack digest: %s", cw_strerror(rc));
+	json_decref(root);
+	digest_release(&d);
+	return rc;
+}

@@ -1,0 +1,578 @@
+/*
+ * check_slack.c - the Slack digest payload: its shape, the order of the
+ * findings, escaping of outside text (a bucket named "<!channel>" or
+ * "<https://evil|click>"), Slack's limits at and past 50 blocks, 3,000
+ * characters per section and 40,000 in all, the announce array with
+ * resolved alerts, nothing to send when all is clear, money formatting.
+ * Every payload is parsed back with jansson and checked there.
+ */
+#include <check.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "run.h"
+#include "slack.h"
+#include "strutil.h"
+#include "testlib.h"
+
+#define DAY 86400
+#define T0 (19675 * (int64_t)DAY)
+#define GB 1e9
+
+static size_t add_series_m(struct cw_run *run, const char *acct_id, const char *acct_name,
+			   const char *bucket, const char *metric)
+{
+	struct cw_target_id id = { .account_id = (char *)acct_id,
+				   .account_name = (char *)acct_name,
+				   .region = (char *)"us-east-1", .bucket = (char *)bucket,
+				   .metric = (char *)metric, .unit = (char *)"Bytes" };
+	struct cw_series s;
+	size_t idx;
+
+	ck_assert_int_eq(cw_series_init(&s, T0, DAY, 20), 0);
+	for (size_t i = 0; i < 20; i++)
+		s.values[i] = i == 19 ? 800 * GB : 100 * GB;
+	ck_assert_int_eq(cw_run_add_series(run, &id, &s, &idx), 0);
+	return idx;
+}
+
+static size_t add_series(struct cw_run *run, const char *acct_id, const char *acct_name,
+			 const char *bucket)
+{
+	return add_series_m(run, acct_id, acct_name, bucket, "AWS/S3 BytesDownloaded Sum");
+}
+
+/* An anomaly (or ok result) on the last day; returns its index. */
+static size_t add_result(struct cw_run *run, size_t series, enum cw_status st,
+			 double value, double baseline, double usd)
+{
+	struct cw_judgement j = { .status = st, .severity = CW_SEV_WARNING,
+				  .period_start = T0 + 19 * DAY, .value = value,
+				  .baseline = baseline, .limit = baseline * 2, .score = NAN };
+
+	ck_assert_int_eq(cw_run_add_result(run, series, "mean7d", &j, NULL), 0);
+	run->results[run->nresults - 1].est_excess_usd = usd;
+	return run->nresults - 1;
+}
+
+static void add_failure(struct cw_run *run, const char *acct, const char *code,
+			const char *msg)
+{
+	struct cw_target_id id = { .account_id = (char *)acct, .account_name = (char *)"",
+				   .region = (char *)"us-east-1" };
+
+	ck_assert_int_eq(cw_run_add_failure(run, &id, "assume-role", code, msg), 0);
+}
+
+static void new_run(struct cw_run *run)
+{
+	ck_assert_int_eq(cw_run_init(run, "run"), 0);
+	free(run->run_id);
+	run->run_id = cw_strdup("20261126T031500Z-4f2a");
+	run->started = T0 + 20 * DAY + 3 * 3600;
+	run->accounts = 2;
+	run->regions = 1;
+}
+
+/* Build the digest and parse it; NULL when nothing was produced. */
+static json_t *digest(const struct cw_run *run, const bool *announce,
+		      const struct cw_slack_opts *o, struct cw_buf *b)
+{
+	char err[CW_ERRBUF] = "";
+	json_error_t je;
+	json_t *root;
+
+	cw_buf_init(b, 0);
+	ck_assert_msg(cw_slack_digest(run, announce, o, b, err, sizeof(err)) == 0, "%s", err);
+	if (b->len == 0)
+		return NULL;
+	root = json_loads(cw_buf_str(b), 0, &je);
+	ck_assert_msg(root != NULL, "not JSON: %s", je.text);
+	return root;
+}
+
+static const char *block_type(json_t *root, size_t i)
+{
+	return json_string_value(json_object_get(json_array_get(json_object_get(root, "blocks"),
+								i), "type"));
+}
+
+/* The text of block i (section/header text, or the context's element). */
+static const char *block_text(json_t *root, size_t i)
+{
+	json_t *b = json_array_get(json_object_get(root, "blocks"), i);
+	json_t *t = json_object_get(b, "text");
+
+	if (!t)
+		t = json_array_get(json_object_get(b, "elements"), 0);
+	return json_string_value(json_object_get(t, "text"));
+}
+
+static size_t nblocks(json_t *root)
+{
+	return json_array_size(json_object_get(root, "blocks"));
+}
+
+/* Slack's limits, for every payload a test makes. */
+static void check_limits(json_t *root)
+{
+	size_t n = nblocks(root), total;
+	const char *text = json_string_value(json_object_get(root, "text"));
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_gt(strlen(text), 0);
+	total = strlen(text);
+	ck_assert_uint_le(n, 50);
+	for (size_t i = 0; i < n; i++) {
+		const char *type = block_type(root, i);
+		const char *t = block_text(root, i);
+
+		if (strcmp(type, "divider") == 0)
+			continue;
+		ck_assert_ptr_nonnull(t);
+		if (strcmp(type, "header") == 0)
+			ck_assert_uint_le(strlen(t), 150);
+		else
+			ck_assert_uint_le(strlen(t), 3000);
+		total += strlen(t);
+	}
+	ck_assert_uint_le(total, 40000);
+}
+
+START_TEST(test_shape_and_order)
+{
+	struct cw_run run;
+	struct cw_buf b;
+	struct cw_slack_opts o = { .report_path = "./cwsweep-report/report.md" };
+	json_t *root;
+	size_t n;
+
+	new_run(&run);
+	/* priced lower but larger excess, priced higher, unpriced */
+	add_result(&run, add_series(&run, "111111111111", "prod", "small-usd"),
+		   CW_STATUS_ANOMALY, 900 * GB, 100 * GB, 12.5);
+	add_result(&run, add_series(&run, "111111111111", "prod", "big-usd"),
+		   CW_STATUS_ANOMALY, 800 * GB, 100 * GB, 1234.5);
+	add_result(&run, add_series(&run, "222222222222", "", "no-usd"),
+		   CW_STATUS_ANOMALY, 5000 * GB, 100 * GB, NAN);
+	add_result(&run, add_series(&run, "222222222222", "", "fine"),
+		   CW_STATUS_OK, 100 * GB, 100 * GB, NAN);
+	add_failure(&run, "333333333333", "AccessDenied", "not authorized to assume");
+	run.total_excess_usd = 1247.0;
+	free(run.price_note);
+	run.price_note = cw_strdup("Estimated, not a bill: priced at $0.09/GB");
+
+	root = digest(&run, NULL, &o, &b);
+	ck_assert_ptr_nonnull(root);
+	check_limits(root);
+	n = nblocks(root);
+	/* header, summary, divider, 3 findings, divider, failures, footer */
+	ck_assert_uint_eq(n, 9);
+	ck_assert_str_eq(block_type(root, 0), "header");
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: 3 anomalies, 1 failure");
+	ck_assert_str_eq(block_type(root, 1), "section");
+	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*2* accounts"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*4* series judged"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*3* anomalies"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*1* failure"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "Estimated excess: *$1,247.00 (est.)*"));
+	ck_assert_ptr_null(strstr(block_text(root, 1), "announced"));
+	ck_assert_str_eq(block_type(root, 2), "divider");
+	/* by dollars first: big-usd, small-usd, then the unpriced one */
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "*1.* `prod` (111111111111)"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "`big-usd`"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "*$1,234.50 (est.)*"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "*800 GB* vs 100 GB baseline (*+700%*)"));
+	/* the sparkline: 19 x 100 GB then 800 GB, last 14 shown */
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3),
+				     "`\xe2\x96\x82\xe2\x96\x82\xe2\x96\x82\xe2\x96\x82"
+				     "\xe2\x96\x82\xe2\x96\x82\xe2\x96\x82\xe2\x96\x82"
+				     "\xe2\x96\x82\xe2\x96\x82\xe2\x96\x82\xe2\x96\x82"
+				     "\xe2\x96\x82\xe2\x96\x88`"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 4), "`small-usd`"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 5), "`no-usd`"));
+	ck_assert_ptr_null(strstr(block_text(root, 5), "(est.)"));
+	ck_assert_str_eq(block_type(root, 6), "divider");
+	ck_assert_ptr_nonnull(strstr(block_text(root, 7), "*1 failure*\n"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 7), "`333333333333` \xc2\xb7 `us-east-1` "
+				     "\xe2\x80\x94 assume-role `AccessDenied`: "
+				     "`not authorized to assume`"));
+	ck_assert_str_eq(block_type(root, 8), "context");
+	ck_assert_ptr_nonnull(strstr(block_text(root, 8), "Dollar figures are estimates: "
+				     "Estimated, not a bill"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 8), "report `./cwsweep-report/report.md`"));
+	/* the fallback text: headline, the dollars, the top three */
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(root, "text")),
+				     "cwsweep: 3 anomalies, 1 failure; estimated excess "
+				     "$1,247.00 (est.)\n\xe2\x80\xa2 `prod` (111111111111)"));
+	json_decref(root);
+	cw_buf_release(&b);
+	cw_run_release(&run);
+}
+END_TEST
+
+START_TEST(test_escaping)
+{
+	struct cw_run run;
+	struct cw_buf b;
+	json_t *root;
+	char *all;
+
+	new_run(&run);
+	add_result(&run, add_series(&run, "111111111111", "a&b *bold* _it_", "<!channel>"),
+		   CW_STATUS_ANOMALY, 800 * GB, 100 * GB, 2);
+	add_result(&run, add_series(&run, "111111111111", "x`y", "<https://evil|click>"),
+		   CW_STATUS_ANOMALY, 800 * GB, 100 * GB, 1);
+	add_failure(&run, "2", "<!here>", "line1\nline2 <@U123> & \xff bad");
+	root = digest(&run, NULL, NULL, &b);
+	ck_assert_ptr_nonnull(root);
+	check_limits(root);
+	/* no raw < or > anywhere in the payload: nothing can ping or link */
+	all = json_dumps(root, 0);
+	ck_assert_ptr_null(strchr(all, '<'));
+	ck_assert_ptr_null(strchr(all, '>'));
+	free(all);
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "`a&amp;b *bold* _it_`"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "`&lt;!channel&gt;`"));
+	/* a backtick cannot end the code span early */
+	ck_assert_ptr_nonnull(strstr(block_text(root, 4), "`x\xcb\x8by`"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 4), "`&lt;https://evil|click&gt;`"));
+	/* line break flattened, bad byte replaced */
+	ck_assert_ptr_nonnull(strstr(block_text(root, 6), "`&lt;!here&gt;`: `line1 line2 "
+				     "&lt;@U123&gt; &amp; \xef\xbf\xbd bad`"));
+	json_decref(root);
+	cw_buf_release(&b);
+	cw_run_release(&run);
+}
+END_TEST
+
+START_TEST(test_escape_function)
+{
+	struct cw_buf b;
+
+	cw_buf_init(&b, 0);
+	ck_assert_int_eq(cw_slack_escape(&b, "a<b>&c", 0), 0);
+	ck_assert_str_eq(cw_buf_str(&b), "a&lt;b&gt;&amp;c");
+	cw_buf_reset(&b);
+	/* cut at 10 bytes: 7 of text, never half an entity, then the ellipsis */
+	ck_assert_int_eq(cw_slack_escape(&b, "abcde&fghij", 10), 0);
+	ck_assert_str_eq(cw_buf_str(&b), "abcde\xe2\x80\xa6");
+	cw_buf_reset(&b);
+	/* exactly at the limit: no cut */
+	ck_assert_int_eq(cw_slack_escape(&b, "abcd&", 9), 0);
+	ck_assert_str_eq(cw_buf_str(&b), "abcd&amp;");
+	cw_buf_reset(&b);
+	/* never half a UTF-8 character */
+	ck_assert_int_eq(cw_slack_escape(&b, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 6), 0);
+	ck_assert_str_eq(cw_buf_str(&b), "\xc3\xa9\xe2\x80\xa6");
+	cw_buf_reset(&b);
+	ck_assert_int_eq(cw_slack_escape(&b, NULL, 0), 0);
+	ck_assert_str_eq(cw_buf_str(&b), "");
+	cw_buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_money)
+{
+	char buf[64];
+
+	ck_assert_str_eq(cw_slack_money(1234.56, buf, sizeof(buf)), "$1,234.56 (est.)");
+	ck_assert_str_eq(cw_slack_money(0, buf, sizeof(buf)), "$0.00 (est.)");
+	ck_assert_str_eq(cw_slack_money(0.004, buf, sizeof(buf)), "$0.00 (est.)");
+	ck_assert_str_eq(cw_slack_money(0.005, buf, sizeof(buf)), "$0.01 (est.)");
+	ck_assert_str_eq(cw_slack_money(999.999, buf, sizeof(buf)), "$1,000.00 (est.)");
+	ck_assert_str_eq(cw_slack_money(1234567.891, buf, sizeof(buf)), "$1,234,567.89 (est.)");
+	ck_assert_str_eq(cw_slack_money(100, buf, sizeof(buf)), "$100.00 (est.)");
+	ck_assert_str_eq(cw_slack_money(NAN, buf, sizeof(buf)), "n/a");
+}
+END_TEST
+
+/* n anomalies with falling dollar figures; name_len > 0: long names. */
+static void many(struct cw_run *run, size_t n, size_t name_len)
+{
+	char *name = malloc(name_len + 32);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = snprintf(name, 32, "bucket-%03zu-", i);
+
+		for (; k < name_len; k++)
+			name[k] = k % 7 ? 'x' : '&'; /* & grows 5x when escaped */
+		name[k] = '\0';
+		add_result(run, add_series_m(run, "111111111111", name, name,
+					     name_len ? name : "AWS/S3 BytesDownloaded Sum"),
+			   CW_STATUS_ANOMALY, 800 * GB, 100 * GB, 1000.0 - (double)i);
+	}
+	free(name);
+}
+
+START_TEST(test_default_max_findings)
+{
+	struct cw_run run;
+	struct cw_buf b;
+	json_t *root;
+
+	new_run(&run);
+	many(&run, 25, 0);
+	root = digest(&run, NULL, NULL, &b);
+	check_limits(root);
+	/* header, summary, divider, 10 findings, more, footer (run id) */
+	ck_assert_uint_eq(nblocks(root), 15);
+	ck_assert_ptr_nonnull(strstr(block_text(root, 12), "*10.*"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 12), "`bucket-009-`"));
+	ck_assert_str_eq(block_type(root, 13), "context");
+	ck_assert_str_eq(block_text(root, 13), "\xe2\x80\xa6" "and 15 more, see report");
+	json_decref(root);
+	cw_buf_release(&b);
+	cw_run_release(&run);
+}
+END_TEST
+
+START_TEST(test_fifty_blocks)
+{
+	struct cw_run run;
+	struct cw_buf b;
+	struct cw_slack_opts o = { .max_findings = 1000, .report_path = "r/report.md" };
+	json_t *root;
+	bool *announce;
+
+	new_run(&run);
+	many(&run, 100, 0);
+	add_failure(&run, "2", "AccessDenied", "no");
+	free(run.price_note);
+	run.price_note = cw_strdup("note");
+	/* one resolved alert (status ok) announced, the others all anomalies */
+	add_result(&run, add_series(&run, "3", "", "quiet-now"), CW_STATUS_OK, 1, 1, NAN);
+	run.results[run.nresults - 1].alert = CW_ALERT_RESOLVED;
+	announce = malloc(run.nresults * sizeof(*announce));
+	for (size_t i = 0; i < run.nresults; i++)
+		announce[i] = true;
+
+	root = digest(&run, announce, &o, &b);
+	check_limits(root);
+	/* exactly at the limit: 3 + 42 findings + more + divider, resolved,
+	 * failures, footer */
+	ck_assert_uint_eq(nblocks(root), 50);
+	ck_assert_ptr_nonnull(strstr(block_text(root, 44), "*42.*"));
+	ck_assert_str_eq(block_text(root, 45), "\xe2\x80\xa6" "and 58 more, see report "
+			 "(`r/report.md`)");
+	ck_assert_ptr_nonnull(strstr(block_text(root, 47), "*Resolved* (1): `3`"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 47), "`quiet-now` (mean7d)"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 48), "*1 failure*"));
+	ck_assert_str_eq(block_type(root, 49), "context");
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: 100 anomalies, 1 failure, 1 resolved");
+	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*100* anomalies (*100* announced)"));
+	json_decref(root);
+	cw_buf_release(&b);
+	free(announce);
+	cw_run_release(&run);
+}
+END_TEST
+
+START_TEST(test_fifty_blocks_findings_only)
+{
+	struct cw_run run;
+	struct cw_buf b;
+	struct cw_slack_opts o = { .max_findings = 1000, .report_path = "r/report.md" };
+	json_t *root;
+
+	new_run(&run);
+	many(&run, 100, 0);
+	/* 45 fit when nothing else is said: 3 + 45 + more + footer = 50 */
+	root = digest(&run, NULL, &o, &b);
+	check_limits(root);
+	ck_assert_uint_eq(nblocks(root), 50);
+	ck_assert_ptr_nonnull(strstr(block_text(root, 47), "*45.*"));
+	ck_assert_str_eq(block_text(root, 48), "\xe2\x80\xa6" "and 55 more, see report "
+			 "(`r/report.md`)");
+	ck_assert_str_eq(block_type(root, 49), "context");
+	json_decref(root);
+	cw_buf_release(&b);
+	cw_run_release(&run);
+}
+END_TEST
+
+START_TEST(test_exactly_fits_no_more_line)
+{
+	struct cw_run run;
+	struct cw_buf b;
+	struct cw_slack_opts o = { .max_findings = 1000 };
+	json_t *root;
+
+	new_run(&run);
+	free(run.run_id);
+	run.run_id = cw_strdup(""); /* no footer */
+	many(&run, 47, 0); /* header, summary, divider + 47 = 50 */
+	root = digest(&run, NULL, &o, &b);
+	check_limits(root);
+	ck_assert_uint_eq(nblocks(root), 50);
+	ck_assert_ptr_nonnull(strstr(block_text(root, 49), "*47.*"));
+	json_decref(root);
+	cw_buf_release(&b);
+	many(&run, 1, 0); /* one past: 46 shown and "...and 2 more" */
+	root = digest(&run, NULL, &o, &b);
+	check_limits(root);
+	ck_assert_uint_eq(nblocks(root), 50);
+	ck_assert_str_eq(block_text(root, 49), "\xe2\x80\xa6" "and 2 more, see report");
+	json_decref(root);
+	cw_buf_release(&b);
+	cw_run_release(&run);
+}
+END_TEST
+
+START_TEST(test_long_names_and_total)
+{
+	struct cw_run run;
+	struct cw_buf b;
+	struct cw_slack_opts o = { .max_findings = 1000 };
+	json_t *root;
+	char *msg = malloc(20001);
+	size_t n;
+
+	new_run(&run);
+	many(&run, 60, 5000);
+	memset(msg, '<', 20000);
+	msg[20000] = '\0';
+	for (int i = 0; i < 300; i++)
+		add_failure(&run, "2", msg, msg);
+	root = digest(&run, NULL, &o, &b);
+	check_limits(root);
+	/* the names are cut, with an ellipsis, inside their code span */
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "x\xe2\x80\xa6`"));
+	/* the total stopped the findings well before the 42 blocks allow:
+	 * header, summary, divider, findings, more, divider, failures, footer */
+	n = nblocks(root);
+	ck_assert_uint_lt(n, 7 + 36);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "\xe2\x80\xa6" "and %zu more, see report",
+			 60 - (n - 7));
+		ck_assert_str_eq(block_text(root, n - 4), want);
+	}
+	/* failures: a few lines, then how many more */
+	ck_assert_ptr_nonnull(strstr(block_text(root, n - 2), "*300 failures*"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, n - 2), "more, see report"));
+	json_decref(root);
+	cw_buf_release(&b);
+	free(msg);
+	cw_run_release(&run);
+}
+END_TEST
+
+START_TEST(test_announce_subset)
+{
+	struct cw_run run;
+	struct cw_buf b;
+	bool announce[4] = { false, true, false, true };
+	json_t *root;
+
+	new_run(&run);
+	add_result(&run, add_series(&run, "1", "", "ongoing-a"), CW_STATUS_ANOMALY,
+		   800 * GB, 100 * GB, 5);
+	add_result(&run, add_series(&run, "1", "", "new-b"), CW_STATUS_ANOMALY,
+		   800 * GB, 100 * GB, 4);
+	run.results[1].alert = CW_ALERT_NEW;
+	add_result(&run, add_series(&run, "1", "", "gone-c"), CW_STATUS_OK, 1, 1, NAN);
+	run.results[2].alert = CW_ALERT_RESOLVED; /* not announced */
+	add_result(&run, add_series(&run, "1", "", "gone-d"), CW_STATUS_OK, 1, 1, NAN);
+	run.results[3].alert = CW_ALERT_RESOLVED;
+	root = digest(&run, announce, NULL, &b);
+	check_limits(root);
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: 1 anomaly, 1 resolved");
+	/* header, summary, divider, new-b, divider, resolved, footer */
+	ck_assert_uint_eq(nblocks(root), 7);
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "`new-b`"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "\xc2\xb7 *new*"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 5), "*Resolved* (1): `1` \xc2\xb7 "
+				     "`us-east-1` \xc2\xb7 `gone-d` (mean7d)"));
+	ck_assert_ptr_null(strstr(cw_buf_str(&b), "gone-c"));
+	ck_assert_ptr_null(strstr(cw_buf_str(&b), "ongoing-a"));
+	json_decref(root);
+	cw_buf_release(&b);
+
+	/* the state module says nothing is new: nothing to send */
+	memset(announce, 0, sizeof(announce));
+	ck_assert_ptr_null(digest(&run, announce, NULL, &b));
+	ck_assert_uint_eq(b.len, 0);
+	cw_buf_release(&b);
+	cw_run_release(&run);
+}
+END_TEST
+
+START_TEST(test_all_clear)
+{
+	struct cw_run run;
+	struct cw_buf b;
+	struct cw_slack_opts o = { .post_when_clear = true };
+	json_t *root;
+
+	new_run(&run);
+	add_result(&run, add_series(&run, "1", "", "fine"), CW_STATUS_OK, 1, 1, NAN);
+	/* default: nothing to send */
+	ck_assert_ptr_null(digest(&run, NULL, NULL, &b));
+	ck_assert_uint_eq(b.len, 0);
+	cw_buf_release(&b);
+	/* asked for: a short all-clear */
+	root = digest(&run, NULL, &o, &b);
+	check_limits(root);
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: all clear");
+	ck_assert_str_eq(json_string_value(json_object_get(root, "text")), "cwsweep: all clear");
+	ck_assert_uint_eq(nblocks(root), 3); /* header, summary, footer (run id) */
+	json_decref(root);
+	cw_buf_release(&b);
+	cw_run_release(&run);
+}
+END_TEST
+
+START_TEST(test_failures_only)
+{
+	struct cw_run run;
+	struct cw_buf b;
+	json_t *root;
+
+	new_run(&run);
+	for (int i = 0; i < 15; i++)
+		add_failure(&run, "2", "Throttling", "Rate exceeded");
+	root = digest(&run, NULL, NULL, &b);
+	check_limits(root);
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: 15 failures");
+	/* header, summary, divider, failures, footer */
+	ck_assert_uint_eq(nblocks(root), 5);
+	/* 10 lines by default, then the rest counted */
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3),
+				     "\n\xe2\x80\xa6" "and 5 more, see report"));
+	json_decref(root);
+	cw_buf_release(&b);
+	cw_run_release(&run);
+}
+END_TEST
+
+static Suite *slack_suite(void)
+{
+	Suite *s = suite_create("slack");
+	TCase *tc = tcase_create("digest");
+
+	tcase_add_test(tc, test_shape_and_order);
+	tcase_add_test(tc, test_escaping);
+	tcase_add_test(tc, test_escape_function);
+	tcase_add_test(tc, test_money);
+	tcase_add_test(tc, test_default_max_findings);
+	tcase_add_test(tc, test_fifty_blocks);
+	tcase_add_test(tc, test_fifty_blocks_findings_only);
+	tcase_add_test(tc, test_exactly_fits_no_more_line);
+	tcase_add_test(tc, test_long_names_and_total);
+	tcase_add_test(tc, test_announce_subset);
+	tcase_add_test(tc, test_all_clear);
+	tcase_add_test(tc, test_failures_only);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return cw_test_run_suite(slack_suite());
+}
