@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,6 +157,7 @@ struct finding {
 	double usd;     /* -inf when not priced */
 	double excess;  /* value - baseline, -inf when unknown */
 	const struct cw_target_id *id;
+	char also[B_SHORT]; /* other detectors that flagged the same series */
 };
 
 static double key(double v)
@@ -248,7 +250,7 @@ static int alert_tag(struct cw_buf *b, enum cw_alert a)
 
 /* One finding's section text. */
 static int finding_text(struct cw_buf *b, const struct cw_run *run, size_t rank,
-			const struct cw_result *r)
+			const struct cw_result *r, const char *also)
 {
 	const struct cw_run_series *rs = &run->series[r->series];
 	const struct cw_target_id *id = &rs->id;
@@ -268,7 +270,12 @@ static int finding_text(struct cw_buf *b, const struct cw_run *run, size_t rank,
 	    ((rc = code(b, id->metric, B_NAME)) || (rc = cw_buf_addch(b, ' '))))
 		return rc;
 	if ((rc = cw_buf_printf(b, "%s: *%s* vs %s baseline (*%s*)" MIDDOT, when, v, base, pct)) ||
-	    (rc = cw_slack_escape(b, r->detector, B_SHORT)) || (rc = cw_buf_addstr(b, "\n`")))
+	    (rc = cw_slack_escape(b, r->detector, B_SHORT)))
+		return rc;
+	if (also && also[0] &&
+	    ((rc = cw_buf_addstr(b, ", ")) || (rc = cw_slack_escape(b, also, B_SHORT))))
+		return rc;
+	if ((rc = cw_buf_addstr(b, "\n`")))
 		return rc;
 	cw_rep_window(&rs->series, r->j.period_start, &from, &to);
 	if ((rc = cw_sparkline(b, rs->series.values + from, to - from)) ||
@@ -455,6 +462,40 @@ static void digest_release(struct digest *d)
 	cw_buf_release(&d->text);
 }
 
+/*
+ * One finding per series: a spike that two detectors flag is one spike.
+ * The best-ranked finding stays and names the other detectors.
+ */
+static int dedupe(struct digest *d)
+{
+	size_t *kept = malloc((d->run->nseries ? d->run->nseries : 1) * sizeof(*kept));
+	size_t n = 0;
+
+	if (!kept)
+		return CW_ENOMEM;
+	for (size_t i = 0; i < d->run->nseries; i++)
+		kept[i] = SIZE_MAX;
+	for (size_t i = 0; i < d->nfind; i++) {
+		const struct cw_result *r = &d->run->results[d->find[i].idx];
+		size_t *k = &kept[r->series];
+
+		if (*k == SIZE_MAX) {
+			d->find[n] = d->find[i];
+			d->find[n].also[0] = '\0';
+			*k = n++;
+		} else {
+			char *also = d->find[*k].also;
+			size_t len = strlen(also);
+
+			snprintf(also + len, sizeof(d->find[*k].also) - len, "%s%s",
+				 len ? ", " : "", r->detector);
+		}
+	}
+	d->nfind = n;
+	free(kept);
+	return 0;
+}
+
 static int collect(struct digest *d, const bool *announce)
 {
 	const struct cw_run *run = d->run;
@@ -481,7 +522,7 @@ static int collect(struct digest *d, const bool *announce)
 		}
 	}
 	qsort(d->find, d->nfind, sizeof(*d->find), finding_cmp);
-	return 0;
+	return dedupe(d);
 }
 
 /* "3 anomalies, 1 failure, 2 resolved" or "all clear". */
@@ -617,7 +658,8 @@ static int assemble(struct digest *d, json_t *root)
 		goto out;
 	for (size_t i = 0; i < d->nfind && shown < cap; i++) {
 		cw_buf_reset(&sec);
-		if ((rc = finding_text(&sec, d->run, i + 1, &d->run->results[d->find[i].idx])))
+		if ((rc = finding_text(&sec, d->run, i + 1, &d->run->results[d->find[i].idx],
+					       d->find[i].also)))
 			goto out;
 		if (total + sec.len > CW_SLACK_MAX_TOTAL)
 			break;

@@ -25,11 +25,17 @@
 #include "buf.h"
 #include "cli.h"
 #include "commands.h"
+#include "cost.h"
+#include "dotenv.h"
 #include "err.h"
 #include "inventory.h"
+#include "lock.h"
 #include "log.h"
+#include "notify.h"
 #include "report.h"
 #include "run.h"
+#include "slack.h"
+#include "state.h"
 #include "strutil.h"
 #include "sweep.h"
 #include "timeutil.h"
@@ -379,6 +385,67 @@ static void summary_line(const struct cw_run *run, int64_t t0_ms)
 		run->api_calls, (double)(cw_time_mono_ms() - t0_ms) / 1000.0);
 }
 
+/*
+ * Build the Slack digest and post it (or print it with --slack-preview).
+ * The webhook URL comes from config.env or from the environment variable the
+ * inventory names; only its host is ever shown.  Returns 0, or -1 when a
+ * post that should have happened failed.
+ */
+static int send_digest(const struct run_opts *o, const struct cw_inventory *inv,
+		       const struct cw_config_env *cfg, const struct cw_run *run,
+		       const bool *announce, const char *dir)
+{
+	struct cw_slack_opts so;
+	struct cw_buf payload = CW_BUF_INIT;
+	char err[CW_ERRBUF] = "", url[2048] = "", report[4096];
+	const char *var = inv->reporting.slack_webhook_env ? inv->reporting.slack_webhook_env
+							   : "SLACK_WEBHOOK_URL";
+	int rc = 0;
+
+	if (!o->slack_preview && !inv->reporting.slack_enabled && !cfg->slack_webhook)
+		return 0;
+	snprintf(report, sizeof(report), "%s/report.md", dir);
+	memset(&so, 0, sizeof(so));
+	so.max_findings = inv->reporting.slack_max_findings;
+	so.report_path = report;
+	if (cw_slack_digest(run, announce, &so, &payload, err, sizeof(err))) {
+		cw_log_error("slack: cannot build the digest: %s", err);
+		cw_buf_release(&payload);
+		return -1;
+	}
+	if (o->slack_preview) {
+		if (payload.len)
+			printf("%s\n", payload.data);
+		else
+			cw_log_info("slack: nothing new to announce (no payload)");
+		cw_buf_release(&payload);
+		return 0;
+	}
+	if (payload.len == 0) {
+		cw_log_info("slack: nothing new to announce, no message sent");
+		cw_buf_release(&payload);
+		return 0;
+	}
+	if (cfg->slack_webhook) {
+		cw_strlcpy(url, cfg->slack_webhook, sizeof(url));
+	} else if ((rc = cw_slack_webhook_from_env(var, url, sizeof(url), err, sizeof(err)))) {
+		/* no webhook configured is a choice, a broken one is a problem */
+		if (rc == CW_ENOTFOUND)
+			cw_log_info("slack: %s is not set; no digest sent", var);
+		else
+			cw_log_warn("slack: %s; digest not sent", err);
+		cw_buf_release(&payload);
+		return 0;
+	}
+	if (cw_slack_post(url, payload.data, payload.len, NULL, err, sizeof(err))) {
+		cw_log_error("%s", err);
+		rc = -1;
+	}
+	cw_wipe(url, sizeof(url));
+	cw_buf_release(&payload);
+	return rc;
+}
+
 int cw_cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
@@ -388,8 +455,12 @@ int cw_cmd_run(int argc, char **argv)
 	struct cw_run run;
 	struct cw_buf summary = CW_BUF_INIT;
 	struct sigaction sa;
-	char err[CW_ERRBUF] = "";
-	const char *dir, *formats;
+	struct cw_config_env cfg;
+	struct cw_lock lock = { -1, NULL };
+	struct cw_state state;
+	bool *announce = NULL;
+	char err[CW_ERRBUF] = "", lock_default[4096];
+	const char *dir, *formats, *lock_path, *state_path;
 	char *made = NULL; /* the outermost output folder this run created */
 	int64_t t0 = cw_time_mono_ms();
 	int rc, code = CW_EXIT_USAGE;
@@ -403,8 +474,21 @@ int cw_cmd_run(int argc, char **argv)
 		cw_log_set_level(o.verbosity > 1 ? CW_LOG_DEBUG : CW_LOG_VERBOSE);
 
 	memset(&inv, 0, sizeof(inv));
+	memset(&cfg, 0, sizeof(cfg));
+	cw_state_init(&state);
 	if (o.config_env) {
-		return cw_usage_error("run: --config: not supported yet");
+		/* the single-bucket mode of a config.env: one bucket, ambient credentials */
+		if (o.naccounts || o.shard_n)
+			return cw_usage_error("run: --account and --shard need an inventory, not --config");
+		if (cw_config_env_load(o.config_env, &cfg, err, sizeof(err)) ||
+		    cw_config_env_to_inventory(&cfg, &inv, err, sizeof(err))) {
+			cw_log_error("%s", err);
+			cw_config_env_release(&cfg);
+			cw_inventory_release(&inv);
+			return CW_EXIT_USAGE;
+		}
+		/* AWS_* keys of the file apply where the environment has none */
+		cw_config_env_export(&cfg);
 	} else {
 		const char *path = o.inventory ? o.inventory : "accounts.yaml";
 
@@ -445,8 +529,21 @@ int cw_cmd_run(int argc, char **argv)
 				      err[0] ? err : "folder is not writable");
 		unmake_dirs(dir, made);
 		free(made);
+		cw_config_env_release(&cfg);
 		cw_inventory_release(&inv);
 		return code;
+	}
+	/* One run at a time per lock file: overlapping cron runs exit 75. */
+	snprintf(lock_default, sizeof(lock_default), "%s/.cwsweep.lock", dir);
+	lock_path = o.lock_file ? o.lock_file
+		  : inv.reporting.lock_file ? inv.reporting.lock_file : lock_default;
+	rc = cw_lock_acquire(lock_path, 0, &lock, err, sizeof(err));
+	if (rc) {
+		cw_log_error("run: %s", err);
+		free(made);
+		cw_config_env_release(&cfg);
+		cw_inventory_release(&inv);
+		return rc == CW_LOCK_HELD ? CW_EXIT_LOCKED : CW_EXIT_USAGE;
 	}
 
 	if (cw_run_init(&run, "run")) {
@@ -479,25 +576,58 @@ int cw_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	run.finished = cw_time_now();
-
+	if (cw_cost_apply(&run, &inv, err, sizeof(err)))
+		cw_log_warn("run: cost estimate: %s", err);
 	cw_run_sort_results(&run);
+
+	/* Alert state: mark new / ongoing / grew / resolved, pick what to announce. */
+	announce = calloc(run.nresults ? run.nresults : 1, sizeof(*announce));
+	if (!announce) {
+		cw_log_error("run: out of memory");
+		code = CW_EXIT_PARTIAL;
+		goto out;
+	}
+	state_path = o.no_state ? NULL : o.state_file ? o.state_file : inv.reporting.state_file;
+	if (state_path) {
+		if (cw_state_load(&state, state_path, err, sizeof(err)) ||
+		    cw_state_apply(&state, &run, run.started, inv.reporting.cooldown,
+				   inv.reporting.growth_factor, announce)) {
+			cw_log_error("run: alert state: out of memory");
+			code = CW_EXIT_PARTIAL;
+			goto out;
+		}
+	} else {
+		cw_state_announce_all(&run, announce);
+	}
+
 	if (cw_reports_write(&run, dir, formats, err, sizeof(err))) {
 		cw_log_error("run: %s", err);
 		code = CW_EXIT_PARTIAL;
 		goto out;
 	}
+	/* After the reports: the state remembers only what a report shows. */
+	if (state_path && cw_state_save(&state, state_path, run.started, err, sizeof(err)))
+		cw_log_warn("%s (the next run will announce again what this one did)", err);
 	code = stop_requested ? CW_EXIT_PARTIAL : cw_run_exit_code(&run);
 	if (!o.quiet) {
 		if (cw_report_summary(&run, dir, &summary) == 0)
 			fputs(cw_buf_str(&summary), stdout);
 		fflush(stdout);
 	}
+	/* Last: the digest.  A failed post is exit 3, but the reports exist. */
+	if (!o.no_slack && send_digest(&o, &inv, &cfg, &run, announce, dir) != 0 &&
+	    code != CW_EXIT_PARTIAL)
+		code = CW_EXIT_PARTIAL;
 out:
 	if (run.run_id)
 		summary_line(&run, t0);
 	free(made);
+	free(announce);
+	cw_state_release(&state);
+	cw_lock_release(&lock);
 	cw_buf_release(&summary);
 	cw_run_release(&run);
+	cw_config_env_release(&cfg);
 	cw_inventory_release(&inv);
 	return code;
 }

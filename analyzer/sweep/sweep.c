@@ -96,6 +96,8 @@ struct sweep {
 
 	/* main thread only */
 	size_t outstanding;      /* jobs queued or running */
+	size_t next_listing;     /* plan listings queued so far (fed as room appears) */
+	bool feed_failed;        /* a listing could not be queued: queue no more */
 	size_t *acct_pending;    /* listings not back yet, per inventory account */
 	bool *acct_failed;       /* credentials failed: one failure row written */
 	bool *acct_submitted;
@@ -177,8 +179,12 @@ static int job_creds(struct job *j)
 	if (rc) {
 		char msg[CW_ERRBUF];
 
-		if (e.code[0] || e.message[0])
-			cw_sts_error_format(&e, msg, sizeof(msg));
+		/* the row has the stage and the code in columns of their own */
+		if (e.role_arn[0] && e.message[0] &&
+		    snprintf(msg, sizeof(msg), "%s: %s", e.role_arn, e.message) >= (int)sizeof(msg))
+			msg[sizeof(msg) - 1] = '\0'; /* a long AWS message is cut short */
+		else if (e.message[0])
+			cw_strlcpy(msg, e.message, sizeof(msg));
 		else
 			cw_strlcpy(msg, err, sizeof(msg));
 		j->creds_failed = true;
@@ -669,14 +675,50 @@ static void show_progress(struct sweep *sw)
 			(unsigned long long)st.attempts, sw->errors, (long long)el, left);
 }
 
-/* Wait for finished jobs and apply them until none is outstanding. */
+/*
+ * Queue listings while the pool has room, without blocking: the main thread
+ * must stay free to apply finished listings, so an account's fetches are
+ * queued as soon as its own listings are back, interleaved with the other
+ * accounts' listings (a blocking submit here would hold every fetch back
+ * until the last listing of the plan had been queued).
+ */
+static void feed_listings(struct sweep *sw)
+{
+	while (sw->next_listing < sw->plan.nlistings && !sw->feed_failed && !stopping(sw)) {
+		const struct cw_plan_listing *li = &sw->plan.listings[sw->next_listing];
+		const struct cw_plan_pair *pr = &sw->plan.pairs[li->pair];
+		struct job *j = job_new(sw, JOB_LIST, pr->account, pr->region, li->metric);
+		struct cw_pool_job pj = { job_run, job_cancelled, j };
+		int rc;
+
+		if (!j) {
+			sw->feed_failed = true;
+			return;
+		}
+		j->listing = sw->next_listing;
+		rc = cw_pool_try_submit(sw->pool, &pj);
+		if (rc) {
+			job_free(j);
+			if (rc != CW_ETOOBIG)
+				sw->feed_failed = true;
+			return; /* full: more once a job is back */
+		}
+		sw->outstanding++;
+		sw->next_listing++;
+	}
+}
+
+/* Feed listings, wait for finished jobs and apply them until none is left. */
 static void drain(struct sweep *sw)
 {
 	int64_t last_progress = 0;
 
-	while (sw->outstanding > 0) {
+	for (;;) {
 		struct job *list;
 
+		feed_listings(sw);
+		if (sw->outstanding == 0)
+			break;
 		pthread_mutex_lock(&sw->done_mu);
 		while (!sw->done && !(stopping(sw) && !sw->interrupted)) {
 			struct timespec ts;
@@ -959,19 +1001,6 @@ int cw_sweep_run(struct cw_run *run, const struct cw_sweep_opts *o, char *err, s
 		sw.acct_pending[acct_index(&sw, sw.plan.pairs[sw.plan.listings[l].pair].account)]++;
 	sw.accounts_total = sw.plan.counts.accounts;
 
-	for (size_t l = 0; l < sw.plan.nlistings && !stopping(&sw); l++) {
-		const struct cw_plan_listing *li = &sw.plan.listings[l];
-		const struct cw_plan_pair *pr = &sw.plan.pairs[li->pair];
-		struct job *j = job_new(&sw, JOB_LIST, pr->account, pr->region, li->metric);
-
-		if (!j) {
-			rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
-			break;
-		}
-		j->listing = l;
-		if (submit(&sw, j) != 0)
-			break;
-	}
 	/* accounts without any listing (metrics without {bucket}) */
 	for (size_t p = 0; p < sw.plan.npairs; p++) {
 		const struct cw_account_def *a = sw.plan.pairs[p].account;
@@ -979,7 +1008,7 @@ int cw_sweep_run(struct cw_run *run, const struct cw_sweep_opts *o, char *err, s
 		if (sw.acct_pending[acct_index(&sw, a)] == 0)
 			account_ready(&sw, a);
 	}
-	drain(&sw);
+	drain(&sw); /* queues the listings as the pool has room */
 	cw_plan_resolve(&sw.plan);
 	unmeasured_rows(&sw);
 	rc = 0;

@@ -551,6 +551,39 @@ START_TEST(test_failures_only)
 }
 END_TEST
 
+/* Two detectors flagging one bucket's spike make one finding naming both. */
+START_TEST(test_one_finding_per_series)
+{
+	struct cw_run run;
+	struct cw_buf b;
+	struct cw_judgement j = { .status = CW_STATUS_ANOMALY, .severity = CW_SEV_WARNING,
+				  .period_start = T0 + 19 * DAY, .value = 800 * GB,
+				  .baseline = 110 * GB, .limit = 300 * GB, .score = 9 };
+	json_t *root;
+	size_t a, other;
+
+	new_run(&run);
+	a = add_series(&run, "111111111111", "prod", "spiky");
+	other = add_series(&run, "111111111111", "prod", "other");
+	add_result(&run, a, CW_STATUS_ANOMALY, 800 * GB, 100 * GB, 63.0);
+	ck_assert_int_eq(cw_run_add_result(&run, a, "zscore", &j, NULL), 0);
+	run.results[run.nresults - 1].est_excess_usd = 62.1;
+	add_result(&run, other, CW_STATUS_ANOMALY, 300 * GB, 100 * GB, 18.0);
+	root = digest(&run, NULL, NULL, &b);
+	check_limits(root);
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: 2 anomalies");
+	/* header, summary, divider, the two findings, footer */
+	ck_assert_uint_eq(nblocks(root), 6);
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "`spiky`"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "mean7d, zscore"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 4), "`other`"));
+	ck_assert_ptr_null(strstr(block_text(root, 4), "zscore"));
+	json_decref(root);
+	cw_buf_release(&b);
+	cw_run_release(&run);
+}
+END_TEST
+
 static Suite *slack_suite(void)
 {
 	Suite *s = suite_create("slack");
@@ -568,6 +601,7 @@ static Suite *slack_suite(void)
 	tcase_add_test(tc, test_announce_subset);
 	tcase_add_test(tc, test_all_clear);
 	tcase_add_test(tc, test_failures_only);
+	tcase_add_test(tc, test_one_finding_per_series);
 	suite_add_tcase(s, tc);
 	return s;
 }
