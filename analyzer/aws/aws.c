@@ -341,13 +341,16 @@ static void count(struct cw_aws_ctx *ctx, uint64_t attempts, uint64_t retries,
 	pthread_mutex_unlock(&ctx->mu);
 }
 
+/* force: refresh after ExpiredToken; refused is the key AWS refused. */
 static int get_creds_checked(cw_creds_fn get_creds, void *creds_ctx, bool force,
-			     struct cw_creds *out, char *err, size_t errlen)
+			     const char *refused, struct cw_creds *out, char *err, size_t errlen)
 {
 	char why[CW_ERRBUF];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if (force && refused)
+		cw_strlcpy(out->access_key, refused, sizeof(out->access_key));
 	why[0] = '\0';
 	if (!get_creds)
 		return cw_fail(err, errlen, CW_EAUTH, "no credentials for a signed call");
@@ -550,7 +553,7 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 	if (rc)
 		goto out;
 	if (!req->unsigned_request) {
-		rc = get_creds_checked(get_creds, creds_ctx, false, &creds, err, errlen);
+		rc = get_creds_checked(get_creds, creds_ctx, false, NULL, &creds, err, errlen);
 		if (rc)
 			goto out;
 	}
@@ -602,9 +605,13 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 			goto out;
 		}
 		if (d.action == CW_RETRY_REFRESH) {
+			char refused[sizeof(creds.access_key)];
+
 			cw_log_verbose("%s: %s, refreshing credentials", plan.what, ae.code);
+			cw_strlcpy(refused, creds.access_key, sizeof(refused));
 			cw_creds_release(&creds);
-			rc = get_creds_checked(get_creds, creds_ctx, true, &creds, err, errlen);
+			rc = get_creds_checked(get_creds, creds_ctx, true, refused, &creds, err,
+					       errlen);
 			if (rc)
 				goto out;
 			continue;

@@ -32,9 +32,12 @@ int cw_creds_copy(struct cw_creds *dst, const struct cw_creds *src);
 /*
  * Where credentials come from: a callback so that the caller decides
  * (ambient chain, a per-account cache of assumed roles, a test fixture).
- * force_refresh is set after ExpiredToken: fetch new ones, do not return
- * the cached ones.  Called on the worker thread that makes the call; must
- * be thread-safe.
+ * force_refresh is set after ExpiredToken; then out->access_key holds the
+ * key AWS refused (the rest of *out is empty).  A caching callback returns
+ * its cached credentials only when they have another key (another worker
+ * refreshed them already) and fetches new ones otherwise, so a burst of
+ * ExpiredToken answers costs one refresh.  Called on the worker thread that
+ * makes the call; must be thread-safe.
  */
 typedef int (*cw_creds_fn)(void *ctx, bool force_refresh, struct cw_creds *out,
 			   char *err, size_t errlen);

@@ -242,18 +242,26 @@ int cw_credcache_get(struct cw_credcache *c, const struct cw_account_def *acct,
 	struct cw_sts_error e;
 	struct cw_creds fresh;
 	struct cc_entry *ent;
+	char refused[sizeof(out->access_key)] = "";
 	int64_t now;
+	bool reuse;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	/* a forced refresh names the refused key in out (see cw_creds_fn) */
+	if (force_refresh)
+		memcpy(refused, out->access_key, sizeof(refused) - 1); /* bounded: may be unset */
 	if (eout)
 		cw_sts_error_init(eout);
 	if (acct->nroles == 0) {
-		if (!c->o.ambient)
+		/* out still names the refused key for the provider */
+		if (!c->o.ambient) {
+			memset(out, 0, sizeof(*out));
 			return cw_fail(err, errlen, CW_EAUTH, "account %s: no credentials provider",
 				       acct->id);
+		}
 		return cw_creds_provider_get(c->o.ambient, force_refresh, out, err, errlen);
 	}
+	memset(out, 0, sizeof(*out));
 	ent = cc_lookup(c, acct);
 	if (!ent)
 		return cw_fail(err, errlen, CW_ENOMEM, "credential cache: out of memory");
@@ -265,11 +273,15 @@ int cw_credcache_get(struct cw_credcache *c, const struct cw_account_def *acct,
 		rc = e.rc;
 		goto fail;
 	}
-	if (ent->have &&
-	    (force_refresh ? now - ent->fetched_at < CW_CREDS_FORCE_INTERVAL :
-	     ent->creds.expiration == 0 ||
-	     ent->creds.expiration - now > CW_CREDS_REFRESH_MARGIN ||
-	     (now < ent->retry_at && now < ent->creds.expiration))) {
+	/* forced: reuse only credentials another worker already replaced */
+	if (force_refresh)
+		reuse = refused[0] ? strcmp(ent->creds.access_key, refused) != 0
+				   : now - ent->fetched_at < CW_CREDS_FORCE_INTERVAL;
+	else
+		reuse = ent->creds.expiration == 0 ||
+			ent->creds.expiration - now > CW_CREDS_REFRESH_MARGIN ||
+			(now < ent->retry_at && now < ent->creds.expiration);
+	if (ent->have && reuse) {
 		rc = cw_creds_copy(out, &ent->creds);
 		goto done;
 	}

@@ -563,6 +563,9 @@ static int prof_load(const char *path, const char *disp, enum cw_ini_kind kind,
 	*ini = NULL;
 	if (stat(path, st) != 0)
 		return cw_fail(err, errlen, CW_ENOTFOUND, "%s: no such file", disp);
+	/* AWS_CONFIG_FILE=/dev/null is the usual way to say "no file": empty */
+	if (S_ISCHR(st->st_mode))
+		return cw_ini_parse(ini, "", 0, kind, disp, err, errlen);
 	rc = cw_read_file(path, CREDS_FILE_MAX, &data, &len, err, errlen);
 	if (rc)
 		return rc;
@@ -1189,13 +1192,21 @@ void cw_creds_provider_free(struct cw_creds_provider *p)
 	free(p);
 }
 
-/* Called with p->lock held. */
-static bool provider_fresh(const struct cw_creds_provider *p, int64_t now, bool force)
+/*
+ * Called with p->lock held.  A forced refresh (after ExpiredToken) reuses
+ * the current credentials only when they are not the refused ones: another
+ * worker refreshed them already.  Without the refused key, only a fetch
+ * that is a few seconds old counts as that.
+ */
+static bool provider_fresh(const struct cw_creds_provider *p, int64_t now, bool force,
+			   const char *refused)
 {
 	if (!p->have)
 		return false;
+	if (force && refused[0])
+		return strcmp(p->cur.access_key, refused) != 0;
 	if (force)
-		return now - p->fetched_at < CW_CREDS_FORCE_INTERVAL; /* someone just did */
+		return now - p->fetched_at < CW_CREDS_FORCE_INTERVAL;
 	return p->cur.expiration == 0 || p->cur.expiration - now > CW_CREDS_REFRESH_MARGIN;
 }
 
@@ -1204,13 +1215,16 @@ int cw_creds_provider_get(struct cw_creds_provider *p, bool force_refresh,
 {
 	struct cw_creds fresh;
 	enum cw_creds_source src = CW_CREDS_SRC_NONE;
+	char refused[sizeof(out->access_key)] = "";
 	int64_t now;
 	int rc;
 
+	if (force_refresh)
+		memcpy(refused, out->access_key, sizeof(refused) - 1); /* bounded: may be unset */
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&p->lock);
 	now = opts_now(&p->o);
-	if (provider_fresh(p, now, force_refresh) ||
+	if (provider_fresh(p, now, force_refresh, refused) ||
 	    (!force_refresh && p->have && now < p->retry_at && now < p->cur.expiration)) {
 		rc = cw_creds_copy(out, &p->cur);
 		goto out;

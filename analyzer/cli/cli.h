@@ -4,6 +4,8 @@
 #ifndef CW_CLI_H
 #define CW_CLI_H
 
+#include <stddef.h>
+
 /* Exit codes: stable, documented in README.md and --help. */
 enum {
 	CW_EXIT_OK = 0,        /* ran fully, nothing anomalous */
@@ -15,6 +17,16 @@ enum {
 
 /* Print "cwsweep: OPTION: message" to stderr and return CW_EXIT_USAGE. */
 int cw_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * A new run id ("20261126T031500Z-4f2a": UTC time and a random suffix)
+ * and the detectors as configured ("mean7d", "zscore:limit=4": only the
+ * parameters that differ from the defaults, in the form --detectors takes)
+ * into run.  0 or CW_ENOMEM.
+ */
+struct cw_run;
+struct cw_detector_conf;
+int cw_cli_run_meta(struct cw_run *run, const struct cw_detector_conf *dets, size_t ndets);
 
 /* The exit-code table for --help texts. */
 extern const char cw_exit_codes_help[];

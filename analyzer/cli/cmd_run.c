@@ -269,54 +269,6 @@ static bool include_account(void *ctx, const struct cw_account_def *a)
 	return o->shard_n == 0 || shard_hash(a->id) % o->shard_n == o->shard_k;
 }
 
-static char *new_run_id(int64_t now)
-{
-	char stamp[32];
-	time_t t = (time_t)now;
-	struct tm tm;
-	unsigned suffix = ((unsigned)getpid() * 2654435761u ^ (unsigned)cw_time_mono_ms()) & 0xffffu;
-
-	if (!gmtime_r(&t, &tm) || !strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm))
-		cw_strlcpy(stamp, "run", sizeof(stamp));
-	return cw_asprintf("%s-%04x", stamp, suffix);
-}
-
-/* The detector sets of the inventory, for the report header. */
-static int describe_detectors(struct cw_run *run, const struct cw_inventory *inv)
-{
-	const struct cw_det_set *set = &inv->detectors;
-
-	run->detectors = calloc(set->n ? set->n : 1, sizeof(*run->detectors));
-	if (!run->detectors)
-		return CW_ENOMEM;
-	for (size_t i = 0; i < set->n; i++) {
-		const struct cw_detector_conf *d = &set->v[i];
-		struct cw_buf b = CW_BUF_INIT;
-		size_t np = cw_detector_nparams(d->ops);
-
-		cw_buf_addstr(&b, d->ops->name);
-		for (size_t k = CW_P_FIRST_OWN; k < np; k++) {
-			const struct cw_param_spec *sp = cw_detector_param_at(d->ops, k);
-			char val[64];
-
-			if (sp->type == CW_PARAM_DURATION)
-				cw_fmt_duration((int64_t)d->p[k], val, sizeof(val));
-			else if (sp->type == CW_PARAM_BYTES)
-				cw_fmt_bytes(d->p[k], val, sizeof(val));
-			else if (sp->type == CW_PARAM_ENUM)
-				cw_strlcpy(val, sp->choices[(int)d->p[k]], sizeof(val));
-			else
-				cw_fmt_plain(d->p[k], val, sizeof(val));
-			cw_buf_printf(&b, ":%s=%s", sp->name, val);
-		}
-		run->detectors[i] = cw_buf_detach(&b, NULL);
-		if (!run->detectors[i])
-			return CW_ENOMEM;
-		run->ndetectors++;
-	}
-	return 0;
-}
-
 /* Drop the last component of p in place ("a/b/" -> "a"); false when none is left. */
 static bool path_up(char *p)
 {
@@ -553,14 +505,14 @@ int cw_cmd_run(int argc, char **argv)
 		return CW_EXIT_PARTIAL;
 	}
 	run.started = o.at ? o.at : cw_time_now();
-	run.run_id = new_run_id(cw_time_now());
+	free(run.inventory); /* cw_run_init's "" */
 	run.inventory = cw_strdup(inv.path ? inv.path : "");
-	so.run_id = run.run_id;
-	if (!run.run_id || !run.inventory || describe_detectors(&run, &inv)) {
+	if (cw_cli_run_meta(&run, inv.detectors.v, inv.detectors.n) || !run.inventory) {
 		cw_log_error("run: out of memory");
 		code = CW_EXIT_PARTIAL;
 		goto out;
 	}
+	so.run_id = run.run_id;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -571,7 +523,11 @@ int cw_cmd_run(int argc, char **argv)
 	rc = cw_sweep_run(&run, &so, err, sizeof(err));
 	if (rc) {
 		cw_log_error("run: %s", err);
-		unmake_dirs(dir, made); /* exit 2: nothing written */
+		/* exit 2: nothing written, not even the folder and its lock file */
+		if (made && !o.lock_file && !inv.reporting.lock_file)
+			unlink(lock_path);
+		cw_lock_release(&lock);
+		unmake_dirs(dir, made);
 		code = CW_EXIT_USAGE;
 		goto out;
 	}

@@ -739,13 +739,28 @@ START_TEST(cache_force_and_adapter)
 	ck_assert_int_eq(cw_credcache_fn(&ref, false, &c, err, sizeof(err)), 0);
 	ck_assert_str_eq(c.access_key, "ASIAHOP1");
 	cw_creds_release(&c);
-	/* ExpiredToken right after a refresh: reuse it. */
-	ck_assert_int_eq(cw_credcache_fn(&ref, true, &c, err, sizeof(err)), 0);
-	ck_assert_str_eq(c.access_key, "ASIAHOP1");
-	cw_creds_release(&c);
-	x.f.now += CW_CREDS_FORCE_INTERVAL;
+	/* ExpiredToken for the cached key: a new AssumeRole at once, even
+	 * right after the last one. */
+	memset(&c, 0, sizeof(c));
+	cw_strlcpy(c.access_key, "ASIAHOP1", sizeof(c.access_key));
 	ck_assert_int_eq(cw_credcache_fn(&ref, true, &c, err, sizeof(err)), 0);
 	ck_assert_str_eq(c.access_key, "ASIAHOP2");
+	cw_creds_release(&c);
+	/* ExpiredToken for a key another worker replaced already: reuse. */
+	memset(&c, 0, sizeof(c));
+	cw_strlcpy(c.access_key, "ASIAHOP1", sizeof(c.access_key));
+	ck_assert_int_eq(cw_credcache_fn(&ref, true, &c, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.access_key, "ASIAHOP2");
+	cw_creds_release(&c);
+	/* Without the refused key, a fetch seconds old counts as the refresh. */
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(cw_credcache_fn(&ref, true, &c, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.access_key, "ASIAHOP2");
+	cw_creds_release(&c);
+	x.f.now += CW_CREDS_FORCE_INTERVAL;
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(cw_credcache_fn(&ref, true, &c, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.access_key, "ASIAHOP3");
 	cw_creds_release(&c);
 
 	/* No roles: the ambient credentials. */
@@ -753,7 +768,7 @@ START_TEST(cache_force_and_adapter)
 	ck_assert_int_eq(cw_credcache_fn(&ref, false, &c, err, sizeof(err)), 0);
 	ck_assert_str_eq(c.access_key, "AKIAAMBIENT");
 	cw_creds_release(&c);
-	ck_assert_int_eq(x.f.calls, 2);
+	ck_assert_int_eq(x.f.calls, 3);
 	cache_fx_release(&x);
 }
 END_TEST
@@ -802,6 +817,7 @@ START_TEST(cache_negative)
 				 "resource: arn:aws:iam::333333333333:role/cwsweep-reader");
 	}
 	ck_assert_int_eq(x.f.calls, 1); /* remembered for the run */
+	memset(&c, 0, sizeof(c));
 	ck_assert_int_eq(cw_credcache_get(x.cache, &a, true, &c, &e, err, sizeof(err)), CW_EAWS);
 	ck_assert_int_eq(x.f.calls, 1);
 	ck_assert_str_eq(e.code, "AccessDenied");
