@@ -146,6 +146,15 @@ void cw_detector_conf_release(struct cw_detector_conf *conf);
 int cw_detector_parse_list(const char *list, struct cw_detector_conf **out,
 			   size_t *n, char *err, size_t errlen);
 
+/*
+ * For detectors that compare against a baseline b with a factor: j->value
+ * is anomalous up when above max(factor x b, b + min_excess), down when
+ * below min(b / factor, b - min_excess); `both` picks the side the value is
+ * on.  Sets j's baseline, limit, status and score (value / b).
+ */
+void cw_judge_ratio(struct cw_judgement *j, double b, double factor, double min_excess,
+		    enum cw_direction dir);
+
 /* Names for the reports. */
 const char *cw_status_name(enum cw_status st);     /* "anomaly", "ok", ... */
 const char *cw_severity_name(enum cw_severity sv); /* "info", ...          */

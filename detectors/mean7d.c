@@ -85,13 +85,8 @@ static int mean7d_run(const void *state, const double *p, const struct cw_series
 		};
 		if (cnt > 0) {
 			double b = sum / (double)cnt;
-			double hi = fmax(factor * b, b + mex);
-			double low = fmin(b / factor, b - mex);
-			bool up = dir == CW_DIR_UP || (dir == CW_DIR_BOTH && v >= b);
-			j.baseline = b;
-			j.limit = up ? hi : low;
-			j.status = (up ? v > hi : v < low) ? CW_STATUS_ANOMALY : CW_STATUS_OK;
-			j.score = b != 0 ? v / b : NAN;
+
+			cw_judge_ratio(&j, b, factor, mex, dir);
 		}
 		int rc = emit(ctx, &j);
 		if (rc)

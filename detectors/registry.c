@@ -367,3 +367,17 @@ void cw_detector_print_help(void *file)
 			print_param(f, sp, sp->def);
 	}
 }
+
+void cw_judge_ratio(struct cw_judgement *j, double b, double factor, double min_excess,
+		    enum cw_direction dir)
+{
+	double v = j->value;
+	double hi = fmax(factor * b, b + min_excess);
+	double low = fmin(b / factor, b - min_excess);
+	bool up = dir == CW_DIR_UP || (dir == CW_DIR_BOTH && v >= b);
+
+	j->baseline = b;
+	j->limit = up ? hi : low;
+	j->status = (up ? v > hi : v < low) ? CW_STATUS_ANOMALY : CW_STATUS_OK;
+	j->score = b != 0 ? v / b : NAN;
+}

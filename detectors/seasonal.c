@@ -96,13 +96,8 @@ static int seasonal_run(const void *state, const double *p, const struct cw_seri
 		};
 		if (n > 0) {
 			double b = median_of(hist, n);
-			double hi = fmax(factor * b, b + mex);
-			double low = fmin(b / factor, b - mex);
-			bool up = dir == CW_DIR_UP || (dir == CW_DIR_BOTH && v >= b);
-			j.baseline = b;
-			j.limit = up ? hi : low;
-			j.status = (up ? v > hi : v < low) ? CW_STATUS_ANOMALY : CW_STATUS_OK;
-			j.score = b != 0 ? v / b : NAN;
+
+			cw_judge_ratio(&j, b, factor, mex, dir);
 		}
 		int rc = emit(ctx, &j);
 		if (rc)

@@ -361,17 +361,6 @@ static int add_result(struct ld *c, json_t *r, const struct group *gr, struct cw
 
 /* ---- the document ------------------------------------------------------ */
 
-static int set_str(char **dst, const char *src)
-{
-	char *c = cw_strdup(src ? src : "");
-
-	if (!c)
-		return CW_ENOMEM;
-	free(*dst);
-	*dst = c;
-	return 0;
-}
-
 static int load_meta(struct ld *c, json_t *doc, struct cw_run *run)
 {
 	json_t *meta = json_object_get(doc, "run"), *dets, *summary;
@@ -389,7 +378,7 @@ static int load_meta(struct ld *c, json_t *doc, struct cw_run *run)
 		return rc;
 	if ((rc = cw_run_init(run, mode)))
 		return rc;
-	if ((rc = set_str(&run->run_id, run_id)) || (rc = set_str(&run->inventory, inventory)) ||
+	if ((rc = cw_str_set(&run->run_id, run_id)) || (rc = cw_str_set(&run->inventory, inventory)) ||
 	    (rc = get_time(c, meta, "started", false, &run->started)) ||
 	    (rc = get_time(c, meta, "finished", false, &run->finished)))
 		return rc;
@@ -438,7 +427,7 @@ static int load_meta(struct ld *c, json_t *doc, struct cw_run *run)
 	c->where[0] = '\0';
 	if ((rc = get_str(c, doc, "price_note", true, &price_note)))
 		return rc;
-	return set_str(&run->price_note, price_note);
+	return cw_str_set(&run->price_note, price_note);
 }
 
 static int load_failures(struct ld *c, json_t *doc, struct cw_run *run)

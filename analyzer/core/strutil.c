@@ -50,6 +50,17 @@ char *cw_asprintf(const char *fmt, ...)
 	return p;
 }
 
+int cw_str_set(char **dst, const char *src)
+{
+	char *c = cw_strdup(src ? src : "");
+
+	if (!c)
+		return CW_ENOMEM;
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
 bool cw_str_startswith(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

@@ -13,6 +13,10 @@ char *cw_strdup(const char *s);             /* NULL in, NULL out */
 char *cw_strndup(const char *s, size_t n);
 char *cw_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Replace *dst (freed) with a copy of src ("" for NULL); 0 or CW_ENOMEM,
+ * and then *dst is unchanged. */
+int cw_str_set(char **dst, const char *src);
+
 bool cw_str_startswith(const char *s, const char *prefix);
 bool cw_str_endswith(const char *s, const char *suffix);
 bool cw_str_ieq(const char *a, const char *b);      /* ASCII case-insensitive */

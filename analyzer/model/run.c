@@ -35,23 +35,12 @@ static int grow(void **v, size_t *cap, size_t n, size_t sz)
 	return 0;
 }
 
-/* Replace *dst with a copy of src ("" for NULL). */
-static int set_str(char **dst, const char *src)
-{
-	char *c = cw_strdup(src ? src : "");
-	if (!c)
-		return CW_ENOMEM;
-	free(*dst);
-	*dst = c;
-	return 0;
-}
-
 int cw_run_init(struct cw_run *run, const char *mode)
 {
 	memset(run, 0, sizeof(*run));
 	run->total_excess_usd = NAN;
-	if (set_str(&run->mode, mode) || set_str(&run->run_id, "") ||
-	    set_str(&run->inventory, "") || set_str(&run->price_note, "")) {
+	if (cw_str_set(&run->mode, mode) || cw_str_set(&run->run_id, "") ||
+	    cw_str_set(&run->inventory, "") || cw_str_set(&run->price_note, "")) {
 		cw_run_release(run);
 		return CW_ENOMEM;
 	}
@@ -78,11 +67,11 @@ int cw_target_id_copy(struct cw_target_id *dst, const struct cw_target_id *src)
 	memset(dst, 0, sizeof(*dst));
 	if (!src)
 		src = &none;
-	if (set_str(&dst->account_id, src->account_id) ||
-	    set_str(&dst->account_name, src->account_name) ||
-	    set_str(&dst->region, src->region) || set_str(&dst->bucket, src->bucket) ||
-	    set_str(&dst->metric, src->metric) || set_str(&dst->unit, src->unit) ||
-	    set_str(&dst->owner, src->owner)) {
+	if (cw_str_set(&dst->account_id, src->account_id) ||
+	    cw_str_set(&dst->account_name, src->account_name) ||
+	    cw_str_set(&dst->region, src->region) || cw_str_set(&dst->bucket, src->bucket) ||
+	    cw_str_set(&dst->metric, src->metric) || cw_str_set(&dst->unit, src->unit) ||
+	    cw_str_set(&dst->owner, src->owner)) {
 		cw_target_id_release(dst);
 		return CW_ENOMEM;
 	}
@@ -171,8 +160,8 @@ int cw_run_add_failure(struct cw_run *run, const struct cw_target_id *id,
 		return CW_ENOMEM;
 	struct cw_failure *f = &run->failures[run->nfailures];
 	memset(f, 0, sizeof(*f));
-	if (cw_target_id_copy(&f->id, id) || set_str(&f->stage, stage) ||
-	    set_str(&f->code, code) || set_str(&f->message, message)) {
+	if (cw_target_id_copy(&f->id, id) || cw_str_set(&f->stage, stage) ||
+	    cw_str_set(&f->code, code) || cw_str_set(&f->message, message)) {
 		cw_target_id_release(&f->id);
 		free(f->stage);
 		free(f->code);
@@ -191,8 +180,8 @@ int cw_run_add_unmeasured(struct cw_run *run, const struct cw_target_id *id,
 		return CW_ENOMEM;
 	struct cw_unmeasured *u = &run->unmeasured[run->nunmeasured];
 	memset(u, 0, sizeof(*u));
-	if (cw_target_id_copy(&u->id, id) || set_str(&u->reason, reason) ||
-	    set_str(&u->fix, fix)) {
+	if (cw_target_id_copy(&u->id, id) || cw_str_set(&u->reason, reason) ||
+	    cw_str_set(&u->fix, fix)) {
 		cw_target_id_release(&u->id);
 		free(u->reason);
 		free(u->fix);
