@@ -149,6 +149,15 @@ static int cc_assume(struct cw_credcache *c, struct cw_aws_client **cl,
 {
 	int rc;
 
+	if (c->o.pace && c->o.pace(c->o.pace_env, req->region ? req->region : "us-east-1")) {
+		cw_sts_error_init(e);
+		cw_strlcpy(e->stage, "assume-role", sizeof(e->stage));
+		cw_strlcpy(e->role_arn, req->role_arn, sizeof(e->role_arn));
+		cw_strlcpy(e->code, "Interrupted", sizeof(e->code));
+		cw_strlcpy(e->message, "interrupted before the call", sizeof(e->message));
+		e->rc = CW_EINTR;
+		return CW_EINTR;
+	}
 	atomic_fetch_add(&c->assume_calls, 1);
 	if (c->o.assume)
 		return c->o.assume(c->o.env, req, fn, fn_ctx, out, e);

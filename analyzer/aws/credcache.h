@@ -39,6 +39,11 @@ struct cw_credcache_opts {
 	int (*assume)(void *env, const struct cw_sts_request *req, cw_creds_fn get_creds,
 		      void *creds_ctx, struct cw_creds *out, struct cw_sts_error *e);
 	void *env;
+	/* Called before each AssumeRole hop with the STS region, on the calling
+	 * thread, no lock held (it may wait: a rate limit); non-zero aborts the
+	 * hop as interrupted.  NULL: no pacing. */
+	int (*pace)(void *pace_env, const char *region);
+	void *pace_env;
 };
 
 struct cw_credcache;

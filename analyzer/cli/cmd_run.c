@@ -107,7 +107,8 @@ static void usage(FILE *f)
 		"                        reporting.lock_file, else DIR/.cwsweep.lock)\n"
 		"  --profile NAME        AWS profile for the ambient credentials\n"
 		"  --at TIME             sweep as if it were TIME (UTC, ISO 8601): replays\n"
-		"  -q, --quiet           errors only on stderr (no progress, no summary line)\n"
+		"  -q, --quiet           errors only on stderr, no progress, no summary on stdout\n"
+		"                        (the one-line run summary on stderr stays, for logs)\n"
 		"  -v, --verbose         one line per AWS request on stderr\n"
 		"  --debug-http          also headers and bodies, with secrets redacted\n"
 		"  -h, --help            this help\n"
@@ -501,6 +502,8 @@ int cw_cmd_run(int argc, char **argv)
 	if (cw_run_init(&run, "run")) {
 		cw_log_error("run: out of memory");
 		free(made);
+		cw_lock_release(&lock);
+		cw_config_env_release(&cfg);
 		cw_inventory_release(&inv);
 		return CW_EXIT_PARTIAL;
 	}

@@ -86,7 +86,7 @@ struct sweep {
 	struct cw_aws_ctx *aws;
 	struct cw_creds_provider *ambient;
 	struct cw_credcache *creds;
-	struct cw_rl_registry *rl_gmd, *rl_lm;
+	struct cw_rl_registry *rl_gmd, *rl_lm, *rl_sts;
 	struct cw_pool *pool;
 	atomic_bool stop_now;    /* mirrors *o->stop for the rate limiters */
 
@@ -834,6 +834,14 @@ static void unmeasured_rows(struct sweep *sw)
 
 /* ---- setup --------------------------------------------------------------- */
 
+/* AssumeRole pacing per STS region (aws.rate_limits.sts_tps); any thread. */
+static int pace_sts(void *env, const char *region)
+{
+	struct sweep *sw = env;
+
+	return cw_ratelimit_wait(cw_rl_registry_get(sw->rl_sts, region), &sw->stop_now);
+}
+
 static bool include_account(void *ctx, const struct cw_account_def *a)
 {
 	const struct cw_sweep_opts *o = ctx;
@@ -892,6 +900,7 @@ static void sweep_release(struct sweep *sw)
 	cw_creds_provider_free(sw->ambient);
 	cw_rl_registry_free(sw->rl_gmd);
 	cw_rl_registry_free(sw->rl_lm);
+	cw_rl_registry_free(sw->rl_sts);
 	cw_aws_ctx_free(sw->aws);
 	cw_plan_release(&sw->plan);
 	free(sw->acct_pending);
@@ -946,13 +955,17 @@ static int sweep_setup(struct sweep *sw, char *err, size_t errlen)
 	cc.endpoint_url = inv->aws.endpoint_url;
 	cc.sts_region = inv->aws.sts_region;
 	cc.session_name = session;
+	cc.pace = pace_sts;
+	cc.pace_env = sw;
 	rc = cw_credcache_new(&sw->creds, &cc, err, errlen);
 	if (rc)
 		return rc;
 	if (cw_rl_registry_new(&sw->rl_gmd, inv->aws.gmd_tps > 0 ? inv->aws.gmd_tps : 40,
 			       (unsigned)(inv->aws.gmd_tps > 1 ? inv->aws.gmd_tps : 1), NULL) ||
 	    cw_rl_registry_new(&sw->rl_lm, inv->aws.lm_tps > 0 ? inv->aws.lm_tps : 20,
-			       (unsigned)(inv->aws.lm_tps > 1 ? inv->aws.lm_tps : 1), NULL))
+			       (unsigned)(inv->aws.lm_tps > 1 ? inv->aws.lm_tps : 1), NULL) ||
+	    cw_rl_registry_new(&sw->rl_sts, inv->aws.sts_tps > 0 ? inv->aws.sts_tps : 10,
+			       (unsigned)(inv->aws.sts_tps > 1 ? inv->aws.sts_tps : 1), NULL))
 		return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
 
 	sw->acct_pending = calloc(inv->naccounts + 1, sizeof(*sw->acct_pending));

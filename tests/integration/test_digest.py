@@ -712,8 +712,11 @@ class LockSignalTest(DigestCase):
                 if fake.count(action="GetMetricData") >= 1:
                     break
                 time.sleep(0.05)
-            self.assertIsNone(proc.poll(), "the sweep ended before the signal")
             self.assertGreaterEqual(fake.count(action="GetMetricData"), 1)
+            # the fake logs a call just before it answers: let that answer
+            # arrive; the next call (2 s) is then under way
+            time.sleep(0.5)
+            self.assertIsNone(proc.poll(), "the sweep ended before the signal")
             proc.send_signal(signal.SIGTERM)
             t0 = time.monotonic()
             stdout, stderr = proc.communicate(timeout=15)
