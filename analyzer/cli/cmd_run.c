@@ -243,7 +243,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-/* FNV-1a: stable across runs, machines and versions (shards must agree). */
+/*
+ * Shard of an account: FNV-1a of its id, then a 32-bit finaliser (murmur3's
+ * fmix32) so that every bit depends on every byte; FNV-1a alone keeps its
+ * low bits as a parity of the input, and `% 2` would split ids by digit
+ * parity.  Stable across runs, machines and versions: shards must agree.
+ */
 static uint32_t shard_hash(const char *s)
 {
 	uint32_t h = 2166136261u;
@@ -252,6 +257,11 @@ static uint32_t shard_hash(const char *s)
 		h ^= (unsigned char)*s;
 		h *= 16777619u;
 	}
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
 	return h;
 }
 
@@ -416,6 +426,7 @@ int cw_cmd_run(int argc, char **argv)
 	const char *dir, *formats, *lock_path, *state_path;
 	char *made = NULL; /* the outermost output folder this run created */
 	int64_t t0 = cw_time_mono_ms();
+	bool swept = false;
 	int rc, code = CW_EXIT_USAGE;
 
 	rc = parse_opts(argc, argv, &o);
@@ -524,6 +535,7 @@ int cw_cmd_run(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	rc = cw_sweep_run(&run, &so, err, sizeof(err));
+	swept = rc == 0;
 	if (rc) {
 		cw_log_error("run: %s", err);
 		/* exit 2: nothing written, not even the folder and its lock file */
@@ -578,7 +590,7 @@ int cw_cmd_run(int argc, char **argv)
 	    code != CW_EXIT_PARTIAL)
 		code = CW_EXIT_PARTIAL;
 out:
-	if (run.run_id)
+	if (swept)
 		summary_line(&run, t0);
 	free(made);
 	free(announce);
