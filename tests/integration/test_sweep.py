@@ -867,31 +867,47 @@ class CliTest(SweepCase):
                       "message name the sources tried; got: %s" % p.stderr.strip())
         self.assertEqual(fake.requests(), [])
 
+    @staticmethod
+    def shard_of(account_id, n):
+        """The documented shard hash: FNV-1a, then murmur3's fmix32, mod n."""
+        h = 2166136261
+        for c in account_id.encode():
+            h = ((h ^ c) * 16777619) & 0xFFFFFFFF
+        h ^= h >> 16
+        h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+        h ^= h >> 13
+        h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+        h ^= h >> 16
+        return h % n
+
     def test_shards_cover_every_account_once_and_merge(self):
         fake = self.start_fake()
         inv = self.tmpfile("inventory.yaml", ORG_INVENTORY)
         p, whole = self.sweep(fake, inv, out="whole")
         self.assertEqual(p.returncode, 1, p.stderr)
         n0 = len(fake.requests())
+        n = 3
         shards, assumed = [], []
-        for k in (0, 1):
+        for k in range(n):
             before = len(fake.requests())
-            p, rep = self.sweep(fake, inv, "--shard", "%d/2" % k, out="shard%d" % k)
+            p, rep = self.sweep(fake, inv, "--shard", "%d/%d" % (k, n), out="shard%d" % k)
             self.assertIn(p.returncode, (0, 1, 3), p.stderr)
             shards.append(rep)
             assumed.append({r["account"] for r in fake.requests()[before:]
                             if r["action"] == "AssumeRole"})
         self.assertGreater(len(fake.requests()), n0)
-        a0, a1 = shards[0].accounts_seen(), shards[1].accounts_seen()
-        self.assertTrue(a0 and a1, "both shards have accounts: %s %s" % (a0, a1))
-        self.assertEqual(a0 & a1, set())
-        self.assertEqual(a0 | a1, {ALPHA, BETA, GAMMA})
-        self.assertEqual(assumed, [a0, a1])
-        self.assertEqual(shards[0].doc["run"]["accounts"] + shards[1].doc["run"]["accounts"], 3)
+        seen = [rep.accounts_seen() for rep in shards]
+        # the hash is a contract: shards on other machines and versions agree
+        want = [{a for a in (ALPHA, BETA, GAMMA) if self.shard_of(a, n) == k}
+                for k in range(n)]
+        self.assertEqual(seen, want)
+        self.assertEqual(sum(1 for s in seen if s), n, "each account its own shard: %s" % seen)
+        self.assertEqual(set().union(*seen), {ALPHA, BETA, GAMMA})
+        self.assertEqual(assumed, seen)
+        self.assertEqual(sum(rep.doc["run"]["accounts"] for rep in shards), 3)
         merged = os.path.join(self.tmp, "merged")
-        p = self.cwsweep(["merge", os.path.join(shards[0].out, "report.json"),
-                          os.path.join(shards[1].out, "report.json"), "-o", merged],
-                         {"HOME": self.home})
+        p = self.cwsweep(["merge"] + [os.path.join(rep.out, "report.json") for rep in shards]
+                         + ["-o", merged], {"HOME": self.home})
         self.assertEqual(p.returncode, 1, p.stderr)
         rep = self.read_reports(merged, p, mode="merge")
         self.assertEqual(rep.comparable_rows(), whole.comparable_rows())
