@@ -437,32 +437,33 @@ int cw_cmd_run(int argc, char **argv)
 	else if (o.verbosity)
 		cw_log_set_level(o.verbosity > 1 ? CW_LOG_DEBUG : CW_LOG_VERBOSE);
 
+	/* From here on every exit goes through `out`, which frees what is set. */
 	memset(&inv, 0, sizeof(inv));
 	memset(&cfg, 0, sizeof(cfg));
 	cw_state_init(&state);
+	if (cw_run_init(&run, "run")) {
+		cw_log_error("run: out of memory");
+		return CW_EXIT_PARTIAL;
+	}
 	if (o.config_env) {
 		/* the single-bucket mode of a config.env: one bucket, ambient credentials */
-		if (o.naccounts || o.shard_n)
-			return cw_usage_error("run: --account and --shard need an inventory, not --config");
+		if (o.naccounts || o.shard_n) {
+			code = cw_usage_error("run: --account and --shard need an inventory, not --config");
+			goto out;
+		}
 		if (cw_config_env_load(o.config_env, &cfg, err, sizeof(err)) ||
 		    cw_config_env_to_inventory(&cfg, &inv, err, sizeof(err))) {
 			cw_log_error("%s", err);
-			cw_config_env_release(&cfg);
-			cw_inventory_release(&inv);
-			return CW_EXIT_USAGE;
+			goto out;
 		}
 		/* AWS_* keys of the file apply where the environment has none */
 		cw_config_env_export(&cfg);
 	} else {
-		const char *path = o.inventory ? o.inventory : "accounts.yaml";
-
-		rc = cw_inventory_load(path, &inv, &diags);
-		if (rc) {
-			cw_diags_print(&diags, stderr);
-			cw_diags_release(&diags);
-			return CW_EXIT_USAGE;
-		}
+		rc = cw_inventory_load(o.inventory ? o.inventory : "accounts.yaml", &inv, &diags);
+		cw_diags_print(&diags, stderr);
 		cw_diags_release(&diags);
+		if (rc)
+			goto out;
 	}
 	dir = o.dir ? o.dir : inv.reporting.output_dir ? inv.reporting.output_dir
 						       : "./cwsweep-report";
@@ -482,8 +483,8 @@ int cw_cmd_run(int argc, char **argv)
 		rc = cw_sweep_dry_run(stdout, &so, err, sizeof(err));
 		if (rc)
 			cw_log_error("run: %s", err);
-		cw_inventory_release(&inv);
-		return rc ? CW_EXIT_USAGE : CW_EXIT_OK;
+		code = rc ? CW_EXIT_USAGE : CW_EXIT_OK;
+		goto out;
 	}
 
 	/* The folder must be writable before anything is fetched. */
@@ -492,10 +493,7 @@ int cw_cmd_run(int argc, char **argv)
 		code = cw_usage_error("run: -o %s: %s", dir,
 				      err[0] ? err : "folder is not writable");
 		unmake_dirs(dir, made);
-		free(made);
-		cw_config_env_release(&cfg);
-		cw_inventory_release(&inv);
-		return code;
+		goto out;
 	}
 	/* One run at a time per lock file: overlapping cron runs exit 75. */
 	snprintf(lock_default, sizeof(lock_default), "%s/.cwsweep.lock", dir);
@@ -504,26 +502,15 @@ int cw_cmd_run(int argc, char **argv)
 	rc = cw_lock_acquire(lock_path, 0, &lock, err, sizeof(err));
 	if (rc) {
 		cw_log_error("run: %s", err);
-		free(made);
-		cw_config_env_release(&cfg);
-		cw_inventory_release(&inv);
-		return rc == CW_LOCK_HELD ? CW_EXIT_LOCKED : CW_EXIT_USAGE;
+		code = rc == CW_LOCK_HELD ? CW_EXIT_LOCKED : CW_EXIT_USAGE;
+		goto out;
 	}
 
-	if (cw_run_init(&run, "run")) {
-		cw_log_error("run: out of memory");
-		free(made);
-		cw_lock_release(&lock);
-		cw_config_env_release(&cfg);
-		cw_inventory_release(&inv);
-		return CW_EXIT_PARTIAL;
-	}
 	run.started = o.at ? o.at : cw_time_now();
-	free(run.inventory); /* cw_run_init's "" */
-	run.inventory = cw_strdup(inv.path ? inv.path : "");
-	if (cw_cli_run_meta(&run, inv.detectors.v, inv.detectors.n) || !run.inventory) {
+	code = CW_EXIT_PARTIAL;
+	if (cw_str_set(&run.inventory, inv.path) ||
+	    cw_cli_run_meta(&run, inv.detectors.v, inv.detectors.n)) {
 		cw_log_error("run: out of memory");
-		code = CW_EXIT_PARTIAL;
 		goto out;
 	}
 	so.run_id = run.run_id;
@@ -535,7 +522,6 @@ int cw_cmd_run(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	rc = cw_sweep_run(&run, &so, err, sizeof(err));
-	swept = rc == 0;
 	if (rc) {
 		cw_log_error("run: %s", err);
 		/* exit 2: nothing written, not even the folder and its lock file */
@@ -546,6 +532,7 @@ int cw_cmd_run(int argc, char **argv)
 		code = CW_EXIT_USAGE;
 		goto out;
 	}
+	swept = true;
 	run.finished = cw_time_now();
 	if (cw_cost_apply(&run, &inv, err, sizeof(err)))
 		cw_log_warn("run: cost estimate: %s", err);
@@ -555,7 +542,6 @@ int cw_cmd_run(int argc, char **argv)
 	announce = calloc(run.nresults ? run.nresults : 1, sizeof(*announce));
 	if (!announce) {
 		cw_log_error("run: out of memory");
-		code = CW_EXIT_PARTIAL;
 		goto out;
 	}
 	state_path = o.no_state ? NULL : o.state_file ? o.state_file : inv.reporting.state_file;
@@ -564,7 +550,6 @@ int cw_cmd_run(int argc, char **argv)
 		    cw_state_apply(&state, &run, run.started, inv.reporting.cooldown,
 				   inv.reporting.growth_factor, announce)) {
 			cw_log_error("run: alert state: out of memory");
-			code = CW_EXIT_PARTIAL;
 			goto out;
 		}
 	} else {
@@ -573,7 +558,6 @@ int cw_cmd_run(int argc, char **argv)
 
 	if (cw_reports_write(&run, dir, formats, err, sizeof(err))) {
 		cw_log_error("run: %s", err);
-		code = CW_EXIT_PARTIAL;
 		goto out;
 	}
 	/* After the reports: the state remembers only what a report shows. */
@@ -586,8 +570,7 @@ int cw_cmd_run(int argc, char **argv)
 		fflush(stdout);
 	}
 	/* Last: the digest.  A failed post is exit 3, but the reports exist. */
-	if (!o.no_slack && send_digest(&o, &inv, &cfg, &run, announce, dir) != 0 &&
-	    code != CW_EXIT_PARTIAL)
+	if (!o.no_slack && send_digest(&o, &inv, &cfg, &run, announce, dir) != 0)
 		code = CW_EXIT_PARTIAL;
 out:
 	if (swept)
