@@ -1,6 +1,6 @@
 /*
  * json.c - the whole run for programs (and for `cwsweep merge`):
- * report.json, schema "cwsweep.report/1".
+ * report.json, schema "cwsweep.report/2".
  *
  * Keys come in a fixed order and every value is written the same way each
  * time, so the output of one run is byte-for-byte stable.  The document is
@@ -8,16 +8,20 @@
  * with "%.17g" (0.1 becomes 0.10000000000000001), while here every number
  * is the shortest text that reads back to the same double (cw_fmt_plain,
  * as in the CSV).  Missing numbers (NaN) are null.  The tests parse the
- * output with jansson and with Python's json module.
+ * output with jansson and with Python's json module.  It is written front
+ * to back and never read back, so it can stream to its file.
  *
  * Everything needed to rebuild a cw_run is in it (json_read.c reads it
- * back): the run metadata, every judgement with its target and the recent
- * history of its series, the failures and the buckets not measured.
+ * back): the run metadata, every judgement with its target, the recent
+ * history of each judged series (once per series, however many judgements
+ * it has: results[i].series is an index into "series"), the failures and
+ * the buckets not measured.
  */
 #include "report.h"
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "err.h"
@@ -183,10 +187,67 @@ static void jw_summary(struct jw *w, const struct cw_run *run)
 	jw_end(w, "}");
 }
 
-static void jw_result(struct jw *w, const struct cw_run *run, const struct cw_result *r)
+/*
+ * The series of the report: numbered in order of first appearance in the
+ * sorted results (so the numbering, like the rest, does not depend on the
+ * order the run collected its series in), each with the slots [from, to)
+ * that span the history windows of all its judgements.
+ */
+struct jseries {
+	size_t *num;   /* run series index -> report index, SIZE_MAX = none */
+	size_t *order; /* report index -> run series index */
+	size_t *from, *to; /* by report index */
+	size_t n;
+};
+
+static void jseries_release(struct jseries *js)
+{
+	free(js->num);
+	free(js->order);
+	free(js->from);
+	free(js->to);
+}
+
+static int jseries_build(struct jseries *js, const struct cw_run *run,
+			 const struct cw_result *sorted)
+{
+	size_t i, k = run->nseries ? run->nseries : 1;
+
+	js->n = 0;
+	js->num = malloc(k * sizeof(*js->num));
+	js->order = malloc(k * sizeof(*js->order));
+	js->from = malloc(k * sizeof(*js->from));
+	js->to = malloc(k * sizeof(*js->to));
+	if (!js->num || !js->order || !js->from || !js->to)
+		return CW_ENOMEM;
+	for (i = 0; i < run->nseries; i++)
+		js->num[i] = SIZE_MAX;
+	for (i = 0; i < run->nresults; i++) {
+		const struct cw_result *r = &sorted[i];
+		size_t from, to;
+
+		cw_rep_window(&run->series[r->series].series, r->j.period_start, &from, &to);
+		k = js->num[r->series];
+		if (k == SIZE_MAX) {
+			k = js->num[r->series] = js->n++;
+			js->order[k] = r->series;
+			js->from[k] = from;
+			js->to[k] = to;
+		} else if (from < to) {
+			/* an empty window adds nothing to the span */
+			if (js->from[k] == js->to[k] || from < js->from[k])
+				js->from[k] = from;
+			if (to > js->to[k])
+				js->to[k] = to;
+		}
+	}
+	return 0;
+}
+
+static void jw_result(struct jw *w, const struct cw_run *run, const struct cw_result *r,
+		      const struct jseries *js)
 {
 	const struct cw_run_series *rs = &run->series[r->series];
-	size_t from, to, i;
 
 	jw_begin(w, NULL, "{");
 	jw_ident(w, &rs->id);
@@ -204,40 +265,59 @@ static void jw_result(struct jw *w, const struct cw_run *run, const struct cw_re
 	jw_str(w, "alert", r->alert == CW_ALERT_NONE ? NULL : cw_rep_alert(r->alert));
 	jw_num(w, "est_excess_usd", r->est_excess_usd);
 	jw_str(w, "note", r->note);
+	jw_int(w, "series", (long long)js->num[r->series]);
+	jw_end(w, "}");
+}
 
-	cw_rep_window(&rs->series, r->j.period_start, &from, &to);
-	jw_begin(w, "history", "{");
-	jw_time(w, "start", cw_series_time(&rs->series, from), rs->series.n > 0);
-	jw_int(w, "period", rs->series.period);
-	jw_item(w, "values");
-	jw_raw(w, "[");
+/* One series' history on one line: {"start": ..., "period": ..., "values": [...]}. */
+static void jw_history(struct jw *w, const struct cw_series *s, size_t from, size_t to)
+{
+	char when[CW_TIME_ISO_LEN];
+	size_t i;
+
+	jw_item(w, NULL);
+	jw_raw(w, "{\"start\": ");
+	if (s->n > 0) {
+		jw_raw(w, "\"");
+		jw_raw(w, cw_time_iso(cw_series_time(s, from), when, sizeof(when)));
+		jw_raw(w, "\"");
+	} else {
+		jw_raw(w, "null");
+	}
+	if (!w->rc)
+		w->rc = cw_buf_printf(w->out, ", \"period\": %lld, \"values\": [",
+				      (long long)s->period);
 	for (i = from; i < to; i++) {
 		if (i > from)
 			jw_raw(w, ", ");
-		jw_plain(w, rs->series.values[i]);
+		jw_plain(w, s->values[i]);
 	}
-	jw_raw(w, "]");
-	jw_end(w, "}");
-	jw_end(w, "}");
+	jw_raw(w, "]}");
 }
 
 static int json_render(const struct cw_run *run, struct cw_buf *out, char *err,
 		       size_t errlen)
 {
 	struct jw w = { out, 1, false, 0 };
+	struct jseries js = { NULL, NULL, NULL, NULL, 0 };
 	struct cw_result *sorted = NULL;
 	size_t i;
 
-	if ((w.rc = cw_rep_sorted(run, &sorted)))
+	if ((w.rc = cw_rep_sorted(run, &sorted)) || (w.rc = jseries_build(&js, run, sorted)))
 		goto out;
 	jw_raw(&w, "{");
-	jw_str(&w, "schema", "cwsweep.report/1");
+	jw_str(&w, "schema", "cwsweep.report/2");
 	jw_run(&w, run);
 	jw_summary(&w, run);
 
 	jw_begin(&w, "results", "[");
 	for (i = 0; i < run->nresults; i++)
-		jw_result(&w, run, &sorted[i]);
+		jw_result(&w, run, &sorted[i], &js);
+	jw_end(&w, "]");
+
+	jw_begin(&w, "series", "[");
+	for (i = 0; i < js.n; i++)
+		jw_history(&w, &run->series[js.order[i]].series, js.from[i], js.to[i]);
 	jw_end(&w, "]");
 
 	jw_begin(&w, "failures", "[");
@@ -268,6 +348,7 @@ static int json_render(const struct cw_run *run, struct cw_buf *out, char *err,
 	jw_str(&w, "price_note", run->price_note);
 	jw_raw(&w, "\n}\n");
 out:
+	jseries_release(&js);
 	free(sorted);
 	if (w.rc)
 		return cw_fail(err, errlen, w.rc, "report.json: %s", cw_strerror(w.rc));

@@ -1,12 +1,18 @@
 /*
- * json_read.c - read a report.json (schema "cwsweep.report/1") back into a
- * cw_run, for `cwsweep merge`.
+ * json_read.c - read a report.json back into a cw_run, for `cwsweep merge`.
  *
- * The report holds each judgement with its target and the recent history
- * of its series (history.start, .period, .values).  Results with the same
- * target and period belong to one series: it is rebuilt to span the union
- * of their history windows, so rendering the loaded run gives the same
- * reports again.  Slots outside every window are gaps.
+ * Schema "cwsweep.report/2" (what json.c writes): "series" holds the
+ * recent history of each judged series once (start, period, values), and
+ * each result names its series by index (results[i].series); the target's
+ * names come from the results.  Each series becomes one series of the run,
+ * spanning exactly the slots written, so rendering the loaded run gives
+ * the same reports again.
+ *
+ * Schema "cwsweep.report/1" (older reports) is read too: each result
+ * carries the history window of its series (history.start, .period,
+ * .values).  Results with the same target and period belong to one
+ * series: it is rebuilt to span the union of their windows.  Slots outside
+ * every window are gaps.
  */
 #include "report.h"
 
@@ -29,7 +35,7 @@
 /* Where we are, for error messages: "report.json: results[3].status". */
 struct ld {
 	const char *path;
-	char where[48];
+	char where[64];
 	char *err;
 	size_t errlen;
 };
@@ -204,23 +210,68 @@ struct hist {
 	json_t *values;
 };
 
-static int get_hist(struct ld *c, json_t *r, struct hist *h)
+/* A history window {start, period, values}: o itself, its place in c->where. */
+static int get_window(struct ld *c, json_t *o, struct hist *h)
 {
-	json_t *o = json_object_get(r, "history");
-	long long period;
+	long long period = 0;
 	int rc;
 
 	if (!json_is_object(o))
-		return bad(c, "history", "expected an object");
+		return bad(c, NULL, "expected an object");
 	if ((rc = get_time(c, o, "start", true, &h->start)) ||
 	    (rc = get_int(c, o, "period", 0, 366LL * 86400, &period)))
 		return rc;
 	h->period = period;
 	h->values = json_object_get(o, "values");
 	if (!json_is_array(h->values))
-		return bad(c, "history.values", "expected an array");
+		return bad(c, "values", "expected an array");
 	if (json_array_size(h->values) && period <= 0)
-		return bad(c, "history.period", "must be positive");
+		return bad(c, "period", "must be positive");
+	return 0;
+}
+
+/* Schema 1: the history window of result r (c->where names r). */
+static int get_hist(struct ld *c, json_t *r, struct hist *h)
+{
+	size_t at = strlen(c->where);
+	int rc;
+
+	snprintf(c->where + at, sizeof(c->where) - at, ".history");
+	rc = get_window(c, json_object_get(r, "history"), h);
+	c->where[at] = '\0';
+	return rc;
+}
+
+/* Copy the window's values into s from slot off on. */
+static int fill_values(struct ld *c, const struct hist *h, struct cw_series *s, size_t off)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(h->values); i++) {
+		json_t *v = json_array_get(h->values, i);
+
+		if (json_is_number(v))
+			s->values[off + i] = json_number_value(v);
+		else if (!json_is_null(v))
+			return bad(c, "values", "expected numbers or null");
+	}
+	return 0;
+}
+
+/* A series with n slots from h->start (no slots: nothing was read for it),
+ * every slot a gap. */
+static int new_series(struct ld *c, const struct hist *h, size_t n, struct cw_series *s)
+{
+	int rc;
+
+	if (n == 0) {
+		memset(s, 0, sizeof(*s));
+		s->start = s->complete_end = h->start;
+		s->period = h->period;
+		return 0;
+	}
+	if ((rc = cw_series_init(s, h->start, h->period, n)))
+		return rc == CW_ENOMEM ? rc : bad(c, NULL, "series too long");
 	return 0;
 }
 
@@ -268,7 +319,7 @@ static int group_results(struct ld *c, json_t *results, struct groups *g, size_t
 	return rc;
 }
 
-/* Add one series per group, spanning its windows, all slots gaps. */
+/* Schema 1: add one series per group, spanning its windows, all slots gaps. */
 static int add_series(struct ld *c, json_t *results, struct groups *g, struct cw_run *run)
 {
 	size_t k;
@@ -276,6 +327,7 @@ static int add_series(struct ld *c, json_t *results, struct groups *g, struct cw
 
 	for (k = 0; k < g->n; k++) {
 		struct group *gr = &g->slot[g->order[k]];
+		struct hist h = { gr->start, gr->period, NULL };
 		struct cw_target_id id;
 		struct cw_series s;
 		size_t n = gr->period > 0 ? (size_t)((gr->end - gr->start) / gr->period) : 0;
@@ -283,14 +335,9 @@ static int add_series(struct ld *c, json_t *results, struct groups *g, struct cw
 		snprintf(c->where, sizeof(c->where), "results[%zu]", gr->first);
 		if ((rc = get_id(c, json_array_get(results, gr->first), &id)))
 			return rc;
-		if (n == 0) {
-			/* a series without slots (nothing was read for it) */
-			memset(&s, 0, sizeof(s));
-			s.start = s.complete_end = gr->start;
-			s.period = gr->period;
-		} else if ((rc = cw_series_init(&s, gr->start, gr->period, n))) {
-			return rc == CW_ENOMEM ? rc : bad(c, "history", "series too long");
-		}
+		snprintf(c->where, sizeof(c->where), "results[%zu].history", gr->first);
+		if ((rc = new_series(c, &h, n, &s)))
+			return rc;
 		rc = cw_run_add_series(run, &id, &s, &gr->series);
 		cw_series_release(&s);
 		if (rc)
@@ -304,17 +351,14 @@ static const char *const status_words[] = { "ok", "anomaly", "insufficient_histo
 static const char *const severity_words[] = { "info", "warning", "critical", NULL };
 static const char *const alert_words[] = { "", "new", "ongoing", "grew", "resolved", NULL };
 
-/* Pass 2: fill the history into the series and add the judgements. */
-static int add_result(struct ld *c, json_t *r, const struct group *gr, struct cw_run *run)
+/* Add the judgement of result r to series `series` of the run. */
+static int add_result(struct ld *c, json_t *r, size_t series, struct cw_run *run)
 {
-	struct cw_series *s = &run->series[gr->series].series;
 	const struct cw_detector_ops *ops;
 	struct cw_judgement j;
 	struct cw_result *res;
 	const char *det, *status, *sev, *alert, *note;
 	double est;
-	struct hist h;
-	size_t i, off;
 	int st, sv = CW_SEV_WARNING, al = CW_ALERT_NONE, rc;
 
 	memset(&j, 0, sizeof(j));
@@ -328,7 +372,7 @@ static int add_result(struct ld *c, json_t *r, const struct group *gr, struct cw
 	    (rc = get_num(c, r, "baseline", &j.baseline)) ||
 	    (rc = get_num(c, r, "limit", &j.limit)) ||
 	    (rc = get_num(c, r, "score", &j.score)) ||
-	    (rc = get_num(c, r, "est_excess_usd", &est)) || (rc = get_hist(c, r, &h)))
+	    (rc = get_num(c, r, "est_excess_usd", &est)))
 		return rc;
 	ops = cw_detector_find(det);
 	if (!ops)
@@ -342,21 +386,29 @@ static int add_result(struct ld *c, json_t *r, const struct group *gr, struct cw
 	j.status = (enum cw_status)st;
 	j.severity = (enum cw_severity)sv;
 
-	off = s->period > 0 ? (size_t)((h.start - s->start) / s->period) : 0;
-	for (i = 0; i < json_array_size(h.values); i++) {
-		json_t *v = json_array_get(h.values, i);
-
-		if (json_is_number(v))
-			s->values[off + i] = json_number_value(v);
-		else if (!json_is_null(v))
-			return bad(c, "history.values", "expected numbers or null");
-	}
-	if ((rc = cw_run_add_result(run, gr->series, ops->name, &j, note)))
+	if ((rc = cw_run_add_result(run, series, ops->name, &j, note)))
 		return rc;
 	res = &run->results[run->nresults - 1];
 	res->est_excess_usd = est;
 	res->alert = (enum cw_alert)al;
 	return 0;
+}
+
+/* Schema 1, pass 2: fill result r's history into its series, add the judgement. */
+static int add_result_v1(struct ld *c, json_t *r, const struct group *gr, struct cw_run *run)
+{
+	struct cw_series *s = &run->series[gr->series].series;
+	struct hist h;
+	size_t off, at = strlen(c->where);
+	int rc;
+
+	if ((rc = get_hist(c, r, &h)))
+		return rc;
+	off = s->period > 0 ? (size_t)((h.start - s->start) / s->period) : 0;
+	snprintf(c->where + at, sizeof(c->where) - at, ".history");
+	rc = fill_values(c, &h, s, off);
+	c->where[at] = '\0';
+	return rc ? rc : add_result(c, r, gr->series, run);
 }
 
 /* ---- the document ------------------------------------------------------ */
@@ -378,7 +430,8 @@ static int load_meta(struct ld *c, json_t *doc, struct cw_run *run)
 		return rc;
 	if ((rc = cw_run_init(run, mode)))
 		return rc;
-	if ((rc = cw_str_set(&run->run_id, run_id)) || (rc = cw_str_set(&run->inventory, inventory)) ||
+	if ((rc = cw_str_set(&run->run_id, run_id)) ||
+	    (rc = cw_str_set(&run->inventory, inventory)) ||
 	    (rc = get_time(c, meta, "started", false, &run->started)) ||
 	    (rc = get_time(c, meta, "finished", false, &run->finished)))
 		return rc;
@@ -471,26 +524,13 @@ static int load_failures(struct ld *c, json_t *doc, struct cw_run *run)
 	return 0;
 }
 
-static int load_doc(struct ld *c, json_t *doc, struct cw_run *run)
+/* Schema 1: series rebuilt from the results' history windows. */
+static int load_results_v1(struct ld *c, json_t *results, struct cw_run *run)
 {
 	struct groups g = { NULL, 0, NULL, 0 };
-	json_t *results, *schema;
-	size_t *gslot = NULL, i, n;
+	size_t *gslot = NULL, i, n = json_array_size(results);
 	int rc;
 
-	schema = json_object_get(doc, "schema");
-	if (!json_is_object(doc) || !json_is_string(schema) ||
-	    strcmp(json_string_value(schema), "cwsweep.report/1") != 0)
-		return cw_fail(c->err, c->errlen, CW_EPARSE,
-			       "%s: not a cwsweep report (schema \"cwsweep.report/1\" wanted)",
-			       c->path);
-	if ((rc = load_meta(c, doc, run)))
-		return rc;
-	results = json_object_get(doc, "results");
-	c->where[0] = '\0';
-	if (!json_is_array(results))
-		return bad(c, "results", "expected an array");
-	n = json_array_size(results);
 	for (g.cap = 16; g.cap < 2 * n; g.cap *= 2)
 		;
 	g.slot = calloc(g.cap, sizeof(*g.slot));
@@ -505,14 +545,136 @@ static int load_doc(struct ld *c, json_t *doc, struct cw_run *run)
 		goto out;
 	for (i = 0; i < n; i++) {
 		snprintf(c->where, sizeof(c->where), "results[%zu]", i);
-		if ((rc = add_result(c, json_array_get(results, i), &g.slot[gslot[i]], run)))
+		if ((rc = add_result_v1(c, json_array_get(results, i), &g.slot[gslot[i]], run)))
 			goto out;
 	}
-	rc = load_failures(c, doc, run);
 out:
 	free(gslot);
 	groups_release(&g);
 	return rc;
+}
+
+/*
+ * Schema 2: one run series per entry of "series", named after the first
+ * result that refers to it; every result that refers to it must name the
+ * same target.
+ */
+static int load_results_v2(struct ld *c, json_t *results, json_t *series, struct cw_run *run)
+{
+	struct cw_buf key = CW_BUF_INIT, first_key = CW_BUF_INIT;
+	size_t *first = NULL, *idx = NULL, *ref = NULL, i, k;
+	size_t n = json_array_size(results), ns = json_array_size(series);
+	int rc = 0;
+
+	first = malloc((ns + 1) * sizeof(*first));
+	idx = malloc((ns + 1) * sizeof(*idx));
+	ref = malloc((n + 1) * sizeof(*ref));
+	if (!first || !idx || !ref) {
+		rc = CW_ENOMEM;
+		goto out;
+	}
+	for (k = 0; k < ns; k++)
+		first[k] = SIZE_MAX;
+	/* Which series each result names; the first result of each series. */
+	for (i = 0; i < n; i++) {
+		json_t *r = json_array_get(results, i);
+		long long v = 0;
+
+		snprintf(c->where, sizeof(c->where), "results[%zu]", i);
+		if (!json_is_object(r)) {
+			rc = bad(c, NULL, "expected an object");
+			goto out;
+		}
+		if ((rc = get_int(c, r, "series", 0, ns ? (long long)ns - 1 : -1, &v)))
+			goto out;
+		ref[i] = (size_t)v;
+		if (first[ref[i]] == SIZE_MAX)
+			first[ref[i]] = i;
+	}
+	for (k = 0; k < ns; k++) {
+		struct cw_target_id id;
+		struct cw_series s;
+		struct hist h;
+
+		snprintf(c->where, sizeof(c->where), "series[%zu]", k);
+		if (first[k] == SIZE_MAX) {
+			rc = bad(c, NULL, "no result refers to it");
+			goto out;
+		}
+		if ((rc = get_window(c, json_array_get(series, k), &h)) ||
+		    (rc = new_series(c, &h, json_array_size(h.values), &s)))
+			goto out;
+		if ((rc = fill_values(c, &h, &s, 0))) {
+			cw_series_release(&s);
+			goto out;
+		}
+		snprintf(c->where, sizeof(c->where), "results[%zu]", first[k]);
+		if ((rc = get_id(c, json_array_get(results, first[k]), &id)) == 0)
+			rc = cw_run_add_series(run, &id, &s, &idx[k]);
+		cw_series_release(&s);
+		if (rc)
+			goto out;
+	}
+	for (i = 0; i < n; i++) {
+		json_t *r = json_array_get(results, i);
+		struct cw_target_id id;
+
+		snprintf(c->where, sizeof(c->where), "results[%zu]", i);
+		if ((rc = get_id(c, r, &id)) ||
+		    (rc = series_key(&key, &id, 0)))
+			goto out;
+		if (first[ref[i]] != i) {
+			cw_buf_reset(&first_key);
+			if ((rc = series_key(&first_key, &run->series[idx[ref[i]]].id, 0)))
+				goto out;
+			if (strcmp(cw_buf_str(&key), cw_buf_str(&first_key)) != 0) {
+				rc = bad(c, "series", "names the series of another target");
+				goto out;
+			}
+		}
+		if ((rc = add_result(c, r, idx[ref[i]], run)))
+			goto out;
+	}
+out:
+	cw_buf_release(&key);
+	cw_buf_release(&first_key);
+	free(first);
+	free(idx);
+	free(ref);
+	return rc;
+}
+
+static int load_doc(struct ld *c, json_t *doc, struct cw_run *run)
+{
+	json_t *results, *series, *schema;
+	const char *name;
+	int rc, version;
+
+	schema = json_object_get(doc, "schema");
+	name = json_is_object(doc) && json_is_string(schema) ? json_string_value(schema) : "";
+	if (strcmp(name, "cwsweep.report/2") == 0)
+		version = 2;
+	else if (strcmp(name, "cwsweep.report/1") == 0)
+		version = 1;
+	else
+		return cw_fail(c->err, c->errlen, CW_EPARSE,
+			       "%s: not a cwsweep report (schema \"cwsweep.report/2\" or "
+			       "\"cwsweep.report/1\" wanted)", c->path);
+	if ((rc = load_meta(c, doc, run)))
+		return rc;
+	results = json_object_get(doc, "results");
+	c->where[0] = '\0';
+	if (!json_is_array(results))
+		return bad(c, "results", "expected an array");
+	if (version == 1) {
+		rc = load_results_v1(c, results, run);
+	} else {
+		series = json_object_get(doc, "series");
+		if (!json_is_array(series))
+			return bad(c, "series", "expected an array");
+		rc = load_results_v2(c, results, series, run);
+	}
+	return rc ? rc : load_failures(c, doc, run);
 }
 
 int cw_report_json_load(const char *path, struct cw_run *run, char *err, size_t errlen)

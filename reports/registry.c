@@ -1,6 +1,10 @@
 /*
  * registry.c - the table of report formats, writing the chosen ones
  * atomically, and the short summary the commands print on stdout.
+ *
+ * Reports stream to their files in REPORT_CHUNK pieces (a run with tens of
+ * thousands of series makes reports of tens of megabytes), each into its
+ * own temporary file; they replace the old reports together at the end.
  */
 #include "report.h"
 
@@ -8,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "atomicio.h"
 #include "err.h"
@@ -28,8 +33,8 @@ const struct cw_report_ops *const cw_reports[] = {
 
 #define NFORMATS (sizeof(cw_reports) / sizeof(cw_reports[0]) - 1)
 
-/* Largest report file. */
-#define REPORT_MAX ((size_t)2 * 1024 * 1024 * 1024)
+/* How much report text collects in memory before it goes to the file. */
+#define REPORT_CHUNK ((size_t)256 * 1024)
 
 /* Terminal summary: how many anomalies / failures are listed by name. */
 #define SUMMARY_TOP 5
@@ -102,54 +107,98 @@ int cw_reports_check_formats(const char *formats, char *err, size_t errlen)
 	return parse_formats(formats, sel, err, errlen);
 }
 
+/* A report file being written: where the streamed text goes. */
+struct sink {
+	struct cw_afile *file;
+	int rc;               /* the write error, if any */
+	char err[CW_ERRBUF];  /* and what it was */
+};
+
+static int to_file(void *ctx, const char *data, size_t len)
+{
+	struct sink *s = ctx;
+
+	s->rc = cw_afile_write(s->file, data, len, s->err, sizeof(s->err));
+	return s->rc;
+}
+
+/* Render one format into a finished (fsync'd, closed) temporary file. */
+static int render_to_file(const struct cw_run *run, const char *dir,
+			  const struct cw_report_ops *ops, struct cw_afile *file,
+			  char *err, size_t errlen)
+{
+	struct sink s = { file, 0, "" };
+	struct cw_buf out;
+	char *path = cw_asprintf("%s/%s", dir, ops->filename);
+	int rc;
+
+	if (!path)
+		return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+	rc = cw_afile_open(file, path, 0644, err, errlen);
+	free(path);
+	if (rc)
+		return rc;
+	cw_buf_init(&out, 0);
+	cw_buf_set_sink(&out, to_file, &s, REPORT_CHUNK);
+	rc = ops->render(run, &out, err, errlen);
+	if (!rc)
+		rc = cw_buf_flush(&out);
+	cw_buf_release(&out);
+	if (rc && s.rc)
+		return cw_fail(err, errlen, s.rc, "%s", s.err); /* says more than the render */
+	if (rc) {
+		if (err && errlen && !err[0])
+			cw_fail(err, errlen, rc, "%s: %s", ops->filename, cw_strerror(rc));
+		return rc;
+	}
+	return cw_afile_finish(file, err, errlen);
+}
+
+int cw_reports_write_ops(const struct cw_run *run, const char *dir,
+			 const struct cw_report_ops *const *ops, char *err, size_t errlen)
+{
+	struct cw_afile *files;
+	struct stat st;
+	bool had_dir = stat(dir, &st) == 0;
+	size_t i, n;
+	int rc;
+
+	for (n = 0; ops[n]; n++)
+		;
+	files = calloc(n + 1, sizeof(*files)); /* zeroed: cw_afile_abort is safe */
+	if (!files)
+		return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+	if ((rc = cw_mkdirs(dir, err, errlen)))
+		goto out;
+	for (i = 0; i < n && !rc; i++)
+		rc = render_to_file(run, dir, ops[i], &files[i], err, errlen);
+	/* Every report is complete on disk: only now replace the old ones. */
+	for (i = 0; i < n && !rc; i++)
+		rc = cw_afile_commit(&files[i], err, errlen);
+out:
+	for (i = 0; i < n; i++)
+		cw_afile_abort(&files[i]); /* removes what was not committed */
+	free(files);
+	if (rc && !had_dir)
+		rmdir(dir); /* only when we made it and it is empty */
+	return rc;
+}
+
 int cw_reports_write(const struct cw_run *run, const char *dir,
 		     const char *formats, char *err, size_t errlen)
 {
+	const struct cw_report_ops *ops[NFORMATS + 1];
 	bool sel[NFORMATS];
-	struct cw_buf out[NFORMATS];
-	char *path = NULL;
-	size_t i;
+	size_t i, n = 0;
 	int rc;
 
-	/* Report text is ours, not outside input: the cap is only a backstop
-	 * (a run with millions of judgements exceeds the buffer default). */
-	for (i = 0; i < NFORMATS; i++)
-		cw_buf_init(&out[i], REPORT_MAX);
 	if ((rc = parse_formats(formats, sel, err, errlen)))
-		goto out;
-	/* Everything is rendered before anything is written. */
-	for (i = 0; i < NFORMATS; i++) {
-		if (!sel[i])
-			continue;
-		rc = cw_reports[i]->render(run, &out[i], err, errlen);
-		if (rc) {
-			if (err && errlen && !err[0])
-				cw_fail(err, errlen, rc, "%s: %s", cw_reports[i]->filename,
-					cw_strerror(rc));
-			goto out;
-		}
-	}
-	if ((rc = cw_mkdirs(dir, err, errlen)))
-		goto out;
-	for (i = 0; i < NFORMATS; i++) {
-		if (!sel[i])
-			continue;
-		free(path);
-		path = cw_asprintf("%s/%s", dir, cw_reports[i]->filename);
-		if (!path) {
-			rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
-			goto out;
-		}
-		rc = cw_write_file_atomic(path, cw_buf_str(&out[i]), out[i].len, 0644,
-					  err, errlen);
-		if (rc)
-			goto out;
-	}
-out:
-	free(path);
+		return rc;
 	for (i = 0; i < NFORMATS; i++)
-		cw_buf_release(&out[i]);
-	return rc;
+		if (sel[i])
+			ops[n++] = cw_reports[i];
+	ops[n] = NULL;
+	return cw_reports_write_ops(run, dir, ops, err, errlen);
 }
 
 /* "account/region/bucket-or-series", the parts that are known. */

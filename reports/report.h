@@ -2,7 +2,9 @@
  * report.h - report formats.
  *
  * A report format renders a finished cw_run into text; the caller writes
- * it atomically to DIR/report.EXT.  Formats never change the run.
+ * it atomically to DIR/report.EXT.  Formats never change the run, and
+ * only append to `out`: it may stream to the file as it fills, so a
+ * renderer never reads back or rewrites what it appended before.
  *
  * Adding a format:
  *   1. write reports/NAME.c defining `const struct cw_report_ops
@@ -30,11 +32,18 @@ const struct cw_report_ops *cw_report_find(const char *name);
 
 /*
  * Render every format in `formats` (a comma list such as "md,csv,json";
- * NULL = all) and write each atomically into dir (created if missing).
- * Renders everything first, then writes, so a render error writes nothing.
+ * NULL = all) into dir (created if missing).  Each format streams into its
+ * own temporary file there (never whole in memory); only when every one
+ * was rendered and written are they renamed over DIR/report.EXT, so a
+ * render or write error removes the temporary files and leaves the old
+ * reports as they were.
  */
 int cw_reports_write(const struct cw_run *run, const char *dir,
 		     const char *formats, char *err, size_t errlen);
+
+/* The same for an explicit NULL-terminated list of formats (borrowed). */
+int cw_reports_write_ops(const struct cw_run *run, const char *dir,
+			 const struct cw_report_ops *const *ops, char *err, size_t errlen);
 
 /* Check a --format list without rendering; err names the bad entry. */
 int cw_reports_check_formats(const char *formats, char *err, size_t errlen);
@@ -45,9 +54,9 @@ int cw_report_summary(const struct cw_run *run, const char *dir,
 		      struct cw_buf *out);
 
 /*
- * Read a report.json (schema "cwsweep.report/1") back into *run (for
- * `cwsweep merge`): metadata, judgements, failures, unmeasured buckets;
- * each series rebuilt from the history windows of its judgements.  *run is
+ * Read a report.json (schema "cwsweep.report/2", or the older /1) back
+ * into *run (for `cwsweep merge`): metadata, judgements, failures,
+ * unmeasured buckets; each series rebuilt from its history window.  *run is
  * initialised here (cw_run_release it); on failure it is left empty and
  * err names the file and the place ("r.json: results[3].status: ...").
  */

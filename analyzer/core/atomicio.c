@@ -1,5 +1,6 @@
 /*
- * atomicio.c - whole-file writes and reads (see atomicio.h).
+ * atomicio.c - whole-file writes (at once or piece by piece) and reads
+ * (see atomicio.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,61 +33,135 @@ static int fsync_dir_of(const char *path)
 	return rc;
 }
 
-int cw_write_file_atomic(const char *path, const void *data, size_t len,
-			 mode_t mode, char *err, size_t errlen)
+/* Close and remove the temporary file (a failed step). */
+static void afile_drop(struct cw_afile *f)
 {
-	char *tmp = cw_asprintf("%s.tmp.%ld", path, (long)getpid());
-	const char *p = data;
-	int fd, rc = 0;
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	if (f->tmp && !f->done)
+		unlink(f->tmp);
+	f->done = true;
+}
 
-	if (!tmp)
+int cw_afile_open(struct cw_afile *f, const char *path, mode_t mode,
+		  char *err, size_t errlen)
+{
+	f->path = cw_strdup(path);
+	f->tmp = cw_asprintf("%s.tmp.%ld", path, (long)getpid());
+	f->fd = -1;
+	f->done = true;
+	if (!f->path || !f->tmp) {
+		cw_afile_abort(f);
 		return cw_fail(err, errlen, CW_ENOMEM, "%s: out of memory", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0) {
-		rc = cw_fail(err, errlen, CW_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-		goto out;
 	}
+	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (f->fd < 0) {
+		int rc = cw_fail(err, errlen, CW_EIO, "%s: cannot create: %s", f->tmp,
+				 strerror(errno));
+
+		cw_afile_abort(f);
+		return rc;
+	}
+	f->done = false;
 	/* the umask must not widen or narrow what the caller asked for */
-	if (fchmod(fd, mode) != 0) {
-		rc = cw_fail(err, errlen, CW_EIO, "%s: chmod: %s", tmp, strerror(errno));
-		goto fail;
+	if (fchmod(f->fd, mode) != 0) {
+		int rc = cw_fail(err, errlen, CW_EIO, "%s: chmod: %s", f->tmp, strerror(errno));
+
+		afile_drop(f);
+		return rc;
 	}
+	return 0;
+}
+
+int cw_afile_write(struct cw_afile *f, const void *data, size_t len,
+		   char *err, size_t errlen)
+{
+	const char *p = data;
+
+	if (f->fd < 0)
+		return cw_fail(err, errlen, CW_ESTATE, "%s: not open for writing",
+			       f->path ? f->path : "file");
 	while (len > 0) {
-		ssize_t w = write(fd, p, len);
+		ssize_t w = write(f->fd, p, len);
 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
-			rc = cw_fail(err, errlen, CW_EIO, "%s: write: %s", tmp, strerror(errno));
-			goto fail;
+			int rc = cw_fail(err, errlen, CW_EIO, "%s: write: %s", f->tmp,
+					 strerror(errno));
+
+			afile_drop(f);
+			return rc;
 		}
 		p += w;
 		len -= (size_t)w;
 	}
-	if (fsync(fd) != 0) {
-		rc = cw_fail(err, errlen, CW_EIO, "%s: fsync: %s", tmp, strerror(errno));
-		goto fail;
+	return 0;
+}
+
+int cw_afile_finish(struct cw_afile *f, char *err, size_t errlen)
+{
+	int rc;
+
+	if (f->fd < 0)
+		return f->done ? cw_fail(err, errlen, CW_ESTATE, "%s: not open for writing",
+					 f->path ? f->path : "file") : 0;
+	if (fsync(f->fd) != 0) {
+		rc = cw_fail(err, errlen, CW_EIO, "%s: fsync: %s", f->tmp, strerror(errno));
+		afile_drop(f);
+		return rc;
 	}
-	if (close(fd) != 0) {
-		fd = -1;
-		rc = cw_fail(err, errlen, CW_EIO, "%s: close: %s", tmp, strerror(errno));
-		goto fail;
+	rc = close(f->fd);
+	f->fd = -1;
+	if (rc != 0) {
+		rc = cw_fail(err, errlen, CW_EIO, "%s: close: %s", f->tmp, strerror(errno));
+		afile_drop(f);
+		return rc;
 	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		rc = cw_fail(err, errlen, CW_EIO, "%s: rename: %s", path, strerror(errno));
-		goto fail;
+	return 0;
+}
+
+int cw_afile_commit(struct cw_afile *f, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = cw_afile_finish(f, err, errlen)))
+		return rc;
+	if (rename(f->tmp, f->path) != 0) {
+		rc = cw_fail(err, errlen, CW_EIO, "%s: rename: %s", f->path, strerror(errno));
+		afile_drop(f);
+		return rc;
 	}
-	rc = fsync_dir_of(path);
+	f->done = true;
+	rc = fsync_dir_of(f->path);
 	if (rc)
-		cw_fail(err, errlen, rc, "%s: fsync of folder failed", path);
-	goto out;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-out:
-	free(tmp);
+		cw_fail(err, errlen, rc, "%s: fsync of folder failed", f->path);
+	return rc;
+}
+
+void cw_afile_abort(struct cw_afile *f)
+{
+	if (f->tmp)
+		afile_drop(f);
+	free(f->path);
+	free(f->tmp);
+	f->path = NULL;
+	f->tmp = NULL;
+	f->fd = -1;
+	f->done = true;
+}
+
+int cw_write_file_atomic(const char *path, const void *data, size_t len,
+			 mode_t mode, char *err, size_t errlen)
+{
+	struct cw_afile f;
+	int rc;
+
+	if (!(rc = cw_afile_open(&f, path, mode, err, errlen)) &&
+	    !(rc = cw_afile_write(&f, data, len, err, errlen)))
+		rc = cw_afile_commit(&f, err, errlen);
+	cw_afile_abort(&f);
 	return rc;
 }
 

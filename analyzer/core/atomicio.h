@@ -8,12 +8,40 @@
 #ifndef CW_ATOMICIO_H
 #define CW_ATOMICIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 /* mode: e.g. 0644 for reports, 0600 for the state file. */
 int cw_write_file_atomic(const char *path, const void *data, size_t len,
 			 mode_t mode, char *err, size_t errlen);
+
+/*
+ * The same, written piece by piece: cw_afile_open creates PATH.tmp.PID
+ * (as cw_write_file_atomic does), cw_afile_write appends to it,
+ * cw_afile_finish fsyncs and closes it, cw_afile_commit (finishing first
+ * when needed) renames it over PATH and fsyncs the folder.  Until the
+ * commit PATH is untouched; cw_afile_abort removes the temporary file.
+ * Several files can be finished first and committed together.  After a
+ * failed call the temporary file is gone.  cw_afile_abort frees what the
+ * struct holds and is always safe: after a failure, after a commit, and
+ * on a zeroed struct that cw_afile_open never saw.
+ */
+struct cw_afile {
+	char *path; /* owned copies */
+	char *tmp;
+	int fd;     /* open temporary file, -1 once closed */
+	bool done;  /* committed or removed: no temporary file left */
+};
+
+int cw_afile_open(struct cw_afile *f, const char *path, mode_t mode,
+		  char *err, size_t errlen);
+int cw_afile_write(struct cw_afile *f, const void *data, size_t len,
+		   char *err, size_t errlen);
+int cw_afile_finish(struct cw_afile *f, char *err, size_t errlen);
+int cw_afile_commit(struct cw_afile *f, char *err, size_t errlen);
+/* Remove the temporary file unless committed; frees what f holds. */
+void cw_afile_abort(struct cw_afile *f);
 
 /*
  * Read a whole regular file (new reference in *out, NUL-terminated; length

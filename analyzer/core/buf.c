@@ -15,6 +15,9 @@ void cw_buf_init(struct cw_buf *b, size_t max)
 	b->len = 0;
 	b->alloc = 0;
 	b->max = max;
+	b->sink = NULL;
+	b->sink_ctx = NULL;
+	b->sink_at = 0;
 }
 
 void cw_buf_release(struct cw_buf *b)
@@ -63,6 +66,30 @@ static int buf_grow(struct cw_buf *b, size_t n)
 	return 0;
 }
 
+int cw_buf_flush(struct cw_buf *b)
+{
+	int rc;
+
+	if (!b->sink || b->len == 0)
+		return 0;
+	rc = b->sink(b->sink_ctx, b->data, b->len);
+	if (rc) {
+		b->sink = NULL;
+		cw_buf_release(b);
+		return rc;
+	}
+	cw_buf_reset(b);
+	return 0;
+}
+
+/* After an append: stream the content out once it reached the threshold. */
+static int buf_appended(struct cw_buf *b)
+{
+	if (b->sink && b->len >= b->sink_at)
+		return cw_buf_flush(b);
+	return 0;
+}
+
 int cw_buf_add(struct cw_buf *b, const void *p, size_t n)
 {
 	int rc = buf_grow(b, n);
@@ -73,7 +100,7 @@ int cw_buf_add(struct cw_buf *b, const void *p, size_t n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = '\0';
-	return 0;
+	return buf_appended(b);
 }
 
 int cw_buf_addstr(struct cw_buf *b, const char *s)
@@ -101,7 +128,7 @@ int cw_buf_vprintf(struct cw_buf *b, const char *fmt, va_list ap)
 		return rc;
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;
-	return 0;
+	return buf_appended(b);
 }
 
 int cw_buf_printf(struct cw_buf *b, const char *fmt, ...)
@@ -132,4 +159,11 @@ char *cw_buf_detach(struct cw_buf *b, size_t *len)
 const char *cw_buf_str(const struct cw_buf *b)
 {
 	return b->data ? b->data : "";
+}
+
+void cw_buf_set_sink(struct cw_buf *b, cw_buf_sink_fn fn, void *ctx, size_t threshold)
+{
+	b->sink = fn;
+	b->sink_ctx = fn ? ctx : NULL;
+	b->sink_at = fn ? threshold : 0;
 }

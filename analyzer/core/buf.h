@@ -7,6 +7,11 @@
  * error never works on a truncated body.  Used for HTTP bodies (the cap
  * guards against a broken or hostile server), canonical requests and
  * report text.
+ *
+ * A buffer may stream instead (cw_buf_set_sink): once the content reaches
+ * a threshold it is handed to a sink (a file) and the buffer is emptied,
+ * so a large report never sits in memory whole.  Code that appends to such
+ * a buffer must never read back or change what it appended earlier.
  */
 #ifndef CW_BUF_H
 #define CW_BUF_H
@@ -14,15 +19,21 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+/* Takes len bytes of a streaming buffer's content (borrowed): 0 or a cw_err. */
+typedef int (*cw_buf_sink_fn)(void *ctx, const char *data, size_t len);
+
 struct cw_buf {
 	char *data;   /* owned; NULL while empty */
 	size_t len;   /* bytes used, excluding the NUL */
 	size_t alloc; /* bytes allocated */
 	size_t max;   /* hard cap on len; 0 means CW_BUF_DEFAULT_MAX */
+	cw_buf_sink_fn sink; /* NULL: keep everything (the usual case) */
+	void *sink_ctx;
+	size_t sink_at;      /* hand the content to sink once len reaches this */
 };
 
 #define CW_BUF_DEFAULT_MAX ((size_t)256 * 1024 * 1024)
-#define CW_BUF_INIT { NULL, 0, 0, 0 }
+#define CW_BUF_INIT { NULL, 0, 0, 0, NULL, NULL, 0 }
 
 void cw_buf_init(struct cw_buf *b, size_t max);
 /* Free what b holds and make it empty again (the cap is kept). */
@@ -47,5 +58,17 @@ char *cw_buf_detach(struct cw_buf *b, size_t *len);
 
 /* Always a valid C string, "" when empty (borrowed). */
 const char *cw_buf_str(const struct cw_buf *b);
+
+/*
+ * Stream b: whenever an append leaves len >= threshold, the content goes
+ * to fn(ctx, data, len) and b is emptied (its allocation kept).  When fn
+ * fails, the append returns fn's error, b is freed and the sink dropped.
+ * fn = NULL stops streaming.  The cap then limits only what is buffered.
+ */
+void cw_buf_set_sink(struct cw_buf *b, cw_buf_sink_fn fn, void *ctx, size_t threshold);
+
+/* Hand whatever is buffered to the sink now (no-op without a sink or when
+ * empty): 0 or the sink's error (b freed as above). */
+int cw_buf_flush(struct cw_buf *b);
 
 #endif

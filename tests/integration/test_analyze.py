@@ -7,6 +7,7 @@ here, and checks exit codes 0/1/2/3, the three reports (parsed with the
 csv and json modules), their columns, that a usage error writes nothing,
 that a bad file is a failures row, and that no temporary file is left.
 """
+import calendar
 import csv
 import io
 import json
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 BIN = os.environ.get("CW_BIN", "")
@@ -103,7 +105,7 @@ class AnalyzeTest(unittest.TestCase):
         for r in raw_rows[1:]:
             self.assertEqual(len(r), len(CSV_COLUMNS), r)
         doc = self.read_json()
-        self.assertEqual(doc["schema"], "cwsweep.report/1")
+        self.assertEqual(doc["schema"], "cwsweep.report/2")
         self.assertEqual(doc["run"]["mode"], "analyze")
         for key in ("started", "finished"):
             self.assertRegex(doc["run"][key], ISO_UTC)
@@ -132,13 +134,26 @@ class AnalyzeTest(unittest.TestCase):
                 if c not in NUMBER_COLUMNS and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
                     self.fail("formula-looking text cell %s=%r" % (c, v))
             self.assertEqual(r["severity"] != "", r["status"] == "anomaly")
-        for r in doc["results"]:
-            h = r["history"]
+        # each judged series' history once; results name it by index
+        used = {r["series"] for r in doc["results"]}
+        self.assertEqual(used, set(range(len(doc["series"]))))
+        self.assertLessEqual(len(doc["series"]), s["series"])
+        for h in doc["series"]:
             if h["values"]:
                 self.assertRegex(h["start"], ISO_UTC)
-            self.assertLessEqual(len(h["values"]), 14)
+            if not doc["run"]["all_periods"]:
+                self.assertLessEqual(len(h["values"]), 14)
             for v in h["values"]:
                 self.assertTrue(v is None or isinstance(v, (int, float)))
+        for r in doc["results"]:
+            h = doc["series"][r["series"]]
+            if r["period_start"] and h["values"]:
+                # the judged period is the series' history window (or ends it)
+                start = calendar.timegm(time.strptime(h["start"], "%Y-%m-%dT%H:%M:%SZ"))
+                judged = calendar.timegm(time.strptime(r["period_start"],
+                                                       "%Y-%m-%dT%H:%M:%SZ"))
+                self.assertLess(judged, start + len(h["values"]) * h["period"], r)
+                self.assertGreaterEqual(judged, start, r)
         with open(os.path.join(self.out, "report.md"), encoding="utf-8") as f:
             md = f.read()
         self.assertTrue(md.startswith("# cwsweep report\n"))

@@ -298,7 +298,7 @@ class DigestCase(unittest.TestCase):
         rows = [dict(zip(CSV_COLUMNS, r)) for r in table[1:]]
         with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
             doc = json.load(f)
-        self.assertEqual(doc["schema"], "cwsweep.report/1")
+        self.assertEqual(doc["schema"], "cwsweep.report/2")
         with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
             self.assertTrue(f.read().startswith("# cwsweep report\n"))
         return Report(out, rows, doc)

@@ -347,7 +347,7 @@ class SweepCase(unittest.TestCase):
             self.assertEqual(len(r), len(CSV_COLUMNS), r)
         with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
             doc = json.load(f)
-        self.assertEqual(doc["schema"], "cwsweep.report/1")
+        self.assertEqual(doc["schema"], "cwsweep.report/2")
         self.assertEqual(doc["run"]["mode"], mode)
         s = doc["summary"]
         res = [r for r in rows if r["status"] in ("ok", "anomaly", "insufficient_history")]
@@ -408,7 +408,7 @@ class SweepCase(unittest.TestCase):
                 row = judged[t][det]
                 self.assertEqual(row["period_start"], iso(LAST_DAY), (t, det))
                 self.assertEqual(float(row["value"]), want[LAST_DAY], (t, det))
-                h = results[t + (det,)]["history"]
+                h = rep.doc["series"][results[t + (det,)]["series"]]
                 start = calendar.timegm(time.strptime(h["start"], "%Y-%m-%dT%H:%M:%SZ"))
                 self.assertEqual(h["values"],
                                  [want[start + i * DAY] for i in range(len(h["values"]))],

@@ -2,15 +2,19 @@
  * check_reports.c - the report formats: golden files for a hand-built run
  * (tests/data/golden/report.{md,csv,json}; CW_UPDATE_GOLDEN=1 rewrites
  * them), and focused tests for escaping, CSV quoting, the formula guard,
- * sparklines, number formats, writing and the terminal summary.
+ * sparklines, number formats, streaming all-or-nothing writes, reading
+ * report.json back (tests/data/report_v1.json: the same run in the older
+ * schema) and the terminal summary.
  */
 #include <check.h>
 #include <dirent.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "atomicio.h"
@@ -467,14 +471,14 @@ START_TEST(json_parses)
 {
 	struct cw_run run;
 	json_error_t jerr;
-	json_t *doc, *results, *first;
+	json_t *doc, *results, *first, *series, *hist;
 	char *j;
 
 	build_run(&run);
 	j = render(&run, "json");
 	doc = json_loads(j, 0, &jerr);
 	ck_assert_msg(doc != NULL, "report.json: %d:%d: %s", jerr.line, jerr.column, jerr.text);
-	ck_assert_str_eq(json_string_value(json_object_get(doc, "schema")), "cwsweep.report/1");
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "schema")), "cwsweep.report/2");
 	results = json_object_get(doc, "results");
 	ck_assert_uint_eq(json_array_size(results), 6);
 	/* reading order: the anomaly first */
@@ -483,8 +487,19 @@ START_TEST(json_parses)
 	ck_assert_str_eq(json_string_value(json_object_get(first, "bucket")),
 			 "logs|prod*_`x`[1]<b>#");
 	ck_assert_str_eq(json_string_value(json_object_get(first, "alert")), "new");
-	ck_assert_uint_eq(json_array_size(json_object_get(json_object_get(first, "history"),
-							  "values")), CW_REPORT_HISTORY);
+	/* each judged series' history once: three series for six results */
+	series = json_object_get(doc, "series");
+	ck_assert_uint_eq(json_array_size(series), 3);
+	ck_assert_ptr_null(json_object_get(first, "history"));
+	ck_assert_int_eq(json_integer_value(json_object_get(first, "series")), 0);
+	hist = json_array_get(series, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(hist, "start")),
+			 "2014-02-01T00:00:00Z");
+	ck_assert_int_eq(json_integer_value(json_object_get(hist, "period")), DAY);
+	ck_assert_uint_eq(json_array_size(json_object_get(hist, "values")), CW_REPORT_HISTORY);
+	/* the last result is the anomaly's ok sibling: the same series */
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(results, 5),
+							    "series")), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(doc, "summary"),
 							    "anomalies")), 1);
 	ck_assert_uint_eq(json_array_size(json_object_get(doc, "failures")), 1);
@@ -609,6 +624,261 @@ START_TEST(write_some_and_bad)
 	cw_test_rmtree(tmp);
 	free(csv_path);
 	free(dir);
+	free(tmp);
+}
+END_TEST
+
+/* A run of n buckets judged by two detectors: reports of some megabytes. */
+static void build_big_run(struct cw_run *run, size_t n)
+{
+	double v[20];
+	size_t i, k;
+
+	ck_assert_int_eq(cw_run_init(run, "run"), 0);
+	for (i = 0; i < n; i++) {
+		char bucket[32], acct[32];
+		struct cw_target_id id = { acct, acct, "us-east-1", bucket,
+					   "AWS/S3 BytesDownloaded Sum", "Bytes", "" };
+
+		snprintf(acct, sizeof(acct), "%012zu", 100000000000 + i / 100);
+		snprintf(bucket, sizeof(bucket), "bucket-%05zu", i);
+		for (k = 0; k < 20; k++)
+			v[k] = 1e9 + (double)((i * 7 + k * 13) % 101) * 1e6;
+		add_series(run, &id, v, 20);
+		add_result(run, i, "mean7d", i % 50 ? CW_STATUS_OK : CW_STATUS_ANOMALY,
+			   CW_SEV_WARNING, 19, v[19], 1e9, 2e9, 1.5, NULL);
+		add_result(run, i, "zscore", CW_STATUS_OK, CW_SEV_WARNING, 19, v[19], 1e9,
+			   2e9, 0.5, NULL);
+	}
+}
+
+/* Reports far larger than one streamed piece come out exactly as rendered
+ * in memory. */
+START_TEST(write_streams)
+{
+	static const char *const fmts[][2] = {
+		{ "md", "report.md" }, { "csv", "report.csv" }, { "json", "report.json" },
+	};
+	struct cw_run run;
+	char err[CW_ERRBUF] = "";
+	char *tmp = cw_test_tmpdir();
+	size_t i;
+
+	build_big_run(&run, 3000);
+	ck_assert_msg(cw_reports_write(&run, tmp, NULL, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(count_entries(tmp), 3);
+	for (i = 0; i < 3; i++) {
+		char *path = cw_asprintf("%s/%s", tmp, fmts[i][1]);
+		char *got = cw_test_slurp(path), *want = render(&run, fmts[i][0]);
+
+		ck_assert_ptr_nonnull(got);
+		ck_assert_msg(strcmp(got, want) == 0, "%s differs from the rendering", path);
+		free(got);
+		free(want);
+		free(path);
+	}
+	cw_run_release(&run);
+	cw_test_rmtree(tmp);
+	free(tmp);
+}
+END_TEST
+
+/* A format that writes `fail_after` bytes (in one go) and then fails. */
+static size_t fail_after;
+
+static int failing_render(const struct cw_run *run, struct cw_buf *out, char *err,
+			  size_t errlen)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < fail_after; i++)
+		if ((rc = cw_buf_addch(out, 'x')))
+			return rc;
+	return cw_fail(err, errlen, CW_EINVAL, "report.bad: broken on purpose");
+}
+
+static const struct cw_report_ops failing_ops = {
+	.name = "bad",
+	.filename = "report.bad",
+	.render = failing_render,
+};
+
+/* A failing format: no temporary file is left, no existing report is
+ * replaced and no new one appears - whether it fails first, between the
+ * others or last, and whether or not part of it reached its file. */
+START_TEST(write_failure_changes_nothing)
+{
+	static const size_t sizes[] = { 0, 3 * 1024 * 1024 };
+	const struct cw_report_ops *md_ops = cw_report_find("md");
+	const struct cw_report_ops *csv_ops = cw_report_find("csv");
+	const struct cw_report_ops *json_ops = cw_report_find("json");
+	const struct cw_report_ops *lists[3][5] = {
+		{ &failing_ops, md_ops, csv_ops, NULL },
+		{ md_ops, &failing_ops, json_ops, NULL },
+		{ md_ops, csv_ops, json_ops, &failing_ops },
+	};
+	struct cw_run run, other;
+	char err[CW_ERRBUF];
+	char *tmp = cw_test_tmpdir(), *fresh = cw_asprintf("%s/fresh", tmp);
+	char *md_path = cw_asprintf("%s/report.md", tmp);
+	char *json_path = cw_asprintf("%s/report.json", tmp);
+	char *old_md, *old_json;
+	struct stat st;
+	size_t i, k;
+
+	build_run(&run);
+	build_big_run(&other, 2000);
+	/* the old reports: md and json only */
+	ck_assert_msg(cw_reports_write(&run, tmp, "md,json", err, sizeof(err)) == 0, "%s", err);
+	old_md = cw_test_slurp(md_path);
+	old_json = cw_test_slurp(json_path);
+	for (k = 0; k < 2; k++) {
+		fail_after = sizes[k];
+		for (i = 0; i < 3; i++) {
+			err[0] = '\0';
+			ck_assert_int_eq(cw_reports_write_ops(&other, tmp, lists[i], err,
+							      sizeof(err)), CW_EINVAL);
+			ck_assert_str_eq(err, "report.bad: broken on purpose");
+			ck_assert_uint_eq(count_entries(tmp), 2);
+			CK_STR_FREE(cw_test_slurp(md_path), old_md);
+			CK_STR_FREE(cw_test_slurp(json_path), old_json);
+		}
+	}
+	/* a folder made for the reports is not left behind empty */
+	ck_assert_int_eq(cw_reports_write_ops(&other, fresh, lists[1], err, sizeof(err)),
+			 CW_EINVAL);
+	ck_assert_int_ne(stat(fresh, &st), 0);
+	free(old_md);
+	free(old_json);
+	cw_run_release(&run);
+	cw_run_release(&other);
+	cw_test_rmtree(tmp);
+	free(json_path);
+	free(md_path);
+	free(fresh);
+	free(tmp);
+}
+END_TEST
+
+/* A write error (here: a file size limit) fails the whole write the same way. */
+START_TEST(write_error_changes_nothing)
+{
+	struct cw_run run, other;
+	struct rlimit lim;
+	char err[CW_ERRBUF] = "";
+	char *tmp = cw_test_tmpdir(), *md_path = cw_asprintf("%s/report.md", tmp);
+	char *old_md;
+
+	build_run(&run);
+	build_big_run(&other, 2000);
+	ck_assert_msg(cw_reports_write(&run, tmp, "md", err, sizeof(err)) == 0, "%s", err);
+	old_md = cw_test_slurp(md_path);
+	/* this test runs in its own process: the limit dies with it */
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &lim), 0);
+	lim.rlim_cur = 512 * 1024;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	ck_assert_int_eq(cw_reports_write(&other, tmp, NULL, err, sizeof(err)), CW_EIO);
+	ck_assert_msg(strstr(err, ".tmp.") && strstr(err, ": write: "), "%s", err);
+	ck_assert_uint_eq(count_entries(tmp), 1);
+	CK_STR_FREE(cw_test_slurp(md_path), old_md);
+	free(old_md);
+	cw_run_release(&run);
+	cw_run_release(&other);
+	cw_test_rmtree(tmp);
+	free(md_path);
+	free(tmp);
+}
+END_TEST
+
+/* ---- streaming pieces: buffer sink, piecewise atomic file --------------- */
+
+struct collect {
+	struct cw_buf all;
+	size_t calls;
+	int fail; /* the error to return, 0 = accept */
+};
+
+static int collect_sink(void *ctx, const char *data, size_t len)
+{
+	struct collect *c = ctx;
+
+	c->calls++;
+	if (c->fail)
+		return c->fail;
+	ck_assert_uint_eq(strlen(data), len); /* NUL-terminated content */
+	return cw_buf_add(&c->all, data, len);
+}
+
+START_TEST(buf_sink)
+{
+	struct collect c = { CW_BUF_INIT, 0, 0 };
+	struct cw_buf b = CW_BUF_INIT;
+
+	cw_buf_set_sink(&b, collect_sink, &c, 8);
+	ck_assert_int_eq(cw_buf_addstr(&b, "abc"), 0);        /* 3: kept */
+	ck_assert_uint_eq(c.calls, 0);
+	ck_assert_int_eq(cw_buf_printf(&b, "%s", "defgh"), 0); /* 8: handed on */
+	ck_assert_uint_eq(c.calls, 1);
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert_str_eq(cw_buf_str(&b), "");
+	ck_assert_int_eq(cw_buf_addstr(&b, "0123456789"), 0); /* 10: handed on */
+	ck_assert_int_eq(cw_buf_addch(&b, '!'), 0);
+	ck_assert_uint_eq(c.calls, 2);
+	ck_assert_int_eq(cw_buf_flush(&b), 0);
+	ck_assert_uint_eq(c.calls, 3);
+	ck_assert_int_eq(cw_buf_flush(&b), 0);                /* empty: no call */
+	ck_assert_uint_eq(c.calls, 3);
+	ck_assert_str_eq(cw_buf_str(&c.all), "abcdefgh0123456789!");
+	/* a failing sink: the append fails, the buffer is freed, the sink dropped */
+	c.fail = CW_EIO;
+	ck_assert_int_eq(cw_buf_addstr(&b, "0123456789"), CW_EIO);
+	ck_assert_ptr_null(b.data);
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert(b.sink == NULL);
+	cw_buf_release(&b);
+	cw_buf_release(&c.all);
+}
+END_TEST
+
+START_TEST(afile_pieces)
+{
+	char err[CW_ERRBUF] = "";
+	char *tmp = cw_test_tmpdir(), *path = cw_asprintf("%s/f.txt", tmp);
+	struct cw_afile f, zero;
+	struct stat st;
+
+	memset(&zero, 0, sizeof(zero));
+	cw_afile_abort(&zero); /* never opened: nothing happens */
+	/* aborted: the target untouched, no temporary file */
+	ck_assert_int_eq(cw_write_file_atomic(path, "old\n", 4, 0644, err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_afile_open(&f, path, 0600, err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_afile_write(&f, "new", 3, err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_afile_finish(&f, err, sizeof(err)), 0);
+	ck_assert_uint_eq(count_entries(tmp), 2);
+	cw_afile_abort(&f);
+	ck_assert_uint_eq(count_entries(tmp), 1);
+	CK_STR_FREE(cw_test_slurp(path), "old\n");
+	/* committed: replaced, with the mode asked for */
+	ck_assert_int_eq(cw_afile_open(&f, path, 0600, err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_afile_write(&f, "new ", 4, err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_afile_write(&f, "text\n", 5, err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_afile_commit(&f, err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_afile_write(&f, "x", 1, err, sizeof(err)), CW_ESTATE);
+	cw_afile_abort(&f); /* after a commit: only frees */
+	ck_assert_uint_eq(count_entries(tmp), 1);
+	CK_STR_FREE(cw_test_slurp(path), "new text\n");
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	/* a folder that does not exist */
+	free(path);
+	path = cw_asprintf("%s/no/f.txt", tmp);
+	ck_assert_int_eq(cw_afile_open(&f, path, 0644, err, sizeof(err)), CW_EIO);
+	ck_assert_ptr_nonnull(strstr(err, "cannot create"));
+	cw_afile_abort(&f);
+	cw_test_rmtree(tmp);
+	free(path);
 	free(tmp);
 }
 END_TEST
@@ -751,14 +1021,26 @@ START_TEST(empty_series)
 	ck_assert_ptr_nonnull(strstr(c, ",empty,mean7d,,,,,,,insufficient_history,"));
 	ck_assert_ptr_null(strstr(c, "1970"));
 	ck_assert_ptr_nonnull(strstr(js, "\"period_start\": null"));
-	ck_assert_ptr_nonnull(strstr(js, "\"start\": null,\n        \"period\": 0,\n"
-				     "        \"values\": []"));
+	ck_assert_ptr_nonnull(strstr(js, "\"series\": 0\n"));
+	ck_assert_ptr_nonnull(strstr(js, "{\"start\": null, \"period\": 0, \"values\": []}"));
 	round_trip(&run);
 	free(c);
 	free(js);
 	cw_run_release(&run);
 }
 END_TEST
+
+/* A copy of s with the first `from` replaced by `to` (which must occur). */
+static char *replace_first(const char *s, const char *from, const char *to)
+{
+	const char *at = strstr(s, from);
+	char *out;
+
+	ck_assert_ptr_nonnull(at);
+	out = cw_asprintf("%.*s%s%s", (int)(at - s), s, to, at + strlen(from));
+	ck_assert_ptr_nonnull(out);
+	return out;
+}
 
 static void load_error(const char *text, int want_rc, const char *needle)
 {
@@ -802,7 +1084,60 @@ START_TEST(json_load_errors)
 	memcpy(strstr(bad, "\"value\": 5500000000"), "\"value\": \"55000000\"", 19);
 	load_error(bad, CW_EPARSE, "results[0].value: expected a number or null");
 	free(bad);
+	/* the series references: in range, one target per series, none unused */
+	bad = cw_strdup(good);
+	memcpy(strstr(bad, "\"series\": 0\n"), "\"series\": 9\n", 12);
+	load_error(bad, CW_EPARSE, "results[0].series: out of range");
+	free(bad);
+	bad = cw_strdup(good);
+	memcpy(strstr(bad, "\"series\": 1\n"), "\"series\": 0\n", 12);
+	load_error(bad, CW_EPARSE, "results[1].series: names the series of another target");
+	free(bad);
+	bad = replace_first(good, "\"series\": [\n",
+				   "\"series\": [\n    {\"start\": null, \"period\": 0, "
+				   "\"values\": []},\n");
+	load_error(bad, CW_EPARSE, "series[3]: no result refers to it");
+	free(bad);
+	bad = replace_first(good, "[123456789012, 42]", "[123456789012, \"42\"]");
+	load_error(bad, CW_EPARSE, "series[1].values: expected numbers or null");
+	free(bad);
+	bad = replace_first(good, "\"series\": [", "\"seriez\": [");
+	load_error(bad, CW_EPARSE, "series: expected an array");
+	free(bad);
 	free(good);
+}
+END_TEST
+
+/* A report.json of the older schema (per-result history) still loads, and
+ * the loaded run renders as the run it came from. */
+START_TEST(json_load_v1)
+{
+	static const char *const fmts[][2] = {
+		{ "md", "report.md" }, { "csv", "report.csv" }, { "json", "report.json" },
+	};
+	char err[CW_ERRBUF] = "";
+	char *path = cw_test_src("tests/data/report_v1.json");
+	struct cw_run run;
+	size_t i;
+
+	ck_assert_msg(cw_report_json_load(path, &run, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(run.nseries, 3);
+	ck_assert_uint_eq(run.nresults, 6);
+	for (i = 0; i < 3; i++) {
+		char *rel = cw_asprintf("tests/data/golden/%s", fmts[i][1]);
+		char *gpath = cw_test_src(rel);
+		char *want = cw_test_slurp(gpath), *got = render(&run, fmts[i][0]);
+
+		ck_assert_ptr_nonnull(want);
+		ck_assert_msg(strcmp(want, got) == 0, "%s from the old schema differs:\n%s",
+			      fmts[i][1], got);
+		free(want);
+		free(got);
+		free(gpath);
+		free(rel);
+	}
+	cw_run_release(&run);
+	free(path);
 }
 END_TEST
 
@@ -840,12 +1175,18 @@ static Suite *reports_suite(void)
 
 	tcase_add_test(io, write_all);
 	tcase_add_test(io, write_some_and_bad);
+	tcase_add_test(io, write_streams);
+	tcase_add_test(io, write_failure_changes_nothing);
+	tcase_add_test(io, write_error_changes_nothing);
+	tcase_add_test(io, buf_sink);
+	tcase_add_test(io, afile_pieces);
 	tcase_add_test(io, check_formats);
 	tcase_add_test(io, summary);
 	tcase_add_test(io, json_round_trip);
 	tcase_add_test(io, json_round_trip_all_periods);
 	tcase_add_test(io, empty_series);
 	tcase_add_test(io, json_load_errors);
+	tcase_add_test(io, json_load_v1);
 	suite_add_tcase(s, io);
 	return s;
 }
