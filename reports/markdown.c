@@ -339,6 +339,106 @@ static int unmeasured(const struct cw_run *run, struct cw_buf *out)
 	return cw_buf_addch(out, '\n');
 }
 
+/* ---- week over week ------------------------------------------------------ */
+
+#define WOW_ROWS 10
+
+struct wow {
+	size_t series;
+	double week, prev; /* sums over the last 7 complete days and the 7 before */
+};
+
+static int wow_cmp(const void *pa, const void *pb)
+{
+	const struct wow *a = pa, *b = pb;
+
+	if (a->week != b->week)
+		return a->week > b->week ? -1 : 1;
+	return a->series < b->series ? -1 : a->series > b->series;
+}
+
+/* Sum of the non-gap slots in [from, to); false when every slot is a gap. */
+static bool window_sum(const struct cw_series *s, size_t from, size_t to, double *sum)
+{
+	bool any = false;
+
+	*sum = 0;
+	for (size_t i = from; i < to; i++) {
+		if (!isnan(s->values[i])) {
+			*sum += s->values[i];
+			any = true;
+		}
+	}
+	return any;
+}
+
+/*
+ * What a weekly review asks first: where did the bytes go this week, and
+ * how does that compare with the week before?  Series in bytes whose
+ * period divides a day and that hold two complete weeks.
+ */
+static int week_over_week(const struct cw_run *run, struct cw_buf *out)
+{
+	static const struct col cols[] = {
+		{ "Account", false, true }, { "Region", false, true },
+		{ "Bucket / series", false, true }, { "Last 7 days", true, true },
+		{ "Previous 7 days", true, true }, { "Change", true, true },
+	};
+	struct wow *v = malloc((run->nseries ? run->nseries : 1) * sizeof(*v));
+	double week = 0, prev = 0;
+	char a[32], b[32], pct[32];
+	size_t n = 0;
+	int rc = 0;
+
+	if (!v)
+		return CW_ENOMEM;
+	for (size_t i = 0; i < run->nseries; i++) {
+		const struct cw_series *s = &run->series[i].series;
+		size_t k = cw_series_complete(s), w;
+
+		if (strcmp(run->series[i].id.unit ? run->series[i].id.unit : "", "Bytes") != 0 ||
+		    s->period <= 0 || s->period > 86400 || 86400 % s->period != 0)
+			continue;
+		w = (size_t)(7 * 86400 / s->period);
+		if (k < 2 * w || !window_sum(s, k - w, k, &v[n].week) ||
+		    !window_sum(s, k - 2 * w, k - w, &v[n].prev))
+			continue;
+		v[n].series = i;
+		week += v[n].week;
+		prev += v[n].prev;
+		n++;
+	}
+	if (n == 0)
+		goto out;
+	qsort(v, n, sizeof(*v), wow_cmp);
+	if ((rc = cw_buf_printf(out, "## Week over week\n\nThe last 7 complete days against "
+				"the 7 before%s.\n\n",
+				n > WOW_ROWS ? ", the largest first" : "")) ||
+	    (rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
+		goto out;
+	for (size_t i = 0; i < n && i < WOW_ROWS && !rc; i++) {
+		const struct cw_target_id *id = &run->series[v[i].series].id;
+
+		cw_rep_human(v[i].week, "Bytes", a, sizeof(a));
+		cw_rep_human(v[i].prev, "Bytes", b, sizeof(b));
+		cw_rep_pct(v[i].prev != 0 ? (v[i].week - v[i].prev) / v[i].prev * 100 : NAN,
+			   pct, sizeof(pct));
+		if ((rc = cell_account(out, id)) || (rc = cell(out, id->region)) ||
+		    (rc = cell(out, has(id->bucket) ? id->bucket : id->metric)) ||
+		    (rc = cell_raw(out, a)) || (rc = cell_raw(out, b)) ||
+		    (rc = cell_raw(out, pct)) || (rc = row_end(out)))
+			goto out;
+	}
+	cw_rep_human(week, "Bytes", a, sizeof(a));
+	cw_rep_human(prev, "Bytes", b, sizeof(b));
+	cw_rep_pct(prev != 0 ? (week - prev) / prev * 100 : NAN, pct, sizeof(pct));
+	rc = cw_buf_printf(out, "| **all %zu series** | | | **%s** | **%s** | **%s** |\n\n",
+			   n, a, b, pct);
+out:
+	free(v);
+	return rc;
+}
+
 /* Counts per detector, by detector name. */
 struct det_count {
 	const char *name;
@@ -415,7 +515,8 @@ static int md_render(const struct cw_run *run, struct cw_buf *out, char *err,
 	if ((rc = cw_rep_sorted(run, &sorted)))
 		goto out;
 	if ((rc = header(run, out)) || (rc = summary(run, out)) ||
-	    (rc = anomalies(run, sorted, out)) || (rc = failures(run, out)) ||
+	    (rc = anomalies(run, sorted, out)) || (rc = week_over_week(run, out)) ||
+	    (rc = failures(run, out)) ||
 	    (rc = unmeasured(run, out)) || (rc = judgements(run, out)) ||
 	    (rc = footer(run, out)))
 		goto out;

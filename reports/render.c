@@ -197,7 +197,9 @@ char *cw_rep_pct(double pct, char *buf, size_t len)
 {
 	if (isnan(pct))
 		snprintf(buf, len, "\xe2\x80\x94"); /* U+2014 EM DASH */
-	else if (fabs(pct) >= 10 || pct == 0)
+	else if (fabs(pct) < 0.05) /* would print as -0.0% or +0.0% */
+		snprintf(buf, len, "0%%");
+	else if (fabs(pct) >= 10)
 		snprintf(buf, len, "%+.0f%%", pct);
 	else
 		snprintf(buf, len, "%+.1f%%", pct);

@@ -362,7 +362,9 @@ START_TEST(human_numbers)
 	ck_assert_str_eq(cw_rep_human(NAN, "Bytes", buf, sizeof(buf)), "\xe2\x80\x94");
 	ck_assert_str_eq(cw_rep_pct(450, buf, sizeof(buf)), "+450%");
 	ck_assert_str_eq(cw_rep_pct(-3.54, buf, sizeof(buf)), "-3.5%");
-	ck_assert_str_eq(cw_rep_pct(0, buf, sizeof(buf)), "+0%");
+	ck_assert_str_eq(cw_rep_pct(0, buf, sizeof(buf)), "0%");
+	ck_assert_str_eq(cw_rep_pct(-0.04, buf, sizeof(buf)), "0%"); /* not "-0.0%" */
+	ck_assert_str_eq(cw_rep_pct(0.06, buf, sizeof(buf)), "+0.1%");
 	ck_assert_str_eq(cw_rep_pct(NAN, buf, sizeof(buf)), "\xe2\x80\x94");
 	ck_assert_str_eq(cw_rep_time(T0 + 3600 + 1800, 300, buf, sizeof(buf)),
 			 "2014-01-30 01:30");
@@ -513,7 +515,7 @@ END_TEST
 START_TEST(md_content)
 {
 	struct cw_run run;
-	char *m;
+	char *m, *wow;
 
 	build_run(&run);
 	m = render(&run, "md");
@@ -523,8 +525,19 @@ START_TEST(md_content)
 				     "AWS/S3 BytesDownloaded Sum | mean7d | 2014-02-14 | "
 				     "5.50 GB | 1.00 GB | +450% | "));
 	ck_assert_ptr_nonnull(strstr(m, "| est. $0.41 | new |\n"));
-	/* ok rows are counted, not listed */
+	/* ok rows are not listed among the anomalies, only counted */
+	wow = strstr(m, "## Week over week\n");
+	ck_assert_ptr_nonnull(wow);
+	*wow = '\0';
 	ck_assert_ptr_null(strstr(m, "HYPERLINK"));
+	*wow = '#';
+	/* week over week: sums of the last 7 days and the 7 before (a gap
+	 * skipped), largest first; the 2-day series has no two weeks */
+	ck_assert_ptr_nonnull(strstr(wow, "| 11.5 GB | 5.90 GB | +95% |\n"));
+	ck_assert_ptr_nonnull(strstr(wow, "| 1.45 GB | 1.40 GB | +3.6% |\n"));
+	ck_assert_ptr_nonnull(strstr(wow, "| **all 2 series** | | | **12.9 GB** | **7.30 GB** | "
+				       "**+77%** |\n"));
+	ck_assert_ptr_null(strstr(wow, "123 GB"));
 	ck_assert_ptr_nonnull(strstr(m, "| mean7d | 3 | 1 | 1 | 1 |\n"));
 	ck_assert_ptr_nonnull(strstr(m, "| threshold | 3 | 0 | 3 | 0 |\n"));
 	ck_assert_ptr_nonnull(strstr(m, "| AccessDenied |"));
