@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,7 +13,10 @@
 #include "cli.h"
 #include "detector.h"
 #include "run.h"
+#include "slack.h"
 #include "err.h"
+#include "log.h"
+#include "notify.h"
 #include "strutil.h"
 #include "timeutil.h"
 #include "units.h"
@@ -92,4 +96,54 @@ int cw_cli_run_meta(struct cw_run *run, const struct cw_detector_conf *dets, siz
 		run->ndetectors++;
 	}
 	return 0;
+}
+
+int cw_cli_digest(const struct cw_run *run, const bool *announce, const char *dir,
+		  const struct cw_digest_opts *o)
+{
+	struct cw_slack_opts so;
+	struct cw_buf payload = CW_BUF_INIT;
+	char err[CW_ERRBUF] = "", url[2048] = "", report[4096];
+	const char *var = o->webhook_env ? o->webhook_env : "SLACK_WEBHOOK_URL";
+	int rc = 0;
+
+	snprintf(report, sizeof(report), "%s/report.md", dir);
+	memset(&so, 0, sizeof(so));
+	so.max_findings = o->max_findings;
+	so.report_path = report;
+	if (cw_slack_digest(run, announce, &so, &payload, err, sizeof(err))) {
+		cw_log_error("slack: cannot build the digest: %s", err);
+		rc = -1;
+		goto out;
+	}
+	if (o->preview) {
+		if (payload.len)
+			printf("%s\n", payload.data);
+		else
+			cw_log_info("slack: nothing new to announce (no payload)");
+		goto out;
+	}
+	if (payload.len == 0) {
+		cw_log_info("slack: nothing new to announce, no message sent");
+		goto out;
+	}
+	if (o->webhook) {
+		cw_strlcpy(url, o->webhook, sizeof(url));
+	} else if ((rc = cw_slack_webhook_from_env(var, url, sizeof(url), err, sizeof(err)))) {
+		/* no webhook configured is a choice, a broken one is a problem */
+		if (rc == CW_ENOTFOUND)
+			cw_log_info("slack: %s is not set; no digest sent", var);
+		else
+			cw_log_warn("slack: %s; digest not sent", err);
+		rc = 0;
+		goto out;
+	}
+	if (cw_slack_post(url, payload.data, payload.len, NULL, err, sizeof(err))) {
+		cw_log_error("%s", err);
+		rc = -1;
+	}
+out:
+	cw_wipe(url, sizeof(url));
+	cw_buf_release(&payload);
+	return rc;
 }

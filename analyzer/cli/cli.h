@@ -4,6 +4,7 @@
 #ifndef CW_CLI_H
 #define CW_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Exit codes: stable, documented in README.md and --help. */
@@ -27,6 +28,24 @@ int cw_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct cw_run;
 struct cw_detector_conf;
 int cw_cli_run_meta(struct cw_run *run, const struct cw_detector_conf *dets, size_t ndets);
+
+/* Where the Slack digest goes. */
+struct cw_digest_opts {
+	const char *webhook;     /* the URL itself (config.env; secret), or NULL */
+	const char *webhook_env; /* else the variable holding it; NULL: SLACK_WEBHOOK_URL */
+	size_t max_findings;     /* 0: the default */
+	bool preview;            /* print the payload on stdout instead of posting */
+};
+
+/*
+ * Build the digest of run (announce: parallel to run->results, NULL = every
+ * anomaly) and post it, or print it with preview.  Nothing to announce, or
+ * no webhook configured: nothing is sent, and that is said on stderr.
+ * Returns 0, or -1 when a post that should have happened failed (logged,
+ * naming only the webhook's host).
+ */
+int cw_cli_digest(const struct cw_run *run, const bool *announce, const char *dir,
+		  const struct cw_digest_opts *o);
 
 /* The exit-code table for --help texts. */
 extern const char cw_exit_codes_help[];

@@ -23,15 +23,22 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cwsweep merge REPORT.json... [-o DIR] [--format LIST] [-q]\n"
+		"usage: cwsweep merge REPORT.json... [-o DIR] [--format LIST]\n"
+		"                     [--no-slack | --slack-preview] [--slack-env VAR] [-q]\n"
 		"\n"
-		"Join the report.json files of sharded runs (`cwsweep run --shard K/N`)\n"
-		"into one report.md / report.csv / report.json, with every shard's\n"
-		"judgements, failures and not-measured buckets.\n"
+		"Join the report.json files of sharded runs (`cwsweep run --shard K/N\n"
+		"--no-slack`) into one report.md / report.csv / report.json, with every\n"
+		"shard's judgements, failures and not-measured buckets, and post one\n"
+		"Slack digest for all of them.  The digest announces what the shards\n"
+		"marked new, grew or resolved (every anomaly when they ran without state).\n"
 		"\n"
 		"options:\n"
 		"  -o, --output DIR   where the merged reports go (default ./cwsweep-report)\n"
 		"  --format LIST      report formats: md, csv, json (default all)\n"
+		"  --no-slack         do not post the digest\n"
+		"  --slack-preview    print the digest's JSON payload to stdout, do not post\n"
+		"  --slack-env VAR    the variable holding the webhook URL\n"
+		"                     (default SLACK_WEBHOOK_URL; not set: no digest)\n"
 		"  -q, --quiet        no summary on stdout\n"
 		"  -h, --help         this help\n"
 		"\n%s", cw_exit_codes_help);
@@ -100,6 +107,9 @@ int cw_cmd_merge(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "no-slack", no_argument, NULL, 'N' },
+		{ "slack-preview", no_argument, NULL, 'P' },
+		{ "slack-env", required_argument, NULL, 'E' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -108,7 +118,9 @@ int cw_cmd_merge(int argc, char **argv)
 	struct cw_buf summary = CW_BUF_INIT;
 	struct cw_run run;
 	char err[CW_ERRBUF];
-	bool quiet = false;
+	struct cw_digest_opts digest = { NULL, NULL, 0, false };
+	bool quiet = false, no_slack = false;
+	bool *announce = NULL;
 	int c, code = CW_EXIT_PARTIAL;
 
 	opterr = 0;
@@ -120,6 +132,9 @@ int cw_cmd_merge(int argc, char **argv)
 				return cw_usage_error("merge: --format: %s", err);
 			formats = optarg;
 			break;
+		case 'N': no_slack = true; break;
+		case 'P': digest.preview = true; break;
+		case 'E': digest.webhook_env = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h': usage(stdout); return CW_EXIT_OK;
 		case ':': return cw_usage_error("merge: %s needs a value", argv[optind - 1]);
@@ -130,6 +145,8 @@ int cw_cmd_merge(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cw_usage_error("merge: name at least one report.json (see `cwsweep merge --help`)");
+	if (no_slack && digest.preview)
+		return cw_usage_error("merge: --no-slack and --slack-preview exclude each other");
 	if (quiet)
 		cw_log_set_level(CW_LOG_QUIET);
 
@@ -167,7 +184,24 @@ int cw_cmd_merge(int argc, char **argv)
 	code = cw_run_exit_code(&run);
 	if (!quiet && cw_report_summary(&run, dir, &summary) == 0)
 		fputs(cw_buf_str(&summary), stdout);
+	fflush(stdout);
+	/* The shards' alert marks decide what is news (no marks: every anomaly). */
+	announce = calloc(run.nresults ? run.nresults : 1, sizeof(*announce));
+	if (!announce) {
+		cw_log_error("merge: out of memory");
+		code = CW_EXIT_PARTIAL;
+		goto out;
+	}
+	for (size_t i = 0; i < run.nresults; i++) {
+		enum cw_alert a = run.results[i].alert;
+
+		announce[i] = a == CW_ALERT_NONE || a == CW_ALERT_NEW || a == CW_ALERT_GREW ||
+			      a == CW_ALERT_RESOLVED;
+	}
+	if (!no_slack && cw_cli_digest(&run, announce, dir, &digest) != 0)
+		code = CW_EXIT_PARTIAL;
 out:
+	free(announce);
 	cw_buf_release(&summary);
 	cw_run_release(&run);
 	return code;

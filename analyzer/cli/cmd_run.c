@@ -31,10 +31,8 @@
 #include "inventory.h"
 #include "lock.h"
 #include "log.h"
-#include "notify.h"
 #include "report.h"
 #include "run.h"
-#include "slack.h"
 #include "state.h"
 #include "strutil.h"
 #include "sweep.h"
@@ -348,67 +346,6 @@ static void summary_line(const struct cw_run *run, int64_t t0_ms)
 		run->api_calls, (double)(cw_time_mono_ms() - t0_ms) / 1000.0);
 }
 
-/*
- * Build the Slack digest and post it (or print it with --slack-preview).
- * The webhook URL comes from config.env or from the environment variable the
- * inventory names; only its host is ever shown.  Returns 0, or -1 when a
- * post that should have happened failed.
- */
-static int send_digest(const struct run_opts *o, const struct cw_inventory *inv,
-		       const struct cw_config_env *cfg, const struct cw_run *run,
-		       const bool *announce, const char *dir)
-{
-	struct cw_slack_opts so;
-	struct cw_buf payload = CW_BUF_INIT;
-	char err[CW_ERRBUF] = "", url[2048] = "", report[4096];
-	const char *var = inv->reporting.slack_webhook_env ? inv->reporting.slack_webhook_env
-							   : "SLACK_WEBHOOK_URL";
-	int rc = 0;
-
-	if (!o->slack_preview && !inv->reporting.slack_enabled && !cfg->slack_webhook)
-		return 0;
-	snprintf(report, sizeof(report), "%s/report.md", dir);
-	memset(&so, 0, sizeof(so));
-	so.max_findings = inv->reporting.slack_max_findings;
-	so.report_path = report;
-	if (cw_slack_digest(run, announce, &so, &payload, err, sizeof(err))) {
-		cw_log_error("slack: cannot build the digest: %s", err);
-		cw_buf_release(&payload);
-		return -1;
-	}
-	if (o->slack_preview) {
-		if (payload.len)
-			printf("%s\n", payload.data);
-		else
-			cw_log_info("slack: nothing new to announce (no payload)");
-		cw_buf_release(&payload);
-		return 0;
-	}
-	if (payload.len == 0) {
-		cw_log_info("slack: nothing new to announce, no message sent");
-		cw_buf_release(&payload);
-		return 0;
-	}
-	if (cfg->slack_webhook) {
-		cw_strlcpy(url, cfg->slack_webhook, sizeof(url));
-	} else if ((rc = cw_slack_webhook_from_env(var, url, sizeof(url), err, sizeof(err)))) {
-		/* no webhook configured is a choice, a broken one is a problem */
-		if (rc == CW_ENOTFOUND)
-			cw_log_info("slack: %s is not set; no digest sent", var);
-		else
-			cw_log_warn("slack: %s; digest not sent", err);
-		cw_buf_release(&payload);
-		return 0;
-	}
-	if (cw_slack_post(url, payload.data, payload.len, NULL, err, sizeof(err))) {
-		cw_log_error("%s", err);
-		rc = -1;
-	}
-	cw_wipe(url, sizeof(url));
-	cw_buf_release(&payload);
-	return rc;
-}
-
 int cw_cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
@@ -570,8 +507,18 @@ int cw_cmd_run(int argc, char **argv)
 		fflush(stdout);
 	}
 	/* Last: the digest.  A failed post is exit 3, but the reports exist. */
-	if (!o.no_slack && send_digest(&o, &inv, &cfg, &run, announce, dir) != 0)
-		code = CW_EXIT_PARTIAL;
+	if (!o.no_slack &&
+	    (o.slack_preview || inv.reporting.slack_enabled || cfg.slack_webhook)) {
+		struct cw_digest_opts d = {
+			.webhook = cfg.slack_webhook,
+			.webhook_env = inv.reporting.slack_webhook_env,
+			.max_findings = inv.reporting.slack_max_findings,
+			.preview = o.slack_preview,
+		};
+
+		if (cw_cli_digest(&run, announce, dir, &d) != 0)
+			code = CW_EXIT_PARTIAL;
+	}
 out:
 	if (swept)
 		summary_line(&run, t0);

@@ -916,6 +916,17 @@ class CliTest(SweepCase):
         self.assertEqual(sorted(rep.doc["results"], key=key),
                          sorted(whole.doc["results"], key=key))
         self.assertEqual(rep.unmeasured(), whole.unmeasured())
+        # one digest for all the shards: every anomaly of the whole run, once per bucket
+        p = self.cwsweep(["merge"] + [os.path.join(r.out, "report.json") for r in shards]
+                         + ["-o", os.path.join(self.tmp, "merged2"), "--slack-preview", "-q"],
+                         {"HOME": self.home})
+        self.assertEqual(p.returncode, 1, p.stderr)
+        payload = json.loads(p.stdout)
+        text = json.dumps(payload["blocks"])
+        spiked = {r["bucket"] for r in whole.doc["results"] if r["status"] == "anomaly"}
+        self.assertTrue(spiked)
+        for bucket in spiked:
+            self.assertEqual(text.count("`%s`" % bucket), 1, text)
         self.assert_signed(fake)
 
     def test_no_progress_without_terminal_and_quiet(self):
