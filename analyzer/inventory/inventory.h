@@ -111,7 +111,7 @@ struct cw_aws_settings {
 	int jobs;              /* 0: default */
 	double gmd_tps;        /* GetMetricData per account-region, default 40 */
 	double lm_tps;         /* ListMetrics per account-region, default 20 */
-	double sts_tps;        /* STS per region, default 10 */
+	double sts_tps;        /* AssumeRole per STS region, default 100 */
 	int max_attempts;      /* default 3 */
 	int connect_timeout_s; /* default 10 */
 	int request_timeout_s; /* default 60 */

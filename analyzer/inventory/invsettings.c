@@ -176,7 +176,7 @@ void cw_inv_aws_defaults(struct cw_aws_settings *a)
 	memset(a, 0, sizeof(*a));
 	a->gmd_tps = 40;
 	a->lm_tps = 20;
-	a->sts_tps = 10;
+	a->sts_tps = 100;
 	a->max_attempts = 3;
 	a->connect_timeout_s = 10;
 	a->request_timeout_s = 60;
@@ -335,7 +335,8 @@ static void rl_sts(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char 
 {
 	double x;
 
-	if (cw_inv_number(c, v, path, 0.01, 100, &x))
+	/* AWS allows 600 STS requests a second per account and region */
+	if (cw_inv_number(c, v, path, 0.01, 600, &x))
 		((struct cw_aws_settings *)obj)->sts_tps = x;
 }
 

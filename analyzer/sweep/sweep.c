@@ -964,7 +964,7 @@ static int sweep_setup(struct sweep *sw, char *err, size_t errlen)
 			       (unsigned)(inv->aws.gmd_tps > 1 ? inv->aws.gmd_tps : 1), NULL) ||
 	    cw_rl_registry_new(&sw->rl_lm, inv->aws.lm_tps > 0 ? inv->aws.lm_tps : 20,
 			       (unsigned)(inv->aws.lm_tps > 1 ? inv->aws.lm_tps : 1), NULL) ||
-	    cw_rl_registry_new(&sw->rl_sts, inv->aws.sts_tps > 0 ? inv->aws.sts_tps : 10,
+	    cw_rl_registry_new(&sw->rl_sts, inv->aws.sts_tps > 0 ? inv->aws.sts_tps : 100,
 			       (unsigned)(inv->aws.sts_tps > 1 ? inv->aws.sts_tps : 1), NULL))
 		return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
 

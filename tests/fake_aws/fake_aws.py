@@ -26,6 +26,7 @@ import argparse
 import base64
 import datetime
 import fnmatch
+import gc
 import hashlib
 import hmac
 import json
@@ -43,6 +44,7 @@ import time
 import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from json.encoder import encode_basestring_ascii as _encode_str
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
@@ -164,7 +166,10 @@ class State:
         self.lock = threading.Lock()
         self.log_lock = threading.Lock()
         self.log_path = log_path
-        self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
+        # one os.write per line on an O_APPEND descriptor: no buffering in
+        # this process, no fsync; a reader sees the line before the answer
+        self.log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644) \
+            if log_path else None
         self.log = []
         self.keys = dict(scenario.callers)  # access key -> credential record
         self.fault_hits = {}
@@ -177,7 +182,8 @@ class State:
         self.imds_creds = None
         self.stats = {"requests": 0, "verified": 0, "bad_signature": 0,
                       "unsigned": 0, "verified_botocore": 0, "verified_builtin": 0,
-                      "verifier": "botocore" if fake_sigv4.HAVE_BOTOCORE else "builtin"}
+                      "verifier": "botocore" if fake_sigv4.HAVE_BOTOCORE else "builtin",
+                      "connections": 0}
         # FAKE_AWS_VERIFIER=builtin forces the standard-library verifier
         self.prefer_botocore = os.environ.get("FAKE_AWS_VERIFIER", "") != "builtin"
         if not self.prefer_botocore:
@@ -191,12 +197,17 @@ class State:
         return int(time.time())
 
     def write_log(self, entry):
-        line = json.dumps(entry, separators=(",", ":"))
+        line = (_compact(entry) + "\n").encode("utf-8")
         with self.log_lock:
             self.log.append(entry)
-            if self.log_file:
-                self.log_file.write(line + "\n")
-                self.log_file.flush()
+            if self.log_fd is not None:
+                os.write(self.log_fd, line)
+
+    def close_log(self):
+        with self.log_lock:
+            if self.log_fd is not None:
+                os.close(self.log_fd)
+                self.log_fd = None
 
     def issue(self, account, arn, kind, duration, chained=False, role=None,
               access_key=None, secret=None, token=None):
@@ -297,6 +308,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         BaseHTTPRequestHandler.setup(self)
+        with self.state.lock:
+            self.state.stats["connections"] += 1
         try:
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
@@ -635,7 +648,7 @@ class Handler(BaseHTTPRequestHandler):
                 out = self.get_metric_statistics(ctx, cred, req)
         except ApiError as e:
             return self.cw_error(ctx, e)
-        data = json.dumps(out, separators=(",", ":")).encode()
+        data = out.data if isinstance(out, RawJSON) else _compact(out).encode()
         if malformed:
             data = data[: max(1, len(data) // 3)] + b'"\x00,,]'
         self.finish_request(ctx, 200, data, CW_JSON,
@@ -681,6 +694,8 @@ class Handler(BaseHTTPRequestHandler):
         ids = set()
         parsed = []
         requested = 0
+        span = end - start
+        npoints = {}  # period -> ceil((end - start) / period)
         for n, q in enumerate(qs, 1):
             if not isinstance(q, dict):
                 raise ApiError("SerializationException", "query %d is not an object" % n)
@@ -717,15 +732,16 @@ class Handler(BaseHTTPRequestHandler):
                                "The parameter MetricDataQueries.member.%d.MetricStat."
                                "Metric must have Namespace and MetricName." % n)
             dims = m.get("Dimensions") or []
-            if not isinstance(dims, list) or len(dims) > 30 or any(
-                    not isinstance(d, dict) or "Name" not in d or "Value" not in d
-                    for d in dims):
+            dkey = _dims_key(dims)
+            if dkey is None:
                 raise ApiError("ValidationError",
                                "The parameter MetricDataQueries.member.%d.MetricStat."
                                "Metric.Dimensions is invalid." % n)
-            requested += int(math.ceil((end - start) / float(period)))
-            parsed.append((q, m, period, stat, ms.get("Unit"),
-                           tuple((d["Name"], d["Value"]) for d in dims)))
+            k = npoints.get(period)
+            if k is None:
+                k = npoints[period] = int(math.ceil(span / float(period)))
+            requested += k
+            parsed.append((q, m, period, stat, ms.get("Unit"), dkey))
         page = int(sc.cloudwatch.get("page_size") or GMD_MAX_DATAPOINTS)
         if requested > GMD_MAX_DATAPOINTS:
             if sc.cloudwatch.get("datapoint_limit", "error") == "error":
@@ -735,9 +751,10 @@ class Handler(BaseHTTPRequestHandler):
                                "requested by increasing Period, or decreasing the "
                                "time range." % (requested, GMD_MAX_DATAPOINTS))
         page = min(page, GMD_MAX_DATAPOINTS, maxdp or GMD_MAX_DATAPOINTS)
-        reqhash = _req_hash(req, cred["account"], ctx["region"])
         offset = 0
+        reqhash = None
         if req.get("NextToken") is not None:
+            reqhash = _req_hash(req, cred["account"], ctx["region"])
             offset = _decode_token(req["NextToken"], reqhash)
         now = st.series_now()
         # Round StartTime down as CloudWatch does (by age of the start).
@@ -749,7 +766,13 @@ class Handler(BaseHTTPRequestHandler):
                                         ctx["region"], ctx["access_key"],
                                         kinds=("query_status",)) \
             if any(f.get("kind") == "query_status" for f in sc.faults) else []
+        metrics = sc.metric_map(cred["account"], ctx["region"])
+        metric_key = fake_scenario.metric_key
+        descending = scan == "TimestampDescending"
+        # Each query's datapoints come as JSON text (cached for complete
+        # days); only an answer that is one page of several slices lists.
         results = []
+        total = 0
         for q, m, period, stat, unit, dims in parsed:
             if q.get("ReturnData") is False:
                 continue
@@ -759,39 +782,53 @@ class Handler(BaseHTTPRequestHandler):
                 bucket = dict(dims).get("BucketName")
                 if _fmatch(f.get("bucket"), bucket) and _fmatch(f.get("query_id"), q["Id"]):
                     forced = f.get("status_code", "Forbidden")
-            pts = []
+            npts, text, s = 0, EMPTY_POINTS, None
             if forced in (None, "PartialData"):
-                s = sc.lookup(cred["account"], ctx["region"], m["Namespace"],
-                              m["MetricName"], dims)
+                s = metrics.get(metric_key(m["Namespace"], m["MetricName"], dims))
                 if s is not None and (unit is None or unit == s.unit):
-                    pts = sc.aggregate(s, now, start_r, end_i, period, stat)
-            if scan == "TimestampDescending":
-                pts.reverse()
-            results.append([q["Id"], label, pts, forced])
-        out_results = []
-        pos = 0
+                    npts, text = sc.points_json(s, now, start_r, end_i, period, stat,
+                                                descending)
+                else:
+                    s = None
+            total += npts
+            results.append((q["Id"], label, npts, text, forced, s, period, stat))
         limit = offset + page
-        for qid, label, pts, forced in results:
-            lo = max(0, offset - pos)
-            hi = max(0, min(len(pts), limit - pos))
-            chunk = pts[lo:hi] if lo < hi else []
-            done = pos + len(pts) <= limit
-            pos += len(pts)
-            r = {"Id": qid, "Label": label,
-                 "Timestamps": [t for t, _ in chunk],
-                 "Values": [v for _, v in chunk],
-                 "StatusCode": "Complete" if done else "PartialData"}
+        paged = offset > 0 or total > limit
+        parts = []
+        pos = 0
+        for qid, label, npts, text, forced, s, period, stat in results:
+            done = True
+            if paged:
+                lo = max(0, offset - pos)
+                hi = max(0, min(npts, limit - pos))
+                text = EMPTY_POINTS
+                if lo < hi:
+                    pts = sc.aggregate(s, now, start_r, end_i, period, stat)
+                    if descending:
+                        pts.reverse()
+                    chunk = pts[lo:hi]
+                    text = '"Timestamps":%s,"Values":%s' % (
+                        _compact([t for t, _ in chunk]), _compact([v for _, v in chunk]))
+                done = pos + npts <= limit
+            pos += npts
+            code = "Complete" if done else "PartialData"
+            extra = ""
             if forced in ("Forbidden", "InternalError"):
-                r["StatusCode"] = forced
-                r["Messages"] = [{"Code": forced, "Value": "%s: the fake's scenario "
-                                  "withholds this metric" % forced}]
+                code = forced
+                extra = ',"Messages":' + _compact([{
+                    "Code": forced, "Value": "%s: the fake's scenario withholds this "
+                    "metric" % forced}])
             elif forced == "PartialData":
-                r["StatusCode"] = "PartialData"
-            out_results.append(r)
-        out = {"MetricDataResults": out_results, "Messages": []}
+                code = "PartialData"
+            parts.append('{"Id":%s,"Label":%s,%s,"StatusCode":%s%s}'
+                         % (_js(qid), _js(label), text, _js(code), extra))
+        tail = ""
         if pos > limit:
-            out["NextToken"] = _encode_token(reqhash, limit)
-        return out
+            if reqhash is None:
+                reqhash = _req_hash(req, cred["account"], ctx["region"])
+            tail = ',"NextToken":' + _js(_encode_token(reqhash, limit))
+        return RawJSON('{"MetricDataResults":[%s],"Messages":[]%s}'
+                       % (",".join(parts), tail))
 
     def list_metrics(self, ctx, cred, req):
         sc = self.state.sc
@@ -809,36 +846,22 @@ class Handler(BaseHTTPRequestHandler):
                            "1 validation error detected: Value '%s' at 'recentlyActive' "
                            "failed to satisfy constraint: Member must satisfy enum "
                            "value set: [PT3H]" % recent)
-        reqhash = _req_hash(req, cred["account"], ctx["region"])
         offset = 0
         if req.get("NextToken") is not None:
-            offset = _decode_token(req["NextToken"], reqhash)
-        found = []
-        for s in sc.metrics_in(cred["account"], ctx["region"]):
-            if ns is not None and s.namespace != ns:
-                continue
-            if name is not None and s.name != name:
-                continue
-            dd = dict(s.dims)
-            ok = True
-            for f in filters:
-                if f["Name"] not in dd or ("Value" in f and f["Value"] is not None
-                                           and dd[f["Name"]] != f["Value"]):
-                    ok = False
-                    break
-            if not ok:
-                continue
-            if not s.spec.active_within(1 if recent else 14):
-                continue
-            found.append(s)
+            offset = _decode_token(req["NextToken"],
+                                   _req_hash(req, cred["account"], ctx["region"]))
+        fkey = tuple((f["Name"], f.get("Value")) for f in filters)
+        found = sc.listed(cred["account"], ctx["region"], ns, name, fkey,
+                          1 if recent else 14)
         page = int(sc.cloudwatch.get("list_page_size") or LIST_PAGE)
         page = max(1, min(page, LIST_PAGE))
         chunk = found[offset: offset + page]
-        out = {"Metrics": [{"Namespace": s.namespace, "MetricName": s.name,
-                            "Dimensions": s.dims_json()} for s in chunk]}
+        tail = ""
         if offset + page < len(found):
-            out["NextToken"] = _encode_token(reqhash, offset + page)
-        return out
+            tail = ',"NextToken":' + _js(_encode_token(
+                _req_hash(req, cred["account"], ctx["region"]), offset + page))
+        return RawJSON('{"Metrics":[%s]%s}' % (",".join(x.listing_json() for x in chunk),
+                                               tail))
 
     def get_metric_statistics(self, ctx, cred, req):
         st = self.state
@@ -1336,6 +1359,39 @@ class Handler(BaseHTTPRequestHandler):
 
 # ---- helpers ---------------------------------------------------------------------
 
+class RawJSON:
+    """An answer already serialised (compact JSON text, as _compact writes)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, text):
+        self.data = text.encode()
+
+
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+EMPTY_POINTS = '"Timestamps":[],"Values":[]'
+
+
+def _js(v):
+    """The compact JSON text of a value (a string most of the time)."""
+    if type(v) is str:
+        return _encode_str(v)
+    return _compact(v)
+
+
+def _dims_key(dims):
+    """((Name, Value), ...) of a Dimensions list, None when it is not a list
+    of at most 30 objects with Name and Value."""
+    if not isinstance(dims, list) or len(dims) > 30:
+        return None
+    out = []
+    for d in dims:
+        if not isinstance(d, dict) or "Name" not in d or "Value" not in d:
+            return None
+        out.append((d["Name"], d["Value"]))
+    return tuple(out)
+
+
 def _log_entry(ctx):
     return {"ts": _iso_ms(ctx["ts"]), "service": ctx["service"], "action": ctx["action"],
             "account": ctx["account"], "region": ctx["region"],
@@ -1482,10 +1538,19 @@ def main(argv=None):
         return 2
     server, state = make_server(scenario, args.host, args.port, args.log, args.now)
     if scenario.raw.get("prewarm"):
+        # prewarm builds long-lived objects only: the cyclic garbage
+        # collector would just rescan them, over and over (half the time)
         t0 = time.monotonic()
-        n = scenario.prewarm(state.series_now())
+        gc.disable()
+        try:
+            n = scenario.prewarm(state.series_now())
+        finally:
+            gc.enable()
         print("fake_aws: prewarmed %d series in %.1f s" % (n, time.monotonic() - t0),
               file=sys.stderr, flush=True)
+    # what exists now lives as long as the process: keep it out of every
+    # later collection (a full one would walk all the series)
+    gc.freeze()
     stop = threading.Event()
 
     def on_signal(signum, frame):
@@ -1508,8 +1573,7 @@ def main(argv=None):
         pass
     server.shutdown()
     server.server_close()
-    if state.log_file:
-        state.log_file.close()
+    state.close_log()
     return 0
 
 

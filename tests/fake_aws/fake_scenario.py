@@ -10,17 +10,39 @@ days, cached per (series, UTC day of now); today's partial day is computed on
 every call. Aggregation into a requested period is cached per
 (series, day of now, period, period offset) as bins of (sum, count, min, max).
 
+Answers are pre-serialised too: per (series, day of now, period, offset,
+stat) the JSON text of the complete-day bins' values, ascending and
+descending, sliceable by element (timestamps text shared by series with the
+same bins), so a GetMetricData query is a few string slices; per
+account-region and filter the metrics ListMetrics selects, each with its
+JSON text. prewarm fills the daily Sum text of BytesDownloaded.
+
 Thread safety: the caches are plain dicts filled under one lock; a value is
 never modified after it has been stored, so readers need no lock.
 """
 
+import array
 import bisect
 import json
+import json.encoder
 import math
 import threading
 import zlib
 
 DAY = 86400
+# cache sizes (entries) above which a cache is emptied and refilled
+BASE_CACHE_MAX = 200000
+TS_CACHE_MAX = 10000
+TEXTS_PER_SERIES = 16
+LIST_CACHE_MAX = 20000
+
+_dumps_compact = json.JSONEncoder(separators=(",", ":")).encode
+_encode_str = json.encoder.encode_basestring_ascii
+
+
+def _js(v):
+    """Compact JSON text of a value, as json.dumps writes it."""
+    return _encode_str(v) if type(v) is str else _dumps_compact(v)
 
 REQUEST_METRICS = {
     # name: (unit, scale applied to the bucket's BytesDownloaded daily value)
@@ -141,7 +163,7 @@ class Series:
     organisations list many metrics that nobody reads)."""
 
     __slots__ = ("namespace", "name", "dims", "unit", "_spec", "spec_args", "res",
-                 "bucket", "storage", "key")
+                 "bucket", "storage", "key", "_json", "texts")
 
     def __init__(self, namespace, name, dims, unit, spec_args, res, bucket,
                  storage=False):
@@ -155,6 +177,8 @@ class Series:
         self.bucket = bucket
         self.storage = storage
         self.key = metric_key(namespace, name, dims)
+        self._json = None
+        self.texts = {}  # Scenario._bin_text's cache of this series
 
     @property
     def spec(self):
@@ -167,6 +191,16 @@ class Series:
     def dims_json(self):
         return [{"Name": n, "Value": v} for n, v in self.dims]
 
+    def listing_json(self):
+        """This metric as a ListMetrics entry, compact JSON text."""
+        js = self._json
+        if js is None:
+            js = '{"Namespace":%s,"MetricName":%s,"Dimensions":[%s]}' % (
+                _js(self.namespace), _js(self.name),
+                ",".join('{"Name":%s,"Value":%s}' % (_js(n), _js(v)) for n, v in self.dims))
+            self._json = js
+        return js
+
 
 def metric_key(namespace, name, dims):
     return (namespace, name, frozenset(dims))
@@ -178,6 +212,9 @@ class Account:
         self.name = name
         self.buckets = []  # list of dicts {name, region, ...}
         self._index = None
+        # {region: {(namespace, name): [Series in listing order]}}, set with
+        # the index
+        self.by_name = None
         self._lock = threading.Lock()
 
     def index(self, scenario):
@@ -252,6 +289,8 @@ class Scenario:
         self._lock = threading.Lock()
         self._base_cache = {}
         self._bin_cache = {}
+        self._ts_cache = {}
+        self._list_cache = {}
 
     # ---- accounts and roles ------------------------------------------------
 
@@ -391,10 +430,15 @@ class Scenario:
                            int(extra.get("resolution", res)), b["name"])
                 per[s.key] = s
         out = {}
+        by_name = {}
         for region, per in idx.items():
             ordered = sorted(per.values(),
                              key=lambda s: (s.namespace, s.name, s.dims))
             out[region] = (per, ordered)
+            names = by_name[region] = {}
+            for s in ordered:
+                names.setdefault((s.namespace, s.name), []).append(s)
+        acc.by_name = by_name
         return out
 
     def lookup(self, acct_id, region, namespace, name, dims):
@@ -405,6 +449,57 @@ class Scenario:
         if per is None:
             return None
         return per[0].get(metric_key(namespace, name, dims))
+
+    def metric_map(self, acct_id, region):
+        """{metric key: Series} of an account-region ({} when none); look a
+        query up with metric_key(namespace, name, dims)."""
+        acc = self.get_account(acct_id)
+        if acc is None:
+            return {}
+        per = acc.index(self).get(region)
+        return per[0] if per else {}
+
+    def listed(self, acct_id, region, ns, name, filters, days):
+        """The metrics ListMetrics selects, in listing order (a cached list:
+        do not modify). filters: ((Name, Value or None), ...)."""
+        ck = (acct_id, region, ns, name, filters, days)
+        try:
+            hit = self._list_cache.get(ck)
+        except TypeError:  # a filter that is not a string: no caching
+            ck = None
+            hit = None
+        if hit is not None:
+            return hit
+        found = []
+        cands = None
+        if type(ns) is str and type(name) is str:
+            acc = self.get_account(acct_id)
+            if acc is not None and acc.index(self).get(region) is not None:
+                cands = acc.by_name[region].get((ns, name), [])
+        if cands is None:
+            cands = self.metrics_in(acct_id, region)
+        for s in cands:
+            if ns is not None and s.namespace != ns:
+                continue
+            if name is not None and s.name != name:
+                continue
+            dd = dict(s.dims)
+            ok = True
+            for fname, fval in filters:
+                if fname not in dd or (fval is not None and dd[fname] != fval):
+                    ok = False
+                    break
+            if not ok:
+                continue
+            if not s.spec.active_within(days):
+                continue
+            found.append(s)
+        if ck is not None:
+            with self._lock:
+                if len(self._list_cache) > LIST_CACHE_MAX:
+                    self._list_cache.clear()
+                self._list_cache[ck] = found
+        return found
 
     def metrics_in(self, acct_id, region):
         acc = self.get_account(acct_id)
@@ -441,7 +536,7 @@ class Scenario:
             _slots(ts, vs, day0, v, cum, res, len(cum) - 1, 0.0, integer)
         hit = (ts, vs)
         with self._lock:
-            if len(self._base_cache) > 200000:
+            if len(self._base_cache) > BASE_CACHE_MAX:
                 self._base_cache.clear()
                 self._bin_cache.clear()
             self._base_cache[ck] = hit
@@ -537,23 +632,92 @@ class Scenario:
         hi = bisect.bisect_left(keys, split)
         out = list(zip(keys[lo:hi], _stat_values(stat, sums, cnts, mins, maxs, lo, hi)))
         if split < end:
-            ts, vs = self.raw_points(s, now, split, end)
-            tk, ts_, tc, tn, tx = [], [], [], [], []
-            for t, v in zip(ts, vs):
-                b = t - ((t - offset) % period)
-                if tk and tk[-1] == b:
-                    ts_[-1] += v
-                    tc[-1] += 1
-                    tn[-1] = min(tn[-1], v)
-                    tx[-1] = max(tx[-1], v)
-                else:
-                    tk.append(b)
-                    ts_.append(v)
-                    tc.append(1)
-                    tn.append(v)
-                    tx.append(v)
-            out.extend(zip(tk, _stat_values(stat, ts_, tc, tn, tx, 0, len(tk))))
+            out.extend(self._tail_bins(s, now, split, end, period, offset, stat))
         return out
+
+    def _tail_bins(self, s, now, split, end, period, offset, stat):
+        """[(timestamp, value)] of the bins aggregate() builds from raw points
+        (those in [split, end) that the cached bins do not cover)."""
+        ts, vs = self.raw_points(s, now, split, end)
+        tk, ts_, tc, tn, tx = [], [], [], [], []
+        for t, v in zip(ts, vs):
+            b = t - ((t - offset) % period)
+            if tk and tk[-1] == b:
+                ts_[-1] += v
+                tc[-1] += 1
+                tn[-1] = min(tn[-1], v)
+                tx[-1] = max(tx[-1], v)
+            else:
+                tk.append(b)
+                ts_.append(v)
+                tc.append(1)
+                tn.append(v)
+                tx.append(v)
+        return list(zip(tk, _stat_values(stat, ts_, tc, tn, tx, 0, len(tk))))
+
+    def _bin_text(self, s, today0, period, offset, stat):
+        """(keys, timestamps _Text, values _Text) of the complete-day bins
+        of a series for one stat (Sum, Average, Minimum, Maximum,
+        SampleCount). The timestamps text is shared by all series with the
+        same bins."""
+        texts = s.texts
+        ck = (today0, period, offset, stat)
+        hit = texts.get(ck)
+        if hit is not None:
+            return hit
+        keys, sums, cnts, mins, maxs = self._complete_bins(s, today0, period, offset)
+        tk = tuple(keys)
+        tt = self._ts_cache.get(tk)
+        if tt is None:
+            tt = _Text(_json_items(keys))
+        vt = _Text(_json_items(_stat_values(stat, sums, cnts, mins, maxs, 0, len(keys))))
+        hit = (keys, tt, vt)
+        with self._lock:
+            if len(self._ts_cache) > TS_CACHE_MAX:
+                self._ts_cache.clear()
+            self._ts_cache[tk] = tt
+            if len(texts) >= TEXTS_PER_SERIES:
+                texts.clear()
+            texts[ck] = hit
+        return hit
+
+    def points_json(self, s, now, start, end, period, stat, descending):
+        """(n, text): the number of datapoints aggregate() gives and the JSON
+        members '"Timestamps":[...],"Values":[...]' of them (compact, as
+        json.dumps with separators (",", ":") writes them), newest first when
+        descending. The complete-day bins come from cached text."""
+        if stat.startswith("p"):
+            pts = self.aggregate(s, now, start, end, period, stat)
+            if descending:
+                pts.reverse()
+            return len(pts), _points_text([t for t, _ in pts], [v for _, v in pts])
+        # the same split as aggregate(): cached bins, then raw points
+        today0 = (int(now) // DAY) * DAY
+        offset = start % period
+        keys, tt, vt = self._bin_text(s, today0, period, offset, stat)
+        limit = min(end, today0)
+        k = max(0, (limit - start) // period)
+        split = start + k * period
+        lo = bisect.bisect_left(keys, start)
+        hi = bisect.bisect_left(keys, split)
+        ts = tt.slice(lo, hi, descending)
+        vs = vt.slice(lo, hi, descending)
+        n = max(0, hi - lo)
+        if split < end:
+            tail = self._tail_bins(s, now, split, end, period, offset, stat)
+            if tail:
+                n += len(tail)
+                tts = _json_items([t for t, _ in tail])
+                tvs = _json_items([v for _, v in tail])
+                if descending:
+                    tts.reverse()
+                    tvs.reverse()
+                    ts = ",".join(tts + [ts] if ts else tts)
+                    vs = ",".join(tvs + [vs] if vs else tvs)
+                else:
+                    ts = ",".join([ts] + tts if ts else tts)
+                    vs = ",".join([vs] + tvs if vs else tvs)
+        return n, '"Timestamps":[%s],"Values":[%s]' % (ts, vs)
 
     def prewarm(self, now, periods=(DAY,), metrics=("BytesDownloaded",)):
         """Generate every series of the scenario ahead of the first request."""
@@ -566,9 +730,53 @@ class Scenario:
                 for s in ordered:
                     if s.name in metrics:
                         for p in periods:
-                            self._complete_bins(s, today0, p, today0 % p)
+                            self._bin_text(s, today0, p, today0 % p, "Sum")
+                        s.listing_json()
                         n += 1
         return n
+
+
+class _Text:
+    """The JSON text of a list of numbers, ascending and descending, that
+    answers any run of consecutive elements by slicing."""
+
+    __slots__ = ("asc", "desc", "starts")
+
+    def __init__(self, items):
+        """items: the JSON text of each number."""
+        self.asc = ",".join(items)
+        self.desc = ",".join(reversed(items))
+        starts = array.array("I")
+        pos = 0
+        for x in items:
+            starts.append(pos)
+            pos += len(x) + 1
+        starts.append(pos)
+        self.starts = starts
+
+    def slice(self, lo, hi, descending):
+        """Elements lo..hi-1 (ascending index), comma-separated."""
+        if hi <= lo:
+            return ""
+        if lo == 0 and hi == len(self.starts) - 1:
+            return self.desc if descending else self.asc
+        a = self.starts[lo]
+        b = self.starts[hi] - 1
+        if not descending:
+            return self.asc[a:b]
+        n = len(self.asc)
+        return self.desc[n - b:n - a]
+
+
+def _json_items(nums):
+    """The compact JSON text of each number of a list."""
+    if not nums:
+        return []
+    return _dumps_compact(list(nums))[1:-1].split(",")
+
+
+def _points_text(ts, vs):
+    return '"Timestamps":%s,"Values":%s' % (_dumps_compact(ts), _dumps_compact(vs))
 
 
 def _stat_values(stat, sums, cnts, mins, maxs, lo, hi):

@@ -8,7 +8,9 @@ Two verifiers compute the same thing:
   * a small standard-library implementation otherwise (and for the rare
     request whose signed headers botocore would leave out of the canonical
     request, such as "expect").
-Both are pure functions of their arguments, so any thread may call them.
+Both are pure functions of their arguments, so any thread may call them;
+the builtin one keeps derived signing keys in a dict (the derivation is a
+pure function too, so a race only repeats work).
 """
 
 import hashlib
@@ -123,11 +125,28 @@ def _hmac(key, msg):
     return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
 
 
-def signing_key(secret, date, region, service):
+def _derive_key(secret, date, region, service):
     k = _hmac(("AWS4" + secret).encode("utf-8"), date)
     k = _hmac(k, region)
     k = _hmac(k, service)
     return _hmac(k, "aws4_request")
+
+
+_KEY_CACHE = {}  # (secret, date, region, service) -> signing key
+_KEY_CACHE_MAX = 4096
+
+
+def signing_key(secret, date, region, service):
+    """The SigV4 signing key, derived once per (secret, date, region,
+    service). The cache is a plain dict: a lost race derives a key twice."""
+    ck = (secret, date, region, service)
+    k = _KEY_CACHE.get(ck)
+    if k is None:
+        k = _derive_key(secret, date, region, service)
+        if len(_KEY_CACHE) >= _KEY_CACHE_MAX:
+            _KEY_CACHE.clear()
+        _KEY_CACHE[ck] = k
+    return k
 
 
 def builtin_signature(method, raw_path, headers, body_hash, auth, amz_date,
@@ -176,9 +195,10 @@ def compute_signature(method, raw_path, headers, body, auth, amz_date,
         return (botocore_signature(method, raw_path, headers, body, auth,
                                    amz_date, access_key, secret, token),
                 "botocore")
-    body_hash = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
-    if "x-amz-content-sha256" in headers:
+    if "x-amz-content-sha256" in headers:  # the caller checked it
         body_hash = headers["x-amz-content-sha256"][0].strip()
+    else:
+        body_hash = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
     return (builtin_signature(method, raw_path, headers, body_hash, auth,
                               amz_date, secret), "builtin")
 
