@@ -20,6 +20,7 @@
 #ifndef CW_DETECTOR_H
 #define CW_DETECTOR_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -145,6 +146,26 @@ void cw_detector_conf_release(struct cw_detector_conf *conf);
  */
 int cw_detector_parse_list(const char *list, struct cw_detector_conf **out,
 			   size_t *n, char *err, size_t errlen);
+
+/*
+ * The judgement of slot i before the detector has looked at its history:
+ * insufficient, no baseline yet, the configured severity.
+ */
+static inline struct cw_judgement cw_judgement_start(const struct cw_series *s, size_t i,
+						    const double *p)
+{
+	struct cw_judgement j = {
+		.status = CW_STATUS_INSUFFICIENT,
+		.severity = (enum cw_severity)p[CW_P_SEVERITY],
+		.period_start = cw_series_time(s, i),
+		.value = s->values[i],
+		.baseline = NAN,
+		.limit = NAN,
+		.score = NAN,
+	};
+
+	return j;
+}
 
 /*
  * For detectors that compare against a baseline b with a factor: j->value

@@ -74,15 +74,7 @@ static int mean7d_run(const void *state, const double *p, const struct cw_series
 		double v = x[i];
 		if (isnan(v))
 			continue;
-		struct cw_judgement j = {
-			.status = CW_STATUS_INSUFFICIENT,
-			.severity = (enum cw_severity)p[CW_P_SEVERITY],
-			.period_start = cw_series_time(s, i),
-			.value = v,
-			.baseline = NAN,
-			.limit = NAN,
-			.score = NAN,
-		};
+		struct cw_judgement j = cw_judgement_start(s, i, p);
 		if (cnt > 0) {
 			double b = sum / (double)cnt;
 

@@ -85,15 +85,7 @@ static int seasonal_run(const void *state, const double *p, const struct cw_seri
 		for (size_t k = 1; usable && k <= weeks && k * w7 <= i; k++)
 			if (!isnan(x[i - k * w7]))
 				hist[n++] = x[i - k * w7];
-		struct cw_judgement j = {
-			.status = CW_STATUS_INSUFFICIENT,
-			.severity = (enum cw_severity)p[CW_P_SEVERITY],
-			.period_start = cw_series_time(s, i),
-			.value = v,
-			.baseline = NAN,
-			.limit = NAN,
-			.score = NAN,
-		};
+		struct cw_judgement j = cw_judgement_start(s, i, p);
 		if (n > 0) {
 			double b = median_of(hist, n);
 
