@@ -69,6 +69,23 @@ static int row_end(struct cw_buf *out)
 	return cw_buf_addstr(out, "|\n");
 }
 
+/*
+ * "## Title (n)", an introduction, a note when only the first `shown` rows
+ * are listed, and the table's head.
+ */
+static int section_head(struct cw_buf *out, const char *title, size_t n, size_t shown,
+			const char *intro, const struct col *cols, size_t ncols)
+{
+	int rc;
+
+	if ((rc = cw_buf_printf(out, "## %s (%zu)\n\n%s\n\n", title, n, intro)))
+		return rc;
+	if (shown < n &&
+	    (rc = cw_buf_printf(out, "The first %zu; report.csv lists all of them.\n\n", shown)))
+		return rc;
+	return table_head(out, cols, ncols);
+}
+
 /* "name (id)", or whichever of the two is known. */
 static int cell_account(struct cw_buf *out, const struct cw_target_id *id)
 {
@@ -278,15 +295,9 @@ static int failures(const struct cw_run *run, struct cw_buf *out)
 		cols[0].on |= has(id->account_id) || has(id->account_name);
 		cols[1].on |= has(id->region);
 	}
-	if ((rc = cw_buf_printf(out, "## Failures (%zu)\n\nThese targets could not be "
-				"judged; nothing is known about them.\n\n",
-				run->nfailures)))
-		return rc;
-	if (shown < run->nfailures &&
-	    (rc = cw_buf_printf(out, "The first %zu; report.csv lists all of them.\n\n",
-				shown)))
-		return rc;
-	if ((rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
+	if ((rc = section_head(out, "Failures", run->nfailures, shown,
+			       "These targets could not be judged; nothing is known about them.",
+			       cols, sizeof(cols) / sizeof(cols[0]))))
 		return rc;
 	for (i = 0; i < shown; i++) {
 		const struct cw_failure *f = &run->failures[i];
@@ -317,15 +328,9 @@ static int unmeasured(const struct cw_run *run, struct cw_buf *out)
 		return 0;
 	if (shown > CW_REPORT_MD_MAX_ROWS)
 		shown = CW_REPORT_MD_MAX_ROWS;
-	if ((rc = cw_buf_printf(out, "## Not measured (%zu)\n\nCloudWatch has no such "
-				"metric for these buckets, so they were not judged.\n\n",
-				run->nunmeasured)))
-		return rc;
-	if (shown < run->nunmeasured &&
-	    (rc = cw_buf_printf(out, "The first %zu; report.csv lists all of them.\n\n",
-				shown)))
-		return rc;
-	if ((rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
+	if ((rc = section_head(out, "Not measured", run->nunmeasured, shown,
+			       "CloudWatch has no such metric for these buckets, so they were "
+			       "not judged.", cols, sizeof(cols) / sizeof(cols[0]))))
 		return rc;
 	for (i = 0; i < shown; i++) {
 		const struct cw_unmeasured *u = &run->unmeasured[i];
