@@ -117,9 +117,10 @@ int cw_cli_digest(const struct cw_run *run, const bool *announce, const char *di
 		goto out;
 	}
 	if (o->preview) {
-		if (payload.len)
+		if (payload.len) {
 			printf("%s\n", payload.data);
-		else
+			fflush(stdout);
+		} else
 			cw_log_info("slack: nothing new to announce (no payload)");
 		goto out;
 	}

@@ -44,6 +44,11 @@ static void usage(FILE *f)
 		"\n%s", cw_exit_codes_help);
 }
 
+static bool has_text(const char *s)
+{
+	return s && *s;
+}
+
 /* Move everything of src into dst (src's series are emptied). */
 static int merge_into(struct cw_run *dst, struct cw_run *src)
 {
@@ -154,20 +159,25 @@ int cw_cmd_merge(int argc, char **argv)
 		return CW_EXIT_PARTIAL;
 	/* Every input is read before anything is written: a bad one is exit 2. */
 	for (int i = optind; i < argc; i++) {
-		struct cw_run shard;
+		struct cw_run shard; /* initialised by the loader */
 
-		if (cw_run_init(&shard, "run")) {
-			cw_log_error("merge: out of memory");
-			goto out;
-		}
 		if (cw_report_json_load(argv[i], &shard, err, sizeof(err))) {
-			cw_run_release(&shard);
 			code = cw_usage_error("merge: %s", err);
 			goto out;
 		}
-		if (!run.run_id) {
-			run.run_id = cw_asprintf("merge-%s", shard.run_id ? shard.run_id : "runs");
-			run.inventory = cw_strdup(shard.inventory ? shard.inventory : "");
+		if (i == optind) {
+			/* the merged run is named after its first shard */
+			char *id = cw_asprintf("merge-%s", has_text(shard.run_id) ? shard.run_id
+									    : "runs");
+
+			if (!id || cw_str_set(&run.inventory, shard.inventory)) {
+				free(id);
+				cw_run_release(&shard);
+				cw_log_error("merge: out of memory");
+				goto out;
+			}
+			free(run.run_id);
+			run.run_id = id;
 		}
 		if (merge_into(&run, &shard)) {
 			cw_run_release(&shard);

@@ -910,6 +910,7 @@ class CliTest(SweepCase):
                          + ["-o", merged], {"HOME": self.home})
         self.assertEqual(p.returncode, 1, p.stderr)
         rep = self.read_reports(merged, p, mode="merge")
+        self.assertEqual(rep.doc["run"]["run_id"], "merge-" + shards[0].doc["run"]["run_id"])
         self.assertEqual(rep.comparable_rows(), whole.comparable_rows())
         self.assertEqual(rep.doc["summary"], whole.doc["summary"])
         key = lambda r: (r["account_id"], r["region"], r["bucket"], r["detector"])  # noqa: E731
