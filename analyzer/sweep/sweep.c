@@ -180,13 +180,13 @@ static int job_creds(struct job *j)
 		char msg[CW_ERRBUF];
 
 		/* the row has the stage and the code in columns of their own */
-		if (e.role_arn[0] && e.message[0] &&
-		    snprintf(msg, sizeof(msg), "%s: %s", e.role_arn, e.message) >= (int)sizeof(msg))
-			msg[sizeof(msg) - 1] = '\0'; /* a long AWS message is cut short */
-		else if (e.message[0])
-			cw_strlcpy(msg, e.message, sizeof(msg));
-		else
-			cw_strlcpy(msg, err, sizeof(msg));
+		if (e.role_arn[0] && e.message[0]) {
+			/* a long AWS message is cut short, which is fine here */
+			if (snprintf(msg, sizeof(msg), "%s: %s", e.role_arn, e.message) < 0)
+				cw_strlcpy(msg, e.message, sizeof(msg));
+		} else {
+			cw_strlcpy(msg, e.message[0] ? e.message : err, sizeof(msg));
+		}
 		j->creds_failed = true;
 		job_fail(j, rc, e.stage[0] ? e.stage : "credentials", e.code, msg);
 	}
