@@ -224,22 +224,48 @@ static int add_label(struct cw_buf *out, const struct cw_target_id *id)
 	return first ? cw_buf_addstr(out, "(unnamed)") : 0;
 }
 
+/*
+ * One line per anomalous series: its worst judgement (the first in sorted
+ * order), and every detector that flagged it.  *covered counts the
+ * judgements the line stands for.
+ */
 static int summary_anomaly(struct cw_buf *out, const struct cw_run *run,
-			   const struct cw_result *r)
+			   const struct cw_result *sorted, size_t first, size_t *covered)
 {
+	const struct cw_result *r = &sorted[first];
 	const struct cw_run_series *rs = &run->series[r->series];
 	char when[32], val[64], base[64], pct[32];
+	const char *sep = " [";
 	int rc;
 
 	if ((rc = cw_buf_printf(out, "  %s ", cw_rep_severity(r->j.severity))) ||
-	    (rc = add_label(out, &rs->id)))
+	    (rc = add_label(out, &rs->id)) ||
+	    (rc = cw_buf_printf(out, " %s: %s, baseline %s (%s)",
+				cw_rep_time(r->j.period_start, rs->series.period, when,
+					    sizeof(when)),
+				cw_rep_human(r->j.value, rs->id.unit, val, sizeof(val)),
+				cw_rep_human(r->j.baseline, rs->id.unit, base, sizeof(base)),
+				cw_rep_pct(cw_rep_change_pct(&r->j), pct, sizeof(pct)))))
 		return rc;
-	return cw_buf_printf(out, " (%s) %s: %s, baseline %s (%s)\n", r->detector,
-			     cw_rep_time(r->j.period_start, rs->series.period, when,
-					 sizeof(when)),
-			     cw_rep_human(r->j.value, rs->id.unit, val, sizeof(val)),
-			     cw_rep_human(r->j.baseline, rs->id.unit, base, sizeof(base)),
-			     cw_rep_pct(cw_rep_change_pct(&r->j), pct, sizeof(pct)));
+	*covered = 0;
+	for (size_t k = first; k < run->nresults && sorted[k].j.status == CW_STATUS_ANOMALY; k++) {
+		if (sorted[k].series != r->series)
+			continue;
+		if ((rc = cw_buf_printf(out, "%s%s", sep, sorted[k].detector)))
+			return rc;
+		sep = ", ";
+		(*covered)++;
+	}
+	return cw_buf_addstr(out, "]\n");
+}
+
+/* True when an earlier anomaly of sorted has the same series as sorted[i]. */
+static bool series_seen(const struct cw_result *sorted, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (sorted[k].series == sorted[i].series)
+			return true;
+	return false;
 }
 
 int cw_report_summary(const struct cw_run *run, const char *dir,
@@ -247,7 +273,7 @@ int cw_report_summary(const struct cw_run *run, const char *dir,
 {
 	struct cw_run_counts c;
 	struct cw_result *sorted = NULL;
-	size_t i, shown;
+	size_t i, shown, lines;
 	int rc;
 
 	cw_run_count(run, &c);
@@ -265,15 +291,21 @@ int cw_report_summary(const struct cw_run *run, const char *dir,
 
 	if ((rc = cw_rep_sorted(run, &sorted)))
 		return rc;
-	for (i = 0, shown = 0; i < run->nresults && shown < SUMMARY_TOP; i++) {
+	for (i = 0, shown = 0, lines = 0; i < run->nresults && lines < SUMMARY_TOP; i++) {
+		size_t covered;
+
 		if (sorted[i].j.status != CW_STATUS_ANOMALY)
 			break;
-		if ((rc = summary_anomaly(out, run, &sorted[i])))
+		if (series_seen(sorted, i))
+			continue;
+		if ((rc = summary_anomaly(out, run, sorted, i, &covered)))
 			goto out;
-		shown++;
+		shown += covered;
+		lines++;
 	}
 	if (c.anomalies > shown &&
-	    (rc = cw_buf_printf(out, "  ... and %zu more anomalies\n", c.anomalies - shown)))
+	    (rc = cw_buf_printf(out, "  ... and %zu more anomalous judgements\n",
+				c.anomalies - shown)))
 		goto out;
 
 	for (i = 0; i < run->nfailures && i < SUMMARY_TOP; i++) {

@@ -927,8 +927,8 @@ START_TEST(summary)
 	ck_assert(cw_str_startswith(cw_buf_str(&out),
 				    "cwsweep: 3 series, 6 judgements: 1 anomaly, 4 ok, "
 				    "1 insufficient history, 1 failure, 1 not measured\n"
-				    "  critical prod & co/us-east-1/logs|prod*_`x`[1]<b># (mean7d) "
-				    "2014-02-14: 5.50 GB, baseline 1.00 GB (+450%)\n"
+				    "  critical prod & co/us-east-1/logs|prod*_`x`[1]<b># "
+				    "2014-02-14: 5.50 GB, baseline 1.00 GB (+450%) [mean7d]\n"
 				    "  failed: audit/us-west-2 [assume-role AccessDenied]: "));
 	/* nothing written yet: points at the folder */
 	want = cw_asprintf("reports: %s\n", tmp);
@@ -943,6 +943,15 @@ START_TEST(summary)
 	/* a newline in a name cannot start a fake line on the terminal */
 	ck_assert_ptr_null(strstr(cw_buf_str(&out), "bucket\nline"));
 	free(want);
+	cw_buf_release(&out);
+
+	/* a second detector flagging the same series joins its line */
+	add_result(&run, run.results[0].series, "zscore", CW_STATUS_ANOMALY, CW_SEV_WARNING,
+		   15, 5.5e9, 1.1e9, 2e9, 12, NULL);
+	ck_assert_int_eq(cw_report_summary(&run, tmp, &out), 0);
+	ck_assert_ptr_nonnull(strstr(cw_buf_str(&out), "2 anomalies"));
+	ck_assert_ptr_nonnull(strstr(cw_buf_str(&out), "(+450%) [mean7d, zscore]\n"));
+	ck_assert_ptr_null(strstr(cw_buf_str(&out), "more anomalous"));
 	cw_buf_release(&out);
 	cw_run_release(&run);
 	cw_test_rmtree(tmp);
