@@ -104,6 +104,8 @@ struct sweep {
 	unsigned char *reported; /* per plan target: fetched or failed already */
 	size_t nreported;
 	size_t accounts_total, accounts_ready, series_done, errors;
+	size_t targets_done;     /* judged, failed, or in a failed account */
+	size_t discovered;       /* targets that discovery added to the plan */
 	int64_t t0_ms;
 	bool interrupted;
 };
@@ -445,6 +447,7 @@ static void add_target_failure(struct sweep *sw, size_t t, const char *stage,
 	cw_run_add_failure(sw->run, &id, stage, code, message);
 	mark_reported(sw, t);
 	sw->errors++;
+	sw->targets_done++;
 }
 
 static void add_account_failure(struct sweep *sw, const struct job *j)
@@ -461,6 +464,17 @@ static void add_account_failure(struct sweep *sw, const struct job *j)
 	id.owner = j->acct->owner;
 	cw_run_add_failure(sw->run, &id, j->stage, j->code, j->message);
 	sw->errors++;
+	/* its targets are done for the progress line (a candidate group once) */
+	for (size_t t = 0; t < sw->plan.ntargets; t++) {
+		const struct cw_plan_target *pt = &sw->plan.targets[t];
+		bool first = true;
+
+		if (pt->account != j->acct)
+			continue;
+		for (size_t u = 0; u < t && first; u++)
+			first = sw->plan.targets[u].group != pt->group;
+		sw->targets_done += first;
+	}
 }
 
 /*
@@ -532,6 +546,7 @@ static void apply_fetch(struct sweep *sw, struct job *j)
 		}
 		mark_reported(sw, t);
 		sw->series_done++;
+		sw->targets_done++;
 	}
 }
 
@@ -563,6 +578,10 @@ static void account_ready(struct sweep *sw, const struct cw_account_def *acct)
 	sw->accounts_ready++;
 	if (cw_plan_resolve(&sw->plan) != 0)
 		return;
+	/* its buckets without the metric are settled now (one per bucket) */
+	for (size_t t = 0; t < sw->plan.ntargets; t++)
+		sw->targets_done += sw->plan.targets[t].account == acct &&
+				    sw->plan.targets[t].state == CW_TGT_UNMEASURED;
 	for (size_t p = 0; p < sw->plan.npairs; p++) {
 		struct cw_batch_list batches = { NULL, 0 };
 		size_t *targets = NULL, n = 0;
@@ -649,8 +668,11 @@ static void apply_listing(struct sweep *sw, struct job *j)
 			sw->errors++;
 		}
 	} else {
+		size_t before = sw->plan.ntargets;
+
 		cw_plan_listing_found(&sw->plan, j->listing, (const char *const *)j->names,
 				      j->nnames);
+		sw->discovered += sw->plan.ntargets - before;
 		cw_plan_listing_done(&sw->plan, j->listing);
 	}
 	if (sw->acct_pending[a] > 0 && --sw->acct_pending[a] == 0)
@@ -660,18 +682,19 @@ static void apply_listing(struct sweep *sw, struct job *j)
 static void show_progress(struct sweep *sw)
 {
 	int64_t el = (cw_time_mono_ms() - sw->t0_ms) / 1000;
+	size_t total = sw->plan.counts.targets + sw->discovered;
+	size_t done = sw->targets_done < total ? sw->targets_done : total;
 	struct cw_aws_stats st;
 	char left[32] = "";
 
 	if (!cw_log_progress_enabled())
 		return;
 	cw_aws_ctx_stats(sw->aws, &st);
-	if (sw->accounts_ready > 0 && sw->accounts_ready < sw->accounts_total)
+	if (done > 0 && done < total && el > 0)
 		snprintf(left, sizeof(left), ", ~%llds left",
-			 (long long)(el * (int64_t)(sw->accounts_total - sw->accounts_ready) /
-				     (int64_t)sw->accounts_ready));
-	cw_log_progress("cwsweep: accounts %zu/%zu, series %zu, calls %llu, errors %zu, %llds%s",
-			sw->accounts_ready, sw->accounts_total, sw->series_done,
+			 (long long)(el * (int64_t)(total - done) / (int64_t)done));
+	cw_log_progress("cwsweep: targets %zu/%zu, accounts %zu/%zu, calls %llu, errors %zu, "
+			"%llds%s", done, total, sw->accounts_ready, sw->accounts_total,
 			(unsigned long long)st.attempts, sw->errors, (long long)el, left);
 }
 
