@@ -340,10 +340,12 @@ static void summary_line(const struct cw_run *run, int64_t t0_ms)
 
 	cw_run_count(run, &c);
 	/* on stderr in every case, -q included: the line a cron log keeps */
-	fprintf(stderr, "cwsweep: run %s: %zu accounts, %zu series, %zu anomalies, %zu failures, "
-		"%zu not measured, %zu API calls, %.1f s\n",
-		run->run_id, run->accounts, c.series, c.anomalies, c.failures, c.unmeasured,
-		run->api_calls, (double)(cw_time_mono_ms() - t0_ms) / 1000.0);
+	fprintf(stderr, "cwsweep: run %s: %zu account%s, %zu series, %zu anomal%s, "
+		"%zu failure%s, %zu not measured, %zu API call%s, %.1f s\n",
+		run->run_id, run->accounts, run->accounts == 1 ? "" : "s", c.series,
+		c.anomalies, c.anomalies == 1 ? "y" : "ies", c.failures, c.failures == 1 ? "" : "s",
+		c.unmeasured, run->api_calls, run->api_calls == 1 ? "" : "s",
+		(double)(cw_time_mono_ms() - t0_ms) / 1000.0);
 }
 
 int cw_cmd_run(int argc, char **argv)

@@ -959,7 +959,7 @@ class CliTest(SweepCase):
         self.assertEqual(p.returncode, 3, p.stderr)
         self.assertEqual(p.stdout, "")
         self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
-        self.assertRegex(p.stderr, r"^cwsweep: run \S+: 3 accounts, .* 1 failures, ")
+        self.assertRegex(p.stderr, r"^cwsweep: run \S+: 3 accounts, .* 1 failure, ")
         self.assert_signed(fake)
         self.assert_signed(fake2)
 
