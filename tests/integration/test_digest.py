@@ -20,7 +20,6 @@ rows of report.csv / report.json.
 """
 import csv
 import fcntl
-import http.client
 import json
 import os
 import re
@@ -30,16 +29,14 @@ import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 BIN = os.path.abspath(os.environ["CW_BIN"]) if os.environ.get("CW_BIN") else ""
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("CW_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SRC, "tests", "fake_aws"))
-from fakehelper import FakeAWS  # noqa: E402
+from fakehelper import FakeAWS, RecordingProxy  # noqa: E402
 
 SCENARIO = os.path.join(SRC, "tests", "fake_aws", "scenarios", "itest5_digest.json")
 CALLER = ("AKIAITEST5CALLER0001", "itest5CallerSECRETdoNotLeak/000000000000")
@@ -167,68 +164,6 @@ class Report:
         rows = [r for r in self.rows if r["bucket"] == bucket]
         assert len(rows) == 1, rows
         return rows[0]
-
-
-class RecordingProxy:
-    """Forwards every request to the fake as it came (Host included, so the
-    signatures still verify) and keeps the request bodies, which the fake
-    does not log."""
-
-    def __init__(self, upstream_port):
-        self.bodies = []
-        self.lock = threading.Lock()
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, fmt, *args):
-                pass
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                with proxy.lock:
-                    proxy.bodies.append((self.headers.get("X-Amz-Target", ""), body))
-                up = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=60)
-                try:
-                    up.putrequest("POST", self.path, skip_host=True,
-                                  skip_accept_encoding=True)
-                    for k, v in self.headers.items():
-                        if k.lower() not in ("expect", "connection", "keep-alive",
-                                             "content-length", "transfer-encoding"):
-                            up.putheader(k, v)
-                    up.putheader("Content-Length", str(len(body)))
-                    up.endheaders(body)
-                    r = up.getresponse()
-                    data = r.read()
-                    status, reason, rh = r.status, r.reason, r.getheaders()
-                except (OSError, http.client.HTTPException):
-                    self.close_connection = True
-                    return
-                finally:
-                    up.close()
-                self.send_response(status, reason)
-                for k, v in rh:
-                    if k.lower() not in ("date", "server", "content-length", "connection"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def gmd_bodies(self):
-        with self.lock:
-            return [json.loads(b) for t, b in self.bodies if t.endswith(".GetMetricData")]
 
 
 class DigestCase(unittest.TestCase):

@@ -28,20 +28,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
-import xml.etree.ElementTree as ET
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
-import http.client
 
 BIN = os.path.abspath(os.environ["CW_BIN"]) if os.environ.get("CW_BIN") else ""
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("CW_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
 PY = os.environ.get("CW_PYTHON") or sys.executable
 sys.path.insert(0, os.path.join(SRC, "tests", "fake_aws"))
-from fakehelper import FakeAWS  # noqa: E402
+from fakehelper import FakeAWS, RecordingProxy  # noqa: E402
 
 DEMO = os.path.join(SRC, "tests", "fake_aws", "scenarios", "demo.json")
 ORG = os.path.join(SRC, "tests", "fake_aws", "scenarios", "itest_org.json")
@@ -128,108 +123,6 @@ def setUpModule():
 
 
 # ---- a recording proxy in front of the fake ---------------------------------
-
-class RecordingProxy:
-    """A loopback HTTP proxy that forwards every request to the fake as it
-    came (Host header included, so signatures still verify) and keeps each
-    exchange: what cwsweep sent (e.g. the ExternalId of an AssumeRole) and
-    what the fake answered (e.g. the secret keys and session tokens it
-    issued), which the fake itself never logs."""
-
-    def __init__(self, upstream_port):
-        self.upstream_port = upstream_port
-        self.exchanges = []
-        self.lock = threading.Lock()
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, fmt, *args):
-                pass
-
-            def forward(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                up = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port,
-                                                timeout=60)
-                try:
-                    up.putrequest(self.command, self.path, skip_host=True,
-                                  skip_accept_encoding=True)
-                    for k, v in self.headers.items():
-                        if k.lower() not in ("expect", "connection", "keep-alive",
-                                             "content-length", "transfer-encoding"):
-                            up.putheader(k, v)
-                    up.putheader("Content-Length", str(len(body)))
-                    up.endheaders(body)
-                    r = up.getresponse()
-                    data = r.read()
-                    status, reason, rh = r.status, r.reason, r.getheaders()
-                except (OSError, http.client.HTTPException):
-                    self.close_connection = True
-                    return
-                finally:
-                    up.close()
-                with proxy.lock:
-                    proxy.exchanges.append({"headers": dict(self.headers.items()),
-                                            "body": body, "status": status,
-                                            "response": data})
-                self.send_response(status, reason)
-                for k, v in rh:
-                    if k.lower() not in ("date", "server", "content-length",
-                                         "connection"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = forward
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def sts_calls(self, action="AssumeRole"):
-        """(request params, response body) of each STS call of that action."""
-        out = []
-        with self.lock:
-            for x in self.exchanges:
-                p = {k: v[0] for k, v in parse_qs(x["body"].decode("utf-8", "replace"),
-                                                  keep_blank_values=True).items()}
-                if p.get("Action") == action:
-                    out.append((p, x["response"]))
-        return out
-
-    def issued_secrets(self):
-        """Every SecretAccessKey and SessionToken the fake handed out."""
-        out = []
-        for _, resp in self.sts_calls():
-            try:
-                root = ET.fromstring(resp)
-            except ET.ParseError:
-                continue
-            for el in root.iter():
-                tag = el.tag.rsplit("}", 1)[-1]
-                if tag in ("SecretAccessKey", "SessionToken") and el.text:
-                    out.append(el.text)
-        return out
-
-    def signatures(self):
-        out = []
-        with self.lock:
-            for x in self.exchanges:
-                a = x["headers"].get("Authorization", "")
-                m = re.search(r"Signature=([0-9a-f]{64})", a)
-                if m:
-                    out.append(m.group(1))
-        return out
-
 
 # ---- the base of every test -------------------------------------------------
 
