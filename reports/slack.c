@@ -6,7 +6,7 @@
  * whatever the names are; then the findings are added while the block
  * count and the total text allow, and the rest becomes "...and N more".
  * The payload is assembled with jansson.  Sending is someone else's job
- * (analyzer/sweep/notify.h); nothing here knows the webhook URL.
+ * (analyzer/lifecycle/notify.h); nothing here knows the webhook URL.
  */
 #include "slack.h"
 
