@@ -38,6 +38,7 @@ struct analyze_opts {
 	const char *detectors;
 	const char *formats;
 	int64_t period;  /* 0 = from the data */
+	double usd_per_gb; /* 0 = series not priced (no dollar gate) */
 	bool all_periods;
 	bool quiet;
 };
@@ -46,7 +47,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: cwsweep analyze FILE... [-o DIR] [--detectors LIST] [--format LIST]\n"
-		"                       [--all-periods] [--period DURATION] [-q]\n"
+		"                       [--all-periods] [--period DURATION] [--usd-per-gb RATE] [-q]\n"
 		"\n"
 		"Judge series read from files with the detectors, and write the reports.\n"
 		"A FILE is CSV (timestamp,value lines; an optional header) or the JSON that\n"
@@ -61,6 +62,9 @@ static void usage(FILE *f)
 		"  --all-periods         judge every complete period, not only the last\n"
 		"  --period DURATION     period of the series (5m, 1h, 1d); default: the most\n"
 		"                        common gap between timestamps\n"
+		"  --usd-per-gb RATE     price the series' values as bytes at RATE USD per GB\n"
+		"                        (10^9 bytes), for the detectors' min_excess_usd gate;\n"
+		"                        default: not priced, no gate\n"
 		"  -q, --quiet           print nothing on stdout; errors only on stderr\n"
 		"  -h, --help            this text\n"
 		"\n"
@@ -80,6 +84,7 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o, int *first_
 		{ "format", required_argument, NULL, 'F' },
 		{ "all-periods", no_argument, NULL, 'A' },
 		{ "period", required_argument, NULL, 'P' },
+		{ "usd-per-gb", required_argument, NULL, 'U' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -122,6 +127,13 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o, int *first_
 			if (o->period <= 0)
 				return cw_usage_error("analyze: --period: must be positive, "
 						      "got '%s'", optarg);
+			break;
+		case 'U':
+			if (cw_parse_number(optarg, &o->usd_per_gb, err, sizeof(err)))
+				return cw_usage_error("analyze: --usd-per-gb: %s", err);
+			if (!(o->usd_per_gb >= 0 && o->usd_per_gb <= 1000))
+				return cw_usage_error("analyze: --usd-per-gb: must be between 0 "
+						      "and 1000, got '%s'", optarg);
 			break;
 		case 'q':
 			o->quiet = true;
@@ -216,6 +228,7 @@ static int analyze_file(struct cw_run *run, const char *path, const struct analy
 			rc = cw_run_add_failure(run, &id, "get-metric-data", ns[i].status, err);
 			continue;
 		}
+		ns[i].s.usd_per_unit = o->usd_per_gb / 1e9;
 		rc = cw_run_add_series(run, &id, &ns[i].s, &idx);
 		if (rc)
 			break;

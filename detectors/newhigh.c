@@ -1,0 +1,143 @@
+/*
+ * newhigh.c - a fast-reacting detector for minute-level operational series
+ * (CPU, request counts, network bytes at 1- to 5-minute periods).
+ *
+ * In one sentence: anomalous when the value is a new high (up) or low
+ * (down) against the last `window`, beyond the window's range by `margin`
+ * x that range and by more than `min_excess`; after an alert the detector
+ * re-arms only `rearm` later, so one event gives one alert.
+ *
+ * Over the non-gap slots of [t - window, t): hi = max, lo = min, range =
+ * hi - lo.  Up: anomalous when value > hi + max(margin x range, min_excess)
+ * (the limit; baseline = hi).  Down mirrors it with lo; both takes the side
+ * the value is beyond.  Within `rearm` after an alert a slot is ok, of kind
+ * "rearm".  A constant window (range 0) alerts on any value beyond it by
+ * more than min_excess.
+ *
+ * Periods of an hour or more are left alone (ok, never anomalous): daily
+ * and hourly FinOps data belongs to `robust`.  So the detector can sit in
+ * the default set and only speaks for minute-level series.
+ *
+ * Stateful (the last alert), so `run` replays from the first slot and
+ * emits [from, to): the last period alone gets the verdict that every
+ * period gives it.  Max and min by monotonic deques: O(n) amortised.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "detector.h"
+#include "err.h"
+
+enum { P_WINDOW = CW_P_FIRST_OWN, P_MARGIN, P_REARM, P_MIN_EXCESS };
+
+static const struct cw_param_spec newhigh_params[] = {
+	{ "window", CW_PARAM_DURATION, 2 * 86400, 60, 366.0 * 86400, NULL,
+	  "the history whose highest (lowest) value must be beaten" },
+	{ "margin", CW_PARAM_NUMBER, 0.25, 0, 100.0, NULL,
+	  "by this fraction of the window's range (max - min)" },
+	{ "rearm", CW_PARAM_DURATION, 86400, 0, 30.0 * 86400, NULL,
+	  "no second alert until this long after an alert" },
+	{ "min_excess", CW_PARAM_BYTES, 0, 0, 1e21, NULL,
+	  "and only when the value beats the window by more than this" },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
+};
+
+static int newhigh_run(const void *state, const double *p, const struct cw_series *s,
+		       size_t from, size_t to,
+		       int (*emit)(void *ctx, const struct cw_judgement *j), void *ctx)
+{
+	size_t w = (size_t)(p[P_WINDOW] / (double)s->period);
+	double margin = p[P_MARGIN], mex = p[P_MIN_EXCESS];
+	int64_t rearm = (int64_t)p[P_REARM];
+	int dir = (int)p[CW_P_DIRECTION];
+	const double *x = s->values;
+	size_t *qmax = NULL, *qmin = NULL;
+	size_t amax = 0, bmax = 0, amin = 0, bmin = 0; /* deque [a, b) */
+	int64_t last_alert = INT64_MIN;
+	bool alerted = false;
+	int rc = 0;
+
+	(void)state;
+	if (s->period >= 3600) {
+		for (size_t i = from; i < to && !rc; i++) {
+			if (isnan(x[i]))
+				continue;
+			struct cw_judgement j = cw_judgement_start(s, i, p);
+			j.status = CW_STATUS_OK;
+			rc = emit(ctx, &j);
+		}
+		return rc;
+	}
+	if (w < 1)
+		w = 1;
+	qmax = malloc((to ? to : 1) * sizeof(size_t));
+	qmin = malloc((to ? to : 1) * sizeof(size_t));
+	if (!qmax || !qmin) {
+		free(qmax);
+		free(qmin);
+		return CW_ENOMEM;
+	}
+	for (size_t i = 0; i < to; i++) {
+		/* slot i-1 enters, slots before i-w leave */
+		if (i > 0 && !isnan(x[i - 1])) {
+			while (bmax > amax && x[qmax[bmax - 1]] <= x[i - 1])
+				bmax--;
+			qmax[bmax++] = i - 1;
+			while (bmin > amin && x[qmin[bmin - 1]] >= x[i - 1])
+				bmin--;
+			qmin[bmin++] = i - 1;
+		}
+		while (bmax > amax && qmax[amax] + w < i)
+			amax++;
+		while (bmin > amin && qmin[amin] + w < i)
+			amin++;
+		double v = x[i];
+		if (isnan(v))
+			continue;
+		struct cw_judgement j = cw_judgement_start(s, i, p);
+		if (bmax > amax) {
+			double hi = x[qmax[amax]], lo = x[qmin[amin]];
+			double pad = fmax(margin * (hi - lo), mex);
+			bool up = dir == CW_DIR_UP || (dir == CW_DIR_BOTH && v > hi);
+			if (dir == CW_DIR_BOTH && !(v > hi) && !(v < lo))
+				up = v - hi >= lo - v;
+			double lim = up ? hi + pad : lo - pad;
+			bool beyond = up ? v > lim : v < lim;
+			int64_t t = cw_series_time(s, i);
+			j.baseline = up ? hi : lo;
+			j.limit = lim;
+			j.score = (hi - lo) > 0 ? (up ? v - hi : lo - v) / (hi - lo) : NAN;
+			j.status = CW_STATUS_OK;
+			if (beyond) {
+				if (alerted && t - last_alert < rearm) {
+					j.kind = "rearm";
+				} else {
+					j.status = CW_STATUS_ANOMALY;
+					j.kind = up ? "new_high" : "new_low";
+					alerted = true;
+					last_alert = t;
+				}
+			}
+		}
+		if (i >= from) {
+			rc = emit(ctx, &j);
+			if (rc)
+				break;
+		}
+	}
+	free(qmax);
+	free(qmin);
+	return rc;
+}
+
+const struct cw_detector_ops cw_detector_newhigh = {
+	.name = "newhigh",
+	.summary = "minute-level series: a new high beyond the last 2 days' range by a margin, "
+		   "then quiet for the re-arm time (one event, one alert)",
+	.params = newhigh_params,
+	.default_min_history = 86400,
+	.default_min_excess_usd = 1.0,
+	.create = NULL,
+	.run = newhigh_run,
+	.destroy = NULL,
+};
