@@ -14,9 +14,10 @@
  * "rearm".  A constant window (range 0) alerts on any value beyond it by
  * more than min_excess.
  *
- * Periods of an hour or more are left alone (ok, never anomalous): daily
- * and hourly FinOps data belongs to `robust`.  So the detector can sit in
- * the default set and only speaks for minute-level series.
+ * Periods of `max_period` (1h) or more are left alone (ok, never
+ * anomalous, no baseline): daily and hourly FinOps data belongs to
+ * `robust`.  So the detector sits in the default set and speaks only for
+ * minute-level series.
  *
  * Stateful (the last alert), so `run` replays from the first slot and
  * emits [from, to): the last period alone gets the verdict that every
@@ -28,7 +29,7 @@
 #include "detector.h"
 #include "err.h"
 
-enum { P_WINDOW = CW_P_FIRST_OWN, P_MARGIN, P_REARM, P_MIN_EXCESS };
+enum { P_WINDOW = CW_P_FIRST_OWN, P_MARGIN, P_REARM, P_MIN_EXCESS, P_MAX_PERIOD };
 
 static const struct cw_param_spec newhigh_params[] = {
 	{ "window", CW_PARAM_DURATION, 2 * 86400, 60, 366.0 * 86400, NULL,
@@ -39,6 +40,8 @@ static const struct cw_param_spec newhigh_params[] = {
 	  "no second alert until this long after an alert" },
 	{ "min_excess", CW_PARAM_BYTES, 0, 0, 1e21, NULL,
 	  "and only when the value beats the window by more than this" },
+	{ "max_period", CW_PARAM_DURATION, 3600, 60, 366.0 * 86400, NULL,
+	  "series with this period or longer are left to robust (judged ok)" },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -58,7 +61,7 @@ static int newhigh_run(const void *state, const double *p, const struct cw_serie
 	int rc = 0;
 
 	(void)state;
-	if (s->period >= 3600) {
+	if ((double)s->period >= p[P_MAX_PERIOD]) {
 		for (size_t i = from; i < to && !rc; i++) {
 			if (isnan(x[i]))
 				continue;

@@ -13,7 +13,8 @@
  *   profile   S(phase): phase = day of week (daily series) or hour of week
  *             (hourly); S = median of the last `weeks` accepted values of
  *             that phase / the mean of those medians over all phases,
- *             clamped to [0.1, 10]; 1 until a phase has two values, and 1
+ *             clamped to [0.1, 10]; 1 until a phase has three values (a
+ *             median of three ignores one outlier), and 1
  *             for periods under an hour or over a day (no profile).
  *   level     L = the `percentile` of the last `window` worth of accepted
  *             values, each divided by its S when it was accepted.
@@ -23,7 +24,10 @@
  *             sparse series, most periods without traffic), the limit is
  *             at least the largest value in the window.
  * "Accepted" means judged ok: anomalies, episode periods and recurring
- * peaks never feed the level, the scale or the profile (no contamination).
+ * peaks never feed the level or the scale (no contamination).  The
+ * profile takes every value: a median per phase over several weeks is
+ * not moved by one anomaly, and this is how a new nightly batch hour
+ * becomes part of the profile instead of alerting forever.
  *
  * Episodes: an anomaly opens an episode that stays open while the value
  * stays elevated (beyond half of the excess that opened it: b + (limit -
@@ -42,19 +46,22 @@
  * day of the month, or the same business day, at the same time of day)
  * held a peak (a value above ratio x its expected value) in 2 of the last
  * 3 months is ok, of kind "recurring_peak", unless it is more than
- * `peak_factor` x the largest of those past peaks (0 turns this off).
+ * `peak_factor` x the largest of those past peaks (0 turns this off); the
+ * comparison is made with the weekly profile divided out.
  *
  * Defaults depend on the period (a day or more / an hour or more /
- * shorter): window 28d / 7d / 1d, weeks 8 / 4 / 0, ratio 2 / 2.5 / 2,
- * k 5 / 6 / 6, shift_after 7d / 2d / 6h.
+ * shorter): window 28d / 7d / 1d, weeks 8 / 4 / 0, ratio 2.5 / 2.5 / 2,
+ * k 7 / 7 / 6, shift_after 7d / 2d / 6h.  Series with a period under
+ * `min_period` (1h) are left to `newhigh`: every period is ok, with no
+ * baseline; min_period=0 judges them with the short-period defaults.
  *
  * Stateful, yet `run` keeps nothing between calls: every call replays the
  * series from its first slot and emits only [from, to), so judging the
  * last period alone gives exactly the verdict that judging every period
- * gives for it.  O(n x (window + weeks)) worst case with small constants:
- * a sorted window (binary search and memmove), the MAD by merging the two
- * sides of the median, computed only for slots that could be anomalous or
- * are emitted.  The per-call buffers are allocated in `run`; the state
+ * gives for it.  Per slot: a sorted window (binary search and one
+ * memmove), the profile median of `weeks` values, the MAD by a binary
+ * search over the two sides of the median (O(log window)), computed only
+ * for slots that could be anomalous or are emitted.  The per-call buffers are allocated in `run`; the state
  * from create is never written.
  */
 #include <math.h>
@@ -67,7 +74,7 @@
 
 enum {
 	P_WINDOW = CW_P_FIRST_OWN, P_WEEKS, P_RATIO, P_K, P_SCALE_FLOOR, P_MIN_EXCESS,
-	P_PERCENTILE, P_SHIFT_AFTER, P_PEAK_FACTOR,
+	P_PERCENTILE, P_SHIFT_AFTER, P_PEAK_FACTOR, P_MIN_PERIOD,
 };
 
 #define WEEK 604800
@@ -75,15 +82,18 @@ enum {
 #define MAX_WEEKS 26
 #define MAD_NORMAL 1.4826
 
+static inline double dmax(double a, double b) { return a > b ? a : b; }
+static inline double dmin(double a, double b) { return a < b ? a : b; }
+
 static const struct cw_param_spec robust_params[] = {
 	{ "window", CW_PARAM_DURATION, NAN, 3600, 366.0 * 86400, NULL,
 	  "recent history whose percentile is the level (per period: 28d, 7d, 1d)" },
 	{ "weeks", CW_PARAM_NUMBER, NAN, 0, MAX_WEEKS, NULL,
 	  "weeks of the day-of-week / hour-of-week profile, 0 = none (per period: 8, 4, 0)" },
 	{ "ratio", CW_PARAM_NUMBER, NAN, 1.0, 1000.0, NULL,
-	  "anomalous only at ratio x the expected value or more (per period: 2, 2.5, 2)" },
+	  "anomalous only at ratio x the expected value or more (per period: 2.5, 2.5, 2)" },
 	{ "k", CW_PARAM_NUMBER, NAN, 0, 1000.0, NULL,
-	  "and only beyond k robust deviations (MAD) (per period: 5, 6, 6)" },
+	  "and only beyond k robust deviations (MAD) (per period: 7, 7, 6)" },
 	{ "scale_floor", CW_PARAM_NUMBER, 0.1, 0, 10.0, NULL,
 	  "the robust deviation is at least this fraction of the level" },
 	{ "min_excess", CW_PARAM_BYTES, 0, 0, 1e21, NULL,
@@ -94,6 +104,8 @@ static const struct cw_param_spec robust_params[] = {
 	  "accept a new level once 5/7 of this much history sits there (7d, 2d, 6h)" },
 	{ "peak_factor", CW_PARAM_NUMBER, 2.0, 0, 1000.0, NULL,
 	  "a peak recurring in the month is ok unless above this x its past peaks; 0 = off" },
+	{ "min_period", CW_PARAM_DURATION, 3600, 0, 86400, NULL,
+	  "series with a shorter period are left to newhigh (judged ok); 0 = judge all" },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -122,7 +134,8 @@ struct work {
 	size_t head, cnt;
 	double *srt;      /* the same values sorted */
 	double wsum;
-	double *prof;     /* nphase x weeks rings of raw accepted values */
+	double *prof;     /* nphase x weeks rings of the values, by time */
+	double *psrt;     /* the same, sorted per phase */
 	uint8_t *pcnt, *ppos;
 	double *med;      /* per phase median */
 	double medsum;
@@ -146,22 +159,61 @@ static size_t lower_bound(const double *a, size_t n, double x)
 	return lo;
 }
 
+/* Sorted a[0..n): insert x, shifting the larger values up (a has room). */
+static void sorted_insert(double *a, size_t n, double x)
+{
+	if (n > 48) {
+		size_t at = lower_bound(a, n, x);
+		memmove(a + at + 1, a + at, (n - at) * sizeof(double));
+		a[at] = x;
+		return;
+	}
+	size_t i = n;
+	while (i > 0 && a[i - 1] > x) {
+		a[i] = a[i - 1];
+		i--;
+	}
+	a[i] = x;
+}
+
+/* Sorted a[0..n): replace one `old` (present) by x in one pass: only the
+ * values ranked between the two move. */
+static void sorted_replace(double *a, size_t n, double old, double x)
+{
+	size_t i = 0;
+	if (n > 48)
+		i = lower_bound(a, n, old);
+	else
+		while (a[i] < old) /* short windows: a predictable linear scan */
+			i++;
+	if (x > old) {
+		while (i + 1 < n && a[i + 1] < x) {
+			a[i] = a[i + 1];
+			i++;
+		}
+	} else {
+		while (i > 0 && a[i - 1] > x) {
+			a[i] = a[i - 1];
+			i--;
+		}
+	}
+	a[i] = x;
+}
+
 static void win_push(struct work *wk, size_t cap, double d)
 {
 	if (wk->cnt == cap) {
 		double old = wk->fifo[wk->head];
-		size_t at = lower_bound(wk->srt, wk->cnt, old);
-		memmove(wk->srt + at, wk->srt + at + 1, (wk->cnt - at - 1) * sizeof(double));
-		wk->cnt--;
-		wk->wsum -= old;
+		sorted_replace(wk->srt, wk->cnt, old, d);
+		wk->wsum += d - old;
 		wk->fifo[wk->head] = d;
-		wk->head = (wk->head + 1) % cap;
+		wk->head = wk->head + 1 == cap ? 0 : wk->head + 1;
+		return;
 	} else {
-		wk->fifo[(wk->head + wk->cnt) % cap] = d;
+		size_t at = wk->head + wk->cnt;
+		wk->fifo[at >= cap ? at - cap : at] = d;
 	}
-	size_t at = lower_bound(wk->srt, wk->cnt, d);
-	memmove(wk->srt + at + 1, wk->srt + at, (wk->cnt - at) * sizeof(double));
-	wk->srt[at] = d;
+	sorted_insert(wk->srt, wk->cnt, d);
 	wk->cnt++;
 	wk->wsum += d;
 }
@@ -175,47 +227,51 @@ static double quantile(const double *a, size_t n, double pct)
 	return a[lo] + (a[lo + 1] - a[lo]) * (pos - (double)lo);
 }
 
-/* Median absolute deviation from the median m of sorted a[0..n): the two
- * sides of m are each sorted by distance, so merge them. */
-static double mad(const double *a, size_t n, double m)
+/*
+ * Median absolute deviation from the median m of sorted a[0..n).  The
+ * distances to m on each side of it are sorted (left: m - a[l-1-i],
+ * right: a[r+j] - m), so the k-th smallest distance is the k-th of two
+ * sorted arrays: a binary search, O(log n).
+ */
+struct sides {
+	const double *a;
+	size_t l, r, n; /* a[..l) < m <= a[r..n) with l == r */
+	double m;
+};
+
+static double side_a(const struct sides *sd, size_t i) { return sd->m - sd->a[sd->l - 1 - i]; }
+static double side_b(const struct sides *sd, size_t j) { return sd->a[sd->r + j] - sd->m; }
+
+/* k-th (0-based) smallest distance. */
+static double kth_distance(const struct sides *sd, size_t k)
 {
-	size_t r = lower_bound(a, n, m); /* a[r..] >= m */
-	size_t l = r;                    /* a[..l) < m */
-	size_t want = n / 2, got = 0;
-	double prev = 0, cur = 0;
-	while (got <= want) {
-		double dl = l > 0 ? m - a[l - 1] : INFINITY;
-		double dr = r < n ? a[r] - m : INFINITY;
-		prev = cur;
-		if (dl <= dr) {
-			cur = dl;
-			l--;
-		} else {
-			cur = dr;
-			r++;
-		}
-		got++;
+	size_t na = sd->l, nb = sd->n - sd->r;
+	size_t lo = k + 1 > nb ? k + 1 - nb : 0, hi = k + 1 < na ? k + 1 : na;
+	while (lo < hi) {
+		size_t i = lo + (hi - lo) / 2, j = k + 1 - i;
+		if (i < na && j > 0 && side_a(sd, i) < side_b(sd, j - 1))
+			lo = i + 1;
+		else
+			hi = i;
 	}
-	return n % 2 ? cur : (prev + cur) / 2;
+	size_t i = lo, j = k + 1 - lo;
+	double x = i > 0 ? side_a(sd, i - 1) : -INFINITY;
+	double y = j > 0 ? side_b(sd, j - 1) : -INFINITY;
+	return x > y ? x : y;
 }
 
-static double median_small(double *v, size_t n)
+static double mad(const double *a, size_t n, double m)
 {
-	for (size_t i = 1; i < n; i++) {
-		double x = v[i];
-		size_t k = i;
-		while (k > 0 && v[k - 1] > x) {
-			v[k] = v[k - 1];
-			k--;
-		}
-		v[k] = x;
-	}
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	struct sides sd = { a, 0, 0, n, m };
+	sd.l = sd.r = lower_bound(a, n, m);
+	if (n % 2)
+		return kth_distance(&sd, n / 2);
+	return (kth_distance(&sd, n / 2 - 1) + kth_distance(&sd, n / 2)) / 2;
 }
 
 static double profile(const struct cfg *c, const struct work *wk, size_t ph)
 {
-	if (!c->weeks || wk->pcnt[ph] < 2 || wk->medn == 0)
+	if (!c->weeks || wk->pcnt[ph] < 3 || wk->medn == 0)
 		return 1.0;
 	double avg = wk->medsum / (double)wk->medn;
 	if (!(avg > 0))
@@ -226,22 +282,25 @@ static double profile(const struct cfg *c, const struct work *wk, size_t ph)
 
 static void profile_feed(const struct cfg *c, struct work *wk, size_t ph, double v)
 {
-	double tmp[MAX_WEEKS];
 	double *ring = wk->prof + ph * c->weeks;
+	double *srt = wk->psrt + ph * c->weeks;
+	size_t n = wk->pcnt[ph];
 
 	if (!c->weeks)
 		return;
+	if (n == c->weeks) /* the oldest value of this phase gives way */
+		sorted_replace(srt, n, ring[wk->ppos[ph]], v);
+	else
+		sorted_insert(srt, n++, v);
 	ring[wk->ppos[ph]] = v;
-	wk->ppos[ph] = (uint8_t)((wk->ppos[ph] + 1) % c->weeks);
-	if (wk->pcnt[ph] < c->weeks)
-		wk->pcnt[ph]++;
-	memcpy(tmp, ring, wk->pcnt[ph] * sizeof(double));
-	double m = median_small(tmp, wk->pcnt[ph]);
-	if (wk->pcnt[ph] == 2)
+	wk->ppos[ph] = (uint8_t)((size_t)wk->ppos[ph] + 1 == c->weeks ? 0 : wk->ppos[ph] + 1);
+	wk->pcnt[ph] = (uint8_t)n;
+	double m = n % 2 ? srt[n / 2] : (srt[n / 2 - 1] + srt[n / 2]) / 2;
+	if (n == 3)
 		wk->medn++;
-	else if (wk->pcnt[ph] > 2)
+	else if (n > 3)
 		wk->medsum -= wk->med[ph];
-	if (wk->pcnt[ph] >= 2)
+	if (n >= 3)
 		wk->medsum += m;
 	wk->med[ph] = m;
 }
@@ -311,6 +370,8 @@ static int nth_business(int64_t y, int m, int n)
 static bool recurring(const struct cfg *c, const struct work *wk,
 		      const struct cw_series *s, size_t i, double v)
 {
+	/* v and the past peaks are compared with the weekly profile divided
+	 * out: a month-end on a Tuesday is not "far above" one on a Sunday */
 	int64_t t = cw_series_time(s, i);
 	int64_t day = t >= 0 ? t / DAYS : (t - DAYS + 1) / DAYS;
 	int64_t tod = t - day * DAYS, y;
@@ -351,8 +412,8 @@ static bool recurring(const struct cfg *c, const struct work *wk,
 			if (j >= i || !wk->peak[j])
 				continue;
 			hits++;
-			if (s->values[j] > top)
-				top = s->values[j];
+			if (wk->dval[j] > top)
+				top = wk->dval[j];
 		}
 		if (hits >= 2)
 			return v <= c->peakf * top;
@@ -379,8 +440,8 @@ static void resolve(struct cfg *c, const double *p, const struct cw_series *s)
 	if (c->weeks > MAX_WEEKS)
 		c->weeks = MAX_WEEKS;
 	c->nphase = c->weeks ? (size_t)(WEEK / per) : 1;
-	c->ratio = cw_param_auto(p[P_RATIO], per, 2.0, 2.5, 2.0);
-	c->k = cw_param_auto(p[P_K], per, 5.0, 6.0, 6.0);
+	c->ratio = cw_param_auto(p[P_RATIO], per, 2.5, 2.5, 2.0);
+	c->k = cw_param_auto(p[P_K], per, 7.0, 7.0, 6.0);
 	c->floor = p[P_SCALE_FLOOR];
 	c->mex = p[P_MIN_EXCESS];
 	c->pct = p[P_PERCENTILE];
@@ -393,6 +454,7 @@ static void work_free(struct work *wk)
 	free(wk->fifo);
 	free(wk->srt);
 	free(wk->prof);
+	free(wk->psrt);
 	free(wk->pcnt);
 	free(wk->ppos);
 	free(wk->med);
@@ -407,13 +469,14 @@ static int work_init(struct work *wk, const struct cfg *c, size_t n)
 	wk->fifo = malloc(c->w * sizeof(double));
 	wk->srt = malloc(c->w * sizeof(double));
 	wk->prof = calloc(c->nphase * (c->weeks ? c->weeks : 1), sizeof(double));
+	wk->psrt = calloc(c->nphase * (c->weeks ? c->weeks : 1), sizeof(double));
 	wk->pcnt = calloc(c->nphase, 1);
 	wk->ppos = calloc(c->nphase, 1);
 	wk->med = calloc(c->nphase, sizeof(double));
 	wk->ring = calloc(c->shift, 1);
 	wk->peak = calloc(n ? n : 1, 1);
 	wk->dval = malloc((n ? n : 1) * sizeof(double));
-	if (!wk->fifo || !wk->srt || !wk->prof || !wk->pcnt || !wk->ppos || !wk->med ||
+	if (!wk->fifo || !wk->srt || !wk->prof || !wk->psrt || !wk->pcnt || !wk->ppos || !wk->med ||
 	    !wk->ring || !wk->peak || !wk->dval) {
 		work_free(wk);
 		return CW_ENOMEM;
@@ -426,9 +489,10 @@ static void ring_push(struct work *wk, size_t cap, uint8_t f)
 	if (wk->rcnt == cap) {
 		wk->rsum -= wk->ring[wk->rhead];
 		wk->ring[wk->rhead] = f;
-		wk->rhead = (wk->rhead + 1) % cap;
+		wk->rhead = wk->rhead + 1 == cap ? 0 : wk->rhead + 1;
 	} else {
-		wk->ring[(wk->rhead + wk->rcnt) % cap] = f;
+		size_t at = wk->rhead + wk->rcnt;
+		wk->ring[at >= cap ? at - cap : at] = f;
 		wk->rcnt++;
 	}
 	wk->rsum += f;
@@ -448,17 +512,31 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 	int rc = 0;
 
 	(void)state;
+	if ((double)s->period < p[P_MIN_PERIOD]) {
+		/* minute-level series belong to newhigh: ok, without a baseline */
+		for (size_t i = from; i < to && !rc; i++) {
+			if (isnan(x[i]))
+				continue;
+			struct cw_judgement j = cw_judgement_start(s, i, p);
+			j.status = CW_STATUS_OK;
+			rc = emit(ctx, &j);
+		}
+		return rc;
+	}
 	resolve(&c, p, s);
 	if (work_init(&wk, &c, to))
 		return CW_ENOMEM;
 	size_t need = (c.shift * 5 + 6) / 7;
 
+	size_t phase = to ? phase_of(s, 0, &c) : 0, next_phase = phase;
 	for (size_t i = 0; i < to; i++) {
 		double v = x[i];
+		phase = next_phase;
+		next_phase = phase + 1 == c.nphase ? 0 : phase + 1;
 		wk.dval[i] = NAN;
 		if (isnan(v))
 			continue;
-		size_t ph = phase_of(s, i, &c);
+		size_t ph = phase;
 		double S = profile(&c, &wk, ph);
 		struct cw_judgement j = cw_judgement_start(s, i, p);
 		bool accept = true;
@@ -471,16 +549,16 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 				L = wk.wsum / (double)wk.cnt;
 			double b = L * S;
 			bool up = c.dir == CW_DIR_UP || (c.dir == CW_DIR_BOTH && v >= b);
-			double hi0 = fmax(c.ratio * b, b + c.mex);
-			double lo0 = fmin(b / c.ratio, b - c.mex);
+			double hi0 = dmax(c.ratio * b, b + c.mex);
+			double lo0 = dmin(b / c.ratio, b - c.mex);
 			if (sparse)
-				hi0 = fmax(hi0, wk.srt[wk.cnt - 1] * S);
+				hi0 = dmax(hi0, wk.srt[wk.cnt - 1] * S);
 			bool maybe = up ? v > b + 0.5 * (hi0 - b) : v < b - 0.5 * (b - lo0);
 			double lim = up ? hi0 : lo0;
 			if (maybe || i >= from) {
 				double m = quantile(wk.srt, wk.cnt, 50);
-				double sd = fmax(MAD_NORMAL * mad(wk.srt, wk.cnt, m), c.floor * L) * S;
-				lim = up ? fmax(hi0, b + c.k * sd) : fmin(lo0, b - c.k * sd);
+				double sd = dmax(MAD_NORMAL * mad(wk.srt, wk.cnt, m), c.floor * L) * S;
+				lim = up ? dmax(hi0, b + c.k * sd) : dmin(lo0, b - c.k * sd);
 			}
 			bool elevated = maybe && (up ? v > b + 0.5 * (lim - b) : v < b - 0.5 * (b - lim));
 			bool anomalous = up ? v > lim : v < lim;
@@ -500,7 +578,7 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 					ep_peak = v;
 				accept = false;
 			} else if (anomalous) {
-				if (recurring(&c, &wk, s, i, v)) {
+				if (recurring(&c, &wk, s, i, wk.dval[i])) {
 					j.kind = "recurring_peak";
 				} else {
 					j.status = CW_STATUS_ANOMALY;
@@ -539,10 +617,9 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 				wk.rcnt = wk.rsum = wk.rhead = 0;
 			}
 		}
-		if (accept) {
+		if (accept)
 			win_push(&wk, c.w, wk.dval[i]);
-			profile_feed(&c, &wk, ph, v);
-		}
+		profile_feed(&c, &wk, ph, v);
 		if (i >= from) {
 			rc = emit(ctx, &j);
 			if (rc)
@@ -560,7 +637,7 @@ const struct cw_detector_ops cw_detector_robust = {
 		   "month-end peaks",
 	.params = robust_params,
 	.default_min_history = 14 * 86400,
-	.default_min_excess_usd = 1.0,
+	.default_min_excess_usd = 3.0,
 	.create = robust_create,
 	.run = robust_run,
 	.destroy = NULL,

@@ -18,6 +18,7 @@
 #include "seriesio.h"
 #include "testlib.h"
 #include "timeutil.h"
+#include "units.h"
 
 #define DAY 86400
 #define HOUR 3600
@@ -596,19 +597,30 @@ START_TEST(test_throughput)
 	srand(7);
 	for (size_t i = 0; i < n; i++)
 		s.values[i] = i % 97 == 0 ? NAN : 1e9 * ((double)rand() / RAND_MAX);
-	const char *specs[] = { "threshold", "mean7d", "zscore", "seasonal" };
+	/* each detector at the periods it is made for */
+	const struct {
+		const char *spec;
+		int64_t period;
+	} runs[] = {
+		{ "threshold", 60 }, { "mean7d", 60 }, { "zscore", 60 }, { "seasonal", 60 },
+		{ "newhigh", 60 }, { "robust", 86400 }, { "robust", 3600 },
+		{ "robust:min_period=0", 300 },
+	};
 	struct got g = { NULL, 0, 0 };
 	g.cap = n;
 	g.j = malloc(n * sizeof(*g.j));
 	ck_assert_ptr_nonnull(g.j);
 	memset(g.j, 0, n * sizeof(*g.j)); /* fault the pages in before timing */
-	for (size_t k = 0; k < 4; k++) {
-		struct cw_detector_conf *c = det(specs[k]);
+	for (size_t k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
+		struct cw_detector_conf *c = det(runs[k].spec);
+		char per[32];
+		s.period = runs[k].period;
 		g.n = 0;
 		int64_t t0 = cw_time_mono_ms();
 		ck_assert_int_eq(c->ops->run(c->state, c->p, &s, 0, n, collect, &g), 0);
 		int64_t ms = cw_time_mono_ms() - t0;
-		printf("throughput: %-9s %zu slots in %lld ms = %.1f M slots/s\n", specs[k], n,
+		printf("throughput: %-20s %-4s %zu slots in %lld ms = %.1f M slots/s\n",
+		       runs[k].spec, cw_fmt_duration(runs[k].period, per, sizeof(per)), n,
 		       (long long)ms, ms > 0 ? (double)n / (double)ms / 1000.0 : INFINITY);
 		det_free(c);
 	}
