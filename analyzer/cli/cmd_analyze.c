@@ -29,7 +29,7 @@
 #include "timeutil.h"
 #include "units.h"
 
-#define DEFAULT_DETECTORS "mean7d,zscore"
+#define DEFAULT_DETECTORS "robust,newhigh"
 #define DEFAULT_DIR "./cwsweep-report"
 #define DEFAULT_FORMATS "md,csv,json"
 

@@ -178,9 +178,9 @@ class AnalyzeTest(unittest.TestCase):
         self.assertIn(p.returncode, (0, 1), p.stderr)
         rows, doc, _ = self.check_reports(p)
         self.assertEqual(doc["summary"]["series"], len(files))
-        # default detectors: mean7d and zscore, one judgement each per series
+        # default detectors: robust and newhigh, one judgement each per series
         self.assertEqual(doc["summary"]["judgements"], 2 * len(files))
-        self.assertEqual({r["detector"] for r in rows}, {"mean7d", "zscore"})
+        self.assertEqual({r["detector"] for r in rows}, {"robust", "newhigh"})
         self.assertEqual(doc["run"]["period_seconds"], 300)
         self.assertFalse(doc["run"]["all_periods"])
         names = {r["metric"] for r in rows}
@@ -235,7 +235,11 @@ class AnalyzeTest(unittest.TestCase):
         p = self.analyze(path)
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         rows, _, md = self.check_reports(p)
-        self.assertTrue(all(r["status"] == "anomaly" for r in rows), rows)
+        # 5-minute data: newhigh judges it (robust needs 2 weeks, and leaves
+        # minute-level series to newhigh anyway)
+        by = {r["detector"]: r for r in rows}
+        self.assertEqual(by["newhigh"]["status"], "anomaly", rows)
+        self.assertEqual(by["robust"]["status"], "insufficient_history", rows)
         self.assertIn("| spike |", md)
 
     def test_every_file_fails_exit_3(self):
@@ -262,7 +266,7 @@ class AnalyzeTest(unittest.TestCase):
             "Messages": []}
         with open(path, "w") as f:
             json.dump(doc, f)
-        p = self.analyze(path)
+        p = self.analyze("--detectors", "mean7d,zscore", path)
         self.assertEqual(p.returncode, 3, p.stderr)
         rows, doc, _ = self.check_reports(p)
         self.assertEqual({r["metric"] for r in rows}, {"hourly", "denied", "nodata"})
