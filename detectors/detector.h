@@ -93,6 +93,8 @@ struct cw_detector_ops {
 	double default_min_history;
 	/* Default for the common min_excess_usd parameter (the dollar gate). */
 	double default_min_excess_usd;
+	/* Default for the common direction parameter (CW_DIR_UP when 0). */
+	int default_direction;
 
 	/*
 	 * Build the immutable state from a full parameter vector

@@ -101,6 +101,7 @@ void cw_detector_conf_defaults(struct cw_detector_conf *conf,
 		conf->p[i] = cw_detector_param_at(ops, i)->def;
 	conf->p[CW_P_MIN_HISTORY] = ops->default_min_history;
 	conf->p[CW_P_MIN_EXCESS_USD] = ops->default_min_excess_usd;
+	conf->p[CW_P_DIRECTION] = ops->default_direction;
 }
 
 /* "up, down, both" into buf. */
@@ -375,9 +376,10 @@ void cw_detector_print_help(void *file)
 		const struct cw_detector_ops *ops = cw_detectors[d];
 		char a[32];
 		fprintf(f, "\n  %s - %s\n", ops->name, ops->summary);
-		fprintf(f, "    min_history default %s, min_excess_usd default %g\n",
+		fprintf(f, "    min_history default %s, min_excess_usd default %g%s%s\n",
 			cw_fmt_duration((int64_t)ops->default_min_history, a, sizeof(a)),
-			ops->default_min_excess_usd);
+			ops->default_min_excess_usd, ops->default_direction ? ", direction default " : "",
+			ops->default_direction ? direction_names[ops->default_direction] : "");
 		for (const struct cw_param_spec *sp = ops->params; sp && sp->name; sp++)
 			print_param(f, sp, sp->def);
 	}

@@ -65,7 +65,7 @@ START_TEST(test_new_high_and_rearm)
 	v[24] = 20;
 	v[25] = 21;
 	v[36] = 30;
-	const char *spec = "newhigh:window=1h:margin=0:rearm=1h";
+	const char *spec = "newhigh:window=1h:margin=0:rearm=1h:smooth=0:direction=up";
 	struct got g = judge_all(spec, v, 40, MIN5);
 	ck_assert_uint_eq(g.n, 40);
 	ck_assert_int_eq(g.j[23].status, CW_STATUS_OK);
@@ -80,14 +80,14 @@ START_TEST(test_new_high_and_rearm)
 	free(g.j);
 
 	/* margin 0.5 of the range (1): the limit is 11.5 */
-	g = judge_all("newhigh:window=1h:margin=0.5:rearm=1h", v, 40, MIN5);
+	g = judge_all("newhigh:window=1h:margin=0.5:rearm=1h:smooth=0:direction=up", v, 40, MIN5);
 	ck_assert(g.j[24].limit == 11.5);
 	ck_assert_int_eq(g.j[24].status, CW_STATUS_ANOMALY);
 	free(g.j);
 
 	/* exactly at the limit is ok */
 	v[24] = 11.5;
-	g = judge_all("newhigh:window=1h:margin=0.5:rearm=1h", v, 40, MIN5);
+	g = judge_all("newhigh:window=1h:margin=0.5:rearm=1h:smooth=0:direction=up", v, 40, MIN5);
 	ck_assert_int_eq(g.j[24].status, CW_STATUS_OK);
 	free(g.j);
 }
@@ -100,7 +100,7 @@ START_TEST(test_new_low_gaps_and_periods)
 		v[i] = i % 2 ? 11 : 10;
 	v[30] = 1;
 	v[20] = NAN;
-	struct got g = judge_all("newhigh:window=1h:margin=0:direction=down", v, 40, MIN5);
+	struct got g = judge_all("newhigh:window=1h:margin=0:direction=down:smooth=0", v, 40, MIN5);
 	ck_assert_uint_eq(g.n, 39); /* the gap is not judged */
 	ck_assert_int_eq(g.j[29].period_start, 30 * MIN5);
 	ck_assert_int_eq(g.j[29].status, CW_STATUS_ANOMALY);
@@ -109,7 +109,7 @@ START_TEST(test_new_low_gaps_and_periods)
 	free(g.j);
 
 	/* up only: a new low is ok */
-	g = judge_all("newhigh:window=1h:margin=0", v, 40, MIN5);
+	g = judge_all("newhigh:window=1h:margin=0:smooth=0:direction=up", v, 40, MIN5);
 	ck_assert_int_eq(g.j[29].status, CW_STATUS_OK);
 	free(g.j);
 
@@ -122,12 +122,49 @@ START_TEST(test_new_low_gaps_and_periods)
 }
 END_TEST
 
+/*
+ * The default judges the mean of the last hour: 0 and 100 alternate for
+ * two days (every hour's mean is exactly 50), then the series sits at 90,
+ * inside the raw range.  The bare values never make a new high; the
+ * hourly mean at the first 90 is (6 x 100 + 5 x 0 + 90) / 12 = 57.5, above
+ * 50 + min_excess (5): one alert (the re-arm holds the rest).
+ */
+START_TEST(test_smoothed_level_change)
+{
+	size_t n = 576 + 36;
+	double *v = malloc(n * sizeof(double));
+	for (size_t i = 0; i < n; i++)
+		v[i] = i < 576 ? (double)(i % 2) * 100 : 90;
+	struct got g = judge_all("newhigh:min_excess=5:window=1d", v, n, MIN5);
+	size_t alerts = 0, at = 0;
+	for (size_t i = 288; i < g.n; i++) /* after min_history (1d) */
+		if (g.j[i].status == CW_STATUS_ANOMALY) {
+			alerts++;
+			at = i;
+		}
+	ck_assert_uint_eq(alerts, 1);
+	ck_assert_uint_eq(at, 576);
+	ck_assert_str_eq(g.j[at].kind, "new_high");
+	ck_assert(g.j[at].baseline == 50);
+	ck_assert(g.j[at].limit == 55);
+	ck_assert(g.j[at].value == 90); /* the period's own value */
+	free(g.j);
+
+	g = judge_all("newhigh:min_excess=5:window=1d:smooth=0", v, n, MIN5);
+	for (size_t i = 576; i < g.n; i++)
+		ck_assert_int_eq(g.j[i].status, CW_STATUS_OK);
+	free(g.j);
+	free(v);
+}
+END_TEST
+
 static Suite *newhigh_suite(void)
 {
 	Suite *s = suite_create("newhigh");
 	TCase *tc = tcase_create("newhigh");
 	tcase_add_test(tc, test_new_high_and_rearm);
 	tcase_add_test(tc, test_new_low_gaps_and_periods);
+	tcase_add_test(tc, test_smoothed_level_change);
 	suite_add_tcase(s, tc);
 	return s;
 }
