@@ -578,7 +578,7 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 					ep_peak = v;
 				accept = false;
 			} else if (anomalous) {
-				if (recurring(&c, &wk, s, i, wk.dval[i])) {
+				if (up && recurring(&c, &wk, s, i, wk.dval[i])) {
 					j.kind = "recurring_peak";
 				} else {
 					j.status = CW_STATUS_ANOMALY;
