@@ -505,8 +505,9 @@ static void log_attempt(const struct call_plan *p, const struct cw_http_response
 
 /* The final failure: AWS's answer into resp, a one-line summary into err. */
 static int stop_error(const struct call_plan *p, int rc, const struct cw_http_response *hr,
-		      const struct cw_awserr *ae, const struct cw_retry_decision *d,
-		      const char *herr, struct cw_aws_response *resp, char *err, size_t errlen)
+		      struct cw_awserr *ae, const struct cw_retry_decision *d,
+		      const struct cw_creds *creds, const char *herr,
+		      struct cw_aws_response *resp, char *err, size_t errlen)
 {
 	const char *why = d->cls != CW_RETRY_NONE ? d->why : "";
 	const char *sep = why[0] ? "; " : "";
@@ -515,6 +516,14 @@ static int stop_error(const struct call_plan *p, int rc, const struct cw_http_re
 	if (rc != 0)
 		return cw_fail(err, errlen, CW_EHTTP, "%s: %s (%d %s%s%s)", p->what, herr,
 			       resp->attempts, plural, sep, why);
+	/* the answer is outside text: a server or proxy may echo what it was
+	 * sent (the token, the Authorization header) */
+	cw_redact_value(ae->code, creds->session_token);
+	cw_redact_value(ae->code, creds->secret_key);
+	cw_redact_value(ae->message, creds->session_token);
+	cw_redact_value(ae->message, creds->secret_key);
+	cw_redact_inplace(ae->code, sizeof(ae->code));
+	cw_redact_inplace(ae->message, sizeof(ae->message));
 	cw_strlcpy(resp->code, ae->code, sizeof(resp->code));
 	if (ae->message[0])
 		cw_strlcpy(resp->message, ae->message, sizeof(resp->message));
@@ -581,6 +590,13 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 		ok = rc == 0 && hr.status >= 200 && hr.status < 300;
 		memset(&ae, 0, sizeof(ae));
 		if (rc == 0 && !ok) {
+			/* before any field is cut to size: an echoed secret goes
+			 * whole, not as a prefix that no longer matches */
+			if (hr.body.data) {
+				cw_redact_value(hr.body.data, creds.session_token);
+				cw_redact_value(hr.body.data, creds.secret_key);
+				hr.body.len = strlen(hr.body.data); /* no NUL in an error text */
+			}
 			cw_awserr_parse(hr.body.data, hr.body.len, hr.content_type,
 					hr.query_error, &ae);
 			if (hr.request_id[0])
@@ -601,7 +617,7 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 		count(ctx, 1, d.action != CW_RETRY_STOP, d.cls == CW_RETRY_THROTTLING,
 		      d.action == CW_RETRY_STOP);
 		if (d.action == CW_RETRY_STOP) {
-			rc = stop_error(&plan, rc, &hr, &ae, &d, herr, resp, err, errlen);
+			rc = stop_error(&plan, rc, &hr, &ae, &d, &creds, herr, resp, err, errlen);
 			goto out;
 		}
 		if (d.action == CW_RETRY_REFRESH) {

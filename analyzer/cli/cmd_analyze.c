@@ -28,6 +28,7 @@
 #include "strutil.h"
 #include "timeutil.h"
 #include "units.h"
+#include "validate.h"
 
 #define DEFAULT_DETECTORS "mean7d,zscore"
 #define DEFAULT_DIR "./cwsweep-report"
@@ -119,9 +120,9 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o, int *first_
 		case 'P':
 			if (cw_parse_duration(optarg, &o->period, err, sizeof(err)))
 				return cw_usage_error("analyze: --period: %s", err);
-			if (o->period <= 0)
-				return cw_usage_error("analyze: --period: must be positive, "
-						      "got '%s'", optarg);
+			if (cw_check_period(o->period))
+				return cw_usage_error("analyze: --period: %s, got '%s'",
+						      cw_check_period(o->period), optarg);
 			break;
 		case 'q':
 			o->quiet = true;

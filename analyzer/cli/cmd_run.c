@@ -230,6 +230,18 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	if (optind < argc)
 		return cw_usage_error("run: unexpected argument \"%s\" (see `cwsweep run --help`)",
 				      argv[optind]);
+	{
+		/* an empty path is a mistake (an unset variable in a crontab) */
+		const struct { const char *opt, *v; } paths[] = {
+			{ "--inventory", o->inventory }, { "--config", o->config_env },
+			{ "--output", o->dir }, { "--state", o->state_file },
+			{ "--lock", o->lock_file }, { "--profile", o->profile },
+		};
+
+		for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+			if (paths[i].v && !*paths[i].v)
+				return cw_usage_error("run: %s: empty value", paths[i].opt);
+	}
 	if (o->inventory && o->config_env)
 		return cw_usage_error("run: --inventory and --config exclude each other");
 	if (o->state_file && o->no_state)
@@ -334,6 +346,41 @@ static void unmake_dirs(const char *dir, const char *top)
 	free(p);
 }
 
+/* Remove stale temporary files of killed runs from dir (of name, or all
+ * when NULL); a warning at worst. */
+static void remove_stale_temps(const char *dir, const char *name)
+{
+	char err[CW_ERRBUF];
+	size_t n = 0;
+
+	if (cw_remove_stale_temps(dir, name, &n, err, sizeof(err)))
+		cw_log_warn("run: %s", err);
+	else if (n)
+		cw_log_info("removed %zu temporary file%s that an interrupted run left in %s",
+			    n, n == 1 ? "" : "s", dir);
+}
+
+/* The same for the folder of a file. */
+static void remove_stale_temps_of(const char *file)
+{
+	char *copy = cw_strdup(file);
+	char *slash = copy ? strrchr(copy, '/') : NULL;
+
+	if (!copy)
+		return;
+	if (!slash) {
+		remove_stale_temps(".", copy);
+	} else {
+		char *base = cw_strdup(slash + 1);
+
+		slash[slash == copy] = '\0'; /* "/x" -> "/" */
+		if (base && *base)
+			remove_stale_temps(copy, base);
+		free(base);
+	}
+	free(copy);
+}
+
 static void summary_line(const struct cw_run *run, int64_t t0_ms)
 {
 	struct cw_run_counts c;
@@ -404,6 +451,18 @@ int cw_cmd_run(int argc, char **argv)
 		if (rc)
 			goto out;
 	}
+	/* --account names an account of the inventory, or it is a typo */
+	for (size_t i = 0; i < o.naccounts; i++) {
+		bool known = false;
+
+		for (size_t a = 0; a < inv.naccounts && !known; a++)
+			known = strcmp(inv.accounts[a].id, o.accounts[i]) == 0;
+		if (!known) {
+			code = cw_usage_error("run: --account %s: no such account in %s",
+					      o.accounts[i], inv.path ? inv.path : "the inventory");
+			goto out;
+		}
+	}
 	dir = o.dir ? o.dir : inv.reporting.output_dir ? inv.reporting.output_dir
 						       : "./cwsweep-report";
 	formats = o.formats ? o.formats : inv.reporting.formats;
@@ -442,8 +501,14 @@ int cw_cmd_run(int argc, char **argv)
 	if (rc) {
 		cw_log_error("run: %s", err);
 		code = rc == CW_LOCK_HELD ? CW_EXIT_LOCKED : CW_EXIT_USAGE;
+		unmake_dirs(dir, made); /* "nothing written" */
 		goto out;
 	}
+	/* Under the lock: what killed runs left half-written goes. */
+	state_path = o.no_state ? NULL : o.state_file ? o.state_file : inv.reporting.state_file;
+	remove_stale_temps(dir, NULL);
+	if (state_path)
+		remove_stale_temps_of(state_path);
 
 	run.started = o.at ? o.at : cw_time_now();
 	code = CW_EXIT_PARTIAL;
@@ -483,7 +548,6 @@ int cw_cmd_run(int argc, char **argv)
 		cw_log_error("run: out of memory");
 		goto out;
 	}
-	state_path = o.no_state ? NULL : o.state_file ? o.state_file : inv.reporting.state_file;
 	if (state_path) {
 		if (cw_state_load(&state, state_path, err, sizeof(err)) ||
 		    cw_state_apply(&state, &run, run.started, inv.reporting.cooldown,
@@ -500,9 +564,13 @@ int cw_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	/* After the reports: the state remembers only what a report shows. */
-	if (state_path && cw_state_save(&state, state_path, run.started, err, sizeof(err)))
-		cw_log_warn("%s (the next run will announce again what this one did)", err);
 	code = stop_requested ? CW_EXIT_PARTIAL : cw_run_exit_code(&run);
+	/* a state that cannot be saved breaks de-duplication: not a success */
+	if (state_path && cw_state_save(&state, state_path, run.started, err, sizeof(err))) {
+		cw_log_error("run: %s (the next run will announce again what this one did)",
+			     err);
+		code = CW_EXIT_PARTIAL;
+	}
 	if (!o.quiet) {
 		if (cw_report_summary(&run, dir, &summary) == 0)
 			fputs(cw_buf_str(&summary), stdout);

@@ -41,8 +41,15 @@ void cw_log_init_from_env(void)
 static void log_line(const char *tag, const char *color, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
+#define LINE_MAX_BYTES 8192
+
 static void log_line(const char *tag, const char *color, const char *fmt, va_list ap)
 {
+	char raw[LINE_MAX_BYTES], red[LINE_MAX_BYTES + 256];
+
+	/* formatted and redacted outside the lock */
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	cw_redact(raw, red, sizeof(red));
 	pthread_mutex_lock(&log_mu);
 	if (progress_shown) {
 		fputs("\r\033[K", stderr);
@@ -56,7 +63,7 @@ static void log_line(const char *tag, const char *color, const char *fmt, va_lis
 	} else {
 		fputs("cwsweep: ", stderr);
 	}
-	vfprintf(stderr, fmt, ap);
+	fputs(red, stderr);
 	fputc('\n', stderr);
 	fflush(stderr);
 	pthread_mutex_unlock(&log_mu);
@@ -194,4 +201,29 @@ void cw_redact(const char *text, char *out, size_t outlen)
 	}
 #undef PUT
 	out[o] = '\0';
+}
+
+void cw_redact_inplace(char *text, size_t size)
+{
+	char *tmp;
+
+	if (!text || !size || !(tmp = malloc(size)))
+		return;
+	cw_redact(text, tmp, size);
+	memcpy(text, tmp, size);
+	free(tmp);
+}
+
+void cw_redact_value(char *text, const char *secret)
+{
+	static const char mark[] = "[REDACTED]";
+	size_t n = secret ? strlen(secret) : 0;
+	char *p;
+
+	if (!text || n < sizeof(mark) - 1)
+		return;
+	while ((p = strstr(text, secret)) != NULL) {
+		memcpy(p, mark, sizeof(mark) - 1);
+		memmove(p + sizeof(mark) - 1, p + n, strlen(p + n) + 1);
+	}
 }

@@ -44,4 +44,21 @@ void cw_log_progress_end(void);
  */
 void cw_redact(const char *text, char *out, size_t outlen);
 
+/* cw_redact in place (text is size bytes, terminated). */
+void cw_redact_inplace(char *text, size_t size);
+
+/*
+ * Replace every occurrence of the literal secret (a session token or a
+ * secret key that was sent; ignored when shorter than 10 characters) in
+ * text with "[REDACTED]", in place: for a server that echoes it without a
+ * marker.
+ */
+void cw_redact_value(char *text, const char *secret);
+
+/*
+ * Every line the log functions write passes cw_redact first, so a text
+ * that came from outside (an AWS error message) never puts a secret on
+ * the terminal, whoever forgot to redact it.
+ */
+
 #endif

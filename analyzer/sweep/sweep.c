@@ -38,6 +38,7 @@
 #include "creds.h"
 #include "err.h"
 #include "log.h"
+#include "pager.h"
 #include "pool.h"
 #include "ratelimit.h"
 #include "strutil.h"
@@ -257,8 +258,9 @@ static void list_run(struct job *j, struct cw_aws_client *c)
 {
 	struct cw_ratelimit *rl = cw_rl_registry_get(j->sw->rl_lm, j->key);
 	char *next = NULL, err[CW_ERRBUF] = "";
-	int pages = 0;
+	struct cw_pager pg;
 
+	cw_pager_init(&pg, MAX_PAGES);
 	do {
 		struct cw_aws_response resp;
 		struct cw_lm_page page;
@@ -294,10 +296,13 @@ static void list_run(struct job *j, struct cw_aws_client *c)
 			job_fail(j, rc, "list-metrics", "NoMemory", "out of memory");
 			break;
 		}
-	} while (next && ++pages < MAX_PAGES);
-	if (next && !j->rc)
-		job_fail(j, CW_ETOOBIG, "list-metrics", "TooManyPages",
-			 "ListMetrics kept answering with a NextToken; gave up");
+		rc = cw_pager_next(&pg, next, "ListMetrics", err, sizeof(err));
+		if (rc) {
+			job_fail(j, rc, "list-metrics", cw_pager_code(rc), err);
+			break;
+		}
+	} while (next);
+	cw_pager_release(&pg);
 	free(next);
 }
 
@@ -306,13 +311,15 @@ static void fetch_run(struct job *j, struct cw_aws_client *c)
 	struct cw_ratelimit *rl = cw_rl_registry_get(j->sw->rl_gmd, j->key);
 	int64_t period = j->sw->plan.period; /* fixed when the plan was built */
 	char *next = NULL, err[CW_ERRBUF] = "";
-	int pages = 0, rc;
+	struct cw_pager pg;
+	int rc;
 
 	rc = cw_gmd_results_new(&j->results, j->n, j->start, j->end, period);
 	if (rc) {
 		job_fail(j, rc, "get-metric-data", "NoMemory", "out of memory");
 		return;
 	}
+	cw_pager_init(&pg, MAX_PAGES);
 	do {
 		struct cw_aws_response resp;
 		struct cw_gmd_page page;
@@ -345,10 +352,13 @@ static void fetch_run(struct job *j, struct cw_aws_client *c)
 		next = page.next_token;
 		page.next_token = NULL;
 		cw_gmd_page_release(&page);
-	} while (next && ++pages < MAX_PAGES);
-	if (next && !j->rc)
-		job_fail(j, CW_ETOOBIG, "get-metric-data", "TooManyPages",
-			 "GetMetricData kept answering with a NextToken; gave up");
+		rc = cw_pager_next(&pg, next, "GetMetricData", err, sizeof(err));
+		if (rc) {
+			job_fail(j, rc, "get-metric-data", cw_pager_code(rc), err);
+			break;
+		}
+	} while (next);
+	cw_pager_release(&pg);
 	free(next);
 }
 
@@ -535,6 +545,19 @@ static void apply_fetch(struct sweep *sw, struct job *j)
 						      : "CloudWatch returned no data for this query");
 			continue;
 		}
+		/* the last page still said PartialData: the answer is not whole,
+		 * and its missing datapoints must not read as quiet periods */
+		if (r->status != CW_GMD_COMPLETE) {
+			add_target_failure(sw, t, "get-metric-data",
+					   r->status == CW_GMD_PARTIAL ? "PartialData" : "NoResult",
+					   r->status == CW_GMD_PARTIAL
+					   ? "CloudWatch answered PartialData without a NextToken: "
+					     "datapoints are missing, so this bucket is not judged"
+					   : "CloudWatch answered without a result for this query");
+			continue;
+		}
+		/* a gap is 0 only where the listing proved the metric exists and
+		 * the answer was complete (checked above) */
 		if (stat_is_count(pt->metric->stat) && pt->listing != SIZE_MAX && pt->found)
 			fill_quiet_periods(&r->series);
 		target_id(sw, pt, &id);

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""test_hardening.py - `cwsweep run` under hostile answers and faults.
+
+Against the fake AWS endpoint (tests/fake_aws) with the faults it scripts:
+PartialData without a NextToken, error bodies that echo the session token,
+a NextToken that repeats, endless response bodies on every worker, and
+sustained throttling; and against the file system: folders that cannot be
+written, states that cannot be saved, bad options that must leave nothing
+behind.  The helpers (a fake per test, a clean environment, the three
+reports parsed and checked against each other) are test_sweep.py's.
+"""
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import test_sweep as ts  # noqa: E402
+from test_sweep import (ALPHA, AT, BETA, GAMMA, ORG_CALLER, ORG_INVENTORY,  # noqa: E402
+                        ISSUED_TOKEN_PREFIX, SweepCase, add_faults)
+
+
+def setUpModule():
+    ts.setUpModule()
+
+
+# alpha and beta only: two account-regions in us-east-1 plus alpha's eu-west-1
+SMALL_INVENTORY = ORG_INVENTORY.split("  - id: \"300000000000\"")[0]
+
+
+class HostileAnswersTest(SweepCase):
+
+    def all_output(self, p, out):
+        text = p.stdout + p.stderr
+        for name in sorted(os.listdir(out)):
+            path = os.path.join(out, name)
+            if os.path.isfile(path):
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    text += f.read()
+        return text
+
+    def test_partial_data_without_next_token_is_a_failure_not_zeros(self):
+        """PartialData on the last page, newest days missing: the bucket is a
+        failure row (exit 3), never quiet zeros judged ok."""
+        fake = self.start_fake(patch=add_faults({
+            "kind": "query_status", "bucket": "beta-web", "status_code": "PartialData",
+            "drop_newest": 3}))
+        p, rep = self.sweep(fake, SMALL_INVENTORY)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        fails = rep.failures(bucket="beta-web")
+        self.assertEqual(len(fails), 1, rep.doc["failures"])
+        self.assertEqual(fails[0]["code"], "PartialData")
+        self.assertEqual(rep.results(bucket="beta-web"), [])
+        # the other buckets are judged as usual
+        self.assertTrue(rep.results(bucket="beta-data"))
+        self.assertTrue(rep.results(bucket="alpha-assets"))
+
+    def test_echoed_session_token_never_reaches_reports_or_terminal(self):
+        """An error body that quotes the session token and the Authorization
+        header: every report and the terminal get it redacted."""
+        fake = self.start_fake(patch=add_faults({
+            "kind": "echo_headers", "service": "cloudwatch", "action": "GetMetricData",
+            "account": BETA}))
+        p, rep = self.sweep(fake, SMALL_INVENTORY, "-v")
+        self.assertEqual(p.returncode, 3, p.stderr)
+        fails = rep.failures(account_id=BETA)
+        self.assertTrue(fails, rep.doc["failures"])
+        self.assertIn("[REDACTED]", fails[0]["message"])
+        text = self.all_output(p, rep.out)
+        self.assertNotIn(ISSUED_TOKEN_PREFIX, text)
+        self.assertNotIn(ORG_CALLER[2], text)
+        self.assertNotIn("Signature=", text)
+        # the summary on stdout (not -q) carries the failure too
+        p2, _ = self.sweep(fake, SMALL_INVENTORY, out="out2")
+        self.assertNotIn(ISSUED_TOKEN_PREFIX, p2.stdout + p2.stderr)
+
+    def test_repeated_next_token_stops_at_once(self):
+        """A NextToken that repeats is a pagination loop: the listing and the
+        fetch stop at the second page, a failure row each, no long wait."""
+        fake = self.start_fake(patch=add_faults(
+            {"kind": "loop_token", "action": "GetMetricData", "account": BETA},
+            {"kind": "loop_token", "action": "ListMetrics", "account": GAMMA}))
+        t0 = time.monotonic()
+        p, rep = self.sweep(fake, ORG_INVENTORY)
+        self.assertLess(time.monotonic() - t0, 30)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        codes = {(f["account_id"], f["code"]) for f in rep.doc["failures"]}
+        self.assertIn((BETA, "PaginationLoop"), codes)
+        self.assertIn((GAMMA, "PaginationLoop"), codes)
+        reqs = fake.requests()
+        beta_gmd = [r for r in reqs if r["action"] == "GetMetricData"
+                    and r["account"] == BETA]
+        self.assertEqual(len(beta_gmd), 2, "one page, then the repeated token")
+        gamma_lm = [r for r in reqs if r["action"] == "ListMetrics"
+                    and r["account"] == GAMMA]
+        # two regions, two pages each at most
+        self.assertLessEqual(len(gamma_lm), 4)
+        self.assertTrue(rep.results(account_id=ALPHA))
+
+
+class BadOptionsTest(SweepCase):
+    """Options that are refused before anything is fetched or written."""
+
+    def run_bare(self, argv):
+        env = dict(HOME=self.home, PATH="/usr/bin:/bin", AWS_EC2_METADATA_DISABLED="true",
+                   AWS_ACCESS_KEY_ID="AKIAX", AWS_SECRET_ACCESS_KEY="x" * 40,
+                   AWS_ENDPOINT_URL="http://127.0.0.1:9")
+        return self.cwsweep(argv, env)
+
+    def test_unknown_account_is_exit_2(self):
+        inv = self.tmpfile("inventory.yaml", ORG_INVENTORY)
+        out = os.path.join(self.tmp, "out")
+        p = self.run_bare(["run", "-i", inv, "-o", out, "--account", "999999999999",
+                           "--no-state", "--no-slack"])
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--account 999999999999: no such account", p.stderr)
+        self.assertFalse(os.path.exists(out))
+
+    def test_empty_lock_writes_nothing(self):
+        inv = self.tmpfile("inventory.yaml", ORG_INVENTORY)
+        out = os.path.join(self.tmp, "out", "nested")
+        for lock in ("", os.path.join(self.tmp, "no", "such", "dir", "x.lock")):
+            p = self.run_bare(["run", "-i", inv, "-o", out, "--lock", lock, "--no-state",
+                               "--no-slack"])
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")),
+                             "the output folder was created for a refused run")
+
+    def test_lock_on_foreign_file_is_left_alone(self):
+        inv = self.tmpfile("inventory.yaml", ORG_INVENTORY)
+        notes = self.tmpfile("notes.txt", "precious notes\n")
+        p = self.run_bare(["run", "-i", inv, "-o", os.path.join(self.tmp, "out"),
+                           "--lock", notes, "--no-state", "--no-slack"])
+        self.assertEqual(p.returncode, 2, p.stderr)
+        with open(notes, encoding="utf-8") as f:
+            self.assertEqual(f.read(), "precious notes\n")
+
+    def test_analyze_period_must_be_a_cloudwatch_period(self):
+        csvf = self.tmpfile("s.csv", "2024-03-01,1\n2024-03-02,2\n")
+        for bad in ("7s", "90s", "7h", "2d"):
+            p = self.run_bare(["analyze", "--period", bad, csvf])
+            self.assertEqual(p.returncode, 2, (bad, p.stderr))
+            self.assertIn("--period", p.stderr)
+
+    def test_analyze_nan_is_refused(self):
+        csvf = self.tmpfile("s.csv", "2024-03-01,1\n2024-03-02,nan\n")
+        p = self.run_bare(["analyze", "-o", os.path.join(self.tmp, "a"), csvf])
+        # a file that cannot be read is a failure row of the analysis
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn("bad value 'nan'", p.stderr)
+
+
+class StateFileTest(SweepCase):
+
+    def test_state_that_cannot_be_saved_is_exit_3(self):
+        fake = self.start_fake()
+        state = os.path.join(self.tmp, "state.json")
+        os.mkdir(state)  # a folder where the file should be
+        out = os.path.join(self.tmp, "out")
+        p = self.cwsweep(["run", "-i", self.tmpfile("inv.yaml", SMALL_INVENTORY), "-o", out,
+                          "--at", AT, "--state", state, "--no-slack", "-q"],
+                         self.env_for(fake))
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn("state.json: rename", p.stderr)
+        # -q keeps warnings: the unreadable state is said too
+        self.assertIn("starting from an empty state", p.stderr)
+        self.assertTrue(os.path.exists(os.path.join(out, "report.json")))
+
+    def test_fifo_at_state_path_does_not_hang(self):
+        fake = self.start_fake()
+        state = os.path.join(self.tmp, "state.json")
+        os.mkfifo(state)
+        out = os.path.join(self.tmp, "out")
+        p = self.cwsweep(["run", "-i", self.tmpfile("inv.yaml", SMALL_INVENTORY), "-o", out,
+                          "--at", AT, "--state", state, "--no-slack"],
+                         self.env_for(fake), timeout=60)
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        self.assertIn("not a regular file", p.stderr)
+        # the next run takes the lock at once
+        p = self.cwsweep(["run", "-i", self.tmpfile("inv.yaml", SMALL_INVENTORY), "-o", out,
+                          "--at", AT, "--no-state", "--no-slack"], self.env_for(fake))
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
