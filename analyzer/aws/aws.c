@@ -32,6 +32,7 @@ struct cw_aws_ctx {
 	struct cw_aws_opts opts;  /* defaults filled in; ca_bundle points below */
 	char *ca_bundle;
 	struct cw_retry_quota quota;
+	struct cw_membudget budget; /* shared by every client's handle */
 	pthread_mutex_t mu;       /* guards stats */
 	struct cw_aws_stats stats;
 	atomic_int interrupted;
@@ -190,6 +191,11 @@ int cw_aws_ctx_new(struct cw_aws_ctx **out, const struct cw_aws_opts *opts)
 	}
 	ctx->opts.ca_bundle = ctx->ca_bundle;
 	cw_retry_quota_init(&ctx->quota, CW_RETRY_QUOTA_MAX);
+	cw_membudget_init(&ctx->budget, ctx->opts.response_memory);
+	/* one response never needs more than the whole bound */
+	if (ctx->opts.response_memory &&
+	    (ctx->opts.max_response == 0 || ctx->opts.max_response > ctx->opts.response_memory))
+		ctx->opts.max_response = ctx->opts.response_memory;
 	pthread_mutex_init(&ctx->mu, NULL);
 	atomic_init(&ctx->interrupted, 0);
 	*out = ctx;
@@ -211,6 +217,11 @@ void cw_aws_ctx_stats(struct cw_aws_ctx *ctx, struct cw_aws_stats *out)
 	pthread_mutex_lock(&ctx->mu);
 	*out = ctx->stats;
 	pthread_mutex_unlock(&ctx->mu);
+}
+
+size_t cw_aws_ctx_peak_response_memory(struct cw_aws_ctx *ctx)
+{
+	return atomic_load(&ctx->budget.peak);
 }
 
 void cw_aws_interrupt(struct cw_aws_ctx *ctx)
@@ -244,6 +255,7 @@ int cw_aws_client_new(struct cw_aws_client **out, struct cw_aws_ctx *ctx)
 	ho.low_speed_bps = ctx->opts.low_speed_bps;
 	ho.low_speed_secs = ctx->opts.low_speed_secs;
 	ho.max_response = ctx->opts.max_response;
+	ho.budget = &ctx->budget;
 	ho.ca_bundle = ctx->ca_bundle;
 	ho.cancelled = http_cancelled;
 	ho.cancel_arg = ctx;
@@ -293,6 +305,17 @@ static int64_t wall_ms(const struct cw_aws_ctx *ctx)
 	if (ctx->opts.now_ms)
 		return ctx->opts.now_ms(ctx->opts.env);
 	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Monotonic ms for the throttle window (the injected clock when set). */
+static int64_t mono_ms(const struct cw_aws_ctx *ctx)
+{
+	struct timespec ts;
+
+	if (ctx->opts.now_ms)
+		return ctx->opts.now_ms(ctx->opts.env);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -541,7 +564,10 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 		struct cw_aws_response *resp, char *err, size_t errlen)
 {
 	struct cw_aws_ctx *ctx = c->ctx;
-	struct cw_retry_policy pol = { ctx->opts.max_attempts, 0, false };
+	struct cw_retry_policy pol = { ctx->opts.max_attempts, 0, false,
+				       req->pacer ? ctx->opts.throttle_window_ms : 0 };
+	int64_t first_ms = 0;
+	bool started = false;
 	struct cw_retry_state st;
 	struct cw_retry_decision d;
 	struct cw_http_response hr;
@@ -574,6 +600,14 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 			rc = cw_fail(err, errlen, CW_EINTR, "%s: interrupted", plan.what);
 			goto out;
 		}
+		if (req->pacer && req->pacer->wait && req->pacer->wait(req->pacer->env) != 0) {
+			rc = cw_fail(err, errlen, CW_EINTR, "%s: interrupted", plan.what);
+			goto out;
+		}
+		if (!started) {
+			first_ms = mono_ms(ctx);
+			started = true;
+		}
 		herr[0] = '\0';
 		rc = attempt(c, req, &plan, &creds, &hr, herr, sizeof(herr));
 		if (rc == CW_EINTR) {
@@ -603,6 +637,10 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 				cw_strlcpy(ae.request_id, hr.request_id, sizeof(ae.request_id));
 		}
 		log_attempt(&plan, &hr, ae.code, resp->attempts);
+		if (req->pacer && req->pacer->feedback && rc == 0)
+			req->pacer->feedback(req->pacer->env,
+					     cw_retry_classify(hr.status, ae.code, hr.xfer) ==
+					     CW_RETRY_THROTTLING);
 		if (ok) {
 			count(ctx, 1, 0, 0, 0);
 			cw_retry_on_success(&st, &ctx->quota);
@@ -610,6 +648,7 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 			rc = 0;
 			goto out;
 		}
+		st.elapsed_ms = mono_ms(ctx) - first_ms;
 		cw_retry_decide(&st, &pol, &ctx->quota, hr.status, ae.code, hr.xfer,
 				client_rand01(c), cw_retry_after_parse(hr.retry_after), &d);
 		if (d.action == CW_RETRY_REFRESH && req->unsigned_request)

@@ -62,7 +62,7 @@ static void usage(FILE *f)
 		"  --all-periods         judge every complete period, not only the last\n"
 		"  --period DURATION     period of the series (5m, 1h, 1d); default: the most\n"
 		"                        common gap between timestamps\n"
-		"  -q, --quiet           print nothing on stdout; errors only on stderr\n"
+		"  -q, --quiet           print nothing on stdout; errors and warnings only on stderr\n"
 		"  -h, --help            this text\n"
 		"\n"
 		"The summary goes to stdout; the reports are DIR/report.md, report.csv and\n"

@@ -81,7 +81,7 @@ static void log_line(const char *tag, const char *color, const char *fmt, va_lis
 	}
 
 LOG_FN(cw_log_error, CW_LOG_QUIET, "error", "\033[1;31m")
-LOG_FN(cw_log_warn, CW_LOG_INFO, "warning", "\033[1;33m")
+LOG_FN(cw_log_warn, CW_LOG_QUIET, "warning", "\033[1;33m")
 LOG_FN(cw_log_info, CW_LOG_INFO, NULL, NULL)
 LOG_FN(cw_log_verbose, CW_LOG_VERBOSE, NULL, NULL)
 LOG_FN(cw_log_debug, CW_LOG_DEBUG, "debug", "\033[2m")

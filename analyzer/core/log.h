@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 enum cw_log_level {
-	CW_LOG_QUIET = 0, /* errors only */
+	CW_LOG_QUIET = 0, /* -q: errors and warnings only (no info, no progress) */
 	CW_LOG_INFO = 1,  /* default: warnings, one-line summaries */
 	CW_LOG_VERBOSE = 2, /* -v: one line per HTTP request */
 	CW_LOG_DEBUG = 3,   /* --debug-http: headers and bodies, redacted */

@@ -196,6 +196,28 @@ static int job_creds(struct job *j)
 	return rc;
 }
 
+/* The account-region's adaptive token bucket as the AWS layer's pacer:
+ * every attempt, retries included, takes a token; every answer adjusts the
+ * rate. */
+struct pace {
+	struct cw_ratelimit *rl;
+	const atomic_bool *stop;
+};
+
+static int pace_wait(void *env)
+{
+	struct pace *p = env;
+
+	return cw_ratelimit_wait(p->rl, p->stop);
+}
+
+static void pace_feedback(void *env, bool throttled)
+{
+	struct pace *p = env;
+
+	cw_ratelimit_feedback(p->rl, throttled);
+}
+
 /* One signed CloudWatch call, paced by the account-region's token bucket. */
 static int job_call(struct job *j, struct cw_aws_client *c, struct cw_ratelimit *rl,
 		    const char *target, const char *what, const char *body, size_t len,
@@ -204,6 +226,8 @@ static int job_call(struct job *j, struct cw_aws_client *c, struct cw_ratelimit 
 	struct cw_credcache_ref ref = { j->sw->creds, j->acct };
 	char endpoint[512], err[CW_ERRBUF] = "", label[160];
 	struct cw_aws_request req;
+	struct pace pace = { NULL, NULL };
+	const struct cw_aws_pacer pacer = { pace_wait, pace_feedback, &pace };
 	int rc;
 
 	rc = cw_endpoint_resolve("monitoring", j->region, j->sw->inv->aws.endpoint_url,
@@ -211,10 +235,6 @@ static int job_call(struct job *j, struct cw_aws_client *c, struct cw_ratelimit 
 	if (rc) {
 		job_fail(j, rc, what, "BadEndpoint", err);
 		return rc;
-	}
-	if (rl && cw_ratelimit_wait(rl, &j->sw->stop_now)) {
-		job_fail(j, CW_EINTR, what, "Interrupted", "interrupted before the call");
-		return CW_EINTR;
 	}
 	snprintf(label, sizeof(label), "%s %s", what, j->key);
 	memset(&req, 0, sizeof(req));
@@ -226,6 +246,11 @@ static int job_call(struct job *j, struct cw_aws_client *c, struct cw_ratelimit 
 	req.body = body;
 	req.body_len = len;
 	req.what = label;
+	if (rl) {
+		pace.rl = rl;
+		pace.stop = &j->sw->stop_now;
+		req.pacer = &pacer;
+	}
 	rc = cw_aws_call(c, &req, cw_credcache_fn, &ref, resp, err, sizeof(err));
 	if (rc == CW_EAWS)
 		job_fail(j, rc, what, resp->code, resp->message);
@@ -974,6 +999,9 @@ static int sweep_setup(struct sweep *sw, char *err, size_t errlen)
 	ao.max_attempts = inv->aws.max_attempts;
 	ao.connect_timeout_ms = inv->aws.connect_timeout_s * 1000L;
 	ao.total_timeout_ms = inv->aws.request_timeout_s * 1000L;
+	ao.response_memory = (size_t)(inv->aws.response_memory_mb > 0
+				      ? inv->aws.response_memory_mb : 256) << 20;
+	ao.throttle_window_ms = (int64_t)inv->aws.throttle_window_s * 1000;
 	rc = cw_aws_ctx_new(&sw->aws, &ao);
 	if (rc)
 		return cw_fail(err, errlen, rc, "cannot set up the AWS client: %s", cw_strerror(rc));

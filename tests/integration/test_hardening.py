@@ -103,6 +103,108 @@ class HostileAnswersTest(SweepCase):
         self.assertTrue(rep.results(account_id=ALPHA))
 
 
+# ---- a generated organisation of 40 accounts ---------------------------------
+
+GEN_START = 400000000000
+GEN_ACCOUNTS = 40
+
+
+def gen_scenario(**extra):
+    with open(ts.ORG, encoding="utf-8") as f:
+        org = json.load(f)
+    sc = {"description": "40 generated accounts for throttling and memory tests",
+          "resolution": 86400, "callers": org["callers"], "accounts": [],
+          "generate": {"accounts": GEN_ACCOUNTS, "account_id_start": GEN_START,
+                       "regions": ["us-east-1"], "buckets_per_account": 10,
+                       "days": 40, "resolution": 86400}}
+    sc.update(extra)
+    return sc
+
+
+def gen_inventory(extra_aws=""):
+    lines = ["defaults:", "  regions: [us-east-1]", "  lookback_days: 35",
+             "  period: 1d", "aws:", "  jobs: 16"]
+    lines += ["  " + x for x in extra_aws.splitlines() if x]
+    lines.append("accounts:")
+    for i in range(GEN_ACCOUNTS):
+        acct = "%012d" % (GEN_START + i)
+        lines += ['  - id: "%s"' % acct,
+                  "    role_arn: arn:aws:iam::%s:role/cwsweep-reader" % acct,
+                  "    buckets: auto"]
+    return "\n".join(lines) + "\n"
+
+
+class GeneratedOrgCase(SweepCase):
+
+    def start_gen(self, **extra):
+        path = self.tmpfile("scenario.json", json.dumps(gen_scenario(**extra)))
+        fake = ts.FakeAWS(path, now=ts.SERIES_NOW)
+        fake.start()
+        self.addCleanup(fake.stop)
+        return fake
+
+
+class ThrottlingTest(GeneratedOrgCase):
+
+    def test_sustained_throttling_rides_out(self):
+        """GetMetricData limited to 5 a second per account-region (burst 5),
+        18 pages per account-region, 40 accounts: the sweep slows to the
+        quota and finishes with 0 failures."""
+        fake = self.start_gen(
+            rate_limits={"GetMetricData": {"tps": 5, "burst": 5}},
+            cloudwatch={"page_size": 20})
+        t0 = time.monotonic()
+        out = os.path.join(self.tmp, "out")
+        p = self.cwsweep(["run", "-i", self.tmpfile("inventory.yaml", gen_inventory()),
+                          "-o", out, "--at", AT, "--no-state", "--no-slack"],
+                         self.env_for(fake), timeout=600)
+        took = time.monotonic() - t0
+        rep = self.read_reports(out, p)
+        self.assertIn(p.returncode, (0, 1), p.stderr[-3000:])
+        self.assertEqual(rep.doc["failures"], [])
+        reqs = fake.requests()
+        throttled = [r for r in reqs if r.get("fault") == "rate_limit"]
+        gmd = [r for r in reqs if r["action"] == "GetMetricData"]
+        self.assertTrue(throttled, "the fake never throttled: the test tests nothing")
+        judged = {r["account_id"] for r in rep.results()}
+        self.assertEqual(len(judged), GEN_ACCOUNTS)
+        print("\nthrottling: %d GetMetricData calls, %d throttled, %.1f s"
+              % (len(gmd), len(throttled), took), file=sys.stderr)
+
+
+# peak RSS of one command, in KiB, measured by a parent of its own
+RSS_WRAPPER = ("import resource, subprocess, sys\n"
+               "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+               "sys.stderr.write(p.stderr)\n"
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+               "sys.exit(p.returncode)\n")
+
+
+class MemoryBoundTest(GeneratedOrgCase):
+
+    def test_endless_bodies_on_every_worker_stay_in_bound(self):
+        """Every GetMetricData answer is an endless chunked body, 16 workers
+        at once: the responses in flight stay within aws.response_memory_mb
+        together, every target fails cleanly (exit 3)."""
+        fake = self.start_gen(faults=[{"kind": "endless", "action": "GetMetricData"}])
+        inv = self.tmpfile("inventory.yaml", gen_inventory("response_memory_mb: 64"))
+        out = os.path.join(self.tmp, "out")
+        argv = [ts.BIN, "run", "-i", inv, "-o", out, "--at", AT, "--no-state",
+                "--no-slack", "-j", "16"]
+        p = subprocess.run([ts.PY, "-c", RSS_WRAPPER] + argv, env=self.env_for(fake),
+                           cwd=self.tmp, capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 3, p.stderr[-3000:])
+        rss_mb = int(p.stdout.strip()) / 1024.0
+        print("\nendless bodies: peak RSS %.0f MB (bound 64 MiB of responses)" % rss_mb,
+              file=sys.stderr)
+        self.assertLess(rss_mb, 200, "peak RSS %.0f MB" % rss_mb)
+        with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        self.assertEqual(doc["results"], [])
+        msgs = {f["message"] for f in doc["failures"]}
+        self.assertTrue(any("MiB bound" in m or "larger than" in m for m in msgs), msgs)
+
+
 class BadOptionsTest(SweepCase):
     """Options that are refused before anything is fetched or written."""
 
