@@ -205,6 +205,65 @@ class MemoryBoundTest(GeneratedOrgCase):
         self.assertTrue(any("MiB bound" in m or "larger than" in m for m in msgs), msgs)
 
 
+class KillTest(SweepCase):
+    """kill -9 at several points of a run: whatever was written is whole,
+    the lock is free, and the next run cleans up and completes."""
+
+    def check_folder(self, out, state):
+        import fcntl
+        names = sorted(os.listdir(out)) if os.path.isdir(out) else []
+        for n in names:
+            path = os.path.join(out, n)
+            if n == "report.json":
+                with open(path, encoding="utf-8") as f:
+                    json.load(f)  # whole, never half-written
+        if os.path.exists(state):
+            with open(state, encoding="utf-8") as f:
+                self.assertEqual(json.load(f)["schema"], "cwsweep.state/1")
+        lock = os.path.join(out, ".cwsweep.lock")
+        if os.path.exists(lock):
+            with open(lock, "r+b") as f:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the kernel freed it
+                fcntl.flock(f, fcntl.LOCK_UN)
+        return names
+
+    def test_kill_9_at_several_points(self):
+        fake = self.start_fake(patch=lambda sc: sc.update(latency_ms=150))
+        inv = self.tmpfile("inventory.yaml", ORG_INVENTORY)
+        out = os.path.join(self.tmp, "out")
+        state = os.path.join(self.tmp, "state.json")
+        argv = [ts.BIN, "run", "-i", inv, "-o", out, "--at", AT, "--state", state,
+                "--no-slack", "-q"]
+        env = self.env_for(fake)
+        # a complete run first, so the later kills hit a folder with reports
+        p = subprocess.run(argv, env=env, cwd=self.tmp, capture_output=True, text=True,
+                           timeout=120)
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        full = time.monotonic()
+        p = subprocess.run(argv, env=env, cwd=self.tmp, capture_output=True, text=True,
+                           timeout=120)
+        full = time.monotonic() - full
+        for frac in (0.05, 0.3, 0.6, 0.85, 0.95, 0.99):
+            proc = subprocess.Popen(argv, env=env, cwd=self.tmp, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(full * frac)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            names = self.check_folder(out, state)
+        # what a killed writer leaves: a big temp file of a dead pid
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        stale = os.path.join(out, "report.csv.tmp.%d.AbCdEf" % dead.pid)
+        with open(stale, "wb") as f:
+            f.write(b"x" * (1 << 20))
+        p = subprocess.run(argv, env=env, cwd=self.tmp, capture_output=True, text=True,
+                           timeout=120)
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        names = self.check_folder(out, state)
+        self.assertEqual([n for n in names if ".tmp." in n], [], names)
+        self.assertEqual(sorted(n for n in names if n != ".cwsweep.lock"), ts.REPORTS)
+
+
 class BadOptionsTest(SweepCase):
     """Options that are refused before anything is fetched or written."""
 
