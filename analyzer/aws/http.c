@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,24 +249,31 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 		h->too_big = true;
 		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
 	}
+	/* charge the buffer's growth to the run-wide bound before it happens
+	 * (cw_buf doubles its allocation from 64 bytes) */
+	if (h->opts.budget && h->opts.budget->max && b->len + n + 1 > b->alloc) {
+		size_t grown = b->alloc ? b->alloc : 64, now, peak;
+
+		while (grown < b->len + n + 1)
+			grown = grown > SIZE_MAX / 2 ? b->len + n + 1 : grown * 2;
+		if (grown > h->reserved) {
+			size_t d = grown - h->reserved;
+
+			now = atomic_fetch_add(&h->opts.budget->used, d) + d;
+			h->reserved += d;
+			peak = atomic_load(&h->opts.budget->peak);
+			while (now > peak && !atomic_compare_exchange_weak(&h->opts.budget->peak,
+									   &peak, now))
+				;
+			if (now > h->opts.budget->max) {
+				h->too_big = h->over_budget = true;
+				return 0;
+			}
+		}
+	}
 	if (cw_buf_add(b, data, n) != 0) {
 		h->oom = true;
 		return 0;
-	}
-	/* charge the buffer's growth to the run-wide bound */
-	if (h->opts.budget && h->opts.budget->max && b->alloc > h->reserved) {
-		size_t d = b->alloc - h->reserved;
-		size_t now = atomic_fetch_add(&h->opts.budget->used, d) + d;
-		size_t peak = atomic_load(&h->opts.budget->peak);
-
-		h->reserved += d;
-		while (now > peak && !atomic_compare_exchange_weak(&h->opts.budget->peak, &peak,
-								   now))
-			;
-		if (now > h->opts.budget->max) {
-			h->too_big = h->over_budget = true;
-			return 0;
-		}
 	}
 	return n;
 }

@@ -31,6 +31,7 @@
 #include "inventory.h"
 #include "lock.h"
 #include "log.h"
+#include "notify.h"
 #include "report.h"
 #include "run.h"
 #include "state.h"
@@ -396,6 +397,91 @@ static void summary_line(const struct cw_run *run, int64_t t0_ms)
 		(double)(cw_time_mono_ms() - t0_ms) / 1000.0);
 }
 
+/* Everything the "could not run / ran partly" notice needs. */
+struct problem {
+	const struct run_opts *o;
+	const struct cw_inventory *inv; /* NULL when it did not load */
+	const struct cw_config_env *cfg;
+	const char *state_path;         /* NULL: no de-duplication */
+	struct cw_state *state;         /* loaded state, or NULL */
+	const char *run_id;
+	int64_t now;
+};
+
+/* "3 targets failed: AccessDenied (2), Throttling (1)" */
+static void failures_reason(const struct cw_run *run, char *out, size_t outlen)
+{
+	size_t o;
+
+	o = (size_t)snprintf(out, outlen, "%zu target%s failed:", run->nfailures,
+			     run->nfailures == 1 ? "" : "s");
+	for (size_t i = 0; i < run->nfailures && o < outlen; i++) {
+		size_t same = 0;
+		bool first = true;
+
+		for (size_t k = 0; k < i && first; k++)
+			first = strcmp(run->failures[k].code, run->failures[i].code) != 0;
+		if (!first)
+			continue;
+		for (size_t k = i; k < run->nfailures; k++)
+			same += strcmp(run->failures[k].code, run->failures[i].code) == 0;
+		o += (size_t)snprintf(out + o, outlen - o, "%s %s (%zu)", i ? "," : "",
+				      run->failures[i].code, same);
+	}
+}
+
+/*
+ * Tell the channel that the run could not run (exit 2) or ran partly
+ * (exit 3), at most once a UTC day for the same reason when a state file
+ * is known.  Quiet when no webhook is known; never changes the exit code.
+ */
+static void notify_problem(const struct problem *p, int code, const char *reason)
+{
+	const struct cw_reporting *rep = p->inv ? &p->inv->reporting : NULL;
+	const char *var = rep && rep->slack_webhook_env ? rep->slack_webhook_env
+						       : "SLACK_WEBHOOK_URL";
+	struct cw_state own;
+	struct cw_state *st = p->state;
+	struct cw_buf payload = CW_BUF_INIT;
+	char url[2048] = "", err[CW_ERRBUF], host[256] = "";
+
+	if (p->o->no_slack || (rep && !rep->slack_enabled && !p->cfg->slack_webhook))
+		return;
+	cw_state_init(&own);
+	if (p->state_path && !st) {
+		if (cw_state_load(&own, p->state_path, err, sizeof(err)) == 0)
+			st = &own;
+	}
+	if (st && !cw_state_notice_due(st, reason, p->now)) {
+		cw_log_info("slack: the same problem was posted earlier today; not again");
+		goto out;
+	}
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		host[0] = '\0';
+	if (cw_notice_payload(&payload, code, reason, p->run_id, host))
+		goto out;
+	if (p->o->slack_preview) {
+		fputs(cw_buf_str(&payload), stdout);
+		fflush(stdout);
+		goto out;
+	}
+	if (p->cfg->slack_webhook)
+		cw_strlcpy(url, p->cfg->slack_webhook, sizeof(url));
+	else if (cw_slack_webhook_from_env(var, url, sizeof(url), err, sizeof(err)))
+		goto out; /* no webhook known: the log is all there is */
+	if (cw_slack_post(url, payload.data, payload.len, NULL, err, sizeof(err))) {
+		cw_log_warn("could not post the problem notice: %s", err);
+		goto out;
+	}
+	if (st && p->state_path && cw_state_notice_posted(st, reason, p->now) == 0 &&
+	    cw_state_save(st, p->state_path, p->now, err, sizeof(err)) != 0)
+		cw_log_warn("run: %s (the notice may be posted again today)", err);
+out:
+	cw_wipe(url, sizeof(url));
+	cw_buf_release(&payload);
+	cw_state_release(&own);
+}
+
 int cw_cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
@@ -413,7 +499,8 @@ int cw_cmd_run(int argc, char **argv)
 	const char *dir, *formats, *lock_path, *state_path;
 	char *made = NULL; /* the outermost output folder this run created */
 	int64_t t0 = cw_time_mono_ms();
-	bool swept = false;
+	bool swept = false, inv_loaded = false, state_loaded = false, digest_told = false;
+	char partly[CW_ERRBUF] = ""; /* why exit 3, when not the failure rows */
 	int rc, code = CW_EXIT_USAGE;
 
 	rc = parse_opts(argc, argv, &o);
@@ -448,10 +535,19 @@ int cw_cmd_run(int argc, char **argv)
 	} else {
 		rc = cw_inventory_load(o.inventory ? o.inventory : "accounts.yaml", &inv, &diags);
 		cw_diags_print(&diags, stderr);
+		if (rc && diags.n) {
+			char first[1024];
+
+			snprintf(first, sizeof(first), "%s:%d:%d: %s%s", diags.v[0].file,
+				 diags.v[0].line, diags.v[0].col, diags.v[0].msg,
+				 diags.n > 1 ? " (and more problems)" : "");
+			cw_log_remember_error(first);
+		}
 		cw_diags_release(&diags);
 		if (rc)
 			goto out;
 	}
+	inv_loaded = true;
 	/* --account names an account of the inventory, or it is a typo */
 	for (size_t i = 0; i < o.naccounts; i++) {
 		bool known = false;
@@ -550,6 +646,7 @@ int cw_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	if (state_path) {
+		state_loaded = true;
 		if (cw_state_load(&state, state_path, err, sizeof(err)) ||
 		    cw_state_apply(&state, &run, run.started, inv.reporting.cooldown,
 				   inv.reporting.growth_factor, announce)) {
@@ -562,6 +659,7 @@ int cw_cmd_run(int argc, char **argv)
 
 	if (cw_reports_write(&run, dir, formats, err, sizeof(err))) {
 		cw_log_error("run: %s", err);
+		snprintf(partly, sizeof(partly), "the reports could not be written: %s", err);
 		goto out;
 	}
 	/* After the reports: the state remembers only what a report shows. */
@@ -570,8 +668,12 @@ int cw_cmd_run(int argc, char **argv)
 	if (state_path && cw_state_save(&state, state_path, run.started, err, sizeof(err))) {
 		cw_log_error("run: %s (the next run will announce again what this one did)",
 			     err);
+		snprintf(partly, sizeof(partly), "the alert state could not be saved: %s", err);
 		code = CW_EXIT_PARTIAL;
 	}
+	if (stop_requested && !partly[0])
+		cw_strlcpy(partly, "interrupted by a signal before every target was fetched",
+			   sizeof(partly));
 	if (!o.quiet) {
 		if (cw_report_summary(&run, dir, &summary) == 0)
 			fputs(cw_buf_str(&summary), stdout);
@@ -587,10 +689,35 @@ int cw_cmd_run(int argc, char **argv)
 			.preview = o.slack_preview,
 		};
 
-		if (cw_cli_digest(&run, announce, dir, &d) != 0)
+		if (cw_cli_digest(&run, announce, dir, &d) != 0) {
 			code = CW_EXIT_PARTIAL;
+			partly[0] = '\0'; /* the channel is what failed: no notice */
+			digest_told = true;
+		} else {
+			/* the digest lists the failure rows itself */
+			digest_told = run.nfailures > 0 && !partly[0];
+		}
 	}
 out:
+	if ((code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL) && !digest_told && !o.dry_run) {
+		struct problem pb = { &o, inv_loaded ? &inv : NULL, &cfg,
+				      o.no_state ? NULL : o.state_file ? o.state_file
+					      : inv_loaded ? inv.reporting.state_file : NULL,
+				      state_loaded ? &state : NULL, run.run_id,
+				      o.at ? o.at : cw_time_now() };
+		char reason[CW_ERRBUF];
+
+		if (code == CW_EXIT_USAGE)
+			cw_log_first_error(reason, sizeof(reason));
+		else if (partly[0])
+			cw_strlcpy(reason, partly, sizeof(reason));
+		else
+			failures_reason(&run, reason, sizeof(reason));
+		if (!reason[0])
+			cw_strlcpy(reason, code == CW_EXIT_USAGE ? "a configuration error (see the log)"
+				   : "see the log", sizeof(reason));
+		notify_problem(&pb, code, reason);
+	}
 	if (swept)
 		summary_line(&run, t0);
 	free(made);

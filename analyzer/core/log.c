@@ -20,6 +20,7 @@ static atomic_int log_level = CW_LOG_INFO;
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static bool log_color;
 static bool progress_shown; /* under log_mu */
+static char first_error[1024]; /* under log_mu: the first error of the process */
 
 void cw_log_set_level(enum cw_log_level lvl)
 {
@@ -51,6 +52,8 @@ static void log_line(const char *tag, const char *color, const char *fmt, va_lis
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	cw_redact(raw, red, sizeof(red));
 	pthread_mutex_lock(&log_mu);
+	if (tag && strcmp(tag, "error") == 0 && !first_error[0])
+		cw_strlcpy(first_error, red, sizeof(first_error));
 	if (progress_shown) {
 		fputs("\r\033[K", stderr);
 		progress_shown = false;
@@ -226,4 +229,22 @@ void cw_redact_value(char *text, const char *secret)
 		memcpy(p, mark, sizeof(mark) - 1);
 		memmove(p + sizeof(mark) - 1, p + n, strlen(p + n) + 1);
 	}
+}
+
+void cw_log_remember_error(const char *text)
+{
+	char red[sizeof(first_error) + 256];
+
+	cw_redact(text ? text : "", red, sizeof(red));
+	pthread_mutex_lock(&log_mu);
+	if (!first_error[0])
+		cw_strlcpy(first_error, red, sizeof(first_error));
+	pthread_mutex_unlock(&log_mu);
+}
+
+void cw_log_first_error(char *out, size_t outlen)
+{
+	pthread_mutex_lock(&log_mu);
+	cw_strlcpy(out, first_error, outlen);
+	pthread_mutex_unlock(&log_mu);
 }

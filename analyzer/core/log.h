@@ -30,6 +30,14 @@ void cw_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cw_log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cw_log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * The first error of the process (cw_log_error, or one given to
+ * cw_log_remember_error by code that prints its own), redacted; "" when
+ * none: the reason a "could not run" notice gives.
+ */
+void cw_log_remember_error(const char *text);
+void cw_log_first_error(char *out, size_t outlen);
+
 /* True when stderr is a terminal and the level is at least INFO. */
 bool cw_log_progress_enabled(void);
 /* Rewrite the progress line in place (\r); cleared by the next log line. */
