@@ -35,6 +35,8 @@ struct cw_aws_ctx {
 	struct cw_membudget budget; /* shared by every client's handle */
 	pthread_mutex_t mu;       /* guards stats */
 	struct cw_aws_stats stats;
+	struct cw_aws_action_stats actions[CW_AWS_MAX_ACTIONS]; /* under mu */
+	size_t nactions;
 	atomic_int interrupted;
 };
 
@@ -353,6 +355,38 @@ static int backoff_sleep(struct cw_aws_ctx *ctx, int64_t ms)
 
 /* ---- the call ----------------------------------------------------------------- */
 
+size_t cw_aws_ctx_actions(struct cw_aws_ctx *ctx, struct cw_aws_action_stats *out,
+			  size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&ctx->mu);
+	n = ctx->nactions < max ? ctx->nactions : max;
+	memcpy(out, ctx->actions, n * sizeof(*out));
+	pthread_mutex_unlock(&ctx->mu);
+	return n;
+}
+
+/* One attempt of action (under no lock): counted per action. */
+static void count_action(struct cw_aws_ctx *ctx, const char *action, bool throttled)
+{
+	size_t i;
+
+	pthread_mutex_lock(&ctx->mu);
+	for (i = 0; i < ctx->nactions; i++)
+		if (strcmp(ctx->actions[i].action, action) == 0)
+			break;
+	if (i == ctx->nactions && i < CW_AWS_MAX_ACTIONS) {
+		cw_strlcpy(ctx->actions[i].action, action, sizeof(ctx->actions[i].action));
+		ctx->nactions++;
+	}
+	if (i < ctx->nactions) {
+		ctx->actions[i].attempts++;
+		ctx->actions[i].throttled += throttled;
+	}
+	pthread_mutex_unlock(&ctx->mu);
+}
+
 static void count(struct cw_aws_ctx *ctx, uint64_t attempts, uint64_t retries,
 		  uint64_t throttled, uint64_t failed)
 {
@@ -396,6 +430,7 @@ struct call_plan {
 	char path[1030];  /* the path as sent and signed */
 	const char *ctype;
 	const char *what;
+	char action[48];  /* "GetMetricData", "AssumeRole": for the counters */
 };
 
 static int plan_call(const struct cw_aws_request *req, struct call_plan *p,
@@ -435,6 +470,26 @@ static int plan_call(const struct cw_aws_request *req, struct call_plan *p,
 		snprintf(p->host, sizeof(p->host), strchr(host, ':') ? "[%s]" : "%s", host);
 	p->ctype = req->proto == CW_PROTO_JSON10 ? "application/x-amz-json-1.0"
 		   : "application/x-www-form-urlencoded; charset=utf-8";
+	/* the action: X-Amz-Target's operation, or a Query body's Action= */
+	if (req->proto == CW_PROTO_JSON10) {
+		const char *dot = strrchr(req->target, '.');
+
+		cw_strlcpy(p->action, dot ? dot + 1 : req->target, sizeof(p->action));
+	} else {
+		const char *a = req->body ? strstr(req->body, "Action=") : NULL;
+		size_t k = 0;
+
+		if (a && (a == req->body || a[-1] == '&'))
+			for (a += 7; k + 1 < sizeof(p->action) && a[k] && a[k] != '&'; k++)
+				p->action[k] = a[k];
+		p->action[k] = '\0';
+		if (!k)
+			cw_strlcpy(p->action, req->service, sizeof(p->action));
+	}
+	for (char *c = p->action; *c; c++) /* a label value: keep it plain */
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_'))
+			*c = '_';
 	p->what = req->what;
 	if (!p->what || !*p->what) {
 		const char *dot = req->target ? strrchr(req->target, '.') : NULL;
@@ -641,6 +696,8 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 			req->pacer->feedback(req->pacer->env,
 					     cw_retry_classify(hr.status, ae.code, hr.xfer) ==
 					     CW_RETRY_THROTTLING);
+		count_action(ctx, plan.action, !ok && cw_retry_classify(hr.status, ae.code, hr.xfer)
+						      == CW_RETRY_THROTTLING);
 		if (ok) {
 			count(ctx, 1, 0, 0, 0);
 			cw_retry_on_success(&st, &ctx->quota);

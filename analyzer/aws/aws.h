@@ -84,6 +84,12 @@ int cw_aws_ctx_new(struct cw_aws_ctx **out, const struct cw_aws_opts *opts);
 void cw_aws_ctx_free(struct cw_aws_ctx *ctx);
 /* Calls made so far (every attempt counted), by kind; thread-safe. */
 struct cw_aws_stats { uint64_t attempts, retries, throttled, failed; };
+/* Attempts and throttled answers per API action ("GetMetricData",
+ * "AssumeRole", ...), the first max of them; returns how many. */
+#define CW_AWS_MAX_ACTIONS 16
+struct cw_aws_action_stats { char action[48]; uint64_t attempts, throttled; };
+size_t cw_aws_ctx_actions(struct cw_aws_ctx *ctx, struct cw_aws_action_stats *out,
+			  size_t max);
 /* The highest memory the responses in flight held together, in bytes. */
 size_t cw_aws_ctx_peak_response_memory(struct cw_aws_ctx *ctx);
 void cw_aws_ctx_stats(struct cw_aws_ctx *ctx, struct cw_aws_stats *out);

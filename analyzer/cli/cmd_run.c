@@ -29,8 +29,10 @@
 #include "dotenv.h"
 #include "err.h"
 #include "inventory.h"
+#include "heartbeat.h"
 #include "lock.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "report.h"
 #include "run.h"
@@ -51,6 +53,7 @@ struct run_opts {
 	const char *profile;
 	const char *state_file;
 	const char *lock_file;
+	const char *metrics_file;
 	unsigned jobs;
 	int64_t at;
 	unsigned shard_k, shard_n; /* n == 0: no sharding */
@@ -74,7 +77,8 @@ static void usage(FILE *f)
 		"usage: cwsweep run [-i FILE | --config FILE] [-o DIR] [--jobs N] [--dry-run]\n"
 		"                   [--account ID]... [--shard K/N] [--format LIST] [--all-periods]\n"
 		"                   [--state FILE | --no-state] [--no-slack | --slack-preview]\n"
-		"                   [--lock FILE] [--profile NAME] [--at TIME] [-q | -v | --debug-http]\n"
+		"                   [--lock FILE] [--metrics-file FILE] [--profile NAME] [--at TIME]\n"
+		"                   [-q | -v | --debug-http]\n"
 		"\n"
 		"Sweep every account of the inventory: assume each account's role, fetch the\n"
 		"configured CloudWatch series (GetMetricData, batched 500 metrics a call),\n"
@@ -104,6 +108,9 @@ static void usage(FILE *f)
 		"  --slack-preview       print the digest's JSON payload to stdout, do not post\n"
 		"  --lock FILE           lock file that keeps two runs apart (default:\n"
 		"                        reporting.lock_file, else DIR/.cwsweep.lock)\n"
+		"  --metrics-file FILE   write the run's Prometheus metrics there, atomically,\n"
+		"                        whatever the exit code (for node_exporter's textfile\n"
+		"                        collector; default: reporting.metrics_file)\n"
 		"  --profile NAME        AWS profile for the ambient credentials\n"
 		"  --at TIME             sweep as if it were TIME (UTC, ISO 8601): replays\n"
 		"  -q, --quiet           errors and warnings only on stderr, no progress, no\n"
@@ -124,7 +131,7 @@ static void usage(FILE *f)
 enum {
 	OPT_CONFIG = 256, OPT_FORMAT, OPT_ACCOUNT, OPT_SHARD, OPT_ALL_PERIODS, OPT_STATE,
 	OPT_NO_STATE, OPT_NO_SLACK, OPT_SLACK_PREVIEW, OPT_LOCK, OPT_PROFILE, OPT_AT,
-	OPT_DEBUG_HTTP,
+	OPT_DEBUG_HTTP, OPT_METRICS_FILE,
 };
 
 static int parse_shard(const char *s, struct run_opts *o)
@@ -162,6 +169,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "no-slack", no_argument, NULL, OPT_NO_SLACK },
 		{ "slack-preview", no_argument, NULL, OPT_SLACK_PREVIEW },
 		{ "lock", required_argument, NULL, OPT_LOCK },
+		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 		{ "profile", required_argument, NULL, OPT_PROFILE },
 		{ "at", required_argument, NULL, OPT_AT },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -212,6 +220,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case OPT_NO_SLACK: o->no_slack = true; break;
 		case OPT_SLACK_PREVIEW: o->slack_preview = true; break;
 		case OPT_LOCK: o->lock_file = optarg; break;
+		case OPT_METRICS_FILE: o->metrics_file = optarg; break;
 		case OPT_PROFILE: o->profile = optarg; break;
 		case OPT_AT:
 			if (cw_time_parse(optarg, &o->at))
@@ -238,6 +247,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			{ "--inventory", o->inventory }, { "--config", o->config_env },
 			{ "--output", o->dir }, { "--state", o->state_file },
 			{ "--lock", o->lock_file }, { "--profile", o->profile },
+			{ "--metrics-file", o->metrics_file },
 		};
 
 		for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
@@ -383,18 +393,70 @@ static void remove_stale_temps_of(const char *file)
 	free(copy);
 }
 
-static void summary_line(const struct cw_run *run, int64_t t0_ms)
+/* "run ID: 3 accounts, ..." into out: the line a cron log keeps. */
+static void summary_text(const struct cw_run *run, int64_t t0_ms, char *out, size_t outlen)
 {
 	struct cw_run_counts c;
 
 	cw_run_count(run, &c);
-	/* on stderr in every case, -q included: the line a cron log keeps */
-	fprintf(stderr, "cwsweep: run %s: %zu account%s, %zu series, %zu anomal%s, "
-		"%zu failure%s, %zu not measured, %zu API call%s, %.1f s\n",
-		run->run_id, run->accounts, run->accounts == 1 ? "" : "s", c.series,
-		c.anomalies, c.anomalies == 1 ? "y" : "ies", c.failures, c.failures == 1 ? "" : "s",
-		c.unmeasured, run->api_calls, run->api_calls == 1 ? "" : "s",
-		(double)(cw_time_mono_ms() - t0_ms) / 1000.0);
+	snprintf(out, outlen, "run %s: %zu account%s, %zu series, %zu anomal%s, "
+		 "%zu failure%s, %zu not measured, %zu API call%s, %.1f s",
+		 run->run_id, run->accounts, run->accounts == 1 ? "" : "s", c.series,
+		 c.anomalies, c.anomalies == 1 ? "y" : "ies", c.failures,
+		 c.failures == 1 ? "" : "s", c.unmeasured, run->api_calls,
+		 run->api_calls == 1 ? "" : "s", (double)(cw_time_mono_ms() - t0_ms) / 1000.0);
+}
+
+static void summary_line(const struct cw_run *run, int64_t t0_ms)
+{
+	char line[512];
+
+	summary_text(run, t0_ms, line, sizeof(line));
+	/* on stderr in every case, -q included */
+	fprintf(stderr, "cwsweep: %s\n", line);
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
+}
+
+/* After every run: the metrics file and the heartbeat, when configured. */
+static void report_outcome(const struct run_opts *o, const struct cw_inventory *inv,
+			   const struct cw_run *run, bool swept, int code, double wall0,
+			   int64_t t0_ms)
+{
+	const char *mpath = o->metrics_file ? o->metrics_file
+			    : inv ? inv->reporting.metrics_file : NULL;
+	const char *hb_var = inv ? inv->reporting.heartbeat_url_env : NULL;
+	char err[CW_ERRBUF];
+
+	if (mpath) {
+		struct cw_metrics_in m = { swept ? run : NULL, code, wall0, wall_now(), 0 };
+
+		m.last_success = cw_metrics_last_success(mpath);
+		if (cw_metrics_write(mpath, &m, err, sizeof(err)))
+			cw_log_warn("run: %s", err);
+	}
+	if (hb_var && code != CW_EXIT_LOCKED) {
+		const char *url = getenv(hb_var);
+		char body[640];
+
+		if (!url || !*url) {
+			cw_log_warn("run: heartbeat: %s is not set; no ping sent", hb_var);
+			return;
+		}
+		if (swept)
+			summary_text(run, t0_ms, body, sizeof(body));
+		else
+			cw_log_first_error(body, sizeof(body));
+		if (cw_heartbeat_ping(url, code == CW_EXIT_OK || code == CW_EXIT_ANOMALY, body,
+				      err, sizeof(err)))
+			cw_log_warn("run: %s", err);
+	}
 }
 
 /* Everything the "could not run / ran partly" notice needs. */
@@ -499,6 +561,7 @@ int cw_cmd_run(int argc, char **argv)
 	const char *dir, *formats, *lock_path, *state_path;
 	char *made = NULL; /* the outermost output folder this run created */
 	int64_t t0 = cw_time_mono_ms();
+	double wall0 = wall_now();
 	bool swept = false, inv_loaded = false, state_loaded = false, digest_told = false;
 	char partly[CW_ERRBUF] = ""; /* why exit 3, when not the failure rows */
 	int rc, code = CW_EXIT_USAGE;
@@ -720,6 +783,8 @@ out:
 	}
 	if (swept)
 		summary_line(&run, t0);
+	if (!o.dry_run)
+		report_outcome(&o, inv_loaded ? &inv : NULL, &run, swept, code, wall0, t0);
 	free(made);
 	free(announce);
 	cw_state_release(&state);

@@ -1101,8 +1101,18 @@ int cw_sweep_run(struct cw_run *run, const struct cw_sweep_opts *o, char *err, s
 	rc = 0;
 out:
 	if (sw.aws) {
+		struct cw_aws_action_stats as[CW_AWS_MAX_ACTIONS];
+		size_t na = cw_aws_ctx_actions(sw.aws, as, CW_AWS_MAX_ACTIONS);
+
 		cw_aws_ctx_stats(sw.aws, &st);
 		run->api_calls = (size_t)st.attempts;
+		run->ncalls = 0;
+		for (size_t i = 0; i < na && i < sizeof(run->calls) / sizeof(run->calls[0]); i++) {
+			cw_strlcpy(run->calls[i].action, as[i].action, sizeof(run->calls[i].action));
+			run->calls[i].calls = (size_t)as[i].attempts;
+			run->calls[i].throttled = (size_t)as[i].throttled;
+			run->ncalls++;
+		}
 	}
 	sweep_release(&sw);
 	return rc;

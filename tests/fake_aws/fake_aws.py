@@ -177,6 +177,7 @@ class State:
         self.fault_rng = {}
         self.buckets = {}
         self.slack_received = []
+        self.pings = []
         self.slack_attempts = 0
         self.slack_script_pos = 0
         self.imds_tokens = {}
@@ -421,6 +422,14 @@ class Handler(BaseHTTPRequestHandler):
             if path.startswith("/slack/"):
                 ctx["service"] = "slack"
                 return self.slack(ctx, path, body)
+            if path.startswith("/ping/"):
+                # a heartbeat receiver (healthchecks.io style): GET /_pings lists them
+                with st.lock:
+                    st.pings.append({"method": self.command, "path": path,
+                                     "query": url.query,
+                                     "body": body.decode("utf-8", "replace")})
+                self.send_raw(200, b"OK", "text/plain", None, False)
+                return
             target = self.headers.get("X-Amz-Target")
             if target is not None:
                 ctx["service"] = "cloudwatch"
@@ -1349,6 +1358,9 @@ class Handler(BaseHTTPRequestHandler):
                 out = dict(st.stats)
             with st.log_lock:
                 out["requests"] = len(st.log)
+        elif path == "/_pings":
+            with st.lock:
+                out = {"pings": list(st.pings)}
         elif path == "/_slack":
             with st.lock:
                 out = {"received": list(st.slack_received),

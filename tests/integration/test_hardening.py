@@ -281,6 +281,85 @@ class NoSilentFailureTest(SweepCase):
         self.assertEqual(self.texts(fake), [])
 
 
+def promtool_check(test, path):
+    """`promtool check metrics` (Debian: prometheus) on a metrics file."""
+    import shutil
+    tool = shutil.which("promtool")
+    if not tool:
+        print("\n*** SKIPPED promtool check: promtool is not installed (Debian package "
+              "prometheus) ***", file=sys.stderr)
+        return
+    with open(path, "rb") as f:
+        p = subprocess.run([tool, "check", "metrics"], stdin=f, capture_output=True,
+                           text=True)
+    test.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+
+def parse_metrics(path):
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
+class MetricsAndHeartbeatTest(SweepCase):
+
+    def test_metrics_file_and_heartbeat(self):
+        fake = self.start_fake(patch=add_faults(
+            {"service": "sts", "action": "AssumeRole", "account": BETA,
+             "kind": "access_denied", "count": 1}))
+        metrics = os.path.join(self.tmp, "prom", "cwsweep.prom")
+        os.mkdir(os.path.dirname(metrics))
+        inv = self.tmpfile("inv.yaml", SMALL_INVENTORY + "reporting:\n"
+                           "  metrics_file: %s\n  heartbeat_url_env: CWSWEEP_HB\n" % metrics)
+        env = self.env_for(fake)
+        env["CWSWEEP_HB"] = "http://127.0.0.1:%d/ping/abc-123?src=cron" % fake.port
+        argv = ["run", "-i", inv, "-o", os.path.join(self.tmp, "out"), "--at", AT,
+                "--no-state", "--no-slack", "-q"]
+        # 1: beta's AssumeRole is denied once: exit 3, /fail
+        p = self.cwsweep(argv, env)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        promtool_check(self, metrics)
+        m = parse_metrics(metrics)
+        self.assertEqual(m["cwsweep_last_run_exit_code"], 3)
+        self.assertNotIn("cwsweep_last_success_timestamp_seconds", m)
+        self.assertGreater(m['cwsweep_last_run_api_calls{action="GetMetricData"}'], 0)
+        self.assertEqual(m['cwsweep_last_run_api_calls{action="AssumeRole"}'], 2)
+        self.assertEqual(m["cwsweep_last_run_failures"], 1)
+        self.assertEqual(m["cwsweep_last_run_accounts"], 2)
+        self.assertGreater(m["cwsweep_last_run_series_judged"], 0)
+        self.assertEqual(m["cwsweep_buckets_known"] - m["cwsweep_buckets_watched"], 1)
+        self.assertGreaterEqual(m["cwsweep_last_run_end_timestamp_seconds"],
+                                m["cwsweep_last_run_start_timestamp_seconds"])
+        pings = fake.get("/_pings")["pings"]
+        self.assertEqual([(x["method"], x["path"], x["query"]) for x in pings],
+                         [("POST", "/ping/abc-123/fail", "src=cron")])
+        self.assertIn("1 failure", pings[0]["body"])
+        # 2: all fine: success ping and a success time
+        p = self.cwsweep(argv, env)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        m = parse_metrics(metrics)
+        ok_at = m["cwsweep_last_success_timestamp_seconds"]
+        self.assertEqual(m["cwsweep_last_run_exit_code"], 1)
+        self.assertEqual(fake.get("/_pings")["pings"][-1]["path"], "/ping/abc-123")
+        # 3: a run that could not run keeps the last success time
+        bad = self.tmpfile("bad.yaml", "accounts: [\n")
+        p = self.cwsweep(["run", "-i", bad, "--metrics-file", metrics, "--no-slack"], env)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        promtool_check(self, metrics)
+        m = parse_metrics(metrics)
+        self.assertEqual(m["cwsweep_last_run_exit_code"], 2)
+        self.assertEqual(m["cwsweep_last_success_timestamp_seconds"], ok_at)
+        self.assertEqual([n for n in os.listdir(os.path.dirname(metrics))], ["cwsweep.prom"])
+        with open(metrics, encoding="utf-8") as f:
+            self.assertNotIn("abc-123", f.read())
+        self.assertNotIn("abc-123", p.stderr)
+
+
 class KillTest(SweepCase):
     """kill -9 at several points of a run: whatever was written is whole,
     the lock is free, and the next run cleans up and completes."""
