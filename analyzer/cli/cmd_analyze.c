@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomicio.h"
 #include "buf.h"
 #include "cli.h"
 #include "commands.h"
@@ -291,6 +292,8 @@ int cw_cmd_analyze(int argc, char **argv)
 	run.period = common_period(&run);
 	run.finished = cw_time_now();
 
+	/* temporary files that a killed earlier run left (dead PIDs only) */
+	(void)cw_remove_stale_temps(o.dir, "report.", NULL, err, sizeof(err));
 	if (cw_reports_write(&run, o.dir, o.formats, err, sizeof(err))) {
 		code = cw_usage_error("analyze: -o %s: %s", o.dir, err);
 		goto out;

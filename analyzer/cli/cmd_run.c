@@ -438,6 +438,7 @@ static void report_outcome(const struct run_opts *o, const struct cw_inventory *
 		struct cw_metrics_in m = { swept ? run : NULL, code, wall0, wall_now(), 0 };
 
 		m.last_success = cw_metrics_last_success(mpath);
+		remove_stale_temps_of(mpath);
 		if (cw_metrics_write(mpath, &m, err, sizeof(err)))
 			cw_log_warn("run: %s", err);
 	}
@@ -666,7 +667,7 @@ int cw_cmd_run(int argc, char **argv)
 	}
 	/* Under the lock: what killed runs left half-written goes. */
 	state_path = o.no_state ? NULL : o.state_file ? o.state_file : inv.reporting.state_file;
-	remove_stale_temps(dir, NULL);
+	remove_stale_temps(dir, "report.");
 	if (state_path)
 		remove_stale_temps_of(state_path);
 

@@ -325,9 +325,7 @@ int cw_remove_stale_temps(const char *dir, const char *name, size_t *removed,
 
 		if (pid <= 0 || pid == (long)getpid())
 			continue;
-		if (name && (strncmp(e->d_name, name, strlen(name)) != 0 ||
-			     strncmp(e->d_name + strlen(name), CW_TMP_INFIX,
-				     sizeof(CW_TMP_INFIX) - 1) != 0))
+		if (name && strncmp(e->d_name, name, strlen(name)) != 0)
 			continue;
 		/* a live process (any owner) may still be writing it */
 		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)

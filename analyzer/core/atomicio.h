@@ -61,11 +61,11 @@ int cw_read_file(const char *path, size_t max, char **out, size_t *len,
  * Remove the temporary files that runs killed before their commit left in
  * dir ("NAME.tmp.PID" or "NAME.tmp.PID.XXXXXX" whose PID is no running
  * process; links are removed, never followed).  Call it holding the run
- * lock.  name: only the temporary files of that file name (e.g.
- * "state.json"); NULL: any (a folder that is cwsweep's own).  A missing
- * dir is fine.  *removed (may be NULL) counts them.
+ * lock.  prefix: only the temporary files of file names that start with it
+ * ("report." for the reports, "state.json" for a state file); NULL: any.
+ * A missing dir is fine.  *removed (may be NULL) counts them.
  */
-int cw_remove_stale_temps(const char *dir, const char *name, size_t *removed,
+int cw_remove_stale_temps(const char *dir, const char *prefix, size_t *removed,
 			  char *err, size_t errlen);
 
 /*

@@ -299,6 +299,10 @@ START_TEST(atomic_stale_temps_removed)
 	free(cw_test_write(dir, name, "x"));
 	ck_assert_int_eq(cw_remove_stale_temps(dir, "state.json", &removed, err, sizeof(err)), 0);
 	ck_assert_uint_eq(removed, 1);
+	snprintf(name, sizeof(name), "report.html.tmp.%ld.abcdef", (long)dead);
+	free(cw_test_write(dir, name, "x"));
+	ck_assert_int_eq(cw_remove_stale_temps(dir, "report.", &removed, err, sizeof(err)), 0);
+	ck_assert_uint_eq(removed, 1);
 	ck_assert_int_eq(stat(keep[0], &st), 0);
 	free(keep[0]);
 	ck_assert_int_eq(cw_remove_stale_temps("/nonexistent/x", NULL, &removed, err, sizeof(err)), 0);
