@@ -564,7 +564,7 @@ int cw_cmd_run(int argc, char **argv)
 	int64_t t0 = cw_time_mono_ms();
 	double wall0 = wall_now();
 	bool swept = false, inv_loaded = false, state_loaded = false, digest_told = false;
-	char partly[CW_ERRBUF] = ""; /* why exit 3, when not the failure rows */
+	char partly[CW_ERRBUF + 128] = ""; /* why exit 3, when not the failure rows */
 	int rc, code = CW_EXIT_USAGE;
 
 	rc = parse_opts(argc, argv, &o);
@@ -769,7 +769,7 @@ out:
 					      : inv_loaded ? inv.reporting.state_file : NULL,
 				      state_loaded ? &state : NULL, run.run_id,
 				      o.at ? o.at : cw_time_now() };
-		char reason[CW_ERRBUF];
+		char reason[CW_ERRBUF + 128];
 
 		if (code == CW_EXIT_USAGE)
 			cw_log_first_error(reason, sizeof(reason));
