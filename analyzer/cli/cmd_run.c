@@ -5,7 +5,8 @@
  *   options -> inventory (exit 2 on any problem, nothing fetched) ->
  *   lock (exit 75 when held) -> output folder checked -> sweep ->
  *   cost -> alert state -> reports (atomic) -> state file (atomic) ->
- *   Slack digest -> exit code.
+ *   Slack digest -> exit code -> (any exit) a "could not run / ran partly"
+ *   notice for exit 2 and 3, the metrics file, the heartbeat.
  * SIGINT/SIGTERM stop the fetching; what was judged is reported, the
  * interrupted targets are failure rows, and the exit code is 3.
  */
@@ -29,11 +30,9 @@
 #include "dotenv.h"
 #include "err.h"
 #include "inventory.h"
-#include "heartbeat.h"
 #include "lock.h"
 #include "log.h"
-#include "metrics.h"
-#include "notify.h"
+#include "outcome.h"
 #include "report.h"
 #include "run.h"
 #include "state.h"
@@ -416,135 +415,6 @@ static void summary_line(const struct cw_run *run, int64_t t0_ms)
 	fprintf(stderr, "cwsweep: %s\n", line);
 }
 
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
-}
-
-/* After every run: the metrics file and the heartbeat, when configured. */
-static void report_outcome(const struct run_opts *o, const struct cw_inventory *inv,
-			   const struct cw_run *run, bool swept, int code, double wall0,
-			   int64_t t0_ms)
-{
-	const char *mpath = o->metrics_file ? o->metrics_file
-			    : inv ? inv->reporting.metrics_file : NULL;
-	const char *hb_var = inv ? inv->reporting.heartbeat_url_env : NULL;
-	char err[CW_ERRBUF];
-
-	if (mpath) {
-		struct cw_metrics_in m = { swept ? run : NULL, code, wall0, wall_now(), 0 };
-
-		m.last_success = cw_metrics_last_success(mpath);
-		remove_stale_temps_of(mpath);
-		if (cw_metrics_write(mpath, &m, err, sizeof(err)))
-			cw_log_warn("run: %s", err);
-	}
-	if (hb_var && code != CW_EXIT_LOCKED) {
-		const char *url = getenv(hb_var);
-		char body[640];
-
-		if (!url || !*url) {
-			cw_log_warn("run: heartbeat: %s is not set; no ping sent", hb_var);
-			return;
-		}
-		if (swept)
-			summary_text(run, t0_ms, body, sizeof(body));
-		else
-			cw_log_first_error(body, sizeof(body));
-		if (cw_heartbeat_ping(url, code == CW_EXIT_OK || code == CW_EXIT_ANOMALY, body,
-				      err, sizeof(err)))
-			cw_log_warn("run: %s", err);
-	}
-}
-
-/* Everything the "could not run / ran partly" notice needs. */
-struct problem {
-	const struct run_opts *o;
-	const struct cw_inventory *inv; /* NULL when it did not load */
-	const struct cw_config_env *cfg;
-	const char *state_path;         /* NULL: no de-duplication */
-	struct cw_state *state;         /* loaded state, or NULL */
-	const char *run_id;
-	int64_t now;
-};
-
-/* "3 targets failed: AccessDenied (2), Throttling (1)" */
-static void failures_reason(const struct cw_run *run, char *out, size_t outlen)
-{
-	size_t o;
-
-	o = (size_t)snprintf(out, outlen, "%zu target%s failed:", run->nfailures,
-			     run->nfailures == 1 ? "" : "s");
-	for (size_t i = 0; i < run->nfailures && o < outlen; i++) {
-		size_t same = 0;
-		bool first = true;
-
-		for (size_t k = 0; k < i && first; k++)
-			first = strcmp(run->failures[k].code, run->failures[i].code) != 0;
-		if (!first)
-			continue;
-		for (size_t k = i; k < run->nfailures; k++)
-			same += strcmp(run->failures[k].code, run->failures[i].code) == 0;
-		o += (size_t)snprintf(out + o, outlen - o, "%s %s (%zu)", i ? "," : "",
-				      run->failures[i].code, same);
-	}
-}
-
-/*
- * Tell the channel that the run could not run (exit 2) or ran partly
- * (exit 3), at most once a UTC day for the same reason when a state file
- * is known.  Quiet when no webhook is known; never changes the exit code.
- */
-static void notify_problem(const struct problem *p, int code, const char *reason)
-{
-	const struct cw_reporting *rep = p->inv ? &p->inv->reporting : NULL;
-	const char *var = rep && rep->slack_webhook_env ? rep->slack_webhook_env
-						       : "SLACK_WEBHOOK_URL";
-	struct cw_state own;
-	struct cw_state *st = p->state;
-	struct cw_buf payload = CW_BUF_INIT;
-	char url[2048] = "", err[CW_ERRBUF], host[256] = "";
-
-	if (p->o->no_slack || (rep && !rep->slack_enabled && !p->cfg->slack_webhook))
-		return;
-	cw_state_init(&own);
-	if (p->state_path && !st) {
-		if (cw_state_load(&own, p->state_path, err, sizeof(err)) == 0)
-			st = &own;
-	}
-	if (st && !cw_state_notice_due(st, reason, p->now)) {
-		cw_log_info("slack: the same problem was posted earlier today; not again");
-		goto out;
-	}
-	if (gethostname(host, sizeof(host) - 1) != 0)
-		host[0] = '\0';
-	if (cw_notice_payload(&payload, code, reason, p->run_id, host))
-		goto out;
-	if (p->o->slack_preview) {
-		fputs(cw_buf_str(&payload), stdout);
-		fflush(stdout);
-		goto out;
-	}
-	if (p->cfg->slack_webhook)
-		cw_strlcpy(url, p->cfg->slack_webhook, sizeof(url));
-	else if (cw_slack_webhook_from_env(var, url, sizeof(url), err, sizeof(err)))
-		goto out; /* no webhook known: the log is all there is */
-	if (cw_slack_post(url, payload.data, payload.len, NULL, err, sizeof(err))) {
-		cw_log_warn("could not post the problem notice: %s", err);
-		goto out;
-	}
-	if (st && p->state_path && cw_state_notice_posted(st, reason, p->now) == 0 &&
-	    cw_state_save(st, p->state_path, p->now, err, sizeof(err)) != 0)
-		cw_log_warn("run: %s (the notice may be posted again today)", err);
-out:
-	cw_wipe(url, sizeof(url));
-	cw_buf_release(&payload);
-	cw_state_release(&own);
-}
-
 int cw_cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
@@ -562,7 +432,7 @@ int cw_cmd_run(int argc, char **argv)
 	const char *dir, *formats, *lock_path, *state_path;
 	char *made = NULL; /* the outermost output folder this run created */
 	int64_t t0 = cw_time_mono_ms();
-	double wall0 = wall_now();
+	double wall0 = cw_outcome_wall_now();
 	bool swept = false, inv_loaded = false, state_loaded = false, digest_told = false;
 	char partly[CW_ERRBUF + 128] = ""; /* why exit 3, when not the failure rows */
 	int rc, code = CW_EXIT_USAGE;
@@ -763,29 +633,44 @@ int cw_cmd_run(int argc, char **argv)
 		}
 	}
 out:
-	if ((code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL) && !digest_told && !o.dry_run) {
-		struct problem pb = { &o, inv_loaded ? &inv : NULL, &cfg,
-				      o.no_state ? NULL : o.state_file ? o.state_file
-					      : inv_loaded ? inv.reporting.state_file : NULL,
-				      state_loaded ? &state : NULL, run.run_id,
-				      o.at ? o.at : cw_time_now() };
-		char reason[CW_ERRBUF + 128];
+	if (swept)
+		summary_line(&run, t0);
+	if (!o.dry_run) {
+		struct cw_outcome oc;
+		char reason[CW_ERRBUF + 128] = "", line[512] = "";
 
 		if (code == CW_EXIT_USAGE)
 			cw_log_first_error(reason, sizeof(reason));
 		else if (partly[0])
 			cw_strlcpy(reason, partly, sizeof(reason));
-		else
-			failures_reason(&run, reason, sizeof(reason));
-		if (!reason[0])
-			cw_strlcpy(reason, code == CW_EXIT_USAGE ? "a configuration error (see the log)"
-				   : "see the log", sizeof(reason));
-		notify_problem(&pb, code, reason);
+		else if (run.nfailures)
+			cw_outcome_failures_reason(&run, reason, sizeof(reason));
+		if (swept)
+			summary_text(&run, t0, line, sizeof(line));
+		memset(&oc, 0, sizeof(oc));
+		oc.exit_code = code;
+		oc.run = swept ? &run : NULL;
+		oc.summary = swept ? line : NULL;
+		oc.reason = reason;
+		oc.run_id = run.run_id;
+		oc.now = o.at ? o.at : cw_time_now();
+		oc.wall_start = wall0;
+		/* failure rows are in the digest already; a failed post is the channel */
+		oc.notice = (code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL) && !digest_told &&
+			    !o.no_slack &&
+			    (!inv_loaded || inv.reporting.slack_enabled || cfg.slack_webhook);
+		oc.preview = o.slack_preview;
+		oc.webhook = cfg.slack_webhook;
+		oc.webhook_env = inv_loaded ? inv.reporting.slack_webhook_env : NULL;
+		oc.state_path = o.no_state ? NULL : o.state_file ? o.state_file
+			      : inv_loaded ? inv.reporting.state_file : NULL;
+		oc.state = state_loaded ? &state : NULL;
+		oc.metrics_path = o.metrics_file ? o.metrics_file
+				: inv_loaded ? inv.reporting.metrics_file : NULL;
+		oc.heartbeat_env = inv_loaded ? inv.reporting.heartbeat_url_env : NULL;
+		cw_outcome_notice(&oc);
+		cw_outcome_publish(&oc);
 	}
-	if (swept)
-		summary_line(&run, t0);
-	if (!o.dry_run)
-		report_outcome(&o, inv_loaded ? &inv : NULL, &run, swept, code, wall0, t0);
 	free(made);
 	free(announce);
 	cw_state_release(&state);
