@@ -130,6 +130,8 @@ struct dflt {
 	char *session_name;
 	char *external_id;
 	int duration;              /* 0: not given, 3600 applies */
+	char *role_name;           /* NULL: no template; "PATH/NAME" without a leading / */
+	const struct cw_yt_node *role_name_at, *buckets_at;
 	const struct cw_yt_node *lookback_at, *period_at, *duration_at;
 	const struct cw_yt_node *regions_at; /* given, even if wrong */
 };
@@ -242,7 +244,30 @@ static void d_duration(struct cw_inv_ctx *c, const struct cw_yt_node *v, const c
 		d->duration_at = v;
 }
 
+static void d_role_name(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
+			void *obj)
+{
+	struct dflt *d = obj;
+	char *s = NULL;
+
+	if (!checked_str(c, v, path, cw_check_role_name, &s))
+		return;
+	free(d->role_name);
+	d->role_name = s;
+	if (*s == '/')
+		memmove(s, s + 1, strlen(s));
+	d->role_name_at = v;
+}
+
+static void d_buckets(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
+		      void *obj)
+{
+	((struct dflt *)obj)->buckets_at = v; /* read per account, at this path */
+}
+
 static const struct cw_inv_key defaults_keys[] = {
+	{ "role_name", d_role_name, false },
+	{ "buckets", d_buckets, false },
 	{ "regions", d_regions, false },
 	{ "lookback_days", d_lookback, false },
 	{ "period", d_period, false },
@@ -566,7 +591,11 @@ static void build_bucket(struct cw_inv_ctx *c, struct accts *s, struct acct *x,
 
 static void parse_buckets(struct cw_inv_ctx *c, struct accts *s, struct acct *x)
 {
-	const struct cw_yt_node *v = x->buckets_at;
+	/* an account without buckets takes defaults.buckets; its problems are
+	 * reported once, at the defaults, and the same names in many accounts
+	 * are not duplicates (each account looks for them in its own listing) */
+	bool from_defaults = !x->buckets_at && s->d->buckets_at;
+	const struct cw_yt_node *v = from_defaults ? s->d->buckets_at : x->buckets_at;
 	const char *scope = x->a.nroles ? arn_partition(x->a.roles[0]) :
 			    x->a.nregions ? region_partition(x->a.regions[0]) : "aws";
 	char path[CW_INV_PATHLEN], p[CW_INV_PATHLEN];
@@ -574,11 +603,15 @@ static void parse_buckets(struct cw_inv_ctx *c, struct accts *s, struct acct *x)
 
 	for (size_t i = 0; i < s->inv->nmetrics; i++)
 		per_bucket = per_bucket || s->inv->metrics[i].per_bucket;
-	cw_inv_path(path, sizeof(path), x->path, "buckets");
+	if (from_defaults)
+		cw_strlcpy(path, "defaults.buckets", sizeof(path));
+	else
+		cw_inv_path(path, sizeof(path), x->path, "buckets");
 	if (!v) {
 		if (per_bucket)
 			cw_inv_diag(c, x->node, x->path, "missing buckets (a list of bucket names, "
-				    "or auto to find them through ListMetrics)");
+				    "or auto to find them through ListMetrics; defaults.buckets "
+				    "gives them to every account)");
 		return;
 	}
 	if (v->kind == CW_YT_SCALAR && !cw_yt_is_null(v)) {
@@ -623,7 +656,7 @@ static void parse_buckets(struct cw_inv_ctx *c, struct accts *s, struct acct *x)
 			cw_inv_diag(c, it, p, "must be a bucket name or a map {name, region, "
 				    "detectors, tags}, got %s", cw_yt_what(it));
 		}
-		if (bk.name_at &&
+		if (bk.name_at && !from_defaults &&
 		    !cw_inv_seen_push(c, &s->buckets, scope, bk.name_at->str, bk.name_at, p))
 			break;
 		if (!bk.b.name || cw_inv_ndiags(c) > before) {
@@ -705,6 +738,30 @@ static void check_roles(struct cw_inv_ctx *c, const struct dflt *d, struct acct 
 	}
 }
 
+/*
+ * defaults.role_name for an account without role_arn: arn:PARTITION:iam::ID:
+ * role/PATH/NAME, the partition that of the account's first region.  The
+ * template's node stands for role_arn in later problems.
+ */
+static bool apply_role_name(struct cw_inv_ctx *c, const struct dflt *d, struct acct *x)
+{
+	const char *part = x->a.nregions ? region_partition(x->a.regions[0]) : "aws";
+	size_t n = strlen(part) + strlen(d->role_name) + 32;
+	char *arn = malloc(n);
+
+	x->a.roles = calloc(1, sizeof(*x->a.roles));
+	if (!arn || !x->a.roles) {
+		free(arn);
+		c->oom = true;
+		return false;
+	}
+	snprintf(arn, n, "arn:%s:iam::%s:role/%s", part, x->a.id, d->role_name);
+	x->a.roles[0] = arn;
+	x->a.nroles = 1;
+	x->roles_at = d->role_name_at;
+	return true;
+}
+
 static void parse_account(struct cw_inv_ctx *c, struct accts *s, const struct cw_yt_node *v,
 			  size_t idx)
 {
@@ -755,6 +812,8 @@ static void parse_account(struct cw_inv_ctx *c, struct accts *s, const struct cw
 			x.a.nregions = inv->nregions;
 		}
 	}
+	if (!x.roles_at && d->role_name && x.id_ok && !apply_role_name(c, d, &x))
+		goto done;
 	check_roles(c, d, &x);
 	memset(&o, 0, sizeof(o));
 	o.period = inv->period;
@@ -914,6 +973,7 @@ out:
 	cw_inv_det_layer_release(&d.det);
 	free(d.session_name);
 	free(d.external_id);
+	free(d.role_name);
 	cw_yt_free(root);
 	if (rc) {
 		if (rc == CW_ENOMEM)

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "err.h"
@@ -145,6 +146,26 @@ int cw_role_arn_account(const char *arn, char out[13])
 	memcpy(out, p + 6, 12);
 	out[12] = '\0';
 	return 0;
+}
+
+const char *cw_check_role_name(const char *s)
+{
+	char arn[640];
+
+	if (*s == '/')
+		s++;
+	if (!*s)
+		return "a role name is 1 to 64 characters of [A-Za-z0-9+=,.@_-], "
+		       "optionally after a path (e.g. cwsweep-reader or finops/cwsweep-reader)";
+	if (strncmp(s, "arn:", 4) == 0)
+		return "a role name, not an ARN: cwsweep builds "
+		       "arn:PARTITION:iam::ACCOUNT:role/NAME for each account";
+	if (strlen(s) > 576)
+		return "role path is longer than 512 characters";
+	if (s[strlen(s) - 1] == '/')
+		return "ends with /: give the role's name after its path";
+	snprintf(arn, sizeof(arn), "arn:aws:iam::000000000000:role/%s", s);
+	return cw_check_role_arn(arn);
 }
 
 /*
