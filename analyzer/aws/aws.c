@@ -165,12 +165,33 @@ int cw_endpoint_resolve(const char *service, const char *region,
 	return 0;
 }
 
+/* ---- retry settings from the environment ------------------------------------ */
+
+int cw_aws_env_retry(int *max_attempts, char *err, size_t errlen)
+{
+	const char *n = env_nonempty("AWS_MAX_ATTEMPTS");
+	const char *mode = env_nonempty("AWS_RETRY_MODE");
+	long long x = 0;
+
+	*max_attempts = 0;
+	if (mode && !cw_str_ieq(mode, "standard") && !cw_str_ieq(mode, "legacy") &&
+	    !cw_str_ieq(mode, "adaptive"))
+		return cw_fail(err, errlen, CW_EINVAL, "AWS_RETRY_MODE: \"%.40s\" is not "
+			       "standard, adaptive or legacy", mode);
+	if (n && cw_parse_i64(n, 1, 20, &x))
+		return cw_fail(err, errlen, CW_EINVAL, "AWS_MAX_ATTEMPTS: must be a whole number "
+			       "from 1 to 20, got \"%.40s\"", n);
+	*max_attempts = (int)x;
+	return 0;
+}
+
 /* ---- context and clients ---------------------------------------------------- */
 
 int cw_aws_ctx_new(struct cw_aws_ctx **out, const struct cw_aws_opts *opts)
 {
 	struct cw_aws_ctx *ctx;
 	const char *ca;
+	int env_attempts = 0;
 
 	*out = NULL;
 	if (cw_http_global_init(NULL, 0) != 0)
@@ -180,6 +201,9 @@ int cw_aws_ctx_new(struct cw_aws_ctx **out, const struct cw_aws_opts *opts)
 		return CW_ENOMEM;
 	if (opts)
 		ctx->opts = *opts;
+	/* AWS_MAX_ATTEMPTS wins over the configured number, as in the SDKs */
+	if (cw_aws_env_retry(&env_attempts, NULL, 0) == 0 && env_attempts > 0)
+		ctx->opts.max_attempts = env_attempts;
 	if (ctx->opts.max_attempts <= 0)
 		ctx->opts.max_attempts = DEF_MAX_ATTEMPTS;
 	ca = ctx->opts.ca_bundle && *ctx->opts.ca_bundle ? ctx->opts.ca_bundle

@@ -72,6 +72,15 @@ struct cw_aws_opts {
 	void *env;
 };
 
+/*
+ * The SDKs' retry settings from the environment: AWS_MAX_ATTEMPTS (1..20,
+ * *max_attempts; 0 when unset) and AWS_RETRY_MODE (standard; adaptive and
+ * legacy are accepted and run as standard, which cwsweep's own pacing
+ * already makes adaptive).  CW_EINVAL with a message for a bad value.
+ * cw_aws_ctx_new applies AWS_MAX_ATTEMPTS over opts->max_attempts.
+ */
+int cw_aws_env_retry(int *max_attempts, char *err, size_t errlen);
+
 struct cw_aws_ctx;    /* shared: options, retry quota, counters */
 struct cw_aws_client; /* one per worker thread */
 

@@ -112,10 +112,12 @@ static void usage(FILE *f)
 		"  -h, --help            this help\n"
 		"\n"
 		"Credentials: environment, AWS_PROFILE/--profile (~/.aws/credentials and\n"
-		"config, role_arn + source_profile, credential_process), web identity,\n"
+		"config, role_arn + source_profile, IAM Identity Center sso_session /\n"
+		"sso_start_url after `aws sso login`, credential_process), web identity,\n"
 		"container credentials, EC2 instance metadata (IMDSv2), in that order.\n"
 		"Endpoints: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_CLOUDWATCH, AWS_ENDPOINT_URL_STS,\n"
-		"or aws.endpoint_url in the inventory.\n"
+		"AWS_ENDPOINT_URL_SSO, or aws.endpoint_url in the inventory.\n"
+		"Retries: AWS_MAX_ATTEMPTS (over aws.max_attempts), AWS_RETRY_MODE=standard.\n"
 		"\n%s", cw_exit_codes_help);
 }
 

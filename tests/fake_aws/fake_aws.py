@@ -405,6 +405,9 @@ class Handler(BaseHTTPRequestHandler):
             if path.startswith("/slack/"):
                 ctx["service"] = "slack"
                 return self.slack(ctx, path, body)
+            if path == "/federation/credentials":
+                ctx["service"] = "sso"
+                return self.sso_portal(ctx, url.query)
             target = self.headers.get("X-Amz-Target")
             if target is not None:
                 ctx["service"] = "cloudwatch"
@@ -1244,6 +1247,50 @@ class Handler(BaseHTTPRequestHandler):
                 "SecretAccessKey": rec["secret"], "Token": rec["token"],
                 "Expiration": iso8601(rec["expires"] or time.time() + 21600)}
         return self.finish_request(ctx, 200, json.dumps(body).encode(), "application/json")
+
+    # -- IAM Identity Center portal --
+
+    def sso_portal(self, ctx, query):
+        """GetRoleCredentials: GET /federation/credentials?account_id=&role_name=
+        with x-amz-sso_bearer_token.  scenario "sso": {"access_token",
+        "roles": [{"account", "role_name", "expiration_seconds"}]}; the
+        credentials it issues sign CloudWatch and STS calls as that role."""
+        st = self.state
+        conf = st.sc.sso or {}
+        ctx["action"] = "GetRoleCredentials"
+        ctype = "application/json"
+
+        def error(status, kind, msg):
+            ctx["error_code"] = kind
+            return self.finish_request(ctx, status, json.dumps({"message": msg}).encode(),
+                                       ctype, {"x-amzn-ErrorType": kind})
+        if self.command != "GET":
+            return error(405, "MethodNotAllowed", "GET only")
+        q = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        tok = self.headers.get("x-amz-sso_bearer_token")
+        if not tok or tok != conf.get("access_token"):
+            return error(401, "UnauthorizedException", "Session token not found or invalid")
+        acct, role = q.get("account_id", ""), q.get("role_name", "")
+        ctx["account"] = acct
+        for f in st.match_faults("sso", "GetRoleCredentials", acct, None, None,
+                                 kinds=("error",)):
+            return error(int(f.get("status", 500)), f.get("code", "InternalServerException"),
+                         "scripted fault")
+        for r in conf.get("roles", []):
+            if str(r.get("account")) == acct and r.get("role_name") == role:
+                break
+        else:
+            return error(403, "ForbiddenException", "No access")
+        arn = "arn:aws:sts::%s:assumed-role/AWSReservedSSO_%s_0123456789abcdef/user" % (
+            acct, role)
+        rec = st.issue(acct, arn, "sso", int(r.get("expiration_seconds", 3600)), False,
+                       "arn:aws:iam::%s:role/aws-reserved/sso.amazonaws.com/%s" % (acct, role))
+        ctx["access_key"] = rec["access_key"]
+        body = {"roleCredentials": {"accessKeyId": rec["access_key"],
+                                    "secretAccessKey": rec["secret"],
+                                    "sessionToken": rec["token"],
+                                    "expiration": int(rec["expires"]) * 1000}}
+        return self.finish_request(ctx, 200, json.dumps(body).encode(), ctype)
 
     # -- Slack --
 

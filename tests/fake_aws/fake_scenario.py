@@ -269,6 +269,7 @@ class Scenario:
         self.web_identity = d.get("web_identity", [])
         self.imds = d.get("imds")
         self.container = d.get("container")
+        self.sso = d.get("sso")
         self.cloudwatch = d.get("cloudwatch", {})
         self.slack = d.get("slack", {})
         self.faults = d.get("faults", [])
