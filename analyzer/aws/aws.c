@@ -410,8 +410,8 @@ static int plan_call(const struct cw_aws_request *req, struct call_plan *p,
 	if (!req->endpoint || !req->service || !req->region)
 		return cw_fail(err, errlen, CW_EINVAL,
 			       "aws call without endpoint, service or region");
-	if (req->proto == CW_PROTO_JSON10 && (!req->target || !*req->target))
-		return cw_fail(err, errlen, CW_EINVAL, "json 1.0 call without X-Amz-Target");
+	if (req->proto != CW_PROTO_QUERY && (!req->target || !*req->target))
+		return cw_fail(err, errlen, CW_EINVAL, "json call without X-Amz-Target");
 	if (cw_http_url_check(req->endpoint, false, host, sizeof(host), &port, path,
 			      sizeof(path), err, errlen) != 0)
 		return CW_EINVAL;
@@ -435,6 +435,7 @@ static int plan_call(const struct cw_aws_request *req, struct call_plan *p,
 	else
 		snprintf(p->host, sizeof(p->host), strchr(host, ':') ? "[%s]" : "%s", host);
 	p->ctype = req->proto == CW_PROTO_JSON10 ? "application/x-amz-json-1.0"
+		   : req->proto == CW_PROTO_JSON11 ? "application/x-amz-json-1.1"
 		   : "application/x-www-form-urlencoded; charset=utf-8";
 	p->what = req->what;
 	if (!p->what || !*p->what) {
@@ -461,7 +462,7 @@ static int attempt(struct cw_aws_client *c, const struct cw_aws_request *req,
 	memset(&so, 0, sizeof(so));
 	sh[ns++] = (struct cw_sig_header){ "Host", p->host };
 	sh[ns++] = (struct cw_sig_header){ "Content-Type", p->ctype };
-	if (req->proto == CW_PROTO_JSON10)
+	if (req->proto != CW_PROTO_QUERY)
 		sh[ns++] = (struct cw_sig_header){ "X-Amz-Target", req->target };
 	for (size_t i = 0; i < ns; i++)
 		hh[nh++] = (struct cw_http_header){ sh[i].name, sh[i].value };

@@ -96,6 +96,7 @@ void cw_aws_client_free(struct cw_aws_client *c);
 enum cw_aws_proto {
 	CW_PROTO_JSON10, /* POST /, application/x-amz-json-1.0, X-Amz-Target */
 	CW_PROTO_QUERY,  /* POST /, application/x-www-form-urlencoded; XML answer */
+	CW_PROTO_JSON11, /* POST /, application/x-amz-json-1.1, X-Amz-Target (Organizations) */
 };
 
 struct cw_aws_request {
@@ -103,7 +104,7 @@ struct cw_aws_request {
 	const char *region;
 	const char *endpoint;  /* from cw_endpoint_resolve */
 	enum cw_aws_proto proto;
-	const char *target;    /* JSON 1.0: "GraniteServiceVersion20100801.GetMetricData" */
+	const char *target;    /* JSON: "GraniteServiceVersion20100801.GetMetricData" */
 	const char *body; size_t body_len;
 	bool unsigned_request; /* AssumeRoleWithWebIdentity is not signed */
 	const char *what;      /* short label for logs: "GetMetricData 111111111111/us-east-1" */

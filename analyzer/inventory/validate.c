@@ -168,6 +168,29 @@ const char *cw_check_role_name(const char *s)
 	return cw_check_role_arn(arn);
 }
 
+/* ou-[0-9a-z]{4,32}-[a-z0-9]{8,32} or r-[0-9a-z]{4,32} (the Organizations API patterns) */
+const char *cw_check_ou_id(const char *s)
+{
+	static const char want[] = "not an OU or root id (e.g. ou-ab12-cd345678 or r-ab12)";
+	const char *p;
+	size_t n;
+
+	if (strncmp(s, "r-", 2) == 0) {
+		n = strlen(s + 2);
+		return n >= 4 && n <= 32 && all_in(s + 2, n, "") && !strpbrk(s + 2, "_ABCDEFGHIJKLMNOPQRSTUVWXYZ") ? NULL : want;
+	}
+	if (strncmp(s, "ou-", 3) != 0)
+		return want;
+	p = strchr(s + 3, '-');
+	if (!p)
+		return want;
+	n = (size_t)(p - (s + 3));
+	if (n < 4 || n > 32 || !all_in(s + 3, n, "") || strlen(p + 1) < 8 || strlen(p + 1) > 32 ||
+	    !all_in(p + 1, strlen(p + 1), "") || strpbrk(s, "_ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+		return want;
+	return NULL;
+}
+
 /*
  * Region names: AREA-[ISOLATION-]DIRECTION-N.  The area and direction lists
  * cover every region AWS has announced; a new one that fits the pattern

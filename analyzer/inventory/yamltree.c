@@ -124,6 +124,54 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
+struct cw_yt_node *cw_yt_new_scalar(const char *s)
+{
+	struct cw_yt_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->kind = CW_YT_SCALAR;
+	n->len = strlen(s);
+	n->str = cw_strdup(s);
+	if (!n->str) {
+		free(n);
+		return NULL;
+	}
+	return n;
+}
+
+struct cw_yt_node *cw_yt_new(enum cw_yt_kind kind)
+{
+	struct cw_yt_node *n = calloc(1, sizeof(*n));
+
+	if (n)
+		n->kind = kind;
+	return n;
+}
+
+int cw_yt_map_add(struct cw_yt_node *map, struct cw_yt_node *key, struct cw_yt_node *val)
+{
+	if (!key || !val || grow((void **)&map->pairs, &map->cap, map->n, sizeof(*map->pairs))) {
+		cw_yt_free(key);
+		cw_yt_free(val);
+		return CW_ENOMEM;
+	}
+	map->pairs[map->n].key = key;
+	map->pairs[map->n].val = val;
+	map->n++;
+	return 0;
+}
+
+int cw_yt_seq_add(struct cw_yt_node *seq, struct cw_yt_node *item)
+{
+	if (!item || grow((void **)&seq->items, &seq->cap, seq->n, sizeof(*seq->items))) {
+		cw_yt_free(item);
+		return CW_ENOMEM;
+	}
+	seq->items[seq->n++] = item;
+	return 0;
+}
+
 /* Hang n under the innermost open collection (or make it the root).  Takes n. */
 static int attach(struct builder *b, struct cw_yt_node *n)
 {

@@ -53,6 +53,18 @@ int cw_yt_parse(struct cw_yt_node **root, const char *name, const char *text,
 
 void cw_yt_free(struct cw_yt_node *n);
 
+/* ---- building nodes (documents made by the program, e.g. the accounts
+ * that Organizations lists); such nodes have line and column 0 ---------- */
+
+/* A new quoted (not plain) scalar holding a copy of s; NULL when out of memory. */
+struct cw_yt_node *cw_yt_new_scalar(const char *s);
+/* A new empty map or sequence; NULL when out of memory. */
+struct cw_yt_node *cw_yt_new(enum cw_yt_kind kind);
+/* Append to a map (takes key and val, even on failure) or a sequence (takes
+ * item).  0 or CW_ENOMEM. */
+int cw_yt_map_add(struct cw_yt_node *map, struct cw_yt_node *key, struct cw_yt_node *val);
+int cw_yt_seq_add(struct cw_yt_node *seq, struct cw_yt_node *item);
+
 /* A plain empty, ~, null, Null or NULL scalar. */
 bool cw_yt_is_null(const struct cw_yt_node *n);
 

@@ -54,6 +54,8 @@ import fake_sigv4  # noqa: E402
 
 CW_TARGET_PREFIX = "GraniteServiceVersion20100801."
 CW_JSON = "application/x-amz-json-1.0"
+ORG_TARGET_PREFIX = "AWSOrganizationsV20161128."
+ORG_JSON = "application/x-amz-json-1.1"
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 MAX_BODY = 16 * 1024 * 1024
 GMD_MAX_QUERIES = 500
@@ -409,6 +411,9 @@ class Handler(BaseHTTPRequestHandler):
                 ctx["service"] = "sso"
                 return self.sso_portal(ctx, url.query)
             target = self.headers.get("X-Amz-Target")
+            if target is not None and target.startswith(ORG_TARGET_PREFIX):
+                ctx["service"] = "organizations"
+                return self.organizations(ctx, target, body)
             if target is not None:
                 ctx["service"] = "cloudwatch"
                 return self.cloudwatch(ctx, target, body)
@@ -1247,6 +1252,129 @@ class Handler(BaseHTTPRequestHandler):
                 "SecretAccessKey": rec["secret"], "Token": rec["token"],
                 "Expiration": iso8601(rec["expires"] or time.time() + 21600)}
         return self.finish_request(ctx, 200, json.dumps(body).encode(), "application/json")
+
+    # -- Organizations (AWS JSON 1.1) --
+
+    def org_error(self, ctx, e):
+        if e.code == "_html":
+            return self.cw_error(ctx, e)
+        ctx["error_code"] = e.code
+        status = e.status or (403 if e.code in ("SignatureDoesNotMatch",
+                                                  "IncompleteSignature",
+                                                  "MissingAuthenticationToken",
+                                                  "InvalidClientTokenId") else 400)
+        code = {"Throttling": "TooManyRequestsException",
+                "ExpiredToken": "ExpiredTokenException",
+                "InvalidClientTokenId": "UnrecognizedClientException",
+                "SignatureDoesNotMatch": "InvalidSignatureException"}.get(e.code, e.code)
+        body = json.dumps({"__type": code, "Message": e.message}).encode()
+        self.finish_request(ctx, status, body, ORG_JSON,
+                            {"x-amzn-RequestId": str(uuid.uuid4())})
+
+    def organizations(self, ctx, target, body):
+        """ListAccounts, ListAccountsForParent, ListChildren, ListRoots over
+        scenario "organizations": {"management_account", "root", "page_size",
+        "ous": [{"id", "name", "parent"}], "accounts": [{"id", "name",
+        "status", "parent"}], "repeat_token"}.  Only the management account's
+        credentials may list (others: AccessDeniedException)."""
+        st = self.state
+        org = st.sc.organizations
+        action = target[len(ORG_TARGET_PREFIX):]
+        ctx["action"] = action
+
+        def mapper(kind, f):
+            return ApiError("AccessDeniedException", f.get(
+                "message", "You don't have permissions to access this resource."))
+        try:
+            cred = self.authenticate(ctx, body, "organizations")
+            if ctx["region"] != "us-east-1":
+                raise ApiError("InvalidSignatureException",
+                               "Credential should be scoped to a valid region. ")
+            if action not in ("ListAccounts", "ListAccountsForParent", "ListChildren",
+                              "ListRoots"):
+                raise ApiError("UnknownOperationException", "")
+            ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if ctype != ORG_JSON:
+                raise ApiError("SerializationException",
+                               "expected Content-Type %s, got %r" % (ORG_JSON, ctype))
+            try:
+                req = json.loads(body.decode("utf-8")) if body else {}
+            except (UnicodeDecodeError, ValueError):
+                raise ApiError("SerializationException", "body is not valid JSON")
+            if not isinstance(req, dict):
+                raise ApiError("SerializationException", "body must be a JSON object")
+            self.common_faults(ctx, mapper)
+            if org is None:
+                raise ApiError("AWSOrganizationsNotInUseException",
+                               "Your account is not a member of an organization.")
+            if cred["account"] != str(org.get("management_account")):
+                raise ApiError("AccessDeniedException",
+                               "You don't have permissions to access this resource.")
+            out = self.org_list(action, req, org)
+        except ApiError as e:
+            return self.org_error(ctx, e)
+        self.finish_request(ctx, 200, json.dumps(out).encode(), ORG_JSON,
+                            {"x-amzn-RequestId": str(uuid.uuid4())})
+
+    def org_list(self, action, req, org):
+        root = org.get("root", "r-f4k3")
+        ous = org.get("ous", [])
+        accts = org.get("accounts", [])
+        parents = {root} | {o["id"] for o in ous}
+        parent = req.get("ParentId")
+        if action in ("ListAccountsForParent", "ListChildren"):
+            if not isinstance(parent, str):
+                raise ApiError("InvalidInputException",
+                               "You provided a value that does not match the required "
+                               "pattern.")
+            if parent not in parents:
+                raise ApiError("ParentNotFoundException",
+                               "We can't find a root or OU with the ParentId that you "
+                               "specified.")
+        if action == "ListAccounts":
+            items, key = accts, "Accounts"
+        elif action == "ListAccountsForParent":
+            items, key = [a for a in accts if a.get("parent", root) == parent], "Accounts"
+        elif action == "ListChildren":
+            ct = req.get("ChildType")
+            if ct not in ("ACCOUNT", "ORGANIZATIONAL_UNIT"):
+                raise ApiError("InvalidInputException", "ChildType is required.")
+            src = accts if ct == "ACCOUNT" else ous
+            items = [{"Id": x["id"], "Type": ct} for x in src
+                     if x.get("parent", root) == parent]
+            key = "Children"
+        else:
+            items = [{"Id": root, "Arn": "arn:aws:organizations::%s:root/o-f4k3/%s"
+                      % (org.get("management_account"), root), "Name": "Root",
+                      "PolicyTypes": []}]
+            key = "Roots"
+        if key == "Accounts":
+            mgmt = str(org.get("management_account"))
+            items = [{"Id": a["id"], "Name": a.get("name", a["id"]),
+                      "Arn": "arn:aws:organizations::%s:account/o-f4k3/%s" % (mgmt, a["id"]),
+                      "Email": "aws+%s@example.com" % a["id"],
+                      "Status": a.get("status", "ACTIVE"), "JoinedMethod": "CREATED",
+                      "JoinedTimestamp": 1.6e9} for a in items]
+        size = int(org.get("page_size", 20))
+        mr = req.get("MaxResults")
+        if isinstance(mr, int) and 1 <= mr < size:
+            size = mr
+        off = 0
+        tok = req.get("NextToken")
+        if tok is not None:
+            try:
+                op, par, off = base64.b64decode(tok).decode().split("|")
+                off = int(off)
+                if op != action or par != str(parent):
+                    raise ValueError
+            except (ValueError, UnicodeDecodeError):
+                raise ApiError("InvalidInputException", "The NextToken is not valid.")
+        out = {key: items[off:off + size]}
+        if off + size < len(items):
+            nxt = off if org.get("repeat_token") and tok is not None else off + size
+            out["NextToken"] = base64.b64encode(("%s|%s|%d" % (action, parent, nxt))
+                                                .encode()).decode()
+        return out
 
     # -- IAM Identity Center portal --
 

@@ -337,6 +337,65 @@ START_TEST(test_default_bucket_list)
 }
 END_TEST
 
+/* organization: the section, then the members Organizations listed */
+START_TEST(test_organization)
+{
+	static const struct cw_org_member m[] = {
+		{ "111111111111", "Media From Org" },  /* an entry names it: media */
+		{ "222222222222", "disabled-in-file" }, /* enabled: false in the file */
+		{ "333333333333", "analytics" },       /* no entry: the defaults */
+	};
+	struct cw_inventory inv, out;
+	struct cw_diags d = { NULL, 0, 0 };
+	const struct cw_account_def *a;
+
+	load_ok("tests/inventories/good/organization.yaml", &inv);
+	ck_assert_ptr_nonnull(inv.org);
+	ck_assert_str_eq(inv.org->management_account, "999999999999");
+	ck_assert_str_eq(inv.org->role_arn, "arn:aws:iam::999999999999:role/cwsweep-org-reader");
+	ck_assert_str_eq(inv.org->external_id, "org-mgmt-ext");
+	ck_assert_uint_eq(inv.org->ninclude, 2);
+	ck_assert_str_eq(inv.org->exclude_ous[0], "ou-ab12-sbox0001");
+	ck_assert_str_eq(inv.org->exclude_accounts[0], "123456789012");
+	ck_assert(!inv.org->include_suspended);
+	ck_assert_uint_eq(inv.naccounts, 1);
+	ck_assert_uint_eq(inv.naccounts_disabled, 1);
+
+	ck_assert_int_eq(cw_inventory_parse_members(inv.path, inv.org->text, inv.org->text_len,
+						    m, 3, &out, &d), 0);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert_ptr_null(out.org);
+	ck_assert_uint_eq(out.naccounts, 2);
+	ck_assert_uint_eq(out.naccounts_disabled, 1);
+	a = &out.accounts[0];
+	ck_assert_str_eq(a->id, "111111111111");
+	ck_assert_str_eq(a->name, "media");
+	ck_assert(!a->from_org);
+	ck_assert_uint_eq(a->nregions, 2);
+	a = &out.accounts[1];
+	ck_assert_str_eq(a->id, "333333333333");
+	ck_assert_str_eq(a->name, "analytics");
+	ck_assert(a->from_org);
+	ck_assert_str_eq(a->roles[0], "arn:aws:iam::333333333333:role/cwsweep-reader");
+	ck_assert_str_eq(a->external_id, "org-ext-1");
+	ck_assert(a->buckets_auto);
+	cw_inventory_release(&out);
+
+	/* no member at all, no entry: an empty sweep, not an error */
+	cw_inventory_release(&inv);
+	ck_assert_int_eq(parse("defaults: {regions: [us-east-1], role_name: r, buckets: auto}\n"
+			       "organization: {management_account: \"999999999999\"}\n",
+			       &inv, &d), 0);
+	ck_assert_uint_eq(inv.naccounts, 0);
+	ck_assert_int_eq(cw_inventory_parse_members("t.yaml", inv.org->text, inv.org->text_len,
+						    NULL, 0, &out, &d), 0);
+	ck_assert_uint_eq(out.naccounts, 0);
+	cw_inventory_release(&out);
+	cw_inventory_release(&inv);
+	cw_diags_release(&d);
+}
+END_TEST
+
 START_TEST(test_full)
 {
 	struct cw_inventory inv;
@@ -762,6 +821,7 @@ static Suite *inventory_suite(void)
 	tcase_add_test(files, test_example);
 	tcase_add_test(files, test_full);
 	tcase_add_test(files, test_templates);
+	tcase_add_test(files, test_organization);
 	tcase_add_test(files, test_default_bucket_list);
 	tcase_add_test(files, test_missing_file);
 	tcase_add_test(files, test_directory);
