@@ -13,6 +13,10 @@ each account's own buckets and nothing else, the spike an anomaly with the
 exact value, every other bucket ok with yesterday's exact total, a bucket
 that exists only in the other account "not measured", exit code 1.
 
+A second class makes an organisation in moto (boto3: an OU with a nested
+OU, accounts moved into them) and sweeps it from an inventory that has only
+an `organization:` section, a role template and one rename.
+
 Where moto_server is absent the test says SKIPPED loudly and passes.
 
 moto quirks met here, handled in the test only: moto answers JSON 1.0 with
@@ -337,6 +341,110 @@ class MotoInteropTest(unittest.TestCase):
             doc = json.load(f)
         self.assertEqual(doc["schema"], "cwsweep.report/2")
         self.assertEqual(doc["summary"]["anomalies"], 2, self.context())
+
+
+ORG_INVENTORY = """\
+version: 1
+defaults:
+  regions: [us-east-1]
+  lookback_days: 35
+  period: 1d
+  role_name: cwsweep-reader
+  buckets: auto
+  detectors:
+    mean7d: {factor: 3, min_excess: 10GB}
+    zscore: {}
+organization:
+  management_account: "%s"
+  include_ous: [%s]
+accounts:
+  - id: "%s"
+    name: renamed-in-inventory
+"""
+
+
+@unittest.skipUnless(MOTO and HAVE_BOTO3, "moto_server not on PATH or boto3 missing")
+class MotoOrganizationsTest(unittest.TestCase):
+    """The organisation is made in moto with boto3 (its caller's account is
+    the management account): OU prod with the nested OU team, three new
+    accounts (moto picks their ids) in prod, team and the root; history in
+    the first two.  cwsweep, given only `organization: include_ous: [prod]`
+    and a role template, must sweep exactly those two, by their
+    Organizations names unless the inventory renames one."""
+
+    @classmethod
+    def setUpClass(cls):
+        import boto3
+        cls.bin = os.environ.get("CW_BIN")
+        if not cls.bin:
+            raise unittest.SkipTest("CW_BIN is not set (run through ctest)")
+        cls.tmp = tempfile.mkdtemp(prefix="cwsweep-moto-org-")
+        cls.moto = Moto()
+        try:
+            cls.moto.start()
+            org = boto3.client("organizations", endpoint_url=cls.moto.url,
+                               region_name=REGION, aws_access_key_id=BASE[0],
+                               aws_secret_access_key=BASE[1])
+            org.create_organization(FeatureSet="ALL")
+            root = org.list_roots()["Roots"][0]["Id"]
+            prod = org.create_organizational_unit(ParentId=root, Name="prod")[
+                "OrganizationalUnit"]["Id"]
+            team = org.create_organizational_unit(ParentId=prod, Name="team")[
+                "OrganizationalUnit"]["Id"]
+            cls.ids = {}
+            for name, parent in (("org-a", prod), ("org-b", team), ("org-c", root)):
+                st = org.create_account(Email=name + "@example.com", AccountName=name)
+                acct = st["CreateAccountStatus"]["AccountId"]
+                if parent != root:
+                    org.move_account(AccountId=acct, SourceParentId=root,
+                                     DestinationParentId=parent)
+                cls.ids[name] = acct
+            cls.now = int(time.time())
+            for name in ("org-a", "org-b", "org-c"):
+                acct = cls.ids[name]
+                BUCKETS[acct] = {name + "-bucket": 30 * GB}
+                pts, _ = history(acct, cls.now)
+                cls.moto.put_metric_data(cls.moto.assume_role(acct), pts)
+            inv = os.path.join(cls.tmp, "accounts.yaml")
+            with open(inv, "w") as f:
+                f.write(ORG_INVENTORY % (CALLER_ACCT, prod, cls.ids["org-b"]))
+            cls.out = os.path.join(cls.tmp, "out")
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": cls.tmp,
+                   "LANG": "C.UTF-8", "AWS_ENDPOINT_URL": cls.moto.url,
+                   "AWS_ACCESS_KEY_ID": BASE[0], "AWS_SECRET_ACCESS_KEY": BASE[1],
+                   "AWS_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true",
+                   "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+                   "AWS_CONFIG_FILE": "/dev/null"}
+            cls.proc = subprocess.run([cls.bin, "run", "-i", inv, "-o", cls.out,
+                                       "--no-state", "--no-slack", "--jobs", "4"], env=env,
+                                      capture_output=True, timeout=300)
+            cls.stderr = cls.proc.stderr.decode("utf-8", "replace")
+            cls.rows = []
+            path = os.path.join(cls.out, "report.csv")
+            if os.path.exists(path):
+                with open(path, newline="") as f:
+                    cls.rows = list(csv.DictReader(f))
+        except BaseException:
+            cls.moto.stop()
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.moto.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def context(self):
+        return "\ncwsweep exit %d, stderr:\n%s\nmoto:\n%s" % (
+            self.proc.returncode, self.stderr[-3000:], self.moto.output()[-1500:])
+
+    def test_the_ou_and_its_nested_ou_are_swept(self):
+        self.assertEqual(self.proc.returncode, 0, self.context())
+        seen = {(r["account_id"], r["account_name"], r["bucket"]) for r in self.rows}
+        self.assertEqual(seen, {(self.ids["org-a"], "org-a", "org-a-bucket"),
+                                (self.ids["org-b"], "renamed-in-inventory", "org-b-bucket")},
+                         self.context())
+        self.assertTrue(all(r["status"] == "ok" for r in self.rows), self.context())
 
 
 if __name__ == "__main__":
