@@ -97,6 +97,8 @@ enum cw_aws_proto {
 	CW_PROTO_JSON10, /* POST /, application/x-amz-json-1.0, X-Amz-Target */
 	CW_PROTO_QUERY,  /* POST /, application/x-www-form-urlencoded; XML answer */
 	CW_PROTO_JSON11, /* POST /, application/x-amz-json-1.1, X-Amz-Target (Organizations) */
+	CW_PROTO_REST,   /* S3: method, path and query of the request; XML answer;
+			  * signed with x-amz-content-sha256, path not normalised */
 };
 
 struct cw_aws_request {
@@ -107,6 +109,11 @@ struct cw_aws_request {
 	const char *target;    /* JSON: "GraniteServiceVersion20100801.GetMetricData" */
 	const char *body; size_t body_len;
 	bool unsigned_request; /* AssumeRoleWithWebIdentity is not signed */
+	/* CW_PROTO_REST only: */
+	const char *method;    /* "GET", "PUT", ...; NULL: POST */
+	const char *path;      /* after the endpoint's own path, encoded as sent: "/b/k" */
+	const char *query;     /* encoded, as sent and signed: "id=EntireBucket&metrics=" */
+	const char *content_type; /* NULL: no Content-Type header */
 	const char *what;      /* short label for logs: "GetMetricData 111111111111/us-east-1" */
 };
 

@@ -410,6 +410,9 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/federation/credentials":
                 ctx["service"] = "sso"
                 return self.sso_portal(ctx, url.query)
+            if "/s3/aws4_request" in (self.headers.get("Authorization") or ""):
+                ctx["service"] = "s3"
+                return self.s3(ctx, path, url.query, body)
             target = self.headers.get("X-Amz-Target")
             if target is not None and target.startswith(ORG_TARGET_PREFIX):
                 ctx["service"] = "organizations"
@@ -1375,6 +1378,93 @@ class Handler(BaseHTTPRequestHandler):
             out["NextToken"] = base64.b64encode(("%s|%s|%d" % (action, parent, nxt))
                                                 .encode()).decode()
         return out
+
+    # -- S3 (REST, path style): bucket metrics configurations --
+
+    def s3_error(self, ctx, status, code, message):
+        ctx["error_code"] = code
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code>'
+                "<Message>%s</Message><RequestId>%s</RequestId></Error>"
+                % (code, xml_escape(message), uuid.uuid4().hex[:16].upper())).encode()
+        self.finish_request(ctx, status, body, "application/xml")
+
+    def s3(self, ctx, path, query, body):
+        """GET/PUT /BUCKET?metrics&id=ID on the buckets of the caller's
+        account (scenario accounts[].buckets; a bucket with
+        "request_metrics" has the configuration "filter_id", default
+        EntireBucket).  Configurations put here are kept in memory."""
+        st = self.state
+        q = parse_qs(query, keep_blank_values=True)
+        ctx["action"] = {"GET": "GetBucketMetricsConfiguration",
+                         "PUT": "PutBucketMetricsConfiguration"}.get(self.command,
+                                                                     self.command)
+
+        def mapper(kind, f):
+            return ApiError("AccessDenied", f.get("message", "Access Denied"), 403)
+        try:
+            cred = self.authenticate(ctx, body, "s3")
+            self.common_faults(ctx, mapper)
+        except ApiError as e:
+            status = e.status or (403 if e.code in ("SignatureDoesNotMatch",
+                                                     "InvalidClientTokenId",
+                                                     "AccessDenied",
+                                                     "MissingAuthenticationToken",
+                                                     "ExpiredToken") else
+                                  503 if e.code == "Throttling" else 400)
+            code = {"Throttling": "SlowDown",
+                    "InvalidClientTokenId": "InvalidAccessKeyId"}.get(e.code, e.code)
+            return self.s3_error(ctx, status, code, e.message)
+        parts = [p for p in path.split("/") if p]
+        if len(parts) != 1 or "metrics" not in q or "id" not in q:
+            return self.s3_error(ctx, 501, "NotImplemented",
+                                 "only ?metrics&id= on a bucket (path style)")
+        bucket, mid = parts[0], q["id"][0]
+        acc = st.sc.get_account(cred["account"])
+        b = next((x for x in (acc.buckets if acc else []) if x["name"] == bucket), None)
+        if b is None:
+            return self.s3_error(ctx, 404, "NoSuchBucket",
+                                 "The specified bucket does not exist")
+        if b["region"] != ctx["region"]:
+            return self.s3_error(ctx, 400, "AuthorizationHeaderMalformed",
+                                 "The authorization header is malformed; the region '%s' "
+                                 "is wrong; expecting '%s'" % (ctx["region"], b["region"]))
+        key = (cred["account"], bucket)
+        with st.lock:
+            confs = st.__dict__.setdefault("metrics_configs", {})
+            have = confs.get(key)
+            if have is None:
+                have = confs[key] = (
+                    {b.get("filter_id", "EntireBucket")} if b.get("request_metrics", True)
+                    else set())
+            if self.command == "GET":
+                if mid not in have:
+                    found = None
+                else:
+                    found = mid
+            elif self.command == "PUT":
+                m = re.search(rb"<MetricsConfiguration[^>]*>\s*<Id>([^<]*)</Id>", body)
+                if not m or m.group(1).decode() != mid:
+                    found = "malformed"
+                else:
+                    have.add(mid)
+                    found = "put"
+            else:
+                found = "method"
+        if found == "method":
+            return self.s3_error(ctx, 405, "MethodNotAllowed", "GET or PUT")
+        if found == "malformed":
+            return self.s3_error(ctx, 400, "MalformedXML", "The XML you provided was not "
+                                 "well-formed or did not validate against our published "
+                                 "schema")
+        if found is None:
+            return self.s3_error(ctx, 404, "NoSuchConfiguration",
+                                 "The specified configuration does not exist.")
+        if found == "put":
+            return self.finish_request(ctx, 200, b"", "application/xml")
+        out = ('<?xml version="1.0" encoding="UTF-8"?>\n<MetricsConfiguration '
+               'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Id>%s</Id>'
+               "</MetricsConfiguration>" % xml_escape(mid)).encode()
+        return self.finish_request(ctx, 200, out, "application/xml")
 
     # -- IAM Identity Center portal --
 
