@@ -3,6 +3,7 @@
  */
 #include "s3.h"
 
+#include <expat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,63 @@ static int metrics_query(const char *id, char *q, size_t n)
 	return rc;
 }
 
+/* The <Id> of a <MetricsConfiguration> answer, parsed with libexpat. */
+struct idx {
+	int depth;
+	bool in_id, root_ok;
+	char id[256];
+	size_t n;
+};
+
+static void XMLCALL x_start(void *ud, const XML_Char *name, const XML_Char **attrs)
+{
+	struct idx *x = ud;
+	const char *local = strrchr(name, ' ');
+
+	local = local ? local + 1 : name;
+	if (x->depth == 0)
+		x->root_ok = strcmp(local, "MetricsConfiguration") == 0;
+	x->in_id = x->depth == 1 && strcmp(local, "Id") == 0;
+	if (x->in_id)
+		x->n = 0;
+	x->depth++;
+}
+
+static void XMLCALL x_end(void *ud, const XML_Char *name)
+{
+	struct idx *x = ud;
+
+	x->depth--;
+	x->in_id = false;
+}
+
+static void XMLCALL x_text(void *ud, const XML_Char *s, int len)
+{
+	struct idx *x = ud;
+
+	for (int i = 0; x->in_id && i < len && x->n + 1 < sizeof(x->id); i++)
+		x->id[x->n++] = s[i];
+	x->id[x->n] = '\0';
+}
+
+/* True when body is a MetricsConfiguration whose Id is id. */
+static bool config_names(const char *body, size_t len, const char *id)
+{
+	struct idx x;
+	XML_Parser p = XML_ParserCreateNS(NULL, ' ');
+	bool ok;
+
+	if (!p)
+		return false;
+	memset(&x, 0, sizeof(x));
+	XML_SetUserData(p, &x);
+	XML_SetElementHandler(p, x_start, x_end);
+	XML_SetCharacterDataHandler(p, x_text);
+	ok = len < ((size_t)1 << 20) && XML_Parse(p, body ? body : "", (int)len, 1) == XML_STATUS_OK;
+	XML_ParserFree(p);
+	return ok && x.root_ok && strcmp(x.id, id) == 0;
+}
+
 int cw_s3_metrics_get(struct cw_s3 *s3, const char *region, const char *bucket,
 		      const char *id, bool *exists, struct cw_aws_response *resp,
 		      char *err, size_t errlen)
@@ -132,7 +190,9 @@ int cw_s3_metrics_get(struct cw_s3 *s3, const char *region, const char *bucket,
 		return cw_fail(err, errlen, CW_EINVAL, "metrics configuration id too long");
 	rc = cw_s3_call(s3, region, "GET", bucket, NULL, q, NULL, NULL, 0, resp, err, errlen);
 	if (rc == 0) {
-		*exists = true;
+		/* a configuration answers with its Id; an empty 200 (as some
+		 * emulators give) is no configuration */
+		*exists = config_names(resp->body.data, resp->body.len, id);
 		return 0;
 	}
 	if (rc == CW_EAWS && (strcmp(resp->code, "NoSuchConfiguration") == 0 ||

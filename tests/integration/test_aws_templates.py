@@ -34,6 +34,8 @@ EVIDENCE = {
     "organizations:ListAccountsForParent": ("analyzer/aws/organizations.c",
                                             '"ListAccountsForParent"'),
     "organizations:ListChildren": ("analyzer/aws/organizations.c", '"ListChildren"'),
+    "s3:GetMetricsConfiguration": ("analyzer/aws/s3.c", '"GET", bucket, NULL, q'),
+    "s3:PutMetricsConfiguration": ("analyzer/aws/s3.c", '"PUT", bucket, NULL, q'),
 }
 
 
@@ -70,7 +72,8 @@ class TemplatesTest(unittest.TestCase):
         t = json.loads(load(CFN))
         self.assertEqual(t["AWSTemplateFormatVersion"], "2010-09-09")
         self.assertEqual(set(t["Parameters"]), {"RoleName", "RolePath", "SweeperPrincipalArn",
-                                                "ExternalId", "OrganizationsRead"})
+                                                "ExternalId", "OrganizationsRead",
+                                                "MetricsWrite"})
         role = t["Resources"]["ReaderRole"]
         self.assertEqual(role["Type"], "AWS::IAM::Role")
         trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
@@ -85,8 +88,12 @@ class TemplatesTest(unittest.TestCase):
         org = t["Resources"]["OrganizationsReadPolicy"]
         self.assertEqual(org["Condition"], "WithOrganizationsRead")
         self.assertEqual(org["Properties"]["PolicyDocument"], policy("read-organization.json"))
+        mw = t["Resources"]["MetricsWritePolicy"]
+        self.assertEqual(mw["Condition"], "WithMetricsWrite")
+        self.assertEqual(mw["Properties"]["PolicyDocument"], policy("enable-metrics.json"))
         # nothing else grants anything
-        self.assertEqual(set(t["Resources"]), {"ReaderRole", "OrganizationsReadPolicy"})
+        self.assertEqual(set(t["Resources"]), {"ReaderRole", "OrganizationsReadPolicy",
+                                               "MetricsWritePolicy"})
 
     def test_cfn_lint(self):
         lint = shutil.which("cfn-lint")
@@ -102,9 +109,10 @@ class TemplatesTest(unittest.TestCase):
             self.assertTrue(os.path.isfile(os.path.join(AWS, "terraform", f)), f)
         self.assertIn('file("${path.module}/../policies/read-metrics.json")', tf)
         self.assertIn('file("${path.module}/../policies/read-organization.json")', tf)
+        self.assertIn('file("${path.module}/../policies/enable-metrics.json")', tf)
         self.assertEqual(set(re.findall(r'^variable "(\w+)"', tf, re.M)),
                          {"role_name", "role_path", "sweeper_principal_arn", "external_id",
-                          "organizations_read"})
+                          "organizations_read", "metrics_write"})
         self.assertIn('"sts:ExternalId" = var.external_id', tf)
         self.assertIn("max_session_duration = 3600", tf)
         self.assertIn('default     = "cwsweep-reader"', tf)
@@ -132,7 +140,8 @@ class TemplatesTest(unittest.TestCase):
 
     def test_readmes_show_the_templates_documents(self):
         docs = json_blocks(load(os.path.join(AWS, "README.md")))
-        self.assertEqual(docs, [policy("read-metrics.json"), policy("read-organization.json")])
+        self.assertEqual(docs, [policy("read-metrics.json"), policy("read-organization.json"),
+                                policy("enable-metrics.json")])
         top = json_blocks(load(os.path.join(SRC, "README.md")))
         self.assertIn(policy("read-metrics.json"), top)
         self.assertIn("ParameterKey=ExternalId", load(os.path.join(AWS, "README.md")))

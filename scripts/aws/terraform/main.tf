@@ -42,6 +42,12 @@ variable "organizations_read" {
   default     = false
 }
 
+variable "metrics_write" {
+  description = "true for a second role that `cwsweep enable-metrics --role-name` uses."
+  type        = bool
+  default     = false
+}
+
 resource "aws_iam_role" "reader" {
   name                 = var.role_name
   path                 = var.role_path
@@ -69,6 +75,13 @@ resource "aws_iam_role_policy" "read_organization" {
   name   = "cwsweep-read-organization"
   role   = aws_iam_role.reader.id
   policy = file("${path.module}/../policies/read-organization.json")
+}
+
+resource "aws_iam_role_policy" "enable_metrics" {
+  count  = var.metrics_write ? 1 : 0
+  name   = "cwsweep-enable-metrics"
+  role   = aws_iam_role.reader.id
+  policy = file("${path.module}/../policies/enable-metrics.json")
 }
 
 output "role_arn" {
