@@ -151,10 +151,21 @@ static void url_escape(const char *s, struct cw_buf *b)
 	}
 }
 
-static int parse_role_creds(const struct cw_sso_config *c, const char *body, size_t len,
-			    struct cw_creds *out, char *err, size_t errlen)
+/* Non-empty visible ASCII: keys and tokens go into HTTP headers. */
+static bool visible(const char *s)
 {
-	json_t *root = json_loadb(body ? body : "", len, 0, NULL);
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+int cw_sso_parse_role_credentials(const char *profile, const char *body, size_t len,
+				  struct cw_creds *out, char *err, size_t errlen)
+{
+	json_t *root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *rc_ = json_object_get(root, "roleCredentials");
 	const char *akid = json_string_value(json_object_get(rc_, "accessKeyId"));
 	const char *secret = json_string_value(json_object_get(rc_, "secretAccessKey"));
@@ -163,10 +174,11 @@ static int parse_role_creds(const struct cw_sso_config *c, const char *body, siz
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!akid || !secret || !token || !json_is_integer(exp) ||
+	if (!visible(akid) || !visible(secret) || !visible(token) || !json_is_integer(exp) ||
+	    json_integer_value(exp) <= 0 ||
 	    strlen(akid) >= sizeof(out->access_key) || strlen(secret) >= sizeof(out->secret_key)) {
 		rc = cw_fail(err, errlen, CW_EPARSE, "profile \"%s\": the SSO portal's answer "
-			     "holds no role credentials", c->profile);
+			     "holds no role credentials", profile);
 		goto out;
 	}
 	cw_strlcpy(out->access_key, akid, sizeof(out->access_key));
@@ -177,7 +189,7 @@ static int parse_role_creds(const struct cw_sso_config *c, const char *body, siz
 		goto out;
 	}
 	out->expiration = (int64_t)(json_integer_value(exp) / 1000); /* milliseconds */
-	snprintf(out->source, sizeof(out->source), "sso:%s", c->profile);
+	snprintf(out->source, sizeof(out->source), "sso:%s", profile);
 out:
 	if (secret)
 		cw_wipe((char *)secret, strlen(secret));
@@ -270,7 +282,8 @@ int cw_creds_from_sso(const struct cw_creds_opts *o, const struct cw_sso_config 
 		rc = cw_fail(err, errlen, CW_EAUTH, "profile \"%s\": the SSO portal answered "
 			     "HTTP %ld", c->profile, resp.status);
 	else
-		rc = parse_role_creds(c, resp.body.data, resp.body.len, out, err, errlen);
+		rc = cw_sso_parse_role_credentials(c->profile, resp.body.data, resp.body.len, out,
+						   err, errlen);
 out:
 	if (resp.body.data)
 		cw_wipe(resp.body.data, resp.body.len);

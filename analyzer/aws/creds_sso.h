@@ -42,6 +42,12 @@ struct cw_sso_config {
 int cw_creds_from_sso(const struct cw_creds_opts *o, const struct cw_sso_config *c,
 		      struct cw_creds *out, char *err, size_t errlen);
 
+/* The portal's answer {"roleCredentials": {accessKeyId, secretAccessKey,
+ * sessionToken, expiration (epoch ms)}} into out (untrusted input; profile
+ * names it in messages).  0 or CW_EPARSE / CW_ENOMEM. */
+int cw_sso_parse_role_credentials(const char *profile, const char *body, size_t len,
+				  struct cw_creds *out, char *err, size_t errlen);
+
 /* The cache file name's stem: lower-case hex SHA-1 of key, into out[41]. */
 void cw_sso_cache_key(const char *key, char out[41]);
 

@@ -160,8 +160,7 @@ static void XMLCALL x_text(void *ud, const XML_Char *s, int len)
 	x->id[x->n] = '\0';
 }
 
-/* True when body is a MetricsConfiguration whose Id is id. */
-static bool config_names(const char *body, size_t len, const char *id)
+bool cw_s3_metrics_config_is(const char *body, size_t len, const char *id)
 {
 	struct idx x;
 	XML_Parser p = XML_ParserCreateNS(NULL, ' ');
@@ -192,7 +191,7 @@ int cw_s3_metrics_get(struct cw_s3 *s3, const char *region, const char *bucket,
 	if (rc == 0) {
 		/* a configuration answers with its Id; an empty 200 (as some
 		 * emulators give) is no configuration */
-		*exists = config_names(resp->body.data, resp->body.len, id);
+		*exists = cw_s3_metrics_config_is(resp->body.data, resp->body.len, id);
 		return 0;
 	}
 	if (rc == CW_EAWS && (strcmp(resp->code, "NoSuchConfiguration") == 0 ||

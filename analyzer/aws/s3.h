@@ -63,6 +63,10 @@ int cw_s3_metrics_get(struct cw_s3 *s3, const char *region, const char *bucket,
 		      const char *id, bool *exists, struct cw_aws_response *resp,
 		      char *err, size_t errlen);
 
+/* True when body (a GetBucketMetricsConfiguration answer, untrusted) is a
+ * <MetricsConfiguration> whose <Id> is id; parsed with libexpat. */
+bool cw_s3_metrics_config_is(const char *body, size_t len, const char *id);
+
 /* PutBucketMetricsConfiguration of <MetricsConfiguration><Id>id</Id> (no
  * filter: every object).  It replaces a configuration of the same id: ask
  * cw_s3_metrics_get first. */

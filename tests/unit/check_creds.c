@@ -997,6 +997,37 @@ START_TEST(sso_cache_key)
 }
 END_TEST
 
+START_TEST(sso_portal_answers)
+{
+	static const char ok[] = "{\"roleCredentials\": {\"accessKeyId\": \"ASIASSOEXAMPLE000001\", "
+		"\"secretAccessKey\": \"sso/secret\", \"sessionToken\": \"sso-token\", "
+		"\"expiration\": 1796000000000}}";
+	static const char *const bad[] = {
+		"", "[]", "{\"roleCredentials\": {}}",
+		"{\"roleCredentials\": {\"accessKeyId\": \"A\", \"secretAccessKey\": \"s\", "
+		"\"sessionToken\": \"t\", \"expiration\": \"soon\"}}",
+		"{\"roleCredentials\": {\"accessKeyId\": \"A B\", \"secretAccessKey\": \"s\", "
+		"\"sessionToken\": \"t\", \"expiration\": 1}}",
+		"{\"roleCredentials\": {\"accessKeyId\": \"A\", \"secretAccessKey\": \"s\", "
+		"\"sessionToken\": \"t\\n\", \"expiration\": 1}}",
+	};
+	struct cw_creds c;
+	char err[CW_ERRBUF];
+
+	ck_assert_int_eq(cw_sso_parse_role_credentials("p", ok, strlen(ok), &c, err, sizeof(err)),
+			 0);
+	ck_assert_str_eq(c.access_key, "ASIASSOEXAMPLE000001");
+	ck_assert_str_eq(c.session_token, "sso-token");
+	ck_assert_int_eq(c.expiration, 1796000000);
+	cw_creds_release(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(cw_sso_parse_role_credentials("p", bad[i], strlen(bad[i]), &c, err,
+							    sizeof(err)) == CW_EPARSE, "%s", bad[i]);
+		assert_has(err, "profile \"p\": the SSO portal's answer holds no role credentials");
+	}
+}
+END_TEST
+
 START_TEST(fake_sso_profiles)
 {
 	struct cw_creds_opts o;
@@ -1264,6 +1295,7 @@ static Suite *creds_suite(void)
 	tcase_add_test(fk, fake_imds);
 	tcase_add_test(fk, fake_sso_profiles);
 	tcase_add_test(env, sso_cache_key);
+	tcase_add_test(env, sso_portal_answers);
 	tcase_set_timeout(fk, 60);
 	suite_add_tcase(s, env);
 	suite_add_tcase(s, prof);
