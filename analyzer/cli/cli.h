@@ -6,6 +6,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+
+#include "inventory.h"
+#include "orgsync.h"
 
 /* Exit codes: stable, documented in README.md and --help. */
 enum {
@@ -55,8 +59,6 @@ int cw_cli_digest(const struct cw_run *run, const bool *announce, const char *di
  * stays (its `accounts:` only), res says why, and the caller reports a
  * failure row.  No organization section: 0, nothing done.
  */
-#include "orgsync.h"
-struct cw_inventory;
 struct cw_cli_org {
 	bool failed;
 	char management_account[13];
@@ -65,8 +67,7 @@ struct cw_cli_org {
 };
 int cw_cli_resolve_org(struct cw_inventory *inv, const char *profile, struct cw_cli_org *res);
 /* The resolved list (id, name, where its settings come from), for --dry-run;
- * nothing when there was no organization section or it failed.  f: FILE *. */
-#include <stdio.h>
+ * nothing when there was no organization section or it failed. */
 void cw_cli_print_org(FILE *f, const struct cw_inventory *inv, const struct cw_cli_org *org);
 
 /* The exit-code table for --help texts. */
