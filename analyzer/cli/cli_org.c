@@ -55,8 +55,8 @@ void cw_cli_print_org(FILE *f, const struct cw_inventory *inv, const struct cw_c
 {
 	if (!org->management_account[0] || org->failed)
 		return;
-	fprintf(f, "organization %s: %zu account%s listed (%zu Organizations call%s), "
-		"%zu not active, %zu excluded; %zu to sweep:\n", org->management_account,
+	fprintf(f, "organization %s: %zu account%s listed (%zu Organizations call%s, the only "
+		"calls made), %zu not active, %zu excluded; %zu to sweep:\n", org->management_account,
 		org->stats.listed, org->stats.listed == 1 ? "" : "s", org->stats.calls,
 		org->stats.calls == 1 ? "" : "s", org->stats.inactive, org->stats.excluded,
 		inv->naccounts);

@@ -398,7 +398,9 @@ static void a_role(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char 
 	struct acct *x = obj;
 
 	x->roles_at = v;
-	if (v->kind == CW_YT_SCALAR && !cw_yt_is_null(v)) {
+	if (cw_yt_is_null(v))
+		return; /* role_arn: null: the ambient credentials, not defaults.role_name */
+	if (v->kind == CW_YT_SCALAR) {
 		char *s = NULL;
 
 		if (!checked_str(c, v, path, cw_check_role_arn, &s))
@@ -726,7 +728,8 @@ static void check_roles(struct cw_inv_ctx *c, const struct dflt *d, struct acct 
 				    x->a.regions[i], rp, part);
 		}
 	}
-	if (x->a.external_id && !x->roles_at) /* a bad role_arn is reported already */
+	if (x->a.external_id && x->a.nroles == 0 &&
+	    (!x->roles_at || cw_yt_is_null(x->roles_at))) /* a bad role_arn: reported already */
 		cw_inv_diag(c, x->ext_at, cw_inv_path(p, sizeof(p), x->path, "external_id"),
 			    "an external id needs role_arn (it is sent with AssumeRole)");
 	if (!x->a.external_id && d->external_id && x->a.nroles > 0) {

@@ -137,7 +137,8 @@ class OrgTest(SweepCase):
         p = self.cwsweep(["run", "--dry-run", "-i", path, "--at", AT], self.env_for(fake))
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("organization 000000000000: 4 accounts listed (4 Organizations "
-                      "calls), 1 not active, 0 excluded; 3 to sweep:", p.stdout)
+                      "calls, the only calls made), 1 not active, 0 excluded; 3 to sweep:",
+                      p.stdout)
         self.assertIn("111111111111  alpha", p.stdout)
         self.assertIn("222222222222  beta-from-org", p.stdout)
         self.assertIn("from Organizations", p.stdout)

@@ -289,7 +289,10 @@ START_TEST(test_templates)
 	const struct cw_account_def *a;
 
 	load_ok("tests/inventories/good/templates.yaml", &inv);
-	ck_assert_uint_eq(inv.naccounts, 4);
+	ck_assert_uint_eq(inv.naccounts, 5);
+	a = account(&inv, "555555555555"); /* role_arn: ~ : ambient, no template */
+	ck_assert_uint_eq(a->nroles, 0);
+	ck_assert_ptr_null(a->external_id);
 	a = account(&inv, "111111111111");
 	ck_assert_str_eq(a->roles[0], "arn:aws:iam::111111111111:role/finops/cwsweep-reader");
 	ck_assert_str_eq(a->external_id, "cwsweep-org-1234");
