@@ -32,8 +32,11 @@ struct cw_aws_ctx {
 	struct cw_aws_opts opts;  /* defaults filled in; ca_bundle points below */
 	char *ca_bundle;
 	struct cw_retry_quota quota;
+	struct cw_membudget budget; /* shared by every client's handle */
 	pthread_mutex_t mu;       /* guards stats */
 	struct cw_aws_stats stats;
+	struct cw_aws_action_stats actions[CW_AWS_MAX_ACTIONS]; /* under mu */
+	size_t nactions;
 	atomic_int interrupted;
 };
 
@@ -214,6 +217,11 @@ int cw_aws_ctx_new(struct cw_aws_ctx **out, const struct cw_aws_opts *opts)
 	}
 	ctx->opts.ca_bundle = ctx->ca_bundle;
 	cw_retry_quota_init(&ctx->quota, CW_RETRY_QUOTA_MAX);
+	cw_membudget_init(&ctx->budget, ctx->opts.response_memory);
+	/* one response never needs more than the whole bound */
+	if (ctx->opts.response_memory &&
+	    (ctx->opts.max_response == 0 || ctx->opts.max_response > ctx->opts.response_memory))
+		ctx->opts.max_response = ctx->opts.response_memory;
 	pthread_mutex_init(&ctx->mu, NULL);
 	atomic_init(&ctx->interrupted, 0);
 	*out = ctx;
@@ -235,6 +243,11 @@ void cw_aws_ctx_stats(struct cw_aws_ctx *ctx, struct cw_aws_stats *out)
 	pthread_mutex_lock(&ctx->mu);
 	*out = ctx->stats;
 	pthread_mutex_unlock(&ctx->mu);
+}
+
+size_t cw_aws_ctx_peak_response_memory(struct cw_aws_ctx *ctx)
+{
+	return atomic_load(&ctx->budget.peak);
 }
 
 void cw_aws_interrupt(struct cw_aws_ctx *ctx)
@@ -268,6 +281,7 @@ int cw_aws_client_new(struct cw_aws_client **out, struct cw_aws_ctx *ctx)
 	ho.low_speed_bps = ctx->opts.low_speed_bps;
 	ho.low_speed_secs = ctx->opts.low_speed_secs;
 	ho.max_response = ctx->opts.max_response;
+	ho.budget = &ctx->budget;
 	ho.ca_bundle = ctx->ca_bundle;
 	ho.cancelled = http_cancelled;
 	ho.cancel_arg = ctx;
@@ -320,6 +334,17 @@ static int64_t wall_ms(const struct cw_aws_ctx *ctx)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Monotonic ms for the throttle window (the injected clock when set). */
+static int64_t mono_ms(const struct cw_aws_ctx *ctx)
+{
+	struct timespec ts;
+
+	if (ctx->opts.now_ms)
+		return ctx->opts.now_ms(ctx->opts.env);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static double client_rand01(struct cw_aws_client *c)
 {
 	uint64_t z;
@@ -353,6 +378,38 @@ static int backoff_sleep(struct cw_aws_ctx *ctx, int64_t ms)
 }
 
 /* ---- the call ----------------------------------------------------------------- */
+
+size_t cw_aws_ctx_actions(struct cw_aws_ctx *ctx, struct cw_aws_action_stats *out,
+			  size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&ctx->mu);
+	n = ctx->nactions < max ? ctx->nactions : max;
+	memcpy(out, ctx->actions, n * sizeof(*out));
+	pthread_mutex_unlock(&ctx->mu);
+	return n;
+}
+
+/* One attempt of action (under no lock): counted per action. */
+static void count_action(struct cw_aws_ctx *ctx, const char *action, bool throttled)
+{
+	size_t i;
+
+	pthread_mutex_lock(&ctx->mu);
+	for (i = 0; i < ctx->nactions; i++)
+		if (strcmp(ctx->actions[i].action, action) == 0)
+			break;
+	if (i == ctx->nactions && i < CW_AWS_MAX_ACTIONS) {
+		cw_strlcpy(ctx->actions[i].action, action, sizeof(ctx->actions[i].action));
+		ctx->nactions++;
+	}
+	if (i < ctx->nactions) {
+		ctx->actions[i].attempts++;
+		ctx->actions[i].throttled += throttled;
+	}
+	pthread_mutex_unlock(&ctx->mu);
+}
 
 static void count(struct cw_aws_ctx *ctx, uint64_t attempts, uint64_t retries,
 		  uint64_t throttled, uint64_t failed)
@@ -398,6 +455,7 @@ struct call_plan {
 	const char *method;
 	const char *ctype;
 	const char *what;
+	char action[48];  /* "GetMetricData", "AssumeRole": for the counters */
 };
 
 static int plan_call(const struct cw_aws_request *req, struct call_plan *p,
@@ -448,6 +506,26 @@ static int plan_call(const struct cw_aws_request *req, struct call_plan *p,
 		   : req->proto == CW_PROTO_JSON11 ? "application/x-amz-json-1.1"
 		   : req->proto == CW_PROTO_REST ? req->content_type
 		   : "application/x-www-form-urlencoded; charset=utf-8";
+	/* the action: X-Amz-Target's operation, or a Query body's Action= */
+	if (req->proto == CW_PROTO_JSON10) {
+		const char *dot = strrchr(req->target, '.');
+
+		cw_strlcpy(p->action, dot ? dot + 1 : req->target, sizeof(p->action));
+	} else {
+		const char *a = req->body ? strstr(req->body, "Action=") : NULL;
+		size_t k = 0;
+
+		if (a && (a == req->body || a[-1] == '&'))
+			for (a += 7; k + 1 < sizeof(p->action) && a[k] && a[k] != '&'; k++)
+				p->action[k] = a[k];
+		p->action[k] = '\0';
+		if (!k)
+			cw_strlcpy(p->action, req->service, sizeof(p->action));
+	}
+	for (char *c = p->action; *c; c++) /* a label value: keep it plain */
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_'))
+			*c = '_';
 	p->what = req->what;
 	if (!p->what || !*p->what) {
 		const char *dot = req->target ? strrchr(req->target, '.') : NULL;
@@ -547,8 +625,9 @@ static void log_attempt(const struct call_plan *p, const struct cw_http_response
 
 /* The final failure: AWS's answer into resp, a one-line summary into err. */
 static int stop_error(const struct call_plan *p, int rc, const struct cw_http_response *hr,
-		      const struct cw_awserr *ae, const struct cw_retry_decision *d,
-		      const char *herr, struct cw_aws_response *resp, char *err, size_t errlen)
+		      struct cw_awserr *ae, const struct cw_retry_decision *d,
+		      const struct cw_creds *creds, const char *herr,
+		      struct cw_aws_response *resp, char *err, size_t errlen)
 {
 	const char *why = d->cls != CW_RETRY_NONE ? d->why : "";
 	const char *sep = why[0] ? "; " : "";
@@ -557,6 +636,14 @@ static int stop_error(const struct call_plan *p, int rc, const struct cw_http_re
 	if (rc != 0)
 		return cw_fail(err, errlen, CW_EHTTP, "%s: %s (%d %s%s%s)", p->what, herr,
 			       resp->attempts, plural, sep, why);
+	/* the answer is outside text: a server or proxy may echo what it was
+	 * sent (the token, the Authorization header) */
+	cw_redact_value(ae->code, creds->session_token);
+	cw_redact_value(ae->code, creds->secret_key);
+	cw_redact_value(ae->message, creds->session_token);
+	cw_redact_value(ae->message, creds->secret_key);
+	cw_redact_inplace(ae->code, sizeof(ae->code));
+	cw_redact_inplace(ae->message, sizeof(ae->message));
 	cw_strlcpy(resp->code, ae->code, sizeof(resp->code));
 	if (ae->message[0])
 		cw_strlcpy(resp->message, ae->message, sizeof(resp->message));
@@ -574,7 +661,10 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 		struct cw_aws_response *resp, char *err, size_t errlen)
 {
 	struct cw_aws_ctx *ctx = c->ctx;
-	struct cw_retry_policy pol = { ctx->opts.max_attempts, 0, false };
+	struct cw_retry_policy pol = { ctx->opts.max_attempts, 0, false,
+				       req->pacer ? ctx->opts.throttle_window_ms : 0 };
+	int64_t first_ms = 0;
+	bool started = false;
 	struct cw_retry_state st;
 	struct cw_retry_decision d;
 	struct cw_http_response hr;
@@ -607,6 +697,14 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 			rc = cw_fail(err, errlen, CW_EINTR, "%s: interrupted", plan.what);
 			goto out;
 		}
+		if (req->pacer && req->pacer->wait && req->pacer->wait(req->pacer->env) != 0) {
+			rc = cw_fail(err, errlen, CW_EINTR, "%s: interrupted", plan.what);
+			goto out;
+		}
+		if (!started) {
+			first_ms = mono_ms(ctx);
+			started = true;
+		}
 		herr[0] = '\0';
 		rc = attempt(c, req, &plan, &creds, &hr, herr, sizeof(herr));
 		if (rc == CW_EINTR) {
@@ -623,12 +721,25 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 		ok = rc == 0 && hr.status >= 200 && hr.status < 300;
 		memset(&ae, 0, sizeof(ae));
 		if (rc == 0 && !ok) {
+			/* before any field is cut to size: an echoed secret goes
+			 * whole, not as a prefix that no longer matches */
+			if (hr.body.data) {
+				cw_redact_value(hr.body.data, creds.session_token);
+				cw_redact_value(hr.body.data, creds.secret_key);
+				hr.body.len = strlen(hr.body.data); /* no NUL in an error text */
+			}
 			cw_awserr_parse(hr.body.data, hr.body.len, hr.content_type,
 					hr.query_error, &ae);
 			if (hr.request_id[0])
 				cw_strlcpy(ae.request_id, hr.request_id, sizeof(ae.request_id));
 		}
 		log_attempt(&plan, &hr, ae.code, resp->attempts);
+		if (req->pacer && req->pacer->feedback && rc == 0)
+			req->pacer->feedback(req->pacer->env,
+					     cw_retry_classify(hr.status, ae.code, hr.xfer) ==
+					     CW_RETRY_THROTTLING);
+		count_action(ctx, plan.action, !ok && cw_retry_classify(hr.status, ae.code, hr.xfer)
+						      == CW_RETRY_THROTTLING);
 		if (ok) {
 			count(ctx, 1, 0, 0, 0);
 			cw_retry_on_success(&st, &ctx->quota);
@@ -636,6 +747,7 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 			rc = 0;
 			goto out;
 		}
+		st.elapsed_ms = mono_ms(ctx) - first_ms;
 		cw_retry_decide(&st, &pol, &ctx->quota, hr.status, ae.code, hr.xfer,
 				client_rand01(c), cw_retry_after_parse(hr.retry_after), &d);
 		if (d.action == CW_RETRY_REFRESH && req->unsigned_request)
@@ -643,7 +755,7 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 		count(ctx, 1, d.action != CW_RETRY_STOP, d.cls == CW_RETRY_THROTTLING,
 		      d.action == CW_RETRY_STOP);
 		if (d.action == CW_RETRY_STOP) {
-			rc = stop_error(&plan, rc, &hr, &ae, &d, herr, resp, err, errlen);
+			rc = stop_error(&plan, rc, &hr, &ae, &d, &creds, herr, resp, err, errlen);
 			goto out;
 		}
 		if (d.action == CW_RETRY_REFRESH) {

@@ -5,6 +5,9 @@
  * description for `cwsweep --help`.
  */
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -54,6 +57,17 @@ static void print_help(FILE *f)
 
 int main(int argc, char **argv)
 {
+#ifdef __GLIBC__
+	/*
+	 * Response bodies are large and short-lived.  A fixed mmap threshold
+	 * (glibc otherwise raises it up to 32 MiB after the first big free)
+	 * keeps every block over 1 MiB in its own mapping: freed memory goes
+	 * back to the system and realloc grows it with mremap, without a copy,
+	 * so the memory bound of the responses in flight (aws.response_memory_mb)
+	 * is close to what the process really holds.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+#endif
 	cw_log_init_from_env();
 	if (argc < 2) {
 		print_help(stderr);

@@ -127,6 +127,8 @@ struct cw_reporting {
 	int64_t cooldown;      /* seconds before re-announcing; default 7d */
 	double growth_factor;  /* re-announce when grown by this; default 2 */
 	char *lock_file;       /* NULL: derived from output_dir */
+	char *metrics_file;    /* NULL: none; Prometheus textfile of the run */
+	char *heartbeat_url_env; /* variable NAME holding a heartbeat URL; NULL: none */
 };
 
 struct cw_aws_settings {
@@ -139,6 +141,8 @@ struct cw_aws_settings {
 	int max_attempts;      /* default 3 */
 	int connect_timeout_s; /* default 10 */
 	int request_timeout_s; /* default 60 */
+	int response_memory_mb; /* responses being received, all workers; default 256 */
+	int throttle_window_s; /* how long throttled calls keep retrying; default 300 */
 };
 
 struct cw_inventory {

@@ -54,6 +54,19 @@ static bool ends(const char *s, const char *p)
 	return n >= m && memcmp(s + n - m, p, m) == 0;
 }
 
+const char *cw_check_period(int64_t secs)
+{
+	if (secs < 60 || secs > 86400)
+		return "must be from 1m to 1d (CloudWatch periods are whole minutes)";
+	if (secs % 60 != 0)
+		return "must be a whole number of minutes (CloudWatch periods are "
+		       "multiples of 60 seconds)";
+	if (86400 % secs != 0)
+		return "must divide a day evenly (e.g. 1m, 5m, 15m, 1h, 6h, 1d) so that "
+		       "periods line up with UTC days";
+	return NULL;
+}
+
 const char *cw_check_account_id(const char *s)
 {
 	size_t n = strlen(s);

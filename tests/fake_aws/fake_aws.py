@@ -52,6 +52,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fake_scenario  # noqa: E402
 import fake_sigv4  # noqa: E402
 
+LOOP_TOKEN = "fake-loop-token-0001"
 CW_TARGET_PREFIX = "GraniteServiceVersion20100801."
 CW_JSON = "application/x-amz-json-1.0"
 ORG_TARGET_PREFIX = "AWSOrganizationsV20161128."
@@ -178,6 +179,7 @@ class State:
         self.fault_rng = {}
         self.buckets = {}
         self.slack_received = []
+        self.pings = []
         self.slack_attempts = 0
         self.slack_script_pos = 0
         self.imds_tokens = {}
@@ -371,6 +373,21 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
+    def send_endless(self, ctx):
+        """200 with a chunked body that never ends, until the client hangs up."""
+        ctx["status"] = 200
+        ctx["fault"] = "endless"
+        self.state.write_log(_log_entry(ctx))
+        self.close_connection = True
+        chunk = b"%x\r\n%s\r\n" % (65536, b"7" * 65536)
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0"
+                             b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+            while True:
+                self.wfile.write(chunk)
+        except OSError:
+            pass
+
     def finish_request(self, ctx, status, body, ctype, headers=None, truncate=False):
         ctx["status"] = status
         if truncate:
@@ -407,6 +424,14 @@ class Handler(BaseHTTPRequestHandler):
             if path.startswith("/slack/"):
                 ctx["service"] = "slack"
                 return self.slack(ctx, path, body)
+            if path.startswith("/ping/"):
+                # a heartbeat receiver (healthchecks.io style): GET /_pings lists them
+                with st.lock:
+                    st.pings.append({"method": self.command, "path": path,
+                                     "query": url.query,
+                                     "body": body.decode("utf-8", "replace")})
+                self.send_raw(200, b"OK", "text/plain", None, False)
+                return
             if path == "/federation/credentials":
                 ctx["service"] = "sso"
                 return self.sso_portal(ctx, url.query)
@@ -568,6 +593,17 @@ class Handler(BaseHTTPRequestHandler):
             if kind == "malformed":
                 malformed = True
                 continue
+            if kind in ("loop_token", "endless"):
+                ctx["_" + kind] = True
+                continue
+            if kind == "echo_headers":
+                # a proxy that quotes the request back in its error text
+                tok = self.headers.get("X-Amz-Security-Token") or ""
+                raise ApiError("AccessDenied", "request refused by proxy: the token %s "
+                               "is not valid here; X-Amz-Security-Token: %s; "
+                               "Authorization: %s" % (
+                                   tok, tok, self.headers.get("Authorization") or ""),
+                               int(f.get("status", 403)))
             if delay:
                 time.sleep(delay)
             delay = 0
@@ -651,7 +687,14 @@ class Handler(BaseHTTPRequestHandler):
             if action == "GetMetricData" and isinstance(req.get("MetricDataQueries"), list):
                 ctx["queries"] = len(req["MetricDataQueries"])
             truncate, malformed = self.common_faults(ctx, mapper)
-            if action == "GetMetricData":
+            if ctx.pop("_endless", False):
+                return self.send_endless(ctx)
+            if ctx.pop("_loop_token", False) and action in ("GetMetricData", "ListMetrics"):
+                # the same NextToken, whatever token the request sent
+                out = RawJSON(('{"MetricDataResults":[],"Messages":[],"NextToken":"%s"}'
+                               if action == "GetMetricData" else
+                               '{"Metrics":[],"NextToken":"%s"}') % LOOP_TOKEN)
+            elif action == "GetMetricData":
                 out = self.get_metric_data(ctx, cred, req)
             elif action == "ListMetrics":
                 out = self.list_metrics(ctx, cred, req)
@@ -789,16 +832,27 @@ class Handler(BaseHTTPRequestHandler):
                 continue
             label = q.get("Label") or m["MetricName"]
             forced = None
+            drop_newest = 0
             for f in status_faults:
                 bucket = dict(dims).get("BucketName")
                 if _fmatch(f.get("bucket"), bucket) and _fmatch(f.get("query_id"), q["Id"]):
                     forced = f.get("status_code", "Forbidden")
+                    drop_newest = int(f.get("drop_newest", 0))
             npts, text, s = 0, EMPTY_POINTS, None
             if forced in (None, "PartialData"):
                 s = metrics.get(metric_key(m["Namespace"], m["MetricName"], dims))
                 if s is not None and (unit is None or unit == s.unit):
                     npts, text = sc.points_json(s, now, start_r, end_i, period, stat,
                                                 descending)
+                    if drop_newest > 0:
+                        # PartialData that leaves out the newest datapoints
+                        pts = sc.aggregate(s, now, start_r, end_i, period, stat)
+                        pts = pts[:max(0, len(pts) - drop_newest)]
+                        if descending:
+                            pts.reverse()
+                        npts = len(pts)
+                        text = '"Timestamps":%s,"Values":%s' % (
+                            _compact([t for t, _ in pts]), _compact([v for _, v in pts]))
                 else:
                     s = None
             total += npts
@@ -1569,6 +1623,9 @@ class Handler(BaseHTTPRequestHandler):
                 out = dict(st.stats)
             with st.log_lock:
                 out["requests"] = len(st.log)
+        elif path == "/_pings":
+            with st.lock:
+                out = {"pings": list(st.pings)}
         elif path == "/_slack":
             with st.lock:
                 out = {"received": list(st.slack_received),

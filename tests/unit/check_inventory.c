@@ -812,6 +812,41 @@ START_TEST(test_history_vs_lookback)
 }
 END_TEST
 
+/* The hardening keys: memory bound, throttle window, metrics file, heartbeat. */
+START_TEST(test_hardening_keys)
+{
+	struct cw_inventory inv;
+	struct cw_diags d = { NULL, 0, 0 };
+	const char *text =
+		"defaults:\n  regions: [us-east-1]\n"
+		"accounts:\n  - id: \"111111111111\"\n    buckets: [a-bucket]\n"
+		"aws:\n  response_memory_mb: 64\n  throttle_window: 2m\n"
+		"reporting:\n  metrics_file: /var/lib/x/cwsweep.prom\n"
+		"  heartbeat_url_env: CWSWEEP_HB\n";
+
+	ck_assert_int_eq(parse(text, &inv, &d), 0);
+	ck_assert_int_eq(inv.aws.response_memory_mb, 64);
+	ck_assert_int_eq(inv.aws.throttle_window_s, 120);
+	ck_assert_str_eq(inv.reporting.metrics_file, "/var/lib/x/cwsweep.prom");
+	ck_assert_str_eq(inv.reporting.heartbeat_url_env, "CWSWEEP_HB");
+	cw_inventory_release(&inv);
+	cw_diags_release(&d);
+	ck_assert_int_eq(cw_inventory_defaults(&inv), 0);
+	ck_assert_int_eq(inv.aws.response_memory_mb, 256);
+	ck_assert_int_eq(inv.aws.throttle_window_s, 300);
+	ck_assert_ptr_null(inv.reporting.metrics_file);
+	cw_inventory_release(&inv);
+	/* the URL itself is refused, and never echoed */
+	expect_one("defaults:\n  regions: [us-east-1]\n"
+		   "accounts:\n  - id: \"111111111111\"\n    buckets: [a-bucket]\n"
+		   "reporting:\n  heartbeat_url_env: https://hc-ping.com/SECRET\n",
+		   7, 22, "give the NAME of an environment variable");
+	expect_one("defaults:\n  regions: [us-east-1]\n"
+		   "accounts:\n  - id: \"111111111111\"\n    buckets: [a-bucket]\n"
+		   "aws:\n  response_memory_mb: 8\n", 7, 23, "response_memory_mb");
+}
+END_TEST
+
 static Suite *inventory_suite(void)
 {
 	Suite *s = suite_create("inventory");
@@ -833,6 +868,7 @@ static Suite *inventory_suite(void)
 	suite_add_tcase(s, files);
 
 	tcase_add_test(parsing, test_defaults);
+	tcase_add_test(parsing, test_hardening_keys);
 	tcase_add_test(parsing, test_positions_count_characters);
 	tcase_add_test(parsing, test_bad_bytes);
 	tcase_add_test(parsing, test_deep_nesting);
