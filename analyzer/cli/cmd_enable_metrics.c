@@ -53,6 +53,7 @@ struct opts {
 	const char *globs[MAX_GLOBS];
 	size_t nglobs;
 	double min_stored;  /* bytes; < 0: not asked */
+	int64_t at;         /* "now" for the storage window; 0: the clock */
 	bool apply;
 };
 
@@ -75,7 +76,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: cwsweep enable-metrics [-i FILE] [--bucket GLOB]... [--min-stored SIZE]\n"
-		"                              [--role-name NAME] [--profile NAME] [--apply]\n"
+		"                              [--role-name NAME] [--profile NAME] [--at TIME]\n"
+		"                              [--apply]\n"
 		"\n"
 		"Plan S3 request metrics (BytesDownloaded and the rest need a metrics\n"
 		"configuration on each bucket): which buckets of the inventory would get the\n"
@@ -90,6 +92,7 @@ static void usage(FILE *f)
 		"  --role-name NAME      assume this role instead of each account's (one that\n"
 		"                        may s3:GetMetricsConfiguration/PutMetricsConfiguration)\n"
 		"  --profile NAME        AWS profile for the ambient credentials\n"
+		"  --at TIME             read sizes as of TIME (UTC, ISO 8601) instead of now\n"
 		"  --apply               create the missing configurations; an existing one\n"
 		"                        is never replaced\n"
 		"  -h, --help            this help\n"
@@ -252,7 +255,8 @@ static int sizes(struct ctx *x, struct cw_credcache_ref *ref, const char *region
 {
 	struct cw_metric_def m;
 	struct cw_dim_tmpl dims[2];
-	int64_t end = cw_time_floor(cw_time_now(), 86400), start = end - 4 * 86400;
+	int64_t end = cw_time_floor(x->o->at ? x->o->at : cw_time_now(), 86400);
+	int64_t start = end - 4 * 86400;
 	int rc = 0;
 
 	storage_metric(&m, dims);
@@ -440,7 +444,7 @@ static int apply(struct ctx *x, struct cw_s3 *s3, size_t *added)
 
 static int parse(int argc, char **argv, struct opts *o)
 {
-	enum { O_BUCKET = 256, O_MIN, O_ROLE, O_PROFILE, O_APPLY };
+	enum { O_BUCKET = 256, O_MIN, O_ROLE, O_PROFILE, O_APPLY, O_AT };
 	static const struct option longopts[] = {
 		{ "inventory", required_argument, NULL, 'i' },
 		{ "bucket", required_argument, NULL, O_BUCKET },
@@ -448,6 +452,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "role-name", required_argument, NULL, O_ROLE },
 		{ "profile", required_argument, NULL, O_PROFILE },
 		{ "apply", no_argument, NULL, O_APPLY },
+		{ "at", required_argument, NULL, O_AT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -487,6 +492,11 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case O_APPLY:
 			o->apply = true;
+			break;
+		case O_AT:
+			if (cw_time_parse(optarg, &o->at) || o->at <= 0)
+				return cw_usage_error("enable-metrics: --at: not a time: \"%s\" (want "
+						      "e.g. 2026-11-26T03:00:00Z)", optarg);
 			break;
 		case 'h':
 			usage(stdout);

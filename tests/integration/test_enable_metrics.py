@@ -18,7 +18,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import test_sweep  # noqa: E402
-from test_sweep import SweepCase, ORG, ORG_INVENTORY  # noqa: E402
+from test_sweep import SweepCase, ORG, ORG_INVENTORY, AT  # noqa: E402
 from test_sweep import add_faults  # noqa: E402
 
 
@@ -26,7 +26,8 @@ class EnableMetricsTest(SweepCase):
 
     def enable(self, fake, *args, inventory=ORG_INVENTORY):
         path = self.tmpfile("inventory.yaml", inventory)
-        return self.cwsweep(["enable-metrics", "-i", path] + list(args), self.env_for(fake))
+        return self.cwsweep(["enable-metrics", "-i", path, "--at", AT] + list(args),
+                            self.env_for(fake))
 
     def s3_calls(self, fake, method=None):
         return [r for r in fake.requests() if r["service"] == "s3"
