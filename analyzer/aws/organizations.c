@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "pager.h"
 #include "strutil.h"
 
 void cw_org_accounts_release(struct cw_org_accounts *a)
@@ -155,14 +156,15 @@ out:
 	return rc;
 }
 
-/* One listing, every page: accounts (accounts != NULL) or child OU ids. */
+/* One listing, every page: accounts (accounts != NULL) or child OU ids.
+ * Paged through the shared guard (pager.h): a NextToken seen before in the
+ * listing, or more than CW_ORG_MAX_PAGES pages, stops it. */
 static int list_all(struct cw_org_client *c, const char *op, const char *parent,
 		    struct cw_org_accounts *accounts, char ***children, size_t *nchildren,
 		    char *err, size_t errlen)
 {
 	char endpoint[512], target[96], what[160];
-	char **seen = NULL;
-	size_t nseen = 0;
+	struct cw_pager pg;
 	char *next = NULL;
 	int rc = 0;
 
@@ -174,17 +176,13 @@ static int list_all(struct cw_org_client *c, const char *op, const char *parent,
 	snprintf(target, sizeof(target), "AWSOrganizationsV20161128.%s", op);
 	snprintf(what, sizeof(what), "organizations %s%s%s", op, parent ? " " : "",
 		 parent ? parent : "");
-	for (int page = 0;; page++) {
+	cw_pager_init(&pg, CW_ORG_MAX_PAGES);
+	do {
 		struct cw_aws_request req;
 		struct cw_aws_response resp;
 		json_t *body = json_object();
 		char *text;
 
-		if (page >= CW_ORG_MAX_PAGES) {
-			rc = cw_fail(err, errlen, CW_EPARSE, "%s: more than %d pages", what,
-				     CW_ORG_MAX_PAGES);
-			break;
-		}
 		if (!body) {
 			rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
 			break;
@@ -216,46 +214,29 @@ static int list_all(struct cw_org_client *c, const char *op, const char *parent,
 		c->calls++;
 		if (rc == CW_EAWS) {
 			cw_strlcpy(c->code, resp.code, sizeof(c->code));
-			cw_strlcpy(c->op, op, sizeof(c->op));
 			rc = cw_fail(err, errlen, CW_EAWS, "%s: %s: %s", what,
 				     resp.code[0] ? resp.code : "error", resp.message);
-		} else if (rc) {
-			cw_strlcpy(c->op, op, sizeof(c->op));
 		}
 		if (!rc) {
 			char why[CW_ERRBUF];
 
 			free(next);
+			next = NULL;
 			rc = cw_org_parse_page(resp.body.data, resp.body.len, accounts, children,
 					       nchildren, &next, why, sizeof(why));
 			if (rc)
 				rc = cw_fail(err, errlen, rc, "%s: %s", what, why);
 		}
 		cw_aws_response_release(&resp);
-		if (rc || !next)
-			break;
-		for (size_t i = 0; i < nseen && !rc; i++)
-			if (strcmp(seen[i], next) == 0)
-				rc = cw_fail(err, errlen, CW_EPARSE, "%s: Organizations returned the "
-					     "same NextToken twice", what);
-		if (rc)
-			break;
-		{
-			char **v = realloc(seen, (nseen + 1) * sizeof(*v));
-
-			if (!v || !(v[nseen] = cw_strdup(next))) {
-				if (v)
-					seen = v;
-				rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
-				break;
-			}
-			seen = v;
-			nseen++;
+		if (!rc) {
+			rc = cw_pager_next(&pg, next, what, err, errlen);
+			if (rc && rc != CW_ENOMEM)
+				cw_strlcpy(c->code, cw_pager_code(rc), sizeof(c->code));
 		}
-	}
+	} while (rc == 0 && next);
 	free(next);
-	free_strv(seen, nseen);
-	if (rc && c->code[0] == '\0' && !c->op[0])
+	cw_pager_release(&pg);
+	if (rc)
 		cw_strlcpy(c->op, op, sizeof(c->op));
 	return rc;
 }

@@ -7,8 +7,9 @@
  * ListChildren), signed for service `organizations` in us-east-1 on the
  * global endpoint https://organizations.us-east-1.amazonaws.com
  * (AWS_ENDPOINT_URL_ORGANIZATIONS, AWS_ENDPOINT_URL and the inventory's
- * endpoint_url override it).  Every listing follows NextToken to its end;
- * a token that comes back twice is an error, not an endless loop.
+ * endpoint_url override it).  Every listing follows NextToken to its end
+ * through the shared pager (pager.h): a token that comes back twice is an
+ * error (code PaginationLoop), not an endless loop.
  *
  * With no OU to include, one paged ListAccounts gives every account; with
  * include_ous, each OU is walked recursively (ListAccountsForParent and

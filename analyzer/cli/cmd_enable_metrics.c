@@ -31,6 +31,7 @@
 #include "err.h"
 #include "inventory.h"
 #include "log.h"
+#include "pager.h"
 #include "s3.h"
 #include "strutil.h"
 #include "timeutil.h"
@@ -205,11 +206,13 @@ static int list_region(struct ctx *x, struct cw_credcache_ref *ref, const char *
 {
 	struct cw_metric_def m;
 	struct cw_dim_tmpl dims[2];
+	struct cw_pager pg;
 	char *next = NULL;
 	int rc = 0;
 
 	storage_metric(&m, dims);
-	for (int page = 0; page < 1000; page++) {
+	cw_pager_init(&pg, 0);
+	for (;;) {
 		struct cw_aws_response resp;
 		struct cw_lm_page lp;
 		char *body = NULL;
@@ -242,10 +245,13 @@ static int list_region(struct ctx *x, struct cw_credcache_ref *ref, const char *
 		next = lp.next_token;
 		lp.next_token = NULL;
 		cw_lm_page_release(&lp);
+		if (!rc)
+			rc = cw_pager_next(&pg, next, "ListMetrics", err, errlen);
 		if (rc || !next)
 			break;
 	}
 	free(next);
+	cw_pager_release(&pg);
 	return rc;
 }
 
@@ -264,12 +270,14 @@ static int sizes(struct ctx *x, struct cw_credcache_ref *ref, const char *region
 		size_t k = to - at > 500 ? 500 : to - at;
 		struct cw_gmd_query q[500];
 		struct cw_gmd_result *res = NULL;
+		struct cw_pager pg;
 		char *next = NULL;
 
 		for (size_t i = 0; i < k; i++)
 			q[i] = (struct cw_gmd_query){ &m, x->plan->v[at + i].bucket };
 		rc = cw_gmd_results_new(&res, k, start, end, 86400);
-		for (int page = 0; !rc && page < 100; page++) {
+		cw_pager_init(&pg, 0);
+		while (!rc) {
 			struct cw_aws_response resp;
 			struct cw_gmd_page gp;
 			char *body = NULL;
@@ -291,10 +299,13 @@ static int sizes(struct ctx *x, struct cw_credcache_ref *ref, const char *region
 			next = gp.next_token;
 			gp.next_token = NULL;
 			cw_gmd_page_release(&gp);
+			if (!rc)
+				rc = cw_pager_next(&pg, next, "GetMetricData", err, errlen);
 			if (!next)
 				break;
 		}
 		free(next);
+		cw_pager_release(&pg);
 		for (size_t i = 0; !rc && i < k; i++) {
 			const struct cw_series *s = &res[i].series;
 

@@ -191,7 +191,8 @@ class OrgTest(SweepCase):
         fake = self.start_fake(ORG, with_org(org={"repeat_token": True}))
         p = self.validate(fake, inventory('  management_account: "000000000000"\n'))
         self.assertEqual(p.returncode, 3, p.stderr)
-        self.assertIn("Organizations returned the same NextToken twice", p.stderr)
+        self.assertIn("organizations ListAccounts answered a NextToken it had sent before",
+                      p.stderr)
         self.assertLess(len(self.org_calls(fake)), 5)
 
 
