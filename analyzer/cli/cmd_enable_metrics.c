@@ -123,13 +123,33 @@ static int row_add(struct plan *p, const struct cw_account_def *a, const char *b
 	r->st = st;
 	r->bucket = cw_strdup(bucket ? bucket : "");
 	r->region = cw_strdup(region ? region : "");
-	r->note = note ? cw_strdup(note) : NULL;
+	r->note = NULL;
+	if (note) { /* AWS text: redacted as every failure text is */
+		size_t cap = strlen(note) * 3 + 16;
+
+		r->note = malloc(cap);
+		if (r->note)
+			cw_redact(note, r->note, cap);
+	}
 	if (!r->bucket || !r->region || (note && !r->note))
 		return CW_ENOMEM;
 	p->n++;
 	if (st == ST_FAILED)
 		p->failures++;
 	return 0;
+}
+
+/* Mark row w failed with err (redacted). */
+static void row_fail(struct plan *p, struct row *w, const char *err)
+{
+	size_t cap = strlen(err) * 3 + 16;
+
+	w->st = ST_FAILED;
+	free(w->note);
+	w->note = malloc(cap);
+	if (w->note)
+		cw_redact(err, w->note, cap);
+	p->failures++;
 }
 
 static void plan_release(struct plan *p)
@@ -363,12 +383,8 @@ static int plan_account(struct ctx *x, const struct cw_account_def *a, struct cw
 		}
 		if (x->o->min_stored >= 0 && x->plan->n > first &&
 		    sizes(x, &ref, a->regions[r], first, x->plan->n, err, sizeof(err))) {
-			for (size_t i = first; i < x->plan->n; i++) {
-				x->plan->v[i].st = ST_FAILED;
-				free(x->plan->v[i].note);
-				x->plan->v[i].note = cw_strdup(err);
-				x->plan->failures++;
-			}
+			for (size_t i = first; i < x->plan->n; i++)
+				row_fail(x->plan, &x->plan->v[i], err);
 		}
 	}
 	/* listed buckets that no region's storage metrics show */
@@ -399,9 +415,7 @@ static int plan_account(struct ctx *x, const struct cw_account_def *a, struct cw
 		x->plan->calls++;
 		if (cw_s3_metrics_get(s3, w->region, w->bucket, CW_S3_METRICS_ID, &exists, &resp,
 				      err, sizeof(err))) {
-			w->st = ST_FAILED;
-			w->note = cw_strdup(err);
-			x->plan->failures++;
+			row_fail(x->plan, w, err);
 		} else if (exists) {
 			w->st = ST_HAS;
 		}
@@ -441,9 +455,7 @@ static int apply(struct ctx *x, struct cw_s3 *s3, size_t *added)
 		x->plan->calls++;
 		if (cw_s3_metrics_put(s3, w->region, w->bucket, CW_S3_METRICS_ID, &resp, err,
 				      sizeof(err))) {
-			w->st = ST_FAILED;
-			w->note = cw_strdup(err);
-			x->plan->failures++;
+			row_fail(x->plan, w, err);
 		} else {
 			w->st = ST_ADDED;
 			(*added)++;
