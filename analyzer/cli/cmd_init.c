@@ -118,11 +118,12 @@ static int from_organizations(const char *role_name, const char *profile,
 	       "  buckets: auto                # each account's buckets, found through ListMetrics\n"
 	       "\n"
 	       "# organization:\n"
-	       "#   management_account: \"%s\"   # the account that answered\n"
+	       "#   management_account: \"%s\"   # %s\n"
 	       "#   include_ous: [ou-...]       # only these OUs (and the OUs inside them)\n"
 	       "#   exclude_ous: [ou-...]\n"
 	       "\n"
-	       "accounts:\n", role_name, acct[0] ? acct : "123456789012");
+	       "accounts:\n", role_name, acct[0] ? acct : "123456789012",
+	       acct[0] ? "the account that answered" : "your management account's id");
 	if (!active)
 		printf("  []\n");
 	for (size_t i = 0; i < a.n; i++) {
