@@ -47,7 +47,7 @@ static void print_help(FILE *f)
 		"\n"
 		"commands:\n");
 	for (const struct cw_command *c = commands; c->name; c++)
-		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+		fprintf(f, "  %-15s %s\n", c->name, c->summary);
 	fprintf(f,
 		"\n"
 		"Run `cwsweep COMMAND --help` for a command's options.\n"
