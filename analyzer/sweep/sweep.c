@@ -995,6 +995,9 @@ static int sweep_setup(struct sweep *sw, char *err, size_t errlen)
 								     : DEFAULT_JOBS;
 	int rc;
 
+	rc = cw_aws_env_retry(&ao.max_attempts, err, errlen); /* a bad value is exit 2 */
+	if (rc)
+		return rc;
 	memset(&ao, 0, sizeof(ao));
 	ao.max_attempts = inv->aws.max_attempts;
 	ao.connect_timeout_ms = inv->aws.connect_timeout_s * 1000L;
