@@ -335,30 +335,30 @@ static void print_param(FILE *f, const struct cw_param_spec *sp, double def)
 
 	switch (sp->type) {
 	case CW_PARAM_ENUM:
-		fprintf(f, "    %-12s %s (default %s)\n", sp->name,
+		fprintf(f, "    %-14s %s (default %s)\n", sp->name,
 			choice_list(sp->choices, a, sizeof(a)), sp->choices[(size_t)def]);
 		break;
 	case CW_PARAM_DURATION:
-		fprintf(f, "    %-12s duration %s..%s (default %s)\n", sp->name,
+		fprintf(f, "    %-14s duration %s..%s (default %s)\n", sp->name,
 			cw_fmt_duration((int64_t)sp->min, a, sizeof(a)),
 			cw_fmt_duration((int64_t)sp->max, b, sizeof(b)),
 			!isnan(def) ? cw_fmt_duration((int64_t)def, c, sizeof(c))
 			: sp == &cw_common_params[CW_P_MIN_HISTORY] ? "per detector" : "per period");
 		break;
 	case CW_PARAM_BYTES:
-		fprintf(f, "    %-12s bytes or number (default %s)\n", sp->name,
+		fprintf(f, "    %-14s bytes or number (default %s)\n", sp->name,
 			isnan(def) ? "per period" : def == 0 ? "0" : cw_fmt_bytes(def, a, sizeof(a)));
 		break;
 	case CW_PARAM_NUMBER:
 		if (isnan(def))
-			fprintf(f, "    %-12s number %g..%g (default per period)\n", sp->name,
+			fprintf(f, "    %-14s number %g..%g (default per period)\n", sp->name,
 				sp->min, sp->max);
 		else
-			fprintf(f, "    %-12s number %g..%g (default %g)\n", sp->name, sp->min,
+			fprintf(f, "    %-14s number %g..%g (default %g)\n", sp->name, sp->min,
 				sp->max, def);
 		break;
 	}
-	fprintf(f, "                 %s\n", sp->help);
+	fprintf(f, "                   %s\n", sp->help);
 }
 
 void cw_detector_print_help(void *file)
