@@ -235,7 +235,7 @@ class AnalyzeTest(unittest.TestCase):
         p = self.analyze(path)
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         rows, _, md = self.check_reports(p)
-        # 5-minute data: newhigh judges it (robust needs 2 weeks, and leaves
+        # 5-minute data: newhigh judges it (robust needs 3 weeks, and leaves
         # minute-level series to newhigh anyway)
         by = {r["detector"]: r for r in rows}
         self.assertEqual(by["newhigh"]["status"], "anomaly", rows)

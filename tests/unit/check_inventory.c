@@ -804,10 +804,10 @@ START_TEST(test_history_vs_lookback)
 	int rc = parse("defaults:\n  lookback_days: 5\n" ACCT "    buckets: auto\n", &inv, &d);
 	char *got = all_diags(&d);
 
-	/* robust needs 2 weeks of history; 5 days cannot hold it (newhigh's
+	/* robust needs 3 weeks of history; 5 days cannot hold it (newhigh's
 	 * 1 day fits) */
 	ck_assert_msg(rc == CW_EINVAL, "%s", got);
-	ck_assert_msg(has_diag(&d, 2, 18, "defaults.lookback_days: 5 days cannot hold the 2w "
+	ck_assert_msg(has_diag(&d, 2, 18, "defaults.lookback_days: 5 days cannot hold the 3w "
 				   "of history that robust needs"), "%s", got);
 	ck_assert_uint_eq(d.n, 1);
 	free(got);
