@@ -174,7 +174,7 @@ static int summary(const struct cw_run *run, struct cw_buf *out)
 }
 
 enum { A_SEV, A_ACCT, A_REGION, A_TARGET, A_METRIC, A_DET, A_WHEN, A_VALUE,
-       A_BASE, A_CHANGE, A_RECENT, A_EST, A_ALERT, A_NCOLS };
+       A_BASE, A_CHANGE, A_RECENT, A_EST, A_ALERT, A_NOTE, A_NCOLS };
 
 static int anomaly_row(const struct cw_run *run, const struct cw_result *r,
 		       const struct col *cols, struct cw_buf *out)
@@ -221,6 +221,8 @@ static int anomaly_row(const struct cw_run *run, const struct cw_result *r,
 	}
 	if (!rc && cols[A_ALERT].on)
 		rc = cell_raw(out, cw_rep_alert(r->alert));
+	if (!rc && cols[A_NOTE].on) /* an episode's start, length and peak; a level shift */
+		rc = cell(out, r->note ? r->note : "");
 	return rc ? rc : row_end(out);
 }
 
@@ -241,6 +243,7 @@ static int anomalies(const struct cw_run *run, const struct cw_result *sorted,
 		[A_RECENT] = { "Recent", false, true },
 		[A_EST] = { "Est. cost", true, false },
 		[A_ALERT] = { "Alert", false, false },
+		[A_NOTE] = { "Note", false, false },
 	};
 	size_t i, n = 0, shown;
 	int rc;
@@ -261,6 +264,7 @@ static int anomalies(const struct cw_run *run, const struct cw_result *sorted,
 		cols[A_METRIC].on |= has(id->bucket) && has(id->metric);
 		cols[A_EST].on |= !isnan(sorted[i].est_excess_usd);
 		cols[A_ALERT].on |= sorted[i].alert != CW_ALERT_NONE;
+		cols[A_NOTE].on |= has(sorted[i].note);
 	}
 	if (shown < n &&
 	    (rc = cw_buf_printf(out, "The %zu largest of %zu anomalies; report.csv "

@@ -313,11 +313,13 @@ class AnalyzeTest(unittest.TestCase):
         write_series(path, [100] * 40 + [900, 800, 700], period=86400)
         p = self.analyze("--detectors", "robust", "--all-periods", path)
         self.assertEqual(p.returncode, 1, p.stderr)
-        rows, _, _ = self.check_reports(p)
+        rows, _, md = self.check_reports(p)
         last = [r for r in rows if r["period_start"] == "2014-02-12T00:00:00Z"][0]
         self.assertEqual(last["status"], "anomaly")
         self.assertEqual(last["note"],
                          "episode since 2014-02-10T00:00:00Z, 3 periods, peak 900")
+        # and the Markdown for people shows it next to the anomaly
+        self.assertIn("| episode since 2014-02-10T00:00:00Z, 3 periods, peak 900 |", md)
 
     def test_usage_errors_write_nothing(self):
         ok = os.path.join(self.tmp, "ok.csv")
