@@ -145,6 +145,19 @@ struct cw_aws_settings {
 	int throttle_window_s; /* how long throttled calls keep retrying; default 300 */
 };
 
+/* A time range whose periods are not judged as anomalies and feed no
+ * baseline (inventory `exclusions:`). */
+struct cw_exclusion {
+	int64_t from, to; /* [from, to), UTC epoch seconds */
+	char *account;    /* 12-digit id; NULL = every account */
+	char *bucket;     /* fnmatch(3) glob; NULL = every bucket */
+	char *reason;     /* shown in the reports */
+};
+
+/* True when x applies to this account and bucket (either may be NULL). */
+bool cw_exclusion_matches(const struct cw_exclusion *x, const char *account_id,
+			  const char *bucket);
+
 struct cw_inventory {
 	char *path;
 	/* defaults */
@@ -160,6 +173,7 @@ struct cw_inventory {
 	struct cw_aws_settings aws;
 	struct cw_price_table *prices; size_t nprices; /* [0] is the default */
 	struct cw_org_settings *org; /* NULL: no organization section */
+	struct cw_exclusion *exclusions; size_t nexclusions;
 };
 
 /*
