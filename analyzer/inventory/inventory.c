@@ -1187,7 +1187,7 @@ static int parse_doc(const char *name, const char *text, size_t len,
 	}
 	if (root->kind != CW_YT_MAP) {
 		cw_inv_diag(&c, root, NULL, "the top level must be a map (version, defaults, "
-			    "accounts, reporting, aws, prices), got %s", cw_yt_what(root));
+			    "accounts, reporting, aws, prices, exclusions), got %s", cw_yt_what(root));
 		rc = CW_EINVAL;
 		goto out;
 	}

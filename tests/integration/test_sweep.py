@@ -874,5 +874,33 @@ class CliTest(SweepCase):
         self.assert_signed(fake2)
 
 
+# ---- exclusions: a known event is not an anomaly -----------------------------
+
+class ExclusionTest(SweepCase):
+
+    def test_excluded_spike_is_ok_with_its_reason(self):
+        """The demo's one spike, inside an inventory exclusion for its
+        buckets: judged ok with the reason; the other buckets are judged as
+        usual, and an exclusion for another account changes nothing."""
+        with open(EXAMPLE, encoding="utf-8") as f:
+            example = f.read()
+        excl = ("\nexclusions:\n"
+                "  - from: %s\n    to: %s\n    account: \"111111111111\"\n"
+                "    bucket: \"media-prod-a*\"\n    reason: a known launch\n"
+                "  - {from: %s, to: %s, account: \"222222222222\", reason: other}\n"
+                % (iso(LAST_DAY), iso(LAST_DAY + DAY), iso(LAST_DAY), iso(LAST_DAY + DAY)))
+        fake = self.start_fake(DEMO)
+        p, rep = self.sweep(fake, example + excl, caller=DEMO_CALLER)
+        self.assertEqual(p.returncode, 3, p.stderr)  # the denied account only
+        self.assertEqual([r for r in rep.rows if r["status"] == "anomaly"], [])
+        rows = [r for r in rep.rows if r["bucket"] == "media-prod-assets"]
+        self.assertTrue(rows)
+        for r in rows:
+            self.assertEqual(r["status"], "ok")
+            self.assertEqual(r["note"], "excluded: a known launch")
+        other = [r for r in rep.rows if r["bucket"] == "media-prod-thumbnails"]
+        self.assertTrue(other and all(r["note"] == "" for r in other), other)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
