@@ -42,7 +42,8 @@ struct cw_run_series {
 
 /* Alert state across runs (filled by the state module; NONE when unused). */
 enum cw_alert { CW_ALERT_NONE, CW_ALERT_NEW, CW_ALERT_ONGOING, CW_ALERT_GREW,
-		CW_ALERT_RESOLVED };
+		CW_ALERT_RESOLVED,
+		CW_ALERT_ACKED /* anomalous, acknowledged (cwsweep ack): not announced */ };
 
 /* One judgement of one series by one detector. */
 struct cw_result {

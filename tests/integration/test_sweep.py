@@ -901,6 +901,40 @@ class ExclusionTest(SweepCase):
         other = [r for r in rep.rows if r["bucket"] == "media-prod-thumbnails"]
         self.assertTrue(other and all(r["note"] == "" for r in other), other)
 
+    def test_ack_quiets_the_digest_and_marks_the_report(self):
+        """cwsweep ack records the acknowledgement in the state file; the next
+        run marks the spike acknowledged and has nothing new to announce."""
+        fake = self.start_fake(DEMO)
+        state = os.path.join(self.tmp, "state.json")
+        env = self.env_for(fake, DEMO_CALLER)
+        p, rep = self.sweep(fake, EXAMPLE, "--state", state, "--no-slack", out="n1",
+                            caller=DEMO_CALLER, plain=False)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        spike = [r for r in rep.rows if r["status"] == "anomaly"]
+        self.assertEqual([r["alert"] for r in spike], ["new"])
+        for argv, needle in ((["ack", "1111/us-east-1/media-prod-assets", "--state", state],
+                              "12 digits"),
+                             (["ack", "111111111111/us-east-1", "--state", state],
+                              "ACCOUNT/REGION/BUCKET"),
+                             (["ack", "111111111111/us-east-1/media-prod-assets", "--state",
+                               state, "--until", "2001-01-01T00:00:00Z"], "future")):
+            a = self.cwsweep(argv, env)
+            self.assertEqual(a.returncode, 2, a.stderr)
+            self.assertIn(needle, a.stderr)
+        a = self.cwsweep(["ack", "111111111111/us-east-1/media-prod-assets", "--state", state,
+                          "--reason", "known launch"], env)
+        self.assertEqual(a.returncode, 0, a.stderr)
+        self.assertIn("acknowledged 111111111111/us-east-1/media-prod-assets", a.stdout)
+        with open(state, encoding="utf-8") as f:
+            self.assertEqual(json.load(f)["acks"][0]["reason"], "known launch")
+        p, rep = self.sweep(fake, EXAMPLE, "--state", state, "--slack-preview", out="n2",
+                            caller=DEMO_CALLER, plain=False)
+        spike = [r for r in rep.rows if r["status"] == "anomaly"]
+        self.assertEqual([r["alert"] for r in spike], ["acknowledged"])
+        digest = json.loads(p.stdout[p.stdout.index("\n{") + 1:])
+        self.assertNotIn("media-prod-assets", json.dumps(digest))  # not announced
+        self.assertIn("(*0* announced)", json.dumps(digest))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
