@@ -251,8 +251,8 @@ struct sides {
 static double side_a(const struct sides *sd, size_t i) { return sd->m - sd->a[sd->l - 1 - i]; }
 static double side_b(const struct sides *sd, size_t j) { return sd->a[sd->r + j] - sd->m; }
 
-/* k-th (0-based) smallest distance. */
-static double kth_distance(const struct sides *sd, size_t k)
+/* The k-th and (k+1)-th (0-based) smallest distances, in one search. */
+static void kth_distances(const struct sides *sd, size_t k, double *kth, double *next)
 {
 	size_t na = sd->l, nb = sd->n - sd->r;
 	size_t lo = k + 1 > nb ? k + 1 - nb : 0, hi = k + 1 < na ? k + 1 : na;
@@ -266,16 +266,25 @@ static double kth_distance(const struct sides *sd, size_t k)
 	size_t i = lo, j = k + 1 - lo;
 	double x = i > 0 ? side_a(sd, i - 1) : -INFINITY;
 	double y = j > 0 ? side_b(sd, j - 1) : -INFINITY;
-	return x > y ? x : y;
+	*kth = x > y ? x : y;
+	/* the next one: the smaller of what follows on either side */
+	x = i < na ? side_a(sd, i) : INFINITY;
+	y = j < nb ? side_b(sd, j) : INFINITY;
+	*next = x < y ? x : y;
 }
 
 static double mad(const double *a, size_t n, double m)
 {
 	struct sides sd = { a, 0, 0, n, m };
+	double lo, hi;
+
 	sd.l = sd.r = lower_bound(a, n, m);
-	if (n % 2)
-		return kth_distance(&sd, n / 2);
-	return (kth_distance(&sd, n / 2 - 1) + kth_distance(&sd, n / 2)) / 2;
+	if (n % 2) {
+		kth_distances(&sd, n / 2, &lo, &hi);
+		return lo;
+	}
+	kth_distances(&sd, n / 2 - 1, &lo, &hi);
+	return (lo + hi) / 2;
 }
 
 static double profile(const struct cfg *c, const struct work *wk, size_t ph)
