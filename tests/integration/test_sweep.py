@@ -936,5 +936,32 @@ class ExclusionTest(SweepCase):
         self.assertIn("(*0* announced)", json.dumps(digest))
 
 
+# ---- replay: the nightly verdict is the --all-periods verdict ------------------
+
+class ReplayTest(SweepCase):
+
+    def test_last_period_equals_all_periods(self):
+        """The demo swept as the nightly run does (the last day judged) and
+        with --all-periods: for every series and detector, the last day's
+        verdict, baseline, limit and note are the same (robust replays its
+        episodes from the first fetched day either way)."""
+        fake = self.start_fake(DEMO)
+        p1, nightly = self.sweep(fake, EXAMPLE, out="nightly", caller=DEMO_CALLER)
+        p2, every = self.sweep(fake, EXAMPLE, "--all-periods", out="every",
+                               caller=DEMO_CALLER)
+        self.assertEqual(p1.returncode, 3, p1.stderr)
+        self.assertEqual(p2.returncode, 3, p2.stderr)
+
+        def last_day(rep):
+            return {(r["account_id"], r["region"], r["bucket"], r["detector"]):
+                    (r["status"], r["baseline"], r["limit"], r["note"])
+                    for r in rep.rows
+                    if r["status"] != "failed" and r["period_start"] == iso(LAST_DAY)}
+        a, b = last_day(nightly), last_day(every)
+        self.assertTrue(a)
+        self.assertEqual(a, b)
+        self.assertIn("robust", {k[3] for k in a})
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
