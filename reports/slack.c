@@ -583,9 +583,17 @@ static int build_texts(struct digest *d, const bool *announce)
 	if (!rc)
 		rc = cw_buf_printf(&d->summary, MIDDOT "*%zu* %s", c.failures,
 				   plural(c.failures, "failure", "failures"));
-	if (!rc && c.unmeasured)
-		rc = cw_buf_printf(&d->summary, MIDDOT "*%zu* %s without metrics", c.unmeasured,
-				   plural(c.unmeasured, "bucket", "buckets"));
+	if (!rc && c.not_found)
+		rc = cw_buf_printf(&d->summary, MIDDOT "*%zu* %s not found", c.not_found,
+				   plural(c.not_found, "bucket", "buckets"));
+	{
+		struct cw_coverage t;
+		char line[160];
+
+		if (!rc && cw_run_coverage_total(run, &t))
+			rc = cw_buf_printf(&d->summary, "\nCoverage: *%s*",
+					   cw_coverage_line(&t, line, sizeof(line)));
+	}
 	if (!rc && !isnan(run->total_excess_usd))
 		rc = cw_buf_printf(&d->summary, "\nEstimated excess: *%s*",
 				   cw_slack_money(run->total_excess_usd, usd, sizeof(usd)));

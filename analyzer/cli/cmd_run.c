@@ -337,14 +337,21 @@ static void unmake_dirs(const char *dir, const char *top)
 static void summary_line(const struct cw_run *run, int64_t t0_ms)
 {
 	struct cw_run_counts c;
+	struct cw_coverage t;
+	char cov[160] = "";
 
 	cw_run_count(run, &c);
+	if (cw_run_coverage_total(run, &t)) {
+		cov[0] = ',';
+		cov[1] = ' ';
+		cw_coverage_line(&t, cov + 2, sizeof(cov) - 2);
+	}
 	/* on stderr in every case, -q included: the line a cron log keeps */
 	fprintf(stderr, "cwsweep: run %s: %zu account%s, %zu series, %zu anomal%s, "
-		"%zu failure%s, %zu not measured, %zu API call%s, %.1f s\n",
+		"%zu failure%s, %zu not measured, %zu not watched%s, %zu API call%s, %.1f s\n",
 		run->run_id, run->accounts, run->accounts == 1 ? "" : "s", c.series,
 		c.anomalies, c.anomalies == 1 ? "y" : "ies", c.failures, c.failures == 1 ? "" : "s",
-		c.unmeasured, run->api_calls, run->api_calls == 1 ? "" : "s",
+		c.not_found, c.not_watched, cov, run->api_calls, run->api_calls == 1 ? "" : "s",
 		(double)(cw_time_mono_ms() - t0_ms) / 1000.0);
 }
 

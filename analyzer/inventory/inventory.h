@@ -93,6 +93,19 @@ struct cw_price_table {
 	double free_bytes;  /* free allowance per account-month */
 };
 
+/*
+ * What watching a bucket costs: S3 request metrics are billed as CloudWatch
+ * custom metrics, and one request-metrics configuration publishes a whole
+ * set of them (`prices.request_metrics`; README "Coverage").
+ */
+struct cw_watch_price {
+	int metrics_per_config;      /* default 16 */
+	double usd_per_metric_month; /* default 0.30 (first 10,000 metrics) */
+};
+
+#define CW_WATCH_METRICS_DEFAULT 16
+#define CW_WATCH_USD_PER_METRIC_DEFAULT 0.30
+
 struct cw_reporting {
 	char *output_dir;      /* default "./cwsweep-report" */
 	char *formats;         /* comma list, default "md,csv,json" */
@@ -131,7 +144,11 @@ struct cw_inventory {
 	struct cw_reporting reporting;
 	struct cw_aws_settings aws;
 	struct cw_price_table *prices; size_t nprices; /* [0] is the default */
+	struct cw_watch_price watch;  /* prices.request_metrics */
 };
+
+/* Monthly cost of one request-metrics configuration (est.). */
+double cw_inventory_watch_usd(const struct cw_inventory *inv);
 
 /*
  * Parse and validate.  On success 0 and *inv filled.  On failure

@@ -248,8 +248,10 @@ class SweepCase(unittest.TestCase):
         self.assertEqual(len(doc["results"]), s["judgements"])
         self.assertEqual(len(doc["failures"]), s["failures"])
         self.assertEqual(len(doc.get("unmeasured") or []), s["not_measured"])
-        self.assertEqual(sum(r["status"] == "failed" for r in rows),
-                         s["failures"] + s["not_measured"])
+        self.assertEqual(sum(r["status"] == "failed" for r in rows), s["failures"])
+        self.assertEqual(sum(r["status"] == "not_found" for r in rows), s["not_measured"])
+        self.assertEqual(sum(r["status"] == "not_watched" for r in rows), s["not_watched"])
+        self.assertEqual(len(doc["unwatched"]), s["not_watched"])
         self.assertEqual(sum(r["status"] == "anomaly" for r in rows), s["anomalies"])
         for r in rows:
             self.assertEqual(r["run_id"], doc["run"]["run_id"])
@@ -311,8 +313,17 @@ class SweepCase(unittest.TestCase):
         self.assertEqual([r for r in rep.rows if r["account_id"] == account
                           and r["status"] != "failed"], [])
 
-    def gmd_calls(self, reqs, account=None, region=None):
+    def gmd_calls(self, reqs, account=None, region=None, storage=False):
+        """GetMetricData calls of the request metrics (storage=True: of the
+        stored bytes, AWS/S3 BucketSizeBytes)."""
         return [r for r in reqs if r["action"] == "GetMetricData"
+                and (r.get("metric") == "BucketSizeBytes") == storage
+                and (account is None or r["account"] == account)
+                and (region is None or r["region"] == region)]
+
+    def lm_calls(self, reqs, account=None, region=None, storage=False):
+        return [r for r in reqs if r["action"] == "ListMetrics"
+                and (r.get("metric") == "BucketSizeBytes") == storage
                 and (account is None or r["account"] == account)
                 and (region is None or r["region"] == region)]
 
@@ -386,8 +397,10 @@ class DemoSweepTest(SweepCase):
         self.assertEqual(sandbox[0]["status"], "failed")
         self.assertIn(aws_msg, sandbox[0]["note"])
         self.assertIn("AccessDenied", sandbox[0]["note"])
-        # and the bucket without request metrics: not measured, not a 0
-        self.assertEqual([u["bucket"] for u in rep.unmeasured()],
+        # and the bucket with data but without request metrics: not
+        # watched (with the fix and its price), not a 0
+        self.assertEqual(rep.unmeasured(), [])
+        self.assertEqual([u["bucket"] for u in rep.doc["unwatched"]],
                          ["media-prod-legacy-archive"])
 
         # one AssumeRole per account, each with its own ExternalId
@@ -428,7 +441,7 @@ class FaultTest(SweepCase):
     def test_throttling_storm_then_ok(self):
         fake = self.start_fake(patch=add_faults(
             {"service": "cloudwatch", "action": "GetMetricData", "account": BETA,
-             "kind": "throttle", "count": 2}))
+             "metric": "BytesDownloaded", "kind": "throttle", "count": 2}))
         p, rep = self.sweep(fake, ORG_INVENTORY)
         self.assertEqual(p.returncode, 1, p.stderr)  # as without the storm
         self.assertEqual(rep.doc["failures"], [])
@@ -440,7 +453,7 @@ class FaultTest(SweepCase):
     def test_throttling_longer_than_the_retries(self):
         fake = self.start_fake(patch=add_faults(
             {"service": "cloudwatch", "action": "GetMetricData", "account": BETA,
-             "kind": "throttle"}))
+             "metric": "BytesDownloaded", "kind": "throttle"}))
         p, rep = self.sweep(fake, ORG_INVENTORY)
         self.assertEqual(p.returncode, 3, p.stderr)
         fails = rep.failures(account_id=BETA)
@@ -457,11 +470,11 @@ class FaultTest(SweepCase):
     def test_5xx_bursts_then_ok(self):
         fake = self.start_fake(patch=add_faults(
             {"service": "cloudwatch", "action": "GetMetricData", "account": BETA,
-             "kind": "error", "status": 503, "count": 1},
+             "metric": "BytesDownloaded", "kind": "error", "status": 503, "count": 1},
             {"service": "cloudwatch", "action": "GetMetricData", "account": BETA,
-             "kind": "error", "status": 500, "after": 1, "count": 1},
+             "metric": "BytesDownloaded", "kind": "error", "status": 500, "after": 1, "count": 1},
             {"service": "cloudwatch", "action": "ListMetrics", "account": GAMMA,
-             "region": "us-east-1", "kind": "error", "status": 502, "count": 1},
+             "region": "us-east-1", "metric": "BytesDownloaded", "kind": "error", "status": 502, "count": 1},
             {"service": "sts", "action": "AssumeRole", "account": ALPHA,
              "kind": "error", "status": 503, "count": 1}))
         p, rep = self.sweep(fake, ORG_INVENTORY)
@@ -470,8 +483,7 @@ class FaultTest(SweepCase):
         self.assert_judged(fake, rep, ORG_JUDGED)
         reqs = self.assert_signed(fake)
         self.assertEqual([r["status"] for r in self.gmd_calls(reqs, BETA)], [503, 500, 200])
-        self.assertEqual([r["status"] for r in reqs if r["action"] == "ListMetrics"
-                          and r["account"] == GAMMA and r["region"] == "us-east-1"],
+        self.assertEqual([r["status"] for r in self.lm_calls(reqs, GAMMA, "us-east-1")],
                          [502, 200])
         self.assertEqual([r["status"] for r in reqs if r["action"] == "AssumeRole"
                           and r["account"] == ALPHA], [503, 200])
@@ -518,9 +530,9 @@ class FaultTest(SweepCase):
     def test_malformed_and_truncated_bodies(self):
         fake = self.start_fake(patch=add_faults(
             {"service": "cloudwatch", "action": "GetMetricData", "account": BETA,
-             "kind": "malformed"},
+             "metric": "BytesDownloaded", "kind": "malformed"},
             {"service": "cloudwatch", "action": "GetMetricData", "account": GAMMA,
-             "region": "eu-west-1", "kind": "truncate"}))
+             "region": "eu-west-1", "metric": "BytesDownloaded", "kind": "truncate"}))
         p, rep = self.sweep(fake, ORG_INVENTORY)
         self.assertEqual(p.returncode, 3, p.stderr)
         self.assertNotIn("Traceback", p.stderr)
@@ -564,8 +576,7 @@ class FetchTest(SweepCase):
             nq = calls[0]["queries"]
             self.assertEqual(len(calls), math.ceil(35 * nq / 10), (acct, region))
             self.assertTrue(all(c["queries"] == nq and c["status"] == 200 for c in calls))
-        lm = [r for r in reqs if r["action"] == "ListMetrics" and r["account"] == ALPHA
-              and r["region"] == "us-east-1"]
+        lm = self.lm_calls(reqs, ALPHA, "us-east-1")
         self.assertEqual(len(lm), 2, "one metric a page: alpha-assets, alpha-logs")
 
     def test_datapoint_cap_splits_the_batch(self):
@@ -622,31 +633,46 @@ class FetchTest(SweepCase):
                {(GAMMA, "eu-west-1", b) for b in ("gamma-eu", "gamma-eu-two")}
         self.assertEqual(found, want)
         self.assert_judged(fake, rep, ORG_JUDGED | want)
-        # buckets: auto finds what has request metrics (EntireBucket), nothing else
-        self.assertFalse([r for r in rep.rows if r["bucket"] in ("gamma-cold", "gamma-images")])
+        # buckets: auto judges what has request metrics (EntireBucket); the
+        # buckets with data but without them are not watched, with the fix
+        cold = [r for r in rep.rows if r["bucket"] in ("gamma-cold", "gamma-images")]
+        self.assertEqual(sorted((r["bucket"], r["status"], r["region"]) for r in cold),
+                         [("gamma-cold", "not_watched", "us-east-1"),
+                          ("gamma-images", "not_watched", "us-east-1")])
+        self.assertEqual(sorted(u["bucket"] for u in rep.doc["unwatched"]
+                                if u["account_id"] == GAMMA),
+                         ["gamma-cold", "gamma-images"])
         reqs = self.assert_signed(fake)
-        lm = {reg: len([r for r in reqs if r["action"] == "ListMetrics"
-                        and r["account"] == GAMMA and r["region"] == reg])
+        lm = {reg: len(self.lm_calls(reqs, GAMMA, reg))
               for reg in ("us-east-1", "eu-west-1")}
         self.assertEqual(lm, {"us-east-1": 3, "eu-west-1": 1})
 
     def test_bucket_without_request_metrics_and_flat_regions(self):
         fake = self.start_fake()
         p, rep = self.sweep(fake, ORG_INVENTORY)
-        self.assertEqual(p.returncode, 1, p.stderr)  # anomalies; not measured is no failure
+        self.assertEqual(p.returncode, 1, p.stderr)  # anomalies; not watched is no failure
         cold = [r for r in rep.rows if r["bucket"] == "alpha-cold"]
         self.assertEqual(len(cold), 1, "one row, not one per region: %s" % cold)
         r = cold[0]
-        self.assertEqual((r["account_id"], r["region"], r["status"], r["value"]),
-                         (ALPHA, "", "failed", ""))
-        self.assertTrue(r["note"].startswith("not_measured:"), r["note"])
-        self.assertIn("us-east-1, eu-west-1", r["note"])
-        self.assertIn("put-bucket-metrics-configuration --bucket alpha-cold", r["note"])
-        self.assertEqual(len(rep.unmeasured()), 1)
-        u = rep.unmeasured()[0]
-        self.assertEqual((u["account_id"], u["bucket"]), (ALPHA, "alpha-cold"))
-        self.assertIn("request metrics", u["reason"])
+        # it has data (storage metrics in us-east-1): not watched, in its region
+        self.assertEqual((r["account_id"], r["region"], r["status"]),
+                         (ALPHA, "us-east-1", "not_watched"))
+        self.assertGreater(float(r["value"]), 0)  # its stored bytes
+        self.assertTrue(r["note"].startswith("not_watched: no request-metrics configuration"),
+                        r["note"])
+        self.assertIn("put-bucket-metrics-configuration --region us-east-1 --bucket alpha-cold",
+                      r["note"])
+        self.assertIn("$4.80 a month", r["note"])
+        self.assertEqual(rep.unmeasured(), [])
+        self.assertEqual(len(rep.doc["unwatched"]), 1)
+        u = rep.doc["unwatched"][0]
+        self.assertEqual((u["account_id"], u["bucket"], u["region"]),
+                         (ALPHA, "alpha-cold", "us-east-1"))
+        self.assertAlmostEqual(u["watch_usd_month"], 4.8)
         self.assertIn("put-bucket-metrics-configuration", u["fix"])
+        self.assertEqual(rep.doc["summary"]["not_watched"], 1)
+        cov = rep.doc["summary"]["coverage"]
+        self.assertEqual(cov["watched"] + 1, cov["buckets"])
         self.assertFalse([x for x in rep.doc["results"] if x["bucket"] == "alpha-cold"])
         self.assertEqual(rep.doc["failures"], [])
         # the flat list: each bucket judged in its own region only
@@ -833,7 +859,8 @@ class CliTest(SweepCase):
         lines = p.stderr.splitlines()
         self.assertEqual(len(lines), 1, p.stderr)
         m = re.match(r"^cwsweep: run (\S+): 3 accounts, 7 series, 2 anomalies, 0 failures, "
-                     r"1 not measured, (\d+) API calls, \d+\.\d s$", lines[0])
+                     r"0 not measured, 1 not watched, watching 7 of 8 buckets "
+                     r"\(>99% of stored bytes\), (\d+) API calls, \d+\.\d s$", lines[0])
         self.assertTrue(m, lines[0])
         self.assertEqual(m.group(1), rep.doc["run"]["run_id"])
         self.assertEqual(int(m.group(2)), len(fake.requests()))

@@ -462,8 +462,8 @@ START_TEST(csv_shape)
 	/* the failure and the unmeasured bucket */
 	ck_assert_ptr_nonnull(strstr(c, "20140215T031500Z-beef,333333333333,audit,us-west-2,,,"
 				     ",,,,,,,failed,,,,,assume-role: AccessDenied: "));
-	ck_assert_ptr_nonnull(strstr(c, ",quiet_bucket,AWS/S3 BytesDownloaded Sum,,,,,,,,failed,"
-				     ",,,Bytes,not_measured: no BytesDownloaded metric"));
+	ck_assert_ptr_nonnull(strstr(c, ",quiet_bucket,AWS/S3 BytesDownloaded Sum,,,,,,,,not_found,"
+				     ",,,Bytes,not_found: no BytesDownloaded metric"));
 	free(c);
 	cw_run_release(&run);
 }
