@@ -1502,6 +1502,15 @@ int cw_sweep_dry_run(FILE *out, const struct cw_sweep_opts *o, char *err, size_t
 		"                an estimate: discovered buckets and extra pages add to it)\n",
 		c->sts_calls, c->list_metrics_calls, c->gmd_calls, c->per_call,
 		c->cost_usd, c->metrics_requested);
+	if (c->storage_list_calls)
+		fprintf(out,
+			"  coverage      ListMetrics %zu more (AWS/S3 BucketSizeBytes, one per "
+			"account-region),\n"
+			"                GetMetricData for the stored bytes: >= %zu metrics, est. "
+			"$%.4f more\n"
+			"                (one per bucket and storage class; discovered buckets add "
+			"to it)\n",
+			c->storage_list_calls, c->storage_metrics, c->storage_cost_usd);
 	for (size_t i = 0; i < plan.nnotes; i++)
 		fprintf(out, "  note: %s\n", plan.notes[i]);
 	cw_plan_release(&plan);
