@@ -386,6 +386,9 @@ START_TEST(test_full)
 	ck_assert_double_eq(pt->free_bytes, 0); /* inherited from default */
 	ck_assert_double_eq(pt->tiers[0].upto_bytes, 1e15);
 	ck_assert_double_eq(pt->tiers[1].usd_per_gb, 0.02);
+	ck_assert_int_eq(inv.watch.metrics_per_config, 8);
+	ck_assert_double_eq(inv.watch.usd_per_metric_month, 0.1);
+	ck_assert_double_eq_tol(cw_inventory_watch_usd(&inv), 0.8, 1e-12);
 
 	cw_inventory_summarize(&inv, &s);
 	ck_assert_uint_eq(s.accounts, 2);
@@ -428,6 +431,10 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(inv.reporting.cooldown, 7 * 86400);
 	ck_assert_double_eq(inv.aws.gmd_tps, 40);
 	ck_assert_int_eq(inv.aws.max_attempts, 3);
+	/* one request-metrics configuration: 16 metrics x $0.30 a month */
+	ck_assert_int_eq(inv.watch.metrics_per_config, 16);
+	ck_assert_double_eq(inv.watch.usd_per_metric_month, 0.30);
+	ck_assert_double_eq_tol(cw_inventory_watch_usd(&inv), 4.8, 1e-12);
 	/* DESIGN.md: $0.09 to 10 TB, $0.085 next 40, $0.07 next 100, $0.05 beyond */
 	pt = cw_inventory_prices(&inv, "ap-south-1");
 	ck_assert_ptr_eq(pt, &inv.prices[0]);
