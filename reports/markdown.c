@@ -174,6 +174,10 @@ static int summary(const struct cw_run *run, struct cw_buf *out)
 					"are listed under Not watched, with the fix and what "
 					"watching them costs." : "")))
 			return rc;
+		if (run->coverage_fell &&
+		    (rc = cw_buf_printf(out, "Coverage fell since the last run: it was %s.\n\n",
+					cw_coverage_line(&run->coverage_was, line, sizeof(line)))))
+			return rc;
 	}
 	if (
 	    (rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))

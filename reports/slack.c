@@ -531,6 +531,8 @@ static int headline(struct cw_buf *b, const struct digest *d)
 	const char *sep = "";
 	int rc = 0;
 
+	if (!d->nfind && !d->run->nfailures && !d->nres && d->run->coverage_fell)
+		return cw_buf_addstr(b, "coverage fell");
 	if (!d->nfind && !d->run->nfailures && !d->nres)
 		return cw_buf_addstr(b, "all clear");
 	if (d->nfind) {
@@ -593,6 +595,10 @@ static int build_texts(struct digest *d, const bool *announce)
 		if (!rc && cw_run_coverage_total(run, &t))
 			rc = cw_buf_printf(&d->summary, "\nCoverage: *%s*",
 					   cw_coverage_line(&t, line, sizeof(line)));
+		if (!rc && run->coverage_fell)
+			rc = cw_buf_printf(&d->summary, " :warning: fell since the last run (was %s)",
+					   cw_coverage_line(&run->coverage_was, line, sizeof(line)) +
+					   strlen("watching "));
 	}
 	if (!rc && !isnan(run->total_excess_usd))
 		rc = cw_buf_printf(&d->summary, "\nEstimated excess: *%s*",
@@ -714,7 +720,8 @@ int cw_slack_digest(const struct cw_run *run, const bool *announce,
 		d.o.max_failures = CW_SLACK_DEFAULT_FAILURES;
 	if ((rc = collect(&d, announce)))
 		goto out;
-	if (!d.nfind && !d.nres && !run->nfailures && !d.o.post_when_clear)
+	if (!d.nfind && !d.nres && !run->nfailures && !run->coverage_fell &&
+	    !d.o.post_when_clear)
 		goto out; /* nothing to say */
 	if ((rc = build_texts(&d, announce)))
 		goto out;

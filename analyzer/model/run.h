@@ -110,6 +110,8 @@ struct cw_run {
 	struct cw_unmeasured *unmeasured; size_t nunmeasured, cap_unmeasured;
 	struct cw_coverage *coverage; size_t ncoverage, cap_coverage; /* per account; 0 = not measured */
 	char **detectors; size_t ndetectors; /* names with parameters, for the header */
+	bool coverage_fell;      /* below the last run's (alert state): announce it */
+	struct cw_coverage coverage_was; /* the last run's totals (no account strings) */
 	double total_excess_usd; /* NaN when nothing was priced */
 	char *price_note;        /* the pricing assumption, for the reports */
 };

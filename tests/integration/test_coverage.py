@@ -175,6 +175,38 @@ class CoverageTest(SweepCase):
         self.assertEqual(sorted(u["bucket"] for u in rep.unmeasured()),
                          ["shop-archive", "shop-typo"])
 
+    def test_a_coverage_drop_is_announced_once(self):
+        fake = self.start()
+        state = os.path.join(self.tmp, "state.json")
+        shop = ("accounts:\n  - id: \"222222222222\"\n    name: shop\n"
+                "    role_arn: arn:aws:iam::222222222222:role/cwsweep-reader\n"
+                "    regions: [us-east-1]\n    buckets: [%s]\n")
+        full = self.tmpfile("full.yaml", shop % "shop-web")
+        less = self.tmpfile("less.yaml", shop % "shop-web, shop-archive")
+
+        def run(inv, out):
+            p, rep = self.sweep(fake, inv, "--state", state, "--slack-preview",
+                                "-q", out=out, plain=False)
+            return p, rep
+
+        p1, rep1 = run(full, "r1")
+        self.assertEqual(p1.returncode, 1, p1.stderr)
+        self.assertEqual(rep1.doc["summary"]["coverage"]["line"],
+                         "watching 1 of 1 bucket (100% of stored bytes)")
+        with open(state, encoding="utf-8") as f:
+            self.assertEqual(json.load(f)["coverage"]["watched"], 1)
+        # the next night a bucket with data is not watched: the drop is news
+        p2, rep2 = run(less, "r2")
+        self.assertEqual(p2.returncode, 1, p2.stderr)
+        self.assertIn("Coverage fell since the last run: it was watching 1 of 1 bucket",
+                      open(os.path.join(rep2.out, "report.md"), encoding="utf-8").read())
+        self.assertIn("fell since the last run (was 1 of 1 bucket", p2.stdout)
+        # and only once: the night after, nothing new, nothing posted
+        p3, rep3 = run(less, "r3")
+        self.assertEqual(p3.returncode, 1, p3.stderr)
+        self.assertNotIn("fell since", p3.stdout)
+        self.assertNotIn('"blocks"', p3.stdout)
+
     def test_dry_run_shows_the_extra_cost(self):
         fake = self.start()
         p, rep = self.sweep(fake, INVENTORY, "--dry-run")
