@@ -130,6 +130,19 @@ struct cw_aws_settings {
 	int request_timeout_s; /* default 60 */
 };
 
+/*
+ * `billing:` - AWS/Billing EstimatedCharges of the management (payer)
+ * account, us-east-1: month-to-date charges per ServiceName and
+ * LinkedAccount, judged as daily spend.
+ */
+struct cw_billing_def {
+	bool enabled;                 /* the section is present */
+	struct cw_account_def payer;  /* id, roles, external_id, session, duration,
+				       * regions = [us-east-1], detectors */
+	char **services; size_t nservices; /* default [AmazonS3, AWSDataTransfer] */
+	bool linked_all;              /* linked_accounts: all (else: inventory) */
+};
+
 struct cw_inventory {
 	char *path;
 	/* defaults */
@@ -145,6 +158,7 @@ struct cw_inventory {
 	struct cw_aws_settings aws;
 	struct cw_price_table *prices; size_t nprices; /* [0] is the default */
 	struct cw_watch_price watch;  /* prices.request_metrics */
+	struct cw_billing_def billing;
 };
 
 /* Monthly cost of one request-metrics configuration (est.). */

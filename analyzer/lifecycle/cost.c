@@ -264,6 +264,17 @@ int cw_cost_apply(struct cw_run *run, const struct cw_inventory *inv,
 		double base = isnan(r->j.baseline) ? r->j.limit : r->j.baseline;
 		double excess;
 
+		/* a series in dollars (AWS/Billing daily spend): the excess is the
+		 * cost itself, no price table */
+		if (r->j.status == CW_STATUS_ANOMALY && rs->id.unit &&
+		    strcmp(rs->id.unit, "USD") == 0 && !isnan(r->j.value) && !isnan(base)) {
+			excess = r->j.value - base;
+			r->est_excess_usd = excess > 0 ? excess : 0;
+			priced[npriced].series = r->series;
+			priced[npriced].period_start = r->j.period_start;
+			priced[npriced++].usd = r->est_excess_usd;
+			continue;
+		}
 		if (r->j.status != CW_STATUS_ANOMALY || isnan(month[r->series]) ||
 		    isnan(r->j.value) || isnan(base))
 			continue;

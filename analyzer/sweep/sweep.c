@@ -33,6 +33,7 @@
 
 #include "aws.h"
 #include "batch.h"
+#include "billing.h"
 #include "cloudwatch.h"
 #include "credcache.h"
 #include "creds.h"
@@ -51,7 +52,7 @@
 
 /* LIST/FETCH: the request metrics of the plan; SLIST/SFETCH: the daily
  * storage metrics of an account-region (its bucket set, their bytes). */
-enum job_kind { JOB_LIST, JOB_FETCH, JOB_SLIST, JOB_SFETCH };
+enum job_kind { JOB_LIST, JOB_FETCH, JOB_SLIST, JOB_SFETCH, JOB_BLIST, JOB_BFETCH };
 
 struct sweep;
 
@@ -66,6 +67,8 @@ struct job {
 	size_t pair;
 	struct cw_storage_set sset;        /* SLIST: what the listing named (owned) */
 	struct cw_storage_metric *smetrics;/* SFETCH: one template per query (owned) */
+	struct cw_billing_page bpage;      /* BLIST: every page's items (owned) */
+	struct cw_billing_metric *bmetrics;/* BFETCH: one metric per query (owned) */
 	/* JOB_LIST */
 	size_t listing;
 	char **names; size_t nnames, capnames;
@@ -162,6 +165,10 @@ static void job_free(struct job *j)
 	for (size_t i = 0; j->smetrics && i < j->n; i++)
 		cw_storage_metric_release(&j->smetrics[i]);
 	free(j->smetrics);
+	cw_billing_page_release(&j->bpage);
+	for (size_t i = 0; j->bmetrics && i < j->n; i++)
+		cw_billing_metric_release(&j->bmetrics[i]);
+	free(j->bmetrics);
 	cw_gmd_results_free(j->results, j->n);
 	free(j);
 }
@@ -379,11 +386,67 @@ static void slist_run(struct job *j, struct cw_aws_client *c)
 
 static const char *job_stage(const struct job *j);
 
+/* ListMetrics of AWS/Billing EstimatedCharges in the payer, every page. */
+static void blist_run(struct job *j, struct cw_aws_client *c)
+{
+	struct cw_ratelimit *rl = cw_rl_registry_get(j->sw->rl_lm, j->key);
+	char *next = NULL, err[CW_ERRBUF] = "";
+	int pages = 0;
+
+	do {
+		struct cw_aws_response resp;
+		struct cw_billing_page page;
+		struct cw_billing_item *v;
+		char *body = NULL;
+		size_t len = 0;
+		int rc = cw_billing_lm_request(&body, &len, next, err, sizeof(err));
+
+		free(next);
+		next = NULL;
+		if (rc) {
+			job_fail(j, rc, "list-billing-metrics", "RequestBuild", err);
+			break;
+		}
+		cw_aws_response_init(&resp);
+		rc = job_call(j, c, rl, CW_TARGET_LM, "list-billing-metrics", body, len, &resp);
+		free(body);
+		if (rc) {
+			cw_aws_response_release(&resp);
+			break;
+		}
+		rc = cw_billing_lm_parse(&page, resp.body.data, resp.body.len, err, sizeof(err));
+		cw_aws_response_release(&resp);
+		if (rc) {
+			job_fail(j, rc, "list-billing-metrics", "MalformedResponse", err);
+			break;
+		}
+		j->bpage.seen += page.seen;
+		v = realloc(j->bpage.v, (j->bpage.n + page.n + 1) * sizeof(*v));
+		if (!v) {
+			cw_billing_page_release(&page);
+			job_fail(j, CW_ENOMEM, "list-billing-metrics", "NoMemory", "out of memory");
+			break;
+		}
+		j->bpage.v = v;
+		memcpy(v + j->bpage.n, page.v, page.n * sizeof(*v));
+		j->bpage.n += page.n;
+		page.n = 0; /* the items moved */
+		next = page.next_token;
+		page.next_token = NULL;
+		cw_billing_page_release(&page);
+	} while (next && ++pages < MAX_PAGES);
+	if (next && !j->rc)
+		job_fail(j, CW_ETOOBIG, "list-billing-metrics", "TooManyPages",
+			 "ListMetrics kept answering with a NextToken; gave up");
+	free(next);
+}
+
 static void fetch_run(struct job *j, struct cw_aws_client *c)
 {
 	struct cw_ratelimit *rl = cw_rl_registry_get(j->sw->rl_gmd, j->key);
-	/* fixed when the plan was built; stored bytes are daily */
-	int64_t period = j->kind == JOB_SFETCH ? 86400 : j->sw->plan.period;
+	/* fixed when the plan was built; stored bytes are daily, billing hourly */
+	int64_t period = j->kind == JOB_SFETCH ? 86400 : j->kind == JOB_BFETCH
+			 ? CW_BILLING_FETCH_PERIOD : j->sw->plan.period;
 	char *next = NULL, err[CW_ERRBUF] = "";
 	int pages = 0, rc;
 
@@ -448,6 +511,8 @@ static const char *job_stage(const struct job *j)
 	case JOB_LIST: return "list-metrics";
 	case JOB_SLIST: return "list-storage-metrics";
 	case JOB_SFETCH: return "storage-bytes";
+	case JOB_BLIST: return "list-billing-metrics";
+	case JOB_BFETCH: return "billing-data";
 	case JOB_FETCH: break;
 	}
 	return "get-metric-data";
@@ -466,6 +531,8 @@ static void job_run(void *arg, void *wctx, unsigned worker)
 			list_run(j, wctx);
 		else if (j->kind == JOB_SLIST)
 			slist_run(j, wctx);
+		else if (j->kind == JOB_BLIST)
+			blist_run(j, wctx);
 		else
 			fetch_run(j, wctx);
 	}
@@ -893,6 +960,188 @@ static void apply_sfetch(struct sweep *sw, struct job *j)
 	}
 }
 
+/* ---- billing ------------------------------------------------------------- */
+
+static void billing_failure(struct sweep *sw, const char *stage, const char *code,
+			    const char *message)
+{
+	const struct cw_account_def *p = &sw->inv->billing.payer;
+	struct cw_target_id id;
+
+	memset(&id, 0, sizeof(id));
+	id.account_id = (char *)p->id;
+	id.account_name = p->name ? p->name : (char *)p->id;
+	id.region = CW_BILLING_REGION;
+	id.metric = "AWS/Billing EstimatedCharges";
+	id.unit = "USD";
+	cw_run_add_failure(sw->run, &id, stage, code, message);
+	sw->errors++;
+}
+
+/* The inventory account of a linked account id, or NULL. */
+static const struct cw_account_def *inv_account(const struct sweep *sw, const char *id)
+{
+	for (size_t i = 0; i < sw->inv->naccounts; i++)
+		if (strcmp(sw->inv->accounts[i].id, id) == 0)
+			return &sw->inv->accounts[i];
+	return NULL;
+}
+
+static bool billing_wanted(const struct sweep *sw, const struct cw_billing_item *it)
+{
+	const struct cw_billing_def *b = &sw->inv->billing;
+	bool svc = false;
+
+	for (size_t i = 0; i < b->nservices && !svc; i++)
+		svc = strcmp(b->services[i], it->service) == 0;
+	return svc && (b->linked_all || inv_account(sw, it->linked));
+}
+
+static void billing_window(const struct sweep *sw, int64_t *ws, int64_t *we)
+{
+	/* whole days, one more in front: its last value starts the differences */
+	*we = cw_time_floor(sw->plan.end, 86400);
+	*ws = *we - ((int64_t)sw->inv->lookback_days + 1) * 86400;
+}
+
+static void apply_blist(struct sweep *sw, struct job *j)
+{
+	const struct cw_account_def *payer = &sw->inv->billing.payer;
+	size_t *pick = NULL, n = 0, per_call;
+	int64_t ws, we;
+
+	if (j->rc) {
+		if (j->rc != CW_EINTR)
+			billing_failure(sw, j->stage, j->code, j->message);
+		return;
+	}
+	if (j->bpage.seen == 0) {
+		billing_failure(sw, "billing", "BillingAlertsNotEnabled",
+				"the payer has no AWS/Billing metric in us-east-1: billing alerts "
+				"are not enabled. Turn on \"Receive CloudWatch billing alerts\" in "
+				"the payer's Billing and Cost Management preferences (as the "
+				"management account); the metrics appear within a day");
+		return;
+	}
+	pick = malloc((j->bpage.n + 1) * sizeof(*pick));
+	if (!pick) {
+		billing_failure(sw, "billing", "NoMemory", "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < j->bpage.n; i++) {
+		bool dup = false;
+
+		for (size_t k = 0; k < n && !dup; k++)
+			dup = strcmp(j->bpage.v[pick[k]].linked, j->bpage.v[i].linked) == 0 &&
+			      strcmp(j->bpage.v[pick[k]].service, j->bpage.v[i].service) == 0;
+		if (!dup && billing_wanted(sw, &j->bpage.v[i]))
+			pick[n++] = i;
+	}
+	billing_window(sw, &ws, &we);
+	per_call = cw_batch_per_call(ws, we, CW_BILLING_FETCH_PERIOD);
+	if (per_call == 0)
+		per_call = 1;
+	for (size_t done = 0; done < n && !stopping(sw);) {
+		size_t m = n - done < per_call ? n - done : per_call;
+		struct job *f = job_new(sw, JOB_BFETCH, payer, CW_BILLING_REGION, NULL);
+		bool ok = f != NULL;
+
+		if (f) {
+			f->start = ws;
+			f->end = we;
+			f->queries = calloc(m, sizeof(*f->queries));
+			f->buckets = calloc(m, sizeof(*f->buckets));
+			f->bmetrics = calloc(m, sizeof(*f->bmetrics));
+			ok = f->queries && f->buckets && f->bmetrics;
+		}
+		for (size_t i = 0; ok && i < m; i++) {
+			const struct cw_billing_item *it = &j->bpage.v[pick[done + i]];
+
+			f->n = i + 1;
+			f->buckets[i] = cw_strdup(it->linked);
+			if (!f->buckets[i] ||
+			    cw_billing_metric_init(&f->bmetrics[i], it->linked, it->service)) {
+				ok = false;
+				break;
+			}
+			f->queries[i].metric = &f->bmetrics[i].def;
+			f->queries[i].bucket = "";
+		}
+		if (!ok) {
+			job_free(f);
+			billing_failure(sw, "billing-data", "NoMemory", "out of memory");
+			break;
+		}
+		if (submit(sw, f) != 0) {
+			billing_failure(sw, "billing-data", "Interrupted",
+					"the run was interrupted before this call");
+			break;
+		}
+		done += m;
+	}
+	free(pick);
+}
+
+static void apply_bfetch(struct sweep *sw, struct job *j)
+{
+	const struct cw_det_set *dets = &sw->inv->billing.payer.detectors;
+
+	if (j->rc || !j->results) {
+		if (j->rc != CW_EINTR || !sw->interrupted)
+			billing_failure(sw, j->stage, j->code, j->message);
+		return;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		const struct cw_gmd_result *r = &j->results[i];
+		const struct cw_account_def *a = inv_account(sw, j->buckets[i]);
+		struct cw_series daily;
+		struct cw_target_id id;
+		char err[CW_ERRBUF];
+		size_t idx;
+
+		if (r->status == CW_GMD_FORBIDDEN || r->status == CW_GMD_INTERNAL_ERROR) {
+			billing_failure(sw, "billing-data", cw_gmd_status_name(r->status),
+					r->message ? r->message
+						   : "CloudWatch returned no data for this query");
+			continue;
+		}
+		if (cw_billing_daily(&r->series, &daily, NULL) != 0) {
+			billing_failure(sw, "billing-data", "NoMemory", "out of memory");
+			continue;
+		}
+		memset(&id, 0, sizeof(id));
+		id.account_id = j->buckets[i];
+		id.account_name = a && a->name ? a->name : "";
+		id.region = CW_BILLING_REGION;
+		id.bucket = "";
+		id.metric = j->bmetrics[i].def.label;
+		id.unit = "USD";
+		id.owner = a && a->owner ? a->owner : "";
+		if (cw_run_add_series(sw->run, &id, &daily, &idx) != 0 ||
+		    cw_run_judge(sw->run, idx, dets->v, dets->n, sw->o->all_periods,
+				 err, sizeof(err)) != 0) {
+			cw_series_release(&daily);
+			billing_failure(sw, "judge", "Internal", "out of memory");
+			continue;
+		}
+		sw->series_done++;
+	}
+}
+
+/* Queue the billing listing when the inventory has `billing:` and the
+ * payer takes part (--account, --shard). */
+static void billing_start(struct sweep *sw)
+{
+	const struct cw_billing_def *b = &sw->inv->billing;
+	struct job *j;
+
+	if (!b->enabled || (sw->o->include && !sw->o->include(sw->o->include_ctx, &b->payer)))
+		return;
+	j = job_new(sw, JOB_BLIST, &b->payer, CW_BILLING_REGION, NULL);
+	if (!j || submit(sw, j) != 0)
+		billing_failure(sw, "list-billing-metrics", "NoMemory", "out of memory");
+}
+
 static void show_progress(struct sweep *sw)
 {
 	int64_t el = (cw_time_mono_ms() - sw->t0_ms) / 1000;
@@ -1007,6 +1256,10 @@ static void drain(struct sweep *sw)
 				apply_slist(sw, j);
 			else if (j->kind == JOB_SFETCH)
 				apply_sfetch(sw, j);
+			else if (j->kind == JOB_BLIST)
+				apply_blist(sw, j);
+			else if (j->kind == JOB_BFETCH)
+				apply_bfetch(sw, j);
 			else
 				apply_fetch(sw, j);
 			job_free(j);
@@ -1673,6 +1926,7 @@ int cw_sweep_run(struct cw_run *run, const struct cw_sweep_opts *o, char *err, s
 		if (sw.acct_pending[acct_index(&sw, a)] == 0)
 			account_ready(&sw, a);
 	}
+	billing_start(&sw);
 	drain(&sw); /* queues the listings as the pool has room */
 	cw_plan_resolve(&sw.plan);
 	unmeasured_rows(&sw);
