@@ -1764,6 +1764,20 @@ int cw_sweep_dry_run(FILE *out, const struct cw_sweep_opts *o, char *err, size_t
 			"                (one per bucket and storage class; discovered buckets add "
 			"to it)\n",
 			c->storage_list_calls, c->storage_metrics, c->storage_cost_usd);
+	if (o->inv->billing.enabled &&
+	    (!o->include || o->include(o->include_ctx, &o->inv->billing.payer))) {
+		const struct cw_billing_def *bd = &o->inv->billing;
+		size_t m = bd->linked_all ? 0 : o->inv->naccounts * bd->nservices;
+
+		fprintf(out,
+			"  billing       payer %s (us-east-1): ListMetrics 1, GetMetricData for "
+			"%s%zu metrics\n"
+			"                (AWS/Billing EstimatedCharges per linked account and "
+			"service, hourly), est. $%.4f\n",
+			bd->payer.id, bd->linked_all ? "every linked account: >= " : "",
+			bd->linked_all ? bd->nservices : m,
+			(double)(bd->linked_all ? bd->nservices : m) * CW_GMD_USD_PER_METRIC);
+	}
 	for (size_t i = 0; i < plan.nnotes; i++)
 		fprintf(out, "  note: %s\n", plan.notes[i]);
 	cw_plan_release(&plan);
