@@ -840,7 +840,8 @@ static void m_unit(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char 
 	cw_inv_str(c, v, path, &((struct cw_metric_def *)obj)->unit);
 }
 
-/* A dimension value: "{bucket}" is the only placeholder. */
+/* A dimension value: placeholders {bucket}, {account} (the account id)
+ * and {region}. */
 static const char *check_dim_value(const char *s)
 {
 	const char *p = s;
@@ -848,9 +849,14 @@ static const char *check_dim_value(const char *s)
 	if (!text_ok(s, 1024))
 		return "a dimension value has 1 to 1024 printable characters";
 	while ((p = strchr(p, '{')) != NULL) {
-		if (strncmp(p, "{bucket}", 8) != 0)
-			return "unknown placeholder (the only one is {bucket})";
-		p += 8;
+		if (strncmp(p, "{bucket}", 8) == 0)
+			p += 8;
+		else if (strncmp(p, "{account}", 9) == 0)
+			p += 9;
+		else if (strncmp(p, "{region}", 8) == 0)
+			p += 8;
+		else
+			return "unknown placeholder (they are {bucket}, {account} and {region})";
 	}
 	return NULL;
 }

@@ -299,7 +299,8 @@ static void list_run(struct job *j, struct cw_aws_client *c)
 		struct cw_lm_page page;
 		char *body = NULL;
 		size_t len = 0;
-		int rc = cw_lm_request(&body, &len, j->metric, next, err, sizeof(err));
+		int rc = cw_lm_request_at(&body, &len, j->metric, j->acct->id, j->region, next,
+					  err, sizeof(err));
 
 		free(next);
 		next = NULL;
@@ -315,7 +316,8 @@ static void list_run(struct job *j, struct cw_aws_client *c)
 			break;
 		}
 		memset(&page, 0, sizeof(page));
-		rc = cw_lm_parse(&page, j->metric, resp.body.data, resp.body.len, err, sizeof(err));
+		rc = cw_lm_parse_at(&page, j->metric, j->acct->id, j->region, resp.body.data,
+				    resp.body.len, err, sizeof(err));
 		cw_aws_response_release(&resp);
 		if (rc) {
 			job_fail(j, rc, "list-metrics", "MalformedResponse", err);
@@ -865,6 +867,8 @@ static void account_ready(struct sweep *sw, const struct cw_account_def *acct)
 				j->buckets[i] = cw_strdup(t->bucket);
 				j->queries[i].metric = t->metric;
 				j->queries[i].bucket = j->buckets[i] ? j->buckets[i] : "";
+				j->queries[i].account = acct->id;
+				j->queries[i].region = sw->plan.pairs[p].region;
 			}
 			if (submit(sw, j) != 0)
 				for (size_t i = 0; i < bt->n; i++)
