@@ -141,9 +141,13 @@ static int csv_render(const struct cw_run *run, struct cw_buf *out, char *err,
 		    (rc = failed_row(out, run, &f->id, &note)))
 			goto out;
 	}
-	for (i = 0; i < run->nunmeasured; i++) {
-		const struct cw_unmeasured *u = &run->unmeasured[i];
+	/* not found, then not watched (as report.json keeps them) */
+	for (i = 0; i < 2 * run->nunmeasured; i++) {
+		const struct cw_unmeasured *u = &run->unmeasured[i % run->nunmeasured];
 		const char *st = cw_unmeasured_kind_name(u->kind);
+
+		if ((i < run->nunmeasured) != (u->kind == CW_UNMEASURED_NOT_FOUND))
+			continue;
 
 		cw_buf_reset(&note);
 		rc = cw_buf_printf(&note, "%s: %s", st, u->reason ? u->reason : "");

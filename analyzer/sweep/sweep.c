@@ -1385,9 +1385,10 @@ static void add_not_watched(struct sweep *sw, const struct cw_account_def *acct,
 	char reason[768], fix[512];
 	size_t a = acct_index(sw, acct);
 
-	/* one row per bucket, however many metrics it lacks */
-	for (size_t i = sw->nnw; i > 0; i--)
-		if (sw->nw[i - 1].acct == a && strcmp(sw->nw[i - 1].bucket, bucket) == 0 &&
+	/* one row per bucket, however many metrics it lacks (rows come account
+	 * by account: look back over this account's only) */
+	for (size_t i = sw->nnw; i > 0 && sw->nw[i - 1].acct == a; i--)
+		if (strcmp(sw->nw[i - 1].bucket, bucket) == 0 &&
 		    strcmp(sw->nw[i - 1].region, region) == 0)
 			return;
 	if (sw->nnw == sw->capnw) {
