@@ -137,6 +137,14 @@ class CoverageTest(SweepCase):
         self.assertEqual([f["code"] for f in rep.doc["failures"]], ["NothingWatched"])
         self.assertEqual(rep.doc["summary"]["coverage"]["line"].split(" (")[0],
                          "watching 0 of 3 buckets")
+        # with a state file too, every night: blind is never old news
+        state = os.path.join(self.tmp, "state.json")
+        for night in ("n1", "n2"):
+            p, rep = self.sweep(fake, only_lake(), "--state", state, "--slack-preview",
+                                out=night, plain=False)
+            self.assertEqual(p.returncode, 3, p.stderr)
+            self.assertIn("NothingWatched", p.stdout, night)
+            self.assertIn("watching 0 of 3 buckets", p.stdout, night)
 
     def test_an_empty_account_is_still_no_green_run(self):
         fake = self.start()
