@@ -109,6 +109,9 @@ class BillingTest(SweepCase):
         self.assertAlmostEqual(a["value"], 228.0)
         self.assertAlmostEqual(a["est_excess_usd"], a["value"] - a["baseline"])
         self.assertEqual(a["account_name"], "media")
+        # only billing was priced: the note says how, and nothing of S3 tiers
+        self.assertIn("AWS/Billing daily spend", rep.doc["price_note"])
+        self.assertNotIn("data transfer out", rep.doc["price_note"])
 
     def test_month_boundary_gap_and_downward_revision(self):
         fake = self.start()
