@@ -8,11 +8,20 @@
  * to the main thread through the `done` list, which applies it:
  *
  *   listings (one paged ListMetrics per account-region-metric: discovers
- *   `auto` buckets and confirms the listed ones have request metrics)
+ *   `auto` buckets and confirms the listed ones have request metrics; and
+ *   one per account-region of the daily storage metrics, storage.h: every
+ *   bucket with data)
  *     -> when every listing of an account is back: resolve its buckets'
  *        regions, batch its targets (<= 500 queries, <= 100,800 points a
- *        call) and queue one GetMetricData job per batch
- *     -> series -> detectors -> run.
+ *        call) and queue one GetMetricData job per batch, plus the stored
+ *        bytes of its buckets (one query per bucket and storage class)
+ *     -> series -> detectors -> run
+ *     -> at the end: Not watched / Not found rows, coverage per account,
+ *        and a failure row for an account (or a run) that is blind.
+ *
+ *   billing (billing.h, with `billing:`): one paged ListMetrics of
+ *   AWS/Billing EstimatedCharges in the payer's us-east-1 -> GetMetricData
+ *   jobs (hourly) -> daily spend -> detectors -> run.
  *
  * An account waits only for its own listings, so a slow or failing account
  * never stalls the others.  Credentials come from the shared, locked
