@@ -103,6 +103,10 @@ struct cw_run {
 	bool all_periods;     /* every period judged, not only the last */
 	size_t accounts, regions; /* counts for the summary (0 in analyze) */
 	size_t api_calls;     /* AWS calls made */
+	/* per API action (attempts, throttled answers), as the sweep counted
+	 * them; for the metrics file */
+	struct cw_run_calls { char action[48]; size_t calls, throttled; } calls[16];
+	size_t ncalls;
 
 	struct cw_run_series *series; size_t nseries, cap_series;
 	struct cw_result *results;    size_t nresults, cap_results;
