@@ -377,9 +377,10 @@ static int not_watched(const struct cw_run *run, struct cw_buf *out)
 	if ((rc = section_head(out, "Not watched", n, shown,
 			       "These buckets hold data (S3 publishes their free daily storage "
 			       "metrics) but have no request-metrics configuration, so CloudWatch "
-			       "has no request metric to judge. Each fix enables one configuration; "
-			       "S3 bills its metrics as CloudWatch custom metrics (est. per month, "
-			       "see the price table).", cols, sizeof(cols) / sizeof(cols[0]))))
+			       "has no request metric to judge. Each fix enables one configuration "
+			       "(`cwsweep enable-metrics --apply` does them all); S3 bills its "
+			       "metrics as CloudWatch custom metrics (est. per month, see the price "
+			       "table).", cols, sizeof(cols) / sizeof(cols[0]))))
 		goto out;
 	for (i = 0; i < shown; i++) {
 		const struct cw_unmeasured *u = v[i];
