@@ -215,6 +215,27 @@ class CoverageTest(SweepCase):
         self.assertNotIn("fell since", p3.stdout)
         self.assertNotIn('"blocks"', p3.stdout)
 
+    def test_shards_merge_their_coverage(self):
+        fake = self.start()
+        p, whole = self.sweep(fake, INVENTORY, out="whole")
+        shards = []
+        for k in range(2):
+            p, rep = self.sweep(fake, INVENTORY, "--shard", "%d/2" % k, out="s%d" % k)
+            self.assertIn(p.returncode, (0, 1, 3), p.stderr)
+            shards.append(rep)
+        merged = os.path.join(self.tmp, "merged")
+        p = self.cwsweep(["merge"] + [os.path.join(r.out, "report.json") for r in shards]
+                         + ["-o", merged, "--no-slack"], {"HOME": self.home})
+        rep = self.read_reports(merged, p, mode="merge")
+        self.assertEqual(rep.doc["summary"]["coverage"], whole.doc["summary"]["coverage"])
+        self.assertEqual(sorted(rep.doc["coverage"], key=lambda c: c["account_id"]),
+                         sorted(whole.doc["coverage"], key=lambda c: c["account_id"]))
+        key = lambda u: (u["account_id"], u["region"], u["bucket"])  # noqa: E731
+        self.assertEqual(sorted(rep.doc["unwatched"], key=key),
+                         sorted(whole.doc["unwatched"], key=key))
+        self.assertEqual(rep.unmeasured(), whole.unmeasured())
+        self.assertEqual(rep.doc["summary"]["not_watched"], 4)
+
     def test_dry_run_shows_the_extra_cost(self):
         fake = self.start()
         p, rep = self.sweep(fake, INVENTORY, "--dry-run")
