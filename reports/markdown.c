@@ -155,7 +155,7 @@ static int summary(const struct cw_run *run, struct cw_buf *out)
 		{ "Series", true, true }, { "Judgements", true, true },
 		{ "Anomalies", true, true }, { "OK", true, true },
 		{ "Insufficient history", true, true }, { "Failures", true, true },
-		{ "Not measured", true, true },
+		{ "Not measured", true, true }, { "Not watched", true, true },
 	};
 	struct cw_run_counts c;
 	int rc;
@@ -182,9 +182,9 @@ static int summary(const struct cw_run *run, struct cw_buf *out)
 	if (
 	    (rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
 		return rc;
-	rc = cw_buf_printf(out, "| %zu | %zu | %zu | %zu | %zu | %zu | %zu |\n\n",
+	rc = cw_buf_printf(out, "| %zu | %zu | %zu | %zu | %zu | %zu | %zu | %zu |\n\n",
 			   c.series, c.judgements, c.anomalies, c.ok, c.insufficient,
-			   c.failures, c.unmeasured);
+			   c.failures, c.not_found, c.not_watched);
 	if (!rc && !isnan(run->total_excess_usd))
 		rc = cw_buf_printf(out, "Estimated cost of the excess: est. $%.2f "
 				   "(an estimate, see the note at the end).\n\n",
