@@ -560,6 +560,19 @@ static int build_texts(struct digest *d, const bool *announce)
 	/* header: numbers only, far below 150 characters */
 	if ((rc = cw_buf_addstr(&d->header, "cwsweep: ")) || (rc = headline(&d->header, d)))
 		return rc;
+	{
+		struct cw_coverage t;
+
+		/* "· watching 12 of 40 buckets (83%)": at most ~60 more */
+		if (cw_run_coverage_total(run, &t) &&
+		    (rc = cw_buf_printf(&d->header, MIDDOT "watching %zu of %zu buckets", t.watched,
+					t.buckets)))
+			return rc;
+		if (cw_run_coverage_total(run, &t) && t.bytes > 0)
+			rc = cw_buf_printf(&d->header, " (%.0f%%)", 100.0 * t.watched_bytes / t.bytes);
+		if (rc)
+			return rc;
+	}
 
 	rc = cw_buf_addstr(&d->summary, "*Run* ");
 	if (!rc)

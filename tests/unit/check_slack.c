@@ -582,7 +582,8 @@ START_TEST(test_coverage_and_its_drop)
 	root = digest(&run, NULL, NULL, &b);
 	ck_assert_ptr_nonnull(root);
 	check_limits(root);
-	ck_assert_str_eq(block_text(root, 0), "cwsweep: coverage fell");
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: coverage fell \xc2\xb7 watching 12 of 40 "
+			 "buckets (83%)");
 	ck_assert_msg(strstr(block_text(root, 1), "Coverage: *watching 12 of 40 buckets (83% of "
 				      "stored bytes)* :warning: fell since the last run (was 20 "
 				      "of 40 buckets (95% of stored bytes))") != NULL, "%s",
