@@ -162,6 +162,30 @@ class BillingTest(SweepCase):
         with open(os.path.join(rep.out, "report.md"), encoding="utf-8") as fh:
             self.assertIn("BillingAlertsNotEnabled", fh.read())
 
+    def test_generated_month_to_date_series(self):
+        """The fake's month_to_date series (what the demo uses): a day's
+        spend is the day's own value, across the month boundary."""
+        with open(BILLING, encoding="utf-8") as f:
+            sc = json.load(f)
+        payer = next(a for a in sc["accounts"] if a["id"] == "999999999999")
+        payer["buckets"][0]["extra_metrics"] = [{
+            "namespace": "AWS/Billing", "name": "EstimatedCharges", "unit": "None",
+            "resolution": 86400,
+            "dimensions": [{"Name": "Currency", "Value": "USD"},
+                           {"Name": "ServiceName", "Value": "AmazonS3"},
+                           {"Name": "LinkedAccount", "Value": MEDIA}],
+            "series": {"base": 10, "days": 45, "integer": False, "month_to_date": True,
+                       "spikes": [{"days_ago": 1, "factor": 3}]}}]
+        path = self.tmpfile("billing-mtd.json", json.dumps(sc))
+        fake = FakeAWS(path, now=NOW)
+        fake.start()
+        self.addCleanup(fake.stop)
+        p, rep = self.run_at(fake, ACCOUNTS + BILLING_SECTION)
+        s = self.billing_series(rep)[(MEDIA, "AmazonS3")]
+        for d in ("2026-11-29", "2026-11-30", "2026-12-01"):
+            self.assertAlmostEqual(s[day(d)], 10.0, msg=d)
+        self.assertAlmostEqual(s[day("2026-12-02")], 30.0)
+
     def test_billing_calls(self):
         fake = self.start()
         p, rep = self.run_at(fake, ACCOUNTS + BILLING_SECTION)
