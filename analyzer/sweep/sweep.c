@@ -1414,12 +1414,17 @@ static struct cw_storage_bucket *storage_find(const struct sweep *sw,
 					      const struct cw_plan_target *pt,
 					      size_t *pair, bool *known)
 {
+	size_t from = pt->pair;
+
 	*known = true;
-	for (size_t p = 0; p < sw->plan.npairs; p++) {
+	/* the account's pairs are consecutive in the plan */
+	while (from > 0 && sw->plan.pairs[from - 1].account == pt->account)
+		from--;
+	for (size_t p = from; p < sw->plan.npairs && sw->plan.pairs[p].account == pt->account;
+	     p++) {
 		struct cw_storage_bucket *b;
 
-		if (sw->plan.pairs[p].account != pt->account ||
-		    (!pt->candidate && p != pt->pair))
+		if (!pt->candidate && p != pt->pair)
 			continue;
 		if (sw->pst[p].state != PST_DONE) {
 			*known = false;
@@ -1607,11 +1612,14 @@ static const struct cw_metric_def *first_bucket_metric(const struct sweep *sw)
 	return NULL;
 }
 
-static size_t pair_of(const struct sweep *sw, size_t acct, const char *region)
+/* The pair (acct, region); first[acct] is the account's first pair (an
+ * account's pairs are consecutive in the plan), SIZE_MAX when it has none. */
+static size_t pair_of(const struct sweep *sw, const size_t *first, size_t acct,
+		      const char *region)
 {
-	for (size_t p = 0; p < sw->plan.npairs; p++)
-		if (acct_index(sw, sw->plan.pairs[p].account) == acct &&
-		    strcmp(sw->plan.pairs[p].region, region) == 0)
+	for (size_t p = first[acct]; p < sw->plan.npairs &&
+	     acct_index(sw, sw->plan.pairs[p].account) == acct; p++)
+		if (strcmp(sw->plan.pairs[p].region, region) == 0)
 			return p;
 	return SIZE_MAX;
 }
@@ -1658,14 +1666,20 @@ static void coverage_rows(struct sweep *sw)
 	struct bkey *keys = NULL, *all = NULL;
 	struct cw_coverage *cov = NULL;
 	bool *has = NULL, *fetchable = NULL;
+	size_t *first = NULL;
 	char msg[512];
 
 	keys = bkeys_build(sw, &nkeys);
 	cov = calloc(naccts + 1, sizeof(*cov));
 	has = calloc(naccts + 1, sizeof(*has));
 	fetchable = calloc(naccts + 1, sizeof(*fetchable));
-	if (!keys || !cov || !has || !fetchable)
+	first = malloc((naccts + 1) * sizeof(*first));
+	if (!keys || !cov || !has || !fetchable || !first)
 		goto out;
+	for (size_t a = 0; a <= naccts; a++)
+		first[a] = SIZE_MAX;
+	for (size_t p = sw->plan.npairs; p > 0; p--)
+		first[acct_index(sw, sw->plan.pairs[p - 1].account)] = p - 1;
 	/* 1. auto accounts: every bucket with data that nothing judges */
 	for (size_t p = 0; m0 && p < sw->plan.npairs; p++) {
 		const struct cw_plan_pair *pr = &sw->plan.pairs[p];
@@ -1714,7 +1728,8 @@ static void coverage_rows(struct sweep *sw)
 			fetchable[all[i].acct] = fetchable[all[i].acct] || all[k].fetch;
 			k++;
 		}
-		p = pair_of(sw, all[i].acct, all[i].region);
+		p = first[all[i].acct] == SIZE_MAX ? SIZE_MAX
+						   : pair_of(sw, first, all[i].acct, all[i].region);
 		b = p != SIZE_MAX ? cw_storage_set_find(&sw->pst[p].set, all[i].bucket) : NULL;
 		if (b && b->sized)
 			bytes = b->bytes;
@@ -1768,6 +1783,7 @@ out:
 	free(cov);
 	free(has);
 	free(fetchable);
+	free(first);
 }
 
 /* ---- setup --------------------------------------------------------------- */
