@@ -154,7 +154,8 @@ class SeriesSpec:
         total = 0.0
         for k in range((day0 - first) // DAY + 1):
             v = self._day_value(first + k * DAY, days_ago + (day0 - first) // DAY - k, False)
-            total += v or 0.0
+            # whole daily values add up exactly, wherever the month starts
+            total += (math.floor(v) if self.integer else v) if v else 0.0
         return total
 
     def _day_value(self, day0, days_ago, gaps):
