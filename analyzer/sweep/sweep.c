@@ -44,6 +44,7 @@
 #include "batch.h"
 #include "billing.h"
 #include "cloudwatch.h"
+#include "cost.h"
 #include "credcache.h"
 #include "creds.h"
 #include "err.h"
@@ -777,6 +778,13 @@ static void apply_fetch(struct sweep *sw, struct job *j)
 		if (stat_is_count(pt->metric->stat) && pt->listing != SIZE_MAX && pt->found)
 			fill_quiet_periods(&r->series);
 		target_id(sw, pt, &id);
+		if (cw_cost_priced(&id)) {
+			/* the detectors' dollar gate prices an excess at the table's
+			 * first (highest) rate: it never hides more than it should */
+			const struct cw_price_table *pr = cw_inventory_prices(sw->inv, id.region);
+			if (pr && pr->ntiers)
+				r->series.usd_per_unit = pr->tiers[0].usd_per_gb / 1e9;
+		}
 		if (cw_run_add_series(sw->run, &id, &r->series, &idx) != 0 ||
 		    cw_run_judge(sw->run, idx, dets->v, dets->n, sw->o->all_periods,
 				 err, sizeof(err)) != 0) {
@@ -1178,6 +1186,7 @@ static void apply_bfetch(struct sweep *sw, struct job *j)
 			billing_failure(sw, "billing-data", "NoMemory", "out of memory");
 			continue;
 		}
+		daily.usd_per_unit = 1.0; /* dollars: the dollar gate reads them as such */
 		memset(&id, 0, sizeof(id));
 		id.account_id = j->buckets[i];
 		id.account_name = a && a->name ? a->name : "";

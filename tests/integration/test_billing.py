@@ -28,6 +28,8 @@ MEDIA, SHOP, OTHER = "111111111111", "222222222222", "444444444444"
 ACCOUNTS = """\
 defaults:
   regions: [us-east-1]
+  lookback_days: 35
+  detectors: {mean7d: {}, zscore: {}}
 accounts:
   - id: "111111111111"
     name: media

@@ -186,7 +186,8 @@ class CoverageTest(SweepCase):
     def test_a_coverage_drop_is_announced_once(self):
         fake = self.start()
         state = os.path.join(self.tmp, "state.json")
-        shop = ("accounts:\n  - id: \"222222222222\"\n    name: shop\n"
+        shop = ("defaults:\n  detectors: {mean7d: {}, zscore: {}}\n"
+                "accounts:\n  - id: \"222222222222\"\n    name: shop\n"
                 "    role_arn: arn:aws:iam::222222222222:role/cwsweep-reader\n"
                 "    regions: [us-east-1]\n    buckets: [%s]\n")
         full = self.tmpfile("full.yaml", shop % "shop-web")
