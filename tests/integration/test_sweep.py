@@ -365,7 +365,17 @@ class DemoSweepTest(SweepCase):
 
         # exactly the spike: media-prod-assets, robust (the example's default
         # set; newhigh leaves daily series to robust), the last day
-        anomalies = [r for r in rep.rows if r["status"] == "anomaly"]
+        # (and the same spike in media-prod's AWS/Billing AmazonS3 spend)
+        billing = [r for r in rep.rows if r["status"] == "anomaly" and not r["bucket"]]
+        self.assertEqual(sorted((r["account_id"], r["metric"], r["detector"], r["unit"])
+                                for r in billing),
+                         [("111111111111", "AWS/Billing EstimatedCharges AmazonS3 (daily)",
+                           "robust", "USD")])
+        # the denied account's spend is known all the same: billing needs
+        # nothing from the member accounts
+        self.assertTrue([r for r in rep.rows if r["account_id"] == "333333333333"
+                         and r["metric"].startswith("AWS/Billing")])
+        anomalies = [r for r in rep.rows if r["status"] == "anomaly" and r["bucket"]]
         self.assertEqual(sorted((r["account_id"], r["region"], r["bucket"], r["detector"])
                                 for r in anomalies),
                          [("111111111111", "us-east-1", "media-prod-assets", "robust")])
@@ -388,9 +398,9 @@ class DemoSweepTest(SweepCase):
         with open(DEMO, encoding="utf-8") as f:
             demo = json.load(f)
         want = {(a["id"], b["region"], b["name"]) for a in demo["accounts"]
-                if a["id"] != "333333333333" for b in a["buckets"]
+                if a["id"] not in ("333333333333", "999999999999") for b in a["buckets"]
                 if b.get("request_metrics", True)}
-        self.assertEqual(set(rep.judged()), want)
+        self.assertEqual({t for t in rep.judged() if t[2]}, want)
         self.assertIn("threshold", rep.judged()[("111111111111", "us-east-1",
                                                   "media-prod-videos")])
         self.assert_judged(fake, rep, want, {"robust", "newhigh"})
@@ -405,7 +415,8 @@ class DemoSweepTest(SweepCase):
                          ("333333333333", "sandbox", "assume-role", "AccessDenied"))
         self.assertIn(role, f["message"])
         self.assertIn(aws_msg, f["message"])
-        sandbox = [r for r in rep.rows if r["account_id"] == "333333333333"]
+        sandbox = [r for r in rep.rows if r["account_id"] == "333333333333"
+                   and not r["metric"].startswith("AWS/Billing")]
         self.assertEqual(len(sandbox), 1, sandbox)
         self.assertEqual(sandbox[0]["status"], "failed")
         self.assertIn(aws_msg, sandbox[0]["note"])
@@ -413,12 +424,14 @@ class DemoSweepTest(SweepCase):
         # and the bucket with data but without request metrics: not
         # watched (with the fix and its price), not a 0
         self.assertEqual(rep.unmeasured(), [])
-        self.assertEqual([u["bucket"] for u in rep.doc["unwatched"]],
-                         ["media-prod-legacy-archive"])
+        self.assertEqual(sorted(u["bucket"] for u in rep.doc["unwatched"]),
+                         ["analytics-ml-datasets", "media-prod-legacy-archive"])
 
-        # one AssumeRole per account, each with its own ExternalId
+        # one AssumeRole per account (and the payer), each with its own ExternalId
         calls = {p_["RoleArn"]: p_ for p_, _ in proxy.sts_calls()}
-        self.assertEqual(len(proxy.sts_calls()), 3, list(calls))
+        self.assertEqual(len(proxy.sts_calls()), 4, list(calls))
+        self.assertEqual(calls["arn:aws:iam::999999999999:role/cwsweep-billing"]
+                         .get("ExternalId"), "cwsweep-demo-billing")
         self.assertEqual(calls["arn:aws:iam::111111111111:role/cwsweep-reader"]
                          .get("ExternalId"), "cwsweep-demo-7f3a9c")
         self.assertEqual(calls["arn:aws:iam::222222222222:role/cwsweep-reader"]
@@ -431,7 +444,8 @@ class DemoSweepTest(SweepCase):
         sts = {r["account"]: (r["status"], r["error_code"]) for r in reqs
                if r["action"] == "AssumeRole"}
         self.assertEqual(sts, {"111111111111": (200, None), "222222222222": (200, None),
-                               "333333333333": (403, "AccessDenied")})
+                               "333333333333": (403, "AccessDenied"),
+                               "999999999999": (200, None)})
         self.assertEqual(rep.doc["run"]["api_calls"], len(reqs))
 
     def test_wrong_external_id_is_denied(self):
