@@ -409,6 +409,8 @@ static int plan_account(struct ctx *x, const struct cw_account_def *a, struct cw
 			continue;
 		if (x->o->min_stored >= 0 && !(w->stored >= x->o->min_stored)) {
 			w->st = ST_SMALL;
+			if (isnan(w->stored) && !w->note)
+				w->note = cw_strdup("no BucketSizeBytes in the last 4 days: size unknown");
 			continue;
 		}
 		cw_aws_response_init(&resp);

@@ -319,6 +319,23 @@ START_TEST(test_templates)
 }
 END_TEST
 
+/* An anchor on a merge key's value: the alias sees the whole map. */
+START_TEST(test_merge_anchor)
+{
+	struct cw_inventory inv;
+
+	load_ok("tests/inventories/good/merge_anchor.yaml", &inv);
+	ck_assert_uint_eq(inv.nregions, 2);
+	ck_assert_uint_eq(inv.accounts[0].nregions, 2);
+	ck_assert_int_eq(inv.accounts[0].duration_seconds, 1800);
+	ck_assert(inv.accounts[0].buckets_auto);
+	cw_inventory_release(&inv);
+	expect_one("defaults:\n  <<: &a {regions: [us-east-1], lookback_days: 30}\naccounts:\n"
+		   "  - <<: *a\n    id: \"111111111111\"\n    buckets: auto\n", 2, 33,
+		   "accounts[0].lookback_days: unknown key");
+}
+END_TEST
+
 /* A list in defaults.buckets is every account's; not a duplicate. */
 START_TEST(test_default_bucket_list)
 {
@@ -869,6 +886,7 @@ static Suite *inventory_suite(void)
 	tcase_add_test(files, test_example);
 	tcase_add_test(files, test_full);
 	tcase_add_test(files, test_templates);
+	tcase_add_test(files, test_merge_anchor);
 	tcase_add_test(files, test_organization);
 	tcase_add_test(files, test_default_bucket_list);
 	tcase_add_test(files, test_missing_file);
