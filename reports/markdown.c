@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,18 +155,36 @@ static int summary(const struct cw_run *run, struct cw_buf *out)
 		{ "Series", true, true }, { "Judgements", true, true },
 		{ "Anomalies", true, true }, { "OK", true, true },
 		{ "Insufficient history", true, true }, { "Failures", true, true },
-		{ "Not measured", true, true },
+		{ "Not measured", true, true }, { "Not watched", true, true },
 	};
 	struct cw_run_counts c;
 	int rc;
 
 	cw_run_count(run, &c);
-	if ((rc = cw_buf_addstr(out, "## Summary\n\n")) ||
+	if ((rc = cw_buf_addstr(out, "## Summary\n\n")))
+		return rc;
+	{
+		struct cw_coverage t;
+		char line[160];
+
+		if (cw_run_coverage_total(run, &t) &&
+		    (rc = cw_buf_printf(out, "**Coverage: %s.**%s\n\n",
+					cw_coverage_line(&t, line, sizeof(line)),
+					t.watched < t.buckets ? " The buckets that are not judged "
+					"are listed under Not watched, with the fix and what "
+					"watching them costs." : "")))
+			return rc;
+		if (run->coverage_fell &&
+		    (rc = cw_buf_printf(out, "Coverage fell since the last run: it was %s.\n\n",
+					cw_coverage_line(&run->coverage_was, line, sizeof(line)))))
+			return rc;
+	}
+	if (
 	    (rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
 		return rc;
-	rc = cw_buf_printf(out, "| %zu | %zu | %zu | %zu | %zu | %zu | %zu |\n\n",
+	rc = cw_buf_printf(out, "| %zu | %zu | %zu | %zu | %zu | %zu | %zu | %zu |\n\n",
 			   c.series, c.judgements, c.anomalies, c.ok, c.insufficient,
-			   c.failures, c.unmeasured);
+			   c.failures, c.not_found, c.not_watched);
 	if (!rc && !isnan(run->total_excess_usd))
 		rc = cw_buf_printf(out, "Estimated cost of the excess: est. $%.2f "
 				   "(an estimate, see the note at the end).\n\n",
@@ -318,6 +337,117 @@ static int failures(const struct cw_run *run, struct cw_buf *out)
 	return cw_buf_addch(out, '\n');
 }
 
+/* Not watched rows, most stored bytes first (unknown sizes last). */
+static int nw_cmp(const void *pa, const void *pb)
+{
+	const struct cw_unmeasured *a = *(const struct cw_unmeasured *const *)pa;
+	const struct cw_unmeasured *b = *(const struct cw_unmeasured *const *)pb;
+	double x = isnan(a->stored_bytes) ? -1 : a->stored_bytes;
+	double y = isnan(b->stored_bytes) ? -1 : b->stored_bytes;
+
+	if (x != y)
+		return x > y ? -1 : 1;
+	return strcmp(a->id.bucket ? a->id.bucket : "", b->id.bucket ? b->id.bucket : "");
+}
+
+static int not_watched(const struct cw_run *run, struct cw_buf *out)
+{
+	static const struct col cols[] = {
+		{ "Account", false, true }, { "Region", false, true },
+		{ "Bucket", false, true }, { "Stored", true, true },
+		{ "Watching costs", true, true }, { "Reason", false, true },
+		{ "Fix", false, true },
+	};
+	const struct cw_unmeasured **v;
+	size_t i, n = 0, shown;
+	double usd = 0;
+	char buf[64];
+	int rc = 0;
+
+	v = malloc((run->nunmeasured + 1) * sizeof(*v));
+	if (!v)
+		return CW_ENOMEM;
+	for (i = 0; i < run->nunmeasured; i++)
+		if (run->unmeasured[i].kind == CW_UNMEASURED_NOT_WATCHED) {
+			v[n++] = &run->unmeasured[i];
+			if (isfinite(run->unmeasured[i].watch_usd_month))
+				usd += run->unmeasured[i].watch_usd_month;
+		}
+	if (n == 0)
+		goto out;
+	qsort(v, n, sizeof(*v), nw_cmp);
+	shown = n > CW_REPORT_MD_MAX_ROWS ? CW_REPORT_MD_MAX_ROWS : n;
+	snprintf(buf, sizeof(buf), "%.2f", usd);
+	if ((rc = section_head(out, "Not watched", n, shown,
+			       "These buckets hold data (S3 publishes their free daily storage "
+			       "metrics) but have no request-metrics configuration, so CloudWatch "
+			       "has no request metric to judge. Each fix enables one configuration "
+			       "(`cwsweep enable-metrics --apply` does them all); S3 bills its "
+			       "metrics as CloudWatch custom metrics (est. per month, see the price "
+			       "table).", cols, sizeof(cols) / sizeof(cols[0]))))
+		goto out;
+	for (i = 0; i < shown; i++) {
+		const struct cw_unmeasured *u = v[i];
+		char b1[32] = "n/a", b2[32] = "n/a";
+
+		if (isfinite(u->stored_bytes))
+			cw_fmt_bytes(u->stored_bytes, b1, sizeof(b1));
+		if (isfinite(u->watch_usd_month))
+			snprintf(b2, sizeof(b2), "$%.2f/month", u->watch_usd_month);
+		if ((rc = cell_account(out, &u->id)) || (rc = cell(out, u->id.region)) ||
+		    (rc = cell(out, u->id.bucket)) || (rc = cell_raw(out, b1)) ||
+		    (rc = cell_raw(out, b2)) || (rc = cell(out, u->reason)) ||
+		    (rc = cell(out, u->fix)) || (rc = row_end(out)))
+			goto out;
+	}
+	rc = cw_buf_printf(out, "\nWatching all %zu would cost about $%s a month (est.).\n\n",
+			   n, buf);
+out:
+	free(v);
+	return rc;
+}
+
+/* Coverage by account: how much of each account is judged. */
+static int coverage_by_account(const struct cw_run *run, struct cw_buf *out)
+{
+	static const struct col cols[] = {
+		{ "Account", false, true }, { "Buckets", true, true },
+		{ "Watched", true, true }, { "Stored", true, true },
+		{ "Of stored bytes", true, true },
+	};
+	size_t i, shown = run->ncoverage;
+	int rc;
+
+	if (run->ncoverage == 0)
+		return 0;
+	if (shown > CW_REPORT_MD_MAX_ROWS)
+		shown = CW_REPORT_MD_MAX_ROWS;
+	if ((rc = section_head(out, "Coverage by account", run->ncoverage, shown,
+			       "Buckets that exist (daily storage metrics, or judged) and how many "
+			       "of them are watched (judged on a request metric).",
+			       cols, sizeof(cols) / sizeof(cols[0]))))
+		return rc;
+	for (i = 0; i < shown; i++) {
+		const struct cw_coverage *c = &run->coverage[i];
+		struct cw_target_id id;
+		char b1[32], b2[32], b3[32], b4[32] = "n/a";
+
+		memset(&id, 0, sizeof(id));
+		id.account_id = c->account_id;
+		id.account_name = c->account_name;
+		snprintf(b1, sizeof(b1), "%zu", c->buckets);
+		snprintf(b2, sizeof(b2), "%zu%s", c->watched, c->complete ? "" : " (incomplete)");
+		cw_fmt_bytes(c->bytes, b3, sizeof(b3));
+		if (c->bytes > 0)
+			snprintf(b4, sizeof(b4), "%.0f%%", 100.0 * c->watched_bytes / c->bytes);
+		if ((rc = cell_account(out, &id)) || (rc = cell_raw(out, b1)) ||
+		    (rc = cell_raw(out, b2)) || (rc = cell_raw(out, b3)) ||
+		    (rc = cell_raw(out, b4)) || (rc = row_end(out)))
+			return rc;
+	}
+	return cw_buf_addch(out, '\n');
+}
+
 static int unmeasured(const struct cw_run *run, struct cw_buf *out)
 {
 	static const struct col cols[] = {
@@ -325,19 +455,24 @@ static int unmeasured(const struct cw_run *run, struct cw_buf *out)
 		{ "Bucket", false, true }, { "Metric", false, true },
 		{ "Reason", false, true }, { "Fix", false, true },
 	};
-	size_t i, shown = run->nunmeasured;
+	size_t i, k, n = 0, shown;
 	int rc;
 
-	if (run->nunmeasured == 0)
+	for (i = 0; i < run->nunmeasured; i++)
+		n += run->unmeasured[i].kind == CW_UNMEASURED_NOT_FOUND;
+	if (n == 0)
 		return 0;
-	if (shown > CW_REPORT_MD_MAX_ROWS)
-		shown = CW_REPORT_MD_MAX_ROWS;
-	if ((rc = section_head(out, "Not measured", run->nunmeasured, shown,
+	shown = n > CW_REPORT_MD_MAX_ROWS ? CW_REPORT_MD_MAX_ROWS : n;
+	if ((rc = section_head(out, "Not measured", n, shown,
 			       "CloudWatch has no such metric for these buckets, so they were "
 			       "not judged.", cols, sizeof(cols) / sizeof(cols[0]))))
 		return rc;
-	for (i = 0; i < shown; i++) {
+	for (i = 0, k = 0; i < run->nunmeasured && k < shown; i++) {
 		const struct cw_unmeasured *u = &run->unmeasured[i];
+
+		if (u->kind != CW_UNMEASURED_NOT_FOUND)
+			continue;
+		k++;
 
 		if ((rc = cell_account(out, &u->id)) || (rc = cell(out, u->id.region)) ||
 		    (rc = cell(out, u->id.bucket)) || (rc = cell(out, u->id.metric)) ||
@@ -525,8 +660,8 @@ static int md_render(const struct cw_run *run, struct cw_buf *out, char *err,
 		goto out;
 	if ((rc = header(run, out)) || (rc = summary(run, out)) ||
 	    (rc = anomalies(run, sorted, out)) || (rc = week_over_week(run, out)) ||
-	    (rc = failures(run, out)) ||
-	    (rc = unmeasured(run, out)) || (rc = judgements(run, out)) ||
+	    (rc = failures(run, out)) || (rc = not_watched(run, out)) ||
+	    (rc = unmeasured(run, out)) || (rc = coverage_by_account(run, out)) || (rc = judgements(run, out)) ||
 	    (rc = footer(run, out)))
 		goto out;
 out:

@@ -94,9 +94,10 @@ static void usage(FILE *f)
 		"                        ./cwsweep-report)\n"
 		"  --format LIST         report formats: md, csv, json (default all)\n"
 		"  -j, --jobs N          worker threads, 1-256 (default: aws.jobs, else 16)\n"
-		"  -n, --dry-run         print the plan and the estimated CloudWatch cost;\n"
-		"                        no network, except Organizations' account list when\n"
-		"                        the inventory has an organization section\n"
+		"  -n, --dry-run         print the plan and the estimated CloudWatch cost\n"
+		"                        (coverage and billing calls included); no network,\n"
+		"                        except Organizations' account list when the\n"
+		"                        inventory has an organization section\n"
 		"  --account ID          only this account (repeatable)\n"
 		"  --shard K/N           only the accounts of shard K of N (K = 0..N-1, a stable\n"
 		"                        hash of the account id), for Indexed Jobs and array\n"
@@ -399,13 +400,20 @@ static void remove_stale_temps_of(const char *file)
 static void summary_text(const struct cw_run *run, int64_t t0_ms, char *out, size_t outlen)
 {
 	struct cw_run_counts c;
+	struct cw_coverage t;
+	char cov[160] = "";
 
 	cw_run_count(run, &c);
+	if (cw_run_coverage_total(run, &t)) {
+		cov[0] = ',';
+		cov[1] = ' ';
+		cw_coverage_line(&t, cov + 2, sizeof(cov) - 2);
+	}
 	snprintf(out, outlen, "run %s: %zu account%s, %zu series, %zu anomal%s, "
-		 "%zu failure%s, %zu not measured, %zu API call%s, %.1f s",
+		 "%zu failure%s, %zu not measured, %zu not watched%s, %zu API call%s, %.1f s",
 		 run->run_id, run->accounts, run->accounts == 1 ? "" : "s", c.series,
 		 c.anomalies, c.anomalies == 1 ? "y" : "ies", c.failures,
-		 c.failures == 1 ? "" : "s", c.unmeasured, run->api_calls,
+		 c.failures == 1 ? "" : "s", c.not_found, c.not_watched, cov, run->api_calls,
 		 run->api_calls == 1 ? "" : "s", (double)(cw_time_mono_ms() - t0_ms) / 1000.0);
 }
 

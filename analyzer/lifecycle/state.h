@@ -79,6 +79,14 @@ struct cw_state_notice {
 	int64_t last_posted;  /* UTC epoch seconds */
 };
 
+/* The coverage of the last complete run (optional member "coverage":
+ * {"buckets", "watched", "stored_bytes", "watched_bytes"}). */
+struct cw_state_coverage {
+	bool known;
+	size_t buckets, watched;
+	double bytes, watched_bytes;
+};
+
 /*
  * An acknowledgement (`cwsweep ack`): while it holds, the digest does not
  * announce the bucket's anomalies and the reports mark them acknowledged.
@@ -95,6 +103,7 @@ struct cw_state_ack {
 struct cw_state {
 	struct cw_state_entry *v;
 	size_t n, cap;
+	struct cw_state_coverage coverage;
 	struct cw_state_notice *notices;
 	size_t nnotices;
 	struct cw_state_ack *acks;
@@ -128,6 +137,12 @@ int cw_state_parse(struct cw_state *st, const char *name, const char *text, size
 		   char *err, size_t errlen);
 
 /*
+ * Coverage: when the run's coverage (cw_run_coverage_total) is below the
+ * state's -- fewer buckets watched, or at least one point less of the
+ * stored bytes -- run->coverage_fell is set and run->coverage_was holds
+ * the state's, so the digest announces the drop once; a complete run's
+ * coverage then replaces the state's (a run with regions unknown leaves it).
+ *
  * Judge run against st at time now (UTC seconds, the run's start): set
  * each result's alert, fill announce[i] (caller-allocated, run->nresults
  * entries; may be NULL) with whether result i belongs in the digest, and

@@ -228,7 +228,7 @@ class State:
 
     # Faults: a rule fires when its fields match and its trigger says so.
     def match_faults(self, service, action, account, region, access_key,
-                     kinds=None):
+                     kinds=None, metric=None):
         """The rules that fire for this request (counting it for each rule
         that matches). IMDS and container rules must name their service."""
         out = []
@@ -243,7 +243,9 @@ class State:
                     not _fmatch(f.get("action"), action) or \
                     not _fmatch(f.get("account"), account) or \
                     not _fmatch(f.get("region"), region) or \
-                    not _fmatch(f.get("access_key"), access_key):
+                    not _fmatch(f.get("access_key"), access_key) or \
+                    (f.get("metric") is not None and
+                     not _fmatch(f.get("metric"), metric or "")):
                 continue
             with self.lock:
                 n = self.fault_hits.get(i, 0) + 1
@@ -400,7 +402,8 @@ class Handler(BaseHTTPRequestHandler):
         ctx = {"ts": time.time(), "service": "unknown", "action": None,
                "account": None, "region": None, "access_key": None,
                "status": 0, "error_code": None, "signature": "unsigned",
-               "verifier": None, "queries": 0, "body_len": 0, "fault": None}
+               "verifier": None, "queries": 0, "body_len": 0, "fault": None,
+               "metric": None}
         try:
             body = self.read_body()
         except (ValueError, OSError):
@@ -577,7 +580,8 @@ class Handler(BaseHTTPRequestHandler):
         delay = st.latency(ctx["action"])
         truncate = malformed = False
         for f in st.match_faults(ctx["service"], ctx["action"], ctx["account"],
-                                 ctx["region"], ctx["access_key"]):
+                                 ctx["region"], ctx["access_key"],
+                                 metric=ctx.get("metric")):
             kind = f.get("kind")
             ctx["fault"] = kind
             if kind == "slow":
@@ -686,6 +690,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError("SerializationException", "body must be a JSON object")
             if action == "GetMetricData" and isinstance(req.get("MetricDataQueries"), list):
                 ctx["queries"] = len(req["MetricDataQueries"])
+            ctx["metric"] = _request_metric(action, req)
             truncate, malformed = self.common_faults(ctx, mapper)
             if ctx.pop("_endless", False):
                 return self.send_endless(ctx)
@@ -1714,13 +1719,29 @@ def _dims_key(dims):
     return tuple(out)
 
 
+def _request_metric(action, req):
+    """The MetricName a CloudWatch call is about: ListMetrics' filter, or the
+    first GetMetricData query's; None when it names none."""
+    try:
+        if action == "ListMetrics":
+            m = req.get("MetricName")
+        elif action == "GetMetricData":
+            m = req["MetricDataQueries"][0]["MetricStat"]["Metric"]["MetricName"]
+        else:
+            m = req.get("MetricName")
+    except (KeyError, IndexError, TypeError):
+        return None
+    return m if isinstance(m, str) else None
+
+
 def _log_entry(ctx):
     return {"ts": _iso_ms(ctx["ts"]), "service": ctx["service"], "action": ctx["action"],
             "account": ctx["account"], "region": ctx["region"],
             "access_key": ctx["access_key"], "status": ctx["status"],
             "error_code": ctx["error_code"], "signature": ctx["signature"],
             "verifier": ctx["verifier"], "queries": ctx["queries"],
-            "body_len": ctx["body_len"], "fault": ctx["fault"]}
+            "body_len": ctx["body_len"], "fault": ctx["fault"],
+            "metric": ctx.get("metric")}
 
 
 def _iso_ms(t):
