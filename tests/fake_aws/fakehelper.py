@@ -35,6 +35,14 @@ sys.path.insert(0, HERE)
 import fake_sigv4  # noqa: E402
 
 
+def clock_env():
+    """The variables that move the clock of a whole test run (libfaketime:
+    LD_PRELOAD, FAKETIME, FAKETIME_*), for the clean environments that the
+    tests give cwsweep, so a run under faketime moves every process alike."""
+    return {k: v for k, v in os.environ.items()
+            if k == "LD_PRELOAD" or k.startswith("FAKETIME") or k == "DONT_FAKE_MONOTONIC"}
+
+
 class FakeAWS:
     def __init__(self, scenario, now=None, extra_args=None):
         self.scenario = scenario if os.path.isabs(scenario) else os.path.join(SRC, scenario)
@@ -130,9 +138,11 @@ class FakeAWS:
     def env(self, access_key="AKIADEMO00000000CALLER",
             secret_key="demo/caller/secret/key/0000000000000000"):
         """Environment for a cwsweep child process aimed at this fake."""
-        return {"AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": access_key,
-                "AWS_SECRET_ACCESS_KEY": secret_key, "AWS_EC2_METADATA_DISABLED": "true",
-                "AWS_REGION": "us-east-1"}
+        env = {"AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": access_key,
+               "AWS_SECRET_ACCESS_KEY": secret_key, "AWS_EC2_METADATA_DISABLED": "true",
+               "AWS_REGION": "us-east-1"}
+        env.update(clock_env())
+        return env
 
     # ---- signed calls (botocore's signer when present, else fake_sigv4) ----
 

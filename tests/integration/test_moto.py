@@ -184,6 +184,11 @@ class Moto:
                 raise RuntimeError("moto PutMetricData: HTTP %d %r" % (st, out[:300]))
 
 
+# The sweep's clock, pinned (never the wall clock): 2026-06-16T12:00:00Z.  The
+# history is put at that time and the sweep runs with --at.
+NOW = 1781611200
+
+
 def history(account, now):
     """Points for every bucket of an account: 35 full days, 4 points a day."""
     today = now - now % DAY
@@ -235,7 +240,7 @@ class MotoInteropTest(unittest.TestCase):
         cls.moto = Moto()
         try:
             cls.moto.start()
-            cls.now = int(time.time())
+            cls.now = NOW
             cls.totals = {}
             for acct in (ACCT_A, ACCT_B, CALLER_ACCT):
                 creds = (BASE + (None,)) if acct == CALLER_ACCT else cls.moto.assume_role(acct)
@@ -264,8 +269,10 @@ class MotoInteropTest(unittest.TestCase):
                "AWS_ACCESS_KEY_ID": BASE[0], "AWS_SECRET_ACCESS_KEY": BASE[1],
                "AWS_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true",
                "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_CONFIG_FILE": "/dev/null"}
+        env.update(fakehelper.clock_env())
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(cls.now))
         cls.proc = subprocess.run([cls.bin, "run", "-i", inv, "-o", cls.out, "--no-state",
-                                   "--no-slack", "--jobs", "4"], env=env,
+                                   "--no-slack", "--jobs", "4", "--at", at], env=env,
                                   capture_output=True, timeout=300)
         cls.stderr = cls.proc.stderr.decode("utf-8", "replace")
         cls.rows = []
