@@ -434,6 +434,7 @@ class BadOptionsTest(SweepCase):
         env = dict(HOME=self.home, PATH="/usr/bin:/bin", AWS_EC2_METADATA_DISABLED="true",
                    AWS_ACCESS_KEY_ID="AKIAX", AWS_SECRET_ACCESS_KEY="x" * 40,
                    AWS_ENDPOINT_URL="http://127.0.0.1:9")
+        env.update(ts.clock_env())
         return self.cwsweep(argv, env)
 
     def test_unknown_account_is_exit_2(self):
