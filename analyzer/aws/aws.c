@@ -476,12 +476,17 @@ static int plan_call(const struct cw_aws_request *req, struct call_plan *p,
 
 		cw_strlcpy(p->action, dot ? dot + 1 : req->target, sizeof(p->action));
 	} else {
-		const char *a = req->body ? strstr(req->body, "Action=") : NULL;
-		size_t k = 0;
+		const char *b = req->body;
+		size_t blen = b ? req->body_len : 0, k = 0;
 
-		if (a && (a == req->body || a[-1] == '&'))
-			for (a += 7; k + 1 < sizeof(p->action) && a[k] && a[k] != '&'; k++)
-				p->action[k] = a[k];
+		/* bounded by body_len: the body need not be terminated */
+		for (size_t i = 0; i + 7 <= blen; i++) {
+			if ((i == 0 || b[i - 1] == '&') && memcmp(b + i, "Action=", 7) == 0) {
+				for (i += 7; k + 1 < sizeof(p->action) && i < blen && b[i] != '&'; i++)
+					p->action[k++] = b[i];
+				break;
+			}
+		}
 		p->action[k] = '\0';
 		if (!k)
 			cw_strlcpy(p->action, req->service, sizeof(p->action));
