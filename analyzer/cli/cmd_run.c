@@ -655,9 +655,10 @@ out:
 		oc.run_id = run.run_id;
 		oc.now = o.at ? o.at : cw_time_now();
 		oc.wall_start = wall0;
-		/* failure rows are in the digest already; a failed post is the channel */
+		/* failure rows are in the digest already; a failed post is the channel;
+		 * someone at a terminal reads the error there (a preview still shows) */
 		oc.notice = (code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL) && !digest_told &&
-			    !o.no_slack &&
+			    !o.no_slack && (o.slack_preview || !isatty(STDERR_FILENO)) &&
 			    (!inv_loaded || inv.reporting.slack_enabled || cfg.slack_webhook);
 		oc.preview = o.slack_preview;
 		oc.webhook = cfg.slack_webhook;
