@@ -83,6 +83,8 @@ static void usage(FILE *f)
 		"configured CloudWatch series (GetMetricData, batched 500 metrics a call),\n"
 		"judge the last complete period with the detectors, and write report.md,\n"
 		"report.csv and report.json; then post one digest to Slack when configured.\n"
+		"A run that could not run (exit 2) or ran partly (exit 3) posts a short notice\n"
+		"there too, once a day per reason (not when stderr is a terminal).\n"
 		"\n"
 		"options:\n"
 		"  -i, --inventory FILE  the inventory (default accounts.yaml; see\n"
