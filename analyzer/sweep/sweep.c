@@ -255,7 +255,34 @@ static int job_call(struct job *j, struct cw_aws_client *c, struct cw_ratelimit 
 	if (rc == CW_EAWS)
 		job_fail(j, rc, what, resp->code, resp->message);
 	else if (rc)
-		job_fail(j, rc, what, rc == CW_EINTR ? "Interrupted" : cw_strerror(rc), err);
+		job_fail(j, rc, what, rc == CW_EINTR ? "Interrupted" : rc == CW_ETOOBIG
+			 ? "ResponseTooLarge" : cw_strerror(rc), err);
+	return rc;
+}
+
+/*
+ * Take the memory to parse an answer from the run-wide parse bound (waits
+ * while other workers parse); a job failure when the answer alone would
+ * pass the bound.  *cost: what to give back after the parse.
+ */
+static int parse_memory_take(struct job *j, const char *stage, const struct cw_buf *body,
+			     size_t *cost)
+{
+	char msg[CW_ERRBUF];
+	int rc;
+
+	*cost = cw_json_parse_cost(body->data ? body->data : "", body->len);
+	rc = cw_aws_parse_memory_take(j->sw->aws, *cost, &j->sw->stop_now);
+	if (rc == CW_ETOOBIG) {
+		snprintf(msg, sizeof(msg), "an answer of %zu bytes would take about %zu MiB to "
+			 "parse, more than the %d MiB bound (aws.response_memory_mb)",
+			 body->len, *cost >> 20, j->sw->inv->aws.response_memory_mb);
+		job_fail(j, rc, stage, "ResponseTooLarge", msg);
+	} else if (rc) {
+		job_fail(j, rc, stage, "Interrupted", "interrupted before the answer was read");
+	}
+	if (rc)
+		*cost = 0;
 	return rc;
 }
 
@@ -290,7 +317,7 @@ static void list_run(struct job *j, struct cw_aws_client *c)
 		struct cw_aws_response resp;
 		struct cw_lm_page page;
 		char *body = NULL;
-		size_t len = 0;
+		size_t len = 0, cost = 0;
 		int rc = cw_lm_request(&body, &len, j->metric, next, err, sizeof(err));
 
 		free(next);
@@ -306,9 +333,14 @@ static void list_run(struct job *j, struct cw_aws_client *c)
 			cw_aws_response_release(&resp);
 			break;
 		}
+		if (parse_memory_take(j, "list-metrics", &resp.body, &cost)) {
+			cw_aws_response_release(&resp);
+			break;
+		}
 		memset(&page, 0, sizeof(page));
 		rc = cw_lm_parse(&page, j->metric, resp.body.data, resp.body.len, err, sizeof(err));
 		cw_aws_response_release(&resp);
+		cw_aws_parse_memory_give(j->sw->aws, cost);
 		if (rc) {
 			job_fail(j, rc, "list-metrics", "MalformedResponse", err);
 			break;
@@ -349,7 +381,7 @@ static void fetch_run(struct job *j, struct cw_aws_client *c)
 		struct cw_aws_response resp;
 		struct cw_gmd_page page;
 		char *body = NULL;
-		size_t len = 0;
+		size_t len = 0, cost = 0;
 
 		rc = cw_gmd_request(&body, &len, j->queries, j->n, j->start, j->end, period,
 				    next, err, sizeof(err));
@@ -366,10 +398,15 @@ static void fetch_run(struct job *j, struct cw_aws_client *c)
 			cw_aws_response_release(&resp);
 			break;
 		}
+		if (parse_memory_take(j, "get-metric-data", &resp.body, &cost)) {
+			cw_aws_response_release(&resp);
+			break;
+		}
 		memset(&page, 0, sizeof(page));
 		rc = cw_gmd_accumulate(j->results, j->n, NULL, j->n, resp.body.data,
 				       resp.body.len, &page, err, sizeof(err));
 		cw_aws_response_release(&resp);
+		cw_aws_parse_memory_give(j->sw->aws, cost);
 		if (rc) {
 			job_fail(j, rc, "get-metric-data", "MalformedResponse", err);
 			break;

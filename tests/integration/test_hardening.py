@@ -212,6 +212,7 @@ class MemoryBoundTest(GeneratedOrgCase):
         self.assertEqual(doc["results"], [])
         msgs = {f["message"] for f in doc["failures"]}
         self.assertTrue(any("MiB bound" in m or "larger than" in m for m in msgs), msgs)
+        self.assertEqual({f["code"] for f in doc["failures"]}, {"ResponseTooLarge"})
 
 
 class NoSilentFailureTest(SweepCase):
@@ -425,6 +426,37 @@ class KillTest(SweepCase):
         names = self.check_folder(out, state)
         self.assertEqual([n for n in names if ".tmp." in n], [], names)
         self.assertEqual(sorted(n for n in names if n != ".cwsweep.lock"), ts.REPORTS)
+
+
+class JsonBombTest(SweepCase):
+
+    def test_answers_that_cost_more_to_parse_than_the_bound(self):
+        """40 MB of "{}," on every GetMetricData answer (a tree of ~3 GB
+        each): refused before parsing, with the bound in the message; the
+        process stays small."""
+        fake = self.start_fake(patch=add_faults(
+            {"kind": "json_bomb", "action": "GetMetricData", "size_mb": 40}))
+        inv = self.tmpfile("inv.yaml", SMALL_INVENTORY + "aws:\n  response_memory_mb: 64\n")
+        out = os.path.join(self.tmp, "out")
+        # one worker: each 40 MB answer fits the receive bound and is then
+        # refused by the parse bound
+        argv = [ts.BIN, "run", "-i", inv, "-o", out, "--at", AT, "--no-state", "--no-slack",
+                "-j", "1"]
+        p = subprocess.run([ts.PY, "-c", RSS_WRAPPER] + argv, env=self.env_for(fake),
+                           cwd=self.tmp, capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 3, p.stderr[-3000:])
+        rss_mb = int(p.stdout.strip()) / 1024.0
+        print("\njson bomb: peak RSS %.0f MB" % rss_mb, file=sys.stderr)
+        with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        codes = {f["code"] for f in doc["failures"]}
+        self.assertEqual(codes, {"ResponseTooLarge"}, doc["failures"])
+        for f in doc["failures"]:
+            self.assertIn("to parse, more than the 64 MiB bound", f["message"])
+        with open(ts.BIN, "rb") as f:
+            image = f.read()
+        if b"__asan_init" not in image and b"__tsan_init" not in image:
+            self.assertLess(rss_mb, 200, "peak RSS %.0f MB" % rss_mb)
 
 
 class BadOptionsTest(SweepCase):
