@@ -171,12 +171,33 @@ int cw_endpoint_resolve(const char *service, const char *region,
 	return 0;
 }
 
+/* ---- retry settings from the environment ------------------------------------ */
+
+int cw_aws_env_retry(int *max_attempts, char *err, size_t errlen)
+{
+	const char *n = env_nonempty("AWS_MAX_ATTEMPTS");
+	const char *mode = env_nonempty("AWS_RETRY_MODE");
+	long long x = 0;
+
+	*max_attempts = 0;
+	if (mode && !cw_str_ieq(mode, "standard") && !cw_str_ieq(mode, "legacy") &&
+	    !cw_str_ieq(mode, "adaptive"))
+		return cw_fail(err, errlen, CW_EINVAL, "AWS_RETRY_MODE: \"%.40s\" is not "
+			       "standard, adaptive or legacy", mode);
+	if (n && cw_parse_i64(n, 1, 20, &x))
+		return cw_fail(err, errlen, CW_EINVAL, "AWS_MAX_ATTEMPTS: must be a whole number "
+			       "from 1 to 20, got \"%.40s\"", n);
+	*max_attempts = (int)x;
+	return 0;
+}
+
 /* ---- context and clients ---------------------------------------------------- */
 
 int cw_aws_ctx_new(struct cw_aws_ctx **out, const struct cw_aws_opts *opts)
 {
 	struct cw_aws_ctx *ctx;
 	const char *ca;
+	int env_attempts = 0;
 
 	*out = NULL;
 	if (cw_http_global_init(NULL, 0) != 0)
@@ -186,6 +207,9 @@ int cw_aws_ctx_new(struct cw_aws_ctx **out, const struct cw_aws_opts *opts)
 		return CW_ENOMEM;
 	if (opts)
 		ctx->opts = *opts;
+	/* AWS_MAX_ATTEMPTS wins over the configured number, as in the SDKs */
+	if (cw_aws_env_retry(&env_attempts, NULL, 0) == 0 && env_attempts > 0)
+		ctx->opts.max_attempts = env_attempts;
 	if (ctx->opts.max_attempts <= 0)
 		ctx->opts.max_attempts = DEF_MAX_ATTEMPTS;
 	ca = ctx->opts.ca_bundle && *ctx->opts.ca_bundle ? ctx->opts.ca_bundle
@@ -495,9 +519,10 @@ static int get_creds_checked(cw_creds_fn get_creds, void *creds_ctx, bool force,
 
 /* Everything about the request that does not change between attempts. */
 struct call_plan {
-	char url[1100];
+	char url[4200];
 	char host[300];   /* Host header value: host[:port] */
-	char path[1030];  /* the path as sent and signed */
+	char path[2100];  /* the path as sent and signed */
+	const char *method;
 	const char *ctype;
 	const char *what;
 	char action[48];  /* "GetMetricData", "AssumeRole": for the counters */
@@ -514,8 +539,13 @@ static int plan_call(const struct cw_aws_request *req, struct call_plan *p,
 	if (!req->endpoint || !req->service || !req->region)
 		return cw_fail(err, errlen, CW_EINVAL,
 			       "aws call without endpoint, service or region");
-	if (req->proto == CW_PROTO_JSON10 && (!req->target || !*req->target))
-		return cw_fail(err, errlen, CW_EINVAL, "json 1.0 call without X-Amz-Target");
+	if ((req->proto == CW_PROTO_JSON10 || req->proto == CW_PROTO_JSON11) &&
+	    (!req->target || !*req->target))
+		return cw_fail(err, errlen, CW_EINVAL, "json call without X-Amz-Target");
+	if (req->proto == CW_PROTO_REST && (!req->path || req->path[0] != '/' ||
+					    strlen(req->path) > 2000 ||
+					    (req->query && strlen(req->query) > 2000)))
+		return cw_fail(err, errlen, CW_EINVAL, "rest call without a path");
 	if (cw_http_url_check(req->endpoint, false, host, sizeof(host), &port, path,
 			      sizeof(path), err, errlen) != 0)
 		return CW_EINVAL;
@@ -524,21 +554,27 @@ static int plan_call(const struct cw_aws_request *req, struct call_plan *p,
 	while (n > 0 && path[n - 1] == '/')
 		n--;
 	path[n] = '\0';
-	snprintf(p->path, sizeof(p->path), "%s/", path);
+	snprintf(p->path, sizeof(p->path), "%s%s", path,
+		 req->proto == CW_PROTO_REST ? req->path : "/");
 	n = strlen(req->endpoint);
 	while (n > 0 && req->endpoint[n - 1] == '/')
 		n--;
 	if (n + 2 > sizeof(p->url))
 		return cw_fail(err, errlen, CW_EINVAL, "endpoint url too long");
-	memcpy(p->url, req->endpoint, n);
-	p->url[n] = '/';
-	p->url[n + 1] = '\0';
+	if (req->proto == CW_PROTO_REST)
+		snprintf(p->url, sizeof(p->url), "%.*s%s%s%s", (int)n, req->endpoint, req->path,
+			 req->query && *req->query ? "?" : "", req->query ? req->query : "");
+	else
+		snprintf(p->url, sizeof(p->url), "%.*s/", (int)n, req->endpoint);
+	p->method = req->proto == CW_PROTO_REST && req->method ? req->method : "POST";
 	if (port > 0 && port != (https ? 443 : 80))
 		snprintf(p->host, sizeof(p->host), strchr(host, ':') ? "[%s]:%d" : "%s:%d",
 			 host, port);
 	else
 		snprintf(p->host, sizeof(p->host), strchr(host, ':') ? "[%s]" : "%s", host);
 	p->ctype = req->proto == CW_PROTO_JSON10 ? "application/x-amz-json-1.0"
+		   : req->proto == CW_PROTO_JSON11 ? "application/x-amz-json-1.1"
+		   : req->proto == CW_PROTO_REST ? req->content_type
 		   : "application/x-www-form-urlencoded; charset=utf-8";
 	/* the action: X-Amz-Target's operation, or a Query body's Action= */
 	if (req->proto == CW_PROTO_JSON10) {
@@ -580,7 +616,7 @@ static int attempt(struct cw_aws_client *c, const struct cw_aws_request *req,
 		   struct cw_http_response *hr, char *err, size_t errlen)
 {
 	struct cw_sig_header sh[3];
-	struct cw_http_header hh[6];
+	struct cw_http_header hh[8];
 	struct cw_sigv4_output so;
 	struct cw_http_request hq;
 	size_t ns = 0, nh = 0;
@@ -589,8 +625,9 @@ static int attempt(struct cw_aws_client *c, const struct cw_aws_request *req,
 
 	memset(&so, 0, sizeof(so));
 	sh[ns++] = (struct cw_sig_header){ "Host", p->host };
-	sh[ns++] = (struct cw_sig_header){ "Content-Type", p->ctype };
-	if (req->proto == CW_PROTO_JSON10)
+	if (p->ctype)
+		sh[ns++] = (struct cw_sig_header){ "Content-Type", p->ctype };
+	if (req->proto == CW_PROTO_JSON10 || req->proto == CW_PROTO_JSON11)
 		sh[ns++] = (struct cw_sig_header){ "X-Amz-Target", req->target };
 	for (size_t i = 0; i < ns; i++)
 		hh[nh++] = (struct cw_http_header){ sh[i].name, sh[i].value };
@@ -599,9 +636,9 @@ static int attempt(struct cw_aws_client *c, const struct cw_aws_request *req,
 		struct cw_sigv4_input in;
 
 		memset(&in, 0, sizeof(in));
-		in.method = "POST";
+		in.method = p->method;
 		in.path = p->path;
-		in.query = "";
+		in.query = req->proto == CW_PROTO_REST && req->query ? req->query : "";
 		in.headers = sh;
 		in.nheaders = ns;
 		in.payload = req->body ? req->body : "";
@@ -612,7 +649,8 @@ static int attempt(struct cw_aws_client *c, const struct cw_aws_request *req,
 		in.access_key = creds->access_key;
 		in.secret_key = creds->secret_key;
 		in.session_token = creds->session_token;
-		in.normalize_path = true;
+		in.normalize_path = req->proto != CW_PROTO_REST;
+		in.sign_content_sha256 = req->proto == CW_PROTO_REST;
 		in.sign_session_token = true;
 		rc = cw_sigv4_sign(&in, &so, err, errlen);
 		if (rc) {
@@ -623,12 +661,15 @@ static int attempt(struct cw_aws_client *c, const struct cw_aws_request *req,
 		if (creds->session_token)
 			hh[nh++] = (struct cw_http_header){ "X-Amz-Security-Token",
 							    creds->session_token };
+		if (in.sign_content_sha256)
+			hh[nh++] = (struct cw_http_header){ "x-amz-content-sha256",
+							    so.payload_hash };
 		hh[nh++] = (struct cw_http_header){ "Authorization",
 						    cw_buf_str(&so.authorization) };
 	}
 
 	memset(&hq, 0, sizeof(hq));
-	hq.method = "POST";
+	hq.method = p->method;
 	hq.url = p->url;
 	hq.headers = hh;
 	hq.nheaders = nh;
@@ -648,10 +689,11 @@ static void log_attempt(const struct call_plan *p, const struct cw_http_response
 	if (cw_log_get_level() < CW_LOG_VERBOSE)
 		return;
 	if (hr->xfer != CW_XFER_OK)
-		cw_log_verbose("POST %s %s -> %s (attempt %d, %lld ms)", p->url, p->what,
+		cw_log_verbose("%s %s %s -> %s (attempt %d, %lld ms)", p->method, p->url, p->what,
 			       cw_xfer_name(hr->xfer), n, (long long)hr->elapsed_ms);
 	else
-		cw_log_verbose("POST %s %s -> %ld%s%s (attempt %d, %lld ms)", p->url, p->what,
+		cw_log_verbose("%s %s %s -> %ld%s%s (attempt %d, %lld ms)", p->method, p->url,
+			       p->what,
 			       hr->status, code[0] ? " " : "", code, n,
 			       (long long)hr->elapsed_ms);
 }

@@ -78,6 +78,15 @@ struct cw_aws_opts {
 	void *env;
 };
 
+/*
+ * The SDKs' retry settings from the environment: AWS_MAX_ATTEMPTS (1..20,
+ * *max_attempts; 0 when unset) and AWS_RETRY_MODE (standard; adaptive and
+ * legacy are accepted and run as standard, which cwsweep's own pacing
+ * already makes adaptive).  CW_EINVAL with a message for a bad value.
+ * cw_aws_ctx_new applies AWS_MAX_ATTEMPTS over opts->max_attempts.
+ */
+int cw_aws_env_retry(int *max_attempts, char *err, size_t errlen);
+
 struct cw_aws_ctx;    /* shared: options, retry quota, counters */
 struct cw_aws_client; /* one per worker thread */
 
@@ -115,6 +124,9 @@ void cw_aws_client_free(struct cw_aws_client *c);
 enum cw_aws_proto {
 	CW_PROTO_JSON10, /* POST /, application/x-amz-json-1.0, X-Amz-Target */
 	CW_PROTO_QUERY,  /* POST /, application/x-www-form-urlencoded; XML answer */
+	CW_PROTO_JSON11, /* POST /, application/x-amz-json-1.1, X-Amz-Target (Organizations) */
+	CW_PROTO_REST,   /* S3: method, path and query of the request; XML answer;
+			  * signed with x-amz-content-sha256, path not normalised */
 };
 
 /*
@@ -134,9 +146,14 @@ struct cw_aws_request {
 	const char *region;
 	const char *endpoint;  /* from cw_endpoint_resolve */
 	enum cw_aws_proto proto;
-	const char *target;    /* JSON 1.0: "GraniteServiceVersion20100801.GetMetricData" */
+	const char *target;    /* JSON: "GraniteServiceVersion20100801.GetMetricData" */
 	const char *body; size_t body_len;
 	bool unsigned_request; /* AssumeRoleWithWebIdentity is not signed */
+	/* CW_PROTO_REST only: */
+	const char *method;    /* "GET", "PUT", ...; NULL: POST */
+	const char *path;      /* after the endpoint's own path, encoded as sent: "/b/k" */
+	const char *query;     /* encoded, as sent and signed: "id=EntireBucket&metrics=" */
+	const char *content_type; /* NULL: no Content-Type header */
 	const char *what;      /* short label for logs: "GetMetricData 111111111111/us-east-1" */
 	/* NULL: not paced.  With a pacer and the ctx's throttle_window_ms,
 	 * throttling is retried until that window ends. */

@@ -461,7 +461,7 @@ static bool secret_header(const char *name, size_t n)
 {
 	static const char *const names[] = { "authorization", "x-amz-security-token",
 					     "x-aws-ec2-metadata-token", "cookie",
-					     "set-cookie", NULL };
+					     "set-cookie", "x-amz-sso_bearer_token", NULL };
 
 	for (size_t i = 0; names[i]; i++)
 		if (strlen(names[i]) == n && strncasecmp(name, names[i], n) == 0)

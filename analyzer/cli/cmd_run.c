@@ -97,7 +97,8 @@ static void usage(FILE *f)
 		"  --format LIST         report formats: md, csv, json (default all)\n"
 		"  -j, --jobs N          worker threads, 1-256 (default: aws.jobs, else 16)\n"
 		"  -n, --dry-run         print the plan and the estimated CloudWatch cost;\n"
-		"                        no network at all\n"
+		"                        no network, except Organizations' account list when\n"
+		"                        the inventory has an organization section\n"
 		"  --account ID          only this account (repeatable)\n"
 		"  --shard K/N           only the accounts of shard K of N (K = 0..N-1, a stable\n"
 		"                        hash of the account id), for Indexed Jobs and array\n"
@@ -122,10 +123,12 @@ static void usage(FILE *f)
 		"  -h, --help            this help\n"
 		"\n"
 		"Credentials: environment, AWS_PROFILE/--profile (~/.aws/credentials and\n"
-		"config, role_arn + source_profile, credential_process), web identity,\n"
+		"config, role_arn + source_profile, IAM Identity Center sso_session /\n"
+		"sso_start_url after `aws sso login`, credential_process), web identity,\n"
 		"container credentials, EC2 instance metadata (IMDSv2), in that order.\n"
 		"Endpoints: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_CLOUDWATCH, AWS_ENDPOINT_URL_STS,\n"
-		"or aws.endpoint_url in the inventory.\n"
+		"AWS_ENDPOINT_URL_SSO, or aws.endpoint_url in the inventory.\n"
+		"Retries: AWS_MAX_ATTEMPTS (over aws.max_attempts), AWS_RETRY_MODE=standard.\n"
 		"\n%s", cw_exit_codes_help);
 }
 
@@ -429,6 +432,7 @@ int cw_cmd_run(int argc, char **argv)
 	struct cw_config_env cfg;
 	struct cw_lock lock = { -1, NULL };
 	struct cw_state state;
+	struct cw_cli_org org;
 	bool *announce = NULL;
 	char err[CW_ERRBUF] = "", lock_default[4096];
 	const char *dir, *formats, *lock_path, *state_path;
@@ -450,6 +454,7 @@ int cw_cmd_run(int argc, char **argv)
 	/* From here on every exit goes through `out`, which frees what is set. */
 	memset(&inv, 0, sizeof(inv));
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&org, 0, sizeof(org));
 	cw_state_init(&state);
 	if (cw_run_init(&run, "run")) {
 		cw_log_error("run: out of memory");
@@ -482,6 +487,16 @@ int cw_cmd_run(int argc, char **argv)
 		cw_diags_release(&diags);
 		if (rc)
 			goto out;
+		/* accounts from Organizations (this call is made by --dry-run too) */
+		rc = cw_cli_resolve_org(&inv, o.profile, &org);
+		if (rc == CW_EXIT_USAGE)
+			goto out;
+		if (rc && o.dry_run) {
+			code = CW_EXIT_PARTIAL;
+			goto out;
+		}
+		if (inv.naccounts == 0 && !org.failed)
+			cw_log_warn("run: no account to sweep");
 	}
 	inv_loaded = true;
 	/* --account names an account of the inventory, or it is a typo */
@@ -511,6 +526,7 @@ int cw_cmd_run(int argc, char **argv)
 	so.all_periods = o.all_periods;
 
 	if (o.dry_run) {
+		cw_cli_print_org(stdout, &inv, &org);
 		rc = cw_sweep_dry_run(stdout, &so, err, sizeof(err));
 		if (rc)
 			cw_log_error("run: %s", err);
@@ -558,6 +574,15 @@ int cw_cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	if (org.failed) { /* Organizations could not be read: a failure row, exit 3 */
+		struct cw_target_id id = { org.management_account, "organization", "us-east-1",
+					   "", "", "", "" };
+
+		if (cw_run_add_failure(&run, &id, "organizations", org.stats.code, org.err)) {
+			cw_log_error("run: out of memory");
+			goto out;
+		}
+	}
 	rc = cw_sweep_run(&run, &so, err, sizeof(err));
 	if (rc) {
 		cw_log_error("run: %s", err);

@@ -30,6 +30,10 @@ static const struct cw_command commands[] = {
 	  "check an inventory (accounts.yaml) and print what it would sweep" },
 	{ "merge", cw_cmd_merge,
 	  "join the JSON reports of sharded runs into one report" },
+	{ "enable-metrics", cw_cmd_enable_metrics,
+	  "plan (and with --apply create) S3 request-metrics configurations" },
+	{ "init", cw_cmd_init,
+	  "write a starter inventory from AWS Organizations or a c7n-org accounts file" },
 	{ NULL, NULL, NULL },
 };
 
@@ -43,7 +47,7 @@ static void print_help(FILE *f)
 		"\n"
 		"commands:\n");
 	for (const struct cw_command *c = commands; c->name; c++)
-		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+		fprintf(f, "  %-15s %s\n", c->name, c->summary);
 	fprintf(f,
 		"\n"
 		"Run `cwsweep COMMAND --help` for a command's options.\n"

@@ -11,6 +11,11 @@
 const char *cw_check_account_id(const char *s);   /* exactly 12 digits */
 /* arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME, partition aws|aws-cn|aws-us-gov|... */
 const char *cw_check_role_arn(const char *s);
+/* defaults.role_name: NAME or PATH/NAME (a leading / is allowed), the part
+ * of a role ARN after "role/". */
+const char *cw_check_role_name(const char *s);
+/* An Organizations OU id (ou-ROOT-OU) or root id (r-ROOT). */
+const char *cw_check_ou_id(const char *s);
 const char *cw_check_region(const char *s);       /* e.g. us-east-1, eu-central-2, us-gov-west-1 */
 const char *cw_check_bucket_name(const char *s);  /* the S3 general-purpose naming rules */
 const char *cw_check_external_id(const char *s);  /* [\w+=,.@:/-]{2,1224} */

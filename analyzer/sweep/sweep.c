@@ -34,6 +34,7 @@
 #include "aws.h"
 #include "batch.h"
 #include "cloudwatch.h"
+#include "cost.h"
 #include "credcache.h"
 #include "creds.h"
 #include "err.h"
@@ -623,6 +624,13 @@ static void apply_fetch(struct sweep *sw, struct job *j)
 		if (stat_is_count(pt->metric->stat) && pt->listing != SIZE_MAX && pt->found)
 			fill_quiet_periods(&r->series);
 		target_id(sw, pt, &id);
+		if (cw_cost_priced(&id)) {
+			/* the detectors' dollar gate prices an excess at the table's
+			 * first (highest) rate: it never hides more than it should */
+			const struct cw_price_table *pr = cw_inventory_prices(sw->inv, id.region);
+			if (pr && pr->ntiers)
+				r->series.usd_per_unit = pr->tiers[0].usd_per_gb / 1e9;
+		}
 		if (cw_run_add_series(sw->run, &id, &r->series, &idx) != 0 ||
 		    cw_run_judge(sw->run, idx, dets->v, dets->n, sw->o->all_periods,
 				 err, sizeof(err)) != 0) {
@@ -1032,6 +1040,9 @@ static int sweep_setup(struct sweep *sw, char *err, size_t errlen)
 								     : DEFAULT_JOBS;
 	int rc;
 
+	rc = cw_aws_env_retry(&ao.max_attempts, err, errlen); /* a bad value is exit 2 */
+	if (rc)
+		return rc;
 	memset(&ao, 0, sizeof(ao));
 	ao.max_attempts = inv->aws.max_attempts;
 	ao.connect_timeout_ms = inv->aws.connect_timeout_s * 1000L;

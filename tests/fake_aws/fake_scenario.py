@@ -282,6 +282,8 @@ class Scenario:
         self.web_identity = d.get("web_identity", [])
         self.imds = d.get("imds")
         self.container = d.get("container")
+        self.sso = d.get("sso")
+        self.organizations = d.get("organizations")
         self.cloudwatch = d.get("cloudwatch", {})
         self.slack = d.get("slack", {})
         self.faults = d.get("faults", [])

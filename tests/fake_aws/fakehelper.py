@@ -188,13 +188,14 @@ class FakeAWS:
         return self.signed("sts", region, body, hdrs, creds, tamper)
 
 
-def sign(url, body, headers, key, secret, token, region, service, amz_date):
-    """Headers with SigV4 for a POST to url (botocore when importable)."""
+def sign(url, body, headers, key, secret, token, region, service, amz_date,
+         method="POST"):
+    """Headers with SigV4 for a request to url (botocore when importable)."""
     if fake_sigv4.HAVE_BOTOCORE:
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
         from botocore.credentials import Credentials
-        req = AWSRequest(method="POST", url=url, data=body, headers=dict(headers))
+        req = AWSRequest(method=method, url=url, data=body, headers=dict(headers))
         req.headers["X-Amz-Content-SHA256"] = hashlib.sha256(body).hexdigest()
         signer = SigV4Auth(Credentials(key, secret, token), service, region)
         # sign with the given date (not "now") so clock tests can move it
@@ -207,7 +208,7 @@ def sign(url, body, headers, key, secret, token, region, service, amz_date):
         out = dict(req.headers.items())
         out["Host"] = url.split("/")[2]
         return out
-    return fake_sigv4.sign_request("POST", url, headers, body, key, secret, region,
+    return fake_sigv4.sign_request(method, url, headers, body, key, secret, region,
                                    service, amz_date, token)
 
 

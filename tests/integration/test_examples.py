@@ -54,8 +54,7 @@ class CronTest(SweepCase):
 
     def run_cron(self, cmd, home):
         env = {"HOME": home, "LOGNAME": "cwsweep", "SHELL": "/bin/sh",
-               "PATH": "/usr/local/bin:/usr/bin:/bin"}
-        env.update(ts.clock_env())  # a run under faketime moves the line too
+               "PATH": "/usr/local/bin:/usr/bin:/bin", **ts.clock_env()}
         return subprocess.run(["/bin/sh", "-c", cmd], env=env, cwd=home,
                               capture_output=True, text=True, timeout=120)
 
@@ -100,9 +99,9 @@ class CronTest(SweepCase):
         os.chmod(envfile, 0o600)
         p = self.run_cron(cmd, home)
         self.assertEqual((p.stdout, p.stderr), ("", ""))
-        # the newest log (a run near midnight may have begun a new day's)
-        newest = sorted(os.listdir(os.path.join(home, "cwsweep", "logs")))[-1]
-        with open(os.path.join(home, "cwsweep", "logs", newest), encoding="utf-8") as f:
+        # the log of this night (a new file when midnight passed meanwhile)
+        logs = sorted(os.listdir(os.path.join(home, "cwsweep", "logs")))
+        with open(os.path.join(home, "cwsweep", "logs", logs[-1]), encoding="utf-8") as f:
             log = f.read()
         self.assertRegex(log, r"Z exit [01]\n$")
         self.assertNotIn(ORG_CALLER[1], log)

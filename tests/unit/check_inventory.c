@@ -227,7 +227,10 @@ START_TEST(test_example)
 	free(path);
 
 	load_ok("accounts.yaml.example", &inv);
-	ck_assert_int_eq(inv.lookback_days, 35);
+	ck_assert_int_eq(inv.lookback_days, 98);
+	ck_assert_uint_eq(inv.detectors.n, 2); /* the built-in set: robust, newhigh */
+	ck_assert_str_eq(inv.detectors.v[0].ops->name, "robust");
+	ck_assert_str_eq(inv.detectors.v[1].ops->name, "newhigh");
 	ck_assert_int_eq(inv.period, 86400);
 	ck_assert_uint_eq(inv.nregions, 2);
 	ck_assert_str_eq(inv.regions[0], "us-east-1");
@@ -279,6 +282,123 @@ START_TEST(test_example)
 	ck_assert_uint_eq(s.targets, 11);
 	ck_assert_uint_eq(s.disabled, 0);
 	cw_inventory_release(&inv);
+}
+END_TEST
+
+/* defaults.role_name and defaults.buckets, anchors, aliases, merge keys */
+START_TEST(test_templates)
+{
+	struct cw_inventory inv;
+	const struct cw_account_def *a;
+
+	load_ok("tests/inventories/good/templates.yaml", &inv);
+	ck_assert_uint_eq(inv.naccounts, 5);
+	a = account(&inv, "555555555555"); /* role_arn: ~ : ambient, no template */
+	ck_assert_uint_eq(a->nroles, 0);
+	ck_assert_ptr_null(a->external_id);
+	a = account(&inv, "111111111111");
+	ck_assert_str_eq(a->roles[0], "arn:aws:iam::111111111111:role/finops/cwsweep-reader");
+	ck_assert_str_eq(a->external_id, "cwsweep-org-1234");
+	ck_assert(a->buckets_auto);
+	ck_assert_uint_eq(a->nregions, 2);
+	a = account(&inv, "222222222222"); /* <<: *media, then its own keys */
+	ck_assert_str_eq(a->name, "analytics");
+	ck_assert_str_eq(a->owner, "data-eng");
+	ck_assert_uint_eq(a->ntags, 1);
+	ck_assert_str_eq(a->tags[0].value, "media");
+	ck_assert(!a->buckets_auto);
+	ck_assert_uint_eq(a->nbuckets, 1);
+	ck_assert_str_eq(a->roles[0], "arn:aws:iam::222222222222:role/finops/cwsweep-reader");
+	a = account(&inv, "333333333333"); /* the partition follows the region */
+	ck_assert_str_eq(a->roles[0],
+			 "arn:aws-us-gov:iam::333333333333:role/finops/cwsweep-reader");
+	ck_assert_uint_eq(a->detectors.n, 1);
+	a = account(&inv, "444444444444"); /* its own role_arn wins */
+	ck_assert_str_eq(a->roles[0], "arn:aws:iam::444444444444:role/old-reader");
+	cw_inventory_release(&inv);
+}
+END_TEST
+
+/* A list in defaults.buckets is every account's; not a duplicate. */
+START_TEST(test_default_bucket_list)
+{
+	struct cw_inventory inv;
+	struct cw_diags d = { NULL, 0, 0 };
+	const char *text = "defaults:\n  regions: [us-east-1]\n  role_name: r\n"
+			   "  buckets: [shared-logs]\naccounts:\n  - id: \"111111111111\"\n"
+			   "  - id: \"222222222222\"\n    buckets: [own]\n"
+			   "  - id: \"333333333333\"\n";
+
+	ck_assert_int_eq(parse(text, &inv, &d), 0);
+	ck_assert_uint_eq(inv.accounts[0].nbuckets, 1);
+	ck_assert_str_eq(inv.accounts[0].buckets[0].name, "shared-logs");
+	ck_assert_str_eq(inv.accounts[1].buckets[0].name, "own");
+	ck_assert_str_eq(inv.accounts[2].buckets[0].name, "shared-logs");
+	ck_assert_str_eq(inv.accounts[2].roles[0], "arn:aws:iam::333333333333:role/r");
+	cw_inventory_release(&inv);
+	cw_diags_release(&d);
+	/* did you mean, in defaults */
+	expect_one("defaults:\n  role_nam: r\naccounts:\n  - id: \"111111111111\"\n", 2, 3,
+		   "defaults.role_nam: unknown key; did you mean role_name?");
+}
+END_TEST
+
+/* organization: the section, then the members Organizations listed */
+START_TEST(test_organization)
+{
+	static const struct cw_org_member m[] = {
+		{ "111111111111", "Media From Org" },  /* an entry names it: media */
+		{ "222222222222", "disabled-in-file" }, /* enabled: false in the file */
+		{ "333333333333", "analytics" },       /* no entry: the defaults */
+	};
+	struct cw_inventory inv, out;
+	struct cw_diags d = { NULL, 0, 0 };
+	const struct cw_account_def *a;
+
+	load_ok("tests/inventories/good/organization.yaml", &inv);
+	ck_assert_ptr_nonnull(inv.org);
+	ck_assert_str_eq(inv.org->management_account, "999999999999");
+	ck_assert_str_eq(inv.org->role_arn, "arn:aws:iam::999999999999:role/cwsweep-org-reader");
+	ck_assert_str_eq(inv.org->external_id, "org-mgmt-ext");
+	ck_assert_uint_eq(inv.org->ninclude, 2);
+	ck_assert_str_eq(inv.org->exclude_ous[0], "ou-ab12-sbox0001");
+	ck_assert_str_eq(inv.org->exclude_accounts[0], "123456789012");
+	ck_assert(!inv.org->include_suspended);
+	ck_assert_uint_eq(inv.naccounts, 1);
+	ck_assert_uint_eq(inv.naccounts_disabled, 1);
+
+	ck_assert_int_eq(cw_inventory_parse_members(inv.path, inv.org->text, inv.org->text_len,
+						    m, 3, &out, &d), 0);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert_ptr_null(out.org);
+	ck_assert_uint_eq(out.naccounts, 2);
+	ck_assert_uint_eq(out.naccounts_disabled, 1);
+	a = &out.accounts[0];
+	ck_assert_str_eq(a->id, "111111111111");
+	ck_assert_str_eq(a->name, "media");
+	ck_assert(!a->from_org);
+	ck_assert_uint_eq(a->nregions, 2);
+	a = &out.accounts[1];
+	ck_assert_str_eq(a->id, "333333333333");
+	ck_assert_str_eq(a->name, "analytics");
+	ck_assert(a->from_org);
+	ck_assert_str_eq(a->roles[0], "arn:aws:iam::333333333333:role/cwsweep-reader");
+	ck_assert_str_eq(a->external_id, "org-ext-1");
+	ck_assert(a->buckets_auto);
+	cw_inventory_release(&out);
+
+	/* no member at all, no entry: an empty sweep, not an error */
+	cw_inventory_release(&inv);
+	ck_assert_int_eq(parse("defaults: {regions: [us-east-1], role_name: r, buckets: auto}\n"
+			       "organization: {management_account: \"999999999999\"}\n",
+			       &inv, &d), 0);
+	ck_assert_uint_eq(inv.naccounts, 0);
+	ck_assert_int_eq(cw_inventory_parse_members("t.yaml", inv.org->text, inv.org->text_len,
+						    NULL, 0, &out, &d), 0);
+	ck_assert_uint_eq(out.naccounts, 0);
+	cw_inventory_release(&out);
+	cw_inventory_release(&inv);
+	cw_diags_release(&d);
 }
 END_TEST
 
@@ -419,8 +539,8 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(inv.metrics[0].dims[1].name, "FilterId");
 	ck_assert_str_eq(inv.metrics[0].dims[1].value, "EntireBucket");
 	ck_assert_uint_eq(inv.detectors.n, 2);
-	ck_assert_str_eq(inv.detectors.v[0].ops->name, "mean7d");
-	ck_assert_str_eq(inv.detectors.v[1].ops->name, "zscore");
+	ck_assert_str_eq(inv.detectors.v[0].ops->name, "robust");
+	ck_assert_str_eq(inv.detectors.v[1].ops->name, "newhigh");
 	ck_assert_str_eq(inv.reporting.output_dir, "./cwsweep-report");
 	ck_assert_str_eq(inv.reporting.formats, "md,csv,json");
 	ck_assert_str_eq(inv.reporting.slack_webhook_env, "SLACK_WEBHOOK_URL");
@@ -684,12 +804,12 @@ START_TEST(test_history_vs_lookback)
 	int rc = parse("defaults:\n  lookback_days: 5\n" ACCT "    buckets: auto\n", &inv, &d);
 	char *got = all_diags(&d);
 
-	/* mean7d and zscore need 7 days of history; 5 days cannot hold it */
+	/* robust needs 2 weeks of history; 5 days cannot hold it (newhigh's
+	 * 1 day fits) */
 	ck_assert_msg(rc == CW_EINVAL, "%s", got);
-	ck_assert_msg(has_diag(&d, 2, 18, "defaults.lookback_days: 5 days cannot hold the 1w "
-				   "of history that mean7d needs"), "%s", got);
-	ck_assert_msg(has_diag(&d, 2, 18, "zscore needs"), "%s", got);
-	ck_assert_uint_eq(d.n, 2);
+	ck_assert_msg(has_diag(&d, 2, 18, "defaults.lookback_days: 5 days cannot hold the 2w "
+				   "of history that robust needs"), "%s", got);
+	ck_assert_uint_eq(d.n, 1);
 	free(got);
 	cw_diags_release(&d);
 }
@@ -741,6 +861,9 @@ static Suite *inventory_suite(void)
 	tcase_add_test(files, test_good_inventories);
 	tcase_add_test(files, test_example);
 	tcase_add_test(files, test_full);
+	tcase_add_test(files, test_templates);
+	tcase_add_test(files, test_organization);
+	tcase_add_test(files, test_default_bucket_list);
 	tcase_add_test(files, test_missing_file);
 	tcase_add_test(files, test_directory);
 	tcase_add_test(files, test_huge_file);

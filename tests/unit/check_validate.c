@@ -94,6 +94,22 @@ START_TEST(test_role_arn)
 }
 END_TEST
 
+START_TEST(test_role_name)
+{
+	ck_assert_ptr_null(cw_check_role_name("cwsweep-reader"));
+	ck_assert_ptr_null(cw_check_role_name("finops/cwsweep-reader"));
+	ck_assert_ptr_null(cw_check_role_name("/a/b/reader"));
+	ck_assert_ptr_nonnull(cw_check_role_name(""));
+	ck_assert_ptr_nonnull(cw_check_role_name("/"));
+	ck_assert_ptr_nonnull(cw_check_role_name("finops/"));
+	ck_assert_ptr_nonnull(cw_check_role_name("a//b"));
+	ck_assert_ptr_nonnull(cw_check_role_name("cw reader"));
+	ck_assert_ptr_nonnull(cw_check_role_name("arn:aws:iam::111111111111:role/x"));
+	ck_assert_ptr_nonnull(cw_check_role_name(
+		"x1234567890123456789012345678901234567890123456789012345678901234"));
+}
+END_TEST
+
 START_TEST(test_role_arn_account)
 {
 	char out[13];
@@ -243,6 +259,7 @@ static Suite *validate_suite(void)
 	tcase_add_test(tc, test_account_id);
 	tcase_add_test(tc, test_role_arn);
 	tcase_add_test(tc, test_role_arn_account);
+	tcase_add_test(tc, test_role_name);
 	tcase_add_test(tc, test_region);
 	tcase_add_test(tc, test_bucket_name);
 	tcase_add_test(tc, test_external_id);
