@@ -958,6 +958,14 @@ static int pace_sts(void *env, const char *region)
 	return cw_ratelimit_wait(cw_rl_registry_get(sw->rl_sts, region), &sw->stop_now);
 }
 
+/* How an AssumeRole answer went: the STS region's bucket adapts. */
+static void pace_sts_feedback(void *env, const char *region, bool throttled)
+{
+	struct sweep *sw = env;
+
+	cw_ratelimit_feedback(cw_rl_registry_get(sw->rl_sts, region), throttled);
+}
+
 static bool include_account(void *ctx, const struct cw_account_def *a)
 {
 	const struct cw_sweep_opts *o = ctx;
@@ -1078,6 +1086,7 @@ static int sweep_setup(struct sweep *sw, char *err, size_t errlen)
 	cc.sts_region = inv->aws.sts_region;
 	cc.session_name = session;
 	cc.pace = pace_sts;
+	cc.pace_feedback = pace_sts_feedback;
 	cc.pace_env = sw;
 	rc = cw_credcache_new(&sw->creds, &cc, err, errlen);
 	if (rc)

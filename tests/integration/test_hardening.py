@@ -172,6 +172,23 @@ class ThrottlingTest(GeneratedOrgCase):
               % (len(gmd), len(throttled), took), file=sys.stderr)
 
 
+    def test_throttled_assume_role_rides_out(self):
+        """The first 100 AssumeRole calls of a 40-account sweep are throttled
+        (more than 3 attempts each could absorb): STS pacing adapts and the
+        calls retry within the throttle window, 0 failures."""
+        fake = self.start_gen(faults=[{"kind": "throttle", "service": "sts",
+                                       "action": "AssumeRole", "count": 100}])
+        out = os.path.join(self.tmp, "out")
+        p = self.cwsweep(["run", "-i", self.tmpfile("inventory.yaml", gen_inventory()),
+                          "-o", out, "--at", AT, "--no-state", "--no-slack"],
+                         self.env_for(fake), timeout=600)
+        rep = self.read_reports(out, p)
+        self.assertEqual(rep.doc["failures"], [])
+        assumes = [r for r in fake.requests() if r["action"] == "AssumeRole"]
+        self.assertEqual(sum(r["status"] != 200 for r in assumes), 100)
+        self.assertEqual(sum(r["status"] == 200 for r in assumes), GEN_ACCOUNTS)
+
+
 # peak RSS of one command, in KiB, measured by a parent of its own
 RSS_WRAPPER = ("import resource, subprocess, sys\n"
                "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
