@@ -83,6 +83,8 @@ static void usage(FILE *f)
 		"configured CloudWatch series (GetMetricData, batched 500 metrics a call),\n"
 		"judge the last complete period with the detectors, and write report.md,\n"
 		"report.csv and report.json; then post one digest to Slack when configured.\n"
+		"A run that could not run (exit 2) or ran partly (exit 3) posts a short notice\n"
+		"there too, once a day per reason (not when stderr is a terminal).\n"
 		"\n"
 		"options:\n"
 		"  -i, --inventory FILE  the inventory (default accounts.yaml; see\n"
@@ -688,9 +690,10 @@ out:
 		oc.run_id = run.run_id;
 		oc.now = o.at ? o.at : cw_time_now();
 		oc.wall_start = wall0;
-		/* failure rows are in the digest already; a failed post is the channel */
+		/* failure rows are in the digest already; a failed post is the channel;
+		 * someone at a terminal reads the error there (a preview still shows) */
 		oc.notice = (code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL) && !digest_told &&
-			    !o.no_slack &&
+			    !o.no_slack && (o.slack_preview || !isatty(STDERR_FILENO)) &&
 			    (!inv_loaded || inv.reporting.slack_enabled || cfg.slack_webhook);
 		oc.preview = o.slack_preview;
 		oc.webhook = cfg.slack_webhook;

@@ -300,7 +300,34 @@ static int job_call(struct job *j, struct cw_aws_client *c, struct cw_ratelimit 
 	if (rc == CW_EAWS)
 		job_fail(j, rc, what, resp->code, resp->message);
 	else if (rc)
-		job_fail(j, rc, what, rc == CW_EINTR ? "Interrupted" : cw_strerror(rc), err);
+		job_fail(j, rc, what, rc == CW_EINTR ? "Interrupted" : rc == CW_ETOOBIG
+			 ? "ResponseTooLarge" : cw_strerror(rc), err);
+	return rc;
+}
+
+/*
+ * Take the memory to parse an answer from the run-wide parse bound (waits
+ * while other workers parse); a job failure when the answer alone would
+ * pass the bound.  *cost: what to give back after the parse.
+ */
+static int parse_memory_take(struct job *j, const char *stage, const struct cw_buf *body,
+			     size_t *cost)
+{
+	char msg[CW_ERRBUF];
+	int rc;
+
+	*cost = cw_json_parse_cost(body->data ? body->data : "", body->len);
+	rc = cw_aws_parse_memory_take(j->sw->aws, *cost, &j->sw->stop_now);
+	if (rc == CW_ETOOBIG) {
+		snprintf(msg, sizeof(msg), "an answer of %zu bytes would take about %zu MiB to "
+			 "parse, more than the %d MiB bound (aws.response_memory_mb)",
+			 body->len, *cost >> 20, j->sw->inv->aws.response_memory_mb);
+		job_fail(j, rc, stage, "ResponseTooLarge", msg);
+	} else if (rc) {
+		job_fail(j, rc, stage, "Interrupted", "interrupted before the answer was read");
+	}
+	if (rc)
+		*cost = 0;
 	return rc;
 }
 
@@ -335,7 +362,7 @@ static void list_run(struct job *j, struct cw_aws_client *c)
 		struct cw_aws_response resp;
 		struct cw_lm_page page;
 		char *body = NULL;
-		size_t len = 0;
+		size_t len = 0, cost = 0;
 		int rc = cw_lm_request_at(&body, &len, j->metric, j->acct->id, j->region, next,
 					  err, sizeof(err));
 
@@ -352,10 +379,15 @@ static void list_run(struct job *j, struct cw_aws_client *c)
 			cw_aws_response_release(&resp);
 			break;
 		}
+		if (parse_memory_take(j, "list-metrics", &resp.body, &cost)) {
+			cw_aws_response_release(&resp);
+			break;
+		}
 		memset(&page, 0, sizeof(page));
 		rc = cw_lm_parse_at(&page, j->metric, j->acct->id, j->region, resp.body.data,
 				    resp.body.len, err, sizeof(err));
 		cw_aws_response_release(&resp);
+		cw_aws_parse_memory_give(j->sw->aws, cost);
 		if (rc) {
 			job_fail(j, rc, "list-metrics", "MalformedResponse", err);
 			break;
@@ -511,7 +543,7 @@ static void fetch_run(struct job *j, struct cw_aws_client *c)
 		struct cw_aws_response resp;
 		struct cw_gmd_page page;
 		char *body = NULL;
-		size_t len = 0;
+		size_t len = 0, cost = 0;
 
 		rc = cw_gmd_request(&body, &len, j->queries, j->n, j->start, j->end, period,
 				    next, err, sizeof(err));
@@ -528,10 +560,15 @@ static void fetch_run(struct job *j, struct cw_aws_client *c)
 			cw_aws_response_release(&resp);
 			break;
 		}
+		if (parse_memory_take(j, "get-metric-data", &resp.body, &cost)) {
+			cw_aws_response_release(&resp);
+			break;
+		}
 		memset(&page, 0, sizeof(page));
 		rc = cw_gmd_accumulate(j->results, j->n, NULL, j->n, resp.body.data,
 				       resp.body.len, &page, err, sizeof(err));
 		cw_aws_response_release(&resp);
+		cw_aws_parse_memory_give(j->sw->aws, cost);
 		if (rc) {
 			job_fail(j, rc, job_stage(j), "MalformedResponse", err);
 			break;
@@ -1821,6 +1858,14 @@ static int pace_sts(void *env, const char *region)
 	return cw_ratelimit_wait(cw_rl_registry_get(sw->rl_sts, region), &sw->stop_now);
 }
 
+/* How an AssumeRole answer went: the STS region's bucket adapts. */
+static void pace_sts_feedback(void *env, const char *region, bool throttled)
+{
+	struct sweep *sw = env;
+
+	cw_ratelimit_feedback(cw_rl_registry_get(sw->rl_sts, region), throttled);
+}
+
 static bool include_account(void *ctx, const struct cw_account_def *a)
 {
 	const struct cw_sweep_opts *o = ctx;
@@ -1969,6 +2014,7 @@ static int sweep_setup(struct sweep *sw, char *err, size_t errlen)
 	cc.sts_region = inv->aws.sts_region;
 	cc.session_name = session;
 	cc.pace = pace_sts;
+	cc.pace_feedback = pace_sts_feedback;
 	cc.pace_env = sw;
 	rc = cw_credcache_new(&sw->creds, &cc, err, errlen);
 	if (rc)

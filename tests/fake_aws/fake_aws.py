@@ -597,8 +597,8 @@ class Handler(BaseHTTPRequestHandler):
             if kind == "malformed":
                 malformed = True
                 continue
-            if kind in ("loop_token", "endless"):
-                ctx["_" + kind] = True
+            if kind in ("loop_token", "endless", "json_bomb"):
+                ctx["_" + kind] = f
                 continue
             if kind == "echo_headers":
                 # a proxy that quotes the request back in its error text
@@ -694,7 +694,13 @@ class Handler(BaseHTTPRequestHandler):
             truncate, malformed = self.common_faults(ctx, mapper)
             if ctx.pop("_endless", False):
                 return self.send_endless(ctx)
-            if ctx.pop("_loop_token", False) and action in ("GetMetricData", "ListMetrics"):
+            bomb = ctx.pop("_json_bomb", None)
+            if bomb is not None:
+                # valid JSON that costs a parser ~80x its size: {},{},{},...
+                n = int(float(bomb.get("size_mb", 40)) * (1 << 20)) // 3
+                out = RawJSON("")
+                out.data = b'{"MetricDataResults":[' + b"{}," * (n - 1) + b"{}]}"
+            elif ctx.pop("_loop_token", False) and action in ("GetMetricData", "ListMetrics"):
                 # the same NextToken, whatever token the request sent
                 out = RawJSON(('{"MetricDataResults":[],"Messages":[],"NextToken":"%s"}'
                                if action == "GetMetricData" else
