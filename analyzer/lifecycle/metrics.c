@@ -35,13 +35,21 @@ static int one(struct cw_buf *b, const char *name, const char *help, double v)
 }
 
 /*
- * Buckets watched (a series was fetched) and known (watched, or listed as
- * not measured) as far as the run model knows them.  The coverage report
- * (storage-metric listing of every bucket, not-watched rows) will know
- * more: this is the one place to count from it.
+ * Buckets watched and known: the run's coverage (storage-metric listing of
+ * every bucket) when it has one; else buckets with a fetched series, and
+ * those plus the ones listed as not measured.
  */
 static void coverage_counts(const struct cw_run *run, size_t *watched, size_t *known)
 {
+	struct cw_coverage total;
+
+	/* the run's coverage (every bucket with data, from the storage
+	 * metrics) when it was measured; else what the series tell */
+	if (cw_run_coverage_total(run, &total)) {
+		*watched = total.watched;
+		*known = total.buckets;
+		return;
+	}
 	*watched = *known = 0;
 	for (size_t i = 0; i < run->nseries; i++) {
 		const struct cw_target_id *id = &run->series[i].id;
