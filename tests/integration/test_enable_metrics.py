@@ -58,6 +58,14 @@ class EnableMetricsTest(SweepCase):
         st = fake.stats()
         self.assertEqual(st["bad_signature"], 0, st)
 
+    def test_cost_from_the_price_table(self):
+        fake = self.start_fake(ORG)
+        p = self.enable(fake, inventory=ORG_INVENTORY + "prices:\n  request_metrics:\n"
+                        "    usd_per_metric_month: 0.10\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("up to $1.60 a month (1 configurations x 16 request metrics x $0.10",
+                      p.stdout)
+
     def test_filters(self):
         fake = self.start_fake(ORG)
         p = self.enable(fake, "--bucket", "alpha-*", "--bucket", "beta-web")
