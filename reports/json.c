@@ -26,6 +26,7 @@
 
 #include "err.h"
 #include "escape.h"
+#include "findings.h"
 #include "render.h"
 #include "timeutil.h"
 #include "units.h"
@@ -145,6 +146,7 @@ static void jw_ident(struct jw *w, const struct cw_target_id *id)
 	jw_str(w, "metric", id->metric ? id->metric : "");
 	jw_str(w, "unit", id->unit ? id->unit : "");
 	jw_str(w, "owner", id->owner ? id->owner : "");
+	jw_str(w, "tags", id->tags ? id->tags : "");
 }
 
 static void jw_run(struct jw *w, const struct cw_run *run)
@@ -248,6 +250,7 @@ static void jw_result(struct jw *w, const struct cw_run *run, const struct cw_re
 		      const struct jseries *js)
 {
 	const struct cw_run_series *rs = &run->series[r->series];
+	char fid[CW_FINDING_ID_LEN];
 
 	jw_begin(w, NULL, "{");
 	jw_ident(w, &rs->id);
@@ -263,8 +266,11 @@ static void jw_result(struct jw *w, const struct cw_run *run, const struct cw_re
 	jw_num(w, "change_pct", cw_rep_change_pct(&r->j));
 	jw_num(w, "score", r->j.score);
 	jw_str(w, "alert", r->alert == CW_ALERT_NONE ? NULL : cw_rep_alert(r->alert));
-	jw_num(w, "est_excess_usd", r->est_excess_usd);
+	jw_num(w, "est_excess_usd", r->j.status == CW_STATUS_ANOMALY ? r->est_excess_usd : NAN);
 	jw_str(w, "note", r->note);
+	jw_num(w, "est_excess_usd_all", r->est_excess_usd);
+	jw_str(w, "finding_id", r->j.status == CW_STATUS_ANOMALY
+				? cw_result_finding_id(run, r, fid, sizeof(fid)) : NULL);
 	jw_int(w, "series", (long long)js->num[r->series]);
 	jw_end(w, "}");
 }

@@ -17,6 +17,7 @@
 
 #include "err.h"
 #include "escape.h"
+#include "findings.h"
 #include "render.h"
 #include "units.h"
 
@@ -173,103 +174,132 @@ static int summary(const struct cw_run *run, struct cw_buf *out)
 	return rc;
 }
 
-enum { A_SEV, A_ACCT, A_REGION, A_TARGET, A_METRIC, A_DET, A_WHEN, A_VALUE,
-       A_BASE, A_CHANGE, A_RECENT, A_EST, A_ALERT, A_NCOLS };
+enum { A_SEV, A_EST, A_TARGET, A_METRIC, A_WHEN, A_VALUE, A_BASE, A_CHANGE, A_DET,
+       A_RECENT, A_ALERT, A_NCOLS };
 
-static int anomaly_row(const struct cw_run *run, const struct cw_result *r,
+/* "bucket · account (id) · region", the parts that are known, escaped. */
+static int target_text(struct cw_buf *out, const struct cw_target_id *id)
+{
+	int rc = cw_md_escape(out, has(id->bucket) ? id->bucket : id->metric);
+
+	if (!rc && (has(id->account_name) || has(id->account_id))) {
+		rc = cw_buf_addstr(out, " \xc2\xb7 ");
+		if (!rc)
+			rc = cw_md_escape(out, has(id->account_name) ? id->account_name
+								     : id->account_id);
+		if (!rc && has(id->account_name) && has(id->account_id) &&
+		    strcmp(id->account_name, id->account_id) != 0 &&
+		    !(rc = cw_buf_addstr(out, " (")) && !(rc = cw_md_escape(out, id->account_id)))
+			rc = cw_buf_addch(out, ')');
+	}
+	if (!rc && has(id->region)) {
+		rc = cw_buf_addstr(out, " \xc2\xb7 ");
+		if (!rc)
+			rc = cw_md_escape(out, id->region);
+	}
+	return rc;
+}
+
+static int finding_row(const struct cw_run *run, const struct cw_finding *f,
 		       const struct col *cols, struct cw_buf *out)
 {
-	const struct cw_run_series *rs = &run->series[r->series];
+	const struct cw_result *r = cw_finding_lead(run, f);
+	const struct cw_run_series *rs = &run->series[f->series];
 	const struct cw_target_id *id = &rs->id;
 	char buf[64];
 	size_t from, to;
 	int rc;
 
-	rc = cell_raw(out, cw_rep_severity(r->j.severity));
-	if (!rc && cols[A_ACCT].on)
-		rc = cell_account(out, id);
-	if (!rc && cols[A_REGION].on)
-		rc = cell(out, id->region);
-	if (!rc)
-		rc = cell(out, has(id->bucket) ? id->bucket : id->metric);
+	rc = cell_raw(out, cw_rep_severity(f->severity));
+	if (!rc && cols[A_EST].on) {
+		if (isnan(f->est_excess_usd))
+			rc = cell_raw(out, "");
+		else
+			rc = cw_buf_printf(out, "| **$%.2f** ", f->est_excess_usd);
+	}
+	if (!rc && !(rc = cw_buf_addstr(out, "| ")) && !(rc = target_text(out, id)))
+		rc = cw_buf_addch(out, ' ');
 	if (!rc && cols[A_METRIC].on)
 		rc = cell(out, has(id->bucket) ? id->metric : "");
 	if (!rc)
-		rc = cell(out, r->detector);
-	if (!rc)
-		rc = cell_raw(out, cw_rep_time(r->j.period_start, rs->series.period, buf,
+		rc = cell_raw(out, cw_rep_time(f->period_start, rs->series.period, buf,
 					       sizeof(buf)));
 	if (!rc)
 		rc = cell_raw(out, cw_rep_human(r->j.value, id->unit, buf, sizeof(buf)));
 	if (!rc)
-		rc = cell_raw(out, cw_rep_human(r->j.baseline, id->unit, buf, sizeof(buf)));
+		rc = cw_buf_printf(out, "| %s (%s) ",
+				   cw_rep_human(r->j.baseline, id->unit, buf, sizeof(buf)),
+				   r->detector);
 	if (!rc)
 		rc = cell_raw(out, cw_rep_pct(cw_rep_change_pct(&r->j), buf, sizeof(buf)));
+	if (!rc && !(rc = cw_buf_addstr(out, "| ")) && !(rc = cw_finding_detectors(run, f, out)))
+		rc = cw_buf_addch(out, ' ');
 	if (!rc) {
-		cw_rep_window(&rs->series, r->j.period_start, &from, &to);
+		cw_rep_window(&rs->series, f->period_start, &from, &to);
 		rc = cw_buf_addstr(out, "| ");
 		if (!rc)
 			rc = cw_sparkline(out, rs->series.values + from, to - from);
 		if (!rc)
 			rc = cw_buf_addch(out, ' ');
 	}
-	if (!rc && cols[A_EST].on) {
-		if (isnan(r->est_excess_usd))
-			rc = cell_raw(out, "");
-		else
-			rc = cw_buf_printf(out, "| est. $%.2f ", r->est_excess_usd);
-	}
 	if (!rc && cols[A_ALERT].on)
-		rc = cell_raw(out, cw_rep_alert(r->alert));
+		rc = cell_raw(out, cw_rep_alert(f->alert));
 	return rc ? rc : row_end(out);
 }
 
-static int anomalies(const struct cw_run *run, const struct cw_result *sorted,
-		     struct cw_buf *out)
+/*
+ * One row per finding (a bucket and period, however many detectors
+ * flagged it): the largest estimated cost first.  The baseline shown is
+ * the lead detector's, named next to it.
+ */
+static int findings_table(const struct cw_run *run, const struct cw_findings *fs,
+			  struct cw_buf *out)
 {
 	struct col cols[A_NCOLS] = {
 		[A_SEV] = { "Severity", false, true },
-		[A_ACCT] = { "Account", false, false },
-		[A_REGION] = { "Region", false, false },
-		[A_TARGET] = { "Bucket / series", false, true },
+		[A_EST] = { "Est. excess", true, false },
+		[A_TARGET] = { "Bucket / series \xc2\xb7 account \xc2\xb7 region", false, true },
 		[A_METRIC] = { "Metric", false, false },
-		[A_DET] = { "Detector", false, true },
 		[A_WHEN] = { "Period (UTC)", false, true },
 		[A_VALUE] = { "Value", true, true },
-		[A_BASE] = { "Baseline", true, true },
+		[A_BASE] = { "Baseline (from)", true, true },
 		[A_CHANGE] = { "Change", true, true },
+		[A_DET] = { "Detectors", false, true },
 		[A_RECENT] = { "Recent", false, true },
-		[A_EST] = { "Est. cost", true, false },
 		[A_ALERT] = { "Alert", false, false },
 	};
-	size_t i, n = 0, shown;
+	size_t i, n = fs->n, shown;
 	int rc;
 
-	for (i = 0; i < run->nresults && sorted[i].j.status == CW_STATUS_ANOMALY; i++)
-		n++;
 	shown = n < CW_REPORT_MD_MAX_ROWS ? n : CW_REPORT_MD_MAX_ROWS;
-	if ((rc = cw_buf_printf(out, "## Anomalies (%zu)\n\n", n)))
+	if ((rc = cw_buf_printf(out, "## Findings (%zu)\n\n", n)))
 		return rc;
 	if (n == 0)
 		return cw_buf_addstr(out, "No anomalies.\n\n");
-	/* Optional columns appear when a shown row has something for them. */
+	/* Optional columns appear when a shown row has something for them;
+	 * the metric only when buckets carry more than one. */
 	for (i = 0; i < shown; i++) {
-		const struct cw_target_id *id = &run->series[sorted[i].series].id;
+		const struct cw_target_id *id = &run->series[fs->v[i].series].id;
 
-		cols[A_ACCT].on |= has(id->account_id) || has(id->account_name);
-		cols[A_REGION].on |= has(id->region);
-		cols[A_METRIC].on |= has(id->bucket) && has(id->metric);
-		cols[A_EST].on |= !isnan(sorted[i].est_excess_usd);
-		cols[A_ALERT].on |= sorted[i].alert != CW_ALERT_NONE;
+		cols[A_EST].on |= !isnan(fs->v[i].est_excess_usd);
+		cols[A_ALERT].on |= fs->v[i].alert != CW_ALERT_NONE;
+		if (i && has(id->bucket) &&
+		    strcmp(id->metric, run->series[fs->v[0].series].id.metric) != 0)
+			cols[A_METRIC].on = true;
 	}
+	if ((rc = cw_buf_printf(out, "One row per bucket and period; %zu anomalous "
+				"judgement%s in all. The baseline is the one of the detector "
+				"named next to it (the one with the largest estimate).\n\n",
+				fs->judgements, fs->judgements == 1 ? "" : "s")))
+		return rc;
 	if (shown < n &&
-	    (rc = cw_buf_printf(out, "The %zu largest of %zu anomalies; report.csv "
+	    (rc = cw_buf_printf(out, "The %zu largest of %zu findings; report.csv "
 				"lists all of them.\n\n", shown, n)))
 		return rc;
 	if ((rc = table_head(out, cols, A_NCOLS)))
 		return rc;
 	for (i = 0; i < shown; i++)
-		if ((rc = anomaly_row(run, &sorted[i], cols, out)))
+		if ((rc = finding_row(run, &fs->v[i], cols, out)))
 			return rc;
 	return cw_buf_addch(out, '\n');
 }
@@ -514,19 +544,19 @@ static int footer(const struct cw_run *run, struct cw_buf *out)
 static int md_render(const struct cw_run *run, struct cw_buf *out, char *err,
 		     size_t errlen)
 {
-	struct cw_result *sorted = NULL;
+	struct cw_findings fs;
 	int rc;
 
-	if ((rc = cw_rep_sorted(run, &sorted)))
+	if ((rc = cw_findings_build(run, NULL, &fs)))
 		goto out;
 	if ((rc = header(run, out)) || (rc = summary(run, out)) ||
-	    (rc = anomalies(run, sorted, out)) || (rc = week_over_week(run, out)) ||
+	    (rc = findings_table(run, &fs, out)) || (rc = week_over_week(run, out)) ||
 	    (rc = failures(run, out)) ||
 	    (rc = unmeasured(run, out)) || (rc = judgements(run, out)) ||
 	    (rc = footer(run, out)))
 		goto out;
 out:
-	free(sorted);
+	cw_findings_release(&fs);
 	if (rc)
 		return cw_fail(err, errlen, rc, "report.md: %s", cw_strerror(rc));
 	return 0;

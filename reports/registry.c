@@ -8,6 +8,7 @@
  */
 #include "report.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "atomicio.h"
 #include "err.h"
 #include "escape.h"
+#include "findings.h"
 #include "render.h"
 #include "strutil.h"
 
@@ -225,87 +227,67 @@ static int add_label(struct cw_buf *out, const struct cw_target_id *id)
 }
 
 /*
- * One line per anomalous series: its worst judgement (the first in sorted
- * order), and every detector that flagged it.  *covered counts the
- * judgements the line stands for.
+ * One line per finding: the bucket, its period, the lead judgement's value,
+ * baseline and cost, and every detector that flagged it.
  */
-static int summary_anomaly(struct cw_buf *out, const struct cw_run *run,
-			   const struct cw_result *sorted, size_t first, size_t *covered)
+static int summary_finding(struct cw_buf *out, const struct cw_run *run,
+			   const struct cw_finding *f)
 {
-	const struct cw_result *r = &sorted[first];
-	const struct cw_run_series *rs = &run->series[r->series];
+	const struct cw_result *r = cw_finding_lead(run, f);
+	const struct cw_run_series *rs = &run->series[f->series];
 	char when[32], val[64], base[64], pct[32];
-	const char *sep = " [";
 	int rc;
 
-	if ((rc = cw_buf_printf(out, "  %s ", cw_rep_severity(r->j.severity))) ||
+	if ((rc = cw_buf_printf(out, "  %s ", cw_rep_severity(f->severity))) ||
 	    (rc = add_label(out, &rs->id)) ||
 	    (rc = cw_buf_printf(out, " %s: %s, baseline %s (%s)",
-				cw_rep_time(r->j.period_start, rs->series.period, when,
+				cw_rep_time(f->period_start, rs->series.period, when,
 					    sizeof(when)),
 				cw_rep_human(r->j.value, rs->id.unit, val, sizeof(val)),
 				cw_rep_human(r->j.baseline, rs->id.unit, base, sizeof(base)),
 				cw_rep_pct(cw_rep_change_pct(&r->j), pct, sizeof(pct)))))
 		return rc;
-	*covered = 0;
-	for (size_t k = first; k < run->nresults && sorted[k].j.status == CW_STATUS_ANOMALY; k++) {
-		if (sorted[k].series != r->series)
-			continue;
-		if ((rc = cw_buf_printf(out, "%s%s", sep, sorted[k].detector)))
-			return rc;
-		sep = ", ";
-		(*covered)++;
-	}
+	if (!isnan(f->est_excess_usd) &&
+	    (rc = cw_buf_printf(out, ", est. $%.2f", f->est_excess_usd)))
+		return rc;
+	if ((rc = cw_buf_addstr(out, " [")) || (rc = cw_finding_detectors(run, f, out)))
+		return rc;
 	return cw_buf_addstr(out, "]\n");
-}
-
-/* True when an earlier anomaly of sorted has the same series as sorted[i]. */
-static bool series_seen(const struct cw_result *sorted, size_t i)
-{
-	for (size_t k = 0; k < i; k++)
-		if (sorted[k].series == sorted[i].series)
-			return true;
-	return false;
 }
 
 int cw_report_summary(const struct cw_run *run, const char *dir,
 		      struct cw_buf *out)
 {
 	struct cw_run_counts c;
-	struct cw_result *sorted = NULL;
-	size_t i, shown, lines;
+	struct cw_findings fs;
+	size_t i;
 	int rc;
 
+	memset(&fs, 0, sizeof(fs));
 	cw_run_count(run, &c);
-	rc = cw_buf_printf(out, "cwsweep: %zu series, %zu judgements: %zu anomal%s, "
-			   "%zu ok, %zu insufficient history, %zu failure%s",
-			   c.series, c.judgements, c.anomalies,
-			   c.anomalies == 1 ? "y" : "ies", c.ok, c.insufficient,
+	if ((rc = cw_findings_build(run, NULL, &fs)))
+		goto out;
+	rc = cw_buf_printf(out, "cwsweep: %zu series, %zu judgements: %zu finding%s "
+			   "(%zu anomalous judgement%s), %zu ok, %zu insufficient history, "
+			   "%zu failure%s",
+			   c.series, c.judgements, fs.n, fs.n == 1 ? "" : "s",
+			   c.anomalies, c.anomalies == 1 ? "" : "s", c.ok, c.insufficient,
 			   c.failures, c.failures == 1 ? "" : "s");
 	if (!rc && c.unmeasured)
 		rc = cw_buf_printf(out, ", %zu not measured", c.unmeasured);
+	if (!rc && !isnan(run->total_excess_usd))
+		rc = cw_buf_printf(out, "; est. excess $%.2f", run->total_excess_usd);
 	if (!rc)
 		rc = cw_buf_addch(out, '\n');
 	if (rc)
-		return rc;
+		goto out;
 
-	if ((rc = cw_rep_sorted(run, &sorted)))
-		return rc;
-	for (i = 0, shown = 0, lines = 0; i < run->nresults && lines < SUMMARY_TOP; i++) {
-		size_t covered;
-
-		if (sorted[i].j.status != CW_STATUS_ANOMALY)
-			break;
-		if (series_seen(sorted, i))
-			continue;
-		if ((rc = summary_anomaly(out, run, sorted, i, &covered)))
+	for (i = 0; i < fs.n && i < SUMMARY_TOP; i++)
+		if ((rc = summary_finding(out, run, &fs.v[i])))
 			goto out;
-		shown += covered;
-		lines++;
-	}
-	if (c.anomalies > shown &&
-	    (rc = cw_buf_printf(out, "  ... and %zu more anomalous judgements\n",
-				c.anomalies - shown)))
+	if (fs.n > SUMMARY_TOP &&
+	    (rc = cw_buf_printf(out, "  ... and %zu more finding%s\n", fs.n - SUMMARY_TOP,
+				fs.n - SUMMARY_TOP == 1 ? "" : "s")))
 		goto out;
 
 	for (i = 0; i < run->nfailures && i < SUMMARY_TOP; i++) {
@@ -360,6 +342,6 @@ int cw_report_summary(const struct cw_run *run, const char *dir,
 			rc = cw_buf_addch(out, '\n');
 	}
 out:
-	free(sorted);
+	cw_findings_release(&fs);
 	return rc;
 }

@@ -19,6 +19,7 @@
 
 #include "err.h"
 #include "escape.h"
+#include "findings.h"
 #include "render.h"
 
 #define ELLIPSIS "\xe2\x80\xa6"   /* U+2026 */
@@ -152,43 +153,6 @@ char *cw_slack_money(double usd, char *buf, size_t len)
 
 /* ---- what to say --------------------------------------------------------- */
 
-struct finding {
-	size_t idx;     /* into run->results */
-	double usd;     /* -inf when not priced */
-	double excess;  /* value - baseline, -inf when unknown */
-	const struct cw_target_id *id;
-	char also[B_SHORT]; /* other detectors that flagged the same series */
-};
-
-static double key(double v)
-{
-	return isnan(v) ? -INFINITY : v;
-}
-
-static int strcmp0(const char *a, const char *b)
-{
-	return strcmp(a ? a : "", b ? b : "");
-}
-
-/* By estimated dollars, then excess, then name; stable by index. */
-static int finding_cmp(const void *pa, const void *pb)
-{
-	const struct finding *a = pa, *b = pb;
-	int c;
-
-	if (a->usd != b->usd)
-		return a->usd > b->usd ? -1 : 1;
-	if (a->excess != b->excess)
-		return a->excess > b->excess ? -1 : 1;
-	if ((c = strcmp0(a->id->account_name, b->id->account_name)) ||
-	    (c = strcmp0(a->id->account_id, b->id->account_id)) ||
-	    (c = strcmp0(a->id->region, b->id->region)) ||
-	    (c = strcmp0(a->id->bucket, b->id->bucket)) ||
-	    (c = strcmp0(a->id->metric, b->id->metric)))
-		return c;
-	return a->idx < b->idx ? -1 : a->idx > b->idx;
-}
-
 static bool has(const char *s)
 {
 	return s && *s;
@@ -250,8 +214,9 @@ static int alert_tag(struct cw_buf *b, enum cw_alert a)
 
 /* One finding's section text. */
 static int finding_text(struct cw_buf *b, const struct cw_run *run, size_t rank,
-			const struct cw_result *r, const char *also)
+			const struct cw_finding *f)
 {
+	const struct cw_result *r = cw_finding_lead(run, f);
 	const struct cw_run_series *rs = &run->series[r->series];
 	const struct cw_target_id *id = &rs->id;
 	char v[64], base[64], pct[32], when[40], usd[64];
@@ -263,33 +228,35 @@ static int finding_text(struct cw_buf *b, const struct cw_run *run, size_t rank,
 	cw_rep_pct(cw_rep_change_pct(&r->j), pct, sizeof(pct));
 	cw_rep_time(r->j.period_start, rs->series.period, when, sizeof(when));
 	if ((rc = cw_buf_printf(b, "*%zu.* ", rank)) || (rc = target(b, id, false)) ||
-	    (rc = cw_buf_printf(b, MIDDOT "%s", cw_rep_severity(r->j.severity))) ||
-	    (rc = alert_tag(b, r->alert)) || (rc = cw_buf_addch(b, '\n')))
+	    (rc = cw_buf_printf(b, MIDDOT "%s", cw_rep_severity(f->severity))) ||
+	    (rc = alert_tag(b, f->alert)) || (rc = cw_buf_addch(b, '\n')))
 		return rc;
 	if (has(id->bucket) && has(id->metric) &&
 	    ((rc = code(b, id->metric, B_NAME)) || (rc = cw_buf_addch(b, ' '))))
 		return rc;
-	if ((rc = cw_buf_printf(b, "%s: *%s* vs %s baseline (*%s*)" MIDDOT, when, v, base, pct)) ||
-	    (rc = cw_slack_escape(b, r->detector, B_SHORT)))
+	if ((rc = cw_buf_printf(b, "%s: *%s* vs %s baseline (*%s*)" MIDDOT, when, v, base, pct)))
 		return rc;
-	if (also && also[0] &&
-	    ((rc = cw_buf_addstr(b, ", ")) || (rc = cw_slack_escape(b, also, B_SHORT))))
-		return rc;
+	for (size_t i = 0; i < f->nmembers; i++)
+		if ((i && (rc = cw_buf_addstr(b, ", "))) ||
+		    (rc = cw_slack_escape(b, run->results[f->members[i]].detector, B_SHORT)))
+			return rc;
 	if ((rc = cw_buf_addstr(b, "\n`")))
 		return rc;
 	cw_rep_window(&rs->series, r->j.period_start, &from, &to);
 	if ((rc = cw_sparkline(b, rs->series.values + from, to - from)) ||
 	    (rc = cw_buf_addch(b, '`')))
 		return rc;
-	if (!isnan(r->est_excess_usd))
+	if (!isnan(f->est_excess_usd))
 		rc = cw_buf_printf(b, "  *%s*",
-				   cw_slack_money(r->est_excess_usd, usd, sizeof(usd)));
+				   cw_slack_money(f->est_excess_usd, usd, sizeof(usd)));
 	return rc;
 }
 
 /* One line of the fallback text for a finding. */
-static int finding_line(struct cw_buf *b, const struct cw_run *run, const struct cw_result *r)
+static int finding_line(struct cw_buf *b, const struct cw_run *run,
+			const struct cw_finding *f)
 {
+	const struct cw_result *r = cw_finding_lead(run, f);
 	const struct cw_target_id *id = &run->series[r->series].id;
 	char v[64], base[64], pct[32], usd[64];
 	int rc;
@@ -300,8 +267,8 @@ static int finding_line(struct cw_buf *b, const struct cw_run *run, const struct
 	if ((rc = cw_buf_addstr(b, "\n\xe2\x80\xa2 ")) || (rc = target(b, id, false)) ||
 	    (rc = cw_buf_printf(b, ": %s vs %s (%s)", v, base, pct)))
 		return rc;
-	if (!isnan(r->est_excess_usd))
-		rc = cw_buf_printf(b, " %s", cw_slack_money(r->est_excess_usd, usd, sizeof(usd)));
+	if (!isnan(f->est_excess_usd))
+		rc = cw_buf_printf(b, " %s", cw_slack_money(f->est_excess_usd, usd, sizeof(usd)));
 	return rc;
 }
 
@@ -445,14 +412,16 @@ static int dump_cb(const char *buffer, size_t size, void *data)
 struct digest {
 	const struct cw_run *run;
 	struct cw_slack_opts o;
-	struct finding *find; size_t nfind;
+	struct cw_findings fs;   /* the announced findings */
+	size_t nfind;            /* fs.n */
+	size_t nall;             /* findings of the whole run, announced or not */
 	size_t *res; size_t nres;
 	struct cw_buf header, summary, resolved, failures, footer, text;
 };
 
 static void digest_release(struct digest *d)
 {
-	free(d->find);
+	cw_findings_release(&d->fs);
 	free(d->res);
 	cw_buf_release(&d->header);
 	cw_buf_release(&d->summary);
@@ -462,67 +431,42 @@ static void digest_release(struct digest *d)
 	cw_buf_release(&d->text);
 }
 
-/*
- * One finding per series: a spike that two detectors flag is one spike.
- * The best-ranked finding stays and names the other detectors.
- */
-static int dedupe(struct digest *d)
-{
-	size_t *kept = malloc((d->run->nseries ? d->run->nseries : 1) * sizeof(*kept));
-	size_t n = 0;
-
-	if (!kept)
-		return CW_ENOMEM;
-	for (size_t i = 0; i < d->run->nseries; i++)
-		kept[i] = SIZE_MAX;
-	for (size_t i = 0; i < d->nfind; i++) {
-		const struct cw_result *r = &d->run->results[d->find[i].idx];
-		size_t *k = &kept[r->series];
-
-		if (*k == SIZE_MAX) {
-			d->find[n] = d->find[i];
-			d->find[n].also[0] = '\0';
-			*k = n++;
-		} else {
-			char *also = d->find[*k].also;
-			size_t len = strlen(also);
-
-			snprintf(also + len, sizeof(d->find[*k].also) - len, "%s%s",
-				 len ? ", " : "", r->detector);
-		}
-	}
-	d->nfind = n;
-	free(kept);
-	return 0;
-}
-
+/* The announced findings (one per series and period, however many
+ * detectors flagged it), the resolved results and the run's finding count. */
 static int collect(struct digest *d, const bool *announce)
 {
 	const struct cw_run *run = d->run;
 	size_t n = run->nresults ? run->nresults : 1;
+	struct cw_findings all;
+	bool *inc;
+	int rc;
 
-	d->find = malloc(n * sizeof(*d->find));
 	d->res = malloc(n * sizeof(*d->res));
-	if (!d->find || !d->res)
+	inc = malloc(n * sizeof(*inc));
+	if (!d->res || !inc) {
+		free(inc);
 		return CW_ENOMEM;
+	}
 	for (size_t i = 0; i < run->nresults; i++) {
 		const struct cw_result *r = &run->results[i];
 
+		inc[i] = false;
 		if (announce && !announce[i])
 			continue;
-		if (r->alert == CW_ALERT_RESOLVED) {
+		if (r->alert == CW_ALERT_RESOLVED)
 			d->res[d->nres++] = i;
-		} else if (r->j.status == CW_STATUS_ANOMALY) {
-			struct finding *f = &d->find[d->nfind++];
-
-			f->idx = i;
-			f->usd = key(r->est_excess_usd);
-			f->excess = key(r->j.value - r->j.baseline);
-			f->id = &run->series[r->series].id;
-		}
+		else
+			inc[i] = r->j.status == CW_STATUS_ANOMALY;
 	}
-	qsort(d->find, d->nfind, sizeof(*d->find), finding_cmp);
-	return dedupe(d);
+	rc = cw_findings_build(run, inc, &d->fs);
+	free(inc);
+	if (rc)
+		return rc;
+	d->nfind = d->fs.n;
+	if ((rc = cw_findings_build(run, NULL, &all)) == 0)
+		d->nall = all.n;
+	cw_findings_release(&all);
+	return rc;
 }
 
 /* "3 anomalies, 1 failure, 2 resolved" or "all clear". */
@@ -534,7 +478,7 @@ static int headline(struct cw_buf *b, const struct digest *d)
 	if (!d->nfind && !d->run->nfailures && !d->nres)
 		return cw_buf_addstr(b, "all clear");
 	if (d->nfind) {
-		rc = cw_buf_printf(b, "%zu %s", d->nfind, plural(d->nfind, "anomaly", "anomalies"));
+		rc = cw_buf_printf(b, "%zu %s", d->nfind, plural(d->nfind, "finding", "findings"));
 		sep = ", ";
 	}
 	if (!rc && d->run->nfailures) {
@@ -577,7 +521,7 @@ static int build_texts(struct digest *d, const bool *announce)
 		rc = cw_buf_addch(&d->summary, '\n');
 	if (!rc)
 		rc = cw_buf_printf(&d->summary, "*%zu* series judged" MIDDOT "*%zu* %s", c.series,
-				   c.anomalies, plural(c.anomalies, "anomaly", "anomalies"));
+				   d->nall, plural(d->nall, "finding", "findings"));
 	if (!rc && announce)
 		rc = cw_buf_printf(&d->summary, " (*%zu* announced)", d->nfind);
 	if (!rc)
@@ -622,7 +566,7 @@ static int build_texts(struct digest *d, const bool *announce)
 		rc = cw_buf_printf(&d->text, "; estimated excess %s",
 				   cw_slack_money(run->total_excess_usd, usd, sizeof(usd)));
 	for (size_t i = 0; i < d->nfind && i < 3 && !rc; i++)
-		rc = finding_line(&d->text, run, &run->results[d->find[i].idx]);
+		rc = finding_line(&d->text, run, &d->fs.v[i]);
 	return rc;
 }
 
@@ -658,8 +602,7 @@ static int assemble(struct digest *d, json_t *root)
 		goto out;
 	for (size_t i = 0; i < d->nfind && shown < cap; i++) {
 		cw_buf_reset(&sec);
-		if ((rc = finding_text(&sec, d->run, i + 1, &d->run->results[d->find[i].idx],
-					       d->find[i].also)))
+		if ((rc = finding_text(&sec, d->run, i + 1, &d->fs.v[i])))
 			goto out;
 		if (total + sec.len > CW_SLACK_MAX_TOTAL)
 			break;

@@ -190,7 +190,7 @@ static int analyze_file(struct cw_run *run, const char *path, const struct analy
 			const struct cw_detector_conf *dets, size_t ndets)
 {
 	struct cw_named_series *ns = NULL;
-	struct cw_target_id id = { "", "", "", "", (char *)path, "", "" };
+	struct cw_target_id id = { "", "", "", "", (char *)path, "", "", "" };
 	char err[CW_ERRBUF] = "";
 	size_t n = 0, i;
 	int rc;

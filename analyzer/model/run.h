@@ -28,6 +28,7 @@ struct cw_target_id {
 	char *metric;       /* "AWS/S3 BytesDownloaded Sum" or the file's series name */
 	char *unit;         /* "Bytes", "Count", "" when unknown */
 	char *owner;        /* from the inventory, "" when none */
+	char *tags;         /* inventory tags "k=v;k=v" (bucket over account), "" when none */
 };
 
 /* One fetched (or read) series. */

@@ -405,8 +405,31 @@ static int submit(struct sweep *sw, struct job *j)
 	return 0;
 }
 
+/* "k=v;k=v": the account's tags, then the bucket's (a bucket's tag wins
+ * over the account's of the same key).  Appended to b; errors leave it short. */
+static void target_tags(const struct cw_plan_target *t, struct cw_buf *b)
+{
+	const struct cw_account_def *a = t->account;
+	const struct cw_bucket_def *d = t->def;
+
+	for (size_t i = 0; i < a->ntags; i++) {
+		bool over = false;
+
+		for (size_t k = 0; d && k < d->ntags && !over; k++)
+			over = strcmp(d->tags[k].key, a->tags[i].key) == 0;
+		if (!over)
+			cw_buf_printf(b, "%s%s=%s", b->len ? ";" : "", a->tags[i].key,
+				      a->tags[i].value ? a->tags[i].value : "");
+	}
+	for (size_t k = 0; d && k < d->ntags; k++)
+		cw_buf_printf(b, "%s%s=%s", b->len ? ";" : "", d->tags[k].key,
+			      d->tags[k].value ? d->tags[k].value : "");
+}
+
+/* id borrows from the plan and from tags (a scratch buffer the caller
+ * releases). */
 static void target_id(const struct sweep *sw, const struct cw_plan_target *t,
-		      struct cw_target_id *id)
+		      struct cw_target_id *id, struct cw_buf *tags)
 {
 	memset(id, 0, sizeof(*id));
 	id->account_id = (char *)t->account->id;
@@ -416,6 +439,9 @@ static void target_id(const struct sweep *sw, const struct cw_plan_target *t,
 	id->metric = t->metric->label;
 	id->unit = t->metric->unit ? t->metric->unit : "";
 	id->owner = t->account->owner ? t->account->owner : "";
+	cw_buf_reset(tags);
+	target_tags(t, tags);
+	id->tags = (char *)cw_buf_str(tags);
 }
 
 static void mark_reported(struct sweep *sw, size_t t)
@@ -442,9 +468,11 @@ static void add_target_failure(struct sweep *sw, size_t t, const char *stage,
 			       const char *code, const char *message)
 {
 	struct cw_target_id id;
+	struct cw_buf tags = CW_BUF_INIT;
 
-	target_id(sw, &sw->plan.targets[t], &id);
+	target_id(sw, &sw->plan.targets[t], &id, &tags);
 	cw_run_add_failure(sw->run, &id, stage, code, message);
+	cw_buf_release(&tags);
 	mark_reported(sw, t);
 	sw->errors++;
 	sw->targets_done++;
@@ -516,6 +544,8 @@ static size_t fill_quiet_periods(struct cw_series *s)
 
 static void apply_fetch(struct sweep *sw, struct job *j)
 {
+	struct cw_buf tags = CW_BUF_INIT;
+
 	for (size_t i = 0; i < j->n; i++) {
 		size_t t = j->targets[i];
 		const struct cw_plan_target *pt = &sw->plan.targets[t];
@@ -537,7 +567,7 @@ static void apply_fetch(struct sweep *sw, struct job *j)
 		}
 		if (stat_is_count(pt->metric->stat) && pt->listing != SIZE_MAX && pt->found)
 			fill_quiet_periods(&r->series);
-		target_id(sw, pt, &id);
+		target_id(sw, pt, &id, &tags);
 		if (cw_run_add_series(sw->run, &id, &r->series, &idx) != 0 ||
 		    cw_run_judge(sw->run, idx, dets->v, dets->n, sw->o->all_periods,
 				 err, sizeof(err)) != 0) {
@@ -548,6 +578,7 @@ static void apply_fetch(struct sweep *sw, struct job *j)
 		sw->series_done++;
 		sw->targets_done++;
 	}
+	cw_buf_release(&tags);
 }
 
 static struct job *job_new(struct sweep *sw, enum job_kind kind,
@@ -799,6 +830,8 @@ static void drain(struct sweep *sw)
 
 static void unmeasured_rows(struct sweep *sw)
 {
+	struct cw_buf tags = CW_BUF_INIT;
+
 	for (size_t t = 0; t < sw->plan.ntargets; t++) {
 		const struct cw_plan_target *pt = &sw->plan.targets[t];
 		size_t a = acct_index(sw, pt->account);
@@ -827,7 +860,7 @@ static void unmeasured_rows(struct sweep *sw)
 				 "put-bucket-metrics-configuration --bucket %s --id EntireBucket "
 				 "--metrics-configuration Id=EntireBucket",
 				 pt->bucket);
-			target_id(sw, pt, &id);
+			target_id(sw, pt, &id, &tags);
 			if (pt->candidate)
 				id.region = "";
 			cw_run_add_unmeasured(sw->run, &id, reason, fix);
@@ -853,6 +886,7 @@ static void unmeasured_rows(struct sweep *sw)
 			break;
 		}
 	}
+	cw_buf_release(&tags);
 }
 
 /* ---- setup --------------------------------------------------------------- */

@@ -29,9 +29,11 @@ CSV_COLUMNS = [
     "run_id", "account_id", "account_name", "region", "bucket", "metric",
     "detector", "period_start", "value", "baseline", "limit", "change_pct",
     "score", "status", "severity", "alert", "est_excess_usd", "unit", "note",
+    # appended columns (the first 19 keep their order)
+    "value_gb", "baseline_gb", "est_excess_usd_all", "owner", "tags", "finding_id",
 ]
 NUMBER_COLUMNS = ["value", "baseline", "limit", "change_pct", "score",
-                  "est_excess_usd"]
+                  "est_excess_usd", "value_gb", "baseline_gb", "est_excess_usd_all"]
 STATUSES = {"anomaly", "ok", "insufficient_history", "failed"}
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 REPORTS = ["report.csv", "report.json", "report.md"]
@@ -158,7 +160,11 @@ class AnalyzeTest(unittest.TestCase):
             md = f.read()
         self.assertTrue(md.startswith("# cwsweep report\n"))
         self.assertIn("## Summary", md)
-        self.assertIn("## Anomalies (%d)" % s["anomalies"], md)
+        # one finding per series and period, named by the rows' finding_id
+        findings = {r["finding_id"] for r in rows if r["status"] == "anomaly"}
+        for r in rows:
+            self.assertEqual(r["finding_id"].startswith("f-"), r["status"] == "anomaly", r)
+        self.assertIn("## Findings (%d)" % len(findings), md)
         if s["failures"]:
             self.assertIn("## Failures (%d)" % s["failures"], md)
         want = 3 if s["failures"] else (1 if s["anomalies"] else 0)

@@ -46,6 +46,8 @@ CSV_COLUMNS = [
     "run_id", "account_id", "account_name", "region", "bucket", "metric",
     "detector", "period_start", "value", "baseline", "limit", "change_pct",
     "score", "status", "severity", "alert", "est_excess_usd", "unit", "note",
+    # appended columns (the first 19 keep their order)
+    "value_gb", "baseline_gb", "est_excess_usd_all", "owner", "tags", "finding_id",
 ]
 REPORTS = ["report.csv", "report.json", "report.md"]
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")

@@ -79,20 +79,20 @@ static void build_run(struct cw_run *run)
 	static const double young[2] = { 123456789012, 42 };
 	struct cw_target_id a = {
 		"111111111111", "prod & co", "us-east-1", "logs|prod*_`x`[1]<b>#",
-		"AWS/S3 BytesDownloaded Sum", "Bytes", "team-a",
+		"AWS/S3 BytesDownloaded Sum", "Bytes", "team-a", "",
 	};
 	struct cw_target_id b = {
 		"222222222222", "-dev", "eu-west-1", "=HYPERLINK(\"http://x.test\",\"y\")",
-		"AWS/S3 BytesDownloaded Sum", "Bytes", "",
+		"AWS/S3 BytesDownloaded Sum", "Bytes", "", "",
 	};
 	struct cw_target_id c = {
 		"222222222222", "-dev", "eu-west-1", "new,bucket\nline",
-		"AWS/S3 BytesDownloaded Sum", "Bytes", "",
+		"AWS/S3 BytesDownloaded Sum", "Bytes", "", "",
 	};
-	struct cw_target_id f = { "333333333333", "audit", "us-west-2", "", "", "", "" };
+	struct cw_target_id f = { "333333333333", "audit", "us-west-2", "", "", "", "", "" };
 	struct cw_target_id u = {
 		"111111111111", "prod & co", "us-east-1", "quiet_bucket",
-		"AWS/S3 BytesDownloaded Sum", "Bytes", "",
+		"AWS/S3 BytesDownloaded Sum", "Bytes", "", "",
 	};
 	struct cw_result *r;
 
@@ -424,10 +424,21 @@ START_TEST(machine_numbers)
 	/* the anomaly row: value, baseline, limit, change_pct, score */
 	ck_assert_ptr_nonnull(strstr(c, ",2014-02-14T00:00:00Z,5500000000,1000000000,"
 				     "3000000000,450,5.5,anomaly,critical,new,0.405,Bytes,"
-				     "\r\n"));
+				     ",5.5,1,0.405,team-a,,f-"));
+	/* finding_id: the same in both formats, 16 hex digits */
+	{
+		const char *f = strstr(c, ",team-a,,f-");
+		char *want;
+
+		ck_assert_ptr_nonnull(f);
+		want = cw_asprintf("\"finding_id\": \"%.18s\"", f + 9);
+		ck_assert_ptr_nonnull(strstr(j, want));
+		ck_assert_uint_eq(strspn(f + 11, "0123456789abcdef"), 16);
+		free(want);
+	}
 	/* threshold: no baseline, no score -> empty cells */
 	ck_assert_ptr_nonnull(strstr(c, ",threshold,2014-02-14T00:00:00Z,5500000000,,"
-				     "100000000000,,,ok,,,,Bytes,\r\n"));
+				     "100000000000,,,ok,,,,Bytes,,5.5,,,team-a,,\r\n"));
 	ck_assert_ptr_nonnull(strstr(j, "\"baseline\": null"));
 	ck_assert_ptr_null(strstr(c, "e+"));
 	ck_assert_ptr_null(strstr(j, "e+"));
@@ -450,7 +461,8 @@ START_TEST(csv_shape)
 	c = render(&run, "csv");
 	ck_assert(cw_str_startswith(c, "run_id,account_id,account_name,region,bucket,metric,"
 				    "detector,period_start,value,baseline,limit,change_pct,"
-				    "score,status,severity,alert,est_excess_usd,unit,note\r\n"));
+				    "score,status,severity,alert,est_excess_usd,unit,note,"
+				    "value_gb,baseline_gb,est_excess_usd_all,owner,tags,finding_id\r\n"));
 	/* every line ends in CRLF; the only bare LF is inside a quoted cell */
 	for (p = c; (p = strchr(p, '\n')); p++)
 		rows += p > c && p[-1] == '\r';
@@ -462,6 +474,8 @@ START_TEST(csv_shape)
 	/* the failure and the unmeasured bucket */
 	ck_assert_ptr_nonnull(strstr(c, "20140215T031500Z-beef,333333333333,audit,us-west-2,,,"
 				     ",,,,,,,failed,,,,,assume-role: AccessDenied: "));
+	ck_assert_ptr_nonnull(strstr(c, "sts:AssumeRole on arn:aws:iam::333333333333:role/"
+				     "cwsweep-read,,,,,,\r\n"));
 	ck_assert_ptr_nonnull(strstr(c, ",quiet_bucket,AWS/S3 BytesDownloaded Sum,,,,,,,,failed,"
 				     ",,,Bytes,not_measured: no BytesDownloaded metric"));
 	free(c);
@@ -520,11 +534,11 @@ START_TEST(md_content)
 	build_run(&run);
 	m = render(&run, "md");
 	/* the anomaly row, escaped, human numbers, priced, alert */
-	ck_assert_ptr_nonnull(strstr(m, "| critical | prod \\& co (111111111111) | us-east-1 | "
-				     "logs\\|prod\\*\\_\\`x\\`\\[1\\]\\<b\\>\\# | "
-				     "AWS/S3 BytesDownloaded Sum | mean7d | 2014-02-14 | "
-				     "5.50 GB | 1.00 GB | +450% | "));
-	ck_assert_ptr_nonnull(strstr(m, "| est. $0.41 | new |\n"));
+	ck_assert_ptr_nonnull(strstr(m, "| critical | **$0.41** | "
+				     "logs\\|prod\\*\\_\\`x\\`\\[1\\]\\<b\\>\\# \xc2\xb7 "
+				     "prod \\& co (111111111111) \xc2\xb7 us-east-1 | 2014-02-14 | "
+				     "5.50 GB | 1.00 GB (mean7d) | +450% | mean7d | "));
+	ck_assert_ptr_nonnull(strstr(m, " | new |\n"));
 	/* ok rows are not listed among the anomalies, only counted */
 	wow = strstr(m, "## Week over week\n");
 	ck_assert_ptr_nonnull(wow);
@@ -553,22 +567,29 @@ START_TEST(md_caps_anomalies)
 {
 	struct cw_run run;
 	double v[3] = { 1, 1, 9 };
-	struct cw_target_id id = { "", "", "", "", "s", "", "" };
+	struct cw_target_id id = { "", "", "", "", "s", "", "", "" };
 	char *m, *p;
 	size_t i, rows = 0;
 
 	ck_assert_int_eq(cw_run_init(&run, "analyze"), 0);
-	add_series(&run, &id, v, 3);
-	for (i = 0; i < CW_REPORT_MD_MAX_ROWS + 5; i++)
-		add_result(&run, 0, "zscore", CW_STATUS_ANOMALY, CW_SEV_WARNING, 2, 9, 1, 2,
+	for (i = 0; i < CW_REPORT_MD_MAX_ROWS + 5; i++) {
+		add_series(&run, &id, v, 3);
+		add_result(&run, i, "zscore", CW_STATUS_ANOMALY, CW_SEV_WARNING, 2, 9, 1, 2,
 			   4, NULL);
+		/* a second detector on the same series and period: the same finding */
+		add_result(&run, i, "mean7d", CW_STATUS_ANOMALY, CW_SEV_WARNING, 2, 9, 1, 2,
+			   4, NULL);
+	}
 	m = render(&run, "md");
 	for (p = m; (p = strstr(p, "| warning |")); p++)
 		rows++;
 	ck_assert_uint_eq(rows, CW_REPORT_MD_MAX_ROWS);
-	ck_assert_ptr_nonnull(strstr(m, "The 100 largest of 105 anomalies"));
-	/* analyze mode: no account, region or metric columns */
-	ck_assert_ptr_nonnull(strstr(m, "| Severity | Bucket / series | Detector |"));
+	ck_assert_ptr_nonnull(strstr(m, "The 100 largest of 105 findings"));
+	ck_assert_ptr_nonnull(strstr(m, "210 anomalous judgements in all"));
+	ck_assert_ptr_nonnull(strstr(m, "| mean7d, zscore |"));
+	/* analyze mode, nothing priced: no cost or alert column */
+	ck_assert_ptr_nonnull(strstr(m, "| Severity | Bucket / series \xc2\xb7 account \xc2\xb7 "
+				     "region | Period (UTC) |"));
 	free(m);
 	cw_run_release(&run);
 }
@@ -651,7 +672,7 @@ static void build_big_run(struct cw_run *run, size_t n)
 	for (i = 0; i < n; i++) {
 		char bucket[32], acct[32];
 		struct cw_target_id id = { acct, acct, "us-east-1", bucket,
-					   "AWS/S3 BytesDownloaded Sum", "Bytes", "" };
+					   "AWS/S3 BytesDownloaded Sum", "Bytes", "", "" };
 
 		snprintf(acct, sizeof(acct), "%012zu", 100000000000 + i / 100);
 		snprintf(bucket, sizeof(bucket), "bucket-%05zu", i);
@@ -925,10 +946,12 @@ START_TEST(summary)
 	build_run(&run);
 	ck_assert_int_eq(cw_report_summary(&run, tmp, &out), 0);
 	ck_assert(cw_str_startswith(cw_buf_str(&out),
-				    "cwsweep: 3 series, 6 judgements: 1 anomaly, 4 ok, "
-				    "1 insufficient history, 1 failure, 1 not measured\n"
+				    "cwsweep: 3 series, 6 judgements: 1 finding (1 anomalous "
+				    "judgement), 4 ok, 1 insufficient history, 1 failure, "
+				    "1 not measured; est. excess $0.41\n"
 				    "  critical prod & co/us-east-1/logs|prod*_`x`[1]<b># "
-				    "2014-02-14: 5.50 GB, baseline 1.00 GB (+450%) [mean7d]\n"
+				    "2014-02-14: 5.50 GB, baseline 1.00 GB (+450%), est. $0.41 "
+				    "[mean7d]\n"
 				    "  failed: audit/us-west-2 [assume-role AccessDenied]: "));
 	/* nothing written yet: points at the folder */
 	want = cw_asprintf("reports: %s\n", tmp);
@@ -949,9 +972,9 @@ START_TEST(summary)
 	add_result(&run, run.results[0].series, "zscore", CW_STATUS_ANOMALY, CW_SEV_WARNING,
 		   15, 5.5e9, 1.1e9, 2e9, 12, NULL);
 	ck_assert_int_eq(cw_report_summary(&run, tmp, &out), 0);
-	ck_assert_ptr_nonnull(strstr(cw_buf_str(&out), "2 anomalies"));
-	ck_assert_ptr_nonnull(strstr(cw_buf_str(&out), "(+450%) [mean7d, zscore]\n"));
-	ck_assert_ptr_null(strstr(cw_buf_str(&out), "more anomalous"));
+	ck_assert_ptr_nonnull(strstr(cw_buf_str(&out), "1 finding (2 anomalous judgements)"));
+	ck_assert_ptr_nonnull(strstr(cw_buf_str(&out), "(+450%), est. $0.41 [mean7d, zscore]\n"));
+	ck_assert_ptr_null(strstr(cw_buf_str(&out), "more finding"));
 	cw_buf_release(&out);
 	cw_run_release(&run);
 	cw_test_rmtree(tmp);
@@ -1004,7 +1027,7 @@ END_TEST
 START_TEST(json_round_trip_all_periods)
 {
 	struct cw_run run;
-	struct cw_target_id id = { "", "", "", "", "net_in", "", "" };
+	struct cw_target_id id = { "", "", "", "", "net_in", "", "", "" };
 	double v[30];
 	size_t i;
 
@@ -1029,7 +1052,7 @@ END_TEST
 START_TEST(empty_series)
 {
 	struct cw_run run;
-	struct cw_target_id id = { "", "", "", "", "empty", "", "" };
+	struct cw_target_id id = { "", "", "", "", "empty", "", "", "" };
 	struct cw_series s = { 0, 0, 0, NULL, 0 };
 	struct cw_judgement j = { .status = CW_STATUS_INSUFFICIENT, .value = NAN,
 				  .baseline = NAN, .limit = NAN, .score = NAN };

@@ -173,11 +173,11 @@ START_TEST(test_shape_and_order)
 	/* header, summary, divider, 3 findings, divider, failures, footer */
 	ck_assert_uint_eq(n, 9);
 	ck_assert_str_eq(block_type(root, 0), "header");
-	ck_assert_str_eq(block_text(root, 0), "cwsweep: 3 anomalies, 1 failure");
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: 3 findings, 1 failure");
 	ck_assert_str_eq(block_type(root, 1), "section");
 	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*2* accounts"));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*4* series judged"));
-	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*3* anomalies"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*3* findings"));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*1* failure"));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "Estimated excess: *$1,247.00 (est.)*"));
 	ck_assert_ptr_null(strstr(block_text(root, 1), "announced"));
@@ -207,7 +207,7 @@ START_TEST(test_shape_and_order)
 	ck_assert_ptr_nonnull(strstr(block_text(root, 8), "report `./cwsweep-report/report.md`"));
 	/* the fallback text: headline, the dollars, the top three */
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(root, "text")),
-				     "cwsweep: 3 anomalies, 1 failure; estimated excess "
+				     "cwsweep: 3 findings, 1 failure; estimated excess "
 				     "$1,247.00 (est.)\n\xe2\x80\xa2 `prod` (111111111111)"));
 	json_decref(root);
 	cw_buf_release(&b);
@@ -363,8 +363,8 @@ START_TEST(test_fifty_blocks)
 	ck_assert_ptr_nonnull(strstr(block_text(root, 47), "`quiet-now` (mean7d)"));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 48), "*1 failure*"));
 	ck_assert_str_eq(block_type(root, 49), "context");
-	ck_assert_str_eq(block_text(root, 0), "cwsweep: 100 anomalies, 1 failure, 1 resolved");
-	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*100* anomalies (*100* announced)"));
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: 100 findings, 1 failure, 1 resolved");
+	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*100* findings (*100* announced)"));
 	json_decref(root);
 	cw_buf_release(&b);
 	free(announce);
@@ -482,7 +482,7 @@ START_TEST(test_announce_subset)
 	run.results[3].alert = CW_ALERT_RESOLVED;
 	root = digest(&run, announce, NULL, &b);
 	check_limits(root);
-	ck_assert_str_eq(block_text(root, 0), "cwsweep: 1 anomaly, 1 resolved");
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: 1 finding, 1 resolved");
 	/* header, summary, divider, new-b, divider, resolved, footer */
 	ck_assert_uint_eq(nblocks(root), 7);
 	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "`new-b`"));
@@ -571,7 +571,7 @@ START_TEST(test_one_finding_per_series)
 	add_result(&run, other, CW_STATUS_ANOMALY, 300 * GB, 100 * GB, 18.0);
 	root = digest(&run, NULL, NULL, &b);
 	check_limits(root);
-	ck_assert_str_eq(block_text(root, 0), "cwsweep: 2 anomalies");
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: 2 findings");
 	/* header, summary, divider, the two findings, footer */
 	ck_assert_uint_eq(nblocks(root), 6);
 	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "`spiky`"));

@@ -54,7 +54,7 @@ static void teardown(void)
 static size_t add_series(struct cw_run *run, const char *bucket, int64_t day_start)
 {
 	struct cw_target_id id = { ACCT, "prod", "us-east-1", (char *)bucket, METRIC,
-				   "Bytes", "" };
+				   "Bytes", "", "" };
 	struct cw_series s;
 	size_t idx;
 
@@ -519,7 +519,7 @@ START_TEST(test_round_trip_and_odd_names)
 {
 	struct cw_state st, back;
 	struct cw_run run;
-	struct cw_target_id id = { "", "", "", "", "a \"quoted\"\\ name \xc3\xa9\n", "", "" };
+	struct cw_target_id id = { "", "", "", "", "a \"quoted\"\\ name \xc3\xa9\n", "", "", "" };
 	struct cw_series s;
 	size_t idx;
 	bool ann[1];
