@@ -25,13 +25,17 @@
 extern const struct cw_report_ops cw_report_md;
 extern const struct cw_report_ops cw_report_csv;
 extern const struct cw_report_ops cw_report_json;
+extern const struct cw_report_ops cw_report_html;
 
 const struct cw_report_ops *const cw_reports[] = {
 	&cw_report_md,
 	&cw_report_csv,
 	&cw_report_json,
+	&cw_report_html,
 	NULL,
 };
+
+#define KNOWN "md, csv, json, html"
 
 #define NFORMATS (sizeof(cw_reports) / sizeof(cw_reports[0]) - 1)
 
@@ -68,7 +72,7 @@ static int parse_formats(const char *formats, bool *sel, char *err, size_t errle
 		return 0;
 	}
 	if (!formats[0])
-		return cw_fail(err, errlen, CW_EINVAL, "no format given (known: md, csv, json)");
+		return cw_fail(err, errlen, CW_EINVAL, "no format given (known: " KNOWN ")");
 	for (;;) {
 		const char *end = strchr(p, ',');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
@@ -82,7 +86,7 @@ static int parse_formats(const char *formats, bool *sel, char *err, size_t errle
 			n--;
 		if (n == 0)
 			return cw_fail(err, errlen, CW_EINVAL,
-				       "empty format name in '%s' (known: md, csv, json)",
+				       "empty format name in '%s' (known: " KNOWN ")",
 				       formats);
 		for (i = 0; i < NFORMATS; i++) {
 			if (strlen(cw_reports[i]->name) == n &&
@@ -93,7 +97,7 @@ static int parse_formats(const char *formats, bool *sel, char *err, size_t errle
 		}
 		if (!found)
 			return cw_fail(err, errlen, CW_EINVAL,
-				       "unknown format '%.*s' (known: md, csv, json)",
+				       "unknown format '%.*s' (known: " KNOWN ")",
 				       (int)(n > 64 ? 64 : n), p);
 		if (!end)
 			break;

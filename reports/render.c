@@ -221,3 +221,91 @@ char *cw_rep_time(int64_t t, int64_t period, char *buf, size_t len)
 		strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
 	return buf;
 }
+
+/* A string in the console's URL fragment notation: ' then the text, each
+ * byte outside [A-Za-z0-9._-] as *XX. */
+static int console_str(struct cw_buf *out, const char *s)
+{
+	int rc = cw_buf_addch(out, '\'');
+
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && !rc; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-')
+			rc = cw_buf_addch(out, (char)*p);
+		else
+			rc = cw_buf_printf(out, "*%02x", *p);
+	}
+	return rc;
+}
+
+/* Region names are [a-z0-9-]; anything else makes no link. */
+static bool plain_region(const char *r)
+{
+	if (!r || !r[0])
+		return false;
+	for (; *r; r++)
+		if (!((*r >= 'a' && *r <= 'z') || (*r >= '0' && *r <= '9') || *r == '-'))
+			return false;
+	return true;
+}
+
+int cw_rep_metric_url(struct cw_buf *out, const struct cw_target_id *id, int64_t period,
+		      int64_t lookback)
+{
+	char ns[128], name[128], stat[64] = "Sum";
+	const char *dim = "FilterId", *val = "EntireBucket";
+	int n, rc;
+
+	if (!plain_region(id->region) || !id->bucket || !id->bucket[0] || !id->metric)
+		return 0;
+	n = sscanf(id->metric, "%127s %127s %63s", ns, name, stat);
+	if (n < 2 || strcmp(ns, "AWS/S3") != 0)
+		return 0;
+	if (strcmp(name, "BucketSizeBytes") == 0) {
+		dim = "StorageType";
+		val = "StandardStorage";
+	} else if (strcmp(name, "NumberOfObjects") == 0) {
+		dim = "StorageType";
+		val = "AllStorageTypes";
+	}
+	rc = cw_buf_printf(out, "https://%s.console.aws.amazon.com/cloudwatch/home?region=%s"
+			   "#metricsV2:graph=~(metrics~(~(~", id->region, id->region);
+	if (!rc)
+		rc = console_str(out, ns);
+	if (!rc)
+		rc = cw_buf_addch(out, '~');
+	if (!rc)
+		rc = console_str(out, name);
+	if (!rc)
+		rc = cw_buf_addstr(out, "~'BucketName~");
+	if (!rc)
+		rc = console_str(out, id->bucket);
+	if (!rc)
+		rc = cw_buf_printf(out, "~'%s~'%s))~view~'timeSeries~stacked~false~region~'%s~stat~",
+				   dim, val, id->region);
+	if (!rc)
+		rc = console_str(out, stat);
+	if (!rc)
+		rc = cw_buf_printf(out, "~period~%lld~start~'-PT%lldH~end~'P0D)",
+				   (long long)(period > 0 ? period : 86400),
+				   (long long)((lookback > 0 ? lookback : 35 * 86400) / 3600));
+	return rc;
+}
+
+int cw_rep_bucket_url(struct cw_buf *out, const struct cw_target_id *id)
+{
+	int rc;
+
+	if (!plain_region(id->region) || !id->bucket || !id->bucket[0] || !id->account_id ||
+	    !id->account_id[0])
+		return 0;
+	rc = cw_buf_addstr(out, "https://s3.console.aws.amazon.com/s3/buckets/");
+	/* bucket names are [a-z0-9.-]; anything else is percent-encoded */
+	for (const unsigned char *p = (const unsigned char *)id->bucket; *p && !rc; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-')
+			rc = cw_buf_addch(out, (char)*p);
+		else
+			rc = cw_buf_printf(out, "%%%02X", *p);
+	}
+	return rc ? rc : cw_buf_printf(out, "?region=%s&tab=metrics", id->region);
+}

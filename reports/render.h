@@ -70,4 +70,18 @@ char *cw_rep_pct(double pct, char *buf, size_t len);
 /* "2014-02-14 14:30" (UTC), or "2014-02-14" when period is whole days. */
 char *cw_rep_time(int64_t t, int64_t period, char *buf, size_t len);
 
+/*
+ * Console deep links (appended raw; the caller escapes them for its
+ * format).  Nothing is appended when the series has no region or bucket
+ * (analyze), or is not an AWS/S3 metric.
+ *
+ * cw_rep_metric_url: the CloudWatch console's graph of the series (S3
+ * request metrics with FilterId=EntireBucket, storage metrics with their
+ * StorageType) over the lookback at the run's period.
+ * cw_rep_bucket_url: the bucket's page in the S3 console, Metrics tab.
+ */
+int cw_rep_metric_url(struct cw_buf *out, const struct cw_target_id *id, int64_t period,
+		      int64_t lookback);
+int cw_rep_bucket_url(struct cw_buf *out, const struct cw_target_id *id);
+
 #endif

@@ -54,8 +54,8 @@ static void rep_lock_file(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 
 static const char *check_format(const char *s)
 {
-	if (strcmp(s, "md") && strcmp(s, "csv") && strcmp(s, "json"))
-		return "unknown report format (want md, csv or json)";
+	if (strcmp(s, "md") && strcmp(s, "csv") && strcmp(s, "json") && strcmp(s, "html"))
+		return "unknown report format (want md, csv, json or html)";
 	return NULL;
 }
 
@@ -65,12 +65,12 @@ static void rep_formats(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 	struct cw_reporting *r = obj;
 	char **list = NULL;
 	size_t n = 0;
-	char joined[32] = "";
+	char joined[128] = "";
 	size_t used = 0;
 
-	if (!cw_inv_str_list(c, v, path, check_format, "[md, csv, json]", &list, &n))
+	if (!cw_inv_str_list(c, v, path, check_format, "[md, csv, json, html]", &list, &n))
 		return;
-	/* at most three distinct names: "json,csv,md" fits */
+	/* a handful of short names (repeats included) fit */
 	for (size_t i = 0; i < n && used < sizeof(joined); i++) {
 		int k = snprintf(joined + used, sizeof(joined) - used, "%s%s", i ? "," : "",
 				 list[i]);

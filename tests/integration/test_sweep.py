@@ -49,7 +49,7 @@ CSV_COLUMNS = [
     # appended columns (the first 19 keep their order)
     "value_gb", "baseline_gb", "est_excess_usd_all", "owner", "tags", "finding_id",
 ]
-REPORTS = ["report.csv", "report.json", "report.md"]
+REPORTS = ["report.csv", "report.html", "report.json", "report.md"]
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 DAY = 86400

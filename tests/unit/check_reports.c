@@ -199,6 +199,71 @@ START_TEST(golden_csv)
 }
 END_TEST
 
+START_TEST(golden_html)
+{
+	check_golden("html", "report.html");
+}
+END_TEST
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* Names that try to become markup stay text; one chart per finding. */
+START_TEST(html_hostile_names)
+{
+	static const double v[10] = { 1, 1, 1, 1, 1, 1, 1, 5, 9, 9 };
+	struct cw_target_id a = {
+		"111111111111", "<img src=x onerror=alert(1)>", "us-east-1",
+		"\"><script>alert(1)</script>", "AWS/S3 BytesDownloaded Sum", "Bytes",
+		"o'wner", "k=<v>",
+	};
+	struct cw_target_id b = {
+		"111111111111", "<img src=x onerror=alert(1)>", "us-east-1",
+		"b&amp;'\x01</svg><svg onload=alert(1)>", "AWS/S3 BytesDownloaded Sum", "Bytes",
+		"", "",
+	};
+	struct cw_run run;
+	char *h;
+
+	ck_assert_int_eq(cw_run_init(&run, "run"), 0);
+	add_series(&run, &a, v, 10);
+	add_series(&run, &b, v, 10);
+	add_result(&run, 0, "mean7d", CW_STATUS_ANOMALY, CW_SEV_WARNING, 9, 9, 1, 3, 9, NULL);
+	add_result(&run, 0, "zscore", CW_STATUS_ANOMALY, CW_SEV_WARNING, 9, 9, 2, 4, 9, NULL);
+	add_result(&run, 1, "mean7d", CW_STATUS_ANOMALY, CW_SEV_WARNING, 9, 9, 1, 3, 9, NULL);
+	ck_assert_int_eq(cw_run_add_failure(&run, &a, "get-metric-data", "<b>Throttling</b>",
+					    "\"quoted\" & <i>"), 0);
+	h = render(&run, "html");
+	ck_assert_ptr_null(strstr(h, "<script"));
+	ck_assert_ptr_null(strstr(h, "<img"));
+	ck_assert_ptr_null(strstr(h, "<i>"));
+	ck_assert_ptr_null(strstr(h, "<svg onload"));
+	ck_assert_ptr_null(strstr(h, "\x01"));
+	ck_assert_ptr_nonnull(strstr(h, "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+	ck_assert_ptr_nonnull(strstr(h, "b&amp;amp;&#39; &lt;/svg&gt;"));
+	/* two findings (the first flagged twice), two cards, two charts */
+	ck_assert_ptr_nonnull(strstr(h, "<h2>Findings (2)</h2>"));
+	ck_assert_uint_eq(count(h, "<article class=\"finding\""), 2);
+	ck_assert_uint_eq(count(h, "<svg class=\"chart\""), 2);
+	ck_assert_ptr_nonnull(strstr(h, "flagged by mean7d, zscore"));
+	/* the episode: the periods beyond the limit up to the judged one (5, 9, 9) */
+	ck_assert_ptr_nonnull(strstr(h, "<title>episode: 3 periods</title>"));
+	/* self-contained: nothing to load */
+	ck_assert_ptr_null(strstr(h, " src=\""));
+	ck_assert_ptr_null(strstr(h, "<link"));
+	ck_assert_ptr_null(strstr(h, "url("));
+	ck_assert_ptr_nonnull(strstr(h, "default-src 'none'"));
+	free(h);
+	cw_run_release(&run);
+}
+END_TEST
+
 START_TEST(golden_json)
 {
 	check_golden("json", "report.json");
@@ -597,6 +662,16 @@ END_TEST
 
 /* ---- writing, formats, summary ------------------------------------------- */
 
+/* The registered formats: every one is written by default. */
+static size_t nformats(void)
+{
+	size_t n = 0;
+
+	while (cw_reports[n])
+		n++;
+	return n;
+}
+
 static size_t count_entries(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -622,7 +697,7 @@ START_TEST(write_all)
 
 	build_run(&run);
 	ck_assert_msg(cw_reports_write(&run, dir, NULL, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_uint_eq(count_entries(dir), 3); /* no temporary file left */
+	ck_assert_uint_eq(count_entries(dir), nformats()); /* no temporary file left */
 	ck_assert_int_eq(stat(md_path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0644);
 	md_text = cw_test_slurp(md_path);
@@ -700,7 +775,7 @@ START_TEST(write_streams)
 
 	build_big_run(&run, 3000);
 	ck_assert_msg(cw_reports_write(&run, tmp, NULL, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_uint_eq(count_entries(tmp), 3);
+	ck_assert_uint_eq(count_entries(tmp), nformats());
 	for (i = 0; i < 3; i++) {
 		char *path = cw_asprintf("%s/%s", tmp, fmts[i][1]);
 		char *got = cw_test_slurp(path), *want = render(&run, fmts[i][0]);
@@ -1197,6 +1272,8 @@ static Suite *reports_suite(void)
 	tcase_add_test(golden, golden_md);
 	tcase_add_test(golden, golden_csv);
 	tcase_add_test(golden, golden_json);
+	tcase_add_test(golden, golden_html);
+	tcase_add_test(golden, html_hostile_names);
 	suite_add_tcase(s, golden);
 
 	tcase_add_test(esc, md_escape);
