@@ -26,16 +26,18 @@ extern const struct cw_report_ops cw_report_md;
 extern const struct cw_report_ops cw_report_csv;
 extern const struct cw_report_ops cw_report_json;
 extern const struct cw_report_ops cw_report_html;
+extern const struct cw_report_ops cw_report_xlsx;
 
 const struct cw_report_ops *const cw_reports[] = {
 	&cw_report_md,
 	&cw_report_csv,
 	&cw_report_json,
 	&cw_report_html,
+	&cw_report_xlsx,
 	NULL,
 };
 
-#define KNOWN "md, csv, json, html"
+#define KNOWN "md, csv, json, html, xlsx"
 
 #define NFORMATS (sizeof(cw_reports) / sizeof(cw_reports[0]) - 1)
 

@@ -31,7 +31,7 @@
 
 #define DEFAULT_DETECTORS "mean7d,zscore"
 #define DEFAULT_DIR "./cwsweep-report"
-#define DEFAULT_FORMATS "md,csv,json,html"
+#define DEFAULT_FORMATS "md,csv,json,html,xlsx"
 
 struct analyze_opts {
 	const char *dir;
@@ -57,7 +57,7 @@ static void usage(FILE *f)
 		"  --detectors LIST      detectors and parameters, e.g.\n"
 		"                        \"threshold:limit=100GB,mean7d:factor=3\"\n"
 		"                        (default " DEFAULT_DETECTORS ")\n"
-		"  --format LIST         report formats: md, csv, json, html (default all)\n"
+		"  --format LIST         report formats: md, csv, json, html, xlsx (default all)\n"
 		"  --all-periods         judge every complete period, not only the last\n"
 		"  --period DURATION     period of the series (5m, 1h, 1d); default: the most\n"
 		"                        common gap between timestamps\n"

@@ -34,7 +34,7 @@ static void usage(FILE *f)
 		"\n"
 		"options:\n"
 		"  -o, --output DIR   where the merged reports go (default ./cwsweep-report)\n"
-		"  --format LIST      report formats: md, csv, json, html (default all)\n"
+		"  --format LIST      report formats: md, csv, json, html, xlsx (default all)\n"
 		"  --no-slack         do not post the digest\n"
 		"  --slack-preview    print the digest's JSON payload to stdout, do not post\n"
 		"  --slack-env VAR    the variable holding the webhook URL\n"

@@ -88,7 +88,7 @@ static void usage(FILE *f)
 		"                        AWS_REGION from a config.env instead of an inventory\n"
 		"  -o, --output DIR      report folder (default: reporting.output_dir, else\n"
 		"                        ./cwsweep-report)\n"
-		"  --format LIST         report formats: md, csv, json, html (default all)\n"
+		"  --format LIST         report formats: md, csv, json, html, xlsx (default all)\n"
 		"  -j, --jobs N          worker threads, 1-256 (default: aws.jobs, else 16)\n"
 		"  -n, --dry-run         print the plan and the estimated CloudWatch cost;\n"
 		"                        no network at all\n"

@@ -95,7 +95,7 @@ struct cw_price_table {
 
 struct cw_reporting {
 	char *output_dir;      /* default "./cwsweep-report" */
-	char *formats;         /* comma list, default "md,csv,json,html" */
+	char *formats;         /* comma list, default "md,csv,json,html,xlsx" */
 	bool slack_enabled;    /* default true when the webhook variable is set */
 	char *slack_webhook_env; /* variable NAME, default "SLACK_WEBHOOK_URL" */
 	size_t slack_max_findings; /* default 10 */

@@ -54,8 +54,9 @@ static void rep_lock_file(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 
 static const char *check_format(const char *s)
 {
-	if (strcmp(s, "md") && strcmp(s, "csv") && strcmp(s, "json") && strcmp(s, "html"))
-		return "unknown report format (want md, csv, json or html)";
+	if (strcmp(s, "md") && strcmp(s, "csv") && strcmp(s, "json") && strcmp(s, "html") &&
+	    strcmp(s, "xlsx"))
+		return "unknown report format (want md, csv, json, html or xlsx)";
 	return NULL;
 }
 
@@ -68,7 +69,7 @@ static void rep_formats(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 	char joined[128] = "";
 	size_t used = 0;
 
-	if (!cw_inv_str_list(c, v, path, check_format, "[md, csv, json, html]", &list, &n))
+	if (!cw_inv_str_list(c, v, path, check_format, "[md, csv, json, html, xlsx]", &list, &n))
 		return;
 	/* a handful of short names (repeats included) fit */
 	for (size_t i = 0; i < n && used < sizeof(joined); i++) {

@@ -36,7 +36,7 @@ NUMBER_COLUMNS = ["value", "baseline", "limit", "change_pct", "score",
                   "est_excess_usd", "value_gb", "baseline_gb", "est_excess_usd_all"]
 STATUSES = {"anomaly", "ok", "insufficient_history", "failed"}
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-REPORTS = ["report.csv", "report.html", "report.json", "report.md"]
+REPORTS = ["report.csv", "report.html", "report.json", "report.md", "report.xlsx"]
 
 
 def nab_files():

@@ -48,7 +48,7 @@ CSV_COLUMNS = [
     # appended columns (the first 19 keep their order)
     "value_gb", "baseline_gb", "est_excess_usd_all", "owner", "tags", "finding_id",
 ]
-REPORTS = ["report.csv", "report.html", "report.json", "report.md"]
+REPORTS = ["report.csv", "report.html", "report.json", "report.md", "report.xlsx"]
 
 DAY = 86400
 # Night 1 of the nightly runs: 03:00 UTC four days ago, so that night 3 is

@@ -264,6 +264,31 @@ START_TEST(html_hostile_names)
 }
 END_TEST
 
+/* report.xlsx: a zip (an XLSX package), the same bytes for the same run,
+ * whatever control characters or bad UTF-8 the names hold. */
+START_TEST(xlsx_package)
+{
+	const struct cw_report_ops *ops = cw_report_find("xlsx");
+	struct cw_buf a = CW_BUF_INIT, b = CW_BUF_INIT;
+	char err[CW_ERRBUF] = "";
+	struct cw_run run;
+
+	ck_assert_ptr_nonnull(ops);
+	build_run(&run);
+	free(run.series[1].id.bucket);
+	run.series[1].id.bucket = cw_strdup("bad\x01\xff utf-8");
+	ck_assert_msg(ops->render(&run, &a, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(ops->render(&run, &b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_gt(a.len, 1000);
+	ck_assert_int_eq(memcmp(a.data, "PK\x03\x04", 4), 0);
+	ck_assert_uint_eq(a.len, b.len);
+	ck_assert_int_eq(memcmp(a.data, b.data, a.len), 0);
+	cw_buf_release(&a);
+	cw_buf_release(&b);
+	cw_run_release(&run);
+}
+END_TEST
+
 START_TEST(golden_json)
 {
 	check_golden("json", "report.json");
@@ -1274,6 +1299,7 @@ static Suite *reports_suite(void)
 	tcase_add_test(golden, golden_json);
 	tcase_add_test(golden, golden_html);
 	tcase_add_test(golden, html_hostile_names);
+	tcase_add_test(golden, xlsx_package);
 	suite_add_tcase(s, golden);
 
 	tcase_add_test(esc, md_escape);
