@@ -17,6 +17,7 @@
 
 #include "err.h"
 #include "escape.h"
+#include "accounts.h"
 #include "findings.h"
 #include "render.h"
 #include "units.h"
@@ -100,56 +101,54 @@ static int cell_account(struct cw_buf *out, const struct cw_target_id *id)
 	return cw_buf_addstr(out, ") ");
 }
 
-static int header(const struct cw_run *run, struct cw_buf *out)
+/*
+ * The answer first: the estimated excess, the findings, the coverage; then
+ * one short line saying which run this was.  The parameters are at the end.
+ */
+static int header(const struct cw_run *run, const struct cw_findings *fs, struct cw_buf *out)
 {
+	struct cw_run_counts c;
 	char when[32], dur[32];
-	size_t i;
 	int rc;
 
-	rc = cw_buf_addstr(out, "# cwsweep report\n\nMode: ");
+	cw_run_count(run, &c);
+	rc = cw_buf_addstr(out, "# cwsweep report\n\n**");
+	if (!rc && !isnan(run->total_excess_usd))
+		rc = cw_buf_printf(out, "Estimated excess: est. $%.2f \xc2\xb7 ",
+				   run->total_excess_usd);
+	if (!rc)
+		rc = cw_buf_printf(out, "%zu finding%s \xc2\xb7 coverage: %zu series judged",
+				   fs->n, fs->n == 1 ? "" : "s", c.series);
+	if (!rc && (c.failures || c.unmeasured))
+		rc = cw_buf_printf(out, ", %zu failure%s, %zu not measured", c.failures,
+				   c.failures == 1 ? "" : "s", c.unmeasured);
+	if (!rc)
+		rc = cw_buf_addstr(out, "**\n\n");
 	if (!rc)
 		rc = cw_md_escape(out, run->mode);
 	if (!rc)
-		rc = cw_buf_addstr(out, " \xc2\xb7 Run: "); /* U+00B7 MIDDLE DOT */
+		rc = cw_buf_addstr(out, " \xc2\xb7 run "); /* U+00B7 MIDDLE DOT */
 	if (!rc)
 		rc = cw_md_escape(out, run->run_id);
 	if (!rc)
-		rc = cw_buf_printf(out, " \xc2\xb7 Started: %s UTC",
+		rc = cw_buf_printf(out, " \xc2\xb7 started %s UTC",
 				   cw_rep_time(run->started, 0, when, sizeof(when)));
 	if (!rc)
-		rc = cw_buf_printf(out, " \xc2\xb7 Period: %s",
+		rc = cw_buf_printf(out, " \xc2\xb7 period %s",
 				   run->period > 0 ? cw_fmt_duration(run->period, dur, sizeof(dur))
 						   : "mixed");
 	if (!rc && run->lookback > 0)
-		rc = cw_buf_printf(out, " \xc2\xb7 Lookback: %s",
+		rc = cw_buf_printf(out, " \xc2\xb7 lookback %s",
 				   cw_fmt_duration(run->lookback, dur, sizeof(dur)));
-	if (!rc)
-		rc = cw_buf_printf(out, " \xc2\xb7 Judged: %s",
-				   run->all_periods ? "every complete period"
-						    : "the last complete period");
-	if (!rc && has(run->inventory)) {
-		rc = cw_buf_addstr(out, " \xc2\xb7 Inventory: ");
-		if (!rc)
-			rc = cw_md_escape(out, run->inventory);
-	}
 	if (!rc && (run->accounts || run->regions))
-		rc = cw_buf_printf(out, " \xc2\xb7 Accounts: %zu \xc2\xb7 Regions: %zu",
-				   run->accounts, run->regions);
-	if (!rc && run->api_calls)
-		rc = cw_buf_printf(out, " \xc2\xb7 API calls: %zu", run->api_calls);
-	if (!rc && run->ndetectors) {
-		rc = cw_buf_addstr(out, " \xc2\xb7 Detectors: ");
-		for (i = 0; i < run->ndetectors && !rc; i++) {
-			if (i)
-				rc = cw_buf_addstr(out, ", ");
-			if (!rc)
-				rc = cw_md_escape(out, run->detectors[i]);
-		}
-	}
+		rc = cw_buf_printf(out, " \xc2\xb7 %zu account%s, %zu region%s", run->accounts,
+				   run->accounts == 1 ? "" : "s", run->regions,
+				   run->regions == 1 ? "" : "s");
 	return rc ? rc : cw_buf_addstr(out, "\n\n");
 }
 
-static int summary(const struct cw_run *run, struct cw_buf *out)
+/* Counts per status, for the judgements section. */
+static int counts(const struct cw_run *run, struct cw_buf *out)
 {
 	static const struct col cols[] = {
 		{ "Series", true, true }, { "Judgements", true, true },
@@ -161,21 +160,33 @@ static int summary(const struct cw_run *run, struct cw_buf *out)
 	int rc;
 
 	cw_run_count(run, &c);
-	if ((rc = cw_buf_addstr(out, "## Summary\n\n")) ||
-	    (rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
+	if ((rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
 		return rc;
-	rc = cw_buf_printf(out, "| %zu | %zu | %zu | %zu | %zu | %zu | %zu |\n\n",
-			   c.series, c.judgements, c.anomalies, c.ok, c.insufficient,
-			   c.failures, c.unmeasured);
-	if (!rc && !isnan(run->total_excess_usd))
-		rc = cw_buf_printf(out, "Estimated cost of the excess: est. $%.2f "
-				   "(an estimate, see the note at the end).\n\n",
-				   run->total_excess_usd);
-	return rc;
+	return cw_buf_printf(out, "| %zu | %zu | %zu | %zu | %zu | %zu | %zu |\n\n",
+			     c.series, c.judgements, c.anomalies, c.ok, c.insufficient,
+			     c.failures, c.unmeasured);
 }
 
-enum { A_SEV, A_EST, A_TARGET, A_METRIC, A_WHEN, A_VALUE, A_BASE, A_CHANGE, A_DET,
-       A_RECENT, A_ALERT, A_NCOLS };
+enum { A_SEV, A_EST, A_TARGET, A_METRIC, A_WHEN, A_VALUE, A_DET, A_RECENT, A_ALERT,
+       A_LINKS, A_NCOLS };
+
+/* "[graph](<URL>) [bucket](<URL>)": the console pages of a series. */
+static int links(struct cw_buf *out, const struct cw_run *run, const struct cw_target_id *id,
+		 int64_t period)
+{
+	struct cw_buf url = CW_BUF_INIT;
+	int rc = cw_rep_metric_url(&url, id, period, run->lookback);
+
+	if (!rc && url.len)
+		rc = cw_buf_printf(out, "[graph](<%s>)", cw_buf_str(&url));
+	cw_buf_reset(&url);
+	if (!rc)
+		rc = cw_rep_bucket_url(&url, id);
+	if (!rc && url.len)
+		rc = cw_buf_printf(out, " [bucket](<%s>)", cw_buf_str(&url));
+	cw_buf_release(&url);
+	return rc;
+}
 
 /* "bucket · account (id) · region", the parts that are known, escaped. */
 static int target_text(struct cw_buf *out, const struct cw_target_id *id)
@@ -225,13 +236,15 @@ static int finding_row(const struct cw_run *run, const struct cw_finding *f,
 		rc = cell_raw(out, cw_rep_time(f->period_start, rs->series.period, buf,
 					       sizeof(buf)));
 	if (!rc)
-		rc = cell_raw(out, cw_rep_human(r->j.value, id->unit, buf, sizeof(buf)));
+		rc = cw_buf_printf(out, "| **%s** vs ",
+				   cw_rep_human(r->j.value, id->unit, buf, sizeof(buf)));
 	if (!rc)
-		rc = cw_buf_printf(out, "| %s (%s) ",
+		rc = cw_buf_printf(out, "%s (%s), ",
 				   cw_rep_human(r->j.baseline, id->unit, buf, sizeof(buf)),
 				   r->detector);
 	if (!rc)
-		rc = cell_raw(out, cw_rep_pct(cw_rep_change_pct(&r->j), buf, sizeof(buf)));
+		rc = cw_buf_printf(out, "%s ", cw_rep_pct(cw_rep_change_pct(&r->j), buf,
+							 sizeof(buf)));
 	if (!rc && !(rc = cw_buf_addstr(out, "| ")) && !(rc = cw_finding_detectors(run, f, out)))
 		rc = cw_buf_addch(out, ' ');
 	if (!rc) {
@@ -244,6 +257,9 @@ static int finding_row(const struct cw_run *run, const struct cw_finding *f,
 	}
 	if (!rc && cols[A_ALERT].on)
 		rc = cell_raw(out, cw_rep_alert(f->alert));
+	if (!rc && cols[A_LINKS].on && !(rc = cw_buf_addstr(out, "| ")) &&
+	    !(rc = links(out, run, id, rs->series.period)))
+		rc = cw_buf_addch(out, ' ');
 	return rc ? rc : row_end(out);
 }
 
@@ -261,12 +277,11 @@ static int findings_table(const struct cw_run *run, const struct cw_findings *fs
 		[A_TARGET] = { "Bucket / series \xc2\xb7 account \xc2\xb7 region", false, true },
 		[A_METRIC] = { "Metric", false, false },
 		[A_WHEN] = { "Period (UTC)", false, true },
-		[A_VALUE] = { "Value", true, true },
-		[A_BASE] = { "Baseline (from)", true, true },
-		[A_CHANGE] = { "Change", true, true },
+		[A_VALUE] = { "Value vs baseline (from), change", false, true },
 		[A_DET] = { "Detectors", false, true },
 		[A_RECENT] = { "Recent", false, true },
 		[A_ALERT] = { "Alert", false, false },
+		[A_LINKS] = { "Console", false, false },
 	};
 	size_t i, n = fs->n, shown;
 	int rc;
@@ -281,7 +296,12 @@ static int findings_table(const struct cw_run *run, const struct cw_findings *fs
 	for (i = 0; i < shown; i++) {
 		const struct cw_target_id *id = &run->series[fs->v[i].series].id;
 
+		struct cw_buf url = CW_BUF_INIT;
+
 		cols[A_EST].on |= !isnan(fs->v[i].est_excess_usd);
+		if (!cols[A_LINKS].on && cw_rep_bucket_url(&url, id) == 0 && url.len)
+			cols[A_LINKS].on = true;
+		cw_buf_release(&url);
 		cols[A_ALERT].on |= fs->v[i].alert != CW_ALERT_NONE;
 		if (i && has(id->bucket) &&
 		    strcmp(id->metric, run->series[fs->v[0].series].id.metric) != 0)
@@ -289,7 +309,8 @@ static int findings_table(const struct cw_run *run, const struct cw_findings *fs
 	}
 	if ((rc = cw_buf_printf(out, "One row per bucket and period; %zu anomalous "
 				"judgement%s in all. The baseline is the one of the detector "
-				"named next to it (the one with the largest estimate).\n\n",
+				"named next to it (the largest estimated cost, else the largest "
+				"excess).\n\n",
 				fs->judgements, fs->judgements == 1 ? "" : "s")))
 		return rc;
 	if (shown < n &&
@@ -302,6 +323,35 @@ static int findings_table(const struct cw_run *run, const struct cw_findings *fs
 		if ((rc = finding_row(run, &fs->v[i], cols, out)))
 			return rc;
 	return cw_buf_addch(out, '\n');
+}
+
+/* Failures grouped by cause: "assume-role AccessDenied: 7 failures in 7 accounts". */
+static int causes(const struct cw_run *run, struct cw_buf *out)
+{
+	static const struct col cols[] = {
+		{ "Cause (stage, code)", false, true }, { "Failures", true, true },
+		{ "Accounts", true, true }, { "For example", false, true },
+	};
+	struct cw_rep_cause *v;
+	size_t n;
+	int rc;
+
+	if ((rc = cw_rep_causes(run, &v, &n)) || n == 0)
+		return rc;
+	rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]));
+	for (size_t i = 0; i < n && i < CW_REPORT_MD_MAX_ROWS && !rc; i++) {
+		const struct cw_failure *f = &run->failures[v[i].first];
+
+		if ((rc = cw_buf_addstr(out, "| ")) || (rc = cw_md_escape(out, v[i].stage)) ||
+		    (rc = cw_buf_addch(out, ' ')) || (rc = cw_md_escape(out, v[i].code)) ||
+		    (rc = cw_buf_printf(out, " | %zu | %zu ", v[i].failures, v[i].accounts)) ||
+		    (rc = cell(out, f->message)) || (rc = row_end(out)))
+			break;
+	}
+	if (!rc)
+		rc = cw_buf_addch(out, '\n');
+	free(v);
+	return rc;
 }
 
 static int failures(const struct cw_run *run, struct cw_buf *out)
@@ -325,9 +375,14 @@ static int failures(const struct cw_run *run, struct cw_buf *out)
 		cols[0].on |= has(id->account_id) || has(id->account_name);
 		cols[1].on |= has(id->region);
 	}
-	if ((rc = section_head(out, "Failures", run->nfailures, shown,
-			       "These targets could not be judged; nothing is known about them.",
-			       cols, sizeof(cols) / sizeof(cols[0]))))
+	if ((rc = cw_buf_printf(out, "## Failures (%zu)\n\nThese targets could not be judged; "
+				"nothing is known about them.\n\n", run->nfailures)) ||
+	    (rc = causes(run, out)))
+		return rc;
+	if (shown < run->nfailures &&
+	    (rc = cw_buf_printf(out, "The first %zu; report.csv lists all of them.\n\n", shown)))
+		return rc;
+	if ((rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
 		return rc;
 	for (i = 0; i < shown; i++) {
 		const struct cw_failure *f = &run->failures[i];
@@ -377,16 +432,31 @@ static int unmeasured(const struct cw_run *run, struct cw_buf *out)
 /* ---- week over week ------------------------------------------------------ */
 
 #define WOW_ROWS 10
+/* A mover moved at least this many bytes in one of the two weeks: a
+ * bucket going from 2 KB to 50 KB is +2400% and means nothing. */
+#define MOVER_MIN_BYTES 1e9
 
 struct wow {
 	size_t series;
 	double week, prev; /* sums over the last 7 complete days and the 7 before */
 };
 
+/* The size of a move: |change| in percent; a series that was 0 and is
+ * not any more ranks above every finite change. */
+static double move(const struct wow *w)
+{
+	if (w->prev == 0)
+		return w->week == 0 ? 0 : INFINITY;
+	return fabs((w->week - w->prev) / w->prev * 100);
+}
+
 static int wow_cmp(const void *pa, const void *pb)
 {
 	const struct wow *a = pa, *b = pb;
+	double ma = move(a), mb = move(b);
 
+	if (ma != mb)
+		return ma > mb ? -1 : 1;
 	if (a->week != b->week)
 		return a->week > b->week ? -1 : 1;
 	return a->series < b->series ? -1 : a->series > b->series;
@@ -408,9 +478,11 @@ static bool window_sum(const struct cw_series *s, size_t from, size_t to, double
 }
 
 /*
- * What a weekly review asks first: where did the bytes go this week, and
- * how does that compare with the week before?  Series in bytes whose
- * period divides a day and that hold two complete weeks.
+ * What moved this week: the series whose last 7 complete days differ most
+ * (in percent, either way) from the 7 before, among those that moved at
+ * least MOVER_MIN_BYTES in one of the two weeks.  Series in bytes whose
+ * period divides a day and that hold two complete weeks; the total line
+ * counts all of them.
  */
 static int week_over_week(const struct cw_run *run, struct cw_buf *out)
 {
@@ -421,8 +493,8 @@ static int week_over_week(const struct cw_run *run, struct cw_buf *out)
 	};
 	struct wow *v = malloc((run->nseries ? run->nseries : 1) * sizeof(*v));
 	double week = 0, prev = 0;
-	char a[32], b[32], pct[32];
-	size_t n = 0;
+	char a[32], b[32], pct[32], min[32];
+	size_t n = 0, all = 0;
 	int rc = 0;
 
 	if (!v)
@@ -441,14 +513,18 @@ static int week_over_week(const struct cw_run *run, struct cw_buf *out)
 		v[n].series = i;
 		week += v[n].week;
 		prev += v[n].prev;
-		n++;
+		all++;
+		if (v[n].week >= MOVER_MIN_BYTES || v[n].prev >= MOVER_MIN_BYTES)
+			n++;
 	}
-	if (n == 0)
+	if (all == 0)
 		goto out;
 	qsort(v, n, sizeof(*v), wow_cmp);
-	if ((rc = cw_buf_printf(out, "## Week over week\n\nThe last 7 complete days against "
-				"the 7 before%s.\n\n",
-				n > WOW_ROWS ? ", the largest first" : "")) ||
+	cw_rep_human(MOVER_MIN_BYTES, "Bytes", min, sizeof(min));
+	if ((rc = cw_buf_printf(out, "## Top movers\n\nThe last 7 complete days against the 7 "
+				"before, the largest change (either way) first, among the "
+				"series that moved at least %s in one of the two weeks "
+				"(%zu of %zu).\n\n", min, n, all)) ||
 	    (rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
 		goto out;
 	for (size_t i = 0; i < n && i < WOW_ROWS && !rc; i++) {
@@ -468,10 +544,94 @@ static int week_over_week(const struct cw_run *run, struct cw_buf *out)
 	cw_rep_human(prev, "Bytes", b, sizeof(b));
 	cw_rep_pct(prev != 0 ? (week - prev) / prev * 100 : NAN, pct, sizeof(pct));
 	rc = cw_buf_printf(out, "| **all %zu series** | | | **%s** | **%s** | **%s** |\n\n",
-			   n, a, b, pct);
+			   all, a, b, pct);
 out:
 	free(v);
 	return rc;
+}
+
+/* Per-account totals, the largest estimated cost first. */
+static int accounts(const struct cw_run *run, const struct cw_findings *fs, struct cw_buf *out)
+{
+	static const struct col cols[] = {
+		{ "Account", false, true }, { "Series", true, true },
+		{ "Last 7 days", true, true }, { "Previous 7 days", true, true },
+		{ "Change", true, true }, { "Est. excess", true, true },
+		{ "Findings", true, true },
+	};
+	struct cw_acct_totals t;
+	char a[32], b[32], pct[32];
+	int rc;
+
+	if ((rc = cw_acct_totals_build(run, fs, &t)))
+		goto out;
+	/* analyze runs have no accounts: nothing to total */
+	if (t.n == 0 || (t.n == 1 && !has(t.v[0].account_id) && !has(t.v[0].account_name)))
+		goto out;
+	if ((rc = cw_buf_printf(out, "## Accounts (%zu)\n\nBytes of the series in bytes "
+				"(volumes), and the findings with their estimated cost.\n\n",
+				t.n)) ||
+	    (rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
+		goto out;
+	for (size_t i = 0; i < t.n && i < CW_REPORT_MD_MAX_ROWS && !rc; i++) {
+		const struct cw_acct_total *x = &t.v[i];
+		struct cw_target_id id = { 0 };
+
+		id.account_id = (char *)x->account_id;
+		id.account_name = (char *)x->account_name;
+		cw_rep_human(x->week, "Bytes", a, sizeof(a));
+		cw_rep_human(x->prev, "Bytes", b, sizeof(b));
+		cw_rep_pct(!isnan(x->prev) && x->prev != 0 ? (x->week - x->prev) / x->prev * 100
+							   : NAN, pct, sizeof(pct));
+		if ((rc = cell_account(out, &id)) ||
+		    (rc = cw_buf_printf(out, "| %zu | %s | %s | %s ", x->series, a, b, pct)))
+			break;
+		if (isnan(x->usd))
+			rc = cell_raw(out, "");
+		else
+			rc = cw_buf_printf(out, "| est. $%.2f ", x->usd);
+		if (!rc)
+			rc = cw_buf_printf(out, "| %zu |\n", x->findings);
+	}
+	if (!rc)
+		rc = cw_buf_addch(out, '\n');
+out:
+	cw_acct_totals_release(&t);
+	return rc;
+}
+
+/* The run's parameters, with units. */
+static int parameters(const struct cw_run *run, struct cw_buf *out)
+{
+	struct cw_buf d = CW_BUF_INIT;
+	char dur[32];
+	int rc;
+
+	rc = cw_buf_addstr(out, "## Parameters\n\n");
+	if (!rc && has(run->inventory) && !(rc = cw_buf_addstr(out, "- inventory: ")) &&
+	    !(rc = cw_md_escape(out, run->inventory)))
+		rc = cw_buf_addch(out, '\n');
+	if (!rc)
+		rc = cw_buf_printf(out, "- period: %s",
+				   run->period > 0 ? cw_fmt_duration(run->period, dur, sizeof(dur))
+						   : "mixed");
+	if (!rc && run->lookback > 0)
+		rc = cw_buf_printf(out, "; lookback: %s",
+				   cw_fmt_duration(run->lookback, dur, sizeof(dur)));
+	if (!rc)
+		rc = cw_buf_printf(out, "; judged: %s\n", run->all_periods
+				   ? "every complete period" : "the last complete period");
+	if (!rc && run->api_calls)
+		rc = cw_buf_printf(out, "- AWS API calls: %zu\n", run->api_calls);
+	for (size_t i = 0; i < run->ndetectors && !rc; i++) {
+		cw_buf_reset(&d);
+		if (!(rc = cw_rep_detector_text(&d, run->detectors[i])) &&
+		    !(rc = cw_buf_addstr(out, "- detector: ")) &&
+		    !(rc = cw_md_escape(out, cw_buf_str(&d))))
+			rc = cw_buf_addch(out, '\n');
+	}
+	cw_buf_release(&d);
+	return rc ? rc : cw_buf_addch(out, '\n');
 }
 
 /* Counts per detector, by detector name. */
@@ -491,7 +651,7 @@ static int judgements(const struct cw_run *run, struct cw_buf *out)
 	size_t i, k, n = 0;
 	int rc;
 
-	if ((rc = cw_buf_addstr(out, "## All judgements\n\n")))
+	if ((rc = cw_buf_addstr(out, "## All judgements\n\n")) || (rc = counts(run, out)))
 		return rc;
 	if (run->nresults == 0)
 		return cw_buf_addstr(out, "Nothing was judged.\n\n");
@@ -549,10 +709,10 @@ static int md_render(const struct cw_run *run, struct cw_buf *out, char *err,
 
 	if ((rc = cw_findings_build(run, NULL, &fs)))
 		goto out;
-	if ((rc = header(run, out)) || (rc = summary(run, out)) ||
-	    (rc = findings_table(run, &fs, out)) || (rc = week_over_week(run, out)) ||
-	    (rc = failures(run, out)) ||
-	    (rc = unmeasured(run, out)) || (rc = judgements(run, out)) ||
+	if ((rc = header(run, &fs, out)) || (rc = findings_table(run, &fs, out)) ||
+	    (rc = accounts(run, &fs, out)) || (rc = week_over_week(run, out)) ||
+	    (rc = failures(run, out)) || (rc = unmeasured(run, out)) ||
+	    (rc = judgements(run, out)) || (rc = parameters(run, out)) ||
 	    (rc = footer(run, out)))
 		goto out;
 out:

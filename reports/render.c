@@ -3,6 +3,7 @@
  */
 #include "render.h"
 
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,4 +309,112 @@ int cw_rep_bucket_url(struct cw_buf *out, const struct cw_target_id *id)
 			rc = cw_buf_printf(out, "%%%02X", *p);
 	}
 	return rc ? rc : cw_buf_printf(out, "?region=%s&tab=metrics", id->region);
+}
+
+int cw_rep_detector_text(struct cw_buf *out, const char *spec)
+{
+	const char *colon = spec ? strchr(spec, ':') : NULL;
+	const struct cw_detector_ops *ops;
+	char name[64];
+	int rc;
+
+	if (!spec)
+		return 0;
+	if (!colon)
+		return cw_buf_addstr(out, spec);
+	snprintf(name, sizeof(name), "%.*s", (int)(colon - spec < 63 ? colon - spec : 63), spec);
+	ops = cw_detector_find(name);
+	if ((rc = cw_buf_printf(out, "%s (", name)))
+		return rc;
+	for (const char *p = colon + 1; *p && !rc;) {
+		const char *end = strchr(p, ':'), *eq;
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char key[64], val[64], human[64];
+		const struct cw_param_spec *sp = NULL;
+		size_t idx;
+		double v;
+
+		eq = memchr(p, '=', n);
+		if (p != colon + 1)
+			rc = cw_buf_addstr(out, ", ");
+		if (!rc && eq && (size_t)(eq - p) < sizeof(key) && n - (size_t)(eq - p) - 1 < sizeof(val)) {
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - p), p);
+			snprintf(val, sizeof(val), "%.*s", (int)(n - (size_t)(eq - p) - 1), eq + 1);
+			if (ops)
+				sp = cw_detector_param(ops, key, &idx);
+			if (sp && sp->type == CW_PARAM_BYTES && cw_parse_bytes(val, &v, NULL, 0) == 0)
+				rc = cw_buf_printf(out, "%s %s", key, cw_fmt_bytes(v, human, sizeof(human)));
+			else if (sp && sp->type == CW_PARAM_DURATION &&
+				 cw_parse_number(val, &v, NULL, 0) == 0 && v == floor(v))
+				rc = cw_buf_printf(out, "%s %s", key,
+						   cw_fmt_duration((int64_t)v, human, sizeof(human)));
+			else
+				rc = cw_buf_printf(out, "%s %s", key, val);
+		} else if (!rc) {
+			rc = cw_buf_printf(out, "%.*s", (int)n, p);
+		}
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return rc ? rc : cw_buf_addch(out, ')');
+}
+
+static int strcmp0(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+static int cause_cmp(const void *pa, const void *pb)
+{
+	const struct cw_rep_cause *a = pa, *b = pb;
+	int c;
+
+	if (a->failures != b->failures)
+		return a->failures > b->failures ? -1 : 1;
+	if ((c = strcmp0(a->stage, b->stage)))
+		return c;
+	return strcmp0(a->code, b->code);
+}
+
+int cw_rep_causes(const struct cw_run *run, struct cw_rep_cause **out, size_t *n)
+{
+	struct cw_rep_cause *v;
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (run->nfailures == 0)
+		return 0;
+	v = calloc(run->nfailures, sizeof(*v));
+	if (!v)
+		return CW_ENOMEM;
+	for (size_t i = 0; i < run->nfailures; i++) {
+		const struct cw_failure *f = &run->failures[i];
+		size_t c;
+		bool seen = false;
+
+		for (c = 0; c < k; c++)
+			if (strcmp0(v[c].stage, f->stage) == 0 && strcmp0(v[c].code, f->code) == 0)
+				break;
+		if (c == k) {
+			v[k].stage = f->stage ? f->stage : "";
+			v[k].code = f->code ? f->code : "";
+			v[k].first = i;
+			k++;
+		}
+		v[c].failures++;
+		/* a new account for this cause? (an earlier failure of the cause
+		 * with the same account id) */
+		for (size_t j = v[c].first; j < i && !seen; j++)
+			seen = strcmp0(run->failures[j].stage, f->stage) == 0 &&
+			       strcmp0(run->failures[j].code, f->code) == 0 &&
+			       strcmp0(run->failures[j].id.account_id, f->id.account_id) == 0;
+		if (!seen)
+			v[c].accounts++;
+	}
+	qsort(v, k, sizeof(*v), cause_cmp);
+	*out = v;
+	*n = k;
+	return 0;
 }

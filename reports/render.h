@@ -84,4 +84,23 @@ int cw_rep_metric_url(struct cw_buf *out, const struct cw_target_id *id, int64_t
 		      int64_t lookback);
 int cw_rep_bucket_url(struct cw_buf *out, const struct cw_target_id *id);
 
+/* Failures grouped by cause: the stage and the AWS error code. */
+struct cw_rep_cause {
+	const char *stage, *code; /* borrowed from the run */
+	size_t failures;          /* failure rows with this cause */
+	size_t accounts;          /* distinct account ids among them */
+	size_t first;             /* index of the first such failure */
+};
+
+/* *out: new array (free() it), the most frequent cause first; NULL and 0
+ * when the run has no failure. */
+int cw_rep_causes(const struct cw_run *run, struct cw_rep_cause **out, size_t *n);
+
+/*
+ * A detector as the run names it ("mean7d:factor=3:min_excess=10000000000")
+ * for people: "mean7d (factor 3, min_excess 10 GB)", bytes and durations in
+ * their units (from the detector's parameter table).  Appended raw.
+ */
+int cw_rep_detector_text(struct cw_buf *out, const char *spec);
+
 #endif

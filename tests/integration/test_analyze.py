@@ -159,11 +159,12 @@ class AnalyzeTest(unittest.TestCase):
         with open(os.path.join(self.out, "report.md"), encoding="utf-8") as f:
             md = f.read()
         self.assertTrue(md.startswith("# cwsweep report\n"))
-        self.assertIn("## Summary", md)
         # one finding per series and period, named by the rows' finding_id
         findings = {r["finding_id"] for r in rows if r["status"] == "anomaly"}
         for r in rows:
             self.assertEqual(r["finding_id"].startswith("f-"), r["status"] == "anomaly", r)
+        self.assertIn("finding%s · coverage: %d series judged" % (
+            "" if len(findings) == 1 else "s", s["series"]), md.split("\n")[2])
         self.assertIn("## Findings (%d)" % len(findings), md)
         if s["failures"]:
             self.assertIn("## Failures (%d)" % s["failures"], md)

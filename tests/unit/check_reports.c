@@ -627,16 +627,33 @@ START_TEST(md_content)
 	ck_assert_ptr_nonnull(strstr(m, "| critical | **$0.41** | "
 				     "logs\\|prod\\*\\_\\`x\\`\\[1\\]\\<b\\>\\# \xc2\xb7 "
 				     "prod \\& co (111111111111) \xc2\xb7 us-east-1 | 2014-02-14 | "
-				     "5.50 GB | 1.00 GB (mean7d) | +450% | mean7d | "));
-	ck_assert_ptr_nonnull(strstr(m, " | new |\n"));
+				     "**5.50 GB** vs 1.00 GB (mean7d), +450% | mean7d | "));
+	ck_assert_ptr_nonnull(strstr(m, " | new | [graph](<https://us-east-1.console.aws.amazon."
+				     "com/cloudwatch/home?region=us-east-1#metricsV2:graph=~("
+				     "metrics~(~(~'AWS*2fS3~'BytesDownloaded~'BucketName~'logs*7c"));
+	ck_assert_ptr_nonnull(strstr(m, "[bucket](<https://s3.console.aws.amazon.com/s3/buckets/"
+				     "logs%7Cprod%2A%5F%60x%60%5B1%5D%3Cb%3E%23?region=us-east-1"
+				     "&tab=metrics>) |\n"));
+	/* the answer first */
+	ck_assert(cw_str_startswith(m, "# cwsweep report\n\n**Estimated excess: est. $0.41 "
+				    "\xc2\xb7 1 finding \xc2\xb7 coverage: 3 series judged, "
+				    "1 failure, 1 not measured**\n"));
+	/* per account, the largest cost first */
+	ck_assert_ptr_nonnull(strstr(m, "## Accounts (2)\n"));
+	ck_assert_ptr_nonnull(strstr(m, "| prod \\& co (111111111111) | 1 | 11.5 GB | 5.90 GB | "
+				     "+95% | est. $0.41 | 1 |\n| -dev (222222222222) | 2 |"));
+	/* failures by cause, parameters with units */
+	ck_assert_ptr_nonnull(strstr(m, "| assume-role AccessDenied | 1 | 1 | not authorized"));
+	ck_assert_ptr_nonnull(strstr(m, "- detector: threshold (limit 100 GB)\n"));
+	ck_assert_ptr_null(strstr(m, "100000000000"));
 	/* ok rows are not listed among the anomalies, only counted */
-	wow = strstr(m, "## Week over week\n");
+	wow = strstr(m, "## Top movers\n");
 	ck_assert_ptr_nonnull(wow);
 	*wow = '\0';
 	ck_assert_ptr_null(strstr(m, "HYPERLINK"));
 	*wow = '#';
-	/* week over week: sums of the last 7 days and the 7 before (a gap
-	 * skipped), largest first; the 2-day series has no two weeks */
+	/* top movers: sums of the last 7 days and the 7 before (a gap
+	 * skipped), the largest change first; the 2-day series has no two weeks */
 	ck_assert_ptr_nonnull(strstr(wow, "| 11.5 GB | 5.90 GB | +95% |\n"));
 	ck_assert_ptr_nonnull(strstr(wow, "| 1.45 GB | 1.40 GB | +3.6% |\n"));
 	ck_assert_ptr_nonnull(strstr(wow, "| **all 2 series** | | | **12.9 GB** | **7.30 GB** | "
@@ -648,6 +665,42 @@ START_TEST(md_content)
 	ck_assert_ptr_nonnull(strstr(m, "quiet\\_bucket"));
 	/* no raw line break from a name: every table line starts with '|' */
 	ck_assert_ptr_null(strstr(m, "new,bucket\nline"));
+	free(m);
+	cw_run_release(&run);
+}
+END_TEST
+
+/* Top movers: by change, not by volume, above a minimum volume. */
+START_TEST(md_movers)
+{
+	double big[14], moved[14], tiny[14];
+	struct cw_target_id a = { "111111111111", "p", "us-east-1", "big-steady",
+				  "AWS/S3 BytesDownloaded Sum", "Bytes", "", "" };
+	struct cw_target_id b = a, c = a;
+	struct cw_run run;
+	char *m, *p1, *p2;
+
+	b.bucket = "mid-doubled";
+	c.bucket = "tiny-jumpy";
+	for (size_t i = 0; i < 14; i++) {
+		big[i] = 1e12;              /* 7 TB a week, +1% */
+		moved[i] = i < 7 ? 1e9 : 2e9; /* 7 GB -> 14 GB: +100% */
+		tiny[i] = i < 7 ? 10 : 1e5; /* bytes: +10^6 %, below the minimum */
+	}
+	big[13] = 1.07e12;
+	ck_assert_int_eq(cw_run_init(&run, "run"), 0);
+	add_series(&run, &a, big, 14);
+	add_series(&run, &b, moved, 14);
+	add_series(&run, &c, tiny, 14);
+	m = render(&run, "md");
+	p1 = strstr(m, "| mid-doubled | 14.0 GB | 7.00 GB | +100% |");
+	p2 = strstr(m, "| big-steady |");
+	ck_assert_ptr_nonnull(p1);
+	ck_assert_ptr_nonnull(p2);
+	ck_assert(p1 < p2);
+	ck_assert_ptr_null(strstr(m, "| tiny-jumpy |"));
+	ck_assert_ptr_nonnull(strstr(m, "(2 of 3)"));
+	ck_assert_ptr_nonnull(strstr(m, "| **all 3 series** |"));
 	free(m);
 	cw_run_release(&run);
 }
@@ -1319,6 +1372,7 @@ static Suite *reports_suite(void)
 	tcase_add_test(fmt, json_parses);
 	tcase_add_test(fmt, md_content);
 	tcase_add_test(fmt, md_caps_anomalies);
+	tcase_add_test(fmt, md_movers);
 	suite_add_tcase(s, fmt);
 
 	tcase_add_test(io, write_all);
