@@ -32,10 +32,9 @@
 #define B_CODE 100    /* AWS error code, run id */
 #define B_MESSAGE 600 /* AWS error message */
 #define B_PATH 600    /* report path */
-#define B_NOTE 1600   /* price note */
 
 /* Room kept in the total for the "...and N more" line. */
-#define MORE_RESERVE 1000
+#define MORE_RESERVE 3000
 
 /* ---- escaping ------------------------------------------------------------ */
 
@@ -121,6 +120,19 @@ static int code(struct cw_buf *out, const char *s, size_t max)
 	if ((rc = cw_buf_addch(out, '`')) || (rc = escape_impl(out, s, max, true)))
 		return rc;
 	return cw_buf_addch(out, '`');
+}
+
+/* A link <URL|text>: the URL escaped (& < >), | and spaces kept out. */
+static int slack_link(struct cw_buf *b, const char *url, const char *text)
+{
+	int rc = cw_buf_addch(b, '<');
+
+	for (const char *p = url; *p && !rc; p++)
+		rc = *p == '|' || *p == ' ' ? cw_buf_printf(b, "%%%02X", (unsigned char)*p)
+					    : cw_slack_escape(b, (char[2]){ *p, 0 }, 0);
+	if (!rc)
+		rc = cw_buf_printf(b, "|%s>", text);
+	return rc;
 }
 
 char *cw_slack_money(double usd, char *buf, size_t len)
@@ -212,6 +224,30 @@ static int alert_tag(struct cw_buf *b, enum cw_alert a)
 	}
 }
 
+/* "\n<URL|CloudWatch graph> · <URL|S3 bucket>" when the series has them. */
+static int console_links(struct cw_buf *b, const struct cw_run *run,
+			 const struct cw_target_id *id, int64_t period)
+{
+	struct cw_buf url = CW_BUF_INIT;
+	int rc = cw_rep_metric_url(&url, id, period, run->lookback);
+	bool first = true;
+
+	/* (real bucket names are at most 63 characters: a longer URL is not
+	 * a bucket's, and it would eat the section's budget) */
+	if (!rc && url.len && url.len <= B_PATH && !(rc = cw_buf_addch(b, '\n'))) {
+		rc = slack_link(b, cw_buf_str(&url), "CloudWatch graph");
+		first = false;
+	}
+	cw_buf_reset(&url);
+	if (!rc)
+		rc = cw_rep_bucket_url(&url, id);
+	if (!rc && url.len && url.len <= B_PATH &&
+	    !(rc = cw_buf_addstr(b, first ? "\n" : MIDDOT)))
+		rc = slack_link(b, cw_buf_str(&url), "S3 bucket");
+	cw_buf_release(&url);
+	return rc;
+}
+
 /* One finding's section text. */
 static int finding_text(struct cw_buf *b, const struct cw_run *run, size_t rank,
 			const struct cw_finding *f)
@@ -249,6 +285,8 @@ static int finding_text(struct cw_buf *b, const struct cw_run *run, size_t rank,
 	if (!isnan(f->est_excess_usd))
 		rc = cw_buf_printf(b, "  *%s*",
 				   cw_slack_money(f->est_excess_usd, usd, sizeof(usd)));
+	if (!rc)
+		rc = console_links(b, run, id, rs->series.period);
 	return rc;
 }
 
@@ -272,58 +310,92 @@ static int finding_line(struct cw_buf *b, const struct cw_run *run,
 	return rc;
 }
 
-static int failure_line(struct cw_buf *b, const struct cw_failure *f)
+/* "see <URL|the report>", or, when only a path on the host that ran
+ * cwsweep is known, say so: nobody in Slack can open it. */
+static int see_report(struct cw_buf *b, const struct cw_slack_opts *o)
 {
 	int rc;
 
-	if ((rc = cw_buf_addstr(b, "\xe2\x80\xa2 ")) || (rc = target(b, &f->id, false)) ||
-	    (rc = cw_buf_addstr(b, " " EM_DASH " ")) ||
-	    (rc = cw_slack_escape(b, f->stage, B_SHORT)))
-		return rc;
-	if (has(f->code) && ((rc = cw_buf_addch(b, ' ')) || (rc = code(b, f->code, B_CODE))))
-		return rc;
-	if (has(f->message) && ((rc = cw_buf_addstr(b, ": ")) ||
-				(rc = code(b, f->message, B_MESSAGE))))
-		return rc;
-	return 0;
-}
-
-/* "see report (`PATH`)" */
-static int see_report(struct cw_buf *b, const struct cw_slack_opts *o)
-{
-	int rc = cw_buf_addstr(b, "see report");
-
+	if (has(o->report_url)) {
+		if ((rc = cw_buf_addstr(b, "see ")))
+			return rc;
+		return slack_link(b, o->report_url, "the report");
+	}
+	rc = cw_buf_addstr(b, "see the report");
 	if (!rc && has(o->report_path)) {
-		if ((rc = cw_buf_addstr(b, " (")) || (rc = code(b, o->report_path, B_PATH)))
+		if ((rc = cw_buf_addstr(b, " (a local file on the host that ran cwsweep: ")) ||
+		    (rc = code(b, o->report_path, B_PATH)))
 			return rc;
 		rc = cw_buf_addch(b, ')');
 	}
 	return rc;
 }
 
-/* Lines appended to a section while it stays within the section limit. */
+/*
+ * The failures grouped by cause: "*7 failures*" then one line per cause,
+ * "• `assume-role` `AccessDenied`: 7 failures in 7 accounts (`a`, `b`, …):
+ * `message`", while the section stays within its limit.
+ */
 static int failures_text(struct cw_buf *b, const struct cw_run *run,
 			 const struct cw_slack_opts *o)
 {
 	struct cw_buf line = CW_BUF_INIT;
-	size_t shown = 0;
+	struct cw_rep_cause *v = NULL;
+	size_t n = 0, shown = 0, covered = 0;
 	int rc;
 
+	if ((rc = cw_rep_causes(run, &v, &n)))
+		return rc;
 	rc = cw_buf_printf(b, "*%zu %s*", run->nfailures,
 			   plural(run->nfailures, "failure", "failures"));
-	for (size_t i = 0; i < run->nfailures && shown < o->max_failures && !rc; i++) {
+	for (size_t i = 0; i < n && shown < o->max_failures && !rc; i++) {
+		const struct cw_failure *f = &run->failures[v[i].first];
+		size_t names = 0;
+
 		cw_buf_reset(&line);
-		if ((rc = failure_line(&line, &run->failures[i])))
+		if ((rc = cw_buf_addstr(&line, "\xe2\x80\xa2 ")) ||
+		    (rc = code(&line, v[i].stage, B_SHORT)) || (rc = cw_buf_addch(&line, ' ')) ||
+		    (rc = code(&line, v[i].code, B_CODE)) ||
+		    (rc = cw_buf_printf(&line, ": %zu %s in %zu %s (", v[i].failures,
+					plural(v[i].failures, "failure", "failures"), v[i].accounts,
+					plural(v[i].accounts, "account", "accounts"))))
+			break;
+		/* the first few targets it hit */
+		for (size_t k = v[i].first; k < run->nfailures && names < 3 && !rc; k++) {
+			const struct cw_failure *g = &run->failures[k];
+
+			if (strcmp(g->stage ? g->stage : "", v[i].stage) ||
+			    strcmp(g->code ? g->code : "", v[i].code))
+				continue;
+			if (names && (rc = cw_buf_addstr(&line, ", ")))
+				break;
+			rc = target(&line, &g->id, false);
+			names++;
+		}
+		if (!rc && v[i].failures > names)
+			rc = cw_buf_addstr(&line, ", " ELLIPSIS);
+		if (!rc)
+			rc = cw_buf_addch(&line, ')');
+		if (!rc && has(f->message) &&
+		    !(rc = cw_buf_addstr(&line, ": ")))
+			rc = code(&line, f->message, B_MESSAGE);
+		if (rc)
 			break;
 		if (b->len + 1 + line.len > CW_SLACK_MAX_SECTION - 200)
 			break;
-		if (!(rc = cw_buf_addch(b, '\n')) && !(rc = cw_buf_add(b, line.data, line.len)))
+		if (!(rc = cw_buf_addch(b, '\n')) && !(rc = cw_buf_add(b, line.data, line.len))) {
 			shown++;
+			covered += v[i].failures;
+		}
 	}
-	if (!rc && shown < run->nfailures &&
-	    !(rc = cw_buf_printf(b, "\n" ELLIPSIS "and %zu more, ", run->nfailures - shown)))
+	if (!rc && covered < run->nfailures &&
+	    !(rc = cw_buf_printf(b, "\n" ELLIPSIS "and %zu more %s of %zu more %s, ",
+				 run->nfailures - covered,
+				 plural(run->nfailures - covered, "failure", "failures"), n - shown,
+				 plural(n - shown, "cause", "causes"))))
 		rc = see_report(b, o);
 	cw_buf_release(&line);
+	free(v);
 	return rc;
 }
 
@@ -539,21 +611,20 @@ static int build_texts(struct digest *d, const bool *announce)
 	if (!rc && run->nfailures)
 		rc = failures_text(&d->failures, run, &d->o);
 
-	if (!rc && has(run->price_note)) {
-		rc = cw_buf_addstr(&d->footer, "Dollar figures are estimates: ");
-		if (!rc)
-			rc = cw_slack_escape(&d->footer, run->price_note, B_NOTE);
-	}
-	if (!rc && (has(run->run_id) || has(d->o.report_path))) {
+	/* the price note once, short: the report holds the whole assumption */
+	if (!rc && has(run->price_note))
+		rc = cw_buf_addstr(&d->footer, "Dollar figures are estimates: excess bytes at the "
+				   "account's S3 data-transfer-out rate, not a bill");
+	if (!rc && (has(run->run_id) || has(d->o.report_path) || has(d->o.report_url))) {
 		if (d->footer.len)
 			rc = cw_buf_addstr(&d->footer, MIDDOT);
 		if (!rc && has(run->run_id) && !(rc = cw_buf_addstr(&d->footer, "run ")))
 			rc = code(&d->footer, run->run_id, B_CODE);
-		if (!rc && has(d->o.report_path)) {
+		if (!rc && (has(d->o.report_path) || has(d->o.report_url))) {
 			if (has(run->run_id))
 				rc = cw_buf_addstr(&d->footer, MIDDOT);
-			if (!rc && !(rc = cw_buf_addstr(&d->footer, "report ")))
-				rc = code(&d->footer, d->o.report_path, B_PATH);
+			if (!rc)
+				rc = see_report(&d->footer, &d->o);
 		}
 	}
 
@@ -567,6 +638,97 @@ static int build_texts(struct digest *d, const bool *announce)
 				   cw_slack_money(run->total_excess_usd, usd, sizeof(usd)));
 	for (size_t i = 0; i < d->nfind && i < 3 && !rc; i++)
 		rc = finding_line(&d->text, run, &d->fs.v[i]);
+	return rc;
+}
+
+/*
+ * The findings that did not fit, rolled up by account: "*12 more findings,
+ * by account*" then "• `prod` (1111…): 7 findings, $1,234.00 (est.)", the
+ * costliest account first, while the section stays within its limit.
+ */
+struct acct_roll {
+	const struct cw_target_id *id;
+	size_t n;
+	double usd; /* NaN: none priced */
+};
+
+static int roll_cmp(const void *pa, const void *pb)
+{
+	const struct acct_roll *a = pa, *b = pb;
+	double ua = isnan(a->usd) ? -1 : a->usd, ub = isnan(b->usd) ? -1 : b->usd;
+
+	if (ua != ub)
+		return ua > ub ? -1 : 1;
+	if (a->n != b->n)
+		return a->n > b->n ? -1 : 1;
+	return strcmp(a->id->account_id ? a->id->account_id : "",
+		      b->id->account_id ? b->id->account_id : "");
+}
+
+static int rollup(struct cw_buf *b, const struct digest *d, size_t shown)
+{
+	size_t rest = d->nfind - shown, n = 0, listed = 0, covered = 0;
+	struct acct_roll *v = calloc(rest, sizeof(*v));
+	struct cw_buf line = CW_BUF_INIT;
+	char usd[64];
+	int rc;
+
+	if (!v)
+		return CW_ENOMEM;
+	for (size_t i = shown; i < d->nfind; i++) {
+		const struct cw_finding *f = &d->fs.v[i];
+		size_t k;
+
+		/* by account id; by name where there is no id (analyze) */
+		for (k = 0; k < n; k++)
+			if (has(f->tid->account_id)
+				    ? strcmp(v[k].id->account_id ? v[k].id->account_id : "",
+					     f->tid->account_id) == 0
+				    : !has(v[k].id->account_id) &&
+				      strcmp(v[k].id->account_name ? v[k].id->account_name : "",
+					     f->tid->account_name ? f->tid->account_name : "") == 0)
+				break;
+		if (k == n) {
+			v[n].id = f->tid;
+			v[n].usd = NAN;
+			n++;
+		}
+		v[k].n++;
+		if (!isnan(f->est_excess_usd))
+			v[k].usd = isnan(v[k].usd) ? f->est_excess_usd : v[k].usd + f->est_excess_usd;
+	}
+	qsort(v, n, sizeof(*v), roll_cmp);
+	rc = cw_buf_printf(b, "*%zu more %s, by account*", rest,
+			   plural(rest, "finding", "findings"));
+	for (size_t k = 0; k < n && !rc; k++) {
+		struct cw_target_id acct = { 0 };
+
+		acct.account_id = v[k].id->account_id;
+		acct.account_name = v[k].id->account_name;
+		cw_buf_reset(&line);
+		if ((rc = cw_buf_addstr(&line, "\xe2\x80\xa2 ")) ||
+		    (rc = target(&line, &acct, false)) ||
+		    (rc = cw_buf_printf(&line, ": %zu %s", v[k].n,
+					plural(v[k].n, "finding", "findings"))))
+			break;
+		if (!isnan(v[k].usd) &&
+		    (rc = cw_buf_printf(&line, ", %s", cw_slack_money(v[k].usd, usd, sizeof(usd)))))
+			break;
+		if (b->len + 1 + line.len > CW_SLACK_MAX_SECTION - 400)
+			break;
+		if (!(rc = cw_buf_addch(b, '\n')) && !(rc = cw_buf_add(b, line.data, line.len))) {
+			listed++;
+			covered += v[k].n;
+		}
+	}
+	if (!rc && listed < n)
+		rc = cw_buf_printf(b, "\n" ELLIPSIS "and %zu more %s in %zu more %s", rest - covered,
+				   plural(rest - covered, "finding", "findings"), n - listed,
+				   plural(n - listed, "account", "accounts"));
+	if (!rc && !(rc = cw_buf_addstr(b, "\n")))
+		rc = see_report(b, &d->o);
+	cw_buf_release(&line);
+	free(v);
 	return rc;
 }
 
@@ -613,9 +775,7 @@ static int assemble(struct digest *d, json_t *root)
 	}
 	if (shown < d->nfind) {
 		cw_buf_reset(&sec);
-		if ((rc = cw_buf_printf(&sec, ELLIPSIS "and %zu more, ", d->nfind - shown)) ||
-		    (rc = see_report(&sec, &d->o)) ||
-		    (rc = block(blocks, "context", cw_buf_str(&sec))))
+		if ((rc = rollup(&sec, d, shown)) || (rc = block(blocks, "section", cw_buf_str(&sec))))
 			goto out;
 	}
 	if (tail && (rc = block(blocks, "divider", NULL)))

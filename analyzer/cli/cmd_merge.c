@@ -123,7 +123,7 @@ int cw_cmd_merge(int argc, char **argv)
 	struct cw_buf summary = CW_BUF_INIT;
 	struct cw_run run;
 	char err[CW_ERRBUF];
-	struct cw_digest_opts digest = { NULL, NULL, 0, false };
+	struct cw_digest_opts digest = { NULL, NULL, 0, false, NULL };
 	bool quiet = false, no_slack = false;
 	bool *announce = NULL;
 	int c, code = CW_EXIT_PARTIAL;

@@ -516,6 +516,7 @@ int cw_cmd_run(int argc, char **argv)
 			.webhook_env = inv.reporting.slack_webhook_env,
 			.max_findings = inv.reporting.slack_max_findings,
 			.preview = o.slack_preview,
+			.report_url = inv.reporting.report_url,
 		};
 
 		if (cw_cli_digest(&run, announce, dir, &d) != 0)

@@ -103,6 +103,8 @@ struct cw_reporting {
 	int64_t cooldown;      /* seconds before re-announcing; default 7d */
 	double growth_factor;  /* re-announce when grown by this; default 2 */
 	char *lock_file;       /* NULL: derived from output_dir */
+	char *report_url;      /* https URL serving output_dir (the digest links
+				* REPORT_URL/report.html); NULL: none */
 };
 
 struct cw_aws_settings {

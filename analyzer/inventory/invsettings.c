@@ -31,6 +31,7 @@ void cw_inv_reporting_release(struct cw_reporting *r)
 	free(r->slack_webhook_env);
 	free(r->state_file);
 	free(r->lock_file);
+	free(r->report_url);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -38,6 +39,20 @@ static void rep_output_dir(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 			   const char *path, void *obj)
 {
 	cw_inv_str(c, v, path, &((struct cw_reporting *)obj)->output_dir);
+}
+
+/* Where Slack readers open the reports: an https URL, no spaces, no | < >. */
+static void rep_report_url(struct cw_inv_ctx *c, const struct cw_yt_node *v,
+			   const char *path, void *obj)
+{
+	struct cw_reporting *r = obj;
+
+	cw_inv_str(c, v, path, &r->report_url);
+	if (r->report_url && (strncmp(r->report_url, "https://", 8) != 0 ||
+			      strlen(r->report_url) == 8 ||
+			      strpbrk(r->report_url, " \t|<>\"'") != NULL))
+		cw_inv_diag(c, v, path, "not an https URL (the folder that serves report.html, "
+			    "e.g. https://reports.example.com/cwsweep)");
 }
 
 static void rep_state_file(struct cw_inv_ctx *c, const struct cw_yt_node *v,
@@ -161,6 +176,7 @@ static const struct cw_inv_key reporting_keys[] = {
 	{ "cooldown", rep_cooldown, false },
 	{ "growth_factor", rep_growth, false },
 	{ "lock_file", rep_lock_file, false },
+	{ "report_url", rep_report_url, false },
 	{ NULL, NULL, false },
 };
 
