@@ -36,7 +36,9 @@ static void usage(FILE *f)
 		"  -o, --output DIR   where the merged reports go (default ./cwsweep-report)\n"
 		"  --format LIST      report formats: md, csv, json, html, xlsx (default all)\n"
 		"  --no-slack         do not post the digest\n"
-		"  --slack-preview    print the digest's JSON payload to stdout, do not post\n"
+		"  --slack-preview    print the digest's JSON payload to stdout, do not post;\n"
+		"                     stdout then holds only that JSON (the summary goes to\n"
+		"                     stderr)\n"
 		"  --slack-env VAR    the variable holding the webhook URL\n"
 		"                     (default SLACK_WEBHOOK_URL; not set: no digest)\n"
 		"  -q, --quiet        no summary on stdout\n"
@@ -192,8 +194,9 @@ int cw_cmd_merge(int argc, char **argv)
 		goto out;
 	}
 	code = cw_run_exit_code(&run);
+	/* with --slack-preview stdout is the payload's alone */
 	if (!quiet && cw_report_summary(&run, dir, &summary) == 0)
-		fputs(cw_buf_str(&summary), stdout);
+		fputs(cw_buf_str(&summary), digest.preview ? stderr : stdout);
 	fflush(stdout);
 	/* The shards' alert marks decide what is news (no marks: every anomaly). */
 	announce = calloc(run.nresults ? run.nresults : 1, sizeof(*announce));

@@ -55,6 +55,9 @@ struct run_opts {
 	unsigned shard_k, shard_n; /* n == 0: no sharding */
 	const char *accounts[MAX_ACCOUNT_FILTERS];
 	size_t naccounts;
+	const char *regions[MAX_ACCOUNT_FILTERS];
+	size_t nregions;
+	const char *slack_env;
 	bool dry_run, all_periods, no_state, no_slack, slack_preview, quiet;
 	int verbosity;
 };
@@ -71,14 +74,17 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: cwsweep run [-i FILE | --config FILE] [-o DIR] [--jobs N] [--dry-run]\n"
-		"                   [--account ID]... [--shard K/N] [--format LIST] [--all-periods]\n"
-		"                   [--state FILE | --no-state] [--no-slack | --slack-preview]\n"
-		"                   [--lock FILE] [--profile NAME] [--at TIME] [-q | -v | --debug-http]\n"
+		"                   [--account ID]... [--region NAME]... [--shard K/N]\n"
+		"                   [--format LIST] [--all-periods] [--state FILE | --no-state]\n"
+		"                   [--no-slack | --slack-preview] [--slack-env VAR]\n"
+		"                   [--lock FILE] [--profile NAME] [--at TIME]\n"
+		"                   [-q | -v | --debug-http]\n"
 		"\n"
 		"Sweep every account of the inventory: assume each account's role, fetch the\n"
 		"configured CloudWatch series (GetMetricData, batched 500 metrics a call),\n"
 		"judge the last complete period with the detectors, and write report.md,\n"
-		"report.csv and report.json; then post one digest to Slack when configured.\n"
+		"report.html, report.csv, report.json and report.xlsx; then post one digest\n"
+		"to Slack when configured.\n"
 		"\n"
 		"options:\n"
 		"  -i, --inventory FILE  the inventory (default accounts.yaml; see\n"
@@ -93,6 +99,8 @@ static void usage(FILE *f)
 		"  -n, --dry-run         print the plan and the estimated CloudWatch cost;\n"
 		"                        no network at all\n"
 		"  --account ID          only this account (repeatable)\n"
+		"  --region NAME         only this region of each account, e.g. us-east-1\n"
+		"                        (repeatable); buckets pinned elsewhere are skipped\n"
 		"  --shard K/N           only the accounts of shard K of N (K = 0..N-1, a stable\n"
 		"                        hash of the account id), for Indexed Jobs and array\n"
 		"                        jobs; join the shards with `cwsweep merge`\n"
@@ -100,11 +108,19 @@ static void usage(FILE *f)
 		"  --state FILE          alert state across runs (default: reporting.state_file)\n"
 		"  --no-state            ignore the alert state: announce every anomaly\n"
 		"  --no-slack            do not post the Slack digest\n"
-		"  --slack-preview       print the digest's JSON payload to stdout, do not post\n"
+		"  --slack-preview       print the digest's JSON payload to stdout, do not post;\n"
+		"                        stdout then holds only that JSON (the summary goes\n"
+		"                        to stderr)\n"
+		"  --slack-env VAR       the environment variable holding the webhook URL\n"
+		"                        (default: reporting.slack.webhook_env, else\n"
+		"                        SLACK_WEBHOOK_URL)\n"
 		"  --lock FILE           lock file that keeps two runs apart (default:\n"
 		"                        reporting.lock_file, else DIR/.cwsweep.lock)\n"
 		"  --profile NAME        AWS profile for the ambient credentials\n"
-		"  --at TIME             sweep as if it were TIME (UTC, ISO 8601): replays\n"
+		"  --at TIME             sweep as if it were TIME (UTC, ISO 8601, e.g.\n"
+		"                        2026-11-26T03:00:00Z): replays a past night's sweep\n"
+		"                        over the data CloudWatch still holds; a time in the\n"
+		"                        future is refused\n"
 		"  -q, --quiet           errors only on stderr, no progress, no summary on stdout\n"
 		"                        (the one-line run summary on stderr stays, for logs)\n"
 		"  -v, --verbose         one line per AWS request on stderr\n"
@@ -122,7 +138,7 @@ static void usage(FILE *f)
 enum {
 	OPT_CONFIG = 256, OPT_FORMAT, OPT_ACCOUNT, OPT_SHARD, OPT_ALL_PERIODS, OPT_STATE,
 	OPT_NO_STATE, OPT_NO_SLACK, OPT_SLACK_PREVIEW, OPT_LOCK, OPT_PROFILE, OPT_AT,
-	OPT_DEBUG_HTTP,
+	OPT_DEBUG_HTTP, OPT_REGION, OPT_SLACK_ENV,
 };
 
 static int parse_shard(const char *s, struct run_opts *o)
@@ -153,6 +169,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "account", required_argument, NULL, OPT_ACCOUNT },
+		{ "region", required_argument, NULL, OPT_REGION },
+		{ "slack-env", required_argument, NULL, OPT_SLACK_ENV },
 		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "all-periods", no_argument, NULL, OPT_ALL_PERIODS },
 		{ "state", required_argument, NULL, OPT_STATE },
@@ -199,6 +217,23 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				return cw_usage_error("run: --account: at most %d", MAX_ACCOUNT_FILTERS);
 			o->accounts[o->naccounts++] = optarg;
 			break;
+		case OPT_REGION:
+			if (cw_check_region(optarg))
+				return cw_usage_error("run: --region: \"%s\": %s", optarg,
+						      cw_check_region(optarg));
+			if (o->nregions == MAX_ACCOUNT_FILTERS)
+				return cw_usage_error("run: --region: at most %d", MAX_ACCOUNT_FILTERS);
+			o->regions[o->nregions++] = optarg;
+			break;
+		case OPT_SLACK_ENV:
+			if (!optarg[0] || strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+						 "0123456789_") != strlen(optarg) ||
+			    (optarg[0] >= '0' && optarg[0] <= '9'))
+				return cw_usage_error("run: --slack-env: \"%s\": not a variable name "
+						      "(the NAME of the variable holding the webhook "
+						      "URL, e.g. SLACK_WEBHOOK_URL)", optarg);
+			o->slack_env = optarg;
+			break;
 		case OPT_SHARD:
 			if (parse_shard(optarg, o))
 				return cw_usage_error("run: --shard: want K/N with 0 <= K < N, got \"%s\"",
@@ -215,6 +250,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			if (cw_time_parse(optarg, &o->at))
 				return cw_usage_error("run: --at: not a time: \"%s\" (want e.g. 2026-11-26T03:00:00Z)",
 						      optarg);
+			/* a minute of clock skew is tolerated */
+			if (o->at > cw_time_now() + 60)
+				return cw_usage_error("run: --at: %s is in the future; --at replays a "
+						      "past sweep", optarg);
 			break;
 		case 'q': o->quiet = true; break;
 		case 'v': o->verbosity = o->verbosity < 1 ? 1 : o->verbosity; break;
@@ -276,6 +315,16 @@ static bool include_account(void *ctx, const struct cw_account_def *a)
 			return false;
 	}
 	return o->shard_n == 0 || shard_hash(a->id) % o->shard_n == o->shard_k;
+}
+
+static bool include_region(void *ctx, const char *region)
+{
+	const struct run_opts *o = ctx;
+
+	for (size_t i = 0; i < o->nregions; i++)
+		if (strcmp(o->regions[i], region) == 0)
+			return true;
+	return o->nregions == 0;
 }
 
 /* Drop the last component of p in place ("a/b/" -> "a"); false when none is left. */
@@ -386,8 +435,9 @@ int cw_cmd_run(int argc, char **argv)
 	}
 	if (o.config_env) {
 		/* the single-bucket mode of a config.env: one bucket, ambient credentials */
-		if (o.naccounts || o.shard_n) {
-			code = cw_usage_error("run: --account and --shard need an inventory, not --config");
+		if (o.naccounts || o.shard_n || o.nregions) {
+			code = cw_usage_error("run: --account, --region and --shard need an inventory, "
+					      "not --config");
 			goto out;
 		}
 		if (cw_config_env_load(o.config_env, &cfg, err, sizeof(err)) ||
@@ -415,6 +465,10 @@ int cw_cmd_run(int argc, char **argv)
 	so.profile = o.profile;
 	so.include = include_account;
 	so.include_ctx = &o;
+	if (o.nregions) {
+		so.include_region = include_region;
+		so.region_ctx = &o;
+	}
 	so.stop = &stop_requested;
 	so.all_periods = o.all_periods;
 
@@ -504,8 +558,9 @@ int cw_cmd_run(int argc, char **argv)
 		cw_log_warn("%s (the next run will announce again what this one did)", err);
 	code = stop_requested ? CW_EXIT_PARTIAL : cw_run_exit_code(&run);
 	if (!o.quiet) {
+		/* with --slack-preview stdout is the payload's alone */
 		if (cw_report_summary(&run, dir, &summary) == 0)
-			fputs(cw_buf_str(&summary), stdout);
+			fputs(cw_buf_str(&summary), o.slack_preview ? stderr : stdout);
 		fflush(stdout);
 	}
 	/* Last: the digest.  A failed post is exit 3, but the reports exist. */
@@ -513,7 +568,7 @@ int cw_cmd_run(int argc, char **argv)
 	    (o.slack_preview || inv.reporting.slack_enabled || cfg.slack_webhook)) {
 		struct cw_digest_opts d = {
 			.webhook = cfg.slack_webhook,
-			.webhook_env = inv.reporting.slack_webhook_env,
+			.webhook_env = o.slack_env ? o.slack_env : inv.reporting.slack_webhook_env,
 			.max_findings = inv.reporting.slack_max_findings,
 			.preview = o.slack_preview,
 			.report_url = inv.reporting.report_url,

@@ -915,6 +915,8 @@ static int plan_build(struct cw_plan *plan, const struct cw_sweep_opts *o,
 	po.now = o->now;
 	po.include = include_account;
 	po.include_ctx = (void *)o;
+	po.include_region = o->include_region;
+	po.region_ctx = o->region_ctx;
 	return cw_plan_build(plan, o->inv, &po, err, errlen);
 }
 

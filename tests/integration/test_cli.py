@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Command-line conventions of `cwsweep run` against the fake endpoint's demo
+scenario (accounts.yaml.example, the clock pinned with --at):
+
+- --slack-preview: stdout is the payload's JSON and nothing else;
+- --at in the future is refused (exit 2, nothing written);
+- --region keeps only that region of each account;
+- --slack-env VAR names the variable holding the webhook;
+- every --help line is whole (no line ends mid-sentence with a colon or a
+  dangling word).
+"""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BIN = os.path.abspath(os.environ["CW_BIN"]) if os.environ.get("CW_BIN") else ""
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.environ.get("CW_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(SRC, "tests", "fake_aws"))
+from fakehelper import FakeAWS  # noqa: E402
+
+DEMO = os.path.join(SRC, "tests", "fake_aws", "scenarios", "demo.json")
+EXAMPLE = os.path.join(SRC, "accounts.yaml.example")
+SERIES_NOW = 1764936000  # 2025-12-05T12:00:00Z
+AT = "2025-12-05T12:00:00Z"
+
+
+class RunCli(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = FakeAWS(DEMO, now=SERIES_NOW)
+        cls.fake.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake.stop()
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cwcli-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def run_cw(self, *args, env_extra=None):
+        env = self.fake.env()
+        env.update(HOME=self.tmp, AWS_CONFIG_FILE="/dev/null",
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        env.pop("SLACK_WEBHOOK_URL", None)
+        env.update(env_extra or {})
+        out = os.path.join(self.tmp, "out")
+        p = subprocess.run([BIN, "run", "-i", EXAMPLE, "-o", out, "--no-state"] + list(args),
+                           env=env, capture_output=True, text=True, timeout=120)
+        return p, out
+
+    def test_slack_preview_stdout_is_only_json(self):
+        p, _ = self.run_cw("--at", AT, "--slack-preview")
+        self.assertEqual(p.returncode, 3, p.stderr)
+        doc = json.loads(p.stdout)  # the whole of stdout parses
+        self.assertIn("blocks", doc)
+        self.assertIn("cwsweep: ", p.stderr)  # the summary went to stderr
+        self.assertIn("finding", p.stderr)
+
+    def test_future_at_is_refused(self):
+        p, out = self.run_cw("--at", "2999-01-01T00:00:00Z", "--no-slack")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--at", p.stderr)
+        self.assertIn("future", p.stderr)
+        self.assertFalse(os.path.exists(out))
+
+    def test_region_restricts(self):
+        p, out = self.run_cw("--at", AT, "--no-slack", "--region", "eu-west-1")
+        self.assertIn(p.returncode, (0, 1, 3), p.stderr)
+        with open(os.path.join(out, "report.csv"), newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        judged = [r for r in rows if r["status"] != "failed"]
+        self.assertTrue(judged)
+        self.assertEqual({r["region"] for r in judged}, {"eu-west-1"})
+        p2, _ = self.run_cw("--region", "moon-base-1")
+        self.assertEqual(p2.returncode, 2)
+        self.assertIn("--region", p2.stderr)
+
+    def test_slack_env(self):
+        hook = self.fake.url + "/slack/services/T0/B0/cli-test"
+        before = len(self.fake.slack().get("received", []))
+        p, _ = self.run_cw("--at", AT, "--slack-env", "MY_TEAM_HOOK",
+                           env_extra={"MY_TEAM_HOOK": hook})
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertNotIn(hook, p.stdout + p.stderr)  # the webhook is a secret
+        got = self.fake.slack().get("received", [])
+        self.assertEqual(len(got), before + 1, p.stderr)
+        p, _ = self.run_cw("--slack-env", "not a name")
+        self.assertEqual(p.returncode, 2)
+
+
+class Help(unittest.TestCase):
+    def test_help_lines_whole(self):
+        for cmd in ("run", "analyze", "validate", "merge"):
+            p = subprocess.run([BIN, cmd, "--help"], capture_output=True, text=True,
+                               timeout=30)
+            self.assertEqual(p.returncode, 0, cmd)
+            lines = p.stdout.splitlines()
+            for i, line in enumerate(lines):
+                if cmd == "run":
+                    self.assertLessEqual(len(line), 84, "%s --help: %r" % (cmd, line))
+                # the last line of an option's text ends its sentence (the
+                # --at text used to stop at "replays")
+                nxt = lines[i + 1] if i + 1 < len(lines) else ""
+                if line.startswith("  ") and (not nxt.strip() or nxt.startswith("  -")):
+                    self.assertFalse(line.rstrip().endswith(
+                        ("replays", " a", " the", " of", " to", " and", " or", ",", ":")),
+                        "%s --help: %r" % (cmd, line))
+                # an option's text ends with a word or a closing mark, never
+                # with ":" unless a list follows on the next lines
+                if line.rstrip().endswith(":") and line.startswith("  --"):
+                    nxt = lines[i + 1] if i + 1 < len(lines) else ""
+                    self.assertTrue(nxt.startswith("      "), "%s: %r" % (cmd, line))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
