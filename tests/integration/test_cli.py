@@ -98,6 +98,24 @@ class RunCli(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
 
 
+class Validate(unittest.TestCase):
+    def test_long_names_keep_their_id(self):
+        tmp = tempfile.mkdtemp(prefix="cwcli-")
+        try:
+            name = "a-very-long-account-name-that-goes-on-and-on-" * 2
+            inv = os.path.join(tmp, "inv.yaml")
+            with open(inv, "w", encoding="utf-8") as f:
+                f.write('accounts:\n  - id: "012345678901"\n    name: %s\n'
+                        '    role_arn: arn:aws:iam::012345678901:role/r\n'
+                        '    regions: [us-east-1]\n    buckets: [bucket-one]\n' % name)
+            p = subprocess.run([BIN, "validate", "-i", inv], capture_output=True, text=True,
+                               timeout=30)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("%s (012345678901) 1" % name, p.stdout)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class Help(unittest.TestCase):
     def test_help_lines_whole(self):
         for cmd in ("run", "analyze", "validate", "merge"):
