@@ -84,6 +84,38 @@ class AnalyzeTest(unittest.TestCase):
                            timeout=300)
         return p
 
+    def test_stdin_get_metric_statistics_and_unit(self):
+        """`aws cloudwatch get-metric-statistics ... | cwsweep analyze -`: the
+        statistic it holds, the unit it says; --unit overrides the unit."""
+        day = 86400
+        t0 = 1704067200  # 2024-01-01
+        dps = [{"Timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+00:00",
+                                           time.gmtime(t0 + i * day)),
+                "Sum": 1e9 * (9 if i == 20 else 1), "Unit": "Bytes"} for i in range(21)]
+        doc = json.dumps({"Label": "BytesDownloaded", "Datapoints": dps[::-1]})
+        argv = [BIN, "analyze", "-", "-o", self.out, "--format", "csv,md"]
+        p = subprocess.run(argv, input=doc, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        rows, _ = self.read_csv()
+        anom = [r for r in rows if r["status"] == "anomaly"]
+        self.assertTrue(anom)
+        self.assertEqual({r["metric"] for r in rows}, {"BytesDownloaded"})
+        self.assertEqual({r["unit"] for r in rows}, {"Bytes"})
+        self.assertEqual(anom[0]["value_gb"], "9")
+        with open(os.path.join(self.out, "report.md"), encoding="utf-8") as f:
+            self.assertIn("**9.00 GB**", f.read())
+        p = subprocess.run(argv + ["--unit", "Count"], input=doc, capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        rows, _ = self.read_csv()
+        self.assertEqual({r["unit"] for r in rows}, {"Count"})
+        self.assertEqual({r["value_gb"] for r in rows}, {""})
+        p = self.analyze("-", "-", out=True)
+        self.assertEqual(p.returncode, 2)
+        p = self.analyze("x.csv", "--unit", "parsecs")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--unit", p.stderr)
+
     # ---- readers and checks ----------------------------------------------
 
     def read_csv(self):
