@@ -22,6 +22,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "err.h"
@@ -165,6 +166,15 @@ static void jw_run(struct jw *w, const struct cw_run *run)
 	jw_int(w, "accounts", (long long)run->accounts);
 	jw_int(w, "regions", (long long)run->regions);
 	jw_int(w, "api_calls", (long long)run->api_calls);
+	if (run->shard_n) {
+		char shard[48];
+
+		snprintf(shard, sizeof(shard), "%u/%u", run->shard_k, run->shard_n);
+		jw_str(w, "shard", shard);
+	} else {
+		jw_str(w, "shard", NULL);
+	}
+	jw_time(w, "at", run->at, run->at != 0);
 	jw_begin(w, "detectors", "[");
 	for (i = 0; i < run->ndetectors; i++)
 		jw_str(w, NULL, run->detectors[i]);

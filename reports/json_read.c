@@ -463,6 +463,23 @@ static int load_meta(struct ld *c, json_t *doc, struct cw_run *run)
 	if ((rc = get_int(c, meta, "api_calls", 0, INT64_MAX, &v)))
 		return rc;
 	run->api_calls = (size_t)v;
+	/* newer keys, optional: the shard and the replayed time */
+	{
+		const char *shard = NULL;
+		unsigned k, n;
+		char tail;
+
+		if ((rc = get_str(c, meta, "shard", true, &shard)))
+			return rc;
+		if (shard) {
+			if (sscanf(shard, "%u/%u%c", &k, &n, &tail) != 2 || n == 0 || k >= n)
+				return bad(c, "shard", "expected K/N with 0 <= K < N");
+			run->shard_k = k;
+			run->shard_n = n;
+		}
+		if ((rc = get_time(c, meta, "at", true, &run->at)))
+			return rc;
+	}
 
 	dets = json_object_get(meta, "detectors");
 	if (!json_is_array(dets))

@@ -500,6 +500,9 @@ int cw_cmd_run(int argc, char **argv)
 	}
 
 	run.started = o.at ? o.at : cw_time_now();
+	run.at = o.at;
+	run.shard_k = o.shard_k;
+	run.shard_n = o.shard_n;
 	code = CW_EXIT_PARTIAL;
 	if (cw_str_set(&run.inventory, inv.path) ||
 	    cw_cli_run_meta(&run, inv.detectors.v, inv.detectors.n)) {

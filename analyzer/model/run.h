@@ -77,6 +77,8 @@ struct cw_run {
 	bool all_periods;     /* every period judged, not only the last */
 	size_t accounts, regions; /* counts for the summary (0 in analyze) */
 	size_t api_calls;     /* AWS calls made */
+	unsigned shard_k, shard_n; /* `run --shard K/N`; shard_n 0: not a shard */
+	int64_t at;           /* `run --at` (the replayed "now"); 0: the real clock */
 
 	struct cw_run_series *series; size_t nseries, cap_series;
 	struct cw_result *results;    size_t nresults, cap_results;

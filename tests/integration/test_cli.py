@@ -116,6 +116,93 @@ class Validate(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+class Merge(unittest.TestCase):
+    """merge checks that its inputs belong together, and names what is missing."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cwmerge-")
+        with open(os.path.join(SRC, "tests", "data", "golden", "report.json"),
+                  encoding="utf-8") as f:
+            self.doc = json.load(f)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def shard(self, name, shard=None, at=None, mode="run", run_id=None):
+        d = json.loads(json.dumps(self.doc))
+        d["run"]["shard"] = shard
+        d["run"]["at"] = at
+        d["run"]["mode"] = mode
+        d["run"]["run_id"] = run_id or "20140215T031500Z-" + name
+        path = os.path.join(self.tmp, name + ".json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(d, f)
+        return path
+
+    def merge(self, *paths):
+        out = os.path.join(self.tmp, "out")
+        p = subprocess.run([BIN, "merge"] + list(paths) + ["-o", out, "--no-slack", "-q",
+                                                            "--format", "json,csv"],
+                           capture_output=True, text=True, timeout=60)
+        return p, out
+
+    def test_missing_shard_is_named(self):
+        at = "2014-02-15T03:15:00Z"
+        p, out = self.merge(self.shard("a", "0/3", at), self.shard("b", "2/3", at))
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn("shard 1/3", p.stderr)
+        with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        missing = [x for x in doc["failures"] if x["code"] == "MissingShard"]
+        self.assertEqual(len(missing), 1)
+        self.assertIn("shard 1/3", missing[0]["message"])
+        self.assertEqual(doc["run"]["at"], at)
+        self.assertIsNone(doc["run"]["shard"])
+
+    def test_refused(self):
+        at = "2014-02-15T03:15:00Z"
+        cases = {
+            "twice": (self.shard("a", "0/2", at), self.shard("b", "0/2", at), "given twice"),
+            "same run": (self.shard("c", "0/2", at, run_id="R"),
+                         self.shard("d", "1/2", at, run_id="R"), "given twice"),
+            "other N": (self.shard("e", "0/2", at), self.shard("f", "1/3", at), "split"),
+            "other at": (self.shard("g", "0/2", at),
+                         self.shard("h", "1/2", "2014-02-16T03:15:00Z"), "--at"),
+            "mix": (self.shard("i", None, None),
+                    self.shard("j", None, None, mode="analyze"), "cannot join"),
+        }
+        for name, (a, b, words) in cases.items():
+            with self.subTest(name):
+                p, out = self.merge(a, b)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn(words, p.stderr)
+                self.assertFalse(os.path.exists(out))
+
+    def test_sweep_records_shard_and_at(self):
+        fake = FakeAWS(DEMO, now=SERIES_NOW)
+        fake.start()
+        try:
+            env = fake.env()
+            env.update(HOME=self.tmp, AWS_CONFIG_FILE="/dev/null",
+                       AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+            out = os.path.join(self.tmp, "s1")
+            p = subprocess.run([BIN, "run", "-i", EXAMPLE, "-o", out, "--at", AT,
+                                "--shard", "1/2", "--no-state", "--no-slack", "-q",
+                                "--format", "json"], env=env, capture_output=True,
+                               text=True, timeout=120)
+            self.assertIn(p.returncode, (0, 1, 3), p.stderr)
+        finally:
+            fake.stop()
+        with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
+            run = json.load(f)["run"]
+        self.assertEqual(run["shard"], "1/2")
+        self.assertEqual(run["at"], AT)
+        # merged alone: shard 0/2 is missing, exit 3
+        p, _ = self.merge(os.path.join(out, "report.json"))
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn("shard 0/2", p.stderr)
+
+
 class Help(unittest.TestCase):
     def test_help_lines_whole(self):
         for cmd in ("run", "analyze", "validate", "merge"):
