@@ -632,8 +632,22 @@ static void parameters(struct hw *w, const struct cw_run *run)
 	if (run->api_calls)
 		fmt(w, "<li>AWS API calls: %zu</li>", run->api_calls);
 	for (size_t i = 0; i < run->ndetectors; i++) {
+		struct cw_buf d = CW_BUF_INIT;
+
+		if (!w->rc)
+			w->rc = cw_rep_detector_text(&d, run->detectors[i]);
 		raw(w, "<li>detector ");
-		esc(w, run->detectors[i]);
+		esc(w, cw_buf_str(&d));
+		raw(w, "</li>");
+		cw_buf_release(&d);
+	}
+	{
+		char dur[32];
+
+		fmt(w, "<li>period %s", run->period > 0 ? cw_fmt_duration(run->period, dur,
+									     sizeof(dur)) : "mixed");
+		if (run->lookback > 0)
+			fmt(w, ", lookback %s", cw_fmt_duration(run->lookback, dur, sizeof(dur)));
 		raw(w, "</li>");
 	}
 	raw(w, "</ul>\n");
