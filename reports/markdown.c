@@ -336,7 +336,7 @@ static int causes(const struct cw_run *run, struct cw_buf *out)
 	size_t n;
 	int rc;
 
-	if ((rc = cw_rep_causes(run, &v, &n)) || n == 0)
+	if ((rc = cw_rep_causes(run, NULL, &v, &n)) || n == 0)
 		return rc;
 	rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]));
 	for (size_t i = 0; i < n && i < CW_REPORT_MD_MAX_ROWS && !rc; i++) {

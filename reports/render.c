@@ -377,7 +377,8 @@ static int cause_cmp(const void *pa, const void *pb)
 	return strcmp0(a->code, b->code);
 }
 
-int cw_rep_causes(const struct cw_run *run, struct cw_rep_cause **out, size_t *n)
+int cw_rep_causes(const struct cw_run *run, const bool *include, struct cw_rep_cause **out,
+		  size_t *n)
 {
 	struct cw_rep_cause *v;
 	size_t k = 0;
@@ -394,6 +395,8 @@ int cw_rep_causes(const struct cw_run *run, struct cw_rep_cause **out, size_t *n
 		size_t c;
 		bool seen = false;
 
+		if (include && !include[i])
+			continue;
 		for (c = 0; c < k; c++)
 			if (strcmp0(v[c].stage, f->stage) == 0 && strcmp0(v[c].code, f->code) == 0)
 				break;
@@ -407,11 +410,16 @@ int cw_rep_causes(const struct cw_run *run, struct cw_rep_cause **out, size_t *n
 		/* a new account for this cause? (an earlier failure of the cause
 		 * with the same account id) */
 		for (size_t j = v[c].first; j < i && !seen; j++)
-			seen = strcmp0(run->failures[j].stage, f->stage) == 0 &&
+			seen = (!include || include[j]) &&
+			       strcmp0(run->failures[j].stage, f->stage) == 0 &&
 			       strcmp0(run->failures[j].code, f->code) == 0 &&
 			       strcmp0(run->failures[j].id.account_id, f->id.account_id) == 0;
 		if (!seen)
 			v[c].accounts++;
+	}
+	if (k == 0) {
+		free(v);
+		return 0;
 	}
 	qsort(v, k, sizeof(*v), cause_cmp);
 	*out = v;

@@ -7,6 +7,7 @@
 #define CW_RENDER_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -93,8 +94,10 @@ struct cw_rep_cause {
 };
 
 /* *out: new array (free() it), the most frequent cause first; NULL and 0
- * when the run has no failure. */
-int cw_rep_causes(const struct cw_run *run, struct cw_rep_cause **out, size_t *n);
+ * when the run has no failure.  include: parallel to run->failures, only
+ * those count (NULL = all). */
+int cw_rep_causes(const struct cw_run *run, const bool *include, struct cw_rep_cause **out,
+		  size_t *n);
 
 /*
  * A detector as the run names it ("mean7d:factor=3:min_excess=10000000000")

@@ -337,17 +337,17 @@ static int see_report(struct cw_buf *b, const struct cw_slack_opts *o)
  * `message`", while the section stays within its limit.
  */
 static int failures_text(struct cw_buf *b, const struct cw_run *run,
-			 const struct cw_slack_opts *o)
+			 const struct cw_slack_opts *o, size_t nfail)
 {
+	const bool *inc = o->announce_failures;
 	struct cw_buf line = CW_BUF_INIT;
 	struct cw_rep_cause *v = NULL;
 	size_t n = 0, shown = 0, covered = 0;
 	int rc;
 
-	if ((rc = cw_rep_causes(run, &v, &n)))
+	if ((rc = cw_rep_causes(run, inc, &v, &n)))
 		return rc;
-	rc = cw_buf_printf(b, "*%zu %s*", run->nfailures,
-			   plural(run->nfailures, "failure", "failures"));
+	rc = cw_buf_printf(b, "*%zu %s*", nfail, plural(nfail, "failure", "failures"));
 	for (size_t i = 0; i < n && shown < o->max_failures && !rc; i++) {
 		const struct cw_failure *f = &run->failures[v[i].first];
 		size_t names = 0;
@@ -364,7 +364,7 @@ static int failures_text(struct cw_buf *b, const struct cw_run *run,
 		for (size_t k = v[i].first; k < run->nfailures && names < 3 && !rc; k++) {
 			const struct cw_failure *g = &run->failures[k];
 
-			if (strcmp(g->stage ? g->stage : "", v[i].stage) ||
+			if ((inc && !inc[k]) || strcmp(g->stage ? g->stage : "", v[i].stage) ||
 			    strcmp(g->code ? g->code : "", v[i].code))
 				continue;
 			if (names && (rc = cw_buf_addstr(&line, ", ")))
@@ -388,10 +388,10 @@ static int failures_text(struct cw_buf *b, const struct cw_run *run,
 			covered += v[i].failures;
 		}
 	}
-	if (!rc && covered < run->nfailures &&
+	if (!rc && covered < nfail &&
 	    !(rc = cw_buf_printf(b, "\n" ELLIPSIS "and %zu more %s of %zu more %s, ",
-				 run->nfailures - covered,
-				 plural(run->nfailures - covered, "failure", "failures"), n - shown,
+				 nfail - covered,
+				 plural(nfail - covered, "failure", "failures"), n - shown,
 				 plural(n - shown, "cause", "causes"))))
 		rc = see_report(b, o);
 	cw_buf_release(&line);
@@ -488,6 +488,7 @@ struct digest {
 	size_t nfind;            /* fs.n */
 	size_t nall;             /* findings of the whole run, announced or not */
 	size_t *res; size_t nres;
+	size_t nfail;            /* failures announced (all without a state) */
 	struct cw_buf header, summary, resolved, failures, footer, text;
 };
 
@@ -547,15 +548,15 @@ static int headline(struct cw_buf *b, const struct digest *d)
 	const char *sep = "";
 	int rc = 0;
 
-	if (!d->nfind && !d->run->nfailures && !d->nres)
+	if (!d->nfind && !d->nfail && !d->nres)
 		return cw_buf_addstr(b, "all clear");
 	if (d->nfind) {
 		rc = cw_buf_printf(b, "%zu %s", d->nfind, plural(d->nfind, "finding", "findings"));
 		sep = ", ";
 	}
-	if (!rc && d->run->nfailures) {
-		rc = cw_buf_printf(b, "%s%zu %s", sep, d->run->nfailures,
-				   plural(d->run->nfailures, "failure", "failures"));
+	if (!rc && d->nfail) {
+		rc = cw_buf_printf(b, "%s%zu %s", sep, d->nfail,
+				   plural(d->nfail, "failure", "failures"));
 		sep = ", ";
 	}
 	if (!rc && d->nres)
@@ -599,6 +600,8 @@ static int build_texts(struct digest *d, const bool *announce)
 	if (!rc)
 		rc = cw_buf_printf(&d->summary, MIDDOT "*%zu* %s", c.failures,
 				   plural(c.failures, "failure", "failures"));
+	if (!rc && d->o.announce_failures)
+		rc = cw_buf_printf(&d->summary, " (*%zu* announced)", d->nfail);
 	if (!rc && c.unmeasured)
 		rc = cw_buf_printf(&d->summary, MIDDOT "*%zu* %s without metrics", c.unmeasured,
 				   plural(c.unmeasured, "bucket", "buckets"));
@@ -608,8 +611,8 @@ static int build_texts(struct digest *d, const bool *announce)
 
 	if (!rc && d->nres)
 		rc = resolved_text(&d->resolved, run, d->res, d->nres, &d->o);
-	if (!rc && run->nfailures)
-		rc = failures_text(&d->failures, run, &d->o);
+	if (!rc && d->nfail)
+		rc = failures_text(&d->failures, run, &d->o, d->nfail);
 
 	/* the price note once, short: the report holds the whole assumption */
 	if (!rc && has(run->price_note))
@@ -737,7 +740,7 @@ static int assemble(struct digest *d, json_t *root)
 	json_t *blocks = json_array();
 	struct cw_buf sec = CW_BUF_INIT;
 	size_t fixed, cap, shown = 0, total;
-	bool tail = d->nres || d->run->nfailures;
+	bool tail = d->nres || d->nfail;
 	int rc;
 
 	if (!blocks || json_object_set_new(root, "text", json_string(cw_buf_str(&d->text))) ||
@@ -746,7 +749,7 @@ static int assemble(struct digest *d, json_t *root)
 	/* header, summary, [divider, findings..., more], [divider, resolved,
 	 * failures], footer */
 	fixed = 2 + (d->nfind ? 1 : 0) + (tail ? 1 : 0) + (d->nres ? 1 : 0) +
-		(d->run->nfailures ? 1 : 0) + (d->footer.len ? 1 : 0);
+		(d->nfail ? 1 : 0) + (d->footer.len ? 1 : 0);
 	cap = CW_SLACK_MAX_BLOCKS - fixed;
 	if (d->nfind > cap || d->nfind > d->o.max_findings)
 		cap--; /* room for the "more" line */
@@ -782,7 +785,7 @@ static int assemble(struct digest *d, json_t *root)
 		goto out;
 	if (d->nres && (rc = block(blocks, "section", cw_buf_str(&d->resolved))))
 		goto out;
-	if (d->run->nfailures && (rc = block(blocks, "section", cw_buf_str(&d->failures))))
+	if (d->nfail && (rc = block(blocks, "section", cw_buf_str(&d->failures))))
 		goto out;
 	if (d->footer.len)
 		rc = block(blocks, "context", cw_buf_str(&d->footer));
@@ -809,7 +812,9 @@ int cw_slack_digest(const struct cw_run *run, const bool *announce,
 		d.o.max_failures = CW_SLACK_DEFAULT_FAILURES;
 	if ((rc = collect(&d, announce)))
 		goto out;
-	if (!d.nfind && !d.nres && !run->nfailures && !d.o.post_when_clear)
+	for (size_t i = 0; i < run->nfailures; i++)
+		d.nfail += !d.o.announce_failures || d.o.announce_failures[i];
+	if (!d.nfind && !d.nres && !d.nfail && !d.o.post_when_clear)
 		goto out; /* nothing to say */
 	if ((rc = build_texts(&d, announce)))
 		goto out;

@@ -43,6 +43,9 @@ struct cw_slack_opts {
 	const char *report_path; /* the local report, named (and called local) only
 				  * when there is no report_url; NULL: "see the report" */
 	bool post_when_clear;    /* send "all clear" when there is nothing to announce */
+	/* parallel to run->failures: which ones to announce (the alert state's
+	 * verdict: new, or ongoing past the cooldown); NULL = all of them */
+	const bool *announce_failures;
 };
 
 /*

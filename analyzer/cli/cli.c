@@ -111,6 +111,7 @@ int cw_cli_digest(const struct cw_run *run, const bool *announce, const char *di
 	memset(&so, 0, sizeof(so));
 	so.max_findings = o->max_findings;
 	so.report_path = report;
+	so.announce_failures = o->announce_failures;
 	if (o->report_url && o->report_url[0]) {
 		size_t n = strlen(o->report_url);
 

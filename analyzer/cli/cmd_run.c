@@ -409,7 +409,7 @@ int cw_cmd_run(int argc, char **argv)
 	struct cw_config_env cfg;
 	struct cw_lock lock = { -1, NULL };
 	struct cw_state state;
-	bool *announce = NULL;
+	bool *announce = NULL, *announce_failures = NULL;
 	char err[CW_ERRBUF] = "", lock_default[4096];
 	const char *dir, *formats, *lock_path, *state_path;
 	char *made = NULL; /* the outermost output folder this run created */
@@ -542,9 +542,15 @@ int cw_cmd_run(int argc, char **argv)
 	}
 	state_path = o.no_state ? NULL : o.state_file ? o.state_file : inv.reporting.state_file;
 	if (state_path) {
-		if (cw_state_load(&state, state_path, err, sizeof(err)) ||
+		/* failures too: an AccessDenied that lasts is posted once per cooldown */
+		announce_failures = calloc(run.nfailures ? run.nfailures : 1,
+					   sizeof(*announce_failures));
+		if (!announce_failures ||
+		    cw_state_load(&state, state_path, err, sizeof(err)) ||
 		    cw_state_apply(&state, &run, run.started, inv.reporting.cooldown,
-				   inv.reporting.growth_factor, announce)) {
+				   inv.reporting.growth_factor, announce) ||
+		    cw_state_apply_failures(&state, &run, run.started, inv.reporting.cooldown,
+					    announce_failures)) {
 			cw_log_error("run: alert state: out of memory");
 			goto out;
 		}
@@ -575,6 +581,7 @@ int cw_cmd_run(int argc, char **argv)
 			.max_findings = inv.reporting.slack_max_findings,
 			.preview = o.slack_preview,
 			.report_url = inv.reporting.report_url,
+			.announce_failures = announce_failures,
 		};
 
 		if (cw_cli_digest(&run, announce, dir, &d) != 0)
@@ -585,6 +592,7 @@ out:
 		summary_line(&run, t0);
 	free(made);
 	free(announce);
+	free(announce_failures);
 	cw_state_release(&state);
 	cw_lock_release(&lock);
 	cw_buf_release(&summary);

@@ -98,6 +98,40 @@ class RunCli(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
 
 
+class StateFailures(unittest.TestCase):
+    """With a state file the demo's AccessDenied is posted the first night and
+    not the next (nor the ongoing spike): the second run sends nothing."""
+
+    def test_ongoing_failure_posted_once(self):
+        tmp = tempfile.mkdtemp(prefix="cwstate-")
+        fake = FakeAWS(DEMO, now=SERIES_NOW)
+        fake.start()
+        try:
+            env = fake.env()
+            env.update(HOME=tmp, AWS_CONFIG_FILE="/dev/null",
+                       AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+                       SLACK_WEBHOOK_URL=fake.url + "/slack/services/T0/B0/state")
+            state = os.path.join(tmp, "state.json")
+            sent = []
+            for night in range(2):
+                p = subprocess.run([BIN, "run", "-i", EXAMPLE, "-o",
+                                    os.path.join(tmp, "out%d" % night), "--at", AT,
+                                    "--state", state, "-q", "--format", "json"],
+                                   env=env, capture_output=True, text=True, timeout=120)
+                self.assertEqual(p.returncode, 3, p.stderr)
+                sent.append(len(fake.slack().get("received", [])))
+            self.assertEqual(sent, [1, 1], "the second night had nothing new to say")
+            first = fake.slack()["received"][0]
+            text = json.dumps(first)
+            self.assertIn("AccessDenied", text)
+            with open(state, encoding="utf-8") as f:
+                keys = [e["key"]["detector"] for e in json.load(f)["entries"]]
+            self.assertIn("failure:assume-role:AccessDenied", keys)
+        finally:
+            fake.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class Validate(unittest.TestCase):
     def test_long_names_keep_their_id(self):
         tmp = tempfile.mkdtemp(prefix="cwcli-")

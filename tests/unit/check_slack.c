@@ -658,6 +658,39 @@ START_TEST(test_rollup_many_accounts)
 }
 END_TEST
 
+/* The state's verdict on failures: only the announced ones are posted and
+ * counted in the header; the summary says how many there were. */
+START_TEST(test_failures_announced)
+{
+	struct cw_run run;
+	struct cw_buf b;
+	bool afail[3] = { false, true, false };
+	struct cw_slack_opts o = { .announce_failures = afail };
+	json_t *root;
+
+	new_run(&run);
+	add_failure(&run, "2", "AccessDenied", "old news");
+	add_failure(&run, "3", "Throttling", "fresh");
+	add_failure(&run, "4", "AccessDenied", "old news");
+	root = digest(&run, NULL, &o, &b);
+	check_limits(root);
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: 1 failure");
+	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*3* failures (*1* announced)"));
+	ck_assert(cw_str_startswith(block_text(root, 3), "*1 failure*\n"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "`Throttling`"));
+	ck_assert_ptr_null(strstr(block_text(root, 3), "AccessDenied"));
+	json_decref(root);
+	cw_buf_release(&b);
+	/* nothing new at all: no message */
+	afail[1] = false;
+	cw_buf_init(&b, 0);
+	ck_assert_int_eq(cw_slack_digest(&run, NULL, &o, &b, NULL, 0), 0);
+	ck_assert_uint_eq(b.len, 0);
+	cw_buf_release(&b);
+	cw_run_release(&run);
+}
+END_TEST
+
 /* Two detectors flagging one bucket's spike make one finding naming both. */
 START_TEST(test_one_finding_per_series)
 {
@@ -710,6 +743,7 @@ static Suite *slack_suite(void)
 	tcase_add_test(tc, test_failures_only);
 	tcase_add_test(tc, test_one_finding_per_series);
 	tcase_add_test(tc, test_rollup_many_accounts);
+	tcase_add_test(tc, test_failures_announced);
 	suite_add_tcase(s, tc);
 	return s;
 }
