@@ -704,11 +704,34 @@ static int load_doc(struct ld *c, json_t *doc, struct cw_run *run)
 	return rc ? rc : load_failures(c, doc, run);
 }
 
-int cw_report_json_load(const char *path, struct cw_run *run, char *err, size_t errlen)
+int cw_report_json_parse(const char *name, const char *text, size_t len, struct cw_run *run,
+			 char *err, size_t errlen)
 {
-	struct ld c = { path, "", err, errlen };
+	struct ld c = { name, "", err, errlen };
 	json_error_t jerr;
 	json_t *doc;
+	int rc;
+
+	memset(run, 0, sizeof(*run));
+	if (len > LOAD_MAX)
+		return cw_fail(err, errlen, CW_ETOOBIG, "%s: larger than %zu bytes", name,
+			       (size_t)LOAD_MAX);
+	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc)
+		return cw_fail(err, errlen, CW_EPARSE, "%s:%d:%d: %s", name, jerr.line,
+			       jerr.column, jerr.text);
+	rc = load_doc(&c, doc, run);
+	json_decref(doc);
+	if (rc) {
+		if (rc == CW_ENOMEM)
+			cw_fail(err, errlen, rc, "%s: out of memory", name);
+		cw_run_release(run);
+	}
+	return rc;
+}
+
+int cw_report_json_load(const char *path, struct cw_run *run, char *err, size_t errlen)
+{
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
@@ -716,17 +739,7 @@ int cw_report_json_load(const char *path, struct cw_run *run, char *err, size_t 
 	memset(run, 0, sizeof(*run));
 	if ((rc = cw_read_file(path, LOAD_MAX, &text, &len, err, errlen)))
 		return rc;
-	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	rc = cw_report_json_parse(path, text, len, run, err, errlen);
 	free(text);
-	if (!doc)
-		return cw_fail(err, errlen, CW_EPARSE, "%s:%d:%d: %s", path, jerr.line,
-			       jerr.column, jerr.text);
-	rc = load_doc(&c, doc, run);
-	json_decref(doc);
-	if (rc) {
-		if (rc == CW_ENOMEM)
-			cw_fail(err, errlen, rc, "%s: out of memory", path);
-		cw_run_release(run);
-	}
 	return rc;
 }

@@ -61,5 +61,8 @@ int cw_report_summary(const struct cw_run *run, const char *dir,
  * err names the file and the place ("r.json: results[3].status: ...").
  */
 int cw_report_json_load(const char *path, struct cw_run *run, char *err, size_t errlen);
+/* The same from text (len bytes; name is what messages call it). */
+int cw_report_json_parse(const char *name, const char *text, size_t len, struct cw_run *run,
+			 char *err, size_t errlen);
 
 #endif

@@ -32,8 +32,11 @@ struct cw_aws_ctx {
 	struct cw_aws_opts opts;  /* defaults filled in; ca_bundle points below */
 	char *ca_bundle;
 	struct cw_retry_quota quota;
+	struct cw_membudget budget; /* shared by every client's handle */
 	pthread_mutex_t mu;       /* guards stats */
 	struct cw_aws_stats stats;
+	struct cw_aws_action_stats actions[CW_AWS_MAX_ACTIONS]; /* under mu */
+	size_t nactions;
 	atomic_int interrupted;
 };
 
@@ -165,12 +168,33 @@ int cw_endpoint_resolve(const char *service, const char *region,
 	return 0;
 }
 
+/* ---- retry settings from the environment ------------------------------------ */
+
+int cw_aws_env_retry(int *max_attempts, char *err, size_t errlen)
+{
+	const char *n = env_nonempty("AWS_MAX_ATTEMPTS");
+	const char *mode = env_nonempty("AWS_RETRY_MODE");
+	long long x = 0;
+
+	*max_attempts = 0;
+	if (mode && !cw_str_ieq(mode, "standard") && !cw_str_ieq(mode, "legacy") &&
+	    !cw_str_ieq(mode, "adaptive"))
+		return cw_fail(err, errlen, CW_EINVAL, "AWS_RETRY_MODE: \"%.40s\" is not "
+			       "standard, adaptive or legacy", mode);
+	if (n && cw_parse_i64(n, 1, 20, &x))
+		return cw_fail(err, errlen, CW_EINVAL, "AWS_MAX_ATTEMPTS: must be a whole number "
+			       "from 1 to 20, got \"%.40s\"", n);
+	*max_attempts = (int)x;
+	return 0;
+}
+
 /* ---- context and clients ---------------------------------------------------- */
 
 int cw_aws_ctx_new(struct cw_aws_ctx **out, const struct cw_aws_opts *opts)
 {
 	struct cw_aws_ctx *ctx;
 	const char *ca;
+	int env_attempts = 0;
 
 	*out = NULL;
 	if (cw_http_global_init(NULL, 0) != 0)
@@ -180,6 +204,9 @@ int cw_aws_ctx_new(struct cw_aws_ctx **out, const struct cw_aws_opts *opts)
 		return CW_ENOMEM;
 	if (opts)
 		ctx->opts = *opts;
+	/* AWS_MAX_ATTEMPTS wins over the configured number, as in the SDKs */
+	if (cw_aws_env_retry(&env_attempts, NULL, 0) == 0 && env_attempts > 0)
+		ctx->opts.max_attempts = env_attempts;
 	if (ctx->opts.max_attempts <= 0)
 		ctx->opts.max_attempts = DEF_MAX_ATTEMPTS;
 	ca = ctx->opts.ca_bundle && *ctx->opts.ca_bundle ? ctx->opts.ca_bundle
@@ -190,6 +217,11 @@ int cw_aws_ctx_new(struct cw_aws_ctx **out, const struct cw_aws_opts *opts)
 	}
 	ctx->opts.ca_bundle = ctx->ca_bundle;
 	cw_retry_quota_init(&ctx->quota, CW_RETRY_QUOTA_MAX);
+	cw_membudget_init(&ctx->budget, ctx->opts.response_memory);
+	/* one response never needs more than the whole bound */
+	if (ctx->opts.response_memory &&
+	    (ctx->opts.max_response == 0 || ctx->opts.max_response > ctx->opts.response_memory))
+		ctx->opts.max_response = ctx->opts.response_memory;
 	pthread_mutex_init(&ctx->mu, NULL);
 	atomic_init(&ctx->interrupted, 0);
 	*out = ctx;
@@ -211,6 +243,11 @@ void cw_aws_ctx_stats(struct cw_aws_ctx *ctx, struct cw_aws_stats *out)
 	pthread_mutex_lock(&ctx->mu);
 	*out = ctx->stats;
 	pthread_mutex_unlock(&ctx->mu);
+}
+
+size_t cw_aws_ctx_peak_response_memory(struct cw_aws_ctx *ctx)
+{
+	return atomic_load(&ctx->budget.peak);
 }
 
 void cw_aws_interrupt(struct cw_aws_ctx *ctx)
@@ -244,6 +281,7 @@ int cw_aws_client_new(struct cw_aws_client **out, struct cw_aws_ctx *ctx)
 	ho.low_speed_bps = ctx->opts.low_speed_bps;
 	ho.low_speed_secs = ctx->opts.low_speed_secs;
 	ho.max_response = ctx->opts.max_response;
+	ho.budget = &ctx->budget;
 	ho.ca_bundle = ctx->ca_bundle;
 	ho.cancelled = http_cancelled;
 	ho.cancel_arg = ctx;
@@ -296,6 +334,17 @@ static int64_t wall_ms(const struct cw_aws_ctx *ctx)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Monotonic ms for the throttle window (the injected clock when set). */
+static int64_t mono_ms(const struct cw_aws_ctx *ctx)
+{
+	struct timespec ts;
+
+	if (ctx->opts.now_ms)
+		return ctx->opts.now_ms(ctx->opts.env);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static double client_rand01(struct cw_aws_client *c)
 {
 	uint64_t z;
@@ -329,6 +378,38 @@ static int backoff_sleep(struct cw_aws_ctx *ctx, int64_t ms)
 }
 
 /* ---- the call ----------------------------------------------------------------- */
+
+size_t cw_aws_ctx_actions(struct cw_aws_ctx *ctx, struct cw_aws_action_stats *out,
+			  size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&ctx->mu);
+	n = ctx->nactions < max ? ctx->nactions : max;
+	memcpy(out, ctx->actions, n * sizeof(*out));
+	pthread_mutex_unlock(&ctx->mu);
+	return n;
+}
+
+/* One attempt of action (under no lock): counted per action. */
+static void count_action(struct cw_aws_ctx *ctx, const char *action, bool throttled)
+{
+	size_t i;
+
+	pthread_mutex_lock(&ctx->mu);
+	for (i = 0; i < ctx->nactions; i++)
+		if (strcmp(ctx->actions[i].action, action) == 0)
+			break;
+	if (i == ctx->nactions && i < CW_AWS_MAX_ACTIONS) {
+		cw_strlcpy(ctx->actions[i].action, action, sizeof(ctx->actions[i].action));
+		ctx->nactions++;
+	}
+	if (i < ctx->nactions) {
+		ctx->actions[i].attempts++;
+		ctx->actions[i].throttled += throttled;
+	}
+	pthread_mutex_unlock(&ctx->mu);
+}
 
 static void count(struct cw_aws_ctx *ctx, uint64_t attempts, uint64_t retries,
 		  uint64_t throttled, uint64_t failed)
@@ -368,11 +449,13 @@ static int get_creds_checked(cw_creds_fn get_creds, void *creds_ctx, bool force,
 
 /* Everything about the request that does not change between attempts. */
 struct call_plan {
-	char url[1100];
+	char url[4200];
 	char host[300];   /* Host header value: host[:port] */
-	char path[1030];  /* the path as sent and signed */
+	char path[2100];  /* the path as sent and signed */
+	const char *method;
 	const char *ctype;
 	const char *what;
+	char action[48];  /* "GetMetricData", "AssumeRole": for the counters */
 };
 
 static int plan_call(const struct cw_aws_request *req, struct call_plan *p,
@@ -386,8 +469,13 @@ static int plan_call(const struct cw_aws_request *req, struct call_plan *p,
 	if (!req->endpoint || !req->service || !req->region)
 		return cw_fail(err, errlen, CW_EINVAL,
 			       "aws call without endpoint, service or region");
-	if (req->proto == CW_PROTO_JSON10 && (!req->target || !*req->target))
-		return cw_fail(err, errlen, CW_EINVAL, "json 1.0 call without X-Amz-Target");
+	if ((req->proto == CW_PROTO_JSON10 || req->proto == CW_PROTO_JSON11) &&
+	    (!req->target || !*req->target))
+		return cw_fail(err, errlen, CW_EINVAL, "json call without X-Amz-Target");
+	if (req->proto == CW_PROTO_REST && (!req->path || req->path[0] != '/' ||
+					    strlen(req->path) > 2000 ||
+					    (req->query && strlen(req->query) > 2000)))
+		return cw_fail(err, errlen, CW_EINVAL, "rest call without a path");
 	if (cw_http_url_check(req->endpoint, false, host, sizeof(host), &port, path,
 			      sizeof(path), err, errlen) != 0)
 		return CW_EINVAL;
@@ -396,22 +484,48 @@ static int plan_call(const struct cw_aws_request *req, struct call_plan *p,
 	while (n > 0 && path[n - 1] == '/')
 		n--;
 	path[n] = '\0';
-	snprintf(p->path, sizeof(p->path), "%s/", path);
+	snprintf(p->path, sizeof(p->path), "%s%s", path,
+		 req->proto == CW_PROTO_REST ? req->path : "/");
 	n = strlen(req->endpoint);
 	while (n > 0 && req->endpoint[n - 1] == '/')
 		n--;
 	if (n + 2 > sizeof(p->url))
 		return cw_fail(err, errlen, CW_EINVAL, "endpoint url too long");
-	memcpy(p->url, req->endpoint, n);
-	p->url[n] = '/';
-	p->url[n + 1] = '\0';
+	if (req->proto == CW_PROTO_REST)
+		snprintf(p->url, sizeof(p->url), "%.*s%s%s%s", (int)n, req->endpoint, req->path,
+			 req->query && *req->query ? "?" : "", req->query ? req->query : "");
+	else
+		snprintf(p->url, sizeof(p->url), "%.*s/", (int)n, req->endpoint);
+	p->method = req->proto == CW_PROTO_REST && req->method ? req->method : "POST";
 	if (port > 0 && port != (https ? 443 : 80))
 		snprintf(p->host, sizeof(p->host), strchr(host, ':') ? "[%s]:%d" : "%s:%d",
 			 host, port);
 	else
 		snprintf(p->host, sizeof(p->host), strchr(host, ':') ? "[%s]" : "%s", host);
 	p->ctype = req->proto == CW_PROTO_JSON10 ? "application/x-amz-json-1.0"
+		   : req->proto == CW_PROTO_JSON11 ? "application/x-amz-json-1.1"
+		   : req->proto == CW_PROTO_REST ? req->content_type
 		   : "application/x-www-form-urlencoded; charset=utf-8";
+	/* the action: X-Amz-Target's operation, or a Query body's Action= */
+	if (req->proto == CW_PROTO_JSON10) {
+		const char *dot = strrchr(req->target, '.');
+
+		cw_strlcpy(p->action, dot ? dot + 1 : req->target, sizeof(p->action));
+	} else {
+		const char *a = req->body ? strstr(req->body, "Action=") : NULL;
+		size_t k = 0;
+
+		if (a && (a == req->body || a[-1] == '&'))
+			for (a += 7; k + 1 < sizeof(p->action) && a[k] && a[k] != '&'; k++)
+				p->action[k] = a[k];
+		p->action[k] = '\0';
+		if (!k)
+			cw_strlcpy(p->action, req->service, sizeof(p->action));
+	}
+	for (char *c = p->action; *c; c++) /* a label value: keep it plain */
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_'))
+			*c = '_';
 	p->what = req->what;
 	if (!p->what || !*p->what) {
 		const char *dot = req->target ? strrchr(req->target, '.') : NULL;
@@ -427,7 +541,7 @@ static int attempt(struct cw_aws_client *c, const struct cw_aws_request *req,
 		   struct cw_http_response *hr, char *err, size_t errlen)
 {
 	struct cw_sig_header sh[3];
-	struct cw_http_header hh[6];
+	struct cw_http_header hh[8];
 	struct cw_sigv4_output so;
 	struct cw_http_request hq;
 	size_t ns = 0, nh = 0;
@@ -436,8 +550,9 @@ static int attempt(struct cw_aws_client *c, const struct cw_aws_request *req,
 
 	memset(&so, 0, sizeof(so));
 	sh[ns++] = (struct cw_sig_header){ "Host", p->host };
-	sh[ns++] = (struct cw_sig_header){ "Content-Type", p->ctype };
-	if (req->proto == CW_PROTO_JSON10)
+	if (p->ctype)
+		sh[ns++] = (struct cw_sig_header){ "Content-Type", p->ctype };
+	if (req->proto == CW_PROTO_JSON10 || req->proto == CW_PROTO_JSON11)
 		sh[ns++] = (struct cw_sig_header){ "X-Amz-Target", req->target };
 	for (size_t i = 0; i < ns; i++)
 		hh[nh++] = (struct cw_http_header){ sh[i].name, sh[i].value };
@@ -446,9 +561,9 @@ static int attempt(struct cw_aws_client *c, const struct cw_aws_request *req,
 		struct cw_sigv4_input in;
 
 		memset(&in, 0, sizeof(in));
-		in.method = "POST";
+		in.method = p->method;
 		in.path = p->path;
-		in.query = "";
+		in.query = req->proto == CW_PROTO_REST && req->query ? req->query : "";
 		in.headers = sh;
 		in.nheaders = ns;
 		in.payload = req->body ? req->body : "";
@@ -459,7 +574,8 @@ static int attempt(struct cw_aws_client *c, const struct cw_aws_request *req,
 		in.access_key = creds->access_key;
 		in.secret_key = creds->secret_key;
 		in.session_token = creds->session_token;
-		in.normalize_path = true;
+		in.normalize_path = req->proto != CW_PROTO_REST;
+		in.sign_content_sha256 = req->proto == CW_PROTO_REST;
 		in.sign_session_token = true;
 		rc = cw_sigv4_sign(&in, &so, err, errlen);
 		if (rc) {
@@ -470,12 +586,15 @@ static int attempt(struct cw_aws_client *c, const struct cw_aws_request *req,
 		if (creds->session_token)
 			hh[nh++] = (struct cw_http_header){ "X-Amz-Security-Token",
 							    creds->session_token };
+		if (in.sign_content_sha256)
+			hh[nh++] = (struct cw_http_header){ "x-amz-content-sha256",
+							    so.payload_hash };
 		hh[nh++] = (struct cw_http_header){ "Authorization",
 						    cw_buf_str(&so.authorization) };
 	}
 
 	memset(&hq, 0, sizeof(hq));
-	hq.method = "POST";
+	hq.method = p->method;
 	hq.url = p->url;
 	hq.headers = hh;
 	hq.nheaders = nh;
@@ -495,18 +614,20 @@ static void log_attempt(const struct call_plan *p, const struct cw_http_response
 	if (cw_log_get_level() < CW_LOG_VERBOSE)
 		return;
 	if (hr->xfer != CW_XFER_OK)
-		cw_log_verbose("POST %s %s -> %s (attempt %d, %lld ms)", p->url, p->what,
+		cw_log_verbose("%s %s %s -> %s (attempt %d, %lld ms)", p->method, p->url, p->what,
 			       cw_xfer_name(hr->xfer), n, (long long)hr->elapsed_ms);
 	else
-		cw_log_verbose("POST %s %s -> %ld%s%s (attempt %d, %lld ms)", p->url, p->what,
+		cw_log_verbose("%s %s %s -> %ld%s%s (attempt %d, %lld ms)", p->method, p->url,
+			       p->what,
 			       hr->status, code[0] ? " " : "", code, n,
 			       (long long)hr->elapsed_ms);
 }
 
 /* The final failure: AWS's answer into resp, a one-line summary into err. */
 static int stop_error(const struct call_plan *p, int rc, const struct cw_http_response *hr,
-		      const struct cw_awserr *ae, const struct cw_retry_decision *d,
-		      const char *herr, struct cw_aws_response *resp, char *err, size_t errlen)
+		      struct cw_awserr *ae, const struct cw_retry_decision *d,
+		      const struct cw_creds *creds, const char *herr,
+		      struct cw_aws_response *resp, char *err, size_t errlen)
 {
 	const char *why = d->cls != CW_RETRY_NONE ? d->why : "";
 	const char *sep = why[0] ? "; " : "";
@@ -515,6 +636,14 @@ static int stop_error(const struct call_plan *p, int rc, const struct cw_http_re
 	if (rc != 0)
 		return cw_fail(err, errlen, CW_EHTTP, "%s: %s (%d %s%s%s)", p->what, herr,
 			       resp->attempts, plural, sep, why);
+	/* the answer is outside text: a server or proxy may echo what it was
+	 * sent (the token, the Authorization header) */
+	cw_redact_value(ae->code, creds->session_token);
+	cw_redact_value(ae->code, creds->secret_key);
+	cw_redact_value(ae->message, creds->session_token);
+	cw_redact_value(ae->message, creds->secret_key);
+	cw_redact_inplace(ae->code, sizeof(ae->code));
+	cw_redact_inplace(ae->message, sizeof(ae->message));
 	cw_strlcpy(resp->code, ae->code, sizeof(resp->code));
 	if (ae->message[0])
 		cw_strlcpy(resp->message, ae->message, sizeof(resp->message));
@@ -532,7 +661,10 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 		struct cw_aws_response *resp, char *err, size_t errlen)
 {
 	struct cw_aws_ctx *ctx = c->ctx;
-	struct cw_retry_policy pol = { ctx->opts.max_attempts, 0, false };
+	struct cw_retry_policy pol = { ctx->opts.max_attempts, 0, false,
+				       req->pacer ? ctx->opts.throttle_window_ms : 0 };
+	int64_t first_ms = 0;
+	bool started = false;
 	struct cw_retry_state st;
 	struct cw_retry_decision d;
 	struct cw_http_response hr;
@@ -565,6 +697,14 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 			rc = cw_fail(err, errlen, CW_EINTR, "%s: interrupted", plan.what);
 			goto out;
 		}
+		if (req->pacer && req->pacer->wait && req->pacer->wait(req->pacer->env) != 0) {
+			rc = cw_fail(err, errlen, CW_EINTR, "%s: interrupted", plan.what);
+			goto out;
+		}
+		if (!started) {
+			first_ms = mono_ms(ctx);
+			started = true;
+		}
 		herr[0] = '\0';
 		rc = attempt(c, req, &plan, &creds, &hr, herr, sizeof(herr));
 		if (rc == CW_EINTR) {
@@ -581,12 +721,25 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 		ok = rc == 0 && hr.status >= 200 && hr.status < 300;
 		memset(&ae, 0, sizeof(ae));
 		if (rc == 0 && !ok) {
+			/* before any field is cut to size: an echoed secret goes
+			 * whole, not as a prefix that no longer matches */
+			if (hr.body.data) {
+				cw_redact_value(hr.body.data, creds.session_token);
+				cw_redact_value(hr.body.data, creds.secret_key);
+				hr.body.len = strlen(hr.body.data); /* no NUL in an error text */
+			}
 			cw_awserr_parse(hr.body.data, hr.body.len, hr.content_type,
 					hr.query_error, &ae);
 			if (hr.request_id[0])
 				cw_strlcpy(ae.request_id, hr.request_id, sizeof(ae.request_id));
 		}
 		log_attempt(&plan, &hr, ae.code, resp->attempts);
+		if (req->pacer && req->pacer->feedback && rc == 0)
+			req->pacer->feedback(req->pacer->env,
+					     cw_retry_classify(hr.status, ae.code, hr.xfer) ==
+					     CW_RETRY_THROTTLING);
+		count_action(ctx, plan.action, !ok && cw_retry_classify(hr.status, ae.code, hr.xfer)
+						      == CW_RETRY_THROTTLING);
 		if (ok) {
 			count(ctx, 1, 0, 0, 0);
 			cw_retry_on_success(&st, &ctx->quota);
@@ -594,6 +747,7 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 			rc = 0;
 			goto out;
 		}
+		st.elapsed_ms = mono_ms(ctx) - first_ms;
 		cw_retry_decide(&st, &pol, &ctx->quota, hr.status, ae.code, hr.xfer,
 				client_rand01(c), cw_retry_after_parse(hr.retry_after), &d);
 		if (d.action == CW_RETRY_REFRESH && req->unsigned_request)
@@ -601,7 +755,7 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 		count(ctx, 1, d.action != CW_RETRY_STOP, d.cls == CW_RETRY_THROTTLING,
 		      d.action == CW_RETRY_STOP);
 		if (d.action == CW_RETRY_STOP) {
-			rc = stop_error(&plan, rc, &hr, &ae, &d, herr, resp, err, errlen);
+			rc = stop_error(&plan, rc, &hr, &ae, &d, &creds, herr, resp, err, errlen);
 			goto out;
 		}
 		if (d.action == CW_RETRY_REFRESH) {

@@ -63,7 +63,12 @@ struct cw_aws_opts {
 	long total_timeout_ms;   /* default 60000 */
 	long low_speed_bps;      /* default 1 (byte/s) ...      */
 	long low_speed_secs;     /* ... for 30 s: abort a stalled transfer */
-	size_t max_response;     /* default 64 MiB */
+	size_t max_response;     /* default 64 MiB, per response */
+	size_t response_memory;  /* bytes all responses being received hold
+				  * together (every client of the ctx); 0: none */
+	int64_t throttle_window_ms; /* throttled calls retry (paced) until this
+				     * long after their first attempt; 0: by
+				     * attempts only */
 	const char *ca_bundle;   /* AWS_CA_BUNDLE; NULL = system default */
 	/* Injectable for tests; NULL = real clock, nanosleep, random. */
 	int64_t (*now_ms)(void *env);
@@ -72,6 +77,15 @@ struct cw_aws_opts {
 	void *env;
 };
 
+/*
+ * The SDKs' retry settings from the environment: AWS_MAX_ATTEMPTS (1..20,
+ * *max_attempts; 0 when unset) and AWS_RETRY_MODE (standard; adaptive and
+ * legacy are accepted and run as standard, which cwsweep's own pacing
+ * already makes adaptive).  CW_EINVAL with a message for a bad value.
+ * cw_aws_ctx_new applies AWS_MAX_ATTEMPTS over opts->max_attempts.
+ */
+int cw_aws_env_retry(int *max_attempts, char *err, size_t errlen);
+
 struct cw_aws_ctx;    /* shared: options, retry quota, counters */
 struct cw_aws_client; /* one per worker thread */
 
@@ -79,6 +93,14 @@ int cw_aws_ctx_new(struct cw_aws_ctx **out, const struct cw_aws_opts *opts);
 void cw_aws_ctx_free(struct cw_aws_ctx *ctx);
 /* Calls made so far (every attempt counted), by kind; thread-safe. */
 struct cw_aws_stats { uint64_t attempts, retries, throttled, failed; };
+/* Attempts and throttled answers per API action ("GetMetricData",
+ * "AssumeRole", ...), the first max of them; returns how many. */
+#define CW_AWS_MAX_ACTIONS 16
+struct cw_aws_action_stats { char action[48]; uint64_t attempts, throttled; };
+size_t cw_aws_ctx_actions(struct cw_aws_ctx *ctx, struct cw_aws_action_stats *out,
+			  size_t max);
+/* The highest memory the responses in flight held together, in bytes. */
+size_t cw_aws_ctx_peak_response_memory(struct cw_aws_ctx *ctx);
 void cw_aws_ctx_stats(struct cw_aws_ctx *ctx, struct cw_aws_stats *out);
 
 int cw_aws_client_new(struct cw_aws_client **out, struct cw_aws_ctx *ctx);
@@ -87,6 +109,21 @@ void cw_aws_client_free(struct cw_aws_client *c);
 enum cw_aws_proto {
 	CW_PROTO_JSON10, /* POST /, application/x-amz-json-1.0, X-Amz-Target */
 	CW_PROTO_QUERY,  /* POST /, application/x-www-form-urlencoded; XML answer */
+	CW_PROTO_JSON11, /* POST /, application/x-amz-json-1.1, X-Amz-Target (Organizations) */
+	CW_PROTO_REST,   /* S3: method, path and query of the request; XML answer;
+			  * signed with x-amz-content-sha256, path not normalised */
+};
+
+/*
+ * Client-side pacing of one kind of call (e.g. GetMetricData of one
+ * account-region): wait before every attempt, the first and each retry,
+ * and hear how each answer went, so an adaptive limiter slows down on
+ * throttling and recovers after.  Called on the calling worker's thread.
+ */
+struct cw_aws_pacer {
+	int (*wait)(void *env);                     /* 0, or CW_EINTR to stop */
+	void (*feedback)(void *env, bool throttled); /* after every answer */
+	void *env;
 };
 
 struct cw_aws_request {
@@ -94,10 +131,18 @@ struct cw_aws_request {
 	const char *region;
 	const char *endpoint;  /* from cw_endpoint_resolve */
 	enum cw_aws_proto proto;
-	const char *target;    /* JSON 1.0: "GraniteServiceVersion20100801.GetMetricData" */
+	const char *target;    /* JSON: "GraniteServiceVersion20100801.GetMetricData" */
 	const char *body; size_t body_len;
 	bool unsigned_request; /* AssumeRoleWithWebIdentity is not signed */
+	/* CW_PROTO_REST only: */
+	const char *method;    /* "GET", "PUT", ...; NULL: POST */
+	const char *path;      /* after the endpoint's own path, encoded as sent: "/b/k" */
+	const char *query;     /* encoded, as sent and signed: "id=EntireBucket&metrics=" */
+	const char *content_type; /* NULL: no Content-Type header */
 	const char *what;      /* short label for logs: "GetMetricData 111111111111/us-east-1" */
+	/* NULL: not paced.  With a pacer and the ctx's throttle_window_ms,
+	 * throttling is retried until that window ends. */
+	const struct cw_aws_pacer *pacer;
 };
 
 struct cw_aws_response {

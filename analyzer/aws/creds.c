@@ -10,6 +10,7 @@
  * functions before exec.
  */
 #include "creds.h"
+#include "creds_sso.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -727,6 +728,34 @@ static int prof_assume(const struct cw_creds_opts *o, const struct prof_files *p
 	return rc;
 }
 
+/* IAM Identity Center: sso_session (its [sso-session NAME] section) or the
+ * legacy sso_start_url form; see creds_sso.h. */
+static int prof_sso(const struct cw_creds_opts *o, const struct prof_files *pf,
+		    const char *profile, struct cw_creds *out, char *err, size_t errlen)
+{
+	struct cw_sso_config c;
+	char sect[300];
+
+	memset(&c, 0, sizeof(c));
+	c.profile = profile;
+	c.session = prof_get(pf, profile, "sso_session");
+	c.account_id = prof_get(pf, profile, "sso_account_id");
+	c.role_name = prof_get(pf, profile, "sso_role_name");
+	if (c.session) {
+		snprintf(sect, sizeof(sect), "sso-session %s", c.session);
+		if (!pf->conf || !cw_ini_get(pf->conf, sect, "sso_start_url"))
+			return cw_fail(err, errlen, CW_EINVAL, "profile \"%s\": sso_session "
+				       "\"%s\" has no [sso-session %s] section with sso_start_url "
+				       "in %s", profile, c.session, c.session, pf->conf_disp);
+		c.start_url = cw_ini_get(pf->conf, sect, "sso_start_url");
+		c.region = cw_ini_get(pf->conf, sect, "sso_region");
+	} else {
+		c.start_url = prof_get(pf, profile, "sso_start_url");
+		c.region = prof_get(pf, profile, "sso_region");
+	}
+	return cw_creds_from_sso(o, &c, out, err, errlen);
+}
+
 static int prof_resolve(const struct cw_creds_opts *o, const struct prof_files *pf,
 			const char *profile, int depth, struct cw_creds *out,
 			char *err, size_t errlen)
@@ -741,6 +770,8 @@ static int prof_resolve(const struct cw_creds_opts *o, const struct prof_files *
 			       profile, PROFILE_HOPS_MAX);
 	if (role_arn)
 		return prof_assume(o, pf, profile, role_arn, depth, out, err, errlen);
+	if (prof_get(pf, profile, "sso_session") || prof_get(pf, profile, "sso_start_url"))
+		return prof_sso(o, pf, profile, out, err, errlen);
 	if (prof_get(pf, profile, "aws_access_key_id") ||
 	    prof_get(pf, profile, "aws_secret_access_key"))
 		return prof_static(pf, profile, out, err, errlen);

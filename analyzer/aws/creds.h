@@ -6,7 +6,8 @@
  *                      AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials) and
  *                      AWS_CONFIG_FILE (~/.aws/config, "[profile NAME]"):
  *                      role_arn + source_profile | web_identity_token_file,
- *                      static keys, credential_process
+ *                      IAM Identity Center (sso_session / sso_start_url,
+ *                      creds_sso.h), static keys, credential_process
  *   3. web identity    AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN
  *   4. container       AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI
  *   5. EC2 IMDSv2      unless AWS_EC2_METADATA_DISABLED=true

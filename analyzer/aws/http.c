@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,8 @@ struct cw_http {
 	/* state of the transfer in progress */
 	struct cw_http_response *resp;
 	bool too_big;
+	bool over_budget;         /* the shared budget refused more memory */
+	size_t reserved;          /* bytes this transfer holds in the budget */
 	bool oom;
 	bool debug;               /* --debug-http: collect raw headers */
 	struct cw_buf raw_headers;
@@ -246,11 +249,48 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 		h->too_big = true;
 		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
 	}
+	/* charge the buffer's growth to the run-wide bound before it happens
+	 * (cw_buf doubles its allocation from 64 bytes) */
+	if (h->opts.budget && h->opts.budget->max && b->len + n + 1 > b->alloc) {
+		size_t grown = b->alloc ? b->alloc : 64, now, peak;
+
+		while (grown < b->len + n + 1)
+			grown = grown > SIZE_MAX / 2 ? b->len + n + 1 : grown * 2;
+		if (grown > h->reserved) {
+			size_t d = grown - h->reserved;
+
+			now = atomic_fetch_add(&h->opts.budget->used, d) + d;
+			h->reserved += d;
+			peak = atomic_load(&h->opts.budget->peak);
+			while (now > peak && !atomic_compare_exchange_weak(&h->opts.budget->peak,
+									   &peak, now))
+				;
+			if (now > h->opts.budget->max) {
+				h->too_big = h->over_budget = true;
+				return 0;
+			}
+		}
+	}
 	if (cw_buf_add(b, data, n) != 0) {
 		h->oom = true;
 		return 0;
 	}
 	return n;
+}
+
+void cw_membudget_init(struct cw_membudget *b, size_t max)
+{
+	atomic_init(&b->used, 0);
+	atomic_init(&b->peak, 0);
+	b->max = max;
+}
+
+/* Give back what the transfer held (its body is released or handed on). */
+static void budget_return(struct cw_http *h)
+{
+	if (h->opts.budget && h->reserved)
+		atomic_fetch_sub(&h->opts.budget->used, h->reserved);
+	h->reserved = 0;
 }
 
 static void header_value(char *dst, size_t dstlen, const char *v, size_t n)
@@ -417,7 +457,7 @@ static bool secret_header(const char *name, size_t n)
 {
 	static const char *const names[] = { "authorization", "x-amz-security-token",
 					     "x-aws-ec2-metadata-token", "cookie",
-					     "set-cookie", NULL };
+					     "set-cookie", "x-amz-sso_bearer_token", NULL };
 
 	for (size_t i = 0; names[i]; i++)
 		if (strlen(names[i]) == n && strncasecmp(name, names[i], n) == 0)
@@ -682,7 +722,8 @@ int cw_http_do(struct cw_http *h, const struct cw_http_request *req,
 		return rc;
 
 	h->resp = resp;
-	h->too_big = h->oom = false;
+	h->too_big = h->oom = h->over_budget = false;
+	h->reserved = 0;
 	h->errbuf[0] = '\0';
 	h->debug = cw_log_get_level() >= CW_LOG_DEBUG;
 	cw_buf_reset(&h->raw_headers);
@@ -715,6 +756,11 @@ int cw_http_do(struct cw_http *h, const struct cw_http_request *req,
 		if (h->debug)
 			dump_response(h, req);
 		rc = 0;
+	} else if (resp->xfer == CW_XFER_TOOBIG && h->over_budget) {
+		cw_buf_release(&resp->body);
+		rc = cw_fail(err, errlen, CW_ETOOBIG, "%s: responses in flight passed the "
+			     "%zu MiB bound (aws.response_memory_mb)", host,
+			     h->opts.budget->max >> 20);
 	} else if (resp->xfer == CW_XFER_TOOBIG) {
 		cw_buf_release(&resp->body);
 		rc = cw_fail(err, errlen, CW_ETOOBIG, "%s: response larger than %zu bytes", host,
@@ -736,6 +782,7 @@ out:
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, (char *)NULL);
 	wipe_headers(hdrs);
+	budget_return(h);
 	h->resp = NULL;
 	return rc;
 }

@@ -16,6 +16,7 @@
 #ifndef CW_HTTP_H
 #define CW_HTTP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,12 +45,28 @@ const char *cw_xfer_name(enum cw_xfer x);
  */
 int cw_http_global_init(char *err, size_t errlen);
 
+/*
+ * A memory bound shared by every handle of a run: the bytes that responses
+ * being received hold together (their buffers' allocations).  A transfer
+ * whose growth would pass it is aborted as CW_XFER_TOOBIG, so endless or
+ * huge bodies on every worker at once cannot exhaust memory.  Lock-free
+ * (an atomic counter); any thread.
+ */
+struct cw_membudget {
+	atomic_size_t used;
+	size_t max;          /* bytes; 0: no bound */
+	atomic_size_t peak;  /* highest used seen, for tests and metrics */
+};
+
+void cw_membudget_init(struct cw_membudget *b, size_t max);
+
 struct cw_http_opts {
 	long connect_timeout_ms; /* <= 0: 10000 */
 	long total_timeout_ms;   /* <= 0: 60000 */
 	long low_speed_bps;      /* <= 0: 1 */
 	long low_speed_secs;     /* <= 0: 30 */
-	size_t max_response;     /* 0: 64 MiB */
+	size_t max_response;     /* 0: 64 MiB (per response) */
+	struct cw_membudget *budget; /* shared bound of all responses; NULL: none */
 	const char *ca_bundle;   /* CA file (AWS_CA_BUNDLE), copied; NULL: system */
 	/* Polled during transfers (any thread may set what it reads); true
 	 * aborts the transfer with CW_XFER_CANCELLED.  NULL: never. */
@@ -105,7 +122,8 @@ void cw_http_response_release(struct cw_http_response *r);
  * arrived, whatever its status (resp->status); CW_EHTTP on transport
  * failure (resp->xfer says which kind; err says what, naming the host,
  * never the full URL); CW_ETOOBIG "response larger than N bytes";
- * CW_EINVAL for a refused URL (nothing sent); CW_EINTR when cancelled.
+ * (also when the shared memory budget would be passed: "responses in
+ * flight passed the N MiB bound"); CW_EINVAL for a refused URL (nothing sent); CW_EINTR when cancelled.
  * resp is reset first (its body content dropped).
  */
 int cw_http_do(struct cw_http *h, const struct cw_http_request *req,

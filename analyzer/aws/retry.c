@@ -232,6 +232,21 @@ void cw_retry_decide(struct cw_retry_state *st, const struct cw_retry_policy *p,
 		decide(out, CW_RETRY_REFRESH, 0, "refreshing expired credentials");
 		return;
 	}
+	if (c == CW_RETRY_THROTTLING && p && p->throttle_window_ms > 0) {
+		int64_t left = p->throttle_window_ms - st->elapsed_ms;
+		int64_t delay = (int64_t)(rand01 * CW_RETRY_PACED_BACKOFF_MS);
+
+		if (left <= 0) {
+			decide(out, CW_RETRY_STOP, 0, "still throttled at the end of the "
+			       "throttle window");
+			return;
+		}
+		if (!(delay >= 0))
+			delay = 0;
+		st->last_cost = 0;
+		decide(out, CW_RETRY_AGAIN, delay < left ? delay : left, "throttling");
+		return;
+	}
 	if (counted >= max_attempts(p)) {
 		decide(out, CW_RETRY_STOP, 0, "attempts exhausted");
 		return;

@@ -76,12 +76,22 @@ struct cw_retry_policy {
 	 * (e.g. Slack), a throttled answer waits at least that long, up to
 	 * max_backoff_ms. */
 	bool honour_retry_after;
+	/* > 0: throttling is retried for this long after the first attempt,
+	 * whatever max_attempts says, at no retry-quota cost and with a short
+	 * jitter (at most CW_RETRY_PACED_BACKOFF_MS): for callers whose calls
+	 * are paced by an adaptive rate limiter, which does the slowing down
+	 * (the SDKs' "adaptive" mode).  Bounded by time, not attempts. */
+	int64_t throttle_window_ms;
 };
+
+#define CW_RETRY_PACED_BACKOFF_MS 1000
 
 struct cw_retry_state {
 	int attempts;       /* attempts made so far (the failed one included) */
 	int last_cost;      /* tokens the last retry took, 0 when none */
 	bool refreshed;     /* the one credential refresh was used */
+	int64_t elapsed_ms; /* since the first attempt; the caller sets it
+			     * before each cw_retry_decide (throttle_window_ms) */
 };
 
 enum cw_retry_action {

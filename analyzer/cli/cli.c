@@ -31,13 +31,14 @@ const char cw_exit_codes_help[] =
 
 int cw_usage_error(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fputs("cwsweep: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "cwsweep: %s\n", msg);
+	cw_log_remember_error(msg);
 	return CW_EXIT_USAGE;
 }
 

@@ -6,6 +6,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+
+#include "inventory.h"
+#include "orgsync.h"
 
 /* Exit codes: stable, documented in README.md and --help. */
 enum {
@@ -48,6 +52,25 @@ struct cw_digest_opts {
  */
 int cw_cli_digest(const struct cw_run *run, const bool *announce, const char *dir,
 		  const struct cw_digest_opts *o);
+
+/*
+ * The inventory's `organization:` section resolved (see orgsync.h): on
+ * success *inv is replaced by the inventory with Organizations' accounts
+ * and 0 is returned.  CW_EXIT_USAGE when that inventory has problems
+ * (printed); CW_EXIT_PARTIAL when Organizations could not be read: *inv
+ * stays (its `accounts:` only), res says why, and the caller reports a
+ * failure row.  No organization section: 0, nothing done.
+ */
+struct cw_cli_org {
+	bool failed;
+	char management_account[13];
+	struct cw_orgsync_stats stats;
+	char err[512];
+};
+int cw_cli_resolve_org(struct cw_inventory *inv, const char *profile, struct cw_cli_org *res);
+/* The resolved list (id, name, where its settings come from), for --dry-run;
+ * nothing when there was no organization section or it failed. */
+void cw_cli_print_org(FILE *f, const struct cw_inventory *inv, const struct cw_cli_org *org);
 
 /* The exit-code table for --help texts. */
 extern const char cw_exit_codes_help[];

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomicio.h"
 #include "buf.h"
 #include "cli.h"
 #include "commands.h"
@@ -28,6 +29,7 @@
 #include "strutil.h"
 #include "timeutil.h"
 #include "units.h"
+#include "validate.h"
 
 #define DEFAULT_DETECTORS "mean7d,zscore"
 #define DEFAULT_DIR "./cwsweep-report"
@@ -68,7 +70,7 @@ static void usage(FILE *f)
 		"  --unit UNIT           the unit of every series, for the reports' numbers:\n"
 		"                        a CloudWatch unit (Bytes, Count, Percent, Seconds,\n"
 		"                        ...) or USD; default: what the file says, if anything\n"
-		"  -q, --quiet           print nothing on stdout; errors only on stderr\n"
+		"  -q, --quiet           print nothing on stdout; errors and warnings only on stderr\n"
 		"  -h, --help            this text\n"
 		"\n"
 		"The summary goes to stdout; the reports are DIR/report.md, report.html,\n"
@@ -145,9 +147,9 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o, int *first_
 		case 'P':
 			if (cw_parse_duration(optarg, &o->period, err, sizeof(err)))
 				return cw_usage_error("analyze: --period: %s", err);
-			if (o->period <= 0)
-				return cw_usage_error("analyze: --period: must be positive, "
-						      "got '%s'", optarg);
+			if (cw_check_period(o->period))
+				return cw_usage_error("analyze: --period: %s, got '%s'",
+						      cw_check_period(o->period), optarg);
 			break;
 		case 'U':
 			if (!known_unit(optarg))
@@ -327,6 +329,8 @@ int cw_cmd_analyze(int argc, char **argv)
 	run.period = common_period(&run);
 	run.finished = cw_time_now();
 
+	/* temporary files that a killed earlier run left (dead PIDs only) */
+	(void)cw_remove_stale_temps(o.dir, "report.", NULL, err, sizeof(err));
 	if (cw_reports_write(&run, o.dir, o.formats, err, sizeof(err))) {
 		code = cw_usage_error("analyze: -o %s: %s", o.dir, err);
 		goto out;

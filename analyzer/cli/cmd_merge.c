@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomicio.h"
 #include "buf.h"
 #include "cli.h"
 #include "commands.h"
@@ -288,6 +289,8 @@ int cw_cmd_merge(int argc, char **argv)
 		}
 	}
 	cw_run_sort_results(&run);
+	/* temporary files that a killed earlier run left (dead PIDs only) */
+	(void)cw_remove_stale_temps(dir, "report.", NULL, err, sizeof(err));
 	if (cw_reports_write(&run, dir, formats, err, sizeof(err))) {
 		code = cw_usage_error("merge: -o %s: %s", dir, err);
 		goto out;

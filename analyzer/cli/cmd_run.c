@@ -5,7 +5,8 @@
  *   options -> inventory (exit 2 on any problem, nothing fetched) ->
  *   lock (exit 75 when held) -> output folder checked -> sweep ->
  *   cost -> alert state -> reports (atomic) -> state file (atomic) ->
- *   Slack digest -> exit code.
+ *   Slack digest -> exit code -> (any exit) a "could not run / ran partly"
+ *   notice for exit 2 and 3, the metrics file, the heartbeat.
  * SIGINT/SIGTERM stop the fetching; what was judged is reported, the
  * interrupted targets are failure rows, and the exit code is 3.
  */
@@ -31,6 +32,7 @@
 #include "inventory.h"
 #include "lock.h"
 #include "log.h"
+#include "outcome.h"
 #include "report.h"
 #include "run.h"
 #include "state.h"
@@ -50,6 +52,7 @@ struct run_opts {
 	const char *profile;
 	const char *state_file;
 	const char *lock_file;
+	const char *metrics_file;
 	unsigned jobs;
 	int64_t at;
 	unsigned shard_k, shard_n; /* n == 0: no sharding */
@@ -77,7 +80,8 @@ static void usage(FILE *f)
 		"                   [--account ID]... [--region NAME]... [--shard K/N]\n"
 		"                   [--format LIST] [--all-periods] [--state FILE | --no-state]\n"
 		"                   [--no-slack | --slack-preview] [--slack-env VAR]\n"
-		"                   [--lock FILE] [--profile NAME] [--at TIME]\n"
+		"                   [--lock FILE] [--metrics-file FILE] [--profile NAME]\n"
+		"                   [--at TIME]\n"
 		"                   [-q | -v | --debug-http]\n"
 		"\n"
 		"Sweep every account of the inventory: assume each account's role, fetch the\n"
@@ -86,7 +90,9 @@ static void usage(FILE *f)
 		"report.html, report.csv, report.json and report.xlsx; then post one digest\n"
 		"to Slack when configured.\n"
 		"\n"
-		"options:\n"
+		"options:\n");
+	/* (in two pieces: C99 compilers need not take longer strings) */
+	fprintf(f,
 		"  -i, --inventory FILE  the inventory (default accounts.yaml; see\n"
 		"                        accounts.yaml.example)\n"
 		"  --config FILE         single-bucket mode: read S3_BUCKET_NAME,\n"
@@ -97,7 +103,8 @@ static void usage(FILE *f)
 		"  --format LIST         report formats: md, csv, json, html, xlsx (default all)\n"
 		"  -j, --jobs N          worker threads, 1-256 (default: aws.jobs, else 16)\n"
 		"  -n, --dry-run         print the plan and the estimated CloudWatch cost;\n"
-		"                        no network at all\n"
+		"                        no network, except Organizations' account list when\n"
+		"                        the inventory has an organization section\n"
 		"  --account ID          only this account (repeatable)\n"
 		"  --region NAME         only this region of each account, e.g. us-east-1\n"
 		"                        (repeatable); buckets pinned elsewhere are skipped\n"
@@ -116,29 +123,35 @@ static void usage(FILE *f)
 		"                        SLACK_WEBHOOK_URL)\n"
 		"  --lock FILE           lock file that keeps two runs apart (default:\n"
 		"                        reporting.lock_file, else DIR/.cwsweep.lock)\n"
+		"  --metrics-file FILE   write the run's Prometheus metrics there, atomically,\n"
+		"                        whatever the exit code (for node_exporter's textfile\n"
+		"                        collector; default: reporting.metrics_file)\n"
 		"  --profile NAME        AWS profile for the ambient credentials\n"
 		"  --at TIME             sweep as if it were TIME (UTC, ISO 8601, e.g.\n"
 		"                        2026-11-26T03:00:00Z): replays a past night's sweep\n"
 		"                        over the data CloudWatch still holds; a time in the\n"
 		"                        future is refused\n"
-		"  -q, --quiet           errors only on stderr, no progress, no summary on stdout\n"
+		"  -q, --quiet           errors and warnings only on stderr, no progress, no\n"
+		"                        summary on stdout\n"
 		"                        (the one-line run summary on stderr stays, for logs)\n"
 		"  -v, --verbose         one line per AWS request on stderr\n"
 		"  --debug-http          also headers and bodies, with secrets redacted\n"
 		"  -h, --help            this help\n"
 		"\n"
 		"Credentials: environment, AWS_PROFILE/--profile (~/.aws/credentials and\n"
-		"config, role_arn + source_profile, credential_process), web identity,\n"
+		"config, role_arn + source_profile, IAM Identity Center sso_session /\n"
+		"sso_start_url after `aws sso login`, credential_process), web identity,\n"
 		"container credentials, EC2 instance metadata (IMDSv2), in that order.\n"
 		"Endpoints: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_CLOUDWATCH, AWS_ENDPOINT_URL_STS,\n"
-		"or aws.endpoint_url in the inventory.\n"
+		"AWS_ENDPOINT_URL_SSO, or aws.endpoint_url in the inventory.\n"
+		"Retries: AWS_MAX_ATTEMPTS (over aws.max_attempts), AWS_RETRY_MODE=standard.\n"
 		"\n%s", cw_exit_codes_help);
 }
 
 enum {
 	OPT_CONFIG = 256, OPT_FORMAT, OPT_ACCOUNT, OPT_SHARD, OPT_ALL_PERIODS, OPT_STATE,
 	OPT_NO_STATE, OPT_NO_SLACK, OPT_SLACK_PREVIEW, OPT_LOCK, OPT_PROFILE, OPT_AT,
-	OPT_DEBUG_HTTP, OPT_REGION, OPT_SLACK_ENV,
+	OPT_DEBUG_HTTP, OPT_METRICS_FILE, OPT_REGION, OPT_SLACK_ENV,
 };
 
 static int parse_shard(const char *s, struct run_opts *o)
@@ -178,6 +191,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "no-slack", no_argument, NULL, OPT_NO_SLACK },
 		{ "slack-preview", no_argument, NULL, OPT_SLACK_PREVIEW },
 		{ "lock", required_argument, NULL, OPT_LOCK },
+		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 		{ "profile", required_argument, NULL, OPT_PROFILE },
 		{ "at", required_argument, NULL, OPT_AT },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -245,6 +259,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case OPT_NO_SLACK: o->no_slack = true; break;
 		case OPT_SLACK_PREVIEW: o->slack_preview = true; break;
 		case OPT_LOCK: o->lock_file = optarg; break;
+		case OPT_METRICS_FILE: o->metrics_file = optarg; break;
 		case OPT_PROFILE: o->profile = optarg; break;
 		case OPT_AT:
 			if (cw_time_parse(optarg, &o->at))
@@ -269,6 +284,19 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	if (optind < argc)
 		return cw_usage_error("run: unexpected argument \"%s\" (see `cwsweep run --help`)",
 				      argv[optind]);
+	{
+		/* an empty path is a mistake (an unset variable in a crontab) */
+		const struct { const char *opt, *v; } paths[] = {
+			{ "--inventory", o->inventory }, { "--config", o->config_env },
+			{ "--output", o->dir }, { "--state", o->state_file },
+			{ "--lock", o->lock_file }, { "--profile", o->profile },
+			{ "--metrics-file", o->metrics_file },
+		};
+
+		for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+			if (paths[i].v && !*paths[i].v)
+				return cw_usage_error("run: %s: empty value", paths[i].opt);
+	}
 	if (o->inventory && o->config_env)
 		return cw_usage_error("run: --inventory and --config exclude each other");
 	if (o->state_file && o->no_state)
@@ -383,18 +411,62 @@ static void unmake_dirs(const char *dir, const char *top)
 	free(p);
 }
 
-static void summary_line(const struct cw_run *run, int64_t t0_ms)
+/* Remove stale temporary files of killed runs from dir (of name, or all
+ * when NULL); a warning at worst. */
+static void remove_stale_temps(const char *dir, const char *name)
+{
+	char err[CW_ERRBUF];
+	size_t n = 0;
+
+	if (cw_remove_stale_temps(dir, name, &n, err, sizeof(err)))
+		cw_log_warn("run: %s", err);
+	else if (n)
+		cw_log_info("removed %zu temporary file%s that an interrupted run left in %s",
+			    n, n == 1 ? "" : "s", dir);
+}
+
+/* The same for the folder of a file. */
+static void remove_stale_temps_of(const char *file)
+{
+	char *copy = cw_strdup(file);
+	char *slash = copy ? strrchr(copy, '/') : NULL;
+
+	if (!copy)
+		return;
+	if (!slash) {
+		remove_stale_temps(".", copy);
+	} else {
+		char *base = cw_strdup(slash + 1);
+
+		slash[slash == copy] = '\0'; /* "/x" -> "/" */
+		if (base && *base)
+			remove_stale_temps(copy, base);
+		free(base);
+	}
+	free(copy);
+}
+
+/* "run ID: 3 accounts, ..." into out: the line a cron log keeps. */
+static void summary_text(const struct cw_run *run, int64_t t0_ms, char *out, size_t outlen)
 {
 	struct cw_run_counts c;
 
 	cw_run_count(run, &c);
-	/* on stderr in every case, -q included: the line a cron log keeps */
-	fprintf(stderr, "cwsweep: run %s: %zu account%s, %zu series, %zu anomal%s, "
-		"%zu failure%s, %zu not measured, %zu API call%s, %.1f s\n",
-		run->run_id, run->accounts, run->accounts == 1 ? "" : "s", c.series,
-		c.anomalies, c.anomalies == 1 ? "y" : "ies", c.failures, c.failures == 1 ? "" : "s",
-		c.unmeasured, run->api_calls, run->api_calls == 1 ? "" : "s",
-		(double)(cw_time_mono_ms() - t0_ms) / 1000.0);
+	snprintf(out, outlen, "run %s: %zu account%s, %zu series, %zu anomal%s, "
+		 "%zu failure%s, %zu not measured, %zu API call%s, %.1f s",
+		 run->run_id, run->accounts, run->accounts == 1 ? "" : "s", c.series,
+		 c.anomalies, c.anomalies == 1 ? "y" : "ies", c.failures,
+		 c.failures == 1 ? "" : "s", c.unmeasured, run->api_calls,
+		 run->api_calls == 1 ? "" : "s", (double)(cw_time_mono_ms() - t0_ms) / 1000.0);
+}
+
+static void summary_line(const struct cw_run *run, int64_t t0_ms)
+{
+	char line[512];
+
+	summary_text(run, t0_ms, line, sizeof(line));
+	/* on stderr in every case, -q included */
+	fprintf(stderr, "cwsweep: %s\n", line);
 }
 
 int cw_cmd_run(int argc, char **argv)
@@ -409,12 +481,15 @@ int cw_cmd_run(int argc, char **argv)
 	struct cw_config_env cfg;
 	struct cw_lock lock = { -1, NULL };
 	struct cw_state state;
+	struct cw_cli_org org;
 	bool *announce = NULL, *announce_failures = NULL;
 	char err[CW_ERRBUF] = "", lock_default[4096];
 	const char *dir, *formats, *lock_path, *state_path;
 	char *made = NULL; /* the outermost output folder this run created */
 	int64_t t0 = cw_time_mono_ms();
-	bool swept = false;
+	double wall0 = cw_outcome_wall_now();
+	bool swept = false, inv_loaded = false, state_loaded = false, digest_told = false;
+	char partly[CW_ERRBUF + 128] = ""; /* why exit 3, when not the failure rows */
 	int rc, code = CW_EXIT_USAGE;
 
 	rc = parse_opts(argc, argv, &o);
@@ -428,6 +503,7 @@ int cw_cmd_run(int argc, char **argv)
 	/* From here on every exit goes through `out`, which frees what is set. */
 	memset(&inv, 0, sizeof(inv));
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&org, 0, sizeof(org));
 	cw_state_init(&state);
 	if (cw_run_init(&run, "run")) {
 		cw_log_error("run: out of memory");
@@ -450,9 +526,40 @@ int cw_cmd_run(int argc, char **argv)
 	} else {
 		rc = cw_inventory_load(o.inventory ? o.inventory : "accounts.yaml", &inv, &diags);
 		cw_diags_print(&diags, stderr);
+		if (rc && diags.n) {
+			char first[1024];
+
+			snprintf(first, sizeof(first), "%s:%d:%d: %s%s", diags.v[0].file,
+				 diags.v[0].line, diags.v[0].col, diags.v[0].msg,
+				 diags.n > 1 ? " (and more problems)" : "");
+			cw_log_remember_error(first);
+		}
 		cw_diags_release(&diags);
 		if (rc)
 			goto out;
+		/* accounts from Organizations (this call is made by --dry-run too) */
+		rc = cw_cli_resolve_org(&inv, o.profile, &org);
+		if (rc == CW_EXIT_USAGE)
+			goto out;
+		if (rc && o.dry_run) {
+			code = CW_EXIT_PARTIAL;
+			goto out;
+		}
+		if (inv.naccounts == 0 && !org.failed)
+			cw_log_warn("run: no account to sweep");
+	}
+	inv_loaded = true;
+	/* --account names an account of the inventory, or it is a typo */
+	for (size_t i = 0; i < o.naccounts; i++) {
+		bool known = false;
+
+		for (size_t a = 0; a < inv.naccounts && !known; a++)
+			known = strcmp(inv.accounts[a].id, o.accounts[i]) == 0;
+		if (!known) {
+			code = cw_usage_error("run: --account %s: no such account in %s",
+					      o.accounts[i], inv.path ? inv.path : "the inventory");
+			goto out;
+		}
 	}
 	dir = o.dir ? o.dir : inv.reporting.output_dir ? inv.reporting.output_dir
 						       : "./cwsweep-report";
@@ -473,6 +580,7 @@ int cw_cmd_run(int argc, char **argv)
 	so.all_periods = o.all_periods;
 
 	if (o.dry_run) {
+		cw_cli_print_org(stdout, &inv, &org);
 		rc = cw_sweep_dry_run(stdout, &so, err, sizeof(err));
 		if (rc)
 			cw_log_error("run: %s", err);
@@ -496,8 +604,14 @@ int cw_cmd_run(int argc, char **argv)
 	if (rc) {
 		cw_log_error("run: %s", err);
 		code = rc == CW_LOCK_HELD ? CW_EXIT_LOCKED : CW_EXIT_USAGE;
+		unmake_dirs(dir, made); /* "nothing written" */
 		goto out;
 	}
+	/* Under the lock: what killed runs left half-written goes. */
+	state_path = o.no_state ? NULL : o.state_file ? o.state_file : inv.reporting.state_file;
+	remove_stale_temps(dir, "report.");
+	if (state_path)
+		remove_stale_temps_of(state_path);
 
 	run.started = o.at ? o.at : cw_time_now();
 	run.at = o.at;
@@ -517,6 +631,15 @@ int cw_cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	if (org.failed) { /* Organizations could not be read: a failure row, exit 3 */
+		struct cw_target_id id = { org.management_account, "organization", "us-east-1",
+					   "", "", "", "", "" };
+
+		if (cw_run_add_failure(&run, &id, "organizations", org.stats.code, org.err)) {
+			cw_log_error("run: out of memory");
+			goto out;
+		}
+	}
 	rc = cw_sweep_run(&run, &so, err, sizeof(err));
 	if (rc) {
 		cw_log_error("run: %s", err);
@@ -540,8 +663,8 @@ int cw_cmd_run(int argc, char **argv)
 		cw_log_error("run: out of memory");
 		goto out;
 	}
-	state_path = o.no_state ? NULL : o.state_file ? o.state_file : inv.reporting.state_file;
 	if (state_path) {
+		state_loaded = true;
 		/* failures too: an AccessDenied that lasts is posted once per cooldown */
 		announce_failures = calloc(run.nfailures ? run.nfailures : 1,
 					   sizeof(*announce_failures));
@@ -560,12 +683,21 @@ int cw_cmd_run(int argc, char **argv)
 
 	if (cw_reports_write(&run, dir, formats, err, sizeof(err))) {
 		cw_log_error("run: %s", err);
+		snprintf(partly, sizeof(partly), "the reports could not be written: %s", err);
 		goto out;
 	}
 	/* After the reports: the state remembers only what a report shows. */
-	if (state_path && cw_state_save(&state, state_path, run.started, err, sizeof(err)))
-		cw_log_warn("%s (the next run will announce again what this one did)", err);
 	code = stop_requested ? CW_EXIT_PARTIAL : cw_run_exit_code(&run);
+	/* a state that cannot be saved breaks de-duplication: not a success */
+	if (state_path && cw_state_save(&state, state_path, run.started, err, sizeof(err))) {
+		cw_log_error("run: %s (the next run will announce again what this one did)",
+			     err);
+		snprintf(partly, sizeof(partly), "the alert state could not be saved: %s", err);
+		code = CW_EXIT_PARTIAL;
+	}
+	if (stop_requested && !partly[0])
+		cw_strlcpy(partly, "interrupted by a signal before every target was fetched",
+			   sizeof(partly));
 	if (!o.quiet) {
 		/* with --slack-preview stdout is the payload's alone */
 		if (cw_report_summary(&run, dir, &summary) == 0)
@@ -584,12 +716,54 @@ int cw_cmd_run(int argc, char **argv)
 			.announce_failures = announce_failures,
 		};
 
-		if (cw_cli_digest(&run, announce, dir, &d) != 0)
+		if (cw_cli_digest(&run, announce, dir, &d) != 0) {
 			code = CW_EXIT_PARTIAL;
+			partly[0] = '\0'; /* the channel is what failed: no notice */
+			digest_told = true;
+		} else {
+			/* the digest lists the failure rows itself */
+			digest_told = run.nfailures > 0 && !partly[0];
+		}
 	}
 out:
 	if (swept)
 		summary_line(&run, t0);
+	if (!o.dry_run) {
+		struct cw_outcome oc;
+		char reason[CW_ERRBUF + 128] = "", line[512] = "";
+
+		if (code == CW_EXIT_USAGE)
+			cw_log_first_error(reason, sizeof(reason));
+		else if (partly[0])
+			cw_strlcpy(reason, partly, sizeof(reason));
+		else if (run.nfailures)
+			cw_outcome_failures_reason(&run, reason, sizeof(reason));
+		if (swept)
+			summary_text(&run, t0, line, sizeof(line));
+		memset(&oc, 0, sizeof(oc));
+		oc.exit_code = code;
+		oc.run = swept ? &run : NULL;
+		oc.summary = swept ? line : NULL;
+		oc.reason = reason;
+		oc.run_id = run.run_id;
+		oc.now = o.at ? o.at : cw_time_now();
+		oc.wall_start = wall0;
+		/* failure rows are in the digest already; a failed post is the channel */
+		oc.notice = (code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL) && !digest_told &&
+			    !o.no_slack &&
+			    (!inv_loaded || inv.reporting.slack_enabled || cfg.slack_webhook);
+		oc.preview = o.slack_preview;
+		oc.webhook = cfg.slack_webhook;
+		oc.webhook_env = inv_loaded ? inv.reporting.slack_webhook_env : NULL;
+		oc.state_path = o.no_state ? NULL : o.state_file ? o.state_file
+			      : inv_loaded ? inv.reporting.state_file : NULL;
+		oc.state = state_loaded ? &state : NULL;
+		oc.metrics_path = o.metrics_file ? o.metrics_file
+				: inv_loaded ? inv.reporting.metrics_file : NULL;
+		oc.heartbeat_env = inv_loaded ? inv.reporting.heartbeat_url_env : NULL;
+		cw_outcome_notice(&oc);
+		cw_outcome_publish(&oc);
+	}
 	free(made);
 	free(announce);
 	free(announce_failures);

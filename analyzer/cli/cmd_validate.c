@@ -20,7 +20,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cwsweep validate [-i FILE]\n"
+		"usage: cwsweep validate [-i FILE] [--resolve [--profile NAME]]\n"
 		"\n"
 		"Check an inventory and print what a run would sweep: accounts, regions,\n"
 		"buckets, metrics, and the detectors with their effective parameters.\n"
@@ -28,9 +28,13 @@ static void usage(FILE *f)
 		"\n"
 		"options:\n"
 		"  -i, --inventory FILE  the inventory (default " DEFAULT_INVENTORY ")\n"
+		"  --resolve             with an organization section: list the accounts\n"
+		"                        through Organizations now and show the resolved list\n"
+		"  --profile NAME        AWS profile for --resolve (default: AWS_PROFILE)\n"
 		"  -h, --help            this help\n"
 		"\n"
-		"exit codes: 0 the inventory is valid; 2 it is not (or a usage error)\n");
+		"exit codes: 0 the inventory is valid; 2 it is not (or a usage error);\n"
+		"3 --resolve could not read Organizations\n");
 }
 
 /* One parameter value as a user would write it. */
@@ -80,7 +84,8 @@ static bool same_set(const struct cw_det_set *a, const struct cw_det_set *b)
 	return true;
 }
 
-static void print_summary(const char *path, const struct cw_inventory *inv)
+static void print_summary(const char *path, const struct cw_inventory *inv,
+			  const struct cw_cli_org *org)
 {
 	struct cw_inventory_summary s;
 	char a[32], b[32];
@@ -108,6 +113,15 @@ static void print_summary(const char *path, const struct cw_inventory *inv)
 		print_conf(&inv->detectors.v[i], "  ");
 	printf("targets:   %zu known before discovery%s\n", s.targets,
 	       s.auto_accounts ? " (plus the buckets discovery finds)" : "");
+	if (inv->org)
+		printf("organization: management account %s%s%s; its accounts are listed at "
+		       "run time (validate --resolve lists them now)\n",
+		       inv->org->management_account, inv->org->role_arn ? " through " : "",
+		       inv->org->role_arn ? inv->org->role_arn : "");
+	if (org && !org->failed && org->management_account[0])
+		printf("organization: management account %s: %zu accounts listed, %zu not active, "
+		       "%zu excluded\n", org->management_account, org->stats.listed,
+		       org->stats.inactive, org->stats.excluded);
 	printf("\n%-32s %-8s %-8s %s\n", "account", "regions", "buckets", "credentials");
 	for (size_t i = 0; i < inv->naccounts; i++) {
 		const struct cw_account_def *ac = &inv->accounts[i];
@@ -115,10 +129,11 @@ static void print_summary(const char *path, const struct cw_inventory *inv)
 		int w = printf("%s (%s)", ac->name, ac->id);
 
 		snprintf(b, sizeof(b), "%zu", ac->nbuckets);
-		printf("%*s %-8zu %-8s %s%s\n", w < 32 ? 32 - w : 0, "", ac->nregions,
+		printf("%*s %-8zu %-8s %s%s%s\n", w < 32 ? 32 - w : 0, "", ac->nregions,
 		       ac->buckets_auto ? "auto" : b,
 		       ac->nroles ? ac->roles[ac->nroles - 1] : "ambient credentials",
-		       ac->nroles > 1 ? " (role chain)" : "");
+		       ac->nroles > 1 ? " (role chain)" : "",
+		       org && org->management_account[0] && !ac->from_org ? " (inventory)" : "");
 		if (!same_set(&ac->detectors, &inv->detectors)) {
 			printf("  detectors of %s:\n", ac->name);
 			for (size_t k = 0; k < ac->detectors.n; k++)
@@ -140,11 +155,15 @@ int cw_cmd_validate(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "inventory", required_argument, NULL, 'i' },
+		{ "resolve", no_argument, NULL, 'R' },
+		{ "profile", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = DEFAULT_INVENTORY;
+	const char *path = DEFAULT_INVENTORY, *profile = NULL;
 	struct cw_inventory inv;
+	struct cw_cli_org org;
+	bool resolve = false;
 	struct cw_diags diags = { NULL, 0, 0 };
 	int c, rc;
 
@@ -155,6 +174,12 @@ int cw_cmd_validate(int argc, char **argv)
 			if (!optarg[0])
 				return cw_usage_error("validate: -i: empty file name");
 			path = optarg;
+			break;
+		case 'R':
+			resolve = true;
+			break;
+		case 'P':
+			profile = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -180,7 +205,17 @@ int cw_cmd_validate(int argc, char **argv)
 		cw_diags_release(&diags);
 		return CW_EXIT_USAGE;
 	}
-	print_summary(path, &inv);
+	memset(&org, 0, sizeof(org));
+	if (resolve && inv.org) {
+		rc = cw_cli_resolve_org(&inv, profile, &org);
+		if (rc) {
+			if (org.failed)
+				fprintf(stderr, "%s: organization: %s\n", path, org.err);
+			cw_inventory_release(&inv);
+			return rc;
+		}
+	}
+	print_summary(path, &inv, &org);
 	cw_inventory_release(&inv);
 	cw_diags_release(&diags);
 	return CW_EXIT_OK;

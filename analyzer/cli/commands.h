@@ -12,5 +12,7 @@ int cw_cmd_validate(int argc, char **argv);
 int cw_cmd_analyze(int argc, char **argv);
 int cw_cmd_run(int argc, char **argv);
 int cw_cmd_merge(int argc, char **argv);
+int cw_cmd_init(int argc, char **argv);
+int cw_cmd_enable_metrics(int argc, char **argv);
 
 #endif

@@ -5,6 +5,9 @@
  * description for `cwsweep --help`.
  */
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +30,10 @@ static const struct cw_command commands[] = {
 	  "check an inventory (accounts.yaml) and print what it would sweep" },
 	{ "merge", cw_cmd_merge,
 	  "join the JSON reports of sharded runs into one report" },
+	{ "enable-metrics", cw_cmd_enable_metrics,
+	  "plan (and with --apply create) S3 request-metrics configurations" },
+	{ "init", cw_cmd_init,
+	  "write a starter inventory from AWS Organizations or a c7n-org accounts file" },
 	{ NULL, NULL, NULL },
 };
 
@@ -40,7 +47,7 @@ static void print_help(FILE *f)
 		"\n"
 		"commands:\n");
 	for (const struct cw_command *c = commands; c->name; c++)
-		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+		fprintf(f, "  %-15s %s\n", c->name, c->summary);
 	fprintf(f,
 		"\n"
 		"Run `cwsweep COMMAND --help` for a command's options.\n"
@@ -50,6 +57,17 @@ static void print_help(FILE *f)
 
 int main(int argc, char **argv)
 {
+#ifdef __GLIBC__
+	/*
+	 * Response bodies are large and short-lived.  A fixed mmap threshold
+	 * (glibc otherwise raises it up to 32 MiB after the first big free)
+	 * keeps every block over 1 MiB in its own mapping: freed memory goes
+	 * back to the system and realloc grows it with mremap, without a copy,
+	 * so the memory bound of the responses in flight (aws.response_memory_mb)
+	 * is close to what the process really holds.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+#endif
 	cw_log_init_from_env();
 	if (argc < 2) {
 		print_help(stderr);

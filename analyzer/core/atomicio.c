@@ -2,9 +2,11 @@
  * atomicio.c - whole-file writes (at once or piece by piece) and reads
  * (see atomicio.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,14 +50,18 @@ int cw_afile_open(struct cw_afile *f, const char *path, mode_t mode,
 		  char *err, size_t errlen)
 {
 	f->path = cw_strdup(path);
-	f->tmp = cw_asprintf("%s.tmp.%ld", path, (long)getpid());
+	/* PATH.tmp.PID.XXXXXX: a fresh name, created with O_EXCL by mkstemp, so a link or
+	 * file planted at a guessable name is never followed or reused */
+	f->tmp = cw_asprintf("%s" CW_TMP_INFIX "%ld.XXXXXX", path, (long)getpid());
 	f->fd = -1;
 	f->done = true;
 	if (!f->path || !f->tmp) {
 		cw_afile_abort(f);
 		return cw_fail(err, errlen, CW_ENOMEM, "%s: out of memory", path);
 	}
-	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	f->fd = mkstemp(f->tmp); /* O_CREAT | O_EXCL, mode 0600 */
+	if (f->fd >= 0)
+		(void)fcntl(f->fd, F_SETFD, FD_CLOEXEC);
 	if (f->fd < 0) {
 		int rc = cw_fail(err, errlen, CW_EIO, "%s: cannot create: %s", f->tmp,
 				 strerror(errno));
@@ -174,7 +180,8 @@ int cw_read_file(const char *path, size_t max, char **out, size_t *len,
 	int fd, rc = 0;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO or a device at the path must not hang the open */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return cw_fail(err, errlen, errno == ENOENT ? CW_ENOTFOUND : CW_EIO,
 			       "%s: %s", path, strerror(errno));
@@ -190,6 +197,7 @@ int cw_read_file(const char *path, size_t max, char **out, size_t *len,
 		rc = cw_fail(err, errlen, CW_EINVAL, "%s: not a regular file", path);
 		goto out;
 	}
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if ((uintmax_t)st.st_size > max) {
 		rc = cw_fail(err, errlen, CW_ETOOBIG, "%s: file is %lld bytes, larger than the %zu byte limit",
 			     path, (long long)st.st_size, max);
@@ -266,4 +274,69 @@ int cw_mkdirs(const char *path, char *err, size_t errlen)
 	}
 	free(p);
 	return rc;
+}
+
+/* "NAME.tmp.PID" or "NAME.tmp.PID.XXXXXX": the PID, or 0 when name is not one. */
+static long tmp_pid(const char *name)
+{
+	const char *p = NULL, *q;
+	long long pid;
+	char digits[24];
+	size_t n;
+
+	for (q = strstr(name, CW_TMP_INFIX); q; q = strstr(q + 1, CW_TMP_INFIX))
+		p = q; /* the last one */
+	if (!p || p == name)
+		return 0;
+	p += sizeof(CW_TMP_INFIX) - 1;
+	n = strspn(p, "0123456789");
+	if (n == 0 || n >= sizeof(digits))
+		return 0;
+	if (p[n] != '\0' && !(p[n] == '.' && strlen(p + n + 1) == 6))
+		return 0;
+	memcpy(digits, p, n);
+	digits[n] = '\0';
+	if (cw_parse_i64(digits, 1, 0x7fffffff, &pid) != 0)
+		return 0;
+	return (long)pid;
+}
+
+int cw_remove_stale_temps(const char *dir, const char *name, size_t *removed,
+			  char *err, size_t errlen)
+{
+	DIR *d;
+	struct dirent *e;
+	int dfd;
+
+	if (removed)
+		*removed = 0;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : cw_fail(err, errlen, CW_EIO, "%s: %s", dir,
+						     strerror(errno));
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return cw_fail(err, errlen, CW_EIO, "%s: %s", dir, strerror(errno));
+	}
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		long pid = tmp_pid(e->d_name);
+
+		if (pid <= 0 || pid == (long)getpid())
+			continue;
+		if (name && strncmp(e->d_name, name, strlen(name)) != 0)
+			continue;
+		/* a live process (any owner) may still be writing it */
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		/* regular files and links only, never what a link points to */
+		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
+			continue;
+		if (unlinkat(dfd, e->d_name, 0) == 0 && removed)
+			(*removed)++;
+	}
+	closedir(d);
+	return 0;
 }

@@ -12,13 +12,19 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* What sits between a target's name and the writer's PID in a temporary
+ * file's name: "report.md.tmp.4242.a8Zk3q". */
+#define CW_TMP_INFIX ".tmp."
+
 /* mode: e.g. 0644 for reports, 0600 for the state file. */
 int cw_write_file_atomic(const char *path, const void *data, size_t len,
 			 mode_t mode, char *err, size_t errlen);
 
 /*
- * The same, written piece by piece: cw_afile_open creates PATH.tmp.PID
- * (as cw_write_file_atomic does), cw_afile_write appends to it,
+ * The same, written piece by piece: cw_afile_open creates
+ * PATH.tmp.PID.XXXXXX, a fresh name made with O_EXCL (mkstemp), so a link
+ * or a file planted there is never followed or overwritten (as
+ * cw_write_file_atomic does), cw_afile_write appends to it,
  * cw_afile_finish fsyncs and closes it, cw_afile_commit (finishing first
  * when needed) renames it over PATH and fsyncs the folder.  Until the
  * commit PATH is untouched; cw_afile_abort removes the temporary file.
@@ -50,6 +56,22 @@ void cw_afile_abort(struct cw_afile *f);
  */
 int cw_read_file(const char *path, size_t max, char **out, size_t *len,
 		 char *err, size_t errlen);
+
+/*
+ * Remove the temporary files that runs killed before their commit left in
+ * dir ("NAME.tmp.PID" or "NAME.tmp.PID.XXXXXX" whose PID is no running
+ * process; links are removed, never followed).  Call it holding the run
+ * lock.  prefix: only the temporary files of file names that start with it
+ * ("report." for the reports, "state.json" for a state file); NULL: any.
+ * A missing dir is fine.  *removed (may be NULL) counts them.
+ */
+int cw_remove_stale_temps(const char *dir, const char *prefix, size_t *removed,
+			  char *err, size_t errlen);
+
+/*
+ * Whole-file reads open with O_NONBLOCK and refuse what is not a regular
+ * file, so a FIFO or a device at a path never hangs the run.
+ */
 
 /* mkdir -p with mode 0755. */
 int cw_mkdirs(const char *path, char *err, size_t errlen);

@@ -20,6 +20,7 @@ static atomic_int log_level = CW_LOG_INFO;
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static bool log_color;
 static bool progress_shown; /* under log_mu */
+static char first_error[1024]; /* under log_mu: the first error of the process */
 
 void cw_log_set_level(enum cw_log_level lvl)
 {
@@ -41,9 +42,18 @@ void cw_log_init_from_env(void)
 static void log_line(const char *tag, const char *color, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
+#define LINE_MAX_BYTES 8192
+
 static void log_line(const char *tag, const char *color, const char *fmt, va_list ap)
 {
+	char raw[LINE_MAX_BYTES], red[LINE_MAX_BYTES + 256];
+
+	/* formatted and redacted outside the lock */
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	cw_redact(raw, red, sizeof(red));
 	pthread_mutex_lock(&log_mu);
+	if (tag && strcmp(tag, "error") == 0 && !first_error[0])
+		cw_strlcpy(first_error, red, sizeof(first_error));
 	if (progress_shown) {
 		fputs("\r\033[K", stderr);
 		progress_shown = false;
@@ -56,7 +66,7 @@ static void log_line(const char *tag, const char *color, const char *fmt, va_lis
 	} else {
 		fputs("cwsweep: ", stderr);
 	}
-	vfprintf(stderr, fmt, ap);
+	fputs(red, stderr);
 	fputc('\n', stderr);
 	fflush(stderr);
 	pthread_mutex_unlock(&log_mu);
@@ -74,7 +84,7 @@ static void log_line(const char *tag, const char *color, const char *fmt, va_lis
 	}
 
 LOG_FN(cw_log_error, CW_LOG_QUIET, "error", "\033[1;31m")
-LOG_FN(cw_log_warn, CW_LOG_INFO, "warning", "\033[1;33m")
+LOG_FN(cw_log_warn, CW_LOG_QUIET, "warning", "\033[1;33m")
 LOG_FN(cw_log_info, CW_LOG_INFO, NULL, NULL)
 LOG_FN(cw_log_verbose, CW_LOG_VERBOSE, NULL, NULL)
 LOG_FN(cw_log_debug, CW_LOG_DEBUG, "debug", "\033[2m")
@@ -194,4 +204,47 @@ void cw_redact(const char *text, char *out, size_t outlen)
 	}
 #undef PUT
 	out[o] = '\0';
+}
+
+void cw_redact_inplace(char *text, size_t size)
+{
+	char *tmp;
+
+	if (!text || !size || !(tmp = malloc(size)))
+		return;
+	cw_redact(text, tmp, size);
+	memcpy(text, tmp, size);
+	free(tmp);
+}
+
+void cw_redact_value(char *text, const char *secret)
+{
+	static const char mark[] = "[REDACTED]";
+	size_t n = secret ? strlen(secret) : 0;
+	char *p;
+
+	if (!text || n < sizeof(mark) - 1)
+		return;
+	while ((p = strstr(text, secret)) != NULL) {
+		memcpy(p, mark, sizeof(mark) - 1);
+		memmove(p + sizeof(mark) - 1, p + n, strlen(p + n) + 1);
+	}
+}
+
+void cw_log_remember_error(const char *text)
+{
+	char red[sizeof(first_error) + 256];
+
+	cw_redact(text ? text : "", red, sizeof(red));
+	pthread_mutex_lock(&log_mu);
+	if (!first_error[0])
+		cw_strlcpy(first_error, red, sizeof(first_error));
+	pthread_mutex_unlock(&log_mu);
+}
+
+void cw_log_first_error(char *out, size_t outlen)
+{
+	pthread_mutex_lock(&log_mu);
+	cw_strlcpy(out, first_error, outlen);
+	pthread_mutex_unlock(&log_mu);
 }

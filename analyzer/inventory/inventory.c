@@ -50,9 +50,23 @@ static void account_release(struct cw_account_def *a)
 	memset(a, 0, sizeof(*a));
 }
 
+static void org_release(struct cw_org_settings *o)
+{
+	if (!o)
+		return;
+	free(o->role_arn);
+	free(o->external_id);
+	cw_inv_free_strv(o->include_ous, o->ninclude);
+	cw_inv_free_strv(o->exclude_ous, o->nexclude);
+	cw_inv_free_strv(o->exclude_accounts, o->nexclude_accounts);
+	free(o->text);
+	free(o);
+}
+
 void cw_inventory_release(struct cw_inventory *inv)
 {
 	free(inv->path);
+	org_release(inv->org);
 	cw_inv_free_strv(inv->regions, inv->nregions);
 	cw_inv_metrics_release(inv);
 	cw_inv_det_set_release(&inv->detectors);
@@ -130,8 +144,11 @@ struct dflt {
 	char *session_name;
 	char *external_id;
 	int duration;              /* 0: not given, 3600 applies */
+	char *role_name;           /* NULL: no template; "PATH/NAME" without a leading / */
+	const struct cw_yt_node *role_name_at, *buckets_at;
 	const struct cw_yt_node *lookback_at, *period_at, *duration_at;
 	const struct cw_yt_node *regions_at; /* given, even if wrong */
+	bool resolving;            /* parsed again with Organizations' members */
 };
 
 static void d_regions(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
@@ -242,7 +259,30 @@ static void d_duration(struct cw_inv_ctx *c, const struct cw_yt_node *v, const c
 		d->duration_at = v;
 }
 
+static void d_role_name(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
+			void *obj)
+{
+	struct dflt *d = obj;
+	char *s = NULL;
+
+	if (!checked_str(c, v, path, cw_check_role_name, &s))
+		return;
+	free(d->role_name);
+	d->role_name = s;
+	if (*s == '/')
+		memmove(s, s + 1, strlen(s));
+	d->role_name_at = v;
+}
+
+static void d_buckets(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
+		      void *obj)
+{
+	((struct dflt *)obj)->buckets_at = v; /* read per account, at this path */
+}
+
 static const struct cw_inv_key defaults_keys[] = {
+	{ "role_name", d_role_name, false },
+	{ "buckets", d_buckets, false },
 	{ "regions", d_regions, false },
 	{ "lookback_days", d_lookback, false },
 	{ "period", d_period, false },
@@ -358,7 +398,9 @@ static void a_role(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char 
 	struct acct *x = obj;
 
 	x->roles_at = v;
-	if (v->kind == CW_YT_SCALAR && !cw_yt_is_null(v)) {
+	if (cw_yt_is_null(v))
+		return; /* role_arn: null: the ambient credentials, not defaults.role_name */
+	if (v->kind == CW_YT_SCALAR) {
 		char *s = NULL;
 
 		if (!checked_str(c, v, path, cw_check_role_arn, &s))
@@ -566,7 +608,11 @@ static void build_bucket(struct cw_inv_ctx *c, struct accts *s, struct acct *x,
 
 static void parse_buckets(struct cw_inv_ctx *c, struct accts *s, struct acct *x)
 {
-	const struct cw_yt_node *v = x->buckets_at;
+	/* an account without buckets takes defaults.buckets; its problems are
+	 * reported once, at the defaults, and the same names in many accounts
+	 * are not duplicates (each account looks for them in its own listing) */
+	bool from_defaults = !x->buckets_at && s->d->buckets_at;
+	const struct cw_yt_node *v = from_defaults ? s->d->buckets_at : x->buckets_at;
 	const char *scope = x->a.nroles ? arn_partition(x->a.roles[0]) :
 			    x->a.nregions ? region_partition(x->a.regions[0]) : "aws";
 	char path[CW_INV_PATHLEN], p[CW_INV_PATHLEN];
@@ -574,11 +620,15 @@ static void parse_buckets(struct cw_inv_ctx *c, struct accts *s, struct acct *x)
 
 	for (size_t i = 0; i < s->inv->nmetrics; i++)
 		per_bucket = per_bucket || s->inv->metrics[i].per_bucket;
-	cw_inv_path(path, sizeof(path), x->path, "buckets");
+	if (from_defaults)
+		cw_strlcpy(path, "defaults.buckets", sizeof(path));
+	else
+		cw_inv_path(path, sizeof(path), x->path, "buckets");
 	if (!v) {
 		if (per_bucket)
 			cw_inv_diag(c, x->node, x->path, "missing buckets (a list of bucket names, "
-				    "or auto to find them through ListMetrics)");
+				    "or auto to find them through ListMetrics; defaults.buckets "
+				    "gives them to every account)");
 		return;
 	}
 	if (v->kind == CW_YT_SCALAR && !cw_yt_is_null(v)) {
@@ -623,7 +673,7 @@ static void parse_buckets(struct cw_inv_ctx *c, struct accts *s, struct acct *x)
 			cw_inv_diag(c, it, p, "must be a bucket name or a map {name, region, "
 				    "detectors, tags}, got %s", cw_yt_what(it));
 		}
-		if (bk.name_at &&
+		if (bk.name_at && !from_defaults &&
 		    !cw_inv_seen_push(c, &s->buckets, scope, bk.name_at->str, bk.name_at, p))
 			break;
 		if (!bk.b.name || cw_inv_ndiags(c) > before) {
@@ -678,7 +728,8 @@ static void check_roles(struct cw_inv_ctx *c, const struct dflt *d, struct acct 
 				    x->a.regions[i], rp, part);
 		}
 	}
-	if (x->a.external_id && !x->roles_at) /* a bad role_arn is reported already */
+	if (x->a.external_id && x->a.nroles == 0 &&
+	    (!x->roles_at || cw_yt_is_null(x->roles_at))) /* a bad role_arn: reported already */
 		cw_inv_diag(c, x->ext_at, cw_inv_path(p, sizeof(p), x->path, "external_id"),
 			    "an external id needs role_arn (it is sent with AssumeRole)");
 	if (!x->a.external_id && d->external_id && x->a.nroles > 0) {
@@ -703,6 +754,30 @@ static void check_roles(struct cw_inv_ctx *c, const struct dflt *d, struct acct 
 				    "duration_seconds, but defaults.duration_seconds is %d",
 				    x->a.duration_seconds);
 	}
+}
+
+/*
+ * defaults.role_name for an account without role_arn: arn:PARTITION:iam::ID:
+ * role/PATH/NAME, the partition that of the account's first region.  The
+ * template's node stands for role_arn in later problems.
+ */
+static bool apply_role_name(struct cw_inv_ctx *c, const struct dflt *d, struct acct *x)
+{
+	const char *part = x->a.nregions ? region_partition(x->a.regions[0]) : "aws";
+	size_t n = strlen(part) + strlen(d->role_name) + 32;
+	char *arn = malloc(n);
+
+	x->a.roles = calloc(1, sizeof(*x->a.roles));
+	if (!arn || !x->a.roles) {
+		free(arn);
+		c->oom = true;
+		return false;
+	}
+	snprintf(arn, n, "arn:%s:iam::%s:role/%s", part, x->a.id, d->role_name);
+	x->a.roles[0] = arn;
+	x->a.nroles = 1;
+	x->roles_at = d->role_name_at;
+	return true;
 }
 
 static void parse_account(struct cw_inv_ctx *c, struct accts *s, const struct cw_yt_node *v,
@@ -755,6 +830,8 @@ static void parse_account(struct cw_inv_ctx *c, struct accts *s, const struct cw
 			x.a.nregions = inv->nregions;
 		}
 	}
+	if (!x.roles_at && d->role_name && x.id_ok && !apply_role_name(c, d, &x))
+		goto done;
 	check_roles(c, d, &x);
 	memset(&o, 0, sizeof(o));
 	o.period = inv->period;
@@ -770,6 +847,7 @@ static void parse_account(struct cw_inv_ctx *c, struct accts *s, const struct cw
 	parse_buckets(c, s, &x);
 	x.a.line = v->line;
 	x.a.col = v->col;
+	x.a.from_org = v->line == 0; /* only entries made from Organizations' list have no line */
 	if (x.enabled) {
 		inv->accounts[inv->naccounts++] = x.a;
 		memset(&x.a, 0, sizeof(x.a));
@@ -787,12 +865,12 @@ static void parse_accounts(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 	struct cw_inventory *inv = d->inv;
 	struct accts s;
 
-	if (!v) {
-		cw_inv_diag(c, NULL, "accounts", "missing: the inventory lists no accounts");
-		return;
-	}
+	if (!v)
+		return; /* every account comes from Organizations, or reported missing */
 	if (!cw_inv_list(c, v, "accounts", "[{id: \"123456789012\", role_arn: ..., "
 			 "buckets: [...]}]"))
+		return;
+	if (v->n == 0 && (inv->org || d->resolving))
 		return;
 	if (v->n == 0) {
 		cw_inv_diag(c, v, "accounts", "the list is empty: give at least one account");
@@ -813,6 +891,203 @@ static void parse_accounts(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 	cw_inv_report_dups(c, &s.buckets, "bucket");
 }
 
+/* ---- organization: -------------------------------------------------------- */
+
+struct orgx {
+	struct cw_org_settings *o;
+	const struct cw_yt_node *role_at, *ext_at;
+	bool id_ok;
+};
+
+static void o_mgmt(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
+		   void *obj)
+{
+	struct orgx *x = obj;
+	const char *why;
+
+	if (!cw_inv_scalar(c, v, path))
+		return;
+	if (v->plain && v->len > 0 && strspn(v->str, "0123456789") == v->len) {
+		cw_inv_diag(c, v, path, "write the account id in quotes (management_account: "
+			    "\"%.12s\")", v->str);
+		return;
+	}
+	why = cw_check_account_id(v->str);
+	if (why) {
+		cw_inv_diag(c, v, path, "%s", why);
+		return;
+	}
+	memcpy(x->o->management_account, v->str, 13);
+	x->id_ok = true;
+}
+
+static void o_role(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
+		   void *obj)
+{
+	struct orgx *x = obj;
+
+	if (checked_str(c, v, path, cw_check_role_arn, &x->o->role_arn))
+		x->role_at = v;
+}
+
+static void o_external(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
+		       void *obj)
+{
+	struct orgx *x = obj;
+
+	if (checked_str(c, v, path, cw_check_external_id, &x->o->external_id))
+		x->ext_at = v;
+}
+
+static void o_include(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
+		      void *obj)
+{
+	struct cw_org_settings *o = ((struct orgx *)obj)->o;
+
+	cw_inv_str_list(c, v, path, cw_check_ou_id, "[ou-ab12-cd345678, r-ab12]",
+			&o->include_ous, &o->ninclude);
+}
+
+static void o_exclude(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
+		      void *obj)
+{
+	struct cw_org_settings *o = ((struct orgx *)obj)->o;
+
+	cw_inv_str_list(c, v, path, cw_check_ou_id, "[ou-ab12-cd345678]", &o->exclude_ous,
+			&o->nexclude);
+}
+
+static const char *check_quoted_id(const char *s)
+{
+	return cw_check_account_id(s);
+}
+
+static void o_exclude_accounts(struct cw_inv_ctx *c, const struct cw_yt_node *v,
+			       const char *path, void *obj)
+{
+	struct cw_org_settings *o = ((struct orgx *)obj)->o;
+	char p[CW_INV_PATHLEN];
+
+	for (size_t i = 0; v->kind == CW_YT_SEQ && i < v->n; i++)
+		if (v->items[i]->kind == CW_YT_SCALAR && v->items[i]->plain &&
+		    v->items[i]->len && strspn(v->items[i]->str, "0123456789") == v->items[i]->len) {
+			cw_inv_diag(c, v->items[i], cw_inv_index(p, sizeof(p), path, i),
+				    "write the account id in quotes (\"%.12s\")", v->items[i]->str);
+			return;
+		}
+	cw_inv_str_list(c, v, path, check_quoted_id, "[\"123456789012\"]",
+			&o->exclude_accounts, &o->nexclude_accounts);
+}
+
+static void o_suspended(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
+			void *obj)
+{
+	cw_inv_bool(c, v, path, &((struct orgx *)obj)->o->include_suspended);
+}
+
+static const struct cw_inv_key org_keys[] = {
+	{ "management_account", o_mgmt, true },
+	{ "role_arn", o_role, false },
+	{ "external_id", o_external, false },
+	{ "include_ous", o_include, false },
+	{ "exclude_ous", o_exclude, false },
+	{ "exclude_accounts", o_exclude_accounts, false },
+	{ "include_suspended", o_suspended, false },
+	{ NULL, NULL, false },
+};
+
+static void parse_org(struct cw_inv_ctx *c, const struct cw_yt_node *v, const struct dflt *d,
+		      const char *text, size_t len)
+{
+	struct cw_inventory *inv = d->inv;
+	struct orgx x;
+	char acct[13];
+	bool per_bucket = false;
+
+	memset(&x, 0, sizeof(x));
+	x.o = calloc(1, sizeof(*x.o));
+	if (!x.o) {
+		c->oom = true;
+		return;
+	}
+	inv->org = x.o;
+	x.o->line = v->line;
+	x.o->col = v->col;
+	if (!cw_inv_walk(c, v, "organization", org_keys, &x))
+		return;
+	if (x.id_ok && x.o->role_arn && cw_role_arn_account(x.o->role_arn, acct) == 0 &&
+	    strcmp(acct, x.o->management_account) != 0)
+		cw_inv_diag(c, x.role_at, "organization.role_arn", "the role is in account %s, "
+			    "but management_account is %s", acct, x.o->management_account);
+	if (x.o->external_id && !x.o->role_arn)
+		cw_inv_diag(c, x.ext_at, "organization.external_id", "an external id needs "
+			    "role_arn (it is sent with AssumeRole)");
+	if (!d->role_name)
+		cw_inv_diag(c, v, "organization", "accounts from Organizations need "
+			    "defaults.role_name (the role to assume in each, e.g. cwsweep-reader)");
+	for (size_t i = 0; i < inv->nmetrics; i++)
+		per_bucket = per_bucket || inv->metrics[i].per_bucket;
+	if (per_bucket && !d->buckets_at)
+		cw_inv_diag(c, v, "organization", "accounts from Organizations need "
+			    "defaults.buckets (a list of bucket names, or auto)");
+	x.o->text = malloc(len + 1);
+	if (!x.o->text) {
+		c->oom = true;
+		return;
+	}
+	memcpy(x.o->text, text, len);
+	x.o->text[len] = '\0';
+	x.o->text_len = len;
+}
+
+/* Put Organizations' members into the document's accounts list (see
+ * cw_inventory_parse_members). */
+static int add_members(struct cw_yt_node *root, const struct cw_org_member *m, size_t n)
+{
+	struct cw_yt_node *accts = (struct cw_yt_node *)cw_yt_get(root, "accounts");
+	int rc;
+
+	if (!accts) {
+		accts = cw_yt_new(CW_YT_SEQ);
+		rc = cw_yt_map_add(root, cw_yt_new_scalar("accounts"), accts);
+		if (rc)
+			return rc;
+	}
+	if (accts->kind != CW_YT_SEQ)
+		return 0; /* reported by the parse */
+	for (size_t i = 0; i < n; i++) {
+		struct cw_yt_node *entry = NULL, *it;
+
+		for (size_t k = 0; k < accts->n && !entry; k++) {
+			const struct cw_yt_node *id;
+
+			it = accts->items[k];
+			id = cw_yt_get(it, "id");
+			if (id && id->kind == CW_YT_SCALAR && strcmp(id->str, m[i].id) == 0)
+				entry = it;
+		}
+		if (entry) {
+			if (!cw_yt_get(entry, "name") &&
+			    (rc = cw_yt_map_add(entry, cw_yt_new_scalar("name"),
+						cw_yt_new_scalar(m[i].name))))
+				return rc;
+			continue;
+		}
+		entry = cw_yt_new(CW_YT_MAP);
+		if (!entry)
+			return CW_ENOMEM;
+		if ((rc = cw_yt_map_add(entry, cw_yt_new_scalar("id"), cw_yt_new_scalar(m[i].id))) ||
+		    (rc = cw_yt_map_add(entry, cw_yt_new_scalar("name"),
+					cw_yt_new_scalar(m[i].name)))) {
+			cw_yt_free(entry);
+			return rc;
+		}
+		if ((rc = cw_yt_seq_add(accts, entry)))
+			return rc;
+	}
+	return 0;
+}
+
 /* ---- the document -------------------------------------------------------- */
 
 /* Top-level keys: known here; each section is read in a fixed order below
@@ -820,7 +1095,8 @@ static void parse_accounts(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 static const struct cw_inv_key top_keys[] = {
 	{ "version", NULL, false },
 	{ "defaults", NULL, false },
-	{ "accounts", NULL, true },
+	{ "accounts", NULL, false },
+	{ "organization", NULL, false },
 	{ "reporting", NULL, false },
 	{ "aws", NULL, false },
 	{ "prices", NULL, false },
@@ -854,8 +1130,9 @@ static void sort_diags(struct cw_diags *d, size_t from)
 	}
 }
 
-int cw_inventory_parse(const char *name, const char *text, size_t len,
-		       struct cw_inventory *inv, struct cw_diags *diags)
+static int parse_doc(const char *name, const char *text, size_t len,
+		     const struct cw_org_member *members, size_t nmembers, bool resolve,
+		     struct cw_inventory *inv, struct cw_diags *diags)
 {
 	struct cw_inv_ctx c;
 	struct cw_yt_node *root = NULL;
@@ -896,7 +1173,13 @@ int cw_inventory_parse(const char *name, const char *text, size_t len,
 		rc = CW_EINVAL;
 		goto out;
 	}
+	if (resolve) {
+		rc = add_members(root, members, nmembers);
+		if (rc)
+			goto out;
+	}
 	d.inv = inv;
+	d.resolving = resolve;
 	cw_inv_walk(&c, root, "", top_keys, NULL);
 	parse_version(&c, cw_yt_get(root, "version"));
 	parse_defaults(&c, cw_yt_get(root, "defaults"), &d);
@@ -907,13 +1190,18 @@ int cw_inventory_parse(const char *name, const char *text, size_t len,
 		cw_inv_aws_parse(&c, cw_yt_get(root, "aws"), "aws", &inv->aws);
 	if (cw_yt_get(root, "prices"))
 		cw_inv_prices_parse(&c, cw_yt_get(root, "prices"), "prices", inv);
-	if (cw_yt_get(root, "accounts"))
-		parse_accounts(&c, cw_yt_get(root, "accounts"), &d);
+	if (cw_yt_get(root, "organization") && !resolve)
+		parse_org(&c, cw_yt_get(root, "organization"), &d, text, len);
+	if (!cw_yt_get(root, "accounts") && !inv->org && !resolve)
+		cw_inv_diag(&c, root, NULL, "missing required key accounts (or an organization "
+			    "section to list them)");
+	parse_accounts(&c, cw_yt_get(root, "accounts"), &d);
 	rc = c.oom ? CW_ENOMEM : cw_inv_ndiags(&c) ? CW_EINVAL : 0;
 out:
 	cw_inv_det_layer_release(&d.det);
 	free(d.session_name);
 	free(d.external_id);
+	free(d.role_name);
 	cw_yt_free(root);
 	if (rc) {
 		if (rc == CW_ENOMEM)
@@ -922,6 +1210,19 @@ out:
 		cw_inventory_release(inv);
 	}
 	return rc;
+}
+
+int cw_inventory_parse(const char *name, const char *text, size_t len,
+		       struct cw_inventory *inv, struct cw_diags *diags)
+{
+	return parse_doc(name, text, len, NULL, 0, false, inv, diags);
+}
+
+int cw_inventory_parse_members(const char *name, const char *text, size_t len,
+			       const struct cw_org_member *m, size_t n,
+			       struct cw_inventory *inv, struct cw_diags *diags)
+{
+	return parse_doc(name, text, len, m, n, true, inv, diags);
 }
 
 int cw_inventory_load(const char *path, struct cw_inventory *inv, struct cw_diags *diags)

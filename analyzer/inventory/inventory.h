@@ -79,7 +79,31 @@ struct cw_account_def {
 	struct cw_det_set detectors;/* effective set for this account's targets */
 	char *owner;
 	struct cw_kv *tags; size_t ntags;
+	bool from_org;              /* listed by Organizations, not written in the file */
 	int line, col;
+};
+
+/*
+ * The `organization:` section: accounts come from AWS Organizations at run
+ * time (cw_inventory_parse_members), each with the defaults' role_name and
+ * buckets; `accounts:` entries with the same id override them.
+ */
+struct cw_org_settings {
+	char management_account[13];
+	char *role_arn;          /* NULL: the ambient credentials are the management account's */
+	char *external_id;       /* with role_arn */
+	char **include_ous; size_t ninclude;  /* OU or root ids; none: the whole organization */
+	char **exclude_ous; size_t nexclude;  /* matched recursively */
+	char **exclude_accounts; size_t nexclude_accounts;
+	bool include_suspended;  /* default false: SUSPENDED / PENDING_CLOSURE left out */
+	char *text; size_t text_len; /* the inventory's text, parsed again with the members */
+	int line, col;
+};
+
+/* An account Organizations listed, for cw_inventory_parse_members. */
+struct cw_org_member {
+	const char *id;   /* 12 digits */
+	const char *name; /* used unless the file's entry names the account */
 };
 
 struct cw_price_tier {
@@ -105,6 +129,8 @@ struct cw_reporting {
 	char *lock_file;       /* NULL: derived from output_dir */
 	char *report_url;      /* https URL serving output_dir (the digest links
 				* REPORT_URL/report.html); NULL: none */
+	char *metrics_file;    /* NULL: none; Prometheus textfile of the run */
+	char *heartbeat_url_env; /* variable NAME holding a heartbeat URL; NULL: none */
 };
 
 struct cw_aws_settings {
@@ -117,6 +143,8 @@ struct cw_aws_settings {
 	int max_attempts;      /* default 3 */
 	int connect_timeout_s; /* default 10 */
 	int request_timeout_s; /* default 60 */
+	int response_memory_mb; /* responses being received, all workers; default 256 */
+	int throttle_window_s; /* how long throttled calls keep retrying; default 300 */
 };
 
 struct cw_inventory {
@@ -133,6 +161,7 @@ struct cw_inventory {
 	struct cw_reporting reporting;
 	struct cw_aws_settings aws;
 	struct cw_price_table *prices; size_t nprices; /* [0] is the default */
+	struct cw_org_settings *org; /* NULL: no organization section */
 };
 
 /*
@@ -144,6 +173,16 @@ int cw_inventory_load(const char *path, struct cw_inventory *inv,
 		      struct cw_diags *diags);
 int cw_inventory_parse(const char *name, const char *text, size_t len,
 		       struct cw_inventory *inv, struct cw_diags *diags);
+
+/*
+ * Parse text again with the accounts Organizations listed: a member whose
+ * id has an entry in `accounts:` gets its name there unless the entry
+ * names it; every other member becomes an entry of its own (from_org),
+ * with the defaults.  The result has no `org` left to resolve.
+ */
+int cw_inventory_parse_members(const char *name, const char *text, size_t len,
+			       const struct cw_org_member *m, size_t n,
+			       struct cw_inventory *inv, struct cw_diags *diags);
 
 /* The built-in inventory used when only CLI options are given (analyze). */
 int cw_inventory_defaults(struct cw_inventory *inv);

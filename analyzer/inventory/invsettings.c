@@ -32,6 +32,8 @@ void cw_inv_reporting_release(struct cw_reporting *r)
 	free(r->state_file);
 	free(r->lock_file);
 	free(r->report_url);
+	free(r->metrics_file);
+	free(r->heartbeat_url_env);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -65,6 +67,44 @@ static void rep_lock_file(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 			  const char *path, void *obj)
 {
 	cw_inv_str(c, v, path, &((struct cw_reporting *)obj)->lock_file);
+}
+
+static void rep_metrics_file(struct cw_inv_ctx *c, const struct cw_yt_node *v,
+			     const char *path, void *obj)
+{
+	cw_inv_str(c, v, path, &((struct cw_reporting *)obj)->metrics_file);
+}
+
+/* The NAME of a variable holding a URL, never the URL (it may be a secret). */
+static void env_name(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
+		     char **dst, const char *example)
+{
+	const char *s;
+
+	if (!cw_inv_scalar(c, v, path))
+		return;
+	s = v->str;
+	if (strstr(s, "://") || strchr(s, '/')) {
+		cw_inv_diag(c, v, path, "give the NAME of an environment variable that holds "
+			    "the URL (e.g. %s), never the URL: it is a secret and must stay "
+			    "out of this file", example);
+		return;
+	}
+	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_') ||
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+		    strlen(s) || strlen(s) > 128) {
+		cw_inv_diag(c, v, path, "not an environment variable name (want e.g. %s)",
+			    example);
+		return;
+	}
+	cw_inv_str(c, v, path, dst);
+}
+
+static void rep_heartbeat_env(struct cw_inv_ctx *c, const struct cw_yt_node *v,
+			      const char *path, void *obj)
+{
+	env_name(c, v, path, &((struct cw_reporting *)obj)->heartbeat_url_env,
+		 "CWSWEEP_HEARTBEAT_URL");
 }
 
 static const char *check_format(const char *s)
@@ -177,6 +217,8 @@ static const struct cw_inv_key reporting_keys[] = {
 	{ "growth_factor", rep_growth, false },
 	{ "lock_file", rep_lock_file, false },
 	{ "report_url", rep_report_url, false },
+	{ "metrics_file", rep_metrics_file, false },
+	{ "heartbeat_url_env", rep_heartbeat_env, false },
 	{ NULL, NULL, false },
 };
 
@@ -197,6 +239,8 @@ void cw_inv_aws_defaults(struct cw_aws_settings *a)
 	a->max_attempts = 3;
 	a->connect_timeout_s = 10;
 	a->request_timeout_s = 60;
+	a->response_memory_mb = 256;
+	a->throttle_window_s = 300;
 }
 
 void cw_inv_aws_release(struct cw_aws_settings *a)
@@ -327,6 +371,24 @@ static void aws_request_timeout(struct cw_inv_ctx *c, const struct cw_yt_node *v
 		((struct cw_aws_settings *)obj)->request_timeout_s = (int)x;
 }
 
+static void aws_response_memory(struct cw_inv_ctx *c, const struct cw_yt_node *v,
+				const char *path, void *obj)
+{
+	long long x;
+
+	if (cw_inv_int(c, v, path, 16, 65536, &x))
+		((struct cw_aws_settings *)obj)->response_memory_mb = (int)x;
+}
+
+static void aws_throttle_window(struct cw_inv_ctx *c, const struct cw_yt_node *v,
+				const char *path, void *obj)
+{
+	int64_t x;
+
+	if (cw_inv_duration(c, v, path, 0, 86400, &x))
+		((struct cw_aws_settings *)obj)->throttle_window_s = (int)x;
+}
+
 /* Upper bounds: the AWS quotas per account and region (GetMetricData 50,
  * ListMetrics 25); STS is far higher, 100 keeps a run polite. */
 static void rl_gmd(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
@@ -378,6 +440,8 @@ static const struct cw_inv_key aws_keys[] = {
 	{ "max_attempts", aws_attempts, false },
 	{ "connect_timeout", aws_connect_timeout, false },
 	{ "request_timeout", aws_request_timeout, false },
+	{ "response_memory_mb", aws_response_memory, false },
+	{ "throttle_window", aws_throttle_window, false },
 	{ NULL, NULL, false },
 };
 

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "err.h"
@@ -51,6 +52,19 @@ static bool ends(const char *s, const char *p)
 	size_t n = strlen(s), m = strlen(p);
 
 	return n >= m && memcmp(s + n - m, p, m) == 0;
+}
+
+const char *cw_check_period(int64_t secs)
+{
+	if (secs < 60 || secs > 86400)
+		return "must be from 1m to 1d (CloudWatch periods are whole minutes)";
+	if (secs % 60 != 0)
+		return "must be a whole number of minutes (CloudWatch periods are "
+		       "multiples of 60 seconds)";
+	if (86400 % secs != 0)
+		return "must divide a day evenly (e.g. 1m, 5m, 15m, 1h, 6h, 1d) so that "
+		       "periods line up with UTC days";
+	return NULL;
 }
 
 const char *cw_check_account_id(const char *s)
@@ -145,6 +159,49 @@ int cw_role_arn_account(const char *arn, char out[13])
 	memcpy(out, p + 6, 12);
 	out[12] = '\0';
 	return 0;
+}
+
+const char *cw_check_role_name(const char *s)
+{
+	char arn[640];
+
+	if (*s == '/')
+		s++;
+	if (!*s)
+		return "a role name is 1 to 64 characters of [A-Za-z0-9+=,.@_-], "
+		       "optionally after a path (e.g. cwsweep-reader or finops/cwsweep-reader)";
+	if (strncmp(s, "arn:", 4) == 0)
+		return "a role name, not an ARN: cwsweep builds "
+		       "arn:PARTITION:iam::ACCOUNT:role/NAME for each account";
+	if (strlen(s) > 576)
+		return "role path is longer than 512 characters";
+	if (s[strlen(s) - 1] == '/')
+		return "ends with /: give the role's name after its path";
+	snprintf(arn, sizeof(arn), "arn:aws:iam::000000000000:role/%s", s);
+	return cw_check_role_arn(arn);
+}
+
+/* ou-[0-9a-z]{4,32}-[a-z0-9]{8,32} or r-[0-9a-z]{4,32} (the Organizations API patterns) */
+const char *cw_check_ou_id(const char *s)
+{
+	static const char want[] = "not an OU or root id (e.g. ou-ab12-cd345678 or r-ab12)";
+	const char *p;
+	size_t n;
+
+	if (strncmp(s, "r-", 2) == 0) {
+		n = strlen(s + 2);
+		return n >= 4 && n <= 32 && all_in(s + 2, n, "") && !strpbrk(s + 2, "_ABCDEFGHIJKLMNOPQRSTUVWXYZ") ? NULL : want;
+	}
+	if (strncmp(s, "ou-", 3) != 0)
+		return want;
+	p = strchr(s + 3, '-');
+	if (!p)
+		return want;
+	n = (size_t)(p - (s + 3));
+	if (n < 4 || n > 32 || !all_in(s + 3, n, "") || strlen(p + 1) < 8 || strlen(p + 1) > 32 ||
+	    !all_in(p + 1, strlen(p + 1), "") || strpbrk(s, "_ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+		return want;
+	return NULL;
 }
 
 /*

@@ -339,7 +339,8 @@ static int read_config(const char *path, char **text, size_t *len, mode_t *mode,
 	int fd, rc = 0;
 
 	*text = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO at the path must not hang the open */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return cw_fail(err, errlen, errno == ENOENT ? CW_ENOTFOUND : CW_EIO,
 			       "%s: cannot open: %s", path, strerror(errno));
@@ -347,6 +348,7 @@ static int read_config(const char *path, char **text, size_t *len, mode_t *mode,
 		rc = cw_fail(err, errlen, CW_EIO, "%s: not a regular file", path);
 		goto out;
 	}
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if ((size_t)st.st_size > CW_DOTENV_MAX_BYTES) {
 		rc = cw_fail(err, errlen, CW_EINVAL, "%s: larger than %zu bytes: not a "
 			     "config.env", path, CW_DOTENV_MAX_BYTES);

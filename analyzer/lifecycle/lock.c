@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -80,12 +81,25 @@ int cw_lock_acquire(const char *path, int64_t now, struct cw_lock *out,
 	long long pid;
 	int fd, rc;
 
+	struct stat st;
+
 	out->fd = -1;
 	out->path = NULL;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (!path || !*path)
+		return cw_fail(err, errlen, CW_EINVAL, "lock file: empty path");
+	/* never through a link (its target would be truncated), never a FIFO
+	 * or device (O_NONBLOCK: the open must not hang) */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK,
+		  0600);
 	if (fd < 0)
-		return cw_fail(err, errlen, CW_EIO, "lock file %s: cannot open: %s", path,
-			       strerror(errno));
+		return cw_fail(err, errlen, errno == ELOOP ? CW_EINVAL : CW_EIO,
+			       "lock file %s: cannot open: %s", path,
+			       errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		close(fd);
+		return cw_fail(err, errlen, CW_EINVAL, "lock file %s: not a plain file "
+			       "(a link, folder, FIFO or device is refused)", path);
+	}
 	while ((rc = flock(fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR)
 		;
 	if (rc != 0) {
@@ -104,6 +118,14 @@ int cw_lock_acquire(const char *path, int64_t now, struct cw_lock *out,
 		close(fd);
 		return cw_fail(err, errlen, CW_EIO, "lock file %s: cannot lock: %s", path,
 			       strerror(e));
+	}
+	/* a file that holds something else (a typo in --lock) is left alone */
+	if (fstat(fd, &st) != 0 ||
+	    (st.st_size > 0 && (st.st_size >= HOLDER_MAX ||
+				!read_holder(fd, &pid, when, sizeof(when))))) {
+		close(fd);
+		return cw_fail(err, errlen, CW_EINVAL, "lock file %s: exists and is not a "
+			       "cwsweep lock file; not touching it", path);
 	}
 	out->path = cw_strdup(path);
 	if (!out->path) {

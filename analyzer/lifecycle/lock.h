@@ -38,10 +38,15 @@ struct cw_lock {
  * Create (mode 0600) or open path and take an exclusive, non-blocking
  * flock on it; write "PID START_ISO8601\n" into it.  now: the start time to
  * record (0: cw_time_now()).
+ * The file is opened without following links (O_NOFOLLOW) and must be a
+ * plain file with one link; a file that holds anything but a lock record
+ * is refused (CW_EINVAL) and left untouched, so `--lock` pointed at a
+ * wrong file never truncates it.
  * Returns 0 (lock held in *out until cw_lock_release), CW_LOCK_HELD with err
  * "another cwsweep run holds the lock PATH (pid 1234, started
  * 2026-11-26T03:00:00Z)", or a negative cw_err (CW_EIO: cannot open or lock
- * the file, e.g. its folder does not exist).  *out is released on failure.
+ * the file, e.g. its folder does not exist; CW_EINVAL: a link, not a plain
+ * file, or foreign content).  *out is released on failure.
  */
 int cw_lock_acquire(const char *path, int64_t now, struct cw_lock *out,
 		    char *err, size_t errlen);

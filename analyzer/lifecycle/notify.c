@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "err.h"
 #include "log.h"
 #include "retry.h"
@@ -196,5 +198,68 @@ out:
 			"they held the webhook path)", host);
 	cw_http_response_release(&resp);
 	cw_http_free(own);
+	return rc;
+}
+
+int cw_notice_payload(struct cw_buf *out, int exit_code, const char *reason,
+		      const char *run_id, const char *host)
+{
+	char red[2048], clean[1024];
+	struct cw_buf text = CW_BUF_INIT;
+	json_t *root = NULL, *blocks, *sec, *txt;
+	char *dump = NULL;
+	size_t o = 0;
+	int rc = CW_ENOMEM;
+
+	cw_redact(reason ? reason : "", red, sizeof(red));
+	/* one line of printable ASCII or UTF-8, at most ~1000 bytes, and & < >
+	 * as Slack wants them */
+	for (const char *p = red; *p && o + 6 < sizeof(clean); p++) {
+		const char *rep = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;"
+				  : NULL;
+
+		if (rep) {
+			memcpy(clean + o, rep, strlen(rep));
+			o += strlen(rep);
+		} else {
+			clean[o++] = (unsigned char)*p < 0x20 ? ' ' : *p;
+		}
+	}
+	clean[o] = '\0';
+	if (cw_buf_printf(&text, "*cwsweep %s* on %s: %s\nexit code %d%s%s",
+			  exit_code == 2 ? "could not run" : "ran partly",
+			  host && *host ? host : "this host", clean, exit_code,
+			  run_id && *run_id ? ", run " : "", run_id ? run_id : ""))
+		goto out;
+	root = json_object();
+	blocks = json_array();
+	sec = json_object();
+	txt = json_object();
+	if (!root || !blocks || !sec || !txt) {
+		json_decref(blocks);
+		json_decref(sec);
+		json_decref(txt);
+		goto out;
+	}
+	/* json_string refuses invalid UTF-8: fall back to a plain copy */
+	json_t *s1 = json_string(cw_buf_str(&text));
+
+	if (!s1)
+		s1 = json_string("cwsweep: a run failed (its reason is not valid UTF-8; see the log)");
+	json_object_set_new(root, "text", s1);
+	json_object_set_new(txt, "type", json_string("mrkdwn"));
+	json_object_set(txt, "text", s1);
+	json_object_set_new(sec, "type", json_string("section"));
+	json_object_set_new(sec, "text", txt);
+	json_array_append_new(blocks, sec);
+	json_object_set_new(root, "blocks", blocks);
+	dump = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (!dump || cw_buf_addstr(out, dump) || cw_buf_addch(out, '\n'))
+		goto out;
+	rc = 0;
+out:
+	free(dump);
+	json_decref(root);
+	cw_buf_release(&text);
 	return rc;
 }

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "http.h"
 
 #define CW_SLACK_MAX_TRIES 3
@@ -63,5 +64,14 @@ int cw_slack_webhook_from_env(const char *var_name, char *out, size_t outlen,
  * URL)" when it has none.  Never the path, the secret part.
  */
 const char *cw_slack_webhook_host(const char *webhook_url, char *host, size_t hostlen);
+
+/*
+ * The short Slack message of a run that could not run (exit 2) or ran
+ * partly (exit 3): "*cwsweep could not run* on HOST: REASON" with the run
+ * id and exit code, as {text, blocks} JSON into out (appended).  reason is
+ * outside text: redacted and escaped for Slack here.  0 or CW_ENOMEM.
+ */
+int cw_notice_payload(struct cw_buf *out, int exit_code, const char *reason,
+		      const char *run_id, const char *host);
 
 #endif

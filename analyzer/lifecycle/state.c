@@ -118,6 +118,9 @@ void cw_state_release(struct cw_state *st)
 	for (size_t i = 0; i < st->n; i++)
 		key_release(&st->v[i].key);
 	free(st->v);
+	for (size_t i = 0; i < st->nnotices; i++)
+		free(st->notices[i].reason);
+	free(st->notices);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -235,6 +238,92 @@ static int parse_entry(json_t *e, const char *where, const char *file,
 	return 0;
 }
 
+#define NOTICE_KEEP_S (30 * 86400)
+#define NOTICE_MAX 64
+
+/* "notices" is optional (older files have none). */
+static int parse_notices(struct cw_state *st, json_t *notices, const char *name,
+			 char *err, size_t errlen)
+{
+	if (!notices)
+		return 0;
+	if (!json_is_array(notices))
+		return cw_fail(err, errlen, CW_EPARSE, "%s: notices: not a list", name);
+	for (size_t i = 0; i < json_array_size(notices) && i < NOTICE_MAX; i++) {
+		json_t *n = json_array_get(notices, i);
+		char where[48];
+		const char *reason;
+		int64_t at;
+		int rc;
+
+		snprintf(where, sizeof(where), "notices[%zu]", i);
+		if (!json_is_object(n))
+			return cw_fail(err, errlen, CW_EPARSE, "%s: %s: not an object", name, where);
+		reason = get_str(n, "reason", where, name, err, errlen);
+		if (!reason)
+			return CW_EPARSE;
+		if ((rc = get_time(n, "last_posted", where, name, &at, err, errlen)))
+			return rc;
+		if ((rc = cw_state_notice_posted(st, reason, at)))
+			return cw_fail(err, errlen, rc, "%s: out of memory", name);
+	}
+	return 0;
+}
+
+/* reason without digits, lowercased spaces kept: the key of a notice. */
+static char *notice_key(const char *reason)
+{
+	size_t n = strlen(reason), o = 0;
+	char *k = malloc(n + 1);
+
+	if (!k)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (reason[i] < '0' || reason[i] > '9') /* ASCII only: valid JSON text */
+			k[o++] = (unsigned char)reason[i] < 0x20 ||
+				 (unsigned char)reason[i] >= 0x7f ? '?' : reason[i];
+	k[o] = '\0';
+	return k;
+}
+
+bool cw_state_notice_due(const struct cw_state *st, const char *reason, int64_t now)
+{
+	char *k = notice_key(reason);
+	bool due = true;
+
+	for (size_t i = 0; k && i < st->nnotices && due; i++)
+		if (strcmp(st->notices[i].reason, k) == 0)
+			due = st->notices[i].last_posted / 86400 != now / 86400;
+	free(k);
+	return due;
+}
+
+int cw_state_notice_posted(struct cw_state *st, const char *reason, int64_t now)
+{
+	char *k = notice_key(reason);
+	struct cw_state_notice *v;
+
+	if (!k)
+		return CW_ENOMEM;
+	for (size_t i = 0; i < st->nnotices; i++)
+		if (strcmp(st->notices[i].reason, k) == 0) {
+			if (now > st->notices[i].last_posted)
+				st->notices[i].last_posted = now;
+			free(k);
+			return 0;
+		}
+	v = realloc(st->notices, (st->nnotices + 1) * sizeof(*v));
+	if (!v) {
+		free(k);
+		return CW_ENOMEM;
+	}
+	st->notices = v;
+	v[st->nnotices].reason = k;
+	v[st->nnotices].last_posted = now;
+	st->nnotices++;
+	return 0;
+}
+
 int cw_state_parse(struct cw_state *st, const char *name, const char *text, size_t len,
 		   char *err, size_t errlen)
 {
@@ -276,6 +365,9 @@ int cw_state_parse(struct cw_state *st, const char *name, const char *text, size
 			goto out;
 		st->n++;
 	}
+	rc = parse_notices(st, json_object_get(root, "notices"), name, err, errlen);
+	if (rc)
+		goto out;
 	if (st->n > 1)
 		qsort(st->v, st->n, sizeof(*st->v), entry_cmp);
 	for (size_t i = 1; i < st->n; i++)
@@ -634,6 +726,25 @@ int cw_state_save(const struct cw_state *st, const char *path, int64_t now,
 	for (size_t i = 0; i < st->n; i++)
 		if (json_array_append_new(entries, entry_json(&st->v[i])) != 0)
 			goto oom;
+	if (st->nnotices) {
+		json_t *notices = json_array();
+
+		if (!put(root, "notices", notices))
+			goto oom;
+		for (size_t i = 0; i < st->nnotices; i++) {
+			const struct cw_state_notice *n = &st->notices[i];
+			json_t *o = json_object();
+
+			if (now - n->last_posted > NOTICE_KEEP_S) {
+				json_decref(o);
+				continue;
+			}
+			if (!o || json_array_append_new(notices, o) != 0 ||
+			    !put(o, "reason", json_string(n->reason)) ||
+			    !put(o, "last_posted", iso(n->last_posted)))
+				goto oom;
+		}
+	}
 	text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	if (!text)
 		goto oom;

@@ -29,7 +29,8 @@
  *                 "status": "anomaly" | "resolved",
  *                 "first_seen", "last_seen", "last_announced": ISO 8601 UTC,
  *                 "announced_value", "announced_excess", "last_value",
- *                 "last_excess": numbers (null when unknown)}]}
+ *                 "last_excess": numbers (null when unknown)}],
+ *    "notices": [{"reason", "last_posted"}]}   (optional; see below)
  * Only keys that have been anomalous are stored: a fleet of quiet buckets
  * costs nothing.  A missing file is an empty state; a corrupt, foreign or
  * oversized one is a warning and an empty state (everything anomalous is
@@ -71,9 +72,18 @@ struct cw_state_entry {
 	double last_value, last_excess;           /* at last_seen; NaN unknown */
 };
 
+/* A "could not run / ran partly" notice posted to Slack, so the same
+ * reason is posted at most once a UTC day. */
+struct cw_state_notice {
+	char *reason;         /* owned: the reason, digits dropped */
+	int64_t last_posted;  /* UTC epoch seconds */
+};
+
 struct cw_state {
 	struct cw_state_entry *v;
 	size_t n, cap;
+	struct cw_state_notice *notices;
+	size_t nnotices;
 };
 
 void cw_state_init(struct cw_state *st);
@@ -132,6 +142,15 @@ void cw_state_announce_all(struct cw_run *run, bool *announce);
 /* Write st to path atomically, mode 0600, entries sorted by key. */
 int cw_state_save(const struct cw_state *st, const char *path, int64_t now,
 		  char *err, size_t errlen);
+
+/*
+ * Problem notices ("cwsweep could not run: ..."): due when the same reason
+ * (compared with its digits dropped, so counts do not make it new) was not
+ * posted on the same UTC day as now.  cw_state_notice_posted records a
+ * post (0 or CW_ENOMEM); notices older than 30 days are dropped on save.
+ */
+bool cw_state_notice_due(const struct cw_state *st, const char *reason, int64_t now);
+int cw_state_notice_posted(struct cw_state *st, const char *reason, int64_t now);
 
 /* The entry of a key (borrowed), NULL when none.  Linear: for tests and
  * tools, not for inner loops. */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "log.h"
 #include "run.h"
 #include "strutil.h"
 #include "units.h"
@@ -153,6 +154,25 @@ int cw_run_add_result(struct cw_run *run, size_t series, const char *detector,
 	return 0;
 }
 
+/*
+ * *dst = a redacted copy of src (NULL -> ""): failure texts come from AWS
+ * or a proxy, which may echo a token; every report and the terminal read
+ * them from here.
+ */
+static int set_redacted(char **dst, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+	size_t cap = n * 3 + 16; /* a marker can grow by its "[REDACTED]" */
+	char *v = malloc(cap);
+
+	if (!v)
+		return CW_ENOMEM;
+	cw_redact(src ? src : "", v, cap);
+	free(*dst);
+	*dst = v;
+	return 0;
+}
+
 int cw_run_add_failure(struct cw_run *run, const struct cw_target_id *id,
 		       const char *stage, const char *code, const char *message)
 {
@@ -162,7 +182,7 @@ int cw_run_add_failure(struct cw_run *run, const struct cw_target_id *id,
 	struct cw_failure *f = &run->failures[run->nfailures];
 	memset(f, 0, sizeof(*f));
 	if (cw_target_id_copy(&f->id, id) || cw_str_set(&f->stage, stage) ||
-	    cw_str_set(&f->code, code) || cw_str_set(&f->message, message)) {
+	    set_redacted(&f->code, code) || set_redacted(&f->message, message)) {
 		cw_target_id_release(&f->id);
 		free(f->stage);
 		free(f->code);

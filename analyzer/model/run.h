@@ -79,6 +79,10 @@ struct cw_run {
 	size_t api_calls;     /* AWS calls made */
 	unsigned shard_k, shard_n; /* `run --shard K/N`; shard_n 0: not a shard */
 	int64_t at;           /* `run --at` (the replayed "now"); 0: the real clock */
+	/* per API action (attempts, throttled answers), as the sweep counted
+	 * them; for the metrics file */
+	struct cw_run_calls { char action[48]; size_t calls, throttled; } calls[16];
+	size_t ncalls;
 
 	struct cw_run_series *series; size_t nseries, cap_series;
 	struct cw_result *results;    size_t nresults, cap_results;

@@ -122,7 +122,9 @@ static void field_trim(const char **s, size_t *n)
 	}
 }
 
-/* A value field: finite number, or empty / nan / null for a gap. */
+/* A value field: finite number, or empty / null for a gap.  "nan" and
+ * "inf" are refused alike: they come from a broken computation, and an
+ * empty cell says "no datapoint" without doubt. */
 static int parse_value(const char *s, size_t n, double *out)
 {
 	char buf[64];
@@ -136,7 +138,7 @@ static int parse_value(const char *s, size_t n, double *out)
 		return CW_EINVAL;
 	memcpy(buf, s, n);
 	buf[n] = 0;
-	if (cw_str_ieq(buf, "nan") || cw_str_ieq(buf, "null")) {
+	if (cw_str_ieq(buf, "null")) {
 		*out = NAN;
 		return 0;
 	}
@@ -195,7 +197,8 @@ static int parse_csv(const char *text, size_t len, const char *where, int64_t pe
 		}
 		double x;
 		if (parse_value(f2, n2, &x)) {
-			rc = cw_fail(err, errlen, CW_EPARSE, "%s:%zu: bad value '%.*s'", where,
+			rc = cw_fail(err, errlen, CW_EPARSE, "%s:%zu: bad value '%.*s' (want a "
+				     "finite number; leave the cell empty for no datapoint)", where,
 				     lineno, (int)(n2 > 40 ? 40 : n2), f2);
 			goto fail;
 		}

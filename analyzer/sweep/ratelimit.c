@@ -33,7 +33,34 @@ struct cw_ratelimit {
 	int64_t t_us;   /* emission interval */
 	int64_t tau_us; /* burst tolerance */
 	int64_t tat_us; /* under lock */
+	/* adaptive rate (under lock): CUBIC as in the SDKs' adaptive mode */
+	double max_rate;       /* configured: never above */
+	unsigned max_burst;    /* configured */
+	double rate;           /* now */
+	double last_max;       /* the rate at the last throttle */
+	int64_t last_throttle_ms;
+	bool backed_off;       /* below max_rate since a throttle */
+	uint64_t throttles;
 };
+
+#define CUBIC_C 0.4
+#define CUBIC_BETA 0.7
+#define MIN_RATE 0.5            /* tokens a second: never slower */
+#define THROTTLE_HOLDOFF_MS 500 /* one decrease per burst of throttled answers */
+
+/* Set the bucket's rate and burst (floor(rate), at least 1) from rl->rate. */
+static void apply_rate(struct cw_ratelimit *rl)
+{
+	double t = 1e6 / rl->rate;
+	unsigned burst = rl->backed_off ? (unsigned)rl->rate : rl->max_burst;
+
+	if (burst < 1)
+		burst = 1;
+	if (burst > rl->max_burst)
+		burst = rl->max_burst;
+	rl->t_us = t < 1 ? 1 : (t > 1e15 ? (int64_t)1e15 : (int64_t)llround(t));
+	rl->tau_us = (int64_t)(burst - 1) * rl->t_us;
+}
 
 static int64_t rl_now_ms(const struct cw_clock *c)
 {
@@ -75,6 +102,8 @@ int cw_ratelimit_new(struct cw_ratelimit **out, double rate, unsigned burst,
 		/* slower than one token in ~30 years is not a rate */
 		rl->t_us = t < 1 ? 1 : (t > 1e15 ? (int64_t)1e15 : (int64_t)llround(t));
 		rl->tau_us = (int64_t)(burst - 1) * rl->t_us;
+		rl->max_rate = rl->rate = rl->last_max = rate;
+		rl->max_burst = burst;
 	}
 	rl->tat_us = rl_now_ms(&rl->clock) * 1000; /* full from the start */
 	pthread_mutex_init(&rl->lock, NULL);
@@ -140,6 +169,66 @@ double cw_ratelimit_tokens(struct cw_ratelimit *rl)
 	have = now + rl->tau_us + rl->t_us - base;
 	pthread_mutex_unlock(&rl->lock);
 	return (double)have / (double)rl->t_us;
+}
+
+void cw_ratelimit_feedback(struct cw_ratelimit *rl, bool throttled)
+{
+	int64_t now;
+
+	if (!rl || rl->unlimited)
+		return;
+	now = rl_now_ms(&rl->clock);
+	pthread_mutex_lock(&rl->lock);
+	if (throttled) {
+		rl->throttles++;
+		/* answers throttled together are one signal, not several */
+		if (!rl->backed_off || now - rl->last_throttle_ms >= THROTTLE_HOLDOFF_MS) {
+			rl->last_max = rl->rate;
+			rl->rate = rl->rate * CUBIC_BETA;
+			if (rl->rate < MIN_RATE)
+				rl->rate = MIN_RATE;
+			if (rl->rate > rl->max_rate)
+				rl->rate = rl->max_rate;
+			rl->last_throttle_ms = now;
+			rl->backed_off = true;
+			apply_rate(rl);
+		}
+	} else if (rl->backed_off) {
+		/* W(t) = C (t - K)^3 + W_max, K = cbrt(W_max (1 - beta) / C) */
+		double t = (double)(now - rl->last_throttle_ms) / 1000.0;
+		double k = cbrt(rl->last_max * (1 - CUBIC_BETA) / CUBIC_C);
+		double w = CUBIC_C * (t - k) * (t - k) * (t - k) + rl->last_max;
+
+		if (w > rl->rate) {
+			rl->rate = w < rl->max_rate ? w : rl->max_rate;
+			if (rl->rate >= rl->max_rate)
+				rl->backed_off = false;
+			apply_rate(rl);
+		}
+	}
+	pthread_mutex_unlock(&rl->lock);
+}
+
+double cw_ratelimit_rate(struct cw_ratelimit *rl)
+{
+	double r;
+
+	if (rl->unlimited)
+		return INFINITY;
+	pthread_mutex_lock(&rl->lock);
+	r = rl->rate;
+	pthread_mutex_unlock(&rl->lock);
+	return r;
+}
+
+uint64_t cw_ratelimit_throttles(struct cw_ratelimit *rl)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&rl->lock);
+	n = rl->throttles;
+	pthread_mutex_unlock(&rl->lock);
+	return n;
 }
 
 /* ---- registry ----------------------------------------------------------- */

@@ -57,6 +57,20 @@ int64_t cw_ratelimit_acquire(struct cw_ratelimit *rl);
  */
 int cw_ratelimit_wait(struct cw_ratelimit *rl, const atomic_bool *stop);
 
+/*
+ * Adaptive rate: tell the bucket how an answer went.  A throttled answer
+ * cuts the rate to 70 % (once per 500 ms, however many answers were
+ * throttled together; never below 0.5 a second) and the burst to the
+ * rate; answers that pass let it grow back along the CUBIC curve the AWS
+ * SDKs' "adaptive" retry mode uses, up to the configured rate.  So a
+ * sweep slows to what the quota allows and speeds up again after.
+ */
+void cw_ratelimit_feedback(struct cw_ratelimit *rl, bool throttled);
+/* The rate now (tokens a second; INFINITY when unlimited). */
+double cw_ratelimit_rate(struct cw_ratelimit *rl);
+/* Throttled answers reported so far. */
+uint64_t cw_ratelimit_throttles(struct cw_ratelimit *rl);
+
 /* Tokens in the bucket now; negative while reservations are queued. */
 double cw_ratelimit_tokens(struct cw_ratelimit *rl);
 

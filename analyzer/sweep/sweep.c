@@ -38,6 +38,7 @@
 #include "creds.h"
 #include "err.h"
 #include "log.h"
+#include "pager.h"
 #include "pool.h"
 #include "ratelimit.h"
 #include "strutil.h"
@@ -195,6 +196,28 @@ static int job_creds(struct job *j)
 	return rc;
 }
 
+/* The account-region's adaptive token bucket as the AWS layer's pacer:
+ * every attempt, retries included, takes a token; every answer adjusts the
+ * rate. */
+struct pace {
+	struct cw_ratelimit *rl;
+	const atomic_bool *stop;
+};
+
+static int pace_wait(void *env)
+{
+	struct pace *p = env;
+
+	return cw_ratelimit_wait(p->rl, p->stop);
+}
+
+static void pace_feedback(void *env, bool throttled)
+{
+	struct pace *p = env;
+
+	cw_ratelimit_feedback(p->rl, throttled);
+}
+
 /* One signed CloudWatch call, paced by the account-region's token bucket. */
 static int job_call(struct job *j, struct cw_aws_client *c, struct cw_ratelimit *rl,
 		    const char *target, const char *what, const char *body, size_t len,
@@ -203,6 +226,8 @@ static int job_call(struct job *j, struct cw_aws_client *c, struct cw_ratelimit 
 	struct cw_credcache_ref ref = { j->sw->creds, j->acct };
 	char endpoint[512], err[CW_ERRBUF] = "", label[160];
 	struct cw_aws_request req;
+	struct pace pace = { NULL, NULL };
+	const struct cw_aws_pacer pacer = { pace_wait, pace_feedback, &pace };
 	int rc;
 
 	rc = cw_endpoint_resolve("monitoring", j->region, j->sw->inv->aws.endpoint_url,
@@ -210,10 +235,6 @@ static int job_call(struct job *j, struct cw_aws_client *c, struct cw_ratelimit 
 	if (rc) {
 		job_fail(j, rc, what, "BadEndpoint", err);
 		return rc;
-	}
-	if (rl && cw_ratelimit_wait(rl, &j->sw->stop_now)) {
-		job_fail(j, CW_EINTR, what, "Interrupted", "interrupted before the call");
-		return CW_EINTR;
 	}
 	snprintf(label, sizeof(label), "%s %s", what, j->key);
 	memset(&req, 0, sizeof(req));
@@ -225,6 +246,11 @@ static int job_call(struct job *j, struct cw_aws_client *c, struct cw_ratelimit 
 	req.body = body;
 	req.body_len = len;
 	req.what = label;
+	if (rl) {
+		pace.rl = rl;
+		pace.stop = &j->sw->stop_now;
+		req.pacer = &pacer;
+	}
 	rc = cw_aws_call(c, &req, cw_credcache_fn, &ref, resp, err, sizeof(err));
 	if (rc == CW_EAWS)
 		job_fail(j, rc, what, resp->code, resp->message);
@@ -257,8 +283,9 @@ static void list_run(struct job *j, struct cw_aws_client *c)
 {
 	struct cw_ratelimit *rl = cw_rl_registry_get(j->sw->rl_lm, j->key);
 	char *next = NULL, err[CW_ERRBUF] = "";
-	int pages = 0;
+	struct cw_pager pg;
 
+	cw_pager_init(&pg, MAX_PAGES);
 	do {
 		struct cw_aws_response resp;
 		struct cw_lm_page page;
@@ -294,10 +321,13 @@ static void list_run(struct job *j, struct cw_aws_client *c)
 			job_fail(j, rc, "list-metrics", "NoMemory", "out of memory");
 			break;
 		}
-	} while (next && ++pages < MAX_PAGES);
-	if (next && !j->rc)
-		job_fail(j, CW_ETOOBIG, "list-metrics", "TooManyPages",
-			 "ListMetrics kept answering with a NextToken; gave up");
+		rc = cw_pager_next(&pg, next, "ListMetrics", err, sizeof(err));
+		if (rc) {
+			job_fail(j, rc, "list-metrics", cw_pager_code(rc), err);
+			break;
+		}
+	} while (next);
+	cw_pager_release(&pg);
 	free(next);
 }
 
@@ -306,13 +336,15 @@ static void fetch_run(struct job *j, struct cw_aws_client *c)
 	struct cw_ratelimit *rl = cw_rl_registry_get(j->sw->rl_gmd, j->key);
 	int64_t period = j->sw->plan.period; /* fixed when the plan was built */
 	char *next = NULL, err[CW_ERRBUF] = "";
-	int pages = 0, rc;
+	struct cw_pager pg;
+	int rc;
 
 	rc = cw_gmd_results_new(&j->results, j->n, j->start, j->end, period);
 	if (rc) {
 		job_fail(j, rc, "get-metric-data", "NoMemory", "out of memory");
 		return;
 	}
+	cw_pager_init(&pg, MAX_PAGES);
 	do {
 		struct cw_aws_response resp;
 		struct cw_gmd_page page;
@@ -345,10 +377,13 @@ static void fetch_run(struct job *j, struct cw_aws_client *c)
 		next = page.next_token;
 		page.next_token = NULL;
 		cw_gmd_page_release(&page);
-	} while (next && ++pages < MAX_PAGES);
-	if (next && !j->rc)
-		job_fail(j, CW_ETOOBIG, "get-metric-data", "TooManyPages",
-			 "GetMetricData kept answering with a NextToken; gave up");
+		rc = cw_pager_next(&pg, next, "GetMetricData", err, sizeof(err));
+		if (rc) {
+			job_fail(j, rc, "get-metric-data", cw_pager_code(rc), err);
+			break;
+		}
+	} while (next);
+	cw_pager_release(&pg);
 	free(next);
 }
 
@@ -565,6 +600,19 @@ static void apply_fetch(struct sweep *sw, struct job *j)
 						      : "CloudWatch returned no data for this query");
 			continue;
 		}
+		/* the last page still said PartialData: the answer is not whole,
+		 * and its missing datapoints must not read as quiet periods */
+		if (r->status != CW_GMD_COMPLETE) {
+			add_target_failure(sw, t, "get-metric-data",
+					   r->status == CW_GMD_PARTIAL ? "PartialData" : "NoResult",
+					   r->status == CW_GMD_PARTIAL
+					   ? "CloudWatch answered PartialData without a NextToken: "
+					     "datapoints are missing, so this bucket is not judged"
+					   : "CloudWatch answered without a result for this query");
+			continue;
+		}
+		/* a gap is 0 only where the listing proved the metric exists and
+		 * the answer was complete (checked above) */
 		if (stat_is_count(pt->metric->stat) && pt->listing != SIZE_MAX && pt->found)
 			fill_quiet_periods(&r->series);
 		target_id(sw, pt, &id, &tags);
@@ -983,10 +1031,16 @@ static int sweep_setup(struct sweep *sw, char *err, size_t errlen)
 								     : DEFAULT_JOBS;
 	int rc;
 
+	rc = cw_aws_env_retry(&ao.max_attempts, err, errlen); /* a bad value is exit 2 */
+	if (rc)
+		return rc;
 	memset(&ao, 0, sizeof(ao));
 	ao.max_attempts = inv->aws.max_attempts;
 	ao.connect_timeout_ms = inv->aws.connect_timeout_s * 1000L;
 	ao.total_timeout_ms = inv->aws.request_timeout_s * 1000L;
+	ao.response_memory = (size_t)(inv->aws.response_memory_mb > 0
+				      ? inv->aws.response_memory_mb : 256) << 20;
+	ao.throttle_window_ms = (int64_t)inv->aws.throttle_window_s * 1000;
 	rc = cw_aws_ctx_new(&sw->aws, &ao);
 	if (rc)
 		return cw_fail(err, errlen, rc, "cannot set up the AWS client: %s", cw_strerror(rc));
@@ -1086,8 +1140,18 @@ int cw_sweep_run(struct cw_run *run, const struct cw_sweep_opts *o, char *err, s
 	rc = 0;
 out:
 	if (sw.aws) {
+		struct cw_aws_action_stats as[CW_AWS_MAX_ACTIONS];
+		size_t na = cw_aws_ctx_actions(sw.aws, as, CW_AWS_MAX_ACTIONS);
+
 		cw_aws_ctx_stats(sw.aws, &st);
 		run->api_calls = (size_t)st.attempts;
+		run->ncalls = 0;
+		for (size_t i = 0; i < na && i < sizeof(run->calls) / sizeof(run->calls[0]); i++) {
+			cw_strlcpy(run->calls[i].action, as[i].action, sizeof(run->calls[i].action));
+			run->calls[i].calls = (size_t)as[i].attempts;
+			run->calls[i].throttled = (size_t)as[i].throttled;
+			run->ncalls++;
+		}
 	}
 	sweep_release(&sw);
 	return rc;

@@ -52,8 +52,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fake_scenario  # noqa: E402
 import fake_sigv4  # noqa: E402
 
+LOOP_TOKEN = "fake-loop-token-0001"
 CW_TARGET_PREFIX = "GraniteServiceVersion20100801."
 CW_JSON = "application/x-amz-json-1.0"
+ORG_TARGET_PREFIX = "AWSOrganizationsV20161128."
+ORG_JSON = "application/x-amz-json-1.1"
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 MAX_BODY = 16 * 1024 * 1024
 GMD_MAX_QUERIES = 500
@@ -176,6 +179,7 @@ class State:
         self.fault_rng = {}
         self.buckets = {}
         self.slack_received = []
+        self.pings = []
         self.slack_attempts = 0
         self.slack_script_pos = 0
         self.imds_tokens = {}
@@ -369,6 +373,21 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
+    def send_endless(self, ctx):
+        """200 with a chunked body that never ends, until the client hangs up."""
+        ctx["status"] = 200
+        ctx["fault"] = "endless"
+        self.state.write_log(_log_entry(ctx))
+        self.close_connection = True
+        chunk = b"%x\r\n%s\r\n" % (65536, b"7" * 65536)
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0"
+                             b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+            while True:
+                self.wfile.write(chunk)
+        except OSError:
+            pass
+
     def finish_request(self, ctx, status, body, ctype, headers=None, truncate=False):
         ctx["status"] = status
         if truncate:
@@ -405,7 +424,24 @@ class Handler(BaseHTTPRequestHandler):
             if path.startswith("/slack/"):
                 ctx["service"] = "slack"
                 return self.slack(ctx, path, body)
+            if path.startswith("/ping/"):
+                # a heartbeat receiver (healthchecks.io style): GET /_pings lists them
+                with st.lock:
+                    st.pings.append({"method": self.command, "path": path,
+                                     "query": url.query,
+                                     "body": body.decode("utf-8", "replace")})
+                self.send_raw(200, b"OK", "text/plain", None, False)
+                return
+            if path == "/federation/credentials":
+                ctx["service"] = "sso"
+                return self.sso_portal(ctx, url.query)
+            if "/s3/aws4_request" in (self.headers.get("Authorization") or ""):
+                ctx["service"] = "s3"
+                return self.s3(ctx, path, url.query, body)
             target = self.headers.get("X-Amz-Target")
+            if target is not None and target.startswith(ORG_TARGET_PREFIX):
+                ctx["service"] = "organizations"
+                return self.organizations(ctx, target, body)
             if target is not None:
                 ctx["service"] = "cloudwatch"
                 return self.cloudwatch(ctx, target, body)
@@ -557,6 +593,17 @@ class Handler(BaseHTTPRequestHandler):
             if kind == "malformed":
                 malformed = True
                 continue
+            if kind in ("loop_token", "endless"):
+                ctx["_" + kind] = True
+                continue
+            if kind == "echo_headers":
+                # a proxy that quotes the request back in its error text
+                tok = self.headers.get("X-Amz-Security-Token") or ""
+                raise ApiError("AccessDenied", "request refused by proxy: the token %s "
+                               "is not valid here; X-Amz-Security-Token: %s; "
+                               "Authorization: %s" % (
+                                   tok, tok, self.headers.get("Authorization") or ""),
+                               int(f.get("status", 403)))
             if delay:
                 time.sleep(delay)
             delay = 0
@@ -640,7 +687,14 @@ class Handler(BaseHTTPRequestHandler):
             if action == "GetMetricData" and isinstance(req.get("MetricDataQueries"), list):
                 ctx["queries"] = len(req["MetricDataQueries"])
             truncate, malformed = self.common_faults(ctx, mapper)
-            if action == "GetMetricData":
+            if ctx.pop("_endless", False):
+                return self.send_endless(ctx)
+            if ctx.pop("_loop_token", False) and action in ("GetMetricData", "ListMetrics"):
+                # the same NextToken, whatever token the request sent
+                out = RawJSON(('{"MetricDataResults":[],"Messages":[],"NextToken":"%s"}'
+                               if action == "GetMetricData" else
+                               '{"Metrics":[],"NextToken":"%s"}') % LOOP_TOKEN)
+            elif action == "GetMetricData":
                 out = self.get_metric_data(ctx, cred, req)
             elif action == "ListMetrics":
                 out = self.list_metrics(ctx, cred, req)
@@ -778,16 +832,27 @@ class Handler(BaseHTTPRequestHandler):
                 continue
             label = q.get("Label") or m["MetricName"]
             forced = None
+            drop_newest = 0
             for f in status_faults:
                 bucket = dict(dims).get("BucketName")
                 if _fmatch(f.get("bucket"), bucket) and _fmatch(f.get("query_id"), q["Id"]):
                     forced = f.get("status_code", "Forbidden")
+                    drop_newest = int(f.get("drop_newest", 0))
             npts, text, s = 0, EMPTY_POINTS, None
             if forced in (None, "PartialData"):
                 s = metrics.get(metric_key(m["Namespace"], m["MetricName"], dims))
                 if s is not None and (unit is None or unit == s.unit):
                     npts, text = sc.points_json(s, now, start_r, end_i, period, stat,
                                                 descending)
+                    if drop_newest > 0:
+                        # PartialData that leaves out the newest datapoints
+                        pts = sc.aggregate(s, now, start_r, end_i, period, stat)
+                        pts = pts[:max(0, len(pts) - drop_newest)]
+                        if descending:
+                            pts.reverse()
+                        npts = len(pts)
+                        text = '"Timestamps":%s,"Values":%s' % (
+                            _compact([t for t, _ in pts]), _compact([v for _, v in pts]))
                 else:
                     s = None
             total += npts
@@ -1245,6 +1310,260 @@ class Handler(BaseHTTPRequestHandler):
                 "Expiration": iso8601(rec["expires"] or time.time() + 21600)}
         return self.finish_request(ctx, 200, json.dumps(body).encode(), "application/json")
 
+    # -- Organizations (AWS JSON 1.1) --
+
+    def org_error(self, ctx, e):
+        if e.code == "_html":
+            return self.cw_error(ctx, e)
+        ctx["error_code"] = e.code
+        status = e.status or (403 if e.code in ("SignatureDoesNotMatch",
+                                                  "IncompleteSignature",
+                                                  "MissingAuthenticationToken",
+                                                  "InvalidClientTokenId") else 400)
+        code = {"Throttling": "TooManyRequestsException",
+                "ExpiredToken": "ExpiredTokenException",
+                "InvalidClientTokenId": "UnrecognizedClientException",
+                "SignatureDoesNotMatch": "InvalidSignatureException"}.get(e.code, e.code)
+        body = json.dumps({"__type": code, "Message": e.message}).encode()
+        self.finish_request(ctx, status, body, ORG_JSON,
+                            {"x-amzn-RequestId": str(uuid.uuid4())})
+
+    def organizations(self, ctx, target, body):
+        """ListAccounts, ListAccountsForParent, ListChildren, ListRoots over
+        scenario "organizations": {"management_account", "root", "page_size",
+        "ous": [{"id", "name", "parent"}], "accounts": [{"id", "name",
+        "status", "parent"}], "repeat_token"}.  Only the management account's
+        credentials may list (others: AccessDeniedException)."""
+        st = self.state
+        org = st.sc.organizations
+        action = target[len(ORG_TARGET_PREFIX):]
+        ctx["action"] = action
+
+        def mapper(kind, f):
+            return ApiError("AccessDeniedException", f.get(
+                "message", "You don't have permissions to access this resource."))
+        try:
+            cred = self.authenticate(ctx, body, "organizations")
+            if ctx["region"] != "us-east-1":
+                raise ApiError("InvalidSignatureException",
+                               "Credential should be scoped to a valid region. ")
+            if action not in ("ListAccounts", "ListAccountsForParent", "ListChildren",
+                              "ListRoots"):
+                raise ApiError("UnknownOperationException", "")
+            ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if ctype != ORG_JSON:
+                raise ApiError("SerializationException",
+                               "expected Content-Type %s, got %r" % (ORG_JSON, ctype))
+            try:
+                req = json.loads(body.decode("utf-8")) if body else {}
+            except (UnicodeDecodeError, ValueError):
+                raise ApiError("SerializationException", "body is not valid JSON")
+            if not isinstance(req, dict):
+                raise ApiError("SerializationException", "body must be a JSON object")
+            self.common_faults(ctx, mapper)
+            if org is None:
+                raise ApiError("AWSOrganizationsNotInUseException",
+                               "Your account is not a member of an organization.")
+            if cred["account"] != str(org.get("management_account")):
+                raise ApiError("AccessDeniedException",
+                               "You don't have permissions to access this resource.")
+            out = self.org_list(action, req, org)
+        except ApiError as e:
+            return self.org_error(ctx, e)
+        self.finish_request(ctx, 200, json.dumps(out).encode(), ORG_JSON,
+                            {"x-amzn-RequestId": str(uuid.uuid4())})
+
+    def org_list(self, action, req, org):
+        root = org.get("root", "r-f4k3")
+        ous = org.get("ous", [])
+        accts = org.get("accounts", [])
+        parents = {root} | {o["id"] for o in ous}
+        parent = req.get("ParentId")
+        if action in ("ListAccountsForParent", "ListChildren"):
+            if not isinstance(parent, str):
+                raise ApiError("InvalidInputException",
+                               "You provided a value that does not match the required "
+                               "pattern.")
+            if parent not in parents:
+                raise ApiError("ParentNotFoundException",
+                               "We can't find a root or OU with the ParentId that you "
+                               "specified.")
+        if action == "ListAccounts":
+            items, key = accts, "Accounts"
+        elif action == "ListAccountsForParent":
+            items, key = [a for a in accts if a.get("parent", root) == parent], "Accounts"
+        elif action == "ListChildren":
+            ct = req.get("ChildType")
+            if ct not in ("ACCOUNT", "ORGANIZATIONAL_UNIT"):
+                raise ApiError("InvalidInputException", "ChildType is required.")
+            src = accts if ct == "ACCOUNT" else ous
+            items = [{"Id": x["id"], "Type": ct} for x in src
+                     if x.get("parent", root) == parent]
+            key = "Children"
+        else:
+            items = [{"Id": root, "Arn": "arn:aws:organizations::%s:root/o-f4k3/%s"
+                      % (org.get("management_account"), root), "Name": "Root",
+                      "PolicyTypes": []}]
+            key = "Roots"
+        if key == "Accounts":
+            mgmt = str(org.get("management_account"))
+            items = [{"Id": a["id"], "Name": a.get("name", a["id"]),
+                      "Arn": "arn:aws:organizations::%s:account/o-f4k3/%s" % (mgmt, a["id"]),
+                      "Email": "aws+%s@example.com" % a["id"],
+                      "Status": a.get("status", "ACTIVE"), "JoinedMethod": "CREATED",
+                      "JoinedTimestamp": 1.6e9} for a in items]
+        size = int(org.get("page_size", 20))
+        mr = req.get("MaxResults")
+        if isinstance(mr, int) and 1 <= mr < size:
+            size = mr
+        off = 0
+        tok = req.get("NextToken")
+        if tok is not None:
+            try:
+                op, par, off = base64.b64decode(tok).decode().split("|")
+                off = int(off)
+                if op != action or par != str(parent):
+                    raise ValueError
+            except (ValueError, UnicodeDecodeError):
+                raise ApiError("InvalidInputException", "The NextToken is not valid.")
+        out = {key: items[off:off + size]}
+        if off + size < len(items):
+            nxt = off if org.get("repeat_token") and tok is not None else off + size
+            out["NextToken"] = base64.b64encode(("%s|%s|%d" % (action, parent, nxt))
+                                                .encode()).decode()
+        return out
+
+    # -- S3 (REST, path style): bucket metrics configurations --
+
+    def s3_error(self, ctx, status, code, message):
+        ctx["error_code"] = code
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code>'
+                "<Message>%s</Message><RequestId>%s</RequestId></Error>"
+                % (code, xml_escape(message), uuid.uuid4().hex[:16].upper())).encode()
+        self.finish_request(ctx, status, body, "application/xml")
+
+    def s3(self, ctx, path, query, body):
+        """GET/PUT /BUCKET?metrics&id=ID on the buckets of the caller's
+        account (scenario accounts[].buckets; a bucket with
+        "request_metrics" has the configuration "filter_id", default
+        EntireBucket).  Configurations put here are kept in memory."""
+        st = self.state
+        q = parse_qs(query, keep_blank_values=True)
+        ctx["action"] = {"GET": "GetBucketMetricsConfiguration",
+                         "PUT": "PutBucketMetricsConfiguration"}.get(self.command,
+                                                                     self.command)
+
+        def mapper(kind, f):
+            return ApiError("AccessDenied", f.get("message", "Access Denied"), 403)
+        try:
+            cred = self.authenticate(ctx, body, "s3")
+            self.common_faults(ctx, mapper)
+        except ApiError as e:
+            status = e.status or (403 if e.code in ("SignatureDoesNotMatch",
+                                                     "InvalidClientTokenId",
+                                                     "AccessDenied",
+                                                     "MissingAuthenticationToken",
+                                                     "ExpiredToken") else
+                                  503 if e.code == "Throttling" else 400)
+            code = {"Throttling": "SlowDown",
+                    "InvalidClientTokenId": "InvalidAccessKeyId"}.get(e.code, e.code)
+            return self.s3_error(ctx, status, code, e.message)
+        parts = [p for p in path.split("/") if p]
+        if len(parts) != 1 or "metrics" not in q or "id" not in q:
+            return self.s3_error(ctx, 501, "NotImplemented",
+                                 "only ?metrics&id= on a bucket (path style)")
+        bucket, mid = parts[0], q["id"][0]
+        acc = st.sc.get_account(cred["account"])
+        b = next((x for x in (acc.buckets if acc else []) if x["name"] == bucket), None)
+        if b is None:
+            return self.s3_error(ctx, 404, "NoSuchBucket",
+                                 "The specified bucket does not exist")
+        if b["region"] != ctx["region"]:
+            return self.s3_error(ctx, 400, "AuthorizationHeaderMalformed",
+                                 "The authorization header is malformed; the region '%s' "
+                                 "is wrong; expecting '%s'" % (ctx["region"], b["region"]))
+        key = (cred["account"], bucket)
+        with st.lock:
+            confs = st.__dict__.setdefault("metrics_configs", {})
+            have = confs.get(key)
+            if have is None:
+                have = confs[key] = (
+                    {b.get("filter_id", "EntireBucket")} if b.get("request_metrics", True)
+                    else set())
+            if self.command == "GET":
+                if mid not in have:
+                    found = None
+                else:
+                    found = mid
+            elif self.command == "PUT":
+                m = re.search(rb"<MetricsConfiguration[^>]*>\s*<Id>([^<]*)</Id>", body)
+                if not m or m.group(1).decode() != mid:
+                    found = "malformed"
+                else:
+                    have.add(mid)
+                    found = "put"
+            else:
+                found = "method"
+        if found == "method":
+            return self.s3_error(ctx, 405, "MethodNotAllowed", "GET or PUT")
+        if found == "malformed":
+            return self.s3_error(ctx, 400, "MalformedXML", "The XML you provided was not "
+                                 "well-formed or did not validate against our published "
+                                 "schema")
+        if found is None:
+            return self.s3_error(ctx, 404, "NoSuchConfiguration",
+                                 "The specified configuration does not exist.")
+        if found == "put":
+            return self.finish_request(ctx, 200, b"", "application/xml")
+        out = ('<?xml version="1.0" encoding="UTF-8"?>\n<MetricsConfiguration '
+               'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Id>%s</Id>'
+               "</MetricsConfiguration>" % xml_escape(mid)).encode()
+        return self.finish_request(ctx, 200, out, "application/xml")
+
+    # -- IAM Identity Center portal --
+
+    def sso_portal(self, ctx, query):
+        """GetRoleCredentials: GET /federation/credentials?account_id=&role_name=
+        with x-amz-sso_bearer_token.  scenario "sso": {"access_token",
+        "roles": [{"account", "role_name", "expiration_seconds"}]}; the
+        credentials it issues sign CloudWatch and STS calls as that role."""
+        st = self.state
+        conf = st.sc.sso or {}
+        ctx["action"] = "GetRoleCredentials"
+        ctype = "application/json"
+
+        def error(status, kind, msg):
+            ctx["error_code"] = kind
+            return self.finish_request(ctx, status, json.dumps({"message": msg}).encode(),
+                                       ctype, {"x-amzn-ErrorType": kind})
+        if self.command != "GET":
+            return error(405, "MethodNotAllowed", "GET only")
+        q = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        tok = self.headers.get("x-amz-sso_bearer_token")
+        if not tok or tok != conf.get("access_token"):
+            return error(401, "UnauthorizedException", "Session token not found or invalid")
+        acct, role = q.get("account_id", ""), q.get("role_name", "")
+        ctx["account"] = acct
+        for f in st.match_faults("sso", "GetRoleCredentials", acct, None, None,
+                                 kinds=("error",)):
+            return error(int(f.get("status", 500)), f.get("code", "InternalServerException"),
+                         "scripted fault")
+        for r in conf.get("roles", []):
+            if str(r.get("account")) == acct and r.get("role_name") == role:
+                break
+        else:
+            return error(403, "ForbiddenException", "No access")
+        arn = "arn:aws:sts::%s:assumed-role/AWSReservedSSO_%s_0123456789abcdef/user" % (
+            acct, role)
+        rec = st.issue(acct, arn, "sso", int(r.get("expiration_seconds", 3600)), False,
+                       "arn:aws:iam::%s:role/aws-reserved/sso.amazonaws.com/%s" % (acct, role))
+        ctx["access_key"] = rec["access_key"]
+        body = {"roleCredentials": {"accessKeyId": rec["access_key"],
+                                    "secretAccessKey": rec["secret"],
+                                    "sessionToken": rec["token"],
+                                    "expiration": int(rec["expires"]) * 1000}}
+        return self.finish_request(ctx, 200, json.dumps(body).encode(), ctype)
+
     # -- Slack --
 
     def slack(self, ctx, path, body):
@@ -1304,6 +1623,9 @@ class Handler(BaseHTTPRequestHandler):
                 out = dict(st.stats)
             with st.log_lock:
                 out["requests"] = len(st.log)
+        elif path == "/_pings":
+            with st.lock:
+                out = {"pings": list(st.pings)}
         elif path == "/_slack":
             with st.lock:
                 out = {"received": list(st.slack_received),

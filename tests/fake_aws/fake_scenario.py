@@ -129,6 +129,14 @@ class SeriesSpec:
             self.days = len(self.daily) + 1
         self.integer = bool(d.get("integer", True))
         self.daily_only = daily_only
+        # "weekday" (default): the weekly multipliers and the noise follow the
+        # calendar (weekly[0] = Monday).  "days_ago": they follow the distance
+        # from the series clock (weekly[d % 7] for the day d days ago), so a
+        # sweep of the last complete day sees the same numbers on every
+        # weekday: the demo uses it.
+        self.rhythm = d.get("rhythm", "weekday")
+        if self.rhythm not in ("weekday", "days_ago"):
+            raise ScenarioError("series of %s: rhythm must be weekday or days_ago" % key)
 
     def day_value(self, day0, days_ago):
         """The full-day total of the day starting at day0 (None = gap)."""
@@ -140,9 +148,14 @@ class SeriesSpec:
             if v is None:
                 return None
         else:
-            v = self.base * self.weekly[weekday(day0)]
-            if self.noise:
-                v *= 1.0 + self.noise * unit_noise(self.key, day0)
+            if self.rhythm == "days_ago":
+                v = self.base * self.weekly[days_ago % 7]
+                if self.noise:
+                    v *= 1.0 + self.noise * unit_noise(self.key, -days_ago)
+            else:
+                v = self.base * self.weekly[weekday(day0)]
+                if self.noise:
+                    v *= 1.0 + self.noise * unit_noise(self.key, day0)
         v *= self.spikes.get(days_ago, 1.0)
         return max(v, 0.0)
 
@@ -269,6 +282,8 @@ class Scenario:
         self.web_identity = d.get("web_identity", [])
         self.imds = d.get("imds")
         self.container = d.get("container")
+        self.sso = d.get("sso")
+        self.organizations = d.get("organizations")
         self.cloudwatch = d.get("cloudwatch", {})
         self.slack = d.get("slack", {})
         self.faults = d.get("faults", [])

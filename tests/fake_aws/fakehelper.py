@@ -35,6 +35,14 @@ sys.path.insert(0, HERE)
 import fake_sigv4  # noqa: E402
 
 
+def clock_env():
+    """The variables that move the clock of a whole test run (libfaketime:
+    LD_PRELOAD, FAKETIME, FAKETIME_*), for the clean environments that the
+    tests give cwsweep, so a run under faketime moves every process alike."""
+    return {k: v for k, v in os.environ.items()
+            if k == "LD_PRELOAD" or k.startswith("FAKETIME") or k == "DONT_FAKE_MONOTONIC"}
+
+
 class FakeAWS:
     def __init__(self, scenario, now=None, extra_args=None):
         self.scenario = scenario if os.path.isabs(scenario) else os.path.join(SRC, scenario)
@@ -130,9 +138,11 @@ class FakeAWS:
     def env(self, access_key="AKIADEMO00000000CALLER",
             secret_key="demo/caller/secret/key/0000000000000000"):
         """Environment for a cwsweep child process aimed at this fake."""
-        return {"AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": access_key,
-                "AWS_SECRET_ACCESS_KEY": secret_key, "AWS_EC2_METADATA_DISABLED": "true",
-                "AWS_REGION": "us-east-1"}
+        env = {"AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": access_key,
+               "AWS_SECRET_ACCESS_KEY": secret_key, "AWS_EC2_METADATA_DISABLED": "true",
+               "AWS_REGION": "us-east-1"}
+        env.update(clock_env())
+        return env
 
     # ---- signed calls (botocore's signer when present, else fake_sigv4) ----
 
@@ -178,13 +188,14 @@ class FakeAWS:
         return self.signed("sts", region, body, hdrs, creds, tamper)
 
 
-def sign(url, body, headers, key, secret, token, region, service, amz_date):
-    """Headers with SigV4 for a POST to url (botocore when importable)."""
+def sign(url, body, headers, key, secret, token, region, service, amz_date,
+         method="POST"):
+    """Headers with SigV4 for a request to url (botocore when importable)."""
     if fake_sigv4.HAVE_BOTOCORE:
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
         from botocore.credentials import Credentials
-        req = AWSRequest(method="POST", url=url, data=body, headers=dict(headers))
+        req = AWSRequest(method=method, url=url, data=body, headers=dict(headers))
         req.headers["X-Amz-Content-SHA256"] = hashlib.sha256(body).hexdigest()
         signer = SigV4Auth(Credentials(key, secret, token), service, region)
         # sign with the given date (not "now") so clock tests can move it
@@ -197,7 +208,7 @@ def sign(url, body, headers, key, secret, token, region, service, amz_date):
         out = dict(req.headers.items())
         out["Host"] = url.split("/")[2]
         return out
-    return fake_sigv4.sign_request("POST", url, headers, body, key, secret, region,
+    return fake_sigv4.sign_request(method, url, headers, body, key, secret, region,
                                    service, amz_date, token)
 
 

@@ -51,11 +51,12 @@ CSV_COLUMNS = [
 REPORTS = ["report.csv", "report.html", "report.json", "report.md", "report.xlsx"]
 
 DAY = 86400
-# Night 1 of the nightly runs: 03:00 UTC four days ago, so that night 3 is
-# still in the past (real time decides signatures and credential expiry).
-NIGHT1 = (int(time.time()) // DAY - 4) * DAY + 3 * 3600
-# The series clock of one-shot tests: yesterday noon UTC.
-NOW = (int(time.time()) // DAY - 1) * DAY + 12 * 3600
+# Pinned clocks, never the wall clock: night 1 of the nightly runs is
+# 2026-06-13T03:00:00Z (a Saturday, so the nights cross a weekend); the series
+# clock of one-shot tests is 2026-06-16T12:00:00Z.  Real time decides only
+# signatures and credential expiry.
+NIGHT1 = 1781319600
+NOW = 1781611200
 
 BASE = 40e9  # ops-media's flat daily total (itest5_digest.json)
 OPS = "111111111111"

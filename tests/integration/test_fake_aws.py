@@ -27,7 +27,7 @@ SRC = os.environ.get("CW_SOURCE_DIR") or os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(SRC, "tests", "fake_aws"))
 import fake_sigv4  # noqa: E402
-from fakehelper import FakeAWS  # noqa: E402
+from fakehelper import FakeAWS as _FakeAWS  # noqa: E402
 
 BASIC = os.path.join(SRC, "tests", "fake_aws", "scenarios", "basic.json")
 NS = {"s": "https://sts.amazonaws.com/doc/2011-06-15/"}
@@ -82,8 +82,19 @@ def bd_query(qid, bucket, period=DAY, stat="Sum", dims=None):
         "Period": period, "Stat": stat}}
 
 
-def today0():
-    now = int(time.time())
+# The series clock of every fake in this file: a Wednesday, 10:30 UTC.  Real
+# time still decides signatures and credential expiry; only which datapoints
+# exist follows this clock, so the numbers are the same on every day the
+# tests run.
+NOW = 1781692200  # 2026-06-17T10:30:00Z
+
+
+class FakeAWS(_FakeAWS):
+    def __init__(self, scenario, now=NOW, extra_args=None):
+        super().__init__(scenario, now=now, extra_args=extra_args)
+
+
+def today0(now=NOW):
     return now - now % DAY
 
 
@@ -842,6 +853,32 @@ class TestProcess(unittest.TestCase):
             self.assertTrue(6 * week[3] < v[0] < 10 * week[3], (v[0], week))
             self.assertTrue(25e9 < week[3] < 55e9)
 
+    def test_demo_same_numbers_on_every_weekday(self):
+        # The demo's rhythm follows the series clock, not the calendar: the
+        # last 35 complete days are the same numbers whatever day "now" is
+        # (each weekday, a Sunday, 1 March after 29 February, New Year).
+        caller = ("AKIADEMO00000000CALLER", "demo/caller/secret/key/0000000000000000", None)
+        nows = [NOW + d * DAY for d in range(7)] + [
+            1835514000,  # 2028-03-01T09:00:00Z, after 29 February
+            1830297540,  # 2027-12-31T23:59:00Z
+            1798761600]  # 2027-01-01T00:00:00Z
+        seen = []
+        for now in nows:
+            with FakeAWS("tests/fake_aws/scenarios/demo.json", now=now) as fake:
+                st, h, body = fake.sts({
+                    "Action": "AssumeRole", "RoleSessionName": "demo",
+                    "ExternalId": "cwsweep-demo-7f3a9c",
+                    "RoleArn": "arn:aws:iam::111111111111:role/cwsweep-reader"}, caller)
+                media = sts_creds(body)[0]
+                t0 = today0(now)
+                st, h, out = fake.cw("GetMetricData", {
+                    "MetricDataQueries": [bd_query("a", "media-prod-assets"),
+                                          bd_query("b", "media-prod-videos")],
+                    "StartTime": t0 - 35 * DAY, "EndTime": t0}, media)
+                self.assertEqual(st, 200)
+                seen.append([r["Values"] for r in out["MetricDataResults"]])
+        for other in seen[1:]:
+            self.assertEqual(other, seen[0])
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -13,6 +13,10 @@ each account's own buckets and nothing else, the spike an anomaly with the
 exact value, every other bucket ok with yesterday's exact total, a bucket
 that exists only in the other account "not measured", exit code 1.
 
+A second class makes an organisation in moto (boto3: an OU with a nested
+OU, accounts moved into them) and sweeps it from an inventory that has only
+an `organization:` section, a role template and one rename.
+
 Where moto_server is absent the test says SKIPPED loudly and passes.
 
 moto quirks met here, handled in the test only: moto answers JSON 1.0 with
@@ -129,17 +133,27 @@ class Moto:
     def url(self):
         return "http://127.0.0.1:%d" % self.port
 
-    def post(self, service, body, headers, creds):
+    def post(self, service, body, headers, creds, method="POST", path="/"):
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        h = fakehelper.sign(self.url + "/", body, headers, creds[0], creds[1],
-                            creds[2] if len(creds) > 2 else None, REGION, service, now)
+        h = fakehelper.sign(self.url + path, body, headers, creds[0], creds[1],
+                            creds[2] if len(creds) > 2 else None, REGION, service, now,
+                            method=method)
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
-            c.request("POST", "/", body=body, headers=h)
+            c.request(method, path, body=body, headers=h)
             r = c.getresponse()
             return r.status, r.read()
         finally:
             c.close()
+
+    def org(self, action, payload):
+        """One Organizations call (AWS JSON 1.1) as the base caller."""
+        st, data = self.post("organizations", json.dumps(payload).encode(), {
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AWSOrganizationsV20161128." + action}, BASE + (None,))
+        if st != 200:
+            raise RuntimeError("moto %s: HTTP %d %r" % (action, st, data[:300]))
+        return json.loads(data) if data else {}
 
     def assume_role(self, account):
         body = urlencode({"Action": "AssumeRole", "Version": "2011-06-15",
@@ -182,6 +196,11 @@ class Moto:
                 "X-Amz-Target": "GraniteServiceVersion20100801.PutMetricData"}, creds)
             if st != 200:
                 raise RuntimeError("moto PutMetricData: HTTP %d %r" % (st, out[:300]))
+
+
+# The sweep's clock, pinned (never the wall clock): 2026-06-16T12:00:00Z.  The
+# history is put at that time and the sweep runs with --at.
+NOW = 1781611200
 
 
 def history(account, now):
@@ -235,7 +254,7 @@ class MotoInteropTest(unittest.TestCase):
         cls.moto = Moto()
         try:
             cls.moto.start()
-            cls.now = int(time.time())
+            cls.now = NOW
             cls.totals = {}
             for acct in (ACCT_A, ACCT_B, CALLER_ACCT):
                 creds = (BASE + (None,)) if acct == CALLER_ACCT else cls.moto.assume_role(acct)
@@ -264,8 +283,10 @@ class MotoInteropTest(unittest.TestCase):
                "AWS_ACCESS_KEY_ID": BASE[0], "AWS_SECRET_ACCESS_KEY": BASE[1],
                "AWS_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true",
                "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_CONFIG_FILE": "/dev/null"}
+        env.update(fakehelper.clock_env())
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(cls.now))
         cls.proc = subprocess.run([cls.bin, "run", "-i", inv, "-o", cls.out, "--no-state",
-                                   "--no-slack", "--jobs", "4"], env=env,
+                                   "--no-slack", "--jobs", "4", "--at", at], env=env,
                                   capture_output=True, timeout=300)
         cls.stderr = cls.proc.stderr.decode("utf-8", "replace")
         cls.rows = []
@@ -337,6 +358,155 @@ class MotoInteropTest(unittest.TestCase):
             doc = json.load(f)
         self.assertEqual(doc["schema"], "cwsweep.report/2")
         self.assertEqual(doc["summary"]["anomalies"], 2, self.context())
+
+
+ORG_INVENTORY = """\
+version: 1
+defaults:
+  regions: [us-east-1]
+  lookback_days: 35
+  period: 1d
+  role_name: cwsweep-reader
+  buckets: auto
+  detectors:
+    mean7d: {factor: 3, min_excess: 10GB}
+    zscore: {}
+organization:
+  management_account: "%s"
+  include_ous: [%s]
+accounts:
+  - id: "%s"
+    name: renamed-in-inventory
+"""
+
+
+@unittest.skipUnless(MOTO, "moto_server not on PATH")
+class MotoOrganizationsTest(unittest.TestCase):
+    """The organisation is made in moto (its caller's account is
+    the management account): OU prod with the nested OU team, three new
+    accounts (moto picks their ids) in prod, team and the root; history in
+    the first two.  cwsweep, given only `organization: include_ous: [prod]`
+    and a role template, must sweep exactly those two, by their
+    Organizations names unless the inventory renames one."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.bin = os.environ.get("CW_BIN")
+        if not cls.bin:
+            raise unittest.SkipTest("CW_BIN is not set (run through ctest)")
+        cls.tmp = tempfile.mkdtemp(prefix="cwsweep-moto-org-")
+        cls.moto = Moto()
+        try:
+            cls.moto.start()
+            org = cls.moto.org
+            org("CreateOrganization", {"FeatureSet": "ALL"})
+            root = org("ListRoots", {})["Roots"][0]["Id"]
+            prod = org("CreateOrganizationalUnit", {"ParentId": root, "Name": "prod"})[
+                "OrganizationalUnit"]["Id"]
+            team = org("CreateOrganizationalUnit", {"ParentId": prod, "Name": "team"})[
+                "OrganizationalUnit"]["Id"]
+            cls.ids = {}
+            for name, parent in (("org-a", prod), ("org-b", team), ("org-c", root)):
+                st = org("CreateAccount", {"Email": name + "@example.com",
+                                           "AccountName": name})
+                acct = st["CreateAccountStatus"]["AccountId"]
+                if parent != root:
+                    org("MoveAccount", {"AccountId": acct, "SourceParentId": root,
+                                        "DestinationParentId": parent})
+                cls.ids[name] = acct
+            cls.now = int(time.time())
+            for name in ("org-a", "org-b", "org-c"):
+                acct = cls.ids[name]
+                BUCKETS[acct] = {name + "-bucket": 30 * GB}
+                pts, _ = history(acct, cls.now)
+                cls.moto.put_metric_data(cls.moto.assume_role(acct), pts)
+            inv = os.path.join(cls.tmp, "accounts.yaml")
+            with open(inv, "w") as f:
+                f.write(ORG_INVENTORY % (CALLER_ACCT, prod, cls.ids["org-b"]))
+            cls.out = os.path.join(cls.tmp, "out")
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": cls.tmp,
+                   "LANG": "C.UTF-8", "AWS_ENDPOINT_URL": cls.moto.url,
+                   "AWS_ACCESS_KEY_ID": BASE[0], "AWS_SECRET_ACCESS_KEY": BASE[1],
+                   "AWS_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true",
+                   "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+                   "AWS_CONFIG_FILE": "/dev/null"}
+            cls.proc = subprocess.run([cls.bin, "run", "-i", inv, "-o", cls.out,
+                                       "--no-state", "--no-slack", "--jobs", "4"], env=env,
+                                      capture_output=True, timeout=300)
+            cls.stderr = cls.proc.stderr.decode("utf-8", "replace")
+            cls.rows = []
+            path = os.path.join(cls.out, "report.csv")
+            if os.path.exists(path):
+                with open(path, newline="") as f:
+                    cls.rows = list(csv.DictReader(f))
+        except BaseException:
+            cls.moto.stop()
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.moto.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def context(self):
+        return "\ncwsweep exit %d, stderr:\n%s\nmoto:\n%s" % (
+            self.proc.returncode, self.stderr[-3000:], self.moto.output()[-1500:])
+
+    def test_the_ou_and_its_nested_ou_are_swept(self):
+        self.assertEqual(self.proc.returncode, 0, self.context())
+        seen = {(r["account_id"], r["account_name"], r["bucket"]) for r in self.rows}
+        self.assertEqual(seen, {(self.ids["org-a"], "org-a", "org-a-bucket"),
+                                (self.ids["org-b"], "renamed-in-inventory", "org-b-bucket")},
+                         self.context())
+        self.assertTrue(all(r["status"] == "ok" for r in self.rows), self.context())
+
+
+@unittest.skipUnless(MOTO, "moto_server not on PATH")
+class MotoEnableMetricsTest(unittest.TestCase):
+    """enable-metrics --apply against moto's S3: a bucket whose storage
+    metric is listed gets its EntireBucket configuration through a signed
+    path-style PUT that moto accepts.  moto's GetBucketMetricsConfiguration
+    answers 200 with no configuration, which cwsweep reads as none: so the
+    fake endpoint, not moto, is where idempotence is tested."""
+
+    def test_apply_puts_the_configuration(self):
+        bin_ = os.environ.get("CW_BIN")
+        if not bin_:
+            self.skipTest("CW_BIN is not set (run through ctest)")
+        tmp = tempfile.mkdtemp(prefix="cwsweep-moto-s3-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        moto = Moto().start()
+        self.addCleanup(moto.stop)
+        st, data = moto.post("s3", b"", {}, BASE + (None,), method="PUT",
+                             path="/moto-metrics-bucket")
+        self.assertEqual(st, 200, data)
+        now = int(time.time())
+        pts = [("moto-metrics-bucket", now - DAY, 5e9)]
+        items = [{"MetricName": "BucketSizeBytes", "Unit": "Bytes", "Value": v,
+                  "Timestamp": t,
+                  "Dimensions": [{"Name": "BucketName", "Value": b},
+                                 {"Name": "StorageType", "Value": "StandardStorage"}]}
+                 for b, t, v in pts]
+        st, data = moto.post("monitoring", json.dumps({"Namespace": "AWS/S3",
+                                                       "MetricData": items}).encode(), {
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "GraniteServiceVersion20100801.PutMetricData"}, BASE + (None,))
+        self.assertEqual(st, 200, data)
+        inv = os.path.join(tmp, "accounts.yaml")
+        with open(inv, "w") as f:
+            f.write('defaults:\n  regions: [us-east-1]\naccounts:\n'
+                    '  - id: "%s"\n    buckets: auto\n' % CALLER_ACCT)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp,
+               "LANG": "C.UTF-8", "AWS_ENDPOINT_URL": moto.url,
+               "AWS_ACCESS_KEY_ID": BASE[0], "AWS_SECRET_ACCESS_KEY": BASE[1],
+               "AWS_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true",
+               "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_CONFIG_FILE": "/dev/null"}
+        p = subprocess.run([bin_, "enable-metrics", "-i", inv, "--apply"], env=env,
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr + moto.output())
+        self.assertRegex(p.stdout, r"moto-metrics-bucket\s+-\s+added")
+        self.assertIn("1 bucket got EntireBucket", p.stdout)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,12 @@
  * check_core.c - buf, timeutil, units, strutil, atomicio and log redaction.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "atomicio.h"
 #include "buf.h"
@@ -214,6 +217,117 @@ START_TEST(atomic_write_and_read)
 }
 END_TEST
 
+/* A pid that is surely dead: a child that has exited and been reaped. */
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	return pid;
+}
+
+/* Temporary names are fresh (O_EXCL): a link planted at the old guessable
+ * name PATH.tmp.PID is neither followed nor overwritten. */
+START_TEST(atomic_temp_never_follows_links)
+{
+	char *dir = cw_test_tmpdir(), *path, *planted, *target, *text;
+	char err[CW_ERRBUF];
+	struct cw_afile f;
+
+	path = cw_asprintf("%s/report.md", dir);
+	target = cw_test_write(dir, "victim", "untouched\n");
+	planted = cw_asprintf("%s.tmp.%ld", path, (long)getpid());
+	ck_assert_int_eq(symlink(target, planted), 0);
+	ck_assert_int_eq(cw_write_file_atomic(path, "new\n", 4, 0644, err, sizeof(err)), 0);
+	text = cw_test_slurp(target);
+	ck_assert_str_eq(text, "untouched\n");
+	free(text);
+	text = cw_test_slurp(path);
+	ck_assert_str_eq(text, "new\n");
+	free(text);
+	/* the name has the PID and six more characters */
+	ck_assert_int_eq(cw_afile_open(&f, path, 0644, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(f.tmp, ".tmp."));
+	ck_assert_uint_eq(strlen(f.tmp), strlen(planted) + 7);
+	cw_afile_abort(&f);
+	free(planted);
+	free(target);
+	free(path);
+	cw_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* Stale temporary files of dead runs go; a live writer's stay; a link is
+ * removed, never its target. */
+START_TEST(atomic_stale_temps_removed)
+{
+	char *dir = cw_test_tmpdir(), name[128], *keep[4], *target;
+	char err[CW_ERRBUF];
+	pid_t dead = dead_pid();
+	size_t removed = 0;
+	struct stat st;
+
+	snprintf(name, sizeof(name), "report.csv.tmp.%ld", (long)dead);
+	free(cw_test_write(dir, name, "old"));
+	snprintf(name, sizeof(name), "report.json.tmp.%ld.Ab3xYz", (long)dead);
+	free(cw_test_write(dir, name, "old"));
+	target = cw_test_write(dir, "victim", "untouched");
+	snprintf(name, sizeof(name), "%s/state.json.tmp.%ld.QQQQQQ", dir, (long)dead);
+	ck_assert_int_eq(symlink(target, name), 0);
+	snprintf(name, sizeof(name), "report.md.tmp.%ld.abcdef", (long)getppid());
+	keep[0] = cw_test_write(dir, name, "live");           /* a live process */
+	keep[1] = cw_test_write(dir, "notes.tmp.txt", "x");   /* not one of ours */
+	snprintf(name, sizeof(name), "report.md.tmp.%ld.toolongname", (long)dead);
+	keep[2] = cw_test_write(dir, name, "x");
+	keep[3] = cw_test_write(dir, "report.md", "kept");
+	ck_assert_int_eq(cw_remove_stale_temps(dir, NULL, &removed, err, sizeof(err)), 0);
+	ck_assert_uint_eq(removed, 3);
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_int_eq(stat(keep[i], &st), 0);
+		free(keep[i]);
+	}
+	ck_assert_int_eq(stat(target, &st), 0);
+	free(target);
+	/* by name: only that file's temporary files */
+	snprintf(name, sizeof(name), "other.json.tmp.%ld.abcdef", (long)dead);
+	keep[0] = cw_test_write(dir, name, "x");
+	snprintf(name, sizeof(name), "state.json.tmp.%ld.abcdef", (long)dead);
+	free(cw_test_write(dir, name, "x"));
+	ck_assert_int_eq(cw_remove_stale_temps(dir, "state.json", &removed, err, sizeof(err)), 0);
+	ck_assert_uint_eq(removed, 1);
+	snprintf(name, sizeof(name), "report.html.tmp.%ld.abcdef", (long)dead);
+	free(cw_test_write(dir, name, "x"));
+	ck_assert_int_eq(cw_remove_stale_temps(dir, "report.", &removed, err, sizeof(err)), 0);
+	ck_assert_uint_eq(removed, 1);
+	ck_assert_int_eq(stat(keep[0], &st), 0);
+	free(keep[0]);
+	ck_assert_int_eq(cw_remove_stale_temps("/nonexistent/x", NULL, &removed, err, sizeof(err)), 0);
+	cw_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* A FIFO at a path that is read whole is refused at once (no hang). */
+START_TEST(atomic_read_fifo_refused)
+{
+	char *dir = cw_test_tmpdir(), *path = cw_asprintf("%s/state.json", dir), *data = NULL;
+	char err[CW_ERRBUF];
+	size_t len;
+
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(cw_read_file(path, 1024, &data, &len, err, sizeof(err)), CW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
+	ck_assert_ptr_null(data);
+	free(path);
+	cw_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(redact_secrets)
 {
 	static const char *const inputs[] = {
@@ -257,6 +371,9 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, units_format);
 	tcase_add_test(tc, strutil_misc);
 	tcase_add_test(tc, atomic_write_and_read);
+	tcase_add_test(tc, atomic_temp_never_follows_links);
+	tcase_add_test(tc, atomic_stale_temps_removed);
+	tcase_add_test(tc, atomic_read_fifo_refused);
 	tcase_add_test(tc, redact_secrets);
 	suite_add_tcase(s, tc);
 	return s;

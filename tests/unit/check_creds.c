@@ -17,8 +17,10 @@
 #include <sys/stat.h>
 
 #include "aws.h"
+#include "atomicio.h"
 #include "credcache.h"
 #include "creds.h"
+#include "creds_sso.h"
 #include "err.h"
 #include "http.h"
 #include "strutil.h"
@@ -35,7 +37,8 @@ static const char *const scrub[] = {
 	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
 	"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 	"AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_REGION", "AWS_DEFAULT_REGION",
-	"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_CA_BUNDLE", NULL,
+	"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_CA_BUNDLE", "AWS_ENDPOINT_URL_SSO",
+	NULL,
 };
 
 static void setup(void)
@@ -967,6 +970,140 @@ START_TEST(fake_assume_role_chain)
 }
 END_TEST
 
+/* ~/.aws/sso/cache/NAME.json as `aws sso login` writes it. */
+static void write_sso_token(const char *name, const char *token, const char *expires)
+{
+	char *dir = cw_asprintf("%s/.aws/sso/cache", tmp), *text, *p;
+
+	ck_assert_int_eq(cw_mkdirs(dir, NULL, 0), 0);
+	text = cw_asprintf("{\"startUrl\": \"https://corp.awsapps.com/start\", "
+			   "\"region\": \"eu-west-1\", \"accessToken\": \"%s\", "
+			   "\"expiresAt\": \"%s\"}", token, expires);
+	p = cw_asprintf("%s.json", name);
+	free(cw_test_write(dir, p, text));
+	free(p);
+	free(text);
+	free(dir);
+}
+
+START_TEST(sso_cache_key)
+{
+	char k[41];
+
+	cw_sso_cache_key("corp", k);
+	ck_assert_str_eq(k, "ee0bfd2552fbd840c02cc48b6e823320543c450f");
+	cw_sso_cache_key("https://legacy.awsapps.com/start", k);
+	ck_assert_str_eq(k, "79e435d7a515078e81c9dffc35f38d5687ebd3a7");
+}
+END_TEST
+
+START_TEST(sso_portal_answers)
+{
+	static const char ok[] = "{\"roleCredentials\": {\"accessKeyId\": \"ASIASSOEXAMPLE000001\", "
+		"\"secretAccessKey\": \"sso/secret\", \"sessionToken\": \"sso-token\", "
+		"\"expiration\": 1796000000000}}";
+	static const char *const bad[] = {
+		"", "[]", "{\"roleCredentials\": {}}",
+		"{\"roleCredentials\": {\"accessKeyId\": \"A\", \"secretAccessKey\": \"s\", "
+		"\"sessionToken\": \"t\", \"expiration\": \"soon\"}}",
+		"{\"roleCredentials\": {\"accessKeyId\": \"A B\", \"secretAccessKey\": \"s\", "
+		"\"sessionToken\": \"t\", \"expiration\": 1}}",
+		"{\"roleCredentials\": {\"accessKeyId\": \"A\", \"secretAccessKey\": \"s\", "
+		"\"sessionToken\": \"t\\n\", \"expiration\": 1}}",
+	};
+	struct cw_creds c;
+	char err[CW_ERRBUF];
+
+	ck_assert_int_eq(cw_sso_parse_role_credentials("p", ok, strlen(ok), &c, err, sizeof(err)),
+			 0);
+	ck_assert_str_eq(c.access_key, "ASIASSOEXAMPLE000001");
+	ck_assert_str_eq(c.session_token, "sso-token");
+	ck_assert_int_eq(c.expiration, 1796000000);
+	cw_creds_release(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(cw_sso_parse_role_credentials("p", bad[i], strlen(bad[i]), &c, err,
+							    sizeof(err)) == CW_EPARSE, "%s", bad[i]);
+		assert_has(err, "profile \"p\": the SSO portal's answer holds no role credentials");
+	}
+}
+END_TEST
+
+START_TEST(fake_sso_profiles)
+{
+	struct cw_creds_opts o;
+	struct cw_creds c;
+	enum cw_creds_source src;
+	char err[CW_ERRBUF] = "";
+
+	write_aws("config", "[profile finops]\nsso_session = corp\n"
+		  "sso_account_id = 777777777777\nsso_role_name = CwsweepReadOnly\n"
+		  "region = eu-west-1\n\n"
+		  "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n"
+		  "sso_region = eu-west-1\nsso_registration_scopes = sso:account:access\n\n"
+		  "[profile legacy]\nsso_start_url = https://legacy.awsapps.com/start\n"
+		  "sso_region = us-east-1\nsso_account_id = 777777777777\n"
+		  "sso_role_name = CwsweepReadOnly\n\n"
+		  "[profile norole]\nsso_session = corp\nsso_account_id = 777777777777\n"
+		  "sso_role_name = Admin\n\n"
+		  "[profile nosession]\nsso_session = gone\nsso_account_id = 777777777777\n"
+		  "sso_role_name = CwsweepReadOnly\n");
+	setenv("AWS_ENDPOINT_URL_SSO", fake.url, 1);
+	memset(&o, 0, sizeof(o));
+	o.profile = "finops";
+
+	/* no login yet */
+	ck_assert_int_eq(cw_creds_from_profile(&o, &c, err, sizeof(err)), CW_EAUTH);
+	assert_has(err, "no cached SSO token (~/.aws/sso/cache/"
+		   "ee0bfd2552fbd840c02cc48b6e823320543c450f.json)");
+	assert_has(err, "run aws sso login --profile finops");
+	/* an old login */
+	write_sso_token("ee0bfd2552fbd840c02cc48b6e823320543c450f", "creds-sso-access-token",
+			"2020-01-01T00:00:00Z");
+	ck_assert_int_eq(cw_creds_from_profile(&o, &c, err, sizeof(err)), CW_EAUTH);
+	assert_has(err, "the SSO token expired at 2020-01-01T00:00:00Z; run aws sso login "
+		   "--profile finops");
+	ck_assert_int_eq(cw_fake_count(&fake, "GetRoleCredentials"), 0);
+	/* a token the portal does not know */
+	write_sso_token("ee0bfd2552fbd840c02cc48b6e823320543c450f", "revoked-token",
+			"2099-01-01T00:00:00UTC");
+	ck_assert_int_eq(cw_creds_from_profile(&o, &c, err, sizeof(err)), CW_EAUTH);
+	assert_has(err, "refused the cached token (UnauthorizedException); run aws sso login");
+	assert_lacks(err, "revoked-token");
+	/* logged in: through the whole chain, as AWS_PROFILE */
+	write_sso_token("ee0bfd2552fbd840c02cc48b6e823320543c450f", "creds-sso-access-token",
+			"2099-01-01T00:00:00Z");
+	o.profile = NULL;
+	setenv("AWS_PROFILE", "finops", 1);
+	ck_assert_msg(cw_creds_resolve(&o, CW_CREDS_SRC_NONE, &c, &src, err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_int_eq(src, CW_CREDS_SRC_PROFILE);
+	ck_assert(cw_str_startswith(c.access_key, "ASIA"));
+	ck_assert_ptr_nonnull(c.session_token);
+	ck_assert_int_gt(c.expiration, cw_time_now() + 3000);
+	ck_assert_int_lt(c.expiration, cw_time_now() + 3700);
+	cw_creds_release(&c);
+	unsetenv("AWS_PROFILE");
+	/* the legacy form: the token is named after the start URL */
+	o.profile = "legacy";
+	ck_assert_int_eq(cw_creds_from_profile(&o, &c, err, sizeof(err)), CW_EAUTH);
+	assert_has(err, "79e435d7a515078e81c9dffc35f38d5687ebd3a7.json");
+	write_sso_token("79e435d7a515078e81c9dffc35f38d5687ebd3a7", "creds-sso-access-token",
+			"2099-01-01T00:00:00Z");
+	ck_assert_msg(cw_creds_from_profile(&o, &c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(c.source, "profile:legacy");
+	cw_creds_release(&c);
+	/* a role the user has no assignment for */
+	o.profile = "norole";
+	ck_assert_int_eq(cw_creds_from_profile(&o, &c, err, sizeof(err)), CW_EAUTH);
+	assert_has(err, "no access to role Admin in account 777777777777 (ForbiddenException)");
+	/* a session that is not defined */
+	o.profile = "nosession";
+	ck_assert_int_eq(cw_creds_from_profile(&o, &c, err, sizeof(err)), CW_EINVAL);
+	assert_has(err, "no [sso-session gone] section");
+	ck_assert_int_eq(cw_fake_count(&fake, "GetRoleCredentials"), 4);
+}
+END_TEST
+
 START_TEST(fake_profile_source_profile)
 {
 	struct cw_aws_ctx *ctx = new_ctx();
@@ -1156,6 +1293,9 @@ static Suite *creds_suite(void)
 	tcase_add_test(fk, fake_web_identity);
 	tcase_add_test(fk, fake_container);
 	tcase_add_test(fk, fake_imds);
+	tcase_add_test(fk, fake_sso_profiles);
+	tcase_add_test(env, sso_cache_key);
+	tcase_add_test(env, sso_portal_answers);
 	tcase_set_timeout(fk, 60);
 	suite_add_tcase(s, env);
 	suite_add_tcase(s, prof);

@@ -713,6 +713,38 @@ START_TEST(test_call_503_exhausted)
 }
 END_TEST
 
+/* AWS_MAX_ATTEMPTS as the SDKs read it; AWS_RETRY_MODE checked */
+START_TEST(test_call_env_max_attempts)
+{
+	static const struct srv_step steps[] = { { SRV_REPLY, E503 } };
+	struct awsfix f;
+	char err[CW_ERRBUF];
+	int n;
+
+	setenv("AWS_MAX_ATTEMPTS", "5", 1);
+	setenv("AWS_RETRY_MODE", "standard", 1);
+	ck_assert_int_eq(cw_aws_env_retry(&n, err, sizeof(err)), 0);
+	ck_assert_int_eq(n, 5);
+	aws_setup(&f, steps, 1);
+	ck_assert_int_eq(aws_gmd(&f), CW_EAWS);
+	ck_assert_int_eq(f.resp.attempts, 5);
+	ck_assert_int_eq(f.env.nsleeps, 4);
+	aws_teardown(&f, true);
+
+	setenv("AWS_MAX_ATTEMPTS", "0", 1);
+	ck_assert_int_eq(cw_aws_env_retry(&n, err, sizeof(err)), CW_EINVAL);
+	ck_assert_str_eq(err, "AWS_MAX_ATTEMPTS: must be a whole number from 1 to 20, got \"0\"");
+	unsetenv("AWS_MAX_ATTEMPTS");
+	setenv("AWS_RETRY_MODE", "fast", 1);
+	ck_assert_int_eq(cw_aws_env_retry(&n, err, sizeof(err)), CW_EINVAL);
+	ck_assert_str_eq(err, "AWS_RETRY_MODE: \"fast\" is not standard, adaptive or legacy");
+	setenv("AWS_RETRY_MODE", "Adaptive", 1);
+	ck_assert_int_eq(cw_aws_env_retry(&n, err, sizeof(err)), 0);
+	ck_assert_int_eq(n, 0);
+	unsetenv("AWS_RETRY_MODE");
+}
+END_TEST
+
 START_TEST(test_call_throttled_then_200)
 {
 	static const struct srv_step steps[] = {
@@ -1021,6 +1053,7 @@ static Suite *http_suite(void)
 	tcase_add_test(ta, test_call_signed_request);
 	tcase_add_test(ta, test_call_503_then_200);
 	tcase_add_test(ta, test_call_503_exhausted);
+	tcase_add_test(ta, test_call_env_max_attempts);
 	tcase_add_test(ta, test_call_throttled_then_200);
 	tcase_add_test(ta, test_call_expired_token_refresh);
 	tcase_add_test(ta, test_call_expired_twice);

@@ -282,6 +282,123 @@ START_TEST(test_example)
 }
 END_TEST
 
+/* defaults.role_name and defaults.buckets, anchors, aliases, merge keys */
+START_TEST(test_templates)
+{
+	struct cw_inventory inv;
+	const struct cw_account_def *a;
+
+	load_ok("tests/inventories/good/templates.yaml", &inv);
+	ck_assert_uint_eq(inv.naccounts, 5);
+	a = account(&inv, "555555555555"); /* role_arn: ~ : ambient, no template */
+	ck_assert_uint_eq(a->nroles, 0);
+	ck_assert_ptr_null(a->external_id);
+	a = account(&inv, "111111111111");
+	ck_assert_str_eq(a->roles[0], "arn:aws:iam::111111111111:role/finops/cwsweep-reader");
+	ck_assert_str_eq(a->external_id, "cwsweep-org-1234");
+	ck_assert(a->buckets_auto);
+	ck_assert_uint_eq(a->nregions, 2);
+	a = account(&inv, "222222222222"); /* <<: *media, then its own keys */
+	ck_assert_str_eq(a->name, "analytics");
+	ck_assert_str_eq(a->owner, "data-eng");
+	ck_assert_uint_eq(a->ntags, 1);
+	ck_assert_str_eq(a->tags[0].value, "media");
+	ck_assert(!a->buckets_auto);
+	ck_assert_uint_eq(a->nbuckets, 1);
+	ck_assert_str_eq(a->roles[0], "arn:aws:iam::222222222222:role/finops/cwsweep-reader");
+	a = account(&inv, "333333333333"); /* the partition follows the region */
+	ck_assert_str_eq(a->roles[0],
+			 "arn:aws-us-gov:iam::333333333333:role/finops/cwsweep-reader");
+	ck_assert_uint_eq(a->detectors.n, 1);
+	a = account(&inv, "444444444444"); /* its own role_arn wins */
+	ck_assert_str_eq(a->roles[0], "arn:aws:iam::444444444444:role/old-reader");
+	cw_inventory_release(&inv);
+}
+END_TEST
+
+/* A list in defaults.buckets is every account's; not a duplicate. */
+START_TEST(test_default_bucket_list)
+{
+	struct cw_inventory inv;
+	struct cw_diags d = { NULL, 0, 0 };
+	const char *text = "defaults:\n  regions: [us-east-1]\n  role_name: r\n"
+			   "  buckets: [shared-logs]\naccounts:\n  - id: \"111111111111\"\n"
+			   "  - id: \"222222222222\"\n    buckets: [own]\n"
+			   "  - id: \"333333333333\"\n";
+
+	ck_assert_int_eq(parse(text, &inv, &d), 0);
+	ck_assert_uint_eq(inv.accounts[0].nbuckets, 1);
+	ck_assert_str_eq(inv.accounts[0].buckets[0].name, "shared-logs");
+	ck_assert_str_eq(inv.accounts[1].buckets[0].name, "own");
+	ck_assert_str_eq(inv.accounts[2].buckets[0].name, "shared-logs");
+	ck_assert_str_eq(inv.accounts[2].roles[0], "arn:aws:iam::333333333333:role/r");
+	cw_inventory_release(&inv);
+	cw_diags_release(&d);
+	/* did you mean, in defaults */
+	expect_one("defaults:\n  role_nam: r\naccounts:\n  - id: \"111111111111\"\n", 2, 3,
+		   "defaults.role_nam: unknown key; did you mean role_name?");
+}
+END_TEST
+
+/* organization: the section, then the members Organizations listed */
+START_TEST(test_organization)
+{
+	static const struct cw_org_member m[] = {
+		{ "111111111111", "Media From Org" },  /* an entry names it: media */
+		{ "222222222222", "disabled-in-file" }, /* enabled: false in the file */
+		{ "333333333333", "analytics" },       /* no entry: the defaults */
+	};
+	struct cw_inventory inv, out;
+	struct cw_diags d = { NULL, 0, 0 };
+	const struct cw_account_def *a;
+
+	load_ok("tests/inventories/good/organization.yaml", &inv);
+	ck_assert_ptr_nonnull(inv.org);
+	ck_assert_str_eq(inv.org->management_account, "999999999999");
+	ck_assert_str_eq(inv.org->role_arn, "arn:aws:iam::999999999999:role/cwsweep-org-reader");
+	ck_assert_str_eq(inv.org->external_id, "org-mgmt-ext");
+	ck_assert_uint_eq(inv.org->ninclude, 2);
+	ck_assert_str_eq(inv.org->exclude_ous[0], "ou-ab12-sbox0001");
+	ck_assert_str_eq(inv.org->exclude_accounts[0], "123456789012");
+	ck_assert(!inv.org->include_suspended);
+	ck_assert_uint_eq(inv.naccounts, 1);
+	ck_assert_uint_eq(inv.naccounts_disabled, 1);
+
+	ck_assert_int_eq(cw_inventory_parse_members(inv.path, inv.org->text, inv.org->text_len,
+						    m, 3, &out, &d), 0);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert_ptr_null(out.org);
+	ck_assert_uint_eq(out.naccounts, 2);
+	ck_assert_uint_eq(out.naccounts_disabled, 1);
+	a = &out.accounts[0];
+	ck_assert_str_eq(a->id, "111111111111");
+	ck_assert_str_eq(a->name, "media");
+	ck_assert(!a->from_org);
+	ck_assert_uint_eq(a->nregions, 2);
+	a = &out.accounts[1];
+	ck_assert_str_eq(a->id, "333333333333");
+	ck_assert_str_eq(a->name, "analytics");
+	ck_assert(a->from_org);
+	ck_assert_str_eq(a->roles[0], "arn:aws:iam::333333333333:role/cwsweep-reader");
+	ck_assert_str_eq(a->external_id, "org-ext-1");
+	ck_assert(a->buckets_auto);
+	cw_inventory_release(&out);
+
+	/* no member at all, no entry: an empty sweep, not an error */
+	cw_inventory_release(&inv);
+	ck_assert_int_eq(parse("defaults: {regions: [us-east-1], role_name: r, buckets: auto}\n"
+			       "organization: {management_account: \"999999999999\"}\n",
+			       &inv, &d), 0);
+	ck_assert_uint_eq(inv.naccounts, 0);
+	ck_assert_int_eq(cw_inventory_parse_members("t.yaml", inv.org->text, inv.org->text_len,
+						    NULL, 0, &out, &d), 0);
+	ck_assert_uint_eq(out.naccounts, 0);
+	cw_inventory_release(&out);
+	cw_inventory_release(&inv);
+	cw_diags_release(&d);
+}
+END_TEST
+
 START_TEST(test_full)
 {
 	struct cw_inventory inv;
@@ -695,6 +812,41 @@ START_TEST(test_history_vs_lookback)
 }
 END_TEST
 
+/* The hardening keys: memory bound, throttle window, metrics file, heartbeat. */
+START_TEST(test_hardening_keys)
+{
+	struct cw_inventory inv;
+	struct cw_diags d = { NULL, 0, 0 };
+	const char *text =
+		"defaults:\n  regions: [us-east-1]\n"
+		"accounts:\n  - id: \"111111111111\"\n    buckets: [a-bucket]\n"
+		"aws:\n  response_memory_mb: 64\n  throttle_window: 2m\n"
+		"reporting:\n  metrics_file: /var/lib/x/cwsweep.prom\n"
+		"  heartbeat_url_env: CWSWEEP_HB\n";
+
+	ck_assert_int_eq(parse(text, &inv, &d), 0);
+	ck_assert_int_eq(inv.aws.response_memory_mb, 64);
+	ck_assert_int_eq(inv.aws.throttle_window_s, 120);
+	ck_assert_str_eq(inv.reporting.metrics_file, "/var/lib/x/cwsweep.prom");
+	ck_assert_str_eq(inv.reporting.heartbeat_url_env, "CWSWEEP_HB");
+	cw_inventory_release(&inv);
+	cw_diags_release(&d);
+	ck_assert_int_eq(cw_inventory_defaults(&inv), 0);
+	ck_assert_int_eq(inv.aws.response_memory_mb, 256);
+	ck_assert_int_eq(inv.aws.throttle_window_s, 300);
+	ck_assert_ptr_null(inv.reporting.metrics_file);
+	cw_inventory_release(&inv);
+	/* the URL itself is refused, and never echoed */
+	expect_one("defaults:\n  regions: [us-east-1]\n"
+		   "accounts:\n  - id: \"111111111111\"\n    buckets: [a-bucket]\n"
+		   "reporting:\n  heartbeat_url_env: https://hc-ping.com/SECRET\n",
+		   7, 22, "give the NAME of an environment variable");
+	expect_one("defaults:\n  regions: [us-east-1]\n"
+		   "accounts:\n  - id: \"111111111111\"\n    buckets: [a-bucket]\n"
+		   "aws:\n  response_memory_mb: 8\n", 7, 23, "response_memory_mb");
+}
+END_TEST
+
 static Suite *inventory_suite(void)
 {
 	Suite *s = suite_create("inventory");
@@ -706,6 +858,9 @@ static Suite *inventory_suite(void)
 	tcase_add_test(files, test_good_inventories);
 	tcase_add_test(files, test_example);
 	tcase_add_test(files, test_full);
+	tcase_add_test(files, test_templates);
+	tcase_add_test(files, test_organization);
+	tcase_add_test(files, test_default_bucket_list);
 	tcase_add_test(files, test_missing_file);
 	tcase_add_test(files, test_directory);
 	tcase_add_test(files, test_huge_file);
@@ -713,6 +868,7 @@ static Suite *inventory_suite(void)
 	suite_add_tcase(s, files);
 
 	tcase_add_test(parsing, test_defaults);
+	tcase_add_test(parsing, test_hardening_keys);
 	tcase_add_test(parsing, test_positions_count_characters);
 	tcase_add_test(parsing, test_bad_bytes);
 	tcase_add_test(parsing, test_deep_nesting);

@@ -184,6 +184,61 @@ START_TEST(test_missing_folder)
 }
 END_TEST
 
+/* A link at the lock path is never followed: its target keeps its content. */
+START_TEST(test_symlink_refused)
+{
+	struct cw_lock l;
+	char err[CW_ERRBUF], *target = cw_test_write(dir, "precious.txt", "keep me\n"), *text;
+
+	ck_assert_int_eq(symlink(target, path), 0);
+	ck_assert_int_eq(cw_lock_acquire(path, t0, &l, err, sizeof(err)), CW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "symbolic link"));
+	text = cw_test_slurp(target);
+	ck_assert_str_eq(text, "keep me\n");
+	free(text);
+	free(target);
+}
+END_TEST
+
+/* --lock pointed at a file of other data refuses it and leaves it alone. */
+START_TEST(test_foreign_file_untouched)
+{
+	struct cw_lock l;
+	char err[CW_ERRBUF], *text;
+	char *other = cw_test_write(dir, "notes.txt", "my notes, not a lock\n");
+
+	ck_assert_int_eq(cw_lock_acquire(other, t0, &l, err, sizeof(err)), CW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "not a cwsweep lock file"));
+	ck_assert_int_eq(l.fd, -1);
+	text = cw_test_slurp(other);
+	ck_assert_str_eq(text, "my notes, not a lock\n");
+	free(text);
+	/* a lock file of an earlier run (holder record) is fine */
+	free(other);
+	other = cw_test_write(dir, "old.lock", "4242 2026-11-25T03:00:00Z\n");
+	ck_assert_int_eq(cw_lock_acquire(other, t0, &l, err, sizeof(err)), 0);
+	cw_lock_release(&l);
+	free(other);
+}
+END_TEST
+
+/* A FIFO (or a hard link) at the lock path is refused at once, no hang. */
+START_TEST(test_fifo_and_hard_link_refused)
+{
+	struct cw_lock l;
+	char err[CW_ERRBUF], *link2 = cw_asprintf("%s/second-name", dir);
+
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(cw_lock_acquire(path, t0, &l, err, sizeof(err)), CW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "not a plain file"));
+	ck_assert_int_eq(unlink(path), 0);
+	free(cw_test_write(dir, "cwsweep.lock", ""));
+	ck_assert_int_eq(link(path, link2), 0);
+	ck_assert_int_eq(cw_lock_acquire(path, t0, &l, err, sizeof(err)), CW_EINVAL);
+	free(link2);
+}
+END_TEST
+
 static Suite *lock_suite(void)
 {
 	Suite *s = suite_create("lock");
@@ -195,6 +250,9 @@ static Suite *lock_suite(void)
 	tcase_add_test(tc, test_killed_holder_leaves_no_lock);
 	tcase_add_test(tc, test_held_without_holder_info);
 	tcase_add_test(tc, test_missing_folder);
+	tcase_add_test(tc, test_symlink_refused);
+	tcase_add_test(tc, test_foreign_file_untouched);
+	tcase_add_test(tc, test_fifo_and_hard_link_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

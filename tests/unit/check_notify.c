@@ -18,6 +18,7 @@
 #include "err.h"
 #include "http.h"
 #include "log.h"
+#include "heartbeat.h"
 #include "notify.h"
 #include "run.h"
 #include "slack.h"
@@ -396,6 +397,46 @@ START_TEST(test_webhook_from_env)
 }
 END_TEST
 
+/* Heartbeat URLs: "/fail" goes before the query, once, whatever slashes. */
+START_TEST(test_heartbeat_url)
+{
+	char out[256];
+
+	ck_assert_int_eq(cw_heartbeat_url("https://hc-ping.com/u-1", true, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "https://hc-ping.com/u-1");
+	ck_assert_int_eq(cw_heartbeat_url("https://hc-ping.com/u-1", false, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "https://hc-ping.com/u-1/fail");
+	ck_assert_int_eq(cw_heartbeat_url("https://hc-ping.com/u-1/?rid=7", false, out,
+					  sizeof(out)), 0);
+	ck_assert_str_eq(out, "https://hc-ping.com/u-1/fail?rid=7");
+	ck_assert_int_eq(cw_heartbeat_url("https://x.example/very/long", false, out, 10),
+			 CW_ETOOBIG);
+}
+END_TEST
+
+/* The notice: redacted, escaped for Slack, valid JSON with text and blocks. */
+START_TEST(test_notice_payload)
+{
+	struct cw_buf b = CW_BUF_INIT;
+	json_error_t je;
+	json_t *doc;
+	const char *text;
+
+	ck_assert_int_eq(cw_notice_payload(&b, 2, "a <b> & X-Amz-Security-Token: SECRETTOKEN1",
+					   "20261126T031500Z-4f2a", "batch-1"), 0);
+	doc = json_loads(cw_buf_str(&b), 0, &je);
+	ck_assert_ptr_nonnull(doc);
+	text = json_string_value(json_object_get(doc, "text"));
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(strstr(text, "*cwsweep could not run* on batch-1: a &lt;b&gt; &amp; "));
+	ck_assert_ptr_null(strstr(text, "SECRETTOKEN1"));
+	ck_assert_ptr_nonnull(strstr(text, "exit code 2, run 20261126T031500Z-4f2a"));
+	ck_assert_uint_eq(json_array_size(json_object_get(doc, "blocks")), 1);
+	json_decref(doc);
+	cw_buf_release(&b);
+}
+END_TEST
+
 static Suite *notify_suite(void)
 {
 	Suite *s = suite_create("notify");
@@ -417,6 +458,8 @@ static Suite *notify_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_url_refused);
 	tcase_add_test(tc, test_webhook_from_env);
+	tcase_add_test(tc, test_heartbeat_url);
+	tcase_add_test(tc, test_notice_payload);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -313,6 +313,56 @@ START_TEST(concurrent_registry)
 }
 END_TEST
 
+/* Adaptive: a throttle cuts the rate to 70 % (once per burst of throttled
+ * answers) and the burst with it; success grows it back along the cubic
+ * curve to the configured rate, never above. */
+START_TEST(adaptive_backoff_and_recovery)
+{
+	struct fake_clock fc;
+	struct cw_clock ck = clock_of(&fc, 1000);
+	struct cw_ratelimit *rl = NULL;
+
+	ck_assert_int_eq(cw_ratelimit_new(&rl, 40.0, 40, &ck), 0);
+	ck_assert_double_eq(cw_ratelimit_rate(rl), 40.0);
+	cw_ratelimit_feedback(rl, false);
+	ck_assert_double_eq(cw_ratelimit_rate(rl), 40.0);
+	cw_ratelimit_feedback(rl, true);
+	ck_assert_double_eq_tol(cw_ratelimit_rate(rl), 28.0, 1e-9);
+	/* throttled answers of the same moment count once */
+	cw_ratelimit_feedback(rl, true);
+	cw_ratelimit_feedback(rl, true);
+	ck_assert_double_eq_tol(cw_ratelimit_rate(rl), 28.0, 1e-9);
+	ck_assert_uint_eq(cw_ratelimit_throttles(rl), 3);
+	/* sustained throttling converges below a 5/s quota */
+	for (int i = 0; i < 6; i++) {
+		atomic_fetch_add(&fc.now, 500);
+		cw_ratelimit_feedback(rl, true);
+	}
+	ck_assert_double_lt(cw_ratelimit_rate(rl), 5.0);
+	ck_assert_double_ge(cw_ratelimit_rate(rl), 0.5);
+	/* the burst shrank with it: the bucket drains after about rate tokens */
+	atomic_fetch_add(&fc.now, 60000);
+	for (int i = 0; i < 4; i++)
+		cw_ratelimit_acquire(rl);
+	ck_assert_int_gt(cw_ratelimit_acquire(rl), 0);
+	/* recovery: slow at first, back to the configured rate, never above */
+	double before = cw_ratelimit_rate(rl);
+	atomic_fetch_add(&fc.now, 100);
+	cw_ratelimit_feedback(rl, false);
+	ck_assert_double_ge(cw_ratelimit_rate(rl), before);
+	for (int i = 0; i < 120; i++) {
+		atomic_fetch_add(&fc.now, 1000);
+		cw_ratelimit_feedback(rl, false);
+	}
+	ck_assert_double_eq(cw_ratelimit_rate(rl), 40.0);
+	/* full burst again */
+	atomic_fetch_add(&fc.now, 10000);
+	for (int i = 0; i < 40; i++)
+		ck_assert_int_eq(cw_ratelimit_acquire(rl), 0);
+	cw_ratelimit_free(rl);
+}
+END_TEST
+
 static Suite *ratelimit_suite(void)
 {
 	Suite *s = suite_create("ratelimit");
@@ -326,6 +376,7 @@ static Suite *ratelimit_suite(void)
 	tcase_add_test(tc, registry_keys);
 	tcase_add_test(tc, concurrent_reservations);
 	tcase_add_test(tc, concurrent_registry);
+	tcase_add_test(tc, adaptive_backoff_and_recovery);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -133,7 +133,7 @@ START_TEST(test_decide_table)
 	size_t i = (size_t)_i;
 	struct cw_retry_quota q;
 	struct cw_retry_state st;
-	struct cw_retry_policy pol = { rows[i].max_attempts, 0, false };
+	struct cw_retry_policy pol = { rows[i].max_attempts, 0, false, 0 };
 	struct cw_retry_decision d;
 
 	cw_retry_quota_init(&q, 500);
@@ -264,7 +264,7 @@ START_TEST(test_expired_token_path)
 {
 	struct cw_retry_quota q;
 	struct cw_retry_state st;
-	struct cw_retry_policy pol = { 3, 0, false };
+	struct cw_retry_policy pol = { 3, 0, false, 0 };
 	struct cw_retry_decision d;
 
 	cw_retry_quota_init(&q, 500);
@@ -293,10 +293,46 @@ START_TEST(test_expired_token_path)
 }
 END_TEST
 
+/* Paced throttling: retried until the window ends, whatever max_attempts
+ * says, without touching the retry quota; other errors keep the attempts. */
+START_TEST(test_throttle_window)
+{
+	struct cw_retry_quota q;
+	struct cw_retry_state st;
+	struct cw_retry_policy pol = { 3, 0, false, 60000 };
+	struct cw_retry_decision d;
+
+	cw_retry_quota_init(&q, 500);
+	cw_retry_state_init(&st);
+	for (int i = 0; i < 50; i++) {
+		st.elapsed_ms = i * 1000;
+		cw_retry_decide(&st, &pol, &q, 400, "Throttling", CW_XFER_OK, 0.5, -1, &d);
+		ck_assert_int_eq(d.action, CW_RETRY_AGAIN);
+		ck_assert_int_le(d.delay_ms, CW_RETRY_PACED_BACKOFF_MS);
+	}
+	ck_assert_int_eq(cw_retry_quota_tokens(&q), 500);
+	/* near the end: never waits past it; after it: stop */
+	st.elapsed_ms = 59900;
+	cw_retry_decide(&st, &pol, &q, 400, "Throttling", CW_XFER_OK, 0.99, -1, &d);
+	ck_assert_int_eq(d.action, CW_RETRY_AGAIN);
+	ck_assert_int_le(d.delay_ms, 100);
+	st.elapsed_ms = 60000;
+	cw_retry_decide(&st, &pol, &q, 400, "Throttling", CW_XFER_OK, 0.5, -1, &d);
+	ck_assert_int_eq(d.action, CW_RETRY_STOP);
+	/* a 503 counts attempts as before */
+	cw_retry_state_init(&st);
+	cw_retry_decide(&st, &pol, &q, 503, NULL, CW_XFER_OK, 0.5, -1, &d);
+	cw_retry_decide(&st, &pol, &q, 503, NULL, CW_XFER_OK, 0.5, -1, &d);
+	cw_retry_decide(&st, &pol, &q, 503, NULL, CW_XFER_OK, 0.5, -1, &d);
+	ck_assert_int_eq(d.action, CW_RETRY_STOP);
+	cw_retry_quota_release(&q);
+}
+END_TEST
+
 START_TEST(test_backoff)
 {
-	struct cw_retry_policy pol = { 3, 0, false };
-	struct cw_retry_policy small = { 3, 1500, false };
+	struct cw_retry_policy pol = { 3, 0, false, 0 };
+	struct cw_retry_policy small = { 3, 1500, false, 0 };
 
 	ck_assert_int_eq(cw_retry_backoff_ms(&pol, 1, 1.0), 1000);
 	ck_assert_int_eq(cw_retry_backoff_ms(&pol, 2, 1.0), 2000);
@@ -315,8 +351,8 @@ START_TEST(test_retry_after)
 {
 	struct cw_retry_quota q;
 	struct cw_retry_state st;
-	struct cw_retry_policy aws = { 3, 0, false };
-	struct cw_retry_policy slack = { 3, 0, true };
+	struct cw_retry_policy aws = { 3, 0, false, 0 };
+	struct cw_retry_policy slack = { 3, 0, true, 0 };
 	struct cw_retry_decision d;
 
 	ck_assert_int_eq(cw_retry_after_parse("3"), 3000);
@@ -387,6 +423,7 @@ static Suite *retry_suite(void)
 	tcase_add_test(tc, test_quota_exhaustion);
 	tcase_add_test(tc, test_expired_token_path);
 	tcase_add_test(tc, test_backoff);
+	tcase_add_test(tc, test_throttle_window);
 	tcase_add_test(tc, test_retry_after);
 	tcase_add_test(tc, test_quota_threads);
 	suite_add_tcase(s, tc);

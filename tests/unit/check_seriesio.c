@@ -61,7 +61,7 @@ START_TEST(test_csv_formats)
 		"\"2024-03-01 01:00:00\", \"2\"\n"
 		"2024-03-01T04:00:00+02:00,3\n" /* = 02:00Z */
 		"2024-03-01T03:00:00.000Z,\n"
-		"2024-03-01T04:00:00Z,NaN\n"
+		"2024-03-01T04:00:00Z,null\n"
 		"   \n"
 		"2024-03-01T05:00:00Z,-4.5";
 	size_t n;
@@ -98,7 +98,7 @@ START_TEST(test_csv_errors)
 	ck_assert_str_eq(err, "a.csv:3: bad timestamp 'yesterday'");
 	ck_assert_ptr_null(parse("2024-03-01,1\r\n\r\n2024-03-02,12 GB\r\n", "b.csv", 0, &n,
 				 err));
-	ck_assert_str_eq(err, "b.csv:3: bad value '12 GB'");
+	ck_assert_str_eq(err, "b.csv:3: bad value '12 GB' (want a finite number; leave the cell empty for no datapoint)");
 	ck_assert_ptr_null(parse("2024-03-01,1,2\n", "c.csv", 0, &n, err));
 	ck_assert_str_eq(err, "c.csv:1: expected 2 columns (timestamp,value)");
 	ck_assert_ptr_null(parse("2024-03-01\n", "d.csv", 0, &n, err));
@@ -108,7 +108,10 @@ START_TEST(test_csv_errors)
 	ck_assert_ptr_null(parse("", "f.csv", 0, &n, err));
 	ck_assert_str_eq(err, "f.csv: no datapoints");
 	ck_assert_ptr_null(parse("2024-03-01,inf\n", "g.csv", 0, &n, err));
-	ck_assert_str_eq(err, "g.csv:1: bad value 'inf'");
+	ck_assert_str_eq(err, "g.csv:1: bad value 'inf' (want a finite number; leave the cell empty for no datapoint)");
+	/* nan alike: never a silent gap */
+	ck_assert_ptr_null(parse("2024-03-01,1\n2024-03-02,nan\n", "h.csv", 0, &n, err));
+	ck_assert_str_eq(err, "h.csv:2: bad value 'nan' (want a finite number; leave the cell empty for no datapoint)");
 	/* a second header-like line is an error, not skipped */
 	ck_assert_ptr_null(parse("timestamp,value\ntimestamp,value\n", "h.csv", 0, &n, err));
 	ck_assert_str_eq(err, "h.csv:2: bad timestamp 'timestamp'");

@@ -628,6 +628,54 @@ START_TEST(test_failures_once)
 }
 END_TEST
 
+/* Problem notices: once a UTC day per reason (counts do not make a new
+ * reason), kept across save and load, dropped after 30 days. */
+START_TEST(test_notices_once_a_day)
+{
+	struct cw_state st, back;
+	char err[CW_ERRBUF], *tdir = cw_test_tmpdir(), *spath = cw_asprintf("%s/s.json", tdir);
+	int64_t day;
+
+	ck_assert_int_eq(cw_time_parse("2026-11-26T03:00:00Z", &day), 0);
+	cw_state_init(&st);
+	ck_assert(cw_state_notice_due(&st, "3 targets failed: Throttling (3)", day));
+	ck_assert_int_eq(cw_state_notice_posted(&st, "3 targets failed: Throttling (3)", day), 0);
+	ck_assert(!cw_state_notice_due(&st, "5 targets failed: Throttling (5)", day + 3600));
+	ck_assert(cw_state_notice_due(&st, "accounts.yaml: role_arn: bad", day + 3600));
+	ck_assert(cw_state_notice_due(&st, "3 targets failed: Throttling (3)", day + 86400));
+	ck_assert_int_eq(cw_state_save(&st, spath, day, err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_state_load(&back, spath, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.nnotices, 1);
+	ck_assert(!cw_state_notice_due(&back, "3 targets failed: Throttling (3)", day + 60));
+	cw_state_release(&back);
+	/* 31 days later the notice is gone from the file */
+	ck_assert_int_eq(cw_state_save(&st, spath, day + 31 * 86400, err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_state_load(&back, spath, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.nnotices, 0);
+	cw_state_release(&back);
+	cw_state_release(&st);
+	free(spath);
+	cw_test_rmtree(tdir);
+	free(tdir);
+}
+END_TEST
+
+/* A FIFO at the state path: an empty state at once, never a hang. */
+START_TEST(test_fifo_is_no_hang)
+{
+	struct cw_state st;
+	char err[CW_ERRBUF], *tdir = cw_test_tmpdir(), *spath = cw_asprintf("%s/s.json", tdir);
+
+	ck_assert_int_eq(mkfifo(spath, 0600), 0);
+	ck_assert_int_eq(cw_state_load(&st, spath, err, sizeof(err)), 0);
+	ck_assert_uint_eq(st.n, 0);
+	cw_state_release(&st);
+	free(spath);
+	cw_test_rmtree(tdir);
+	free(tdir);
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -650,6 +698,8 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_round_trip_and_odd_names);
 	tcase_add_test(tc, test_no_state);
 	tcase_add_test(tc, test_failures_once);
+	tcase_add_test(tc, test_notices_once_a_day);
+	tcase_add_test(tc, test_fifo_is_no_hang);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -94,6 +94,22 @@ START_TEST(test_role_arn)
 }
 END_TEST
 
+START_TEST(test_role_name)
+{
+	ck_assert_ptr_null(cw_check_role_name("cwsweep-reader"));
+	ck_assert_ptr_null(cw_check_role_name("finops/cwsweep-reader"));
+	ck_assert_ptr_null(cw_check_role_name("/a/b/reader"));
+	ck_assert_ptr_nonnull(cw_check_role_name(""));
+	ck_assert_ptr_nonnull(cw_check_role_name("/"));
+	ck_assert_ptr_nonnull(cw_check_role_name("finops/"));
+	ck_assert_ptr_nonnull(cw_check_role_name("a//b"));
+	ck_assert_ptr_nonnull(cw_check_role_name("cw reader"));
+	ck_assert_ptr_nonnull(cw_check_role_name("arn:aws:iam::111111111111:role/x"));
+	ck_assert_ptr_nonnull(cw_check_role_name(
+		"x1234567890123456789012345678901234567890123456789012345678901234"));
+}
+END_TEST
+
 START_TEST(test_role_arn_account)
 {
 	char out[13];
@@ -222,6 +238,19 @@ START_TEST(test_session_name)
 }
 END_TEST
 
+/* The one period rule of the inventory and `analyze --period`. */
+START_TEST(test_period)
+{
+	static const int64_t good[] = { 60, 300, 900, 3600, 21600, 86400 };
+	static const int64_t bad[] = { 0, -60, 7, 59, 61, 90, 420, 7 * 3600, 172800 };
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(cw_check_period(good[i]) == NULL, "%lld refused", (long long)good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(cw_check_period(bad[i]) != NULL, "%lld accepted", (long long)bad[i]);
+}
+END_TEST
+
 static Suite *validate_suite(void)
 {
 	Suite *s = suite_create("validate");
@@ -230,10 +259,12 @@ static Suite *validate_suite(void)
 	tcase_add_test(tc, test_account_id);
 	tcase_add_test(tc, test_role_arn);
 	tcase_add_test(tc, test_role_arn_account);
+	tcase_add_test(tc, test_role_name);
 	tcase_add_test(tc, test_region);
 	tcase_add_test(tc, test_bucket_name);
 	tcase_add_test(tc, test_external_id);
 	tcase_add_test(tc, test_session_name);
+	tcase_add_test(tc, test_period);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,172 @@
+/*
+ * metrics.c - the Prometheus textfile of a run (see metrics.h).
+ */
+#include "metrics.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomicio.h"
+#include "err.h"
+#include "strutil.h"
+
+#define LAST_SUCCESS "cwsweep_last_success_timestamp_seconds"
+#define METRICS_MAX_BYTES ((size_t)1 << 20)
+
+static int gauge(struct cw_buf *b, const char *name, const char *help)
+{
+	return cw_buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+static int sample(struct cw_buf *b, const char *name, const char *labels, double v)
+{
+	/* %.17g keeps whole numbers whole and timestamps exact to the ms */
+	return cw_buf_printf(b, "%s%s %.17g\n", name, labels ? labels : "", v);
+}
+
+static int one(struct cw_buf *b, const char *name, const char *help, double v)
+{
+	int rc = gauge(b, name, help);
+
+	return rc ? rc : sample(b, name, NULL, v);
+}
+
+/*
+ * Buckets watched (a series was fetched) and known (watched, or listed as
+ * not measured) as far as the run model knows them.  The coverage report
+ * (storage-metric listing of every bucket, not-watched rows) will know
+ * more: this is the one place to count from it.
+ */
+static void coverage_counts(const struct cw_run *run, size_t *watched, size_t *known)
+{
+	*watched = *known = 0;
+	for (size_t i = 0; i < run->nseries; i++) {
+		const struct cw_target_id *id = &run->series[i].id;
+		bool first = id->bucket[0] != '\0';
+
+		for (size_t k = 0; k < i && first; k++)
+			first = strcmp(run->series[k].id.bucket, id->bucket) ||
+				strcmp(run->series[k].id.account_id, id->account_id);
+		*watched += first;
+	}
+	*known = *watched;
+	for (size_t i = 0; i < run->nunmeasured; i++) {
+		const struct cw_target_id *id = &run->unmeasured[i].id;
+		bool first = id->bucket[0] != '\0';
+
+		for (size_t k = 0; k < run->nseries && first; k++)
+			first = strcmp(run->series[k].id.bucket, id->bucket) ||
+				strcmp(run->series[k].id.account_id, id->account_id);
+		for (size_t k = 0; k < i && first; k++)
+			first = strcmp(run->unmeasured[k].id.bucket, id->bucket) ||
+				strcmp(run->unmeasured[k].id.account_id, id->account_id);
+		*known += first;
+	}
+}
+
+int cw_metrics_text(struct cw_buf *b, const struct cw_metrics_in *m)
+{
+	const struct cw_run *run = m->run;
+	bool ok = m->exit_code == 0 || m->exit_code == 1;
+	double last_ok = ok ? m->finished : m->last_success;
+	struct cw_run_counts c;
+	int rc = 0;
+
+	memset(&c, 0, sizeof(c));
+	if (run)
+		cw_run_count(run, &c);
+#define TRY(x) do { if (!rc) rc = (x); } while (0)
+	TRY(one(b, "cwsweep_last_run_start_timestamp_seconds",
+		"Start of the last cwsweep run, UTC epoch seconds.", m->started));
+	TRY(one(b, "cwsweep_last_run_end_timestamp_seconds",
+		"End of the last cwsweep run, UTC epoch seconds.", m->finished));
+	TRY(one(b, "cwsweep_last_run_duration_seconds",
+		"Wall-clock duration of the last run.", m->finished - m->started));
+	TRY(one(b, "cwsweep_last_run_exit_code",
+		"Exit code of the last run: 0 ok, 1 anomalies, 2 could not run, "
+		"3 ran partly, 75 locked out.", m->exit_code));
+	if (last_ok > 0)
+		TRY(one(b, LAST_SUCCESS, "End of the last run that exited 0 or 1, UTC epoch "
+			"seconds.", last_ok));
+	TRY(gauge(b, "cwsweep_last_run_api_calls", "AWS API attempts of the last run, by "
+		  "action."));
+	for (size_t i = 0; run && i < run->ncalls && !rc; i++) {
+		char lab[80];
+
+		snprintf(lab, sizeof(lab), "{action=\"%s\"}", run->calls[i].action);
+		rc = sample(b, "cwsweep_last_run_api_calls", lab, (double)run->calls[i].calls);
+	}
+	TRY(gauge(b, "cwsweep_last_run_throttled", "Throttled AWS answers of the last run, "
+		  "by action."));
+	for (size_t i = 0; run && i < run->ncalls && !rc; i++) {
+		char lab[80];
+
+		snprintf(lab, sizeof(lab), "{action=\"%s\"}", run->calls[i].action);
+		rc = sample(b, "cwsweep_last_run_throttled", lab,
+			    (double)run->calls[i].throttled);
+	}
+	TRY(one(b, "cwsweep_last_run_accounts", "Accounts the last run swept.",
+		run ? (double)run->accounts : 0));
+	TRY(one(b, "cwsweep_last_run_series_judged", "Series the last run judged.",
+		(double)c.series));
+	TRY(one(b, "cwsweep_last_run_anomalies", "Anomalous judgements of the last run.",
+		(double)c.anomalies));
+	TRY(one(b, "cwsweep_last_run_failures", "Targets the last run could not judge.",
+		(double)c.failures));
+	TRY(one(b, "cwsweep_last_run_not_measured", "Buckets without the metric in the last "
+		"run.", (double)c.unmeasured));
+	if (run) {
+		size_t watched, known;
+
+		coverage_counts(run, &watched, &known);
+		TRY(one(b, "cwsweep_buckets_watched", "Buckets whose series the last run "
+			"fetched.", (double)watched));
+		TRY(one(b, "cwsweep_buckets_known", "Buckets the last run knew of (watched or "
+			"not).", (double)known));
+	}
+#undef TRY
+	return rc;
+}
+
+double cw_metrics_last_success(const char *path)
+{
+	char *text = NULL, err[CW_ERRBUF];
+	double v = 0;
+	size_t len;
+
+	if (cw_read_file(path, METRICS_MAX_BYTES, &text, &len, err, sizeof(err)) != 0)
+		return 0;
+	for (char *line = text; line && *line; ) {
+		char *nl = strchr(line, '\n');
+
+		if (nl)
+			*nl = '\0';
+		if (cw_str_startswith(line, LAST_SUCCESS " ")) {
+			char *end;
+			double x = strtod(line + sizeof(LAST_SUCCESS), &end);
+
+			if (end != line + sizeof(LAST_SUCCESS) && isfinite(x) && x > 0)
+				v = x;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	free(text);
+	return v;
+}
+
+int cw_metrics_write(const char *path, const struct cw_metrics_in *m, char *err,
+		     size_t errlen)
+{
+	struct cw_buf b = CW_BUF_INIT;
+	int rc = cw_metrics_text(&b, m);
+
+	if (rc)
+		rc = cw_fail(err, errlen, rc, "metrics file %s: out of memory", path);
+	else
+		rc = cw_write_file_atomic(path, cw_buf_str(&b), b.len, 0644, err, errlen);
+	cw_buf_release(&b);
+	return rc;
+}
