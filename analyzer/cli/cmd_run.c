@@ -754,7 +754,8 @@ out:
 			    (!inv_loaded || inv.reporting.slack_enabled || cfg.slack_webhook);
 		oc.preview = o.slack_preview;
 		oc.webhook = cfg.slack_webhook;
-		oc.webhook_env = inv_loaded ? inv.reporting.slack_webhook_env : NULL;
+		oc.webhook_env = o.slack_env ? o.slack_env
+			       : inv_loaded ? inv.reporting.slack_webhook_env : NULL;
 		oc.state_path = o.no_state ? NULL : o.state_file ? o.state_file
 			      : inv_loaded ? inv.reporting.state_file : NULL;
 		oc.state = state_loaded ? &state : NULL;
