@@ -103,6 +103,7 @@ static const char css[] =
 	"padding:10px 12px;margin:12px 0;break-inside:avoid}\n"
 	".facts{display:flex;flex-wrap:wrap;gap:4px 18px;margin:0 0 6px}.facts span{white-space:nowrap}\n"
 	"svg.chart{width:100%;height:auto;display:block}svg.mini{width:160px;height:36px}\n"
+	"svg.mini .s-line{vector-effect:non-scaling-stroke;stroke-width:1.5}\n"
 	"svg text{fill:var(--muted);font:11px system-ui,sans-serif}\n"
 	".s-line{fill:none;stroke:var(--series);stroke-width:1.6}\n"
 	".s-band{fill:var(--band)}.s-base{stroke:var(--accent);stroke-dasharray:4 3;stroke-width:1}\n"
