@@ -113,7 +113,9 @@ int cw_cli_digest(const struct cw_run *run, const bool *announce, const char *di
 	so.max_findings = o->max_findings;
 	so.report_path = report;
 	so.announce_failures = o->announce_failures;
-	if (o->report_url && o->report_url[0]) {
+	if (o->report_link && o->report_link[0]) {
+		so.report_url = o->report_link;
+	} else if (o->report_url && o->report_url[0]) {
 		size_t n = strlen(o->report_url);
 
 		snprintf(link, sizeof(link), "%s%sreport.html", o->report_url,

@@ -200,7 +200,7 @@ int cw_cmd_merge(int argc, char **argv)
 	struct cw_buf summary = CW_BUF_INIT;
 	struct cw_run run;
 	char err[CW_ERRBUF];
-	struct cw_digest_opts digest = { NULL, NULL, 0, false, NULL, NULL };
+	struct cw_digest_opts digest = { NULL, NULL, 0, false, NULL, NULL, NULL };
 	bool quiet = false, no_slack = false;
 	bool *announce = NULL, *seen = NULL;
 	struct shard_meta first = { NULL, NULL, 0, 0, 0, 0 };

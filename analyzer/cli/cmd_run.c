@@ -31,6 +31,7 @@
 #include "err.h"
 #include "inventory.h"
 #include "lock.h"
+#include "publish.h"
 #include "log.h"
 #include "outcome.h"
 #include "report.h"
@@ -61,6 +62,7 @@ struct run_opts {
 	const char *regions[MAX_ACCOUNT_FILTERS];
 	size_t nregions;
 	const char *slack_env;
+	bool no_publish;
 	bool dry_run, all_periods, no_state, no_slack, slack_preview, quiet;
 	int verbosity;
 };
@@ -79,7 +81,7 @@ static void usage(FILE *f)
 		"usage: cwsweep run [-i FILE | --config FILE] [-o DIR] [--jobs N] [--dry-run]\n"
 		"                   [--account ID]... [--region NAME]... [--shard K/N]\n"
 		"                   [--format LIST] [--all-periods] [--state FILE | --no-state]\n"
-		"                   [--no-slack | --slack-preview] [--slack-env VAR]\n"
+		"                   [--no-slack | --slack-preview] [--slack-env VAR] [--no-publish]\n"
 		"                   [--lock FILE] [--metrics-file FILE] [--profile NAME]\n"
 		"                   [--at TIME]\n"
 		"                   [-q | -v | --debug-http]\n"
@@ -118,6 +120,7 @@ static void usage(FILE *f)
 		"  --slack-preview       print the digest's JSON payload to stdout, do not post;\n"
 		"                        stdout then holds only that JSON (the summary goes\n"
 		"                        to stderr)\n"
+		"  --no-publish          do not upload the reports to reporting.publish\n"
 		"  --slack-env VAR       the environment variable holding the webhook URL\n"
 		"                        (default: reporting.slack.webhook_env, else\n"
 		"                        SLACK_WEBHOOK_URL)\n"
@@ -151,7 +154,7 @@ static void usage(FILE *f)
 enum {
 	OPT_CONFIG = 256, OPT_FORMAT, OPT_ACCOUNT, OPT_SHARD, OPT_ALL_PERIODS, OPT_STATE,
 	OPT_NO_STATE, OPT_NO_SLACK, OPT_SLACK_PREVIEW, OPT_LOCK, OPT_PROFILE, OPT_AT,
-	OPT_DEBUG_HTTP, OPT_METRICS_FILE, OPT_REGION, OPT_SLACK_ENV,
+	OPT_DEBUG_HTTP, OPT_METRICS_FILE, OPT_REGION, OPT_SLACK_ENV, OPT_NO_PUBLISH,
 };
 
 static int parse_shard(const char *s, struct run_opts *o)
@@ -184,6 +187,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "account", required_argument, NULL, OPT_ACCOUNT },
 		{ "region", required_argument, NULL, OPT_REGION },
 		{ "slack-env", required_argument, NULL, OPT_SLACK_ENV },
+		{ "no-publish", no_argument, NULL, OPT_NO_PUBLISH },
 		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "all-periods", no_argument, NULL, OPT_ALL_PERIODS },
 		{ "state", required_argument, NULL, OPT_STATE },
@@ -239,6 +243,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				return cw_usage_error("run: --region: at most %d", MAX_ACCOUNT_FILTERS);
 			o->regions[o->nregions++] = optarg;
 			break;
+		case OPT_NO_PUBLISH: o->no_publish = true; break;
 		case OPT_SLACK_ENV:
 			if (!optarg[0] || strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 						 "0123456789_") != strlen(optarg) ||
@@ -476,7 +481,7 @@ int cw_cmd_run(int argc, char **argv)
 	struct cw_diags diags = { NULL, 0, 0 };
 	struct cw_sweep_opts so;
 	struct cw_run run;
-	struct cw_buf summary = CW_BUF_INIT;
+	struct cw_buf summary = CW_BUF_INIT, publink = CW_BUF_INIT;
 	struct sigaction sa;
 	struct cw_config_env cfg;
 	struct cw_lock lock = { -1, NULL };
@@ -698,6 +703,32 @@ int cw_cmd_run(int argc, char **argv)
 	if (stop_requested && !partly[0])
 		cw_strlcpy(partly, "interrupted by a signal before every target was fetched",
 			   sizeof(partly));
+	/* Published where Slack can link them (reporting.publish). */
+	if (inv.reporting.publish_bucket && !o.no_publish) {
+		struct cw_publish_opts po = {
+			.bucket = inv.reporting.publish_bucket,
+			.prefix = inv.reporting.publish_prefix ? inv.reporting.publish_prefix : "",
+			.region = inv.reporting.publish_region,
+			.expiry = inv.reporting.publish_expiry,
+			.endpoint_url = inv.aws.endpoint_url,
+			.profile = o.profile,
+			.sts_region = inv.aws.sts_region,
+			.max_attempts = inv.aws.max_attempts,
+		};
+		size_t up = 0;
+
+		if (cw_publish_reports(&po, dir, run.run_id, &publink, &up, err, sizeof(err))) {
+			cw_log_error("run: %s (the reports are in %s)", err, dir);
+			if (!partly[0])
+				snprintf(partly, sizeof(partly), "the reports could not be "
+					 "published: %s", err);
+			code = CW_EXIT_PARTIAL;
+			cw_buf_reset(&publink);
+		} else {
+			cw_log_info("run: %zu reports published to s3://%s/%s%s%s/", up,
+				    po.bucket, po.prefix, po.prefix[0] ? "/" : "", run.run_id);
+		}
+	}
 	if (!o.quiet) {
 		/* with --slack-preview stdout is the payload's alone */
 		if (cw_report_summary(&run, dir, &summary) == 0)
@@ -713,6 +744,7 @@ int cw_cmd_run(int argc, char **argv)
 			.max_findings = inv.reporting.slack_max_findings,
 			.preview = o.slack_preview,
 			.report_url = inv.reporting.report_url,
+			.report_link = publink.len ? cw_buf_str(&publink) : NULL,
 			.announce_failures = announce_failures,
 		};
 
@@ -771,6 +803,7 @@ out:
 	cw_state_release(&state);
 	cw_lock_release(&lock);
 	cw_buf_release(&summary);
+	cw_buf_release(&publink);
 	cw_run_release(&run);
 	cw_config_env_release(&cfg);
 	cw_inventory_release(&inv);

@@ -129,6 +129,10 @@ struct cw_reporting {
 	char *lock_file;       /* NULL: derived from output_dir */
 	char *report_url;      /* https URL serving output_dir (the digest links
 				* REPORT_URL/report.html); NULL: none */
+	char *publish_bucket;  /* reporting.publish: s3://BUCKET/PREFIX/; NULL: none */
+	char *publish_prefix;  /* "" or "a/b" (no slash at either end) */
+	char *publish_region;  /* the bucket's region; NULL: us-east-1 */
+	int64_t publish_expiry;/* presigned link lifetime, seconds; default 7d */
 	char *metrics_file;    /* NULL: none; Prometheus textfile of the run */
 	char *heartbeat_url_env; /* variable NAME holding a heartbeat URL; NULL: none */
 };

@@ -132,6 +132,67 @@ class StateFailures(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+class Publish(unittest.TestCase):
+    """reporting.publish: the reports go to S3 (PutObject, SSE, content types)
+    under PREFIX/RUN_ID/, and the digest links report.html through a
+    presigned GET URL that the fake checks with botocore's presigner."""
+
+    def test_publish_and_link(self):
+        import re
+        import urllib.error
+        import urllib.request
+        tmp = tempfile.mkdtemp(prefix="cwpub-")
+        fake = FakeAWS(DEMO, now=SERIES_NOW)
+        fake.start()
+        try:
+            with open(EXAMPLE, encoding="utf-8") as f:
+                text = f.read()
+            text = text.replace("  # lock_file:", "  publish: s3://cwsweep-reports/nightly/\n"
+                                "  publish_region: eu-west-1\n"
+                                "  publish_link_expiry: 2d\n  # lock_file:", 1)
+            inv = os.path.join(tmp, "inv.yaml")
+            with open(inv, "w", encoding="utf-8") as f:
+                f.write(text)
+            env = fake.env()
+            env.update(HOME=tmp, AWS_CONFIG_FILE="/dev/null",
+                       AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+            p = subprocess.run([BIN, "run", "-i", inv, "-o", os.path.join(tmp, "out"),
+                                "--at", AT, "--no-state", "--slack-preview"], env=env,
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 3, p.stderr)
+            doc = json.loads(p.stdout)
+            foot = doc["blocks"][-1]["elements"][0]["text"]
+            m = re.search(r"<(http://[^|>]+)\|the report>", foot)
+            self.assertIsNotNone(m, foot)
+            url = m.group(1).replace("&amp;", "&")
+            self.assertIn("/cwsweep-reports/nightly/", url)
+            self.assertIn("/report.html?X-Amz-Algorithm=AWS4-HMAC-SHA256&", url)
+            self.assertIn("X-Amz-Expires=172800", url)
+            self.assertNotIn("a local file", foot)
+            objs = fake.get("/_s3objects")["objects"]
+            names = sorted(o["key"].rsplit("/", 1)[1] for o in objs)
+            self.assertEqual(names, ["report.csv", "report.html", "report.json", "report.md",
+                                     "report.xlsx"])
+            for o in objs:
+                self.assertEqual(o["bucket"], "cwsweep-reports")
+                self.assertTrue(o["key"].startswith("nightly/"), o)
+                self.assertEqual(o["sse"], "AES256")
+                self.assertGreater(o["size"], 0)
+            ctypes = {o["key"].rsplit(".", 1)[1]: o["content_type"] for o in objs}
+            self.assertEqual(ctypes["html"], "text/html; charset=utf-8")
+            self.assertEqual(ctypes["xlsx"], "application/vnd.openxmlformats-officedocument."
+                             "spreadsheetml.sheet")
+            with urllib.request.urlopen(url, timeout=10) as r:
+                self.assertTrue(r.read().startswith(b"<!DOCTYPE html>"))
+            bad = url[:-4] + ("0000" if not url.endswith("0000") else "1111")
+            with self.assertRaises(urllib.error.HTTPError) as cm:
+                urllib.request.urlopen(bad, timeout=10)
+            self.assertEqual(cm.exception.code, 403)
+        finally:
+            fake.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class Validate(unittest.TestCase):
     def test_long_names_keep_their_id(self):
         tmp = tempfile.mkdtemp(prefix="cwcli-")
