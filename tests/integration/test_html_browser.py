@@ -99,7 +99,15 @@ def chromium(args, profile, trap, timeout=90):
            "--enable-logging=stderr", "--v=0", "--hide-scrollbars",
            "--proxy-server=http://127.0.0.1:%d" % trap.port,
            "--virtual-time-budget=3000"] + args
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                          env=browser_env())
+
+
+def browser_env():
+    """The environment without libfaketime (scripts/test runs the suite under
+    it): the browser needs no fake clock, and a preloaded one can break it."""
+    return {k: v for k, v in os.environ.items()
+            if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
 
 
 def console_errors(stderr):
