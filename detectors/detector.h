@@ -27,7 +27,7 @@
 
 #include "series.h"
 
-#define CW_DET_MAX_PARAMS 12
+#define CW_DET_MAX_PARAMS 16
 
 enum cw_param_type {
 	CW_PARAM_NUMBER,   /* plain number */
@@ -50,7 +50,8 @@ enum {
 	CW_P_DIRECTION = 0,   /* ENUM: up | down | both; default up */
 	CW_P_SEVERITY = 1,    /* ENUM: info | warning | critical; default warning */
 	CW_P_MIN_HISTORY = 2, /* DURATION: history needed before judging */
-	CW_P_FIRST_OWN = 3,   /* a detector's own parameters start here */
+	CW_P_MIN_EXCESS_USD = 3, /* NUMBER: the dollar gate (priced series only) */
+	CW_P_FIRST_OWN = 4,   /* a detector's own parameters start here */
 };
 enum cw_direction { CW_DIR_UP, CW_DIR_DOWN, CW_DIR_BOTH };
 enum cw_severity { CW_SEV_INFO, CW_SEV_WARNING, CW_SEV_CRITICAL };
@@ -71,6 +72,15 @@ struct cw_judgement {
 	double baseline;           /* what "normal" was (NaN if none) */
 	double limit;              /* the value at which it becomes anomalous */
 	double score;              /* detector-specific (z, ratio); NaN if none */
+	/* Episodes (stateful detectors; zero otherwise).  An anomaly that
+	 * continues one that began earlier names where it began, how many
+	 * periods it has lasted including this one, and its peak so far. */
+	int64_t episode_start;     /* UTC start of the episode's first period */
+	uint32_t episode_len;      /* periods, >= 1 when in an episode, else 0 */
+	double episode_peak;       /* largest value of the episode */
+	/* What kind of verdict this is beyond its status, a static string
+	 * ("level_shift", "recurring_peak", "new_high", ...) or NULL. */
+	const char *kind;
 };
 
 struct cw_detector_ops {
@@ -81,6 +91,10 @@ struct cw_detector_ops {
 	const struct cw_param_spec *params;
 	/* Default for the common min_history parameter, seconds. */
 	double default_min_history;
+	/* Default for the common min_excess_usd parameter (the dollar gate). */
+	double default_min_excess_usd;
+	/* Default for the common direction parameter (CW_DIR_UP when 0). */
+	int default_direction;
 
 	/*
 	 * Build the immutable state from a full parameter vector
@@ -114,7 +128,7 @@ struct cw_detector_conf {
 
 /* NULL-terminated registry. */
 extern const struct cw_detector_ops *const cw_detectors[];
-extern const struct cw_param_spec cw_common_params[]; /* 3 entries + NULL */
+extern const struct cw_param_spec cw_common_params[]; /* 4 entries + NULL */
 
 const struct cw_detector_ops *cw_detector_find(const char *name);
 
@@ -175,6 +189,28 @@ static inline struct cw_judgement cw_judgement_start(const struct cw_series *s, 
  */
 void cw_judge_ratio(struct cw_judgement *j, double b, double factor, double min_excess,
 		    enum cw_direction dir);
+
+/*
+ * Parameters whose default is NAN ("per period") are resolved when a
+ * series is judged: the value for periods of a day or more, of an hour or
+ * more, or shorter.  A value the user set is returned as it is.
+ */
+static inline double cw_param_auto(double v, int64_t period, double daily, double hourly,
+				   double minutes)
+{
+	if (!isnan(v))
+		return v;
+	return period >= 86400 ? daily : period >= 3600 ? hourly : minutes;
+}
+
+/*
+ * The dollar gate: true when an anomaly of j on s, whose excess over the
+ * baseline (the limit when there is none) would cost less than
+ * min_excess_usd if it lasted a day, must not alert.  Only priced series
+ * (s->usd_per_unit > 0) are gated.
+ */
+bool cw_judge_below_gate(const struct cw_judgement *j, const struct cw_series *s,
+			 double min_excess_usd);
 
 /* Names for the reports. */
 const char *cw_status_name(enum cw_status st);     /* "anomaly", "ok", ... */

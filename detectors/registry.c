@@ -19,6 +19,8 @@ extern const struct cw_detector_ops cw_detector_threshold;
 extern const struct cw_detector_ops cw_detector_mean7d;
 extern const struct cw_detector_ops cw_detector_zscore;
 extern const struct cw_detector_ops cw_detector_seasonal;
+extern const struct cw_detector_ops cw_detector_robust;
+extern const struct cw_detector_ops cw_detector_newhigh;
 
 /* Adding a detector: one line here (see detector.h). */
 const struct cw_detector_ops *const cw_detectors[] = {
@@ -26,6 +28,8 @@ const struct cw_detector_ops *const cw_detectors[] = {
 	&cw_detector_mean7d,
 	&cw_detector_zscore,
 	&cw_detector_seasonal,
+	&cw_detector_robust,
+	&cw_detector_newhigh,
 	NULL,
 };
 
@@ -39,6 +43,8 @@ const struct cw_param_spec cw_common_params[] = {
 	  "severity of an anomaly: info, warning or critical" },
 	{ "min_history", CW_PARAM_DURATION, 0, 0, 366.0 * 86400, NULL,
 	  "data needed before judging: non-gap periods before the judged one x period" },
+	{ "min_excess_usd", CW_PARAM_NUMBER, 0, 0, 1e9, NULL,
+	  "on priced series, no alert when the excess would cost less than this a day" },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -94,6 +100,8 @@ void cw_detector_conf_defaults(struct cw_detector_conf *conf,
 	for (size_t i = 0; i < n && i < CW_DET_MAX_PARAMS; i++)
 		conf->p[i] = cw_detector_param_at(ops, i)->def;
 	conf->p[CW_P_MIN_HISTORY] = ops->default_min_history;
+	conf->p[CW_P_MIN_EXCESS_USD] = ops->default_min_excess_usd;
+	conf->p[CW_P_DIRECTION] = ops->default_direction;
 }
 
 /* "up, down, both" into buf. */
@@ -327,25 +335,30 @@ static void print_param(FILE *f, const struct cw_param_spec *sp, double def)
 
 	switch (sp->type) {
 	case CW_PARAM_ENUM:
-		fprintf(f, "    %-12s %s (default %s)\n", sp->name,
+		fprintf(f, "    %-14s %s (default %s)\n", sp->name,
 			choice_list(sp->choices, a, sizeof(a)), sp->choices[(size_t)def]);
 		break;
 	case CW_PARAM_DURATION:
-		fprintf(f, "    %-12s duration %s..%s (default %s)\n", sp->name,
+		fprintf(f, "    %-14s duration %s..%s (default %s)\n", sp->name,
 			cw_fmt_duration((int64_t)sp->min, a, sizeof(a)),
 			cw_fmt_duration((int64_t)sp->max, b, sizeof(b)),
-			isnan(def) ? "per detector" : cw_fmt_duration((int64_t)def, c, sizeof(c)));
+			!isnan(def) ? cw_fmt_duration((int64_t)def, c, sizeof(c))
+			: sp == &cw_common_params[CW_P_MIN_HISTORY] ? "per detector" : "per period");
 		break;
 	case CW_PARAM_BYTES:
-		fprintf(f, "    %-12s bytes or number (default %s)\n", sp->name,
-			def == 0 ? "0" : cw_fmt_bytes(def, a, sizeof(a)));
+		fprintf(f, "    %-14s bytes or number (default %s)\n", sp->name,
+			isnan(def) ? "per period" : def == 0 ? "0" : cw_fmt_bytes(def, a, sizeof(a)));
 		break;
 	case CW_PARAM_NUMBER:
-		fprintf(f, "    %-12s number %g..%g (default %g)\n", sp->name, sp->min, sp->max,
-			def);
+		if (isnan(def))
+			fprintf(f, "    %-14s number %g..%g (default per period)\n", sp->name,
+				sp->min, sp->max);
+		else
+			fprintf(f, "    %-14s number %g..%g (default %g)\n", sp->name, sp->min,
+				sp->max, def);
 		break;
 	}
-	fprintf(f, "                 %s\n", sp->help);
+	fprintf(f, "                   %s\n", sp->help);
 }
 
 void cw_detector_print_help(void *file)
@@ -357,12 +370,16 @@ void cw_detector_print_help(void *file)
 	for (size_t i = 0; i < NCOMMON; i++)
 		print_param(f, &cw_common_params[i],
 			    i == CW_P_MIN_HISTORY ? NAN : cw_common_params[i].def);
+	fprintf(f, "  (\"per period\": the default depends on the series' period: a day or\n"
+		   "  more, an hour or more, or shorter; see the README)\n");
 	for (size_t d = 0; cw_detectors[d]; d++) {
 		const struct cw_detector_ops *ops = cw_detectors[d];
 		char a[32];
 		fprintf(f, "\n  %s - %s\n", ops->name, ops->summary);
-		fprintf(f, "    min_history default %s\n",
-			cw_fmt_duration((int64_t)ops->default_min_history, a, sizeof(a)));
+		fprintf(f, "    min_history default %s, min_excess_usd default %g%s%s\n",
+			cw_fmt_duration((int64_t)ops->default_min_history, a, sizeof(a)),
+			ops->default_min_excess_usd, ops->default_direction ? ", direction default " : "",
+			ops->default_direction ? direction_names[ops->default_direction] : "");
 		for (const struct cw_param_spec *sp = ops->params; sp && sp->name; sp++)
 			print_param(f, sp, sp->def);
 	}
@@ -380,4 +397,15 @@ void cw_judge_ratio(struct cw_judgement *j, double b, double factor, double min_
 	j->limit = up ? hi : low;
 	j->status = (up ? v > hi : v < low) ? CW_STATUS_ANOMALY : CW_STATUS_OK;
 	j->score = b != 0 ? v / b : NAN;
+}
+
+bool cw_judge_below_gate(const struct cw_judgement *j, const struct cw_series *s,
+			 double min_excess_usd)
+{
+	double ref = !isnan(j->baseline) ? j->baseline : j->limit;
+
+	if (!(s->usd_per_unit > 0) || !(min_excess_usd > 0) || isnan(ref) || isnan(j->value))
+		return false;
+	double per_day = 86400.0 / (double)s->period;
+	return fabs(j->value - ref) * s->usd_per_unit * per_day < min_excess_usd;
 }

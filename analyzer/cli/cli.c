@@ -1,6 +1,7 @@
 /*
  * cli.c - what the subcommands share.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,8 +57,8 @@ static char *describe_detector(const struct cw_detector_conf *conf)
 		const struct cw_param_spec *sp = cw_detector_param_at(conf->ops, i);
 		char val[64];
 
-		if (conf->p[i] == def.p[i])
-			continue;
+		if (conf->p[i] == def.p[i] || (isnan(conf->p[i]) && isnan(def.p[i])))
+			continue; /* NaN: "per period", left as it is */
 		switch (sp->type) {
 		case CW_PARAM_ENUM:
 			snprintf(val, sizeof(val), "%s", sp->choices[(size_t)conf->p[i]]);

@@ -31,7 +31,7 @@
 #include "units.h"
 #include "validate.h"
 
-#define DEFAULT_DETECTORS "mean7d,zscore"
+#define DEFAULT_DETECTORS "robust,newhigh"
 #define DEFAULT_DIR "./cwsweep-report"
 #define DEFAULT_FORMATS "md,csv,json,html,xlsx"
 
@@ -41,6 +41,7 @@ struct analyze_opts {
 	const char *formats;
 	int64_t period;  /* 0 = from the data */
 	const char *unit; /* --unit: every series' unit; NULL = what the file says */
+	double usd_per_gb; /* 0 = series not priced (no dollar gate) */
 	bool all_periods;
 	bool quiet;
 };
@@ -49,7 +50,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: cwsweep analyze FILE... [-o DIR] [--detectors LIST] [--format LIST]\n"
-		"                       [--all-periods] [--period DURATION] [--unit UNIT] [-q]\n"
+		"                       [--all-periods] [--period DURATION] [--usd-per-gb RATE]\n"
+		"                       [--unit UNIT] [-q]\n"
 		"\n"
 		"Judge series read from files with the detectors, and write the reports.\n"
 		"A FILE is CSV (timestamp,value lines; an optional header), the JSON that\n"
@@ -67,6 +69,9 @@ static void usage(FILE *f)
 		"  --all-periods         judge every complete period, not only the last\n"
 		"  --period DURATION     period of the series (5m, 1h, 1d); default: the most\n"
 		"                        common gap between timestamps\n"
+		"  --usd-per-gb RATE     price the series' values as bytes at RATE USD per GB\n"
+		"                        (10^9 bytes), for the detectors' min_excess_usd gate;\n"
+		"                        default: not priced, no gate\n"
 		"  --unit UNIT           the unit of every series, for the reports' numbers:\n"
 		"                        a CloudWatch unit (Bytes, Count, Percent, Seconds,\n"
 		"                        ...) or USD; default: what the file says, if anything\n"
@@ -107,7 +112,8 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o, int *first_
 		{ "format", required_argument, NULL, 'F' },
 		{ "all-periods", no_argument, NULL, 'A' },
 		{ "period", required_argument, NULL, 'P' },
-		{ "unit", required_argument, NULL, 'U' },
+		{ "usd-per-gb", required_argument, NULL, 'U' },
+		{ "unit", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -152,6 +158,13 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o, int *first_
 						      cw_check_period(o->period), optarg);
 			break;
 		case 'U':
+			if (cw_parse_number(optarg, &o->usd_per_gb, err, sizeof(err)))
+				return cw_usage_error("analyze: --usd-per-gb: %s", err);
+			if (!(o->usd_per_gb >= 0 && o->usd_per_gb <= 1000))
+				return cw_usage_error("analyze: --usd-per-gb: must be between 0 "
+						      "and 1000, got '%s'", optarg);
+			break;
+		case 'T':
 			if (!known_unit(optarg))
 				return cw_usage_error("analyze: --unit: unknown unit '%s' (want a "
 						      "CloudWatch unit such as Bytes, Count, Percent, "
@@ -255,6 +268,7 @@ static int analyze_file(struct cw_run *run, const char *path, const struct analy
 			rc = cw_run_add_failure(run, &id, "get-metric-data", ns[i].status, err);
 			continue;
 		}
+		ns[i].s.usd_per_unit = o->usd_per_gb / 1e9;
 		rc = cw_run_add_series(run, &id, &ns[i].s, &idx);
 		if (rc)
 			break;

@@ -16,7 +16,7 @@
 #include "units.h"
 
 /* The set that judges every target when defaults.detectors is absent. */
-static const char *const builtin_set[] = { "mean7d", "zscore", NULL };
+static const char *const builtin_set[] = { "robust", "newhigh", NULL };
 
 /* err from the registry usually starts with "name: "; the path names it already. */
 static const char *strip_name(const char *err, const char *name)

@@ -304,6 +304,20 @@ static int retention_days(int64_t period)
 	return 15;
 }
 
+/*
+ * lookback_days when the inventory gives none: 98 days for daily periods
+ * (the robust detector's 8 weeks of profile and 3 months of month-end
+ * peaks; 98 points x 500 series = 49,000 datapoints, inside one
+ * GetMetricData call's 100,800), 35 days for shorter periods, never more
+ * than CloudWatch keeps at that period.
+ */
+static int default_lookback(int64_t period, int keep)
+{
+	int days = period >= 86400 ? 98 : 35;
+
+	return days < keep ? days : keep;
+}
+
 static void parse_defaults(struct cw_inv_ctx *c, const struct cw_yt_node *v, struct dflt *d)
 {
 	struct cw_inventory *inv = d->inv;
@@ -314,6 +328,8 @@ static void parse_defaults(struct cw_inv_ctx *c, const struct cw_yt_node *v, str
 	if (v)
 		cw_inv_walk(c, v, "defaults", defaults_keys, d);
 	keep = retention_days(inv->period);
+	if (!d->lookback_at)
+		inv->lookback_days = default_lookback(inv->period, keep);
 	if (inv->lookback_days > keep) {
 		const struct cw_yt_node *at = d->lookback_at ? d->lookback_at : d->period_at;
 

@@ -175,7 +175,7 @@ struct cw_inv_det_opts {
 
 /*
  * Build the effective set from layers (layers[0] are the defaults: when
- * absent, the built-in set mean7d + zscore; later layers merge over it,
+ * absent, the built-in set robust + newhigh; later layers merge over it,
  * `false` removing a detector).  Problems (cross-parameter checks, history
  * longer than the lookback) are reported at the layer that set the
  * detector last.  Every conf in *out is built (state created).

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "run.h"
 #include "strutil.h"
+#include "timeutil.h"
 #include "units.h"
 
 /* Grow *v (element size sz) so that one more fits. */
@@ -222,18 +223,38 @@ struct judge_ctx {
 	const struct cw_series *s;
 	const char *detector;
 	int64_t min_history;  /* seconds */
+	double min_excess_usd;/* the dollar gate */
 	size_t hist_idx;      /* history counted over [0, hist_idx) */
 	size_t hist_cnt;      /* non-gap slots in [0, hist_idx) */
 	bool keep_short;      /* add insufficient results too (last-only mode) */
 	size_t added;
 };
 
+/* "episode since 2026-11-20T00:00Z, 3 periods, peak 340000000000; level_shift" */
+static const char *episode_note(const struct cw_judgement *j, const struct cw_series *s,
+				char *buf, size_t len)
+{
+	char when[32];
+	int w = 0;
+
+	(void)s;
+	buf[0] = 0;
+	if (j->episode_len > 1) {
+		cw_time_iso(j->episode_start, when, sizeof(when));
+		w = snprintf(buf, len, "episode since %s, %u periods, peak %.17g", when,
+			     (unsigned)j->episode_len, j->episode_peak);
+	}
+	if (j->kind && w >= 0 && (size_t)w < len)
+		snprintf(buf + w, len - (size_t)w, "%s%s", w ? "; " : "", j->kind);
+	return buf[0] ? buf : NULL;
+}
+
 static int judge_emit(void *vctx, const struct cw_judgement *jin)
 {
 	struct judge_ctx *c = vctx;
 	const struct cw_series *s = c->s;
 	struct cw_judgement j = *jin;
-	char note[128];
+	char note[192];
 	const char *why = NULL;
 
 	size_t i = (size_t)((j.period_start - s->start) / s->period);
@@ -251,6 +272,18 @@ static int judge_emit(void *vctx, const struct cw_judgement *jin)
 		why = note;
 	} else if (j.status == CW_STATUS_INSUFFICIENT) {
 		why = "no datapoint in the detector's window";
+	} else if (j.status == CW_STATUS_ANOMALY &&
+		   cw_judge_below_gate(&j, s, c->min_excess_usd)) {
+		/* still a row, but not an alert: the excess costs too little */
+		double ref = !isnan(j.baseline) ? j.baseline : j.limit;
+		j.status = CW_STATUS_OK;
+		snprintf(note, sizeof(note),
+			 "below the dollar gate: excess est. $%.2f a day < min_excess_usd $%g",
+			 fabs(j.value - ref) * s->usd_per_unit * 86400.0 / (double)s->period,
+			 c->min_excess_usd);
+		why = note;
+	} else if (j.kind || j.episode_len > 1) {
+		why = episode_note(&j, s, note, sizeof(note));
 	}
 	if (j.status == CW_STATUS_INSUFFICIENT && !c->keep_short)
 		return 0;
@@ -311,6 +344,7 @@ int cw_run_judge(struct cw_run *run, size_t series,
 		struct judge_ctx c = {
 			.run = run, .series = series, .s = s, .detector = name,
 			.min_history = (int64_t)dc->p[CW_P_MIN_HISTORY],
+			.min_excess_usd = dc->p[CW_P_MIN_EXCESS_USD],
 			.keep_short = !all_periods,
 		};
 		size_t from = k - 1;

@@ -22,6 +22,9 @@ struct cw_series {
 	size_t n;             /* number of slots */
 	double *values;       /* n values (owned); NaN = gap */
 	int64_t complete_end; /* slots ending after this are partial */
+	/* Estimated USD of one unit (a byte) at the marginal price, for the
+	 * detectors' dollar gate; 0 = not priced (the default). */
+	double usd_per_unit;
 };
 
 /* An empty series over [start, start + n*period), every slot a gap. */

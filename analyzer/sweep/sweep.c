@@ -34,6 +34,7 @@
 #include "aws.h"
 #include "batch.h"
 #include "cloudwatch.h"
+#include "cost.h"
 #include "credcache.h"
 #include "creds.h"
 #include "err.h"
@@ -616,6 +617,13 @@ static void apply_fetch(struct sweep *sw, struct job *j)
 		if (stat_is_count(pt->metric->stat) && pt->listing != SIZE_MAX && pt->found)
 			fill_quiet_periods(&r->series);
 		target_id(sw, pt, &id, &tags);
+		if (cw_cost_priced(&id)) {
+			/* the detectors' dollar gate prices an excess at the table's
+			 * first (highest) rate: it never hides more than it should */
+			const struct cw_price_table *pr = cw_inventory_prices(sw->inv, id.region);
+			if (pr && pr->ntiers)
+				r->series.usd_per_unit = pr->tiers[0].usd_per_gb / 1e9;
+		}
 		if (cw_run_add_series(sw->run, &id, &r->series, &idx) != 0 ||
 		    cw_run_judge(sw->run, idx, dets->v, dets->n, sw->o->all_periods,
 				 err, sizeof(err)) != 0) {

@@ -217,9 +217,9 @@ class AnalyzeTest(unittest.TestCase):
         self.assertIn(p.returncode, (0, 1), p.stderr)
         rows, doc, _ = self.check_reports(p)
         self.assertEqual(doc["summary"]["series"], len(files))
-        # default detectors: mean7d and zscore, one judgement each per series
+        # default detectors: robust and newhigh, one judgement each per series
         self.assertEqual(doc["summary"]["judgements"], 2 * len(files))
-        self.assertEqual({r["detector"] for r in rows}, {"mean7d", "zscore"})
+        self.assertEqual({r["detector"] for r in rows}, {"robust", "newhigh"})
         self.assertEqual(doc["run"]["period_seconds"], 300)
         self.assertFalse(doc["run"]["all_periods"])
         names = {r["metric"] for r in rows}
@@ -274,7 +274,11 @@ class AnalyzeTest(unittest.TestCase):
         p = self.analyze(path)
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         rows, _, md = self.check_reports(p)
-        self.assertTrue(all(r["status"] == "anomaly" for r in rows), rows)
+        # 5-minute data: newhigh judges it (robust needs 2 weeks, and leaves
+        # minute-level series to newhigh anyway)
+        by = {r["detector"]: r for r in rows}
+        self.assertEqual(by["newhigh"]["status"], "anomaly", rows)
+        self.assertEqual(by["robust"]["status"], "insufficient_history", rows)
         self.assertIn("| spike |", md)
 
     def test_every_file_fails_exit_3(self):
@@ -301,7 +305,7 @@ class AnalyzeTest(unittest.TestCase):
             "Messages": []}
         with open(path, "w") as f:
             json.dump(doc, f)
-        p = self.analyze(path)
+        p = self.analyze("--detectors", "mean7d,zscore", path)
         self.assertEqual(p.returncode, 3, p.stderr)
         rows, doc, _ = self.check_reports(p)
         self.assertEqual({r["metric"] for r in rows}, {"hourly", "denied", "nodata"})
@@ -325,6 +329,35 @@ class AnalyzeTest(unittest.TestCase):
         # the name still appears
         self.assertEqual({r["metric"] for r in doc["results"]}, {"=HYPERLINK(1)"})
 
+    def test_dollar_gate(self):
+        # a daily series of 1 GB, then 10 GB: 10x, but the 9 GB excess costs
+        # $0.81 a day at $0.09/GB, under robust's min_excess_usd of 3
+        path = os.path.join(self.tmp, "tiny.csv")
+        write_series(path, [1e9] * 40 + [10e9], period=86400)
+        p = self.analyze("--detectors", "robust", path)
+        self.assertEqual(p.returncode, 1, p.stderr)  # not priced: no gate
+        p = self.analyze("--detectors", "robust", "--usd-per-gb", "0.09", path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows, _, _ = self.check_reports(p)
+        self.assertEqual(rows[0]["status"], "ok")
+        self.assertIn("below the dollar gate: excess est. $0.81 a day", rows[0]["note"])
+        # 100 GB: $8.91 a day, an alert
+        write_series(path, [1e9] * 40 + [100e9], period=86400)
+        p = self.analyze("--detectors", "robust", "--usd-per-gb", "0.09", path)
+        self.assertEqual(p.returncode, 1, p.stderr)
+
+    def test_episode_in_the_note(self):
+        # robust: an episode of three days names its start, length and peak
+        path = os.path.join(self.tmp, "episode.csv")
+        write_series(path, [100] * 40 + [900, 800, 700], period=86400)
+        p = self.analyze("--detectors", "robust", "--all-periods", path)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        rows, _, _ = self.check_reports(p)
+        last = [r for r in rows if r["period_start"] == "2014-02-12T00:00:00Z"][0]
+        self.assertEqual(last["status"], "anomaly")
+        self.assertEqual(last["note"],
+                         "episode since 2014-02-10T00:00:00Z, 3 periods, peak 900")
+
     def test_usage_errors_write_nothing(self):
         ok = os.path.join(self.tmp, "ok.csv")
         write_series(ok, [1, 2, 3])
@@ -339,6 +372,8 @@ class AnalyzeTest(unittest.TestCase):
             (["--format", "", ok], "--format"),
             (["--period", "soon", ok], "--period"),
             (["--period", "0", ok], "--period"),
+            (["--usd-per-gb", "cheap", ok], "--usd-per-gb"),
+            (["--usd-per-gb", "-1", ok], "--usd-per-gb"),
             (["-o", "--format", "md", ok], "-o"),
             ([], "no input file"),
         ]

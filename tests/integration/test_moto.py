@@ -414,7 +414,7 @@ class MotoOrganizationsTest(unittest.TestCase):
                     org("MoveAccount", {"AccountId": acct, "SourceParentId": root,
                                         "DestinationParentId": parent})
                 cls.ids[name] = acct
-            cls.now = int(time.time())
+            cls.now = NOW
             for name in ("org-a", "org-b", "org-c"):
                 acct = cls.ids[name]
                 BUCKETS[acct] = {name + "-bucket": 30 * GB}
@@ -429,9 +429,11 @@ class MotoOrganizationsTest(unittest.TestCase):
                    "AWS_ACCESS_KEY_ID": BASE[0], "AWS_SECRET_ACCESS_KEY": BASE[1],
                    "AWS_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true",
                    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-                   "AWS_CONFIG_FILE": "/dev/null"}
+                   "AWS_CONFIG_FILE": "/dev/null", **fakehelper.clock_env()}
+            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(cls.now))
             cls.proc = subprocess.run([cls.bin, "run", "-i", inv, "-o", cls.out,
-                                       "--no-state", "--no-slack", "--jobs", "4"], env=env,
+                                       "--no-state", "--no-slack", "--jobs", "4",
+                                       "--at", at], env=env,
                                       capture_output=True, timeout=300)
             cls.stderr = cls.proc.stderr.decode("utf-8", "replace")
             cls.rows = []
@@ -501,7 +503,8 @@ class MotoEnableMetricsTest(unittest.TestCase):
                "LANG": "C.UTF-8", "AWS_ENDPOINT_URL": moto.url,
                "AWS_ACCESS_KEY_ID": BASE[0], "AWS_SECRET_ACCESS_KEY": BASE[1],
                "AWS_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true",
-               "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_CONFIG_FILE": "/dev/null"}
+               "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_CONFIG_FILE": "/dev/null",
+               **fakehelper.clock_env()}
         p = subprocess.run([bin_, "enable-metrics", "-i", inv, "--apply"], env=env,
                            capture_output=True, text=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr + moto.output())

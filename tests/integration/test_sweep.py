@@ -93,6 +93,7 @@ defaults:
   regions: [us-east-1]
   lookback_days: 35
   period: 1d
+  detectors: {mean7d: {}, zscore: {}}   # pinned: the assertions name them
 accounts:
   - id: "111111111111"
     name: alpha
@@ -291,17 +292,18 @@ class SweepCase(unittest.TestCase):
                      % (account, bucket))
         return dict(zip(s["Timestamps"], s["Values"]))
 
-    def assert_judged(self, fake, rep, targets):
-        """Each target has its mean7d and zscore rows, for the last complete
-        day, with the value the fake serves and the series the fake serves."""
+    def assert_judged(self, fake, rep, targets, detectors=DETECTORS):
+        """Each target has its rows of `detectors` (mean7d and zscore), for
+        the last complete day, with the value the fake serves and the series
+        the fake serves."""
         judged = rep.judged()
         results = {(r["account_id"], r["region"], r["bucket"], r["detector"]): r
                    for r in rep.doc["results"]}
         for t in sorted(targets):
             self.assertIn(t, judged, "no row for %s" % (t,))
-            self.assertTrue(DETECTORS <= set(judged[t]), (t, sorted(judged[t])))
+            self.assertTrue(detectors <= set(judged[t]), (t, sorted(judged[t])))
             want = self.series(fake, t[0], t[2])
-            for det in DETECTORS:
+            for det in detectors:
                 row = judged[t][det]
                 self.assertEqual(row["period_start"], iso(LAST_DAY), (t, det))
                 self.assertEqual(float(row["value"]), want[LAST_DAY], (t, det))
@@ -353,32 +355,26 @@ class DemoSweepTest(SweepCase):
         p, rep = self.sweep(fake, EXAMPLE, caller=DEMO_CALLER, url=proxy.url)
         self.assertEqual(p.returncode, 3, p.stderr)
 
-        # exactly the spike: media-prod-assets, both detectors, the last day
+        # exactly the spike: media-prod-assets, robust (the example's default
+        # set; newhigh leaves daily series to robust), the last day
         anomalies = [r for r in rep.rows if r["status"] == "anomaly"]
         self.assertEqual(sorted((r["account_id"], r["region"], r["bucket"], r["detector"])
                                 for r in anomalies),
-                         [("111111111111", "us-east-1", "media-prod-assets", "mean7d"),
-                          ("111111111111", "us-east-1", "media-prod-assets", "zscore")])
+                         [("111111111111", "us-east-1", "media-prod-assets", "robust")])
         s = self.series(fake, "111111111111", "media-prod-assets")
-        prev7 = [s[LAST_DAY - i * DAY] for i in range(1, 8)]
-        prev28 = [s[LAST_DAY - i * DAY] for i in range(1, 29)]
-        mean7 = sum(prev7) / 7
-        mean28 = sum(prev28) / 28
-        sd28 = math.sqrt(sum((x - mean28) ** 2 for x in prev28) / 27)
-        by_det = {r["detector"]: r for r in anomalies}
-        for r in anomalies:
-            self.assertEqual(r["period_start"], iso(LAST_DAY))
-            self.assertEqual(float(r["value"]), s[LAST_DAY])
-            self.assertEqual(r["severity"], "warning")
-            self.assertEqual(r["account_name"], "media-prod")
-            self.assertEqual(r["unit"], "Bytes")
-        m, z = by_det["mean7d"], by_det["zscore"]
-        # mean7d factor 3, min_excess 10GB (accounts.yaml.example)
-        self.assertAlmostEqual(float(m["baseline"]) / mean7, 1, places=12)
-        self.assertAlmostEqual(float(m["limit"]) / max(3 * mean7, mean7 + 10e9), 1, places=12)
-        self.assertAlmostEqual(float(z["baseline"]) / mean28, 1, places=12)
-        self.assertAlmostEqual(float(z["limit"]) / (mean28 + 3 * sd28), 1, places=9)
-        self.assertAlmostEqual(float(z["score"]), (s[LAST_DAY] - mean28) / sd28, places=6)
+        r = anomalies[0]
+        self.assertEqual(r["period_start"], iso(LAST_DAY))
+        self.assertEqual(float(r["value"]), s[LAST_DAY])
+        self.assertEqual(r["severity"], "warning")
+        self.assertEqual(r["account_name"], "media-prod")
+        self.assertEqual(r["unit"], "Bytes")
+        # robust: at least 2.5x the expected value (ratio 2.5, daily default)
+        base, limit = float(r["baseline"]), float(r["limit"])
+        self.assertGreater(base, 0)
+        self.assertGreaterEqual(limit, 2.5 * base * (1 - 1e-12))
+        self.assertGreater(s[LAST_DAY], limit)
+        # a priced series: the excess is estimated in dollars
+        self.assertGreater(float(r["est_excess_usd"]), 3)
 
         # every measured bucket of media-prod and analytics is judged, in its region
         with open(DEMO, encoding="utf-8") as f:
@@ -389,7 +385,7 @@ class DemoSweepTest(SweepCase):
         self.assertEqual(set(rep.judged()), want)
         self.assertIn("threshold", rep.judged()[("111111111111", "us-east-1",
                                                   "media-prod-videos")])
-        self.assert_judged(fake, rep, want)
+        self.assert_judged(fake, rep, want, {"robust", "newhigh"})
 
         # the denied account: one failure row, with the role and AWS's words
         role = "arn:aws:iam::333333333333:role/cwsweep-reader"
@@ -602,6 +598,7 @@ class FetchTest(SweepCase):
         fake = self.start_fake(patch=big)
         buckets = ["cap-100000000000-%03d" % j for j in range(n)]
         inv = ("defaults:\n  regions: [us-east-1]\n  lookback_days: 35\n  period: 1h\n"
+               "  detectors: {mean7d: {}, zscore: {}}\n"
                "accounts:\n  - id: \"100000000000\"\n"
                "    role_arn: arn:aws:iam::100000000000:role/cwsweep-reader\n"
                "    buckets:\n" + "".join("      - %s\n" % b for b in buckets))

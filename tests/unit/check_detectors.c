@@ -18,6 +18,7 @@
 #include "seriesio.h"
 #include "testlib.h"
 #include "timeutil.h"
+#include "units.h"
 
 #define DAY 86400
 #define HOUR 3600
@@ -100,28 +101,30 @@ static struct cw_judgement judge1(const char *spec, const double *v, size_t n,
 
 START_TEST(test_registry_lookup)
 {
-	const char *names[] = { "threshold", "mean7d", "zscore", "seasonal" };
-	for (size_t i = 0; i < 4; i++) {
+	const char *names[] = { "threshold", "mean7d", "zscore", "seasonal", "robust",
+				"newhigh" };
+	for (size_t i = 0; i < 6; i++) {
 		ck_assert_ptr_nonnull(cw_detector_find(names[i]));
 		ck_assert_ptr_eq(cw_detectors[i], cw_detector_find(names[i]));
 	}
-	ck_assert_ptr_null(cw_detectors[4]);
+	ck_assert_ptr_null(cw_detectors[6]);
 	ck_assert_ptr_null(cw_detector_find("nope"));
 	ck_assert_str_eq(cw_common_params[0].name, "direction");
 	ck_assert_str_eq(cw_common_params[1].name, "severity");
 	ck_assert_str_eq(cw_common_params[2].name, "min_history");
-	ck_assert_ptr_null(cw_common_params[3].name);
+	ck_assert_str_eq(cw_common_params[3].name, "min_excess_usd");
+	ck_assert_ptr_null(cw_common_params[4].name);
 
 	const struct cw_detector_ops *m = cw_detector_find("mean7d");
-	ck_assert_uint_eq(cw_detector_nparams(m), 6);
+	ck_assert_uint_eq(cw_detector_nparams(m), 7);
 	size_t idx = 99;
 	ck_assert_str_eq(cw_detector_param(m, "factor", &idx)->name, "factor");
-	ck_assert_uint_eq(idx, 4);
+	ck_assert_uint_eq(idx, CW_P_FIRST_OWN + 1);
 	ck_assert_ptr_nonnull(cw_detector_param(m, "severity", &idx));
 	ck_assert_uint_eq(idx, CW_P_SEVERITY);
 	ck_assert_ptr_null(cw_detector_param(m, "limit", &idx));
-	ck_assert_str_eq(cw_detector_param_at(m, 5)->name, "min_excess");
-	ck_assert_ptr_null(cw_detector_param_at(m, 6));
+	ck_assert_str_eq(cw_detector_param_at(m, 6)->name, "min_excess");
+	ck_assert_ptr_null(cw_detector_param_at(m, 7));
 	for (size_t d = 0; cw_detectors[d]; d++)
 		ck_assert_uint_le(cw_detector_nparams(cw_detectors[d]), CW_DET_MAX_PARAMS);
 
@@ -130,10 +133,10 @@ START_TEST(test_registry_lookup)
 	ck_assert(c.p[CW_P_DIRECTION] == CW_DIR_UP);
 	ck_assert(c.p[CW_P_SEVERITY] == CW_SEV_WARNING);
 	ck_assert(c.p[CW_P_MIN_HISTORY] == 7 * DAY);
-	ck_assert(c.p[3] == 7 * DAY && c.p[4] == 2.0 && c.p[5] == 0);
+	ck_assert(c.p[CW_P_FIRST_OWN] == 7 * DAY && c.p[CW_P_FIRST_OWN + 1] == 2.0 && c.p[CW_P_FIRST_OWN + 2] == 0);
 	cw_detector_conf_defaults(&c, cw_detector_find("threshold"));
 	ck_assert(c.p[CW_P_MIN_HISTORY] == 0);
-	ck_assert(c.p[3] == 100e9);
+	ck_assert(c.p[CW_P_FIRST_OWN] == 100e9);
 
 	ck_assert_str_eq(cw_status_name(CW_STATUS_OK), "ok");
 	ck_assert_str_eq(cw_status_name(CW_STATUS_ANOMALY), "anomaly");
@@ -151,11 +154,11 @@ START_TEST(test_registry_set)
 
 	cw_detector_conf_defaults(&c, cw_detector_find("threshold"));
 	ck_assert_int_eq(cw_detector_conf_set(&c, "limit", "1.5TiB", err, sizeof(err)), 0);
-	ck_assert(c.p[3] == 1.5 * 1099511627776.0);
+	ck_assert(c.p[CW_P_FIRST_OWN] == 1.5 * 1099511627776.0);
 	ck_assert_int_eq(cw_detector_conf_set(&c, "limit", "100GB", err, sizeof(err)), 0);
-	ck_assert(c.p[3] == 100e9);
+	ck_assert(c.p[CW_P_FIRST_OWN] == 100e9);
 	ck_assert_int_eq(cw_detector_conf_set(&c, "limit", "42", err, sizeof(err)), 0);
-	ck_assert(c.p[3] == 42);
+	ck_assert(c.p[CW_P_FIRST_OWN] == 42);
 	ck_assert_int_eq(cw_detector_conf_set(&c, "direction", "DOWN", err, sizeof(err)), 0);
 	ck_assert(c.p[CW_P_DIRECTION] == CW_DIR_DOWN);
 	ck_assert_int_eq(cw_detector_conf_set(&c, "severity", "critical", err, sizeof(err)), 0);
@@ -172,7 +175,7 @@ START_TEST(test_registry_set)
 	ck_assert_str_eq(err, "limit: must be between 0 and 1e+21, got -1");
 	ck_assert_int_eq(cw_detector_conf_set(&c, "limit", "lots", err, sizeof(err)), CW_EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "limit: "));
-	ck_assert(c.p[3] == 42); /* unchanged by failures */
+	ck_assert(c.p[CW_P_FIRST_OWN] == 42); /* unchanged by failures */
 
 	cw_detector_conf_defaults(&c, cw_detector_find("mean7d"));
 	ck_assert_int_eq(cw_detector_conf_set(&c, "factor", "0.5", err, sizeof(err)), CW_EINVAL);
@@ -181,7 +184,7 @@ START_TEST(test_registry_set)
 	ck_assert_int_eq(cw_detector_conf_set(&c, "window", "1s", err, sizeof(err)), CW_EINVAL);
 	ck_assert_str_eq(err, "window: must be between 1m and 366d, got '1s'");
 	ck_assert_int_eq(cw_detector_conf_set(&c, "window", "36h", err, sizeof(err)), 0);
-	ck_assert(c.p[3] == 36 * HOUR);
+	ck_assert(c.p[CW_P_FIRST_OWN] == 36 * HOUR);
 }
 END_TEST
 
@@ -196,11 +199,11 @@ START_TEST(test_parse_list)
 				 &v, &n, err, sizeof(err)), 0);
 	ck_assert_uint_eq(n, 3);
 	ck_assert_str_eq(v[0].ops->name, "threshold");
-	ck_assert(v[0].p[3] == 100e9);
+	ck_assert(v[0].p[CW_P_FIRST_OWN] == 100e9);
 	ck_assert_str_eq(v[1].ops->name, "zscore");
-	ck_assert(v[1].p[3] == 28 * DAY && v[1].p[4] == 3.0);
+	ck_assert(v[1].p[CW_P_FIRST_OWN] == 28 * DAY && v[1].p[CW_P_FIRST_OWN + 1] == 3.0);
 	ck_assert_str_eq(v[2].ops->name, "mean7d");
-	ck_assert(v[2].p[4] == 3.0 && v[2].p[5] == 1e9);
+	ck_assert(v[2].p[CW_P_FIRST_OWN + 1] == 3.0 && v[2].p[CW_P_FIRST_OWN + 2] == 1e9);
 	for (size_t i = 0; i < n; i++)
 		cw_detector_conf_release(&v[i]);
 	free(v);
@@ -594,19 +597,30 @@ START_TEST(test_throughput)
 	srand(7);
 	for (size_t i = 0; i < n; i++)
 		s.values[i] = i % 97 == 0 ? NAN : 1e9 * ((double)rand() / RAND_MAX);
-	const char *specs[] = { "threshold", "mean7d", "zscore", "seasonal" };
+	/* each detector at the periods it is made for */
+	const struct {
+		const char *spec;
+		int64_t period;
+	} runs[] = {
+		{ "threshold", 60 }, { "mean7d", 60 }, { "zscore", 60 }, { "seasonal", 60 },
+		{ "newhigh", 60 }, { "robust", 86400 }, { "robust", 3600 },
+		{ "robust:min_period=0", 300 },
+	};
 	struct got g = { NULL, 0, 0 };
 	g.cap = n;
 	g.j = malloc(n * sizeof(*g.j));
 	ck_assert_ptr_nonnull(g.j);
 	memset(g.j, 0, n * sizeof(*g.j)); /* fault the pages in before timing */
-	for (size_t k = 0; k < 4; k++) {
-		struct cw_detector_conf *c = det(specs[k]);
+	for (size_t k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
+		struct cw_detector_conf *c = det(runs[k].spec);
+		char per[32];
+		s.period = runs[k].period;
 		g.n = 0;
 		int64_t t0 = cw_time_mono_ms();
 		ck_assert_int_eq(c->ops->run(c->state, c->p, &s, 0, n, collect, &g), 0);
 		int64_t ms = cw_time_mono_ms() - t0;
-		printf("throughput: %-9s %zu slots in %lld ms = %.1f M slots/s\n", specs[k], n,
+		printf("throughput: %-20s %-4s %zu slots in %lld ms = %.1f M slots/s\n",
+		       runs[k].spec, cw_fmt_duration(runs[k].period, per, sizeof(per)), n,
 		       (long long)ms, ms > 0 ? (double)n / (double)ms / 1000.0 : INFINITY);
 		det_free(c);
 	}

@@ -227,7 +227,10 @@ START_TEST(test_example)
 	free(path);
 
 	load_ok("accounts.yaml.example", &inv);
-	ck_assert_int_eq(inv.lookback_days, 35);
+	ck_assert_int_eq(inv.lookback_days, 98);
+	ck_assert_uint_eq(inv.detectors.n, 2); /* the built-in set: robust, newhigh */
+	ck_assert_str_eq(inv.detectors.v[0].ops->name, "robust");
+	ck_assert_str_eq(inv.detectors.v[1].ops->name, "newhigh");
 	ck_assert_int_eq(inv.period, 86400);
 	ck_assert_uint_eq(inv.nregions, 2);
 	ck_assert_str_eq(inv.regions[0], "us-east-1");
@@ -536,8 +539,8 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(inv.metrics[0].dims[1].name, "FilterId");
 	ck_assert_str_eq(inv.metrics[0].dims[1].value, "EntireBucket");
 	ck_assert_uint_eq(inv.detectors.n, 2);
-	ck_assert_str_eq(inv.detectors.v[0].ops->name, "mean7d");
-	ck_assert_str_eq(inv.detectors.v[1].ops->name, "zscore");
+	ck_assert_str_eq(inv.detectors.v[0].ops->name, "robust");
+	ck_assert_str_eq(inv.detectors.v[1].ops->name, "newhigh");
 	ck_assert_str_eq(inv.reporting.output_dir, "./cwsweep-report");
 	ck_assert_str_eq(inv.reporting.formats, "md,csv,json,html,xlsx");
 	ck_assert_str_eq(inv.reporting.slack_webhook_env, "SLACK_WEBHOOK_URL");
@@ -801,12 +804,12 @@ START_TEST(test_history_vs_lookback)
 	int rc = parse("defaults:\n  lookback_days: 5\n" ACCT "    buckets: auto\n", &inv, &d);
 	char *got = all_diags(&d);
 
-	/* mean7d and zscore need 7 days of history; 5 days cannot hold it */
+	/* robust needs 2 weeks of history; 5 days cannot hold it (newhigh's
+	 * 1 day fits) */
 	ck_assert_msg(rc == CW_EINVAL, "%s", got);
-	ck_assert_msg(has_diag(&d, 2, 18, "defaults.lookback_days: 5 days cannot hold the 1w "
-				   "of history that mean7d needs"), "%s", got);
-	ck_assert_msg(has_diag(&d, 2, 18, "zscore needs"), "%s", got);
-	ck_assert_uint_eq(d.n, 2);
+	ck_assert_msg(has_diag(&d, 2, 18, "defaults.lookback_days: 5 days cannot hold the 2w "
+				   "of history that robust needs"), "%s", got);
+	ck_assert_uint_eq(d.n, 1);
 	free(got);
 	cw_diags_release(&d);
 }

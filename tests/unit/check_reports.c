@@ -1206,7 +1206,7 @@ START_TEST(empty_series)
 {
 	struct cw_run run;
 	struct cw_target_id id = { "", "", "", "", "empty", "", "", "" };
-	struct cw_series s = { 0, 0, 0, NULL, 0 };
+	struct cw_series s = { 0, 0, 0, NULL, 0, 0 };
 	struct cw_judgement j = { .status = CW_STATUS_INSUFFICIENT, .value = NAN,
 				  .baseline = NAN, .limit = NAN, .score = NAN };
 	char *c, *js;

@@ -1,0 +1,644 @@
+/*
+ * robust.c - a robust seasonal baseline with episodes, level shifts and
+ * recurring peaks: the detector a FinOps channel can leave unmuted.
+ *
+ * In one sentence: anomalous when the value is at least `ratio` x the
+ * expected value AND more than `min_excess` above it AND more than `k`
+ * robust deviations above it, where the expected value is the `percentile`
+ * (median by default) of the recent history after dividing out the weekly
+ * profile.
+ *
+ * The model, slot by slot (up; down mirrors it; both takes the side the
+ * value is on):
+ *   profile   S(phase): phase = day of week (daily series) or hour of week
+ *             (hourly); S = median of the last `weeks` accepted values of
+ *             that phase / the mean of those medians over all phases,
+ *             clamped to [0.1, 10]; 1 until a phase has three values (a
+ *             median of three ignores one outlier), and 1
+ *             for periods under an hour or over a day (no profile).
+ *   level     L = the `percentile` of the last `window` worth of accepted
+ *             values, each divided by its S when it was accepted.
+ *   expected  b = L x S(phase of the judged slot).
+ *   scale     sd = max(1.4826 x MAD of those values, scale_floor x L) x S.
+ *   limit     max(ratio x b, b + min_excess, b + k x sd).  When L is 0 (a
+ *             sparse series, most periods without traffic), the limit is
+ *             at least the largest value in the window.
+ * "Accepted" means judged ok: anomalies, episode periods and recurring
+ * peaks never feed the level or the scale (no contamination).  The
+ * profile takes every value: a median per phase over several weeks is
+ * not moved by one anomaly, and this is how a new nightly batch hour
+ * becomes part of the profile instead of alerting forever.
+ *
+ * Episodes: an anomaly opens an episode that stays open while the value
+ * stays elevated (beyond half of the excess that opened it: b + (limit -
+ * b) / 2).  Each of its periods is an anomaly that names the episode's
+ * start, length and peak, so the alert state announces it once (plus
+ * growth).
+ *
+ * Level shifts: when at least 5/7 of the last `shift_after` periods were
+ * elevated, the new level is accepted: the level window is refilled with
+ * those periods, the episode closes, and that one period is reported as
+ * an anomaly of kind "level_shift"; the next ones are judged against the
+ * new level.
+ *
+ * Recurring peaks (periods of a day or less): a would-be anomaly whose
+ * place in the month (the same day counted from the month's end, the same
+ * day of the month, or the same business day, at the same time of day)
+ * held a peak (a value above ratio x its expected value) in 2 of the last
+ * 3 months is ok, of kind "recurring_peak", unless it is more than
+ * `peak_factor` x the largest of those past peaks (0 turns this off); the
+ * comparison is made with the weekly profile divided out.
+ *
+ * Defaults depend on the period (a day or more / an hour or more /
+ * shorter): window 28d / 7d / 1d, weeks 8 / 4 / 0, ratio 2.5 / 2.5 / 2,
+ * k 7 / 7 / 6, shift_after 7d / 2d / 6h.  Series with a period under
+ * `min_period` (1h) are left to `newhigh`: every period is ok, with no
+ * baseline; min_period=0 judges them with the short-period defaults.
+ *
+ * Stateful, yet `run` keeps nothing between calls: every call replays the
+ * series from its first slot and emits only [from, to), so judging the
+ * last period alone gives exactly the verdict that judging every period
+ * gives for it.  Per slot: a sorted window (binary search and one
+ * memmove), the profile median of `weeks` values, the MAD by a binary
+ * search over the two sides of the median (O(log window)), computed only
+ * for slots that could be anomalous or are emitted.  The per-call buffers are allocated in `run`; the state
+ * from create is never written.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detector.h"
+#include "err.h"
+
+enum {
+	P_WINDOW = CW_P_FIRST_OWN, P_WEEKS, P_RATIO, P_K, P_SCALE_FLOOR, P_MIN_EXCESS,
+	P_PERCENTILE, P_SHIFT_AFTER, P_PEAK_FACTOR, P_MIN_PERIOD,
+};
+
+#define WEEK 604800
+#define DAYS 86400
+#define MAX_WEEKS 26
+#define MAD_NORMAL 1.4826
+
+static inline double dmax(double a, double b) { return a > b ? a : b; }
+static inline double dmin(double a, double b) { return a < b ? a : b; }
+
+static const struct cw_param_spec robust_params[] = {
+	{ "window", CW_PARAM_DURATION, NAN, 3600, 366.0 * 86400, NULL,
+	  "recent history whose percentile is the level (per period: 28d, 7d, 1d)" },
+	{ "weeks", CW_PARAM_NUMBER, NAN, 0, MAX_WEEKS, NULL,
+	  "weeks of the day-of-week / hour-of-week profile, 0 = none (per period: 8, 4, 0)" },
+	{ "ratio", CW_PARAM_NUMBER, NAN, 1.0, 1000.0, NULL,
+	  "anomalous only at ratio x the expected value or more (per period: 2.5, 2.5, 2)" },
+	{ "k", CW_PARAM_NUMBER, NAN, 0, 1000.0, NULL,
+	  "and only beyond k robust deviations (MAD) (per period: 7, 7, 6)" },
+	{ "scale_floor", CW_PARAM_NUMBER, 0.1, 0, 10.0, NULL,
+	  "the robust deviation is at least this fraction of the level" },
+	{ "min_excess", CW_PARAM_BYTES, 0, 0, 1e21, NULL,
+	  "and only when the value differs from the expected one by more than this" },
+	{ "percentile", CW_PARAM_NUMBER, 50, 1, 99, NULL,
+	  "which percentile of the recent history is the level (50 = median)" },
+	{ "shift_after", CW_PARAM_DURATION, NAN, 3600, 90.0 * 86400, NULL,
+	  "accept a new level once 5/7 of this much history sits there (7d, 2d, 6h)" },
+	{ "peak_factor", CW_PARAM_NUMBER, 2.0, 0, 1000.0, NULL,
+	  "a peak recurring in the month is ok unless above this x its past peaks; 0 = off" },
+	{ "min_period", CW_PARAM_DURATION, 3600, 0, 86400, NULL,
+	  "series with a shorter period are left to newhigh (judged ok); 0 = judge all" },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
+};
+
+static int robust_create(void **state, const double *p, char *err, size_t errlen)
+{
+	*state = NULL;
+	if (!isnan(p[P_WEEKS]) && p[P_WEEKS] != floor(p[P_WEEKS]))
+		return cw_fail(err, errlen, CW_EINVAL, "weeks: must be a whole number, got %g",
+			       p[P_WEEKS]);
+	return 0;
+}
+
+/* The parameters resolved for one series. */
+struct cfg {
+	size_t w;        /* level window, values */
+	size_t weeks;    /* profile depth, 0 = no profile */
+	size_t nphase;   /* phases in a week */
+	size_t shift;    /* shift_after, periods */
+	double ratio, k, floor, mex, pct, peakf;
+	int dir;
+};
+
+/* Per-call working state. */
+struct work {
+	double *fifo;     /* accepted deseasonalised values, ring of w */
+	size_t head, cnt;
+	double *srt;      /* the same values sorted */
+	double wsum;
+	double *prof;     /* nphase x weeks rings of the values, by time */
+	double *psrt;     /* the same, sorted per phase */
+	uint8_t *pcnt, *ppos;
+	double *med;      /* per phase median */
+	double medsum;
+	size_t medn;
+	uint8_t *ring;    /* elevated flags of the last `shift` non-gap periods */
+	size_t rhead, rcnt, rsum;
+	uint8_t *peak;    /* per slot: a peak at its time (for recurring peaks) */
+	double *dval;     /* per slot: value / S at its time (NaN when none) */
+};
+
+static size_t lower_bound(const double *a, size_t n, double x)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Sorted a[0..n): insert x, shifting the larger values up (a has room). */
+static void sorted_insert(double *a, size_t n, double x)
+{
+	if (n > 48) {
+		size_t at = lower_bound(a, n, x);
+		memmove(a + at + 1, a + at, (n - at) * sizeof(double));
+		a[at] = x;
+		return;
+	}
+	size_t i = n;
+	while (i > 0 && a[i - 1] > x) {
+		a[i] = a[i - 1];
+		i--;
+	}
+	a[i] = x;
+}
+
+/* Sorted a[0..n): replace one `old` (present) by x in one pass: only the
+ * values ranked between the two move. */
+static void sorted_replace(double *a, size_t n, double old, double x)
+{
+	size_t i = 0;
+	if (n > 48)
+		i = lower_bound(a, n, old);
+	else
+		while (a[i] < old) /* short windows: a predictable linear scan */
+			i++;
+	if (x > old) {
+		while (i + 1 < n && a[i + 1] < x) {
+			a[i] = a[i + 1];
+			i++;
+		}
+	} else {
+		while (i > 0 && a[i - 1] > x) {
+			a[i] = a[i - 1];
+			i--;
+		}
+	}
+	a[i] = x;
+}
+
+static void win_push(struct work *wk, size_t cap, double d)
+{
+	if (wk->cnt == cap) {
+		double old = wk->fifo[wk->head];
+		sorted_replace(wk->srt, wk->cnt, old, d);
+		wk->wsum += d - old;
+		wk->fifo[wk->head] = d;
+		wk->head = wk->head + 1 == cap ? 0 : wk->head + 1;
+		return;
+	} else {
+		size_t at = wk->head + wk->cnt;
+		wk->fifo[at >= cap ? at - cap : at] = d;
+	}
+	sorted_insert(wk->srt, wk->cnt, d);
+	wk->cnt++;
+	wk->wsum += d;
+}
+
+static double quantile(const double *a, size_t n, double pct)
+{
+	double pos = (double)(n - 1) * pct / 100.0;
+	size_t lo = (size_t)pos;
+	if (lo + 1 >= n)
+		return a[n - 1];
+	return a[lo] + (a[lo + 1] - a[lo]) * (pos - (double)lo);
+}
+
+/*
+ * Median absolute deviation from the median m of sorted a[0..n).  The
+ * distances to m on each side of it are sorted (left: m - a[l-1-i],
+ * right: a[r+j] - m), so the k-th smallest distance is the k-th of two
+ * sorted arrays: a binary search, O(log n).
+ */
+struct sides {
+	const double *a;
+	size_t l, r, n; /* a[..l) < m <= a[r..n) with l == r */
+	double m;
+};
+
+static double side_a(const struct sides *sd, size_t i) { return sd->m - sd->a[sd->l - 1 - i]; }
+static double side_b(const struct sides *sd, size_t j) { return sd->a[sd->r + j] - sd->m; }
+
+/* k-th (0-based) smallest distance. */
+static double kth_distance(const struct sides *sd, size_t k)
+{
+	size_t na = sd->l, nb = sd->n - sd->r;
+	size_t lo = k + 1 > nb ? k + 1 - nb : 0, hi = k + 1 < na ? k + 1 : na;
+	while (lo < hi) {
+		size_t i = lo + (hi - lo) / 2, j = k + 1 - i;
+		if (i < na && j > 0 && side_a(sd, i) < side_b(sd, j - 1))
+			lo = i + 1;
+		else
+			hi = i;
+	}
+	size_t i = lo, j = k + 1 - lo;
+	double x = i > 0 ? side_a(sd, i - 1) : -INFINITY;
+	double y = j > 0 ? side_b(sd, j - 1) : -INFINITY;
+	return x > y ? x : y;
+}
+
+static double mad(const double *a, size_t n, double m)
+{
+	struct sides sd = { a, 0, 0, n, m };
+	sd.l = sd.r = lower_bound(a, n, m);
+	if (n % 2)
+		return kth_distance(&sd, n / 2);
+	return (kth_distance(&sd, n / 2 - 1) + kth_distance(&sd, n / 2)) / 2;
+}
+
+static double profile(const struct cfg *c, const struct work *wk, size_t ph)
+{
+	if (!c->weeks || wk->pcnt[ph] < 3 || wk->medn == 0)
+		return 1.0;
+	double avg = wk->medsum / (double)wk->medn;
+	if (!(avg > 0))
+		return 1.0;
+	double f = wk->med[ph] / avg;
+	return f < 0.1 ? 0.1 : f > 10 ? 10 : f;
+}
+
+static void profile_feed(const struct cfg *c, struct work *wk, size_t ph, double v)
+{
+	double *ring = wk->prof + ph * c->weeks;
+	double *srt = wk->psrt + ph * c->weeks;
+	size_t n = wk->pcnt[ph];
+
+	if (!c->weeks)
+		return;
+	if (n == c->weeks) /* the oldest value of this phase gives way */
+		sorted_replace(srt, n, ring[wk->ppos[ph]], v);
+	else
+		sorted_insert(srt, n++, v);
+	ring[wk->ppos[ph]] = v;
+	wk->ppos[ph] = (uint8_t)((size_t)wk->ppos[ph] + 1 == c->weeks ? 0 : wk->ppos[ph] + 1);
+	wk->pcnt[ph] = (uint8_t)n;
+	double m = n % 2 ? srt[n / 2] : (srt[n / 2 - 1] + srt[n / 2]) / 2;
+	if (n == 3)
+		wk->medn++;
+	else if (n > 3)
+		wk->medsum -= wk->med[ph];
+	if (n >= 3)
+		wk->medsum += m;
+	wk->med[ph] = m;
+}
+
+static size_t phase_of(const struct cw_series *s, size_t i, const struct cfg *c)
+{
+	if (!c->weeks)
+		return 0;
+	int64_t t = cw_series_time(s, i) % WEEK;
+	if (t < 0)
+		t += WEEK;
+	return (size_t)(t / s->period);
+}
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static int days_in_month(int64_t y, int m)
+{
+	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : dm[m - 1];
+}
+
+static bool weekday(int64_t days) /* Mon-Fri; 1970-01-01 was a Thursday */
+{
+	int64_t w = ((days % 7) + 7 + 3) % 7; /* 0 = Monday */
+	return w < 5;
+}
+
+/* The n-th business day (Mon-Fri) of a month, or 0. */
+static int nth_business(int64_t y, int m, int n)
+{
+	int64_t d0 = days_from_civil(y, m, 1);
+	int dim = days_in_month(y, m), k = 0;
+	for (int d = 1; d <= dim; d++)
+		if (weekday(d0 + d - 1) && ++k == n)
+			return d;
+	return 0;
+}
+
+/*
+ * Recurring peak: true when slot i's place in the month held a peak in 2 of
+ * the last 3 months and v is within peak_factor x the largest of them.
+ */
+static bool recurring(const struct cfg *c, const struct work *wk,
+		      const struct cw_series *s, size_t i, double v)
+{
+	/* v and the past peaks are compared with the weekly profile divided
+	 * out: a month-end on a Tuesday is not "far above" one on a Sunday */
+	int64_t t = cw_series_time(s, i);
+	int64_t day = t >= 0 ? t / DAYS : (t - DAYS + 1) / DAYS;
+	int64_t tod = t - day * DAYS, y;
+	int m, d;
+
+	if (!(c->peakf > 0) || s->period > DAYS)
+		return false;
+	civil_from_days(day, &y, &m, &d);
+	int dim = days_in_month(y, m), bo = 0;
+	if (weekday(day)) {
+		int64_t d0 = days_from_civil(y, m, 1);
+		for (int k = 1; k <= d; k++)
+			bo += weekday(d0 + k - 1);
+	}
+	for (int anchor = 0; anchor < 3; anchor++) {
+		int hits = 0;
+		double top = 0;
+		for (int back = 1; back <= 3; back++) {
+			int64_t y2 = y;
+			int m2 = m - back;
+			while (m2 < 1) {
+				m2 += 12;
+				y2--;
+			}
+			int dim2 = days_in_month(y2, m2), d2;
+			if (anchor == 0)
+				d2 = dim2 - (dim - d);
+			else if (anchor == 1)
+				d2 = d <= dim2 ? d : 0;
+			else
+				d2 = bo ? nth_business(y2, m2, bo) : 0;
+			if (d2 < 1 || d2 > dim2)
+				continue;
+			int64_t t2 = days_from_civil(y2, m2, d2) * DAYS + tod;
+			if (t2 < s->start)
+				continue;
+			size_t j = (size_t)((t2 - s->start) / s->period);
+			if (j >= i || !wk->peak[j])
+				continue;
+			hits++;
+			if (wk->dval[j] > top)
+				top = wk->dval[j];
+		}
+		if (hits >= 2)
+			return v <= c->peakf * top;
+	}
+	return false;
+}
+
+static void resolve(struct cfg *c, const double *p, const struct cw_series *s)
+{
+	int64_t per = s->period;
+	double w = cw_param_auto(p[P_WINDOW], per, 28.0 * DAYS, 7.0 * DAYS, 1.0 * DAYS);
+	double sh = cw_param_auto(p[P_SHIFT_AFTER], per, 7.0 * DAYS, 2.0 * DAYS, 6.0 * 3600);
+	double weeks = cw_param_auto(p[P_WEEKS], per, 8, 4, 0);
+
+	c->w = (size_t)(w / (double)per);
+	if (c->w < 3)
+		c->w = 3;
+	c->shift = (size_t)(sh / (double)per);
+	if (c->shift < 2)
+		c->shift = 2;
+	c->weeks = (size_t)weeks;
+	if (per < 3600 || per > DAYS || WEEK % per != 0)
+		c->weeks = 0;
+	if (c->weeks > MAX_WEEKS)
+		c->weeks = MAX_WEEKS;
+	c->nphase = c->weeks ? (size_t)(WEEK / per) : 1;
+	c->ratio = cw_param_auto(p[P_RATIO], per, 2.5, 2.5, 2.0);
+	c->k = cw_param_auto(p[P_K], per, 7.0, 7.0, 6.0);
+	c->floor = p[P_SCALE_FLOOR];
+	c->mex = p[P_MIN_EXCESS];
+	c->pct = p[P_PERCENTILE];
+	c->peakf = p[P_PEAK_FACTOR];
+	c->dir = (int)p[CW_P_DIRECTION];
+}
+
+static void work_free(struct work *wk)
+{
+	free(wk->fifo);
+	free(wk->srt);
+	free(wk->prof);
+	free(wk->psrt);
+	free(wk->pcnt);
+	free(wk->ppos);
+	free(wk->med);
+	free(wk->ring);
+	free(wk->peak);
+	free(wk->dval);
+}
+
+static int work_init(struct work *wk, const struct cfg *c, size_t n)
+{
+	memset(wk, 0, sizeof(*wk));
+	wk->fifo = malloc(c->w * sizeof(double));
+	wk->srt = malloc(c->w * sizeof(double));
+	wk->prof = calloc(c->nphase * (c->weeks ? c->weeks : 1), sizeof(double));
+	wk->psrt = calloc(c->nphase * (c->weeks ? c->weeks : 1), sizeof(double));
+	wk->pcnt = calloc(c->nphase, 1);
+	wk->ppos = calloc(c->nphase, 1);
+	wk->med = calloc(c->nphase, sizeof(double));
+	wk->ring = calloc(c->shift, 1);
+	wk->peak = calloc(n ? n : 1, 1);
+	wk->dval = malloc((n ? n : 1) * sizeof(double));
+	if (!wk->fifo || !wk->srt || !wk->prof || !wk->psrt || !wk->pcnt || !wk->ppos || !wk->med ||
+	    !wk->ring || !wk->peak || !wk->dval) {
+		work_free(wk);
+		return CW_ENOMEM;
+	}
+	return 0;
+}
+
+static void ring_push(struct work *wk, size_t cap, uint8_t f)
+{
+	if (wk->rcnt == cap) {
+		wk->rsum -= wk->ring[wk->rhead];
+		wk->ring[wk->rhead] = f;
+		wk->rhead = wk->rhead + 1 == cap ? 0 : wk->rhead + 1;
+	} else {
+		size_t at = wk->rhead + wk->rcnt;
+		wk->ring[at >= cap ? at - cap : at] = f;
+		wk->rcnt++;
+	}
+	wk->rsum += f;
+}
+
+static int robust_run(const void *state, const double *p, const struct cw_series *s,
+		      size_t from, size_t to,
+		      int (*emit)(void *ctx, const struct cw_judgement *j), void *ctx)
+{
+	const double *x = s->values;
+	struct cfg c;
+	struct work wk;
+	bool open = false;
+	size_t ep_start = 0;
+	uint32_t ep_len = 0;
+	double ep_peak = 0;
+	int rc = 0;
+
+	(void)state;
+	if ((double)s->period < p[P_MIN_PERIOD]) {
+		/* minute-level series belong to newhigh: ok, without a baseline */
+		for (size_t i = from; i < to && !rc; i++) {
+			if (isnan(x[i]))
+				continue;
+			struct cw_judgement j = cw_judgement_start(s, i, p);
+			j.status = CW_STATUS_OK;
+			rc = emit(ctx, &j);
+		}
+		return rc;
+	}
+	resolve(&c, p, s);
+	if (work_init(&wk, &c, to))
+		return CW_ENOMEM;
+	size_t need = (c.shift * 5 + 6) / 7;
+
+	size_t phase = to ? phase_of(s, 0, &c) : 0, next_phase = phase;
+	for (size_t i = 0; i < to; i++) {
+		double v = x[i];
+		phase = next_phase;
+		next_phase = phase + 1 == c.nphase ? 0 : phase + 1;
+		wk.dval[i] = NAN;
+		if (isnan(v))
+			continue;
+		size_t ph = phase;
+		double S = profile(&c, &wk, ph);
+		struct cw_judgement j = cw_judgement_start(s, i, p);
+		bool accept = true;
+
+		wk.dval[i] = v / S;
+		if (wk.cnt >= 3) {
+			double L = quantile(wk.srt, wk.cnt, c.pct);
+			bool sparse = !(L > 0);
+			if (sparse)
+				L = wk.wsum / (double)wk.cnt;
+			double b = L * S;
+			bool up = c.dir == CW_DIR_UP || (c.dir == CW_DIR_BOTH && v >= b);
+			double hi0 = dmax(c.ratio * b, b + c.mex);
+			double lo0 = dmin(b / c.ratio, b - c.mex);
+			if (sparse)
+				hi0 = dmax(hi0, wk.srt[wk.cnt - 1] * S);
+			bool maybe = up ? v > b + 0.5 * (hi0 - b) : v < b - 0.5 * (b - lo0);
+			double lim = up ? hi0 : lo0;
+			if (maybe || i >= from) {
+				double m = quantile(wk.srt, wk.cnt, 50);
+				double sd = dmax(MAD_NORMAL * mad(wk.srt, wk.cnt, m), c.floor * L) * S;
+				lim = up ? dmax(hi0, b + c.k * sd) : dmin(lo0, b - c.k * sd);
+			}
+			bool elevated = maybe && (up ? v > b + 0.5 * (lim - b) : v < b - 0.5 * (b - lim));
+			bool anomalous = up ? v > lim : v < lim;
+			wk.peak[i] = up && v > hi0 && v > c.ratio * b;
+			j.baseline = b;
+			j.limit = lim;
+			j.score = b != 0 ? v / b : NAN;
+			j.status = CW_STATUS_OK;
+			ring_push(&wk, c.shift, elevated);
+
+			if (open && !elevated)
+				open = false;
+			if (open) {
+				j.status = CW_STATUS_ANOMALY;
+				ep_len++;
+				if (up ? v > ep_peak : v < ep_peak)
+					ep_peak = v;
+				accept = false;
+			} else if (anomalous) {
+				if (up && recurring(&c, &wk, s, i, wk.dval[i])) {
+					j.kind = "recurring_peak";
+				} else {
+					j.status = CW_STATUS_ANOMALY;
+					open = true;
+					ep_start = i;
+					ep_len = 1;
+					ep_peak = v;
+				}
+				accept = false;
+			}
+			if (j.status == CW_STATUS_ANOMALY) {
+				j.episode_start = cw_series_time(s, ep_start);
+				j.episode_len = ep_len;
+				j.episode_peak = ep_peak;
+			}
+			if (elevated && wk.rsum >= need && wk.rcnt == c.shift) {
+				/* most of the recent history sits at a new level */
+				size_t got = 0;
+				size_t k = i + 1;
+				wk.cnt = 0;
+				wk.head = 0;
+				wk.wsum = 0;
+				while (k > 0 && got < c.shift) {
+					k--;
+					if (isnan(wk.dval[k]))
+						continue;
+					got++;
+				}
+				for (; k <= i; k++)
+					if (!isnan(wk.dval[k]))
+						win_push(&wk, c.w, wk.dval[k]);
+				accept = false;
+				open = false;
+				j.status = CW_STATUS_ANOMALY;
+				j.kind = "level_shift";
+				wk.rcnt = wk.rsum = wk.rhead = 0;
+			}
+		}
+		if (accept)
+			win_push(&wk, c.w, wk.dval[i]);
+		profile_feed(&c, &wk, ph, v);
+		if (i >= from) {
+			rc = emit(ctx, &j);
+			if (rc)
+				break;
+		}
+	}
+	work_free(&wk);
+	return rc;
+}
+
+const struct cw_detector_ops cw_detector_robust = {
+	.name = "robust",
+	.summary = "value at ratio x, min_excess and k robust deviations above the "
+		   "weekly-profiled median of recent history; episodes, level shifts, "
+		   "month-end peaks",
+	.params = robust_params,
+	.default_min_history = 14 * 86400,
+	.default_min_excess_usd = 3.0,
+	.create = robust_create,
+	.run = robust_run,
+	.destroy = NULL,
+};
