@@ -210,9 +210,16 @@ static void finding_chart(struct hw *w, const struct cw_run *run, const struct c
 		lo = r->j.limit;
 	sc.lo = lo >= 0 || !isfinite(lo) ? 0 : lo;
 	sc.hi = isfinite(hi) && hi > sc.lo ? hi * (hi > 0 ? 1.08 : 0.92) : sc.lo + 1;
-	/* the episode: consecutive periods up to the judged one beyond the limit */
-	for (ep = judged; ep > 0 && beyond(s->values[ep - 1], r->j.baseline, r->j.limit); ep--)
-		;
+	/* the episode: as the detector tracked it (where it began), else the
+	 * consecutive periods up to the judged one beyond the limit */
+	if (r->j.episode_len >= 1 && r->j.episode_start >= s->start &&
+	    r->j.episode_start <= f->period_start) {
+		ep = (size_t)((r->j.episode_start - s->start) / s->period);
+	} else {
+		for (ep = judged; ep > 0 && beyond(s->values[ep - 1], r->j.baseline, r->j.limit);
+		     ep--)
+			;
+	}
 	slot = n > 1 ? (CW_W - CW_L - CW_R) / (double)(n - 1) : 20;
 
 	fmt(w, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
@@ -438,6 +445,15 @@ static void finding_card(struct hw *w, const struct cw_run *run, const struct cw
 	}
 	if (f->alert != CW_ALERT_NONE)
 		fmt(w, "<span>alert: %s</span>", cw_rep_alert(f->alert));
+	if (r->j.episode_len > 1) {
+		char since[32], peak[64];
+
+		fmt(w, "<span>episode: %u periods since %s, peak %s</span>", r->j.episode_len,
+		    cw_rep_time(r->j.episode_start, rs->series.period, since, sizeof(since)),
+		    cw_rep_human(r->j.episode_peak, id->unit, peak, sizeof(peak)));
+	}
+	if (r->j.kind)
+		fmt(w, "<span>%s</span>", r->j.kind);
 	raw(w, "</div>\n");
 	finding_chart(w, run, f);
 	if (!w->rc)

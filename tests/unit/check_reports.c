@@ -239,7 +239,13 @@ START_TEST(html_hostile_names)
 	add_result(&run, 1, "mean7d", CW_STATUS_ANOMALY, CW_SEV_WARNING, 9, 9, 1, 3, 9, NULL);
 	ck_assert_int_eq(cw_run_add_failure(&run, &a, "get-metric-data", "<b>Throttling</b>",
 					    "\"quoted\" & <i>"), 0);
+	/* the second finding's detector tracked its episode: 2 periods */
+	run.results[2].j.episode_start = T0 + 8 * DAY;
+	run.results[2].j.episode_len = 2;
+	run.results[2].j.episode_peak = 9;
 	h = render(&run, "html");
+	ck_assert_ptr_nonnull(strstr(h, "<span>episode: 2 periods since 2014-02-07, peak 9 B</span>"));
+	ck_assert_ptr_nonnull(strstr(h, "<title>episode: 2 periods</title>"));
 	ck_assert_ptr_null(strstr(h, "<script"));
 	ck_assert_ptr_null(strstr(h, "<img"));
 	ck_assert_ptr_null(strstr(h, "<i>"));
