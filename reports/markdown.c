@@ -247,6 +247,11 @@ static int finding_row(const struct cw_run *run, const struct cw_finding *f,
 							 sizeof(buf)));
 	if (!rc && !(rc = cw_buf_addstr(out, "| ")) && !(rc = cw_finding_detectors(run, f, out)))
 		rc = cw_buf_addch(out, ' ');
+	/* an episode the detector tracked: how long, since when */
+	if (!rc && r->j.episode_len > 1)
+		rc = cw_buf_printf(out, "(%u periods since %s) ", r->j.episode_len,
+				   cw_rep_time(r->j.episode_start, rs->series.period, buf,
+					       sizeof(buf)));
 	if (!rc) {
 		cw_rep_window(&rs->series, f->period_start, &from, &to);
 		rc = cw_buf_addstr(out, "| ");

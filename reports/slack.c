@@ -276,6 +276,14 @@ static int finding_text(struct cw_buf *b, const struct cw_run *run, size_t rank,
 		if ((i && (rc = cw_buf_addstr(b, ", "))) ||
 		    (rc = cw_slack_escape(b, run->results[f->members[i]].detector, B_SHORT)))
 			return rc;
+	if (r->j.episode_len > 1) {
+		char since[40];
+
+		if ((rc = cw_buf_printf(b, MIDDOT "%u periods since %s", r->j.episode_len,
+					cw_rep_time(r->j.episode_start, rs->series.period, since,
+						    sizeof(since)))))
+			return rc;
+	}
 	if ((rc = cw_buf_addstr(b, "\n`")))
 		return rc;
 	cw_rep_window(&rs->series, r->j.period_start, &from, &to);

@@ -246,6 +246,12 @@ START_TEST(html_hostile_names)
 	h = render(&run, "html");
 	ck_assert_ptr_nonnull(strstr(h, "<span>episode: 2 periods since 2014-02-07, peak 9 B</span>"));
 	ck_assert_ptr_nonnull(strstr(h, "<title>episode: 2 periods</title>"));
+	{
+		char *m = render(&run, "md");
+
+		ck_assert_ptr_nonnull(strstr(m, "| mean7d (2 periods since 2014-02-07) |"));
+		free(m);
+	}
 	ck_assert_ptr_null(strstr(h, "<script"));
 	ck_assert_ptr_null(strstr(h, "<img"));
 	ck_assert_ptr_null(strstr(h, "<i>"));

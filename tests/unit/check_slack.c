@@ -706,6 +706,9 @@ START_TEST(test_one_finding_per_series)
 	a = add_series(&run, "111111111111", "prod", "spiky");
 	other = add_series(&run, "111111111111", "prod", "other");
 	add_result(&run, a, CW_STATUS_ANOMALY, 800 * GB, 100 * GB, 63.0);
+	/* the lead (mean7d: the larger estimate) tracked a 3-day episode */
+	run.results[run.nresults - 1].j.episode_start = T0 + 17 * DAY;
+	run.results[run.nresults - 1].j.episode_len = 3;
 	ck_assert_int_eq(cw_run_add_result(&run, a, "zscore", &j, NULL), 0);
 	run.results[run.nresults - 1].est_excess_usd = 62.1;
 	add_result(&run, other, CW_STATUS_ANOMALY, 300 * GB, 100 * GB, 18.0);
@@ -716,6 +719,7 @@ START_TEST(test_one_finding_per_series)
 	ck_assert_uint_eq(nblocks(root), 6);
 	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "`spiky`"));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "mean7d, zscore"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "3 periods since "));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 4), "`other`"));
 	ck_assert_ptr_null(strstr(block_text(root, 4), "zscore"));
 	json_decref(root);
