@@ -8,11 +8,14 @@
  * leading ' (see cw_csv_cell); numbers never do.
  *
  * One row per judgement (series x detector x judged period), in reading
- * order, then one row per failure and one per bucket that is not
- * measured.  Those have status "failed", no detector and no numbers; their
- * note says what happened, starting with the stage:
+ * order, then one row per failure (status "failed") and one per bucket
+ * that is not judged (status "not_watched": it has data but no request
+ * metrics, `value` = its stored bytes; "not_found": listed but found
+ * nowhere).  They have no detector; their note says what happened,
+ * starting with the stage or the status:
  *   "read: NotFound: cannot open x.csv"           (a failure)
- *   "not_measured: no BytesDownloaded metric (fix: enable request metrics)"
+ *   "not_watched: no request-metrics configuration ... (fix: aws s3api ...;
+ *    watching it costs about $4.80 a month, est.)"
  * The columns are stable and documented (CSV column reference).
  */
 #include "report.h"
@@ -130,6 +133,23 @@ static int failed_row(struct cw_buf *out, const struct cw_run *run,
 	return cw_buf_addstr(out, "\r\n");
 }
 
+/* A not_watched / not_found row: value = stored bytes when known. */
+static int unmeasured_row(struct cw_buf *out, const struct cw_run *run,
+			  const struct cw_unmeasured *u, const char *status,
+			  const struct cw_buf *note)
+{
+	int rc;
+
+	if ((rc = ident(out, run, &u->id)) || (rc = cw_buf_addstr(out, ",,")) ||
+	    (rc = num(out, u->stored_bytes)) || (rc = cw_buf_addstr(out, ",,,,")) ||
+	    (rc = text(out, status)) || (rc = cw_buf_addstr(out, ",,,")) ||
+	    (rc = text(out, isfinite(u->stored_bytes) ? "Bytes" : u->id.unit)) ||
+	    (rc = cw_csv_cell(out, cw_buf_str(note), true)) ||
+	    (rc = tail(out, run, NULL, &u->id)))
+		return rc;
+	return cw_buf_addstr(out, "\r\n");
+}
+
 static int csv_render(const struct cw_run *run, struct cw_buf *out, char *err,
 		      size_t errlen)
 {
@@ -153,14 +173,24 @@ static int csv_render(const struct cw_run *run, struct cw_buf *out, char *err,
 		    (rc = failed_row(out, run, &f->id, &note)))
 			goto out;
 	}
-	for (i = 0; i < run->nunmeasured; i++) {
-		const struct cw_unmeasured *u = &run->unmeasured[i];
+	/* not found, then not watched (as report.json keeps them) */
+	for (i = 0; i < 2 * run->nunmeasured; i++) {
+		const struct cw_unmeasured *u = &run->unmeasured[i % run->nunmeasured];
+		const char *st = cw_unmeasured_kind_name(u->kind);
+
+		if ((i < run->nunmeasured) != (u->kind == CW_UNMEASURED_NOT_FOUND))
+			continue;
 
 		cw_buf_reset(&note);
-		rc = cw_buf_printf(&note, "not_measured: %s", u->reason ? u->reason : "");
+		rc = cw_buf_printf(&note, "%s: %s", st, u->reason ? u->reason : "");
 		if (!rc && u->fix && u->fix[0])
-			rc = cw_buf_printf(&note, " (fix: %s)", u->fix);
-		if (rc || (rc = failed_row(out, run, &u->id, &note)))
+			rc = cw_buf_printf(&note, " (fix: %s", u->fix);
+		if (!rc && u->fix && u->fix[0] && isfinite(u->watch_usd_month))
+			rc = cw_buf_printf(&note, "; watching it costs about $%.2f a month, est.",
+					   u->watch_usd_month);
+		if (!rc && u->fix && u->fix[0])
+			rc = cw_buf_addch(&note, ')');
+		if (rc || (rc = unmeasured_row(out, run, u, st, &note)))
 			goto out;
 	}
 out:

@@ -361,9 +361,9 @@ static void header(struct hw *w, const struct cw_run *run, const struct cw_findi
 		    run->total_excess_usd);
 	fmt(w, "<strong>%zu</strong> finding%s \xc2\xb7 coverage: <strong>%zu</strong> series "
 	       "judged", fs->n, fs->n == 1 ? "" : "s", c.series);
-	if (c.failures || c.unmeasured)
-		fmt(w, ", %zu failure%s, %zu not measured", c.failures, c.failures == 1 ? "" : "s",
-		    c.unmeasured);
+	if (c.failures || c.not_found || c.not_watched)
+		fmt(w, ", %zu failure%s, %zu not watched, %zu not found", c.failures,
+		    c.failures == 1 ? "" : "s", c.not_watched, c.not_found);
 	raw(w, "</p>\n<nav><a href=\"#findings\">Findings</a><a href=\"#accounts\">Accounts</a>"
 	       "<a href=\"#failures\">Failures</a><a href=\"#judgements\">Judgements</a>"
 	       "<a href=\"#parameters\">Parameters</a></nav></header>\n");

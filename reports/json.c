@@ -150,6 +150,17 @@ static void jw_ident(struct jw *w, const struct cw_target_id *id)
 	jw_str(w, "tags", id->tags ? id->tags : "");
 }
 
+/* The counts of a coverage (an account's or the run's). */
+static void jw_coverage(struct jw *w, const struct cw_coverage *c)
+{
+	jw_int(w, "buckets", (long long)c->buckets);
+	jw_int(w, "watched", (long long)c->watched);
+	jw_num(w, "stored_bytes", c->bytes);
+	jw_num(w, "watched_bytes", c->watched_bytes);
+	jw_num(w, "watched_bytes_pct", c->bytes > 0 ? 100.0 * c->watched_bytes / c->bytes : NAN);
+	jw_bool(w, "complete", c->complete);
+}
+
 static void jw_run(struct jw *w, const struct cw_run *run)
 {
 	size_t i;
@@ -194,8 +205,24 @@ static void jw_summary(struct jw *w, const struct cw_run *run)
 	jw_int(w, "ok", (long long)c.ok);
 	jw_int(w, "insufficient_history", (long long)c.insufficient);
 	jw_int(w, "failures", (long long)c.failures);
-	jw_int(w, "not_measured", (long long)c.unmeasured);
+	jw_int(w, "not_measured", (long long)c.not_found);
 	jw_num(w, "total_est_excess_usd", run->total_excess_usd);
+	jw_int(w, "not_watched", (long long)c.not_watched);
+	jw_int(w, "not_found", (long long)c.not_found);
+	{
+		struct cw_coverage t;
+		char line[160];
+
+		if (cw_run_coverage_total(run, &t)) {
+			jw_begin(w, "coverage", "{");
+			jw_coverage(w, &t);
+			jw_str(w, "line", cw_coverage_line(&t, line, sizeof(line)));
+			jw_end(w, "}");
+		} else {
+			jw_item(w, "coverage");
+			jw_raw(w, "null");
+		}
+	}
 	jw_end(w, "}");
 }
 
@@ -353,10 +380,40 @@ static int json_render(const struct cw_run *run, struct cw_buf *out, char *err,
 	for (i = 0; i < run->nunmeasured; i++) {
 		const struct cw_unmeasured *u = &run->unmeasured[i];
 
+		if (u->kind != CW_UNMEASURED_NOT_FOUND)
+			continue;
 		jw_begin(&w, NULL, "{");
 		jw_ident(&w, &u->id);
 		jw_str(&w, "reason", u->reason ? u->reason : "");
 		jw_str(&w, "fix", u->fix ? u->fix : "");
+		jw_end(&w, "}");
+	}
+	jw_end(&w, "]");
+
+	jw_begin(&w, "unwatched", "[");
+	for (i = 0; i < run->nunmeasured; i++) {
+		const struct cw_unmeasured *u = &run->unmeasured[i];
+
+		if (u->kind != CW_UNMEASURED_NOT_WATCHED)
+			continue;
+		jw_begin(&w, NULL, "{");
+		jw_ident(&w, &u->id);
+		jw_num(&w, "stored_bytes", u->stored_bytes);
+		jw_num(&w, "watch_usd_month", u->watch_usd_month);
+		jw_str(&w, "reason", u->reason ? u->reason : "");
+		jw_str(&w, "fix", u->fix ? u->fix : "");
+		jw_end(&w, "}");
+	}
+	jw_end(&w, "]");
+
+	jw_begin(&w, "coverage", "[");
+	for (i = 0; i < run->ncoverage; i++) {
+		const struct cw_coverage *c = &run->coverage[i];
+
+		jw_begin(&w, NULL, "{");
+		jw_str(&w, "account_id", c->account_id ? c->account_id : "");
+		jw_str(&w, "account_name", c->account_name ? c->account_name : "");
+		jw_coverage(&w, c);
 		jw_end(&w, "}");
 	}
 	jw_end(&w, "]");

@@ -510,6 +510,70 @@ static int load_meta(struct ld *c, json_t *doc, struct cw_run *run)
 	return cw_str_set(&run->price_note, price_note);
 }
 
+/* unwatched[] and coverage[] (newer reports; absent in older ones). */
+static int load_coverage(struct ld *c, json_t *doc, struct cw_run *run)
+{
+	json_t *u = json_object_get(doc, "unwatched"), *cv = json_object_get(doc, "coverage");
+	size_t i;
+	int rc;
+
+	if (u && !json_is_array(u))
+		return bad(c, "unwatched", "expected an array");
+	if (cv && !json_is_array(cv))
+		return bad(c, "coverage", "expected an array");
+	for (i = 0; i < json_array_size(u); i++) {
+		json_t *f = json_array_get(u, i);
+		struct cw_target_id id;
+		const char *reason, *fix;
+		double bytes, usd;
+
+		snprintf(c->where, sizeof(c->where), "unwatched[%zu]", i);
+		if (!json_is_object(f))
+			return bad(c, NULL, "expected an object");
+		if ((rc = get_id(c, f, &id)) || (rc = get_str(c, f, "reason", false, &reason)) ||
+		    (rc = get_str(c, f, "fix", false, &fix)) ||
+		    (rc = get_num(c, f, "stored_bytes", &bytes)) ||
+		    (rc = get_num(c, f, "watch_usd_month", &usd)) ||
+		    (rc = cw_run_add_unwatched(run, &id, CW_UNMEASURED_NOT_WATCHED, bytes, usd,
+					       reason, fix)))
+			return rc;
+	}
+	for (i = 0; i < json_array_size(cv); i++) {
+		json_t *f = json_array_get(cv, i);
+		struct cw_coverage k;
+		const char *aid, *aname;
+		long long nb, nw;
+		json_t *comp;
+
+		snprintf(c->where, sizeof(c->where), "coverage[%zu]", i);
+		if (!json_is_object(f))
+			return bad(c, NULL, "expected an object");
+		memset(&k, 0, sizeof(k));
+		if ((rc = get_str(c, f, "account_id", false, &aid)) ||
+		    (rc = get_str(c, f, "account_name", false, &aname)) ||
+		    (rc = get_int(c, f, "buckets", 0, 1LL << 40, &nb)) ||
+		    (rc = get_int(c, f, "watched", 0, nb, &nw)) ||
+		    (rc = get_num(c, f, "stored_bytes", &k.bytes)) ||
+		    (rc = get_num(c, f, "watched_bytes", &k.watched_bytes)))
+			return rc;
+		comp = json_object_get(f, "complete");
+		if (!json_is_boolean(comp))
+			return bad(c, "complete", "expected true or false");
+		k.account_id = (char *)aid;
+		k.account_name = (char *)aname;
+		k.buckets = (size_t)nb;
+		k.watched = (size_t)nw;
+		k.complete = json_is_true(comp);
+		if (isnan(k.bytes))
+			k.bytes = 0;
+		if (isnan(k.watched_bytes))
+			k.watched_bytes = 0;
+		if ((rc = cw_run_add_coverage(run, &k)))
+			return rc;
+	}
+	return 0;
+}
+
 static int load_failures(struct ld *c, json_t *doc, struct cw_run *run)
 {
 	json_t *a = json_object_get(doc, "failures"), *u = json_object_get(doc, "unmeasured");
@@ -548,7 +612,7 @@ static int load_failures(struct ld *c, json_t *doc, struct cw_run *run)
 		    (rc = cw_run_add_unmeasured(run, &id, reason, fix)))
 			return rc;
 	}
-	return 0;
+	return load_coverage(c, doc, run);
 }
 
 /* Schema 1: series rebuilt from the results' history windows. */

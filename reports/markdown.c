@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,9 +120,10 @@ static int header(const struct cw_run *run, const struct cw_findings *fs, struct
 	if (!rc)
 		rc = cw_buf_printf(out, "%zu finding%s \xc2\xb7 coverage: %zu series judged",
 				   fs->n, fs->n == 1 ? "" : "s", c.series);
-	if (!rc && (c.failures || c.unmeasured))
-		rc = cw_buf_printf(out, ", %zu failure%s, %zu not measured", c.failures,
-				   c.failures == 1 ? "" : "s", c.unmeasured);
+	if (!rc && (c.failures || c.not_found || c.not_watched))
+		rc = cw_buf_printf(out, ", %zu failure%s, %zu not watched, %zu not found",
+				   c.failures, c.failures == 1 ? "" : "s", c.not_watched,
+				   c.not_found);
 	if (!rc)
 		rc = cw_buf_addstr(out, "**\n\n");
 	if (!rc)
@@ -154,7 +156,7 @@ static int counts(const struct cw_run *run, struct cw_buf *out)
 		{ "Series", true, true }, { "Judgements", true, true },
 		{ "Anomalies", true, true }, { "OK", true, true },
 		{ "Insufficient history", true, true }, { "Failures", true, true },
-		{ "Not measured", true, true },
+		{ "Not measured", true, true }, { "Not watched", true, true },
 	};
 	struct cw_run_counts c;
 	int rc;
@@ -162,9 +164,31 @@ static int counts(const struct cw_run *run, struct cw_buf *out)
 	cw_run_count(run, &c);
 	if ((rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
 		return rc;
-	return cw_buf_printf(out, "| %zu | %zu | %zu | %zu | %zu | %zu | %zu |\n\n",
+	return cw_buf_printf(out, "| %zu | %zu | %zu | %zu | %zu | %zu | %zu | %zu |\n\n",
 			     c.series, c.judgements, c.anomalies, c.ok, c.insufficient,
-			     c.failures, c.unmeasured);
+			     c.failures, c.not_found, c.not_watched);
+}
+
+/* Coverage, right after the answer: how many buckets are watched, and
+ * whether that fell since the last run. */
+static int coverage(const struct cw_run *run, struct cw_buf *out)
+{
+	struct cw_coverage t;
+	char line[160];
+	int rc = 0;
+
+	if (cw_run_coverage_total(run, &t) &&
+	    (rc = cw_buf_printf(out, "**Coverage: %s.**%s\n\n",
+				cw_coverage_line(&t, line, sizeof(line)),
+				t.watched < t.buckets ? " The buckets that are not judged "
+				"are listed under Not watched, with the fix and what "
+				"watching them costs." : "")))
+		return rc;
+	if (run->coverage_fell &&
+	    (rc = cw_buf_printf(out, "Coverage fell since the last run: it was %s.\n\n",
+				cw_coverage_line(&run->coverage_was, line, sizeof(line)))))
+		return rc;
+	return 0;
 }
 
 enum { A_SEV, A_EST, A_TARGET, A_METRIC, A_WHEN, A_VALUE, A_DET, A_RECENT, A_ALERT,
@@ -404,6 +428,117 @@ static int failures(const struct cw_run *run, struct cw_buf *out)
 	return cw_buf_addch(out, '\n');
 }
 
+/* Not watched rows, most stored bytes first (unknown sizes last). */
+static int nw_cmp(const void *pa, const void *pb)
+{
+	const struct cw_unmeasured *a = *(const struct cw_unmeasured *const *)pa;
+	const struct cw_unmeasured *b = *(const struct cw_unmeasured *const *)pb;
+	double x = isnan(a->stored_bytes) ? -1 : a->stored_bytes;
+	double y = isnan(b->stored_bytes) ? -1 : b->stored_bytes;
+
+	if (x != y)
+		return x > y ? -1 : 1;
+	return strcmp(a->id.bucket ? a->id.bucket : "", b->id.bucket ? b->id.bucket : "");
+}
+
+static int not_watched(const struct cw_run *run, struct cw_buf *out)
+{
+	static const struct col cols[] = {
+		{ "Account", false, true }, { "Region", false, true },
+		{ "Bucket", false, true }, { "Stored", true, true },
+		{ "Watching costs", true, true }, { "Reason", false, true },
+		{ "Fix", false, true },
+	};
+	const struct cw_unmeasured **v;
+	size_t i, n = 0, shown;
+	double usd = 0;
+	char buf[64];
+	int rc = 0;
+
+	v = malloc((run->nunmeasured + 1) * sizeof(*v));
+	if (!v)
+		return CW_ENOMEM;
+	for (i = 0; i < run->nunmeasured; i++)
+		if (run->unmeasured[i].kind == CW_UNMEASURED_NOT_WATCHED) {
+			v[n++] = &run->unmeasured[i];
+			if (isfinite(run->unmeasured[i].watch_usd_month))
+				usd += run->unmeasured[i].watch_usd_month;
+		}
+	if (n == 0)
+		goto out;
+	qsort(v, n, sizeof(*v), nw_cmp);
+	shown = n > CW_REPORT_MD_MAX_ROWS ? CW_REPORT_MD_MAX_ROWS : n;
+	snprintf(buf, sizeof(buf), "%.2f", usd);
+	if ((rc = section_head(out, "Not watched", n, shown,
+			       "These buckets hold data (S3 publishes their free daily storage "
+			       "metrics) but have no request-metrics configuration, so CloudWatch "
+			       "has no request metric to judge. Each fix enables one configuration "
+			       "(`cwsweep enable-metrics --apply` does them all); S3 bills its "
+			       "metrics as CloudWatch custom metrics (est. per month, see the price "
+			       "table).", cols, sizeof(cols) / sizeof(cols[0]))))
+		goto out;
+	for (i = 0; i < shown; i++) {
+		const struct cw_unmeasured *u = v[i];
+		char b1[32] = "n/a", b2[32] = "n/a";
+
+		if (isfinite(u->stored_bytes))
+			cw_fmt_bytes(u->stored_bytes, b1, sizeof(b1));
+		if (isfinite(u->watch_usd_month))
+			snprintf(b2, sizeof(b2), "$%.2f/month", u->watch_usd_month);
+		if ((rc = cell_account(out, &u->id)) || (rc = cell(out, u->id.region)) ||
+		    (rc = cell(out, u->id.bucket)) || (rc = cell_raw(out, b1)) ||
+		    (rc = cell_raw(out, b2)) || (rc = cell(out, u->reason)) ||
+		    (rc = cell(out, u->fix)) || (rc = row_end(out)))
+			goto out;
+	}
+	rc = cw_buf_printf(out, "\nWatching all %zu would cost about $%s a month (est.).\n\n",
+			   n, buf);
+out:
+	free(v);
+	return rc;
+}
+
+/* Coverage by account: how much of each account is judged. */
+static int coverage_by_account(const struct cw_run *run, struct cw_buf *out)
+{
+	static const struct col cols[] = {
+		{ "Account", false, true }, { "Buckets", true, true },
+		{ "Watched", true, true }, { "Stored", true, true },
+		{ "Of stored bytes", true, true },
+	};
+	size_t i, shown = run->ncoverage;
+	int rc;
+
+	if (run->ncoverage == 0)
+		return 0;
+	if (shown > CW_REPORT_MD_MAX_ROWS)
+		shown = CW_REPORT_MD_MAX_ROWS;
+	if ((rc = section_head(out, "Coverage by account", run->ncoverage, shown,
+			       "Buckets that exist (daily storage metrics, or judged) and how many "
+			       "of them are watched (judged on a request metric).",
+			       cols, sizeof(cols) / sizeof(cols[0]))))
+		return rc;
+	for (i = 0; i < shown; i++) {
+		const struct cw_coverage *c = &run->coverage[i];
+		struct cw_target_id id;
+		char b1[32], b2[32], b3[32], b4[32] = "n/a";
+
+		memset(&id, 0, sizeof(id));
+		id.account_id = c->account_id;
+		id.account_name = c->account_name;
+		snprintf(b1, sizeof(b1), "%zu", c->buckets);
+		snprintf(b2, sizeof(b2), "%zu%s", c->watched, c->complete ? "" : " (incomplete)");
+		cw_fmt_bytes(c->bytes, b3, sizeof(b3));
+		if (c->bytes > 0)
+			snprintf(b4, sizeof(b4), "%.0f%%", 100.0 * c->watched_bytes / c->bytes);
+		if ((rc = cell_account(out, &id)) || (rc = cell_raw(out, b1)) ||
+		    (rc = cell_raw(out, b2)) || (rc = cell_raw(out, b3)) ||
+		    (rc = cell_raw(out, b4)) || (rc = row_end(out)))
+			return rc;
+	}
+	return cw_buf_addch(out, '\n');
+}
+
 static int unmeasured(const struct cw_run *run, struct cw_buf *out)
 {
 	static const struct col cols[] = {
@@ -411,19 +546,24 @@ static int unmeasured(const struct cw_run *run, struct cw_buf *out)
 		{ "Bucket", false, true }, { "Metric", false, true },
 		{ "Reason", false, true }, { "Fix", false, true },
 	};
-	size_t i, shown = run->nunmeasured;
+	size_t i, k, n = 0, shown;
 	int rc;
 
-	if (run->nunmeasured == 0)
+	for (i = 0; i < run->nunmeasured; i++)
+		n += run->unmeasured[i].kind == CW_UNMEASURED_NOT_FOUND;
+	if (n == 0)
 		return 0;
-	if (shown > CW_REPORT_MD_MAX_ROWS)
-		shown = CW_REPORT_MD_MAX_ROWS;
-	if ((rc = section_head(out, "Not measured", run->nunmeasured, shown,
+	shown = n > CW_REPORT_MD_MAX_ROWS ? CW_REPORT_MD_MAX_ROWS : n;
+	if ((rc = section_head(out, "Not measured", n, shown,
 			       "CloudWatch has no such metric for these buckets, so they were "
 			       "not judged.", cols, sizeof(cols) / sizeof(cols[0]))))
 		return rc;
-	for (i = 0; i < shown; i++) {
+	for (i = 0, k = 0; i < run->nunmeasured && k < shown; i++) {
 		const struct cw_unmeasured *u = &run->unmeasured[i];
+
+		if (u->kind != CW_UNMEASURED_NOT_FOUND)
+			continue;
+		k++;
 
 		if ((rc = cell_account(out, &u->id)) || (rc = cell(out, u->id.region)) ||
 		    (rc = cell(out, u->id.bucket)) || (rc = cell(out, u->id.metric)) ||
@@ -714,9 +854,11 @@ static int md_render(const struct cw_run *run, struct cw_buf *out, char *err,
 
 	if ((rc = cw_findings_build(run, NULL, &fs)))
 		goto out;
-	if ((rc = header(run, &fs, out)) || (rc = findings_table(run, &fs, out)) ||
+	if ((rc = header(run, &fs, out)) || (rc = coverage(run, out)) ||
+	    (rc = findings_table(run, &fs, out)) ||
 	    (rc = accounts(run, &fs, out)) || (rc = week_over_week(run, out)) ||
-	    (rc = failures(run, out)) || (rc = unmeasured(run, out)) ||
+	    (rc = failures(run, out)) || (rc = not_watched(run, out)) ||
+	    (rc = unmeasured(run, out)) || (rc = coverage_by_account(run, out)) ||
 	    (rc = judgements(run, out)) || (rc = parameters(run, out)) ||
 	    (rc = footer(run, out)))
 		goto out;

@@ -279,12 +279,22 @@ int cw_report_summary(const struct cw_run *run, const char *dir,
 			   c.series, c.judgements, fs.n, fs.n == 1 ? "" : "s",
 			   c.anomalies, c.anomalies == 1 ? "" : "s", c.ok, c.insufficient,
 			   c.failures, c.failures == 1 ? "" : "s");
-	if (!rc && c.unmeasured)
-		rc = cw_buf_printf(out, ", %zu not measured", c.unmeasured);
+	if (!rc && c.not_found)
+		rc = cw_buf_printf(out, ", %zu not measured", c.not_found);
+	if (!rc && c.not_watched)
+		rc = cw_buf_printf(out, ", %zu not watched", c.not_watched);
 	if (!rc && !isnan(run->total_excess_usd))
 		rc = cw_buf_printf(out, "; est. excess $%.2f", run->total_excess_usd);
 	if (!rc)
 		rc = cw_buf_addch(out, '\n');
+	{
+		struct cw_coverage t;
+		char line[160];
+
+		if (!rc && cw_run_coverage_total(run, &t))
+			rc = cw_buf_printf(out, "  coverage: %s\n",
+					   cw_coverage_line(&t, line, sizeof(line)));
+	}
 	if (rc)
 		goto out;
 
@@ -318,7 +328,8 @@ int cw_report_summary(const struct cw_run *run, const char *dir,
 	for (i = 0; i < run->nunmeasured && i < SUMMARY_TOP; i++) {
 		const struct cw_unmeasured *u = &run->unmeasured[i];
 
-		if ((rc = cw_buf_addstr(out, "  not measured: ")) ||
+		if ((rc = cw_buf_addstr(out, u->kind == CW_UNMEASURED_NOT_WATCHED
+					      ? "  not watched: " : "  not measured: ")) ||
 		    (rc = add_label(out, &u->id)) ||
 		    (rc = cw_buf_addstr(out, ": ")) ||
 		    (rc = cw_term_escape(out, u->reason)) ||
@@ -326,7 +337,7 @@ int cw_report_summary(const struct cw_run *run, const char *dir,
 			goto out;
 	}
 	if (run->nunmeasured > SUMMARY_TOP &&
-	    (rc = cw_buf_printf(out, "  ... and %zu more not measured\n",
+	    (rc = cw_buf_printf(out, "  ... and %zu more not measured or not watched\n",
 				run->nunmeasured - SUMMARY_TOP)))
 		goto out;
 

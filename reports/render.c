@@ -168,6 +168,10 @@ char *cw_rep_human(double v, const char *unit, char *buf, size_t len)
 	}
 	if (unit && strcmp(unit, "Bytes") == 0)
 		return cw_fmt_bytes(v, buf, len);
+	if (unit && strcmp(unit, "USD") == 0) { /* AWS/Billing, dollars */
+		snprintf(buf, len, "%s$%.2f", v < 0 ? "-" : "", fabs(v));
+		return buf;
+	}
 	if (a < 1e4) {
 		if (a != 0 && a < 0.01)
 			snprintf(buf, len, "%.3g", v);

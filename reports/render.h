@@ -59,7 +59,7 @@ int cw_sparkline(struct cw_buf *out, const double *v, size_t n);
 
 /*
  * Human-readable value for Markdown and the terminal: "1.23 GB" when unit
- * is "Bytes"; otherwise up to two decimals below 10,000 ("12.5", "4200")
+ * is "Bytes", "$12.30" when it is "USD"; otherwise up to two decimals below 10,000 ("12.5", "4200")
  * and three significant digits with k, M, G, T, P above ("12.3 k",
  * "4.56 M"); an em dash for NaN.
  */

@@ -556,6 +556,8 @@ static int headline(struct cw_buf *b, const struct digest *d)
 	const char *sep = "";
 	int rc = 0;
 
+	if (!d->nfind && !d->nfail && !d->nres && d->run->coverage_fell)
+		return cw_buf_addstr(b, "coverage fell");
 	if (!d->nfind && !d->nfail && !d->nres)
 		return cw_buf_addstr(b, "all clear");
 	if (d->nfind) {
@@ -583,6 +585,19 @@ static int build_texts(struct digest *d, const bool *announce)
 	/* header: numbers only, far below 150 characters */
 	if ((rc = cw_buf_addstr(&d->header, "cwsweep: ")) || (rc = headline(&d->header, d)))
 		return rc;
+	{
+		struct cw_coverage t;
+
+		/* "· watching 12 of 40 buckets (83%)": at most ~60 more */
+		if (cw_run_coverage_total(run, &t) &&
+		    (rc = cw_buf_printf(&d->header, MIDDOT "watching %zu of %zu buckets", t.watched,
+					t.buckets)))
+			return rc;
+		if (cw_run_coverage_total(run, &t) && t.bytes > 0)
+			rc = cw_buf_printf(&d->header, " (%.0f%%)", 100.0 * t.watched_bytes / t.bytes);
+		if (rc)
+			return rc;
+	}
 
 	rc = cw_buf_addstr(&d->summary, "*Run* ");
 	if (!rc)
@@ -610,9 +625,21 @@ static int build_texts(struct digest *d, const bool *announce)
 				   plural(c.failures, "failure", "failures"));
 	if (!rc && d->o.announce_failures)
 		rc = cw_buf_printf(&d->summary, " (*%zu* announced)", d->nfail);
-	if (!rc && c.unmeasured)
-		rc = cw_buf_printf(&d->summary, MIDDOT "*%zu* %s without metrics", c.unmeasured,
-				   plural(c.unmeasured, "bucket", "buckets"));
+	if (!rc && c.not_found)
+		rc = cw_buf_printf(&d->summary, MIDDOT "*%zu* %s not found", c.not_found,
+				   plural(c.not_found, "bucket", "buckets"));
+	{
+		struct cw_coverage t;
+		char line[160];
+
+		if (!rc && cw_run_coverage_total(run, &t))
+			rc = cw_buf_printf(&d->summary, "\nCoverage: *%s*",
+					   cw_coverage_line(&t, line, sizeof(line)));
+		if (!rc && run->coverage_fell)
+			rc = cw_buf_printf(&d->summary, " :warning: fell since the last run (was %s)",
+					   cw_coverage_line(&run->coverage_was, line, sizeof(line)) +
+					   strlen("watching "));
+	}
 	if (!rc && !isnan(run->total_excess_usd))
 		rc = cw_buf_printf(&d->summary, "\nEstimated excess: *%s*",
 				   cw_slack_money(run->total_excess_usd, usd, sizeof(usd)));
@@ -822,7 +849,7 @@ int cw_slack_digest(const struct cw_run *run, const bool *announce,
 		goto out;
 	for (size_t i = 0; i < run->nfailures; i++)
 		d.nfail += !d.o.announce_failures || d.o.announce_failures[i];
-	if (!d.nfind && !d.nres && !d.nfail && !d.o.post_when_clear)
+	if (!d.nfind && !d.nres && !d.nfail && !run->coverage_fell && !d.o.post_when_clear)
 		goto out; /* nothing to say */
 	if ((rc = build_texts(&d, announce)))
 		goto out;

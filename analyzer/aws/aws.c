@@ -33,6 +33,9 @@ struct cw_aws_ctx {
 	char *ca_bundle;
 	struct cw_retry_quota quota;
 	struct cw_membudget budget; /* shared by every client's handle */
+	pthread_mutex_t parse_mu;   /* guards parse_used */
+	pthread_cond_t parse_cv;
+	size_t parse_used;
 	pthread_mutex_t mu;       /* guards stats */
 	struct cw_aws_stats stats;
 	struct cw_aws_action_stats actions[CW_AWS_MAX_ACTIONS]; /* under mu */
@@ -223,6 +226,8 @@ int cw_aws_ctx_new(struct cw_aws_ctx **out, const struct cw_aws_opts *opts)
 	    (ctx->opts.max_response == 0 || ctx->opts.max_response > ctx->opts.response_memory))
 		ctx->opts.max_response = ctx->opts.response_memory;
 	pthread_mutex_init(&ctx->mu, NULL);
+	pthread_mutex_init(&ctx->parse_mu, NULL);
+	pthread_cond_init(&ctx->parse_cv, NULL);
 	atomic_init(&ctx->interrupted, 0);
 	*out = ctx;
 	return 0;
@@ -234,6 +239,8 @@ void cw_aws_ctx_free(struct cw_aws_ctx *ctx)
 		return;
 	cw_retry_quota_release(&ctx->quota);
 	pthread_mutex_destroy(&ctx->mu);
+	pthread_mutex_destroy(&ctx->parse_mu);
+	pthread_cond_destroy(&ctx->parse_cv);
 	free(ctx->ca_bundle);
 	free(ctx);
 }
@@ -243,6 +250,69 @@ void cw_aws_ctx_stats(struct cw_aws_ctx *ctx, struct cw_aws_stats *out)
 	pthread_mutex_lock(&ctx->mu);
 	*out = ctx->stats;
 	pthread_mutex_unlock(&ctx->mu);
+}
+
+static bool interrupted(struct cw_aws_ctx *ctx);
+
+/*
+ * What jansson allocates per value, measured on Debian 12's libjansson4
+ * (a value in an array, with malloc's overhead): a number ~40 bytes, a
+ * string ~90 plus its text, an array ~140, an object ~240 (its hashtable).
+ * Counting every ',' '[' '{' ':' of the text (inside strings too) gives
+ * an upper bound without parsing.
+ */
+size_t cw_json_parse_cost(const char *body, size_t len)
+{
+	size_t cost = len + 4096;
+
+	for (size_t i = 0; i < len; i++) {
+		switch (body[i]) {
+		case '{': cost += 256; break;
+		case '[': cost += 160; break;
+		case ',': case ':': cost += 96; break;
+		default: break;
+		}
+	}
+	return cost;
+}
+
+int cw_aws_parse_memory_take(struct cw_aws_ctx *ctx, size_t bytes, const atomic_bool *stop)
+{
+	size_t max = ctx->opts.response_memory;
+
+	if (!max)
+		return 0;
+	if (bytes > max)
+		return CW_ETOOBIG;
+	pthread_mutex_lock(&ctx->parse_mu);
+	while (ctx->parse_used + bytes > max) {
+		struct timespec ts;
+
+		if ((stop && atomic_load(stop)) || interrupted(ctx)) {
+			pthread_mutex_unlock(&ctx->parse_mu);
+			return CW_EINTR;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&ctx->parse_cv, &ctx->parse_mu, &ts);
+	}
+	ctx->parse_used += bytes;
+	pthread_mutex_unlock(&ctx->parse_mu);
+	return 0;
+}
+
+void cw_aws_parse_memory_give(struct cw_aws_ctx *ctx, size_t bytes)
+{
+	if (!ctx->opts.response_memory || !bytes)
+		return;
+	pthread_mutex_lock(&ctx->parse_mu);
+	ctx->parse_used = bytes > ctx->parse_used ? 0 : ctx->parse_used - bytes;
+	pthread_cond_broadcast(&ctx->parse_cv);
+	pthread_mutex_unlock(&ctx->parse_mu);
 }
 
 size_t cw_aws_ctx_peak_response_memory(struct cw_aws_ctx *ctx)
@@ -512,12 +582,17 @@ static int plan_call(const struct cw_aws_request *req, struct call_plan *p,
 
 		cw_strlcpy(p->action, dot ? dot + 1 : req->target, sizeof(p->action));
 	} else {
-		const char *a = req->body ? strstr(req->body, "Action=") : NULL;
-		size_t k = 0;
+		const char *b = req->body;
+		size_t blen = b ? req->body_len : 0, k = 0;
 
-		if (a && (a == req->body || a[-1] == '&'))
-			for (a += 7; k + 1 < sizeof(p->action) && a[k] && a[k] != '&'; k++)
-				p->action[k] = a[k];
+		/* bounded by body_len: the body need not be terminated */
+		for (size_t i = 0; i + 7 <= blen; i++) {
+			if ((i == 0 || b[i - 1] == '&') && memcmp(b + i, "Action=", 7) == 0) {
+				for (i += 7; k + 1 < sizeof(p->action) && i < blen && b[i] != '&'; i++)
+					p->action[k++] = b[i];
+				break;
+			}
+		}
 		p->action[k] = '\0';
 		if (!k)
 			cw_strlcpy(p->action, req->service, sizeof(p->action));
@@ -638,8 +713,9 @@ static int stop_error(const struct call_plan *p, int rc, const struct cw_http_re
 	const char *plural = resp->attempts == 1 ? "attempt" : "attempts";
 
 	if (rc != 0)
-		return cw_fail(err, errlen, CW_EHTTP, "%s: %s (%d %s%s%s)", p->what, herr,
-			       resp->attempts, plural, sep, why);
+		return cw_fail(err, errlen, hr->xfer == CW_XFER_TOOBIG ? CW_ETOOBIG : CW_EHTTP,
+			       "%s: %s (%d %s%s%s)", p->what, herr, resp->attempts, plural, sep,
+			       why);
 	/* the answer is outside text: a server or proxy may echo what it was
 	 * sent (the token, the Authorization header) */
 	cw_redact_value(ae->code, creds->session_token);

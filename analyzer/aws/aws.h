@@ -10,6 +10,7 @@
 #ifndef CW_AWS_H
 #define CW_AWS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -99,6 +100,20 @@ struct cw_aws_stats { uint64_t attempts, retries, throttled, failed; };
 struct cw_aws_action_stats { char action[48]; uint64_t attempts, throttled; };
 size_t cw_aws_ctx_actions(struct cw_aws_ctx *ctx, struct cw_aws_action_stats *out,
 			  size_t max);
+/*
+ * Memory to parse an answer.  A JSON tree costs many times its text (up to
+ * ~80x for "{},{},..."), so callers that parse a body take its estimated
+ * cost (cw_json_parse_cost) from a run-wide parse bound first, the same
+ * size as the receive bound (response_memory), and give it back after:
+ * take waits (no lock held; *stop, may be NULL, ends the wait with
+ * CW_EINTR) until the cost fits, and refuses a cost larger than the whole
+ * bound (CW_ETOOBIG).  Without a bound (response_memory 0) take is free.
+ */
+int cw_aws_parse_memory_take(struct cw_aws_ctx *ctx, size_t bytes, const atomic_bool *stop);
+void cw_aws_parse_memory_give(struct cw_aws_ctx *ctx, size_t bytes);
+/* An upper bound of what parsing body with jansson allocates, in bytes. */
+size_t cw_json_parse_cost(const char *body, size_t len);
+
 /* The highest memory the responses in flight held together, in bytes. */
 size_t cw_aws_ctx_peak_response_memory(struct cw_aws_ctx *ctx);
 void cw_aws_ctx_stats(struct cw_aws_ctx *ctx, struct cw_aws_stats *out);
@@ -171,6 +186,7 @@ void cw_aws_response_release(struct cw_aws_response *r);
  *   0         2xx; resp->body holds the answer
  *   CW_EAWS   AWS answered with an error (resp->code, resp->message)
  *   CW_EHTTP  transport failure after every attempt (err says what)
+ *   CW_ETOOBIG the answer passed the response cap or the run-wide bound
  *   CW_EAUTH  get_creds failed (err says why)
  *   CW_EINTR  cw_aws_interrupt() was called
  */

@@ -142,14 +142,41 @@ static int64_t cc_now(const struct cw_credcache *c)
 	return c->o.now ? c->o.now(c->o.env) : cw_time_now();
 }
 
+/* The cache's pace and feedback as the AWS layer's pacer, for one region. */
+struct cc_pace {
+	struct cw_credcache *c;
+	const char *region;
+};
+
+static int cc_pace_wait(void *env)
+{
+	struct cc_pace *p = env;
+
+	return p->c->o.pace(p->c->o.pace_env, p->region);
+}
+
+static void cc_pace_feedback(void *env, bool throttled)
+{
+	struct cc_pace *p = env;
+
+	p->c->o.pace_feedback(p->c->o.pace_env, p->region, throttled);
+}
+
 /* One AssumeRole, through the injected function or a real STS call. */
 static int cc_assume(struct cw_credcache *c, struct cw_aws_client **cl,
 		     const struct cw_sts_request *req, cw_creds_fn fn, void *fn_ctx,
 		     struct cw_creds *out, struct cw_sts_error *e)
 {
+	struct cc_pace cp = { c, req->region ? req->region : "us-east-1" };
+	const struct cw_aws_pacer pacer = { cc_pace_wait, cc_pace_feedback, &cp };
+	struct cw_sts_request paced = *req;
+	/* adaptive: the AWS layer paces every attempt itself */
+	bool per_attempt = c->o.pace && c->o.pace_feedback && !c->o.assume;
 	int rc;
 
-	if (c->o.pace && c->o.pace(c->o.pace_env, req->region ? req->region : "us-east-1")) {
+	if (per_attempt)
+		paced.pacer = &pacer;
+	else if (c->o.pace && c->o.pace(c->o.pace_env, cp.region)) {
 		cw_sts_error_init(e);
 		cw_strlcpy(e->stage, "assume-role", sizeof(e->stage));
 		cw_strlcpy(e->role_arn, req->role_arn, sizeof(e->role_arn));
@@ -178,7 +205,10 @@ static int cc_assume(struct cw_credcache *c, struct cw_aws_client **cl,
 			return rc;
 		}
 	}
-	return cw_sts_assume_role(*cl, req, fn, fn_ctx, out, e);
+	rc = cw_sts_assume_role(*cl, &paced, fn, fn_ctx, out, e);
+	if (rc == CW_EINTR && !e->code[0])
+		cw_strlcpy(e->code, "Interrupted", sizeof(e->code));
+	return rc;
 }
 
 /* Walk the role chain of a; called with the entry's lock held. */

@@ -43,6 +43,11 @@ struct cw_credcache_opts {
 	 * thread, no lock held (it may wait: a rate limit); non-zero aborts the
 	 * hop as interrupted.  NULL: no pacing. */
 	int (*pace)(void *pace_env, const char *region);
+	/* How each AssumeRole answer went (throttled or not), for an adaptive
+	 * pace; with it, pace is called before every attempt, retries
+	 * included, and throttling retries within aws' throttle window.
+	 * NULL: pace once per hop. */
+	void (*pace_feedback)(void *pace_env, const char *region, bool throttled);
 	void *pace_env;
 };
 

@@ -38,6 +38,7 @@
 #define DEF_MAX_RESPONSE ((size_t)64 * 1024 * 1024)
 #define RAW_HEADERS_MAX ((size_t)64 * 1024)
 #define DUMP_MAX 4096
+#define BUDGET_FREE ((size_t)1 << 20) /* per response, outside the shared bound */
 
 struct cw_http {
 	CURL *curl;
@@ -250,12 +251,15 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
 	}
 	/* charge the buffer's growth to the run-wide bound before it happens
-	 * (cw_buf doubles its allocation from 64 bytes) */
+	 * (cw_buf doubles its allocation from 64 bytes); the first MiB of each
+	 * response is its own, so small answers (STS, ListMetrics) never fail
+	 * because other workers hold large ones */
 	if (h->opts.budget && h->opts.budget->max && b->len + n + 1 > b->alloc) {
 		size_t grown = b->alloc ? b->alloc : 64, now, peak;
 
 		while (grown < b->len + n + 1)
 			grown = grown > SIZE_MAX / 2 ? b->len + n + 1 : grown * 2;
+		grown = grown > BUDGET_FREE ? grown - BUDGET_FREE : 0;
 		if (grown > h->reserved) {
 			size_t d = grown - h->reserved;
 

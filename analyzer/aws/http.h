@@ -47,9 +47,11 @@ int cw_http_global_init(char *err, size_t errlen);
 
 /*
  * A memory bound shared by every handle of a run: the bytes that responses
- * being received hold together (their buffers' allocations).  A transfer
- * whose growth would pass it is aborted as CW_XFER_TOOBIG, so endless or
- * huge bodies on every worker at once cannot exhaust memory.  Lock-free
+ * being received hold together (their buffers' allocations, beyond the
+ * first MiB of each, which every response may use on its own so that small
+ * answers never fail because of others).  A transfer whose growth would
+ * pass it is aborted as CW_XFER_TOOBIG, so endless or huge bodies on every
+ * worker at once cannot exhaust memory.  Lock-free
  * (an atomic counter); any thread.
  */
 struct cw_membudget {

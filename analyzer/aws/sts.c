@@ -529,6 +529,7 @@ int cw_sts_assume_role(struct cw_aws_client *c, const struct cw_sts_request *req
 	ar.body_len = body.len;
 	ar.unsigned_request = web;
 	ar.what = what;
+	ar.pacer = req->pacer;
 	err[0] = '\0';
 	rc = cw_aws_call(c, &ar, web ? NULL : get_creds, web ? NULL : creds_ctx, &resp,
 			 err, sizeof(err));

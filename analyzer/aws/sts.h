@@ -30,6 +30,7 @@ struct cw_sts_request {
 	const char *external_id;   /* NULL when none; [\w+=,.@:/-]{2,1224} */
 	int duration_seconds;      /* 0 = STS default; else 900..43200 */
 	const char *web_identity_token; /* secret; non-NULL: unsigned web identity call */
+	const struct cw_aws_pacer *pacer; /* NULL: not paced (see cw_aws_request) */
 };
 
 /* A precise per-account failure; never holds a secret. */

@@ -27,7 +27,8 @@ const char cw_exit_codes_help[] =
 	"  0   ran fully, nothing anomalous\n"
 	"  1   ran fully, anomalies found\n"
 	"  2   usage or configuration error (nothing fetched, nothing written)\n"
-	"  3   partial failure: some targets failed; reports written with a failures section\n"
+	"  3   partial failure: some targets failed, or buckets with data but nothing\n"
+	"      to judge; reports written with a failures section\n"
 	"  75  another run holds the lock\n";
 
 int cw_usage_error(const char *fmt, ...)

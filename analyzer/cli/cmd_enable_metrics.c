@@ -42,10 +42,10 @@
  * One metrics configuration publishes the full set of S3 request metrics
  * (16; operation-specific ones only when such requests happen), billed as
  * CloudWatch custom metrics: $0.30 per metric-month for the first 10,000
- * (us-east-1).  See README.md "Enabling request metrics" for the sources.
+ * (us-east-1).  Both are the inventory's prices.request_metrics (defaults
+ * 16 and 0.30, the same the reports' Not watched section uses).  See
+ * README.md "Enabling request metrics" for the sources.
  */
-#define REQUEST_METRICS_PER_CONFIG 16
-#define USD_PER_METRIC_MONTH 0.30
 
 #define MAX_GLOBS 32
 
@@ -294,7 +294,7 @@ static int sizes(struct ctx *x, struct cw_credcache_ref *ref, const char *region
 		char *next = NULL;
 
 		for (size_t i = 0; i < k; i++)
-			q[i] = (struct cw_gmd_query){ &m, x->plan->v[at + i].bucket };
+			q[i] = (struct cw_gmd_query){ .metric = &m, .bucket = x->plan->v[at + i].bucket };
 		rc = cw_gmd_results_new(&res, k, start, end, 86400);
 		cw_pager_init(&pg, 0);
 		while (!rc) {
@@ -409,6 +409,8 @@ static int plan_account(struct ctx *x, const struct cw_account_def *a, struct cw
 			continue;
 		if (x->o->min_stored >= 0 && !(w->stored >= x->o->min_stored)) {
 			w->st = ST_SMALL;
+			if (isnan(w->stored) && !w->note)
+				w->note = cw_strdup("no BucketSizeBytes in the last 4 days: size unknown");
 			continue;
 		}
 		cw_aws_response_init(&resp);
@@ -676,8 +678,8 @@ int cw_cmd_enable_metrics(int argc, char **argv)
 	       o.apply ? "got" : "would get", nhas, nsmall, nmiss, plan.failures, plan.calls);
 	printf("estimated cost: up to $%.2f a month (%zu configurations x %d request metrics "
 	       "x $%.2f per metric-month, as CloudWatch custom metrics; an estimate)\n",
-	       (double)(o.apply ? added : nadd) * REQUEST_METRICS_PER_CONFIG * USD_PER_METRIC_MONTH,
-	       o.apply ? added : nadd, REQUEST_METRICS_PER_CONFIG, USD_PER_METRIC_MONTH);
+	       (double)(o.apply ? added : nadd) * cw_inventory_watch_usd(&inv),
+	       o.apply ? added : nadd, inv.watch.metrics_per_config, inv.watch.usd_per_metric_month);
 	if (!o.apply && nadd)
 		printf("nothing was written: run again with --apply to create them\n");
 	code = plan.failures ? CW_EXIT_PARTIAL : CW_EXIT_OK;

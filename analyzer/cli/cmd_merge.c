@@ -154,8 +154,11 @@ static int merge_into(struct cw_run *dst, struct cw_run *src)
 	for (size_t i = 0; i < src->nunmeasured && !rc; i++) {
 		const struct cw_unmeasured *u = &src->unmeasured[i];
 
-		rc = cw_run_add_unmeasured(dst, &u->id, u->reason, u->fix);
+		rc = cw_run_add_unwatched(dst, &u->id, u->kind, u->stored_bytes,
+					  u->watch_usd_month, u->reason, u->fix);
 	}
+	for (size_t i = 0; i < src->ncoverage && !rc; i++)
+		rc = cw_run_add_coverage(dst, &src->coverage[i]);
 	if (rc)
 		return rc;
 	if (!dst->started || (src->started && src->started < dst->started))

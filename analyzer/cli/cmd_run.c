@@ -89,7 +89,9 @@ static void usage(FILE *f)
 		"configured CloudWatch series (GetMetricData, batched 500 metrics a call),\n"
 		"judge the last complete period with the detectors, and write report.md,\n"
 		"report.html, report.csv, report.json and report.xlsx; then post one digest\n"
-		"to Slack when configured.\n"
+		"to Slack when configured.  A run that could not run (exit 2) or ran partly\n"
+		"(exit 3) posts a short notice there too, once a day per reason (not when\n"
+		"stderr is a terminal).\n"
 		"\n"
 		"options:\n");
 	/* (in two pieces: C99 compilers need not take longer strings) */
@@ -103,9 +105,10 @@ static void usage(FILE *f)
 		"                        ./cwsweep-report)\n"
 		"  --format LIST         report formats: md, csv, json, html, xlsx (default all)\n"
 		"  -j, --jobs N          worker threads, 1-256 (default: aws.jobs, else 16)\n"
-		"  -n, --dry-run         print the plan and the estimated CloudWatch cost;\n"
-		"                        no network, except Organizations' account list when\n"
-		"                        the inventory has an organization section\n"
+		"  -n, --dry-run         print the plan and the estimated CloudWatch cost\n"
+		"                        (coverage and billing calls included); no network,\n"
+		"                        except Organizations' account list when the\n"
+		"                        inventory has an organization section\n"
 		"  --account ID          only this account (repeatable)\n"
 		"  --region NAME         only this region of each account, e.g. us-east-1\n"
 		"                        (repeatable); buckets pinned elsewhere are skipped\n"
@@ -454,13 +457,20 @@ static void remove_stale_temps_of(const char *file)
 static void summary_text(const struct cw_run *run, int64_t t0_ms, char *out, size_t outlen)
 {
 	struct cw_run_counts c;
+	struct cw_coverage t;
+	char cov[160] = "";
 
 	cw_run_count(run, &c);
+	if (cw_run_coverage_total(run, &t)) {
+		cov[0] = ',';
+		cov[1] = ' ';
+		cw_coverage_line(&t, cov + 2, sizeof(cov) - 2);
+	}
 	snprintf(out, outlen, "run %s: %zu account%s, %zu series, %zu anomal%s, "
-		 "%zu failure%s, %zu not measured, %zu API call%s, %.1f s",
+		 "%zu failure%s, %zu not measured, %zu not watched%s, %zu API call%s, %.1f s",
 		 run->run_id, run->accounts, run->accounts == 1 ? "" : "s", c.series,
 		 c.anomalies, c.anomalies == 1 ? "y" : "ies", c.failures,
-		 c.failures == 1 ? "" : "s", c.unmeasured, run->api_calls,
+		 c.failures == 1 ? "" : "s", c.not_found, c.not_watched, cov, run->api_calls,
 		 run->api_calls == 1 ? "" : "s", (double)(cw_time_mono_ms() - t0_ms) / 1000.0);
 }
 
@@ -779,9 +789,10 @@ out:
 		oc.run_id = run.run_id;
 		oc.now = o.at ? o.at : cw_time_now();
 		oc.wall_start = wall0;
-		/* failure rows are in the digest already; a failed post is the channel */
+		/* failure rows are in the digest already; a failed post is the channel;
+		 * someone at a terminal reads the error there (a preview still shows) */
 		oc.notice = (code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL) && !digest_told &&
-			    !o.no_slack &&
+			    !o.no_slack && (o.slack_preview || !isatty(STDERR_FILENO)) &&
 			    (!inv_loaded || inv.reporting.slack_enabled || cfg.slack_webhook);
 		oc.preview = o.slack_preview;
 		oc.webhook = cfg.slack_webhook;

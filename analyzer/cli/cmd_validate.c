@@ -149,6 +149,22 @@ static void print_summary(const char *path, const struct cw_inventory *inv,
 				print_conf(&bk->detectors.v[j], "    ");
 		}
 	}
+	if (inv->billing.enabled) {
+		const struct cw_billing_def *bd = &inv->billing;
+
+		printf("\nbilling:   payer %s, us-east-1, %s; linked accounts: %s; services:",
+		       bd->payer.id, bd->payer.nroles ? bd->payer.roles[bd->payer.nroles - 1]
+						      : "ambient credentials",
+		       bd->linked_all ? "all" : "those of this inventory");
+		for (size_t i = 0; i < bd->nservices; i++)
+			printf(" %s", bd->services[i]);
+		putchar('\n');
+		if (!same_set(&bd->payer.detectors, &inv->detectors)) {
+			printf("  detectors of billing:\n");
+			for (size_t k = 0; k < bd->payer.detectors.n; k++)
+				print_conf(&bd->payer.detectors.v[k], "    ");
+		}
+	}
 }
 
 int cw_cmd_validate(int argc, char **argv)

@@ -50,6 +50,15 @@ static void account_release(struct cw_account_def *a)
 	memset(a, 0, sizeof(*a));
 }
 
+static void billing_release(struct cw_billing_def *b)
+{
+	account_release(&b->payer);
+	for (size_t i = 0; i < b->nservices; i++)
+		free(b->services[i]);
+	free(b->services);
+	memset(b, 0, sizeof(*b));
+}
+
 static void org_release(struct cw_org_settings *o)
 {
 	if (!o)
@@ -76,6 +85,7 @@ void cw_inventory_release(struct cw_inventory *inv)
 	cw_inv_reporting_release(&inv->reporting);
 	cw_inv_aws_release(&inv->aws);
 	cw_inv_prices_release(inv);
+	billing_release(&inv->billing);
 	memset(inv, 0, sizeof(*inv));
 }
 
@@ -907,6 +917,146 @@ static void parse_accounts(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 	cw_inv_report_dups(c, &s.buckets, "bucket");
 }
 
+/* ---- billing: ------------------------------------------------------------ */
+
+struct bill {
+	struct acct x;  /* first: the account callbacks take it */
+	char **services; size_t nservices;
+	bool services_set, linked_all;
+};
+
+/* An AWS/Billing ServiceName: letters and digits, as AWS spells them. */
+static const char *check_service(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				       "0123456789") != n)
+		return "not an AWS/Billing ServiceName (letters and digits, e.g. AmazonS3, "
+		       "AWSDataTransfer)";
+	return NULL;
+}
+
+static void bl_services(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
+			void *obj)
+{
+	struct bill *b = obj;
+
+	if (!cw_inv_str_list(c, v, path, check_service, "[AmazonS3, AWSDataTransfer]",
+			     &b->services, &b->nservices))
+		return;
+	if (b->nservices == 0) {
+		cw_inv_diag(c, v, path, "must not be an empty list");
+		return;
+	}
+	for (size_t i = 0; i < b->nservices; i++)
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(b->services[i], b->services[k]) == 0) {
+				cw_inv_diag(c, v->items[i], path, "%s is listed twice",
+					    b->services[i]);
+				return;
+			}
+	b->services_set = true;
+}
+
+static void bl_linked(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
+		      void *obj)
+{
+	struct bill *b = obj;
+
+	if (!cw_inv_scalar(c, v, path))
+		return;
+	if (strcmp(v->str, "all") == 0)
+		b->linked_all = true;
+	else if (strcmp(v->str, "inventory") != 0)
+		cw_inv_diag(c, v, path, "want inventory (the accounts of this inventory) or all "
+			    "(every linked account), got %.40s", v->str);
+}
+
+static const struct cw_inv_key billing_keys[] = {
+	{ "account", a_id, true },
+	{ "role_arn", a_role, false },
+	{ "external_id", a_external, false },
+	{ "session_name", a_session, false },
+	{ "duration_seconds", a_duration, false },
+	{ "services", bl_services, false },
+	{ "linked_accounts", bl_linked, false },
+	{ "detectors", a_detectors, false },
+	{ NULL, NULL, false },
+};
+
+static void parse_billing(struct cw_inv_ctx *c, const struct cw_yt_node *v,
+			  const struct dflt *d)
+{
+	static const char *const default_services[] = { "AmazonS3", "AWSDataTransfer" };
+	struct cw_inventory *inv = d->inv;
+	const struct cw_inv_det_layer *layers[2] = { &d->det, NULL };
+	struct cw_inv_det_opts o;
+	struct bill b;
+	char p[CW_INV_PATHLEN];
+	size_t before = cw_inv_ndiags(c);
+
+	memset(&b, 0, sizeof(b));
+	b.x.node = v;
+	cw_strlcpy(b.x.path, "billing", sizeof(b.x.path));
+	if (!cw_inv_walk(c, v, "billing", billing_keys, &b) || cw_yt_is_null(v))
+		goto done;
+	layers[1] = &b.x.det;
+	/* the payer's name: the inventory's, when it lists the payer too */
+	for (size_t i = 0; b.x.id_ok && i < inv->naccounts && !b.x.a.name; i++)
+		if (strcmp(inv->accounts[i].id, b.x.a.id) == 0 && inv->accounts[i].name)
+			b.x.a.name = cw_strdup(inv->accounts[i].name);
+	if (b.x.id_ok && !b.x.a.name)
+		b.x.a.name = cw_strdup(b.x.a.id);
+	/* AWS/Billing lives in us-east-1 only */
+	b.x.a.regions = calloc(1, sizeof(*b.x.a.regions));
+	if (b.x.a.regions)
+		b.x.a.regions[0] = cw_strdup("us-east-1");
+	if ((b.x.id_ok && !b.x.a.name) || !b.x.a.regions || !b.x.a.regions[0]) {
+		c->oom = true;
+		goto done;
+	}
+	b.x.a.nregions = 1;
+	check_roles(c, d, &b.x);
+	memset(&o, 0, sizeof(o));
+	o.period = 86400; /* billing series are daily, whatever defaults.period says */
+	o.lookback_days = inv->lookback_days;
+	o.owner = b.x.det.present ? b.x.det_at : d->det_at;
+	o.owner_path = b.x.det.present ? cw_inv_path(p, sizeof(p), "billing", "detectors")
+				       : "defaults.detectors";
+	if (!o.owner) {
+		o.owner = v;
+		o.owner_path = "billing";
+	}
+	cw_inv_det_build(c, &b.x.a.detectors, layers, 2, &o);
+	if (!b.services_set) {
+		b.services = calloc(2, sizeof(*b.services));
+		if (!b.services) {
+			c->oom = true;
+			goto done;
+		}
+		for (size_t i = 0; i < 2; i++)
+			if (!(b.services[b.nservices++] = cw_strdup(default_services[i])))
+				c->oom = true;
+	}
+	if (cw_inv_ndiags(c) > before || c->oom)
+		goto done;
+	b.x.a.line = v->line;
+	b.x.a.col = v->col;
+	inv->billing.enabled = true;
+	inv->billing.payer = b.x.a;
+	memset(&b.x.a, 0, sizeof(b.x.a));
+	inv->billing.services = b.services;
+	inv->billing.nservices = b.nservices;
+	b.services = NULL;
+	b.nservices = 0;
+	inv->billing.linked_all = b.linked_all;
+done:
+	account_release(&b.x.a);
+	cw_inv_det_layer_release(&b.x.det);
+	cw_inv_free_strv(b.services, b.nservices);
+}
+
 /* ---- organization: -------------------------------------------------------- */
 
 struct orgx {
@@ -1116,6 +1266,7 @@ static const struct cw_inv_key top_keys[] = {
 	{ "reporting", NULL, false },
 	{ "aws", NULL, false },
 	{ "prices", NULL, false },
+	{ "billing", NULL, false },
 	{ NULL, NULL, false },
 };
 
@@ -1185,7 +1336,7 @@ static int parse_doc(const char *name, const char *text, size_t len,
 	}
 	if (root->kind != CW_YT_MAP) {
 		cw_inv_diag(&c, root, NULL, "the top level must be a map (version, defaults, "
-			    "accounts, reporting, aws, prices), got %s", cw_yt_what(root));
+			    "accounts, reporting, aws, prices, billing), got %s", cw_yt_what(root));
 		rc = CW_EINVAL;
 		goto out;
 	}
@@ -1212,6 +1363,8 @@ static int parse_doc(const char *name, const char *text, size_t len,
 		cw_inv_diag(&c, root, NULL, "missing required key accounts (or an organization "
 			    "section to list them)");
 	parse_accounts(&c, cw_yt_get(root, "accounts"), &d);
+	if (cw_yt_get(root, "billing"))
+		parse_billing(&c, cw_yt_get(root, "billing"), &d);
 	rc = c.oom ? CW_ENOMEM : cw_inv_ndiags(&c) ? CW_EINVAL : 0;
 out:
 	cw_inv_det_layer_release(&d.det);

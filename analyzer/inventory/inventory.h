@@ -117,6 +117,19 @@ struct cw_price_table {
 	double free_bytes;  /* free allowance per account-month */
 };
 
+/*
+ * What watching a bucket costs: S3 request metrics are billed as CloudWatch
+ * custom metrics, and one request-metrics configuration publishes a whole
+ * set of them (`prices.request_metrics`; README "Coverage").
+ */
+struct cw_watch_price {
+	int metrics_per_config;      /* default 16 */
+	double usd_per_metric_month; /* default 0.30 (first 10,000 metrics) */
+};
+
+#define CW_WATCH_METRICS_DEFAULT 16
+#define CW_WATCH_USD_PER_METRIC_DEFAULT 0.30
+
 struct cw_reporting {
 	char *output_dir;      /* default "./cwsweep-report" */
 	char *formats;         /* comma list, default "md,csv,json,html,xlsx" */
@@ -151,6 +164,19 @@ struct cw_aws_settings {
 	int throttle_window_s; /* how long throttled calls keep retrying; default 300 */
 };
 
+/*
+ * `billing:` - AWS/Billing EstimatedCharges of the management (payer)
+ * account, us-east-1: month-to-date charges per ServiceName and
+ * LinkedAccount, judged as daily spend.
+ */
+struct cw_billing_def {
+	bool enabled;                 /* the section is present */
+	struct cw_account_def payer;  /* id, roles, external_id, session, duration,
+				       * regions = [us-east-1], detectors */
+	char **services; size_t nservices; /* default [AmazonS3, AWSDataTransfer] */
+	bool linked_all;              /* linked_accounts: all (else: inventory) */
+};
+
 struct cw_inventory {
 	char *path;
 	/* defaults */
@@ -165,8 +191,13 @@ struct cw_inventory {
 	struct cw_reporting reporting;
 	struct cw_aws_settings aws;
 	struct cw_price_table *prices; size_t nprices; /* [0] is the default */
+	struct cw_watch_price watch;  /* prices.request_metrics */
+	struct cw_billing_def billing;
 	struct cw_org_settings *org; /* NULL: no organization section */
 };
+
+/* Monthly cost of one request-metrics configuration (est.). */
+double cw_inventory_watch_usd(const struct cw_inventory *inv);
 
 /*
  * Parse and validate.  On success 0 and *inv filled.  On failure

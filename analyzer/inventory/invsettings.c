@@ -569,8 +569,38 @@ int cw_inv_prices_defaults(struct cw_inventory *inv)
 	inv->prices[0].ntiers = sizeof(tiers) / sizeof(tiers[0]);
 	inv->prices[0].free_bytes = 100 * GB;
 	inv->nprices = 1;
+	inv->watch.metrics_per_config = CW_WATCH_METRICS_DEFAULT;
+	inv->watch.usd_per_metric_month = CW_WATCH_USD_PER_METRIC_DEFAULT;
 	return 0;
 }
+
+double cw_inventory_watch_usd(const struct cw_inventory *inv)
+{
+	if (!inv || inv->watch.metrics_per_config <= 0)
+		return (double)CW_WATCH_METRICS_DEFAULT * CW_WATCH_USD_PER_METRIC_DEFAULT;
+	return (double)inv->watch.metrics_per_config * inv->watch.usd_per_metric_month;
+}
+
+static void watch_metrics(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
+			  void *obj)
+{
+	long long n;
+
+	if (cw_inv_int(c, v, path, 1, 1000, &n))
+		((struct cw_watch_price *)obj)->metrics_per_config = (int)n;
+}
+
+static void watch_usd(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
+		      void *obj)
+{
+	cw_inv_number(c, v, path, 0, 100, &((struct cw_watch_price *)obj)->usd_per_metric_month);
+}
+
+static const struct cw_inv_key watch_keys[] = {
+	{ "metrics_per_config", watch_metrics, false },
+	{ "usd_per_metric_month", watch_usd, false },
+	{ NULL, NULL, false },
+};
 
 struct tier_parse {
 	struct cw_price_tier *t;
@@ -758,8 +788,10 @@ void cw_inv_prices_parse(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 	/* default first, so that region tables inherit its free_gb */
 	const struct cw_yt_node *d = cw_yt_get(v, "default");
 	const struct cw_yt_node *r = cw_yt_get(v, "regions");
+	const struct cw_yt_node *w = cw_yt_get(v, "request_metrics");
 	static const struct cw_inv_key prices_keys[] = {
-		{ "default", NULL, false }, { "regions", NULL, false }, { NULL, NULL, false },
+		{ "default", NULL, false }, { "regions", NULL, false },
+		{ "request_metrics", NULL, false }, { NULL, NULL, false },
 	};
 	char p[CW_INV_PATHLEN];
 
@@ -769,6 +801,9 @@ void cw_inv_prices_parse(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 		prices_default(c, d, cw_inv_path(p, sizeof(p), path, "default"), inv);
 	if (r)
 		prices_regions(c, r, cw_inv_path(p, sizeof(p), path, "regions"), inv);
+	if (w)
+		cw_inv_walk(c, w, cw_inv_path(p, sizeof(p), path, "request_metrics"), watch_keys,
+			    &inv->watch);
 }
 
 /* ---- metrics ------------------------------------------------------------- */
@@ -952,7 +987,8 @@ static void m_unit(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char 
 	cw_inv_str(c, v, path, &((struct cw_metric_def *)obj)->unit);
 }
 
-/* A dimension value: "{bucket}" is the only placeholder. */
+/* A dimension value: placeholders {bucket}, {account} (the account id)
+ * and {region}. */
 static const char *check_dim_value(const char *s)
 {
 	const char *p = s;
@@ -960,9 +996,14 @@ static const char *check_dim_value(const char *s)
 	if (!text_ok(s, 1024))
 		return "a dimension value has 1 to 1024 printable characters";
 	while ((p = strchr(p, '{')) != NULL) {
-		if (strncmp(p, "{bucket}", 8) != 0)
-			return "unknown placeholder (the only one is {bucket})";
-		p += 8;
+		if (strncmp(p, "{bucket}", 8) == 0)
+			p += 8;
+		else if (strncmp(p, "{account}", 9) == 0)
+			p += 9;
+		else if (strncmp(p, "{region}", 8) == 0)
+			p += 8;
+		else
+			return "unknown placeholder (they are {bucket}, {account} and {region})";
 	}
 	return NULL;
 }

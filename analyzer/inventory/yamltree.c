@@ -39,6 +39,10 @@ struct builder {
 	struct anchor *anchors;
 	size_t nanchors, anchors_cap;
 	size_t expanded;   /* bytes that aliases have copied so far */
+	/* merge-key entries taken out of their maps: an anchor may still name
+	 * them (`<<: &base {...}`), so they are freed when the parse ends */
+	struct cw_yt_node **retired;
+	size_t nretired, retired_cap;
 	struct cw_yt_node *root;
 	int ndocs;
 	bool failed; /* a problem that makes the tree unusable was reported */
@@ -384,9 +388,10 @@ static bool map_has(const struct cw_yt_node *map, const char *key)
 }
 
 /*
- * YAML merge keys: `<<: *base` (or `<<: [*a, *b]`) adds the keys of the
- * merged maps that the map does not set itself; with a list, earlier maps
- * win.  The `<<` entry is removed.
+ * YAML merge keys: `<<: *base` (or `<<: [*a, *b]`) adds copies of the
+ * entries of the merged maps that the map does not set itself; with a
+ * list, earlier maps win.  The `<<` entry is taken out of the map (and
+ * freed at the end of the parse, since an anchor may name its value).
  */
 static int merge_keys(struct builder *b, struct cw_yt_node *map)
 {
@@ -411,35 +416,40 @@ static int merge_keys(struct builder *b, struct cw_yt_node *map)
 				b->failed = true;
 				return 0;
 			}
+		/* copies, not the nodes themselves: an anchor may name the merged
+		 * map, and a later alias must see it whole */
 		for (size_t k = 0; k < nsrc; k++) {
-			struct cw_yt_node *from = src[k];
+			const struct cw_yt_node *from = src[k];
 
 			for (size_t j = 0; j < from->n; j++) {
+				struct cw_yt_node *ck = NULL, *cv = NULL;
 				int rc;
 
-				if (!from->pairs[j].key || map_has(map, from->pairs[j].key->str))
+				if (map_has(map, from->pairs[j].key->str))
 					continue;
-				rc = grow((void **)&map->pairs, &map->cap, map->n,
-					  sizeof(*map->pairs));
+				rc = node_copy(b, from->pairs[j].key, &ck);
+				if (!rc)
+					rc = node_copy(b, from->pairs[j].val, &cv);
+				if (!rc)
+					rc = cw_yt_map_add(map, ck, cv);
+				else
+					cw_yt_free(ck);
+				if (rc == CW_ETOOBIG) {
+					cw_diags_add(b->diags, b->name, key->line, key->col,
+						     "<<: aliases expand to more than %zu MiB; write "
+						     "the values out", (size_t)CW_YT_MAX_EXPANSION >> 20);
+					b->failed = true;
+					return 0;
+				}
 				if (rc)
 					return rc;
-				map->pairs[map->n++] = from->pairs[j];
-				from->pairs[j].key = NULL;
-				from->pairs[j].val = NULL;
 			}
 		}
-		/* drop the << entry (what was not taken is freed with it) */
-		for (size_t k = 0; k < nsrc; k++) {
-			struct cw_yt_node *from = src[k];
-			size_t w = 0;
-
-			for (size_t j = 0; j < from->n; j++)
-				if (from->pairs[j].key)
-					from->pairs[w++] = from->pairs[j];
-			from->n = w;
-		}
-		cw_yt_free(key);
-		cw_yt_free(val);
+		if (grow((void **)&b->retired, &b->retired_cap, b->nretired + 1,
+			 sizeof(*b->retired)))
+			return CW_ENOMEM;
+		b->retired[b->nretired++] = key;
+		b->retired[b->nretired++] = val;
 		memmove(&map->pairs[i], &map->pairs[i + 1], (map->n - i - 1) * sizeof(*map->pairs));
 		map->n--;
 	}
@@ -614,6 +624,9 @@ int cw_yt_parse(struct cw_yt_node **root, const char *name, const char *text,
 	for (size_t i = 0; i < b.nanchors; i++)
 		free(b.anchors[i].name);
 	free(b.anchors);
+	for (size_t i = 0; i < b.nretired; i++)
+		cw_yt_free(b.retired[i]);
+	free(b.retired);
 	while (b.depth > 0) {
 		b.depth--;
 		cw_yt_free(b.pending_key[b.depth]);

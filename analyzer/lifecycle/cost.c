@@ -240,7 +240,7 @@ int cw_cost_apply(struct cw_run *run, const struct cw_inventory *inv,
 	struct priced *priced = NULL;
 	struct cw_buf note = CW_BUF_INIT;
 	double *month = NULL;
-	size_t npriced = 0, nregional = 0;
+	size_t npriced = 0, nregional = 0, nusd = 0;
 	char *text;
 	int rc;
 
@@ -264,6 +264,18 @@ int cw_cost_apply(struct cw_run *run, const struct cw_inventory *inv,
 		double base = isnan(r->j.baseline) ? r->j.limit : r->j.baseline;
 		double excess;
 
+		/* a series in dollars (AWS/Billing daily spend): the excess is the
+		 * cost itself, no price table */
+		if (r->j.status == CW_STATUS_ANOMALY && rs->id.unit &&
+		    strcmp(rs->id.unit, "USD") == 0 && !isnan(r->j.value) && !isnan(base)) {
+			excess = r->j.value - base;
+			r->est_excess_usd = excess > 0 ? excess : 0;
+			priced[npriced].series = r->series;
+			priced[npriced].period_start = r->j.period_start;
+			priced[npriced++].usd = r->est_excess_usd;
+			nusd++;
+			continue;
+		}
 		/* every judged row is priced (report.csv shows it for all of
 		 * them); only anomalies count in the total */
 		if ((r->j.status != CW_STATUS_ANOMALY && r->j.status != CW_STATUS_OK) ||
@@ -291,8 +303,13 @@ int cw_cost_apply(struct cw_run *run, const struct cw_inventory *inv,
 		}
 	}
 	run->total_excess_usd = npriced ? total_once(priced, npriced) : NAN;
-	if (npriced && inv->nprices &&
+	if (npriced > nusd && inv->nprices &&
 	    (rc = build_note(&note, &inv->prices[0], &builtin.prices[0], regional, nregional)))
+		goto fail;
+	if (nusd && (rc = cw_buf_printf(&note, "%sAWS/Billing daily spend: the excess of the "
+					"day's estimated charges over the baseline, in dollars "
+					"(AWS's own estimate, revised down now and then)",
+					npriced > nusd ? "; " : "")))
 		goto fail;
 	text = cw_buf_detach(&note, NULL);
 	if (!text) {

@@ -16,6 +16,9 @@
  *             bytes above the free allowance through the tiers; inside one
  *             tier this is E / 1e9 x that tier's rate (the marginal rate)
  *
+ * A series whose unit is "USD" (AWS/Billing daily spend) needs no price:
+ * its est_excess_usd is the excess itself, max(0, value - baseline).
+ *
  * The run's total counts each series and period once (the largest
  * estimate when several detectors flagged the same period).  Every figure
  * is an estimate, and run->price_note says how it was made.

@@ -238,6 +238,33 @@ static int parse_entry(json_t *e, const char *where, const char *file,
 	return 0;
 }
 
+/* The optional "coverage" member; absent or null = unknown. */
+static int parse_coverage(json_t *c, const char *name, struct cw_state_coverage *out,
+			  char *err, size_t errlen)
+{
+	json_t *b, *w, *sb, *wb;
+
+	memset(out, 0, sizeof(*out));
+	if (!c || json_is_null(c))
+		return 0;
+	b = json_object_get(c, "buckets");
+	w = json_object_get(c, "watched");
+	sb = json_object_get(c, "stored_bytes");
+	wb = json_object_get(c, "watched_bytes");
+	if (!json_is_object(c) || !json_is_integer(b) || !json_is_integer(w) ||
+	    !json_is_number(sb) || !json_is_number(wb) || json_integer_value(b) < 0 ||
+	    json_integer_value(w) < 0 || json_integer_value(w) > json_integer_value(b) ||
+	    json_number_value(sb) < 0 || json_number_value(wb) < 0)
+		return cw_fail(err, errlen, CW_EPARSE, "%s: coverage: expected {buckets, watched, "
+			       "stored_bytes, watched_bytes} with watched <= buckets", name);
+	out->known = true;
+	out->buckets = (size_t)json_integer_value(b);
+	out->watched = (size_t)json_integer_value(w);
+	out->bytes = json_number_value(sb);
+	out->watched_bytes = json_number_value(wb);
+	return 0;
+}
+
 #define NOTICE_KEEP_S (30 * 86400)
 #define NOTICE_MAX 64
 
@@ -365,6 +392,9 @@ int cw_state_parse(struct cw_state *st, const char *name, const char *text, size
 			goto out;
 		st->n++;
 	}
+	rc = parse_coverage(json_object_get(root, "coverage"), name, &st->coverage, err, errlen);
+	if (rc)
+		goto out;
 	rc = parse_notices(st, json_object_get(root, "notices"), name, err, errlen);
 	if (rc)
 		goto out;
@@ -533,6 +563,39 @@ static void prune(struct cw_state *st, int64_t now)
 	st->n = k;
 }
 
+static double pct(double part, double whole)
+{
+	return whole > 0 ? 100.0 * part / whole : 100.0;
+}
+
+/* See cw_state_apply: a coverage drop is announced once. */
+static void coverage_apply(struct cw_state *st, struct cw_run *run)
+{
+	struct cw_coverage t;
+	struct cw_state_coverage *c = &st->coverage;
+
+	run->coverage_fell = false;
+	if (!cw_run_coverage_total(run, &t))
+		return;
+	if (c->known && (t.watched < c->watched ||
+			 pct(t.watched_bytes, t.bytes) <= pct(c->watched_bytes, c->bytes) - 1.0)) {
+		run->coverage_fell = true;
+		memset(&run->coverage_was, 0, sizeof(run->coverage_was));
+		run->coverage_was.buckets = c->buckets;
+		run->coverage_was.watched = c->watched;
+		run->coverage_was.bytes = c->bytes;
+		run->coverage_was.watched_bytes = c->watched_bytes;
+		run->coverage_was.complete = true;
+	}
+	if (t.complete) {
+		c->known = true;
+		c->buckets = t.buckets;
+		c->watched = t.watched;
+		c->bytes = t.bytes;
+		c->watched_bytes = t.watched_bytes;
+	}
+}
+
 int cw_state_apply(struct cw_state *st, struct cw_run *run, int64_t now, int64_t cooldown,
 		   double growth_factor, bool *announce)
 {
@@ -541,6 +604,7 @@ int cw_state_apply(struct cw_state *st, struct cw_run *run, int64_t now, int64_t
 	int rc;
 
 	cw_state_init(&fresh);
+	coverage_apply(st, run);
 	rc = latest_per_key(run, announce, &latest, &nlatest);
 	if (rc)
 		return rc;
@@ -722,6 +786,13 @@ int cw_state_save(const struct cw_state *st, const char *path, int64_t now,
 	/* put() steals what it is given, even when it fails: entries is root's */
 	if (!put(root, "entries", entries))
 		goto oom;
+	if (st->coverage.known &&
+	    !put(root, "coverage", json_pack("{s:I, s:I, s:f, s:f}",
+					     "buckets", (json_int_t)st->coverage.buckets,
+					     "watched", (json_int_t)st->coverage.watched,
+					     "stored_bytes", st->coverage.bytes,
+					     "watched_bytes", st->coverage.watched_bytes)))
+		goto oom;
 	/* st is kept sorted by cw_state_parse and cw_state_apply */
 	for (size_t i = 0; i < st->n; i++)
 		if (json_array_append_new(entries, entry_json(&st->v[i])) != 0)
@@ -848,6 +919,8 @@ int cw_state_apply_failures(struct cw_state *st, const struct cw_run *run, int64
 			e->status = CW_STATE_ANOMALY;
 			e->first_seen = now;
 			ann = true; /* a new failure */
+		} else if (strcmp(s0(f->code), "NothingWatched") == 0) {
+			ann = true; /* an account nothing was judged in is never old news */
 		} else {
 			ann = cooled_down(e, now, cooldown); /* ongoing: once per cooldown */
 		}

@@ -79,9 +79,18 @@ struct cw_state_notice {
 	int64_t last_posted;  /* UTC epoch seconds */
 };
 
+/* The coverage of the last complete run (optional member "coverage":
+ * {"buckets", "watched", "stored_bytes", "watched_bytes"}). */
+struct cw_state_coverage {
+	bool known;
+	size_t buckets, watched;
+	double bytes, watched_bytes;
+};
+
 struct cw_state {
 	struct cw_state_entry *v;
 	size_t n, cap;
+	struct cw_state_coverage coverage;
 	struct cw_state_notice *notices;
 	size_t nnotices;
 };
@@ -107,6 +116,12 @@ int cw_state_parse(struct cw_state *st, const char *name, const char *text, size
 		   char *err, size_t errlen);
 
 /*
+ * Coverage: when the run's coverage (cw_run_coverage_total) is below the
+ * state's -- fewer buckets watched, or at least one point less of the
+ * stored bytes -- run->coverage_fell is set and run->coverage_was holds
+ * the state's, so the digest announces the drop once; a complete run's
+ * coverage then replaces the state's (a run with regions unknown leaves it).
+ *
  * Judge run against st at time now (UTC seconds, the run's start): set
  * each result's alert, fill announce[i] (caller-allocated, run->nresults
  * entries; may be NULL) with whether result i belongs in the digest, and
@@ -124,7 +139,8 @@ int cw_state_apply(struct cw_state *st, struct cw_run *run, int64_t now, int64_t
  * (account, region, bucket, metric) and "failure:STAGE:CODE" in place of
  * the detector.  A new failure is announced; an ongoing one (the same key
  * failed last time) again only once the cooldown has passed, so an
- * AccessDenied that lasts a month is not posted every night.  A failure
+ * AccessDenied that lasts a month is not posted every night (but a
+ * NothingWatched account, where nothing was judged at all, every run).  A failure
  * that did not happen again, for an account (and region) the run did
  * judge, is over: the next one is new.  announce: run->nfailures entries
  * (may be NULL).  0 or CW_ENOMEM.

@@ -106,6 +106,11 @@ void cw_run_release(struct cw_run *run)
 		free(run->unmeasured[i].fix);
 	}
 	free(run->unmeasured);
+	for (size_t i = 0; i < run->ncoverage; i++) {
+		free(run->coverage[i].account_id);
+		free(run->coverage[i].account_name);
+	}
+	free(run->coverage);
 	for (size_t i = 0; i < run->ndetectors; i++)
 		free(run->detectors[i]);
 	free(run->detectors);
@@ -209,8 +214,94 @@ int cw_run_add_unmeasured(struct cw_run *run, const struct cw_target_id *id,
 		free(u->fix);
 		return CW_ENOMEM;
 	}
+	u->stored_bytes = NAN;
+	u->watch_usd_month = NAN;
 	run->nunmeasured++;
 	return 0;
+}
+
+int cw_run_add_unwatched(struct cw_run *run, const struct cw_target_id *id,
+			 enum cw_unmeasured_kind kind, double stored_bytes,
+			 double watch_usd_month, const char *reason, const char *fix)
+{
+	int rc = cw_run_add_unmeasured(run, id, reason, fix);
+	struct cw_unmeasured *u;
+
+	if (rc)
+		return rc;
+	u = &run->unmeasured[run->nunmeasured - 1];
+	u->kind = kind;
+	u->stored_bytes = stored_bytes;
+	u->watch_usd_month = watch_usd_month;
+	return 0;
+}
+
+const char *cw_unmeasured_kind_name(enum cw_unmeasured_kind k)
+{
+	return k == CW_UNMEASURED_NOT_WATCHED ? "not_watched" : "not_found";
+}
+
+int cw_run_add_coverage(struct cw_run *run, const struct cw_coverage *c)
+{
+	struct cw_coverage *d;
+
+	if (grow((void **)&run->coverage, &run->cap_coverage, run->ncoverage,
+		 sizeof(*run->coverage)))
+		return CW_ENOMEM;
+	d = &run->coverage[run->ncoverage];
+	*d = *c;
+	d->account_id = NULL;
+	d->account_name = NULL;
+	if (cw_str_set(&d->account_id, c->account_id) ||
+	    cw_str_set(&d->account_name, c->account_name)) {
+		free(d->account_id);
+		free(d->account_name);
+		return CW_ENOMEM;
+	}
+	run->ncoverage++;
+	return 0;
+}
+
+bool cw_run_coverage_total(const struct cw_run *run, struct cw_coverage *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->complete = true;
+	for (size_t i = 0; i < run->ncoverage; i++) {
+		const struct cw_coverage *c = &run->coverage[i];
+
+		t->buckets += c->buckets;
+		t->watched += c->watched;
+		t->bytes += c->bytes;
+		t->watched_bytes += c->watched_bytes;
+		t->complete = t->complete && c->complete;
+	}
+	return run->ncoverage > 0;
+}
+
+char *cw_coverage_line(const struct cw_coverage *c, char *buf, size_t len)
+{
+	char pct[32];
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	if (!c)
+		return buf;
+	if (c->bytes > 0) {
+		double p = 100.0 * c->watched_bytes / c->bytes;
+		/* never round a partial coverage up to 100% or a real one down to 0% */
+		if (p > 99.0 && p < 100.0)
+			snprintf(pct, sizeof(pct), " (>99%% of stored bytes)");
+		else if (p > 0.0 && p < 1.0)
+			snprintf(pct, sizeof(pct), " (<1%% of stored bytes)");
+		else
+			snprintf(pct, sizeof(pct), " (%.0f%% of stored bytes)", p);
+	} else {
+		pct[0] = '\0';
+	}
+	snprintf(buf, len, "watching %zu of %zu bucket%s%s%s", c->watched, c->buckets,
+		 c->buckets == 1 ? "" : "s", pct, c->complete ? "" : ", some regions unknown");
+	return buf;
 }
 
 /* ---- judging ---------------------------------------------------------- */
@@ -385,6 +476,12 @@ void cw_run_count(const struct cw_run *run, struct cw_run_counts *c)
 	c->judgements = run->nresults;
 	c->failures = run->nfailures;
 	c->unmeasured = run->nunmeasured;
+	for (size_t i = 0; i < run->nunmeasured; i++) {
+		if (run->unmeasured[i].kind == CW_UNMEASURED_NOT_WATCHED)
+			c->not_watched++;
+		else
+			c->not_found++;
+	}
 	for (size_t i = 0; i < run->nresults; i++) {
 		switch (run->results[i].j.status) {
 		case CW_STATUS_OK: c->ok++; break;

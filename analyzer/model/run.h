@@ -59,11 +59,38 @@ struct cw_failure {
 	char *message; /* human text, never a secret */
 };
 
-/* A bucket in the inventory that CloudWatch has no such metric for. */
+/*
+ * A bucket that is not judged although it exists or was asked for:
+ *   NOT_FOUND    a listed bucket with neither the request metric nor the
+ *                daily storage metrics (typo, other account or region,
+ *                empty bucket);
+ *   NOT_WATCHED  a bucket with data (it has the free daily storage
+ *                metrics) but without the request metric: it needs a
+ *                request-metrics configuration to be watched.
+ */
+enum cw_unmeasured_kind { CW_UNMEASURED_NOT_FOUND = 0, CW_UNMEASURED_NOT_WATCHED };
+
 struct cw_unmeasured {
 	struct cw_target_id id;
 	char *reason;
 	char *fix;
+	enum cw_unmeasured_kind kind;
+	double stored_bytes;    /* BucketSizeBytes over every storage type; NaN unknown */
+	double watch_usd_month; /* what watching it costs a month (est.); NaN unknown */
+};
+
+/*
+ * Coverage of one account: how many of the buckets it has (or that the
+ * inventory lists and exist) are judged, by count and by stored bytes.
+ * Known only where the daily storage metrics could be listed.
+ */
+struct cw_coverage {
+	char *account_id, *account_name; /* owned */
+	size_t buckets;        /* buckets known to exist (storage metrics or judged) */
+	size_t watched;        /* of them, with at least one judged series */
+	double bytes;          /* stored bytes of every bucket (unknown sizes as 0) */
+	double watched_bytes;  /* stored bytes of the watched ones */
+	bool complete;         /* every storage listing of the account answered */
 };
 
 struct cw_run {
@@ -88,7 +115,10 @@ struct cw_run {
 	struct cw_result *results;    size_t nresults, cap_results;
 	struct cw_failure *failures;  size_t nfailures, cap_failures;
 	struct cw_unmeasured *unmeasured; size_t nunmeasured, cap_unmeasured;
+	struct cw_coverage *coverage; size_t ncoverage, cap_coverage; /* per account; 0 = not measured */
 	char **detectors; size_t ndetectors; /* names with parameters, for the header */
+	bool coverage_fell;      /* below the last run's (alert state): announce it */
+	struct cw_coverage coverage_was; /* the last run's totals (no account strings) */
 	double total_excess_usd; /* NaN when nothing was priced */
 	char *price_note;        /* the pricing assumption, for the reports */
 };
@@ -110,6 +140,20 @@ int cw_run_add_failure(struct cw_run *run, const struct cw_target_id *id,
 		       const char *stage, const char *code, const char *message);
 int cw_run_add_unmeasured(struct cw_run *run, const struct cw_target_id *id,
 			  const char *reason, const char *fix);
+/* The same with the kind, the stored bytes and the monthly cost of watching
+ * it (NaN when unknown); cw_run_add_unmeasured is NOT_FOUND with NaNs. */
+int cw_run_add_unwatched(struct cw_run *run, const struct cw_target_id *id,
+			 enum cw_unmeasured_kind kind, double stored_bytes,
+			 double watch_usd_month, const char *reason, const char *fix);
+/* Append one account's coverage (strings copied). */
+int cw_run_add_coverage(struct cw_run *run, const struct cw_coverage *c);
+/* The run's coverage: every account's added up (complete = all complete).
+ * Returns false when the run has no coverage (analyze, or nothing listed). */
+bool cw_run_coverage_total(const struct cw_run *run, struct cw_coverage *total);
+/* "watching 12 of 40 buckets (83% of stored bytes)" into buf; "" when the
+ * run has no coverage.  Returns buf. */
+char *cw_coverage_line(const struct cw_coverage *c, char *buf, size_t len);
+const char *cw_unmeasured_kind_name(enum cw_unmeasured_kind k); /* "not_watched", ... */
 
 /*
  * Run every detector over one series of the run and append the results.
@@ -124,6 +168,7 @@ int cw_run_judge(struct cw_run *run, size_t series,
 /* Counts for summaries. */
 struct cw_run_counts {
 	size_t series, judgements, anomalies, ok, insufficient, failures, unmeasured;
+	size_t not_watched, not_found; /* unmeasured = not_watched + not_found */
 };
 void cw_run_count(const struct cw_run *run, struct cw_run_counts *c);
 

@@ -55,19 +55,35 @@ int cw_query_index(const char *id, size_t *out)
 
 /* ---- building ------------------------------------------------------------ */
 
-/* tmpl with every {bucket} replaced by bucket (new string, NULL on ENOMEM). */
-static char *subst_bucket(const char *tmpl, const char *bucket)
+/*
+ * tmpl with every {bucket}, {account} and {region} replaced by bucket,
+ * account and region (a NULL one leaves its placeholder as it is): a new
+ * string, NULL on ENOMEM.
+ */
+static char *subst(const char *tmpl, const char *bucket, const char *account,
+		   const char *region)
 {
+	static const char *const ph[] = { BUCKET_PH, "{account}", "{region}" };
+	const char *with[3] = { bucket, account, region };
 	struct cw_buf b = CW_BUF_INIT;
-	const char *p = tmpl, *q;
+	const char *p = tmpl;
 
 	cw_buf_init(&b, 0);
-	while ((q = strstr(p, BUCKET_PH)) != NULL) {
-		if (cw_buf_add(&b, p, (size_t)(q - p)) || cw_buf_addstr(&b, bucket))
+	while (*p) {
+		size_t k;
+
+		for (k = 0; k < 3; k++)
+			if (with[k] && strncmp(p, ph[k], strlen(ph[k])) == 0)
+				break;
+		if (k < 3) {
+			if (cw_buf_addstr(&b, with[k]))
+				return NULL;
+			p += strlen(ph[k]);
+		} else if (cw_buf_addch(&b, *p++)) {
 			return NULL;
-		p = q + strlen(BUCKET_PH);
+		}
 	}
-	if (cw_buf_addstr(&b, p))
+	if (cw_buf_addstr(&b, ""))
 		return NULL;
 	return cw_buf_detach(&b, NULL);
 }
@@ -93,7 +109,8 @@ static int add_dim(json_t *arr, const char *name, const char *value)
  * The Dimensions array of metric m: with bucket substituted (bucket !=
  * NULL), or only the fixed ones (bucket == NULL, for ListMetrics).
  */
-static json_t *dims_json(const struct cw_metric_def *m, const char *bucket)
+static json_t *dims_json(const struct cw_metric_def *m, const char *bucket,
+			 const char *account, const char *region)
 {
 	json_t *arr = json_array();
 
@@ -109,7 +126,7 @@ static json_t *dims_json(const struct cw_metric_def *m, const char *bucket)
 			goto fail;
 		if (has && !bucket)
 			continue;
-		v = has ? subst_bucket(t->value, bucket) : cw_strdup(t->value);
+		v = subst(t->value, has ? bucket : NULL, account, region);
 		if (!v)
 			goto fail;
 		rc = add_dim(arr, t->name, v);
@@ -176,7 +193,7 @@ int cw_gmd_request(char **body, size_t *len, const struct cw_gmd_query *q, size_
 			return cw_fail(err, errlen, CW_EINVAL,
 				       "GetMetricData request: query %zu: incomplete metric", i);
 		}
-		dims = dims_json(m, q[i].bucket ? q[i].bucket : "");
+		dims = dims_json(m, q[i].bucket ? q[i].bucket : "", q[i].account, q[i].region);
 		e = json_object();
 		ms = json_object();
 		mt = json_object();
@@ -228,6 +245,13 @@ nomem:
 int cw_lm_request(char **body, size_t *len, const struct cw_metric_def *m,
 		  const char *next_token, char *err, size_t errlen)
 {
+	return cw_lm_request_at(body, len, m, NULL, NULL, next_token, err, errlen);
+}
+
+int cw_lm_request_at(char **body, size_t *len, const struct cw_metric_def *m,
+		     const char *account, const char *region, const char *next_token,
+		     char *err, size_t errlen)
+{
 	json_t *root, *dims;
 
 	*body = NULL;
@@ -237,7 +261,7 @@ int cw_lm_request(char **body, size_t *len, const struct cw_metric_def *m,
 	if (!root || set_str(root, "Namespace", m->namespace_) ||
 	    set_str(root, "MetricName", m->name))
 		goto bad;
-	dims = dims_json(m, NULL);
+	dims = dims_json(m, NULL, account, region);
 	/* json_object_set_new takes dims even when it fails */
 	if (!dims || json_object_set_new(root, "Dimensions", dims))
 		goto bad;
@@ -630,7 +654,8 @@ static bool str_member(json_t *o, const char *k, const char *want)
  * The bucket named by metric `met` if its dimension set is exactly m's:
  * a borrowed pointer into met plus length, or NULL.
  */
-static const char *lm_match(const struct cw_metric_def *m, json_t *dims, size_t *blen)
+static const char *lm_match(const struct cw_metric_def *m, json_t *dims, size_t *blen,
+			    const char *account, const char *region)
 {
 	const char *bucket = NULL;
 
@@ -653,7 +678,11 @@ static const char *lm_match(const struct cw_metric_def *m, json_t *dims, size_t 
 		if (seen != 1 || !val || memchr(val, '\0', vlen))
 			return NULL;
 		if (!ph) {
-			if (strcmp(val, t->value) != 0)
+			char *want = subst(t->value, NULL, account, region);
+			bool same = want && strcmp(val, want) == 0;
+
+			free(want);
+			if (!same)
 				return NULL;
 			continue;
 		}
@@ -679,6 +708,13 @@ static int cmp_str(const void *a, const void *b)
 
 int cw_lm_parse(struct cw_lm_page *page, const struct cw_metric_def *m,
 		const char *body, size_t len, char *err, size_t errlen)
+{
+	return cw_lm_parse_at(page, m, NULL, NULL, body, len, err, errlen);
+}
+
+int cw_lm_parse_at(struct cw_lm_page *page, const struct cw_metric_def *m,
+		   const char *account, const char *region, const char *body, size_t len,
+		   char *err, size_t errlen)
 {
 	json_t *root, *metrics, *met;
 	const char *tok = NULL;
@@ -737,7 +773,7 @@ int cw_lm_parse(struct cw_lm_page *page, const struct cw_metric_def *m,
 
 		if (str_member(met, "Namespace", m->namespace_) &&
 		    str_member(met, "MetricName", m->name))
-			b = lm_match(m, json_object_get(met, "Dimensions"), &blen);
+			b = lm_match(m, json_object_get(met, "Dimensions"), &blen, account, region);
 		if (!b) {
 			page->skipped++;
 			continue;

@@ -39,10 +39,13 @@ int cw_query_index(const char *id, size_t *out);
 /* ---- GetMetricData ------------------------------------------------------- */
 
 /* One query: metric (borrowed) with {bucket} in its dimension values
- * replaced by bucket (borrowed; may be "" for metrics without {bucket}). */
+ * replaced by bucket (borrowed; may be "" for metrics without {bucket}),
+ * and {account} / {region} by account / region (borrowed; NULL leaves the
+ * placeholder as it is). */
 struct cw_gmd_query {
 	const struct cw_metric_def *metric;
 	const char *bucket;
+	const char *account, *region;
 };
 
 /*
@@ -116,6 +119,11 @@ int cw_gmd_accumulate(struct cw_gmd_result *r, size_t nr, const size_t *map, siz
  */
 int cw_lm_request(char **body, size_t *len, const struct cw_metric_def *m,
 		  const char *next_token, char *err, size_t errlen);
+/* The same for one account-region: {account} and {region} in the fixed
+ * dimension values become account and region. */
+int cw_lm_request_at(char **body, size_t *len, const struct cw_metric_def *m,
+		     const char *account, const char *region, const char *next_token,
+		     char *err, size_t errlen);
 
 struct cw_lm_page {
 	char **names;     /* owned: bucket names, sorted, no duplicates */
@@ -133,5 +141,10 @@ void cw_lm_page_release(struct cw_lm_page *p);
  */
 int cw_lm_parse(struct cw_lm_page *page, const struct cw_metric_def *m,
 		const char *body, size_t len, char *err, size_t errlen);
+/* The same, matching {account} / {region} in fixed values (see
+ * cw_lm_request_at). */
+int cw_lm_parse_at(struct cw_lm_page *page, const struct cw_metric_def *m,
+		   const char *account, const char *region, const char *body, size_t len,
+		   char *err, size_t errlen);
 
 #endif

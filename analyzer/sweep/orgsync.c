@@ -127,12 +127,17 @@ static bool name_used(const struct cw_inventory *inv, const struct cw_org_member
 	return false;
 }
 
-static bool explicit_entry(const struct cw_inventory *inv, const char *id)
+/* The name an `accounts:` entry gives id ("" when it has none, or no entry).
+ * An entry without a name was given its id as name by the parse. */
+static const char *entry_name(const struct cw_inventory *inv, const char *id, bool *has_entry)
 {
+	*has_entry = false;
 	for (size_t i = 0; i < inv->naccounts; i++)
-		if (strcmp(inv->accounts[i].id, id) == 0)
-			return true;
-	return false;
+		if (strcmp(inv->accounts[i].id, id) == 0) {
+			*has_entry = true;
+			return strcmp(inv->accounts[i].name, id) ? inv->accounts[i].name : "";
+		}
+	return "";
 }
 
 int cw_orgsync_resolve(const struct cw_orgsync_opts *o, const struct cw_inventory *inv,
@@ -168,11 +173,19 @@ int cw_orgsync_resolve(const struct cw_orgsync_opts *o, const struct cw_inventor
 			st->excluded++;
 			continue;
 		}
-		/* an entry in the file keeps its own name when it has one */
-		if (name_used(inv, m, n, a->name, a->id) && !explicit_entry(inv, a->id))
-			nm = cw_asprintf("%s (%s)", a->name, a->id);
-		else
-			nm = cw_strdup(a->name);
+		/* an entry in the file keeps its own name when it has one; the
+		 * others take Organizations' name, made unique with the id */
+		{
+			bool has_entry;
+			const char *own = entry_name(inv, a->id, &has_entry);
+
+			if (*own)
+				nm = cw_strdup(own);
+			else if (name_used(inv, m, n, a->name, a->id))
+				nm = cw_asprintf("%s (%s)", a->name, a->id);
+			else
+				nm = cw_strdup(a->name);
+		}
 		if (!nm) {
 			rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
 			goto out;

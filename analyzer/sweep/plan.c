@@ -333,6 +333,33 @@ static int count(struct cw_plan *plan, size_t naccounts, size_t sts)
 	}
 	c->metrics_requested = c->targets * c->windows;
 	c->cost_usd = (double)c->metrics_requested * CW_GMD_USD_PER_METRIC;
+	{
+		bool *pair_listed = calloc(plan->npairs + 1, sizeof(*pair_listed));
+
+		if (!pair_listed) {
+			free(e);
+			free(cand_groups);
+			free(group_seen);
+			return CW_ENOMEM;
+		}
+		for (size_t i = 0; i < plan->nlistings; i++)
+			pair_listed[plan->listings[i].pair] = true;
+		for (size_t p = 0; p < plan->npairs; p++)
+			c->storage_list_calls += pair_listed[p];
+		free(pair_listed);
+		/* each known bucket once (a candidate group once), whatever its metrics */
+		memset(group_seen, 0, (plan->ngroups + 1) * sizeof(*group_seen));
+		for (size_t i = 0; i < plan->ntargets; i++) {
+			const struct cw_plan_target *t = &plan->targets[i];
+
+			if (t->metric->per_bucket && t->listing != SIZE_MAX &&
+			    !group_seen[t->group]) {
+				group_seen[t->group] = true;
+				c->storage_metrics++;
+			}
+		}
+		c->storage_cost_usd = (double)c->storage_metrics * CW_GMD_USD_PER_METRIC;
+	}
 	free(e);
 	free(cand_groups);
 	free(group_seen);

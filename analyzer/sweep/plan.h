@@ -99,6 +99,12 @@ struct cw_plan_counts {
 	size_t per_call;        /* queries per call in the first window */
 	size_t metrics_requested; /* targets x windows */
 	double cost_usd;        /* metrics_requested x $0.01/1000, an estimate */
+	/* coverage: the daily storage metrics of every account-region that has
+	 * a listing (its bucket set and their stored bytes) */
+	size_t storage_list_calls;  /* ListMetrics (first pages), one per such pair */
+	size_t storage_metrics;     /* GetMetricData metrics for the known buckets: one
+				     * per bucket and storage class, at least one each */
+	double storage_cost_usd;    /* storage_metrics x $0.01/1000, an estimate */
 };
 
 struct cw_plan {

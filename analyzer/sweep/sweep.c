@@ -8,11 +8,20 @@
  * to the main thread through the `done` list, which applies it:
  *
  *   listings (one paged ListMetrics per account-region-metric: discovers
- *   `auto` buckets and confirms the listed ones have request metrics)
+ *   `auto` buckets and confirms the listed ones have request metrics; and
+ *   one per account-region of the daily storage metrics, storage.h: every
+ *   bucket with data)
  *     -> when every listing of an account is back: resolve its buckets'
  *        regions, batch its targets (<= 500 queries, <= 100,800 points a
- *        call) and queue one GetMetricData job per batch
- *     -> series -> detectors -> run.
+ *        call) and queue one GetMetricData job per batch, plus the stored
+ *        bytes of its buckets (one query per bucket and storage class)
+ *     -> series -> detectors -> run
+ *     -> at the end: Not watched / Not found rows, coverage per account,
+ *        and a failure row for an account (or a run) that is blind.
+ *
+ *   billing (billing.h, with `billing:`): one paged ListMetrics of
+ *   AWS/Billing EstimatedCharges in the payer's us-east-1 -> GetMetricData
+ *   jobs (hourly) -> daily spend -> detectors -> run.
  *
  * An account waits only for its own listings, so a slow or failing account
  * never stalls the others.  Credentials come from the shared, locked
@@ -33,6 +42,7 @@
 
 #include "aws.h"
 #include "batch.h"
+#include "billing.h"
 #include "cloudwatch.h"
 #include "cost.h"
 #include "credcache.h"
@@ -42,6 +52,7 @@
 #include "pager.h"
 #include "pool.h"
 #include "ratelimit.h"
+#include "storage.h"
 #include "strutil.h"
 #include "sweep.h"
 #include "timeutil.h"
@@ -50,7 +61,9 @@
 #define DEFAULT_JOBS 16
 #define MAX_PAGES 10000
 
-enum job_kind { JOB_LIST, JOB_FETCH };
+/* LIST/FETCH: the request metrics of the plan; SLIST/SFETCH: the daily
+ * storage metrics of an account-region (its bucket set, their bytes). */
+enum job_kind { JOB_LIST, JOB_FETCH, JOB_SLIST, JOB_SFETCH, JOB_BLIST, JOB_BFETCH };
 
 struct sweep;
 
@@ -61,6 +74,12 @@ struct job {
 	const char *region;                /* borrowed from the inventory */
 	const struct cw_metric_def *metric;/* borrowed from the inventory */
 	char key[64];                      /* "ACCOUNT/REGION" for rate limits */
+	/* JOB_SLIST, JOB_SFETCH */
+	size_t pair;
+	struct cw_storage_set sset;        /* SLIST: what the listing named (owned) */
+	struct cw_storage_metric *smetrics;/* SFETCH: one template per query (owned) */
+	struct cw_billing_page bpage;      /* BLIST: every page's items (owned) */
+	struct cw_billing_metric *bmetrics;/* BFETCH: one metric per query (owned) */
 	/* JOB_LIST */
 	size_t listing;
 	char **names; size_t nnames, capnames;
@@ -80,6 +99,20 @@ struct job {
 	struct job *next;        /* done list */
 };
 
+/* The storage metrics of one account-region. */
+enum pst_state { PST_NONE, PST_PENDING, PST_DONE, PST_FAILED };
+
+struct pair_storage {
+	enum pst_state state;     /* NONE: the pair needs no bucket set */
+	struct cw_storage_set set;/* DONE: its buckets, finished (sorted) */
+	bool bytes_failed;        /* a bytes fetch failed: sizes incomplete */
+	bool lm_failed;           /* a request-metric listing of the pair failed */
+	char stage[32], code[128], message[CW_ERRBUF]; /* FAILED / bytes_failed: why */
+};
+
+/* One feed step: a plan listing or a pair's storage listing. */
+struct feed_step { bool storage; size_t idx; };
+
 struct sweep {
 	const struct cw_sweep_opts *o;
 	const struct cw_inventory *inv;
@@ -98,7 +131,10 @@ struct sweep {
 
 	/* main thread only */
 	size_t outstanding;      /* jobs queued or running */
-	size_t next_listing;     /* plan listings queued so far (fed as room appears) */
+	size_t next_listing;     /* feed steps queued so far (fed as room appears) */
+	struct feed_step *feed; size_t nfeed; /* listings in queueing order */
+	struct pair_storage *pst;/* per plan pair */
+	struct bkey *nw; size_t nnw, capnw; /* not-watched rows added (for coverage) */
 	bool feed_failed;        /* a listing could not be queued: queue no more */
 	size_t *acct_pending;    /* listings not back yet, per inventory account */
 	bool *acct_failed;       /* credentials failed: one failure row written */
@@ -136,6 +172,14 @@ static void job_free(struct job *j)
 	free(j->buckets);
 	free(j->queries);
 	free(j->targets);
+	cw_storage_set_release(&j->sset);
+	for (size_t i = 0; j->smetrics && i < j->n; i++)
+		cw_storage_metric_release(&j->smetrics[i]);
+	free(j->smetrics);
+	cw_billing_page_release(&j->bpage);
+	for (size_t i = 0; j->bmetrics && i < j->n; i++)
+		cw_billing_metric_release(&j->bmetrics[i]);
+	free(j->bmetrics);
 	cw_gmd_results_free(j->results, j->n);
 	free(j);
 }
@@ -256,7 +300,34 @@ static int job_call(struct job *j, struct cw_aws_client *c, struct cw_ratelimit 
 	if (rc == CW_EAWS)
 		job_fail(j, rc, what, resp->code, resp->message);
 	else if (rc)
-		job_fail(j, rc, what, rc == CW_EINTR ? "Interrupted" : cw_strerror(rc), err);
+		job_fail(j, rc, what, rc == CW_EINTR ? "Interrupted" : rc == CW_ETOOBIG
+			 ? "ResponseTooLarge" : cw_strerror(rc), err);
+	return rc;
+}
+
+/*
+ * Take the memory to parse an answer from the run-wide parse bound (waits
+ * while other workers parse); a job failure when the answer alone would
+ * pass the bound.  *cost: what to give back after the parse.
+ */
+static int parse_memory_take(struct job *j, const char *stage, const struct cw_buf *body,
+			     size_t *cost)
+{
+	char msg[CW_ERRBUF];
+	int rc;
+
+	*cost = cw_json_parse_cost(body->data ? body->data : "", body->len);
+	rc = cw_aws_parse_memory_take(j->sw->aws, *cost, &j->sw->stop_now);
+	if (rc == CW_ETOOBIG) {
+		snprintf(msg, sizeof(msg), "an answer of %zu bytes would take about %zu MiB to "
+			 "parse, more than the %d MiB bound (aws.response_memory_mb)",
+			 body->len, *cost >> 20, j->sw->inv->aws.response_memory_mb);
+		job_fail(j, rc, stage, "ResponseTooLarge", msg);
+	} else if (rc) {
+		job_fail(j, rc, stage, "Interrupted", "interrupted before the answer was read");
+	}
+	if (rc)
+		*cost = 0;
 	return rc;
 }
 
@@ -291,8 +362,9 @@ static void list_run(struct job *j, struct cw_aws_client *c)
 		struct cw_aws_response resp;
 		struct cw_lm_page page;
 		char *body = NULL;
-		size_t len = 0;
-		int rc = cw_lm_request(&body, &len, j->metric, next, err, sizeof(err));
+		size_t len = 0, cost = 0;
+		int rc = cw_lm_request_at(&body, &len, j->metric, j->acct->id, j->region, next,
+					  err, sizeof(err));
 
 		free(next);
 		next = NULL;
@@ -307,9 +379,15 @@ static void list_run(struct job *j, struct cw_aws_client *c)
 			cw_aws_response_release(&resp);
 			break;
 		}
+		if (parse_memory_take(j, "list-metrics", &resp.body, &cost)) {
+			cw_aws_response_release(&resp);
+			break;
+		}
 		memset(&page, 0, sizeof(page));
-		rc = cw_lm_parse(&page, j->metric, resp.body.data, resp.body.len, err, sizeof(err));
+		rc = cw_lm_parse_at(&page, j->metric, j->acct->id, j->region, resp.body.data,
+				    resp.body.len, err, sizeof(err));
 		cw_aws_response_release(&resp);
+		cw_aws_parse_memory_give(j->sw->aws, cost);
 		if (rc) {
 			job_fail(j, rc, "list-metrics", "MalformedResponse", err);
 			break;
@@ -332,17 +410,132 @@ static void list_run(struct job *j, struct cw_aws_client *c)
 	free(next);
 }
 
+/* ListMetrics of AWS/S3 BucketSizeBytes: the pair's buckets with data. */
+static void slist_run(struct job *j, struct cw_aws_client *c)
+{
+	struct cw_ratelimit *rl = cw_rl_registry_get(j->sw->rl_lm, j->key);
+	char *next = NULL, err[CW_ERRBUF] = "";
+	struct cw_pager pg;
+
+	cw_pager_init(&pg, MAX_PAGES);
+	do {
+		struct cw_aws_response resp;
+		struct cw_storage_page page;
+		char *body = NULL;
+		size_t len = 0;
+		int rc = cw_storage_lm_request(&body, &len, next, err, sizeof(err));
+
+		free(next);
+		next = NULL;
+		if (rc) {
+			job_fail(j, rc, "list-storage-metrics", "RequestBuild", err);
+			break;
+		}
+		cw_aws_response_init(&resp);
+		rc = job_call(j, c, rl, CW_TARGET_LM, "list-storage-metrics", body, len, &resp);
+		free(body);
+		if (rc) {
+			cw_aws_response_release(&resp);
+			break;
+		}
+		rc = cw_storage_lm_parse(&page, resp.body.data, resp.body.len, err, sizeof(err));
+		cw_aws_response_release(&resp);
+		if (rc) {
+			job_fail(j, rc, "list-storage-metrics", "MalformedResponse", err);
+			break;
+		}
+		rc = cw_storage_set_add(&j->sset, &page);
+		next = page.next_token;
+		page.next_token = NULL;
+		cw_storage_page_release(&page);
+		if (rc) {
+			job_fail(j, rc, "list-storage-metrics", "NoMemory", "out of memory");
+			break;
+		}
+		rc = cw_pager_next(&pg, next, "ListMetrics", err, sizeof(err));
+		if (rc) {
+			job_fail(j, rc, "list-storage-metrics", cw_pager_code(rc), err);
+			break;
+		}
+	} while (next);
+	cw_pager_release(&pg);
+	free(next);
+}
+
+static const char *job_stage(const struct job *j);
+
+/* ListMetrics of AWS/Billing EstimatedCharges in the payer, every page. */
+static void blist_run(struct job *j, struct cw_aws_client *c)
+{
+	struct cw_ratelimit *rl = cw_rl_registry_get(j->sw->rl_lm, j->key);
+	char *next = NULL, err[CW_ERRBUF] = "";
+	struct cw_pager pg;
+
+	cw_pager_init(&pg, MAX_PAGES);
+	do {
+		struct cw_aws_response resp;
+		struct cw_billing_page page;
+		struct cw_billing_item *v;
+		char *body = NULL;
+		size_t len = 0;
+		int rc = cw_billing_lm_request(&body, &len, next, err, sizeof(err));
+
+		free(next);
+		next = NULL;
+		if (rc) {
+			job_fail(j, rc, "list-billing-metrics", "RequestBuild", err);
+			break;
+		}
+		cw_aws_response_init(&resp);
+		rc = job_call(j, c, rl, CW_TARGET_LM, "list-billing-metrics", body, len, &resp);
+		free(body);
+		if (rc) {
+			cw_aws_response_release(&resp);
+			break;
+		}
+		rc = cw_billing_lm_parse(&page, resp.body.data, resp.body.len, err, sizeof(err));
+		cw_aws_response_release(&resp);
+		if (rc) {
+			job_fail(j, rc, "list-billing-metrics", "MalformedResponse", err);
+			break;
+		}
+		j->bpage.seen += page.seen;
+		v = realloc(j->bpage.v, (j->bpage.n + page.n + 1) * sizeof(*v));
+		if (!v) {
+			cw_billing_page_release(&page);
+			job_fail(j, CW_ENOMEM, "list-billing-metrics", "NoMemory", "out of memory");
+			break;
+		}
+		j->bpage.v = v;
+		memcpy(v + j->bpage.n, page.v, page.n * sizeof(*v));
+		j->bpage.n += page.n;
+		page.n = 0; /* the items moved */
+		next = page.next_token;
+		page.next_token = NULL;
+		cw_billing_page_release(&page);
+		rc = cw_pager_next(&pg, next, "ListMetrics", err, sizeof(err));
+		if (rc) {
+			job_fail(j, rc, "list-billing-metrics", cw_pager_code(rc), err);
+			break;
+		}
+	} while (next);
+	cw_pager_release(&pg);
+	free(next);
+}
+
 static void fetch_run(struct job *j, struct cw_aws_client *c)
 {
 	struct cw_ratelimit *rl = cw_rl_registry_get(j->sw->rl_gmd, j->key);
-	int64_t period = j->sw->plan.period; /* fixed when the plan was built */
+	/* fixed when the plan was built; stored bytes are daily, billing hourly */
+	int64_t period = j->kind == JOB_SFETCH ? 86400 : j->kind == JOB_BFETCH
+			 ? CW_BILLING_FETCH_PERIOD : j->sw->plan.period;
 	char *next = NULL, err[CW_ERRBUF] = "";
 	struct cw_pager pg;
 	int rc;
 
 	rc = cw_gmd_results_new(&j->results, j->n, j->start, j->end, period);
 	if (rc) {
-		job_fail(j, rc, "get-metric-data", "NoMemory", "out of memory");
+		job_fail(j, rc, job_stage(j), "NoMemory", "out of memory");
 		return;
 	}
 	cw_pager_init(&pg, MAX_PAGES);
@@ -350,20 +543,24 @@ static void fetch_run(struct job *j, struct cw_aws_client *c)
 		struct cw_aws_response resp;
 		struct cw_gmd_page page;
 		char *body = NULL;
-		size_t len = 0;
+		size_t len = 0, cost = 0;
 
 		rc = cw_gmd_request(&body, &len, j->queries, j->n, j->start, j->end, period,
 				    next, err, sizeof(err));
 		free(next);
 		next = NULL;
 		if (rc) {
-			job_fail(j, rc, "get-metric-data", "RequestBuild", err);
+			job_fail(j, rc, job_stage(j), "RequestBuild", err);
 			break;
 		}
 		cw_aws_response_init(&resp);
-		rc = job_call(j, c, rl, CW_TARGET_GMD, "get-metric-data", body, len, &resp);
+		rc = job_call(j, c, rl, CW_TARGET_GMD, job_stage(j), body, len, &resp);
 		free(body);
 		if (rc) {
+			cw_aws_response_release(&resp);
+			break;
+		}
+		if (parse_memory_take(j, "get-metric-data", &resp.body, &cost)) {
 			cw_aws_response_release(&resp);
 			break;
 		}
@@ -371,8 +568,9 @@ static void fetch_run(struct job *j, struct cw_aws_client *c)
 		rc = cw_gmd_accumulate(j->results, j->n, NULL, j->n, resp.body.data,
 				       resp.body.len, &page, err, sizeof(err));
 		cw_aws_response_release(&resp);
+		cw_aws_parse_memory_give(j->sw->aws, cost);
 		if (rc) {
-			job_fail(j, rc, "get-metric-data", "MalformedResponse", err);
+			job_fail(j, rc, job_stage(j), "MalformedResponse", err);
 			break;
 		}
 		next = page.next_token;
@@ -380,7 +578,7 @@ static void fetch_run(struct job *j, struct cw_aws_client *c)
 		cw_gmd_page_release(&page);
 		rc = cw_pager_next(&pg, next, "GetMetricData", err, sizeof(err));
 		if (rc) {
-			job_fail(j, rc, "get-metric-data", cw_pager_code(rc), err);
+			job_fail(j, rc, job_stage(j), cw_pager_code(rc), err);
 			break;
 		}
 	} while (next);
@@ -399,17 +597,34 @@ static void done_push(struct job *j)
 	pthread_mutex_unlock(&sw->done_mu);
 }
 
+static const char *job_stage(const struct job *j)
+{
+	switch (j->kind) {
+	case JOB_LIST: return "list-metrics";
+	case JOB_SLIST: return "list-storage-metrics";
+	case JOB_SFETCH: return "storage-bytes";
+	case JOB_BLIST: return "list-billing-metrics";
+	case JOB_BFETCH: return "billing-data";
+	case JOB_FETCH: break;
+	}
+	return "get-metric-data";
+}
+
 /* On a worker, without the pool's lock. */
 static void job_run(void *arg, void *wctx, unsigned worker)
 {
 	struct job *j = arg;
 
 	if (stopping(j->sw))
-		job_fail(j, CW_EINTR, j->kind == JOB_LIST ? "list-metrics" : "get-metric-data",
-			 "Interrupted", "the run was interrupted before this call");
+		job_fail(j, CW_EINTR, job_stage(j), "Interrupted",
+			 "the run was interrupted before this call");
 	else if (job_creds(j) == 0) {
 		if (j->kind == JOB_LIST)
 			list_run(j, wctx);
+		else if (j->kind == JOB_SLIST)
+			slist_run(j, wctx);
+		else if (j->kind == JOB_BLIST)
+			blist_run(j, wctx);
 		else
 			fetch_run(j, wctx);
 	}
@@ -421,8 +636,8 @@ static void job_cancelled(void *arg)
 {
 	struct job *j = arg;
 
-	job_fail(j, CW_EINTR, j->kind == JOB_LIST ? "list-metrics" : "get-metric-data",
-		 "Interrupted", "the run was interrupted before this call");
+	job_fail(j, CW_EINTR, job_stage(j), "Interrupted",
+		 "the run was interrupted before this call");
 	done_push(j);
 }
 
@@ -498,6 +713,19 @@ static void mark_reported(struct sweep *sw, size_t t)
 static bool is_reported(const struct sweep *sw, size_t t)
 {
 	return t < sw->nreported && sw->reported[t];
+}
+
+/* A target whose series was judged (reported, value 2). */
+static void mark_judged(struct sweep *sw, size_t t)
+{
+	mark_reported(sw, t);
+	if (t < sw->nreported)
+		sw->reported[t] = 2;
+}
+
+static bool is_judged(const struct sweep *sw, size_t t)
+{
+	return t < sw->nreported && sw->reported[t] == 2;
 }
 
 static void add_target_failure(struct sweep *sw, size_t t, const char *stage,
@@ -630,7 +858,7 @@ static void apply_fetch(struct sweep *sw, struct job *j)
 			add_target_failure(sw, t, "judge", "Internal", "out of memory");
 			continue;
 		}
-		mark_reported(sw, t);
+		mark_judged(sw, t);
 		sw->series_done++;
 		sw->targets_done++;
 	}
@@ -652,6 +880,64 @@ static struct job *job_new(struct sweep *sw, enum job_kind kind,
 	j->metric = metric;
 	snprintf(j->key, sizeof(j->key), "%s/%s", acct->id, region);
 	return j;
+}
+
+/*
+ * The stored bytes of a pair's buckets: one GetMetricData query per bucket
+ * and storage type (Average, 1 day, the last few days), 500 a call.
+ */
+static void queue_storage_fetches(struct sweep *sw, size_t p)
+{
+	struct pair_storage *ps = &sw->pst[p];
+	size_t total = cw_storage_set_metrics(&ps->set), done = 0;
+	size_t bi = 0, ti = 0;
+	int64_t ws, we;
+
+	cw_storage_window(sw->plan.end, &ws, &we);
+	while (done < total && !stopping(sw)) {
+		size_t n = total - done < 500 ? total - done : 500;
+		struct job *j = job_new(sw, JOB_SFETCH, sw->plan.pairs[p].account,
+					sw->plan.pairs[p].region, NULL);
+		bool ok = j != NULL;
+
+		if (j) {
+			j->pair = p;
+			j->start = ws;
+			j->end = we;
+			j->queries = calloc(n, sizeof(*j->queries));
+			j->buckets = calloc(n, sizeof(*j->buckets));
+			j->smetrics = calloc(n, sizeof(*j->smetrics));
+			ok = j->queries && j->buckets && j->smetrics;
+		}
+		for (size_t i = 0; ok && i < n; i++) {
+			const struct cw_storage_bucket *b = &ps->set.v[bi];
+
+			j->buckets[i] = cw_strdup(b->name);
+			if (!j->buckets[i] || cw_storage_metric_init(&j->smetrics[i], b->types[ti])) {
+				j->n = i + 1; /* release what was made */
+				ok = false;
+				break;
+			}
+			j->n = i + 1;
+			j->queries[i].metric = &j->smetrics[i].def;
+			j->queries[i].bucket = j->buckets[i];
+			if (++ti == b->ntypes) {
+				ti = 0;
+				bi++;
+			}
+		}
+		if (!ok || submit(sw, j) != 0) {
+			if (!ok)
+				job_free(j);
+			ps->bytes_failed = true;
+			cw_strlcpy(ps->stage, "storage-bytes", sizeof(ps->stage));
+			cw_strlcpy(ps->code, ok ? "Interrupted" : "NoMemory", sizeof(ps->code));
+			cw_strlcpy(ps->message, ok ? "the run was interrupted before this call"
+						   : "out of memory", sizeof(ps->message));
+			return;
+		}
+		done += n;
+	}
 }
 
 /* Every listing of an account is back: batch and queue its fetches. */
@@ -722,6 +1008,8 @@ static void account_ready(struct sweep *sw, const struct cw_account_def *acct)
 				j->buckets[i] = cw_strdup(t->bucket);
 				j->queries[i].metric = t->metric;
 				j->queries[i].bucket = j->buckets[i] ? j->buckets[i] : "";
+				j->queries[i].account = acct->id;
+				j->queries[i].region = sw->plan.pairs[p].region;
 			}
 			if (submit(sw, j) != 0)
 				for (size_t i = 0; i < bt->n; i++)
@@ -732,6 +1020,10 @@ static void account_ready(struct sweep *sw, const struct cw_account_def *acct)
 		cw_batch_list_release(&batches);
 		free(targets);
 	}
+	for (size_t p = 0; p < sw->plan.npairs; p++)
+		if (sw->plan.pairs[p].account == acct && sw->pst[p].state == PST_DONE &&
+		    sw->pst[p].set.n > 0)
+			queue_storage_fetches(sw, p);
 }
 
 static void apply_listing(struct sweep *sw, struct job *j)
@@ -740,6 +1032,7 @@ static void apply_listing(struct sweep *sw, struct job *j)
 
 	if (j->rc) {
 		cw_plan_listing_failed(&sw->plan, j->listing);
+		sw->pst[sw->plan.listings[j->listing].pair].lm_failed = true;
 		if (j->creds_failed)
 			add_account_failure(sw, j);
 		else if (j->rc != CW_EINTR) {
@@ -764,6 +1057,235 @@ static void apply_listing(struct sweep *sw, struct job *j)
 	}
 	if (sw->acct_pending[a] > 0 && --sw->acct_pending[a] == 0)
 		account_ready(sw, j->acct);
+}
+
+static void apply_slist(struct sweep *sw, struct job *j)
+{
+	struct pair_storage *ps = &sw->pst[j->pair];
+	size_t a = acct_index(sw, j->acct);
+
+	if (j->rc) {
+		ps->state = PST_FAILED;
+		if (j->creds_failed)
+			add_account_failure(sw, j);
+		cw_strlcpy(ps->stage, j->stage, sizeof(ps->stage));
+		cw_strlcpy(ps->code, j->code, sizeof(ps->code));
+		cw_strlcpy(ps->message, j->message, sizeof(ps->message));
+	} else {
+		ps->set = j->sset;
+		memset(&j->sset, 0, sizeof(j->sset));
+		cw_storage_set_finish(&ps->set);
+		ps->state = PST_DONE;
+	}
+	if (sw->acct_pending[a] > 0 && --sw->acct_pending[a] == 0)
+		account_ready(sw, j->acct);
+}
+
+static void apply_sfetch(struct sweep *sw, struct job *j)
+{
+	struct pair_storage *ps = &sw->pst[j->pair];
+
+	if (j->rc || !j->results) {
+		if (!ps->bytes_failed) {
+			ps->bytes_failed = true;
+			cw_strlcpy(ps->stage, j->stage, sizeof(ps->stage));
+			cw_strlcpy(ps->code, j->code, sizeof(ps->code));
+			cw_strlcpy(ps->message, j->message, sizeof(ps->message));
+		}
+		return;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		struct cw_storage_bucket *b = cw_storage_set_find(&ps->set, j->buckets[i]);
+		double v = cw_storage_latest(&j->results[i].series);
+
+		if (!b || isnan(v) || v < 0)
+			continue;
+		b->bytes = (b->sized ? b->bytes : 0) + v;
+		b->sized = true;
+	}
+}
+
+/* ---- billing ------------------------------------------------------------- */
+
+static void billing_failure(struct sweep *sw, const char *stage, const char *code,
+			    const char *message)
+{
+	const struct cw_account_def *p = &sw->inv->billing.payer;
+	struct cw_target_id id;
+
+	memset(&id, 0, sizeof(id));
+	id.account_id = (char *)p->id;
+	id.account_name = p->name ? p->name : (char *)p->id;
+	id.region = CW_BILLING_REGION;
+	id.metric = "AWS/Billing EstimatedCharges";
+	id.unit = "USD";
+	cw_run_add_failure(sw->run, &id, stage, code, message);
+	sw->errors++;
+}
+
+/* The inventory account of a linked account id, or NULL. */
+static const struct cw_account_def *inv_account(const struct sweep *sw, const char *id)
+{
+	for (size_t i = 0; i < sw->inv->naccounts; i++)
+		if (strcmp(sw->inv->accounts[i].id, id) == 0)
+			return &sw->inv->accounts[i];
+	return NULL;
+}
+
+static bool billing_wanted(const struct sweep *sw, const struct cw_billing_item *it)
+{
+	const struct cw_billing_def *b = &sw->inv->billing;
+	bool svc = false;
+
+	for (size_t i = 0; i < b->nservices && !svc; i++)
+		svc = strcmp(b->services[i], it->service) == 0;
+	return svc && (b->linked_all || inv_account(sw, it->linked));
+}
+
+static void billing_window(const struct sweep *sw, int64_t *ws, int64_t *we)
+{
+	/* whole days, one more in front: its last value starts the differences */
+	*we = cw_time_floor(sw->plan.end, 86400);
+	*ws = *we - ((int64_t)sw->inv->lookback_days + 1) * 86400;
+}
+
+static void apply_blist(struct sweep *sw, struct job *j)
+{
+	const struct cw_account_def *payer = &sw->inv->billing.payer;
+	size_t *pick = NULL, n = 0, per_call;
+	int64_t ws, we;
+
+	if (j->rc) {
+		if (j->rc != CW_EINTR)
+			billing_failure(sw, j->stage, j->code, j->message);
+		return;
+	}
+	if (j->bpage.seen == 0) {
+		billing_failure(sw, "billing", "BillingAlertsNotEnabled",
+				"the payer has no AWS/Billing metric in us-east-1: billing alerts "
+				"are not enabled. Turn on \"Receive CloudWatch billing alerts\" in "
+				"the payer's Billing and Cost Management preferences (as the "
+				"management account); the metrics appear within a day");
+		return;
+	}
+	pick = malloc((j->bpage.n + 1) * sizeof(*pick));
+	if (!pick) {
+		billing_failure(sw, "billing", "NoMemory", "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < j->bpage.n; i++) {
+		bool dup = false;
+
+		for (size_t k = 0; k < n && !dup; k++)
+			dup = strcmp(j->bpage.v[pick[k]].linked, j->bpage.v[i].linked) == 0 &&
+			      strcmp(j->bpage.v[pick[k]].service, j->bpage.v[i].service) == 0;
+		if (!dup && billing_wanted(sw, &j->bpage.v[i]))
+			pick[n++] = i;
+	}
+	billing_window(sw, &ws, &we);
+	per_call = cw_batch_per_call(ws, we, CW_BILLING_FETCH_PERIOD);
+	if (per_call == 0)
+		per_call = 1;
+	for (size_t done = 0; done < n && !stopping(sw);) {
+		size_t m = n - done < per_call ? n - done : per_call;
+		struct job *f = job_new(sw, JOB_BFETCH, payer, CW_BILLING_REGION, NULL);
+		bool ok = f != NULL;
+
+		if (f) {
+			f->start = ws;
+			f->end = we;
+			f->queries = calloc(m, sizeof(*f->queries));
+			f->buckets = calloc(m, sizeof(*f->buckets));
+			f->bmetrics = calloc(m, sizeof(*f->bmetrics));
+			ok = f->queries && f->buckets && f->bmetrics;
+		}
+		for (size_t i = 0; ok && i < m; i++) {
+			const struct cw_billing_item *it = &j->bpage.v[pick[done + i]];
+
+			f->n = i + 1;
+			f->buckets[i] = cw_strdup(it->linked);
+			if (!f->buckets[i] ||
+			    cw_billing_metric_init(&f->bmetrics[i], it->linked, it->service)) {
+				ok = false;
+				break;
+			}
+			f->queries[i].metric = &f->bmetrics[i].def;
+			f->queries[i].bucket = "";
+		}
+		if (!ok) {
+			job_free(f);
+			billing_failure(sw, "billing-data", "NoMemory", "out of memory");
+			break;
+		}
+		if (submit(sw, f) != 0) {
+			billing_failure(sw, "billing-data", "Interrupted",
+					"the run was interrupted before this call");
+			break;
+		}
+		done += m;
+	}
+	free(pick);
+}
+
+static void apply_bfetch(struct sweep *sw, struct job *j)
+{
+	const struct cw_det_set *dets = &sw->inv->billing.payer.detectors;
+
+	if (j->rc || !j->results) {
+		if (j->rc != CW_EINTR || !sw->interrupted)
+			billing_failure(sw, j->stage, j->code, j->message);
+		return;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		const struct cw_gmd_result *r = &j->results[i];
+		const struct cw_account_def *a = inv_account(sw, j->buckets[i]);
+		struct cw_series daily;
+		struct cw_target_id id;
+		char err[CW_ERRBUF];
+		size_t idx;
+
+		if (r->status == CW_GMD_FORBIDDEN || r->status == CW_GMD_INTERNAL_ERROR) {
+			billing_failure(sw, "billing-data", cw_gmd_status_name(r->status),
+					r->message ? r->message
+						   : "CloudWatch returned no data for this query");
+			continue;
+		}
+		if (cw_billing_daily(&r->series, &daily, NULL) != 0) {
+			billing_failure(sw, "billing-data", "NoMemory", "out of memory");
+			continue;
+		}
+		daily.usd_per_unit = 1.0; /* dollars: the dollar gate reads them as such */
+		memset(&id, 0, sizeof(id));
+		id.account_id = j->buckets[i];
+		id.account_name = a && a->name ? a->name : "";
+		id.region = CW_BILLING_REGION;
+		id.bucket = "";
+		id.metric = j->bmetrics[i].def.label;
+		id.unit = "USD";
+		id.owner = a && a->owner ? a->owner : "";
+		if (cw_run_add_series(sw->run, &id, &daily, &idx) != 0 ||
+		    cw_run_judge(sw->run, idx, dets->v, dets->n, sw->o->all_periods,
+				 err, sizeof(err)) != 0) {
+			cw_series_release(&daily);
+			billing_failure(sw, "judge", "Internal", "out of memory");
+			continue;
+		}
+		sw->series_done++;
+	}
+}
+
+/* Queue the billing listing when the inventory has `billing:` and the
+ * payer takes part (--account, --shard). */
+static void billing_start(struct sweep *sw)
+{
+	const struct cw_billing_def *b = &sw->inv->billing;
+	struct job *j;
+
+	if (!b->enabled || (sw->o->include && !sw->o->include(sw->o->include_ctx, &b->payer)))
+		return;
+	j = job_new(sw, JOB_BLIST, &b->payer, CW_BILLING_REGION, NULL);
+	if (!j || submit(sw, j) != 0)
+		billing_failure(sw, "list-billing-metrics", "NoMemory", "out of memory");
 }
 
 static void show_progress(struct sweep *sw)
@@ -794,10 +1316,13 @@ static void show_progress(struct sweep *sw)
  */
 static void feed_listings(struct sweep *sw)
 {
-	while (sw->next_listing < sw->plan.nlistings && !sw->feed_failed && !stopping(sw)) {
-		const struct cw_plan_listing *li = &sw->plan.listings[sw->next_listing];
-		const struct cw_plan_pair *pr = &sw->plan.pairs[li->pair];
-		struct job *j = job_new(sw, JOB_LIST, pr->account, pr->region, li->metric);
+	while (sw->next_listing < sw->nfeed && !sw->feed_failed && !stopping(sw)) {
+		const struct feed_step *f = &sw->feed[sw->next_listing];
+		size_t pair = f->storage ? f->idx : sw->plan.listings[f->idx].pair;
+		const struct cw_plan_pair *pr = &sw->plan.pairs[pair];
+		struct job *j = job_new(sw, f->storage ? JOB_SLIST : JOB_LIST, pr->account,
+					pr->region,
+					f->storage ? NULL : sw->plan.listings[f->idx].metric);
 		struct cw_pool_job pj = { job_run, job_cancelled, j };
 		int rc;
 
@@ -805,7 +1330,8 @@ static void feed_listings(struct sweep *sw)
 			sw->feed_failed = true;
 			return;
 		}
-		j->listing = sw->next_listing;
+		j->listing = f->storage ? SIZE_MAX : f->idx;
+		j->pair = pair;
 		rc = cw_pool_try_submit(sw->pool, &pj);
 		if (rc) {
 			job_free(j);
@@ -872,6 +1398,14 @@ static void drain(struct sweep *sw)
 			sw->outstanding--;
 			if (j->kind == JOB_LIST)
 				apply_listing(sw, j);
+			else if (j->kind == JOB_SLIST)
+				apply_slist(sw, j);
+			else if (j->kind == JOB_SFETCH)
+				apply_sfetch(sw, j);
+			else if (j->kind == JOB_BLIST)
+				apply_blist(sw, j);
+			else if (j->kind == JOB_BFETCH)
+				apply_bfetch(sw, j);
 			else
 				apply_fetch(sw, j);
 			job_free(j);
@@ -884,42 +1418,235 @@ static void drain(struct sweep *sw)
 	cw_log_progress_end();
 }
 
+/* ---- coverage ------------------------------------------------------------ */
+
+/* Watch state of the per-bucket targets, sorted by (account, bucket,
+ * region) for lookups. */
+struct bkey {
+	size_t acct;
+	const char *bucket, *region; /* borrowed from the plan */
+	bool judged;                 /* a series of it was judged */
+	bool fetch;                  /* it has the request metric (judged or failed) */
+};
+
+static int cmp_bkey(const void *x, const void *y)
+{
+	const struct bkey *a = x, *b = y;
+	int c;
+
+	if (a->acct != b->acct)
+		return a->acct < b->acct ? -1 : 1;
+	c = strcmp(a->bucket, b->bucket);
+	return c ? c : strcmp(a->region, b->region);
+}
+
+static struct bkey *bkeys_build(const struct sweep *sw, size_t *n)
+{
+	struct bkey *v = calloc(sw->plan.ntargets + 1, sizeof(*v));
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (size_t t = 0; t < sw->plan.ntargets; t++) {
+		const struct cw_plan_target *pt = &sw->plan.targets[t];
+
+		if (!pt->metric->per_bucket || pt->state != CW_TGT_FETCH)
+			continue;
+		v[*n].acct = acct_index(sw, pt->account);
+		v[*n].bucket = pt->bucket;
+		v[*n].region = pt->region;
+		v[*n].judged = is_judged(sw, t);
+		v[*n].fetch = true;
+		(*n)++;
+	}
+	qsort(v, *n, sizeof(*v), cmp_bkey);
+	return v;
+}
+
+/* Any key of (acct, bucket[, region]); region NULL = any region. */
+static bool bkeys_has(const struct bkey *v, size_t n, size_t acct, const char *bucket,
+		      const char *region)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) { /* first key >= (acct, bucket, "") */
+		size_t mid = lo + (hi - lo) / 2;
+		int c = v[mid].acct != acct ? (v[mid].acct < acct ? -1 : 1)
+					    : strcmp(v[mid].bucket, bucket);
+
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && v[lo].acct == acct && strcmp(v[lo].bucket, bucket) == 0; lo++)
+		if (!region || strcmp(v[lo].region, region) == 0)
+			return true;
+	return false;
+}
+
+/* The storage entry of a bucket in one of the account's pairs (the pair's
+ * index in *pair), or NULL; *known: every pair looked at was listed. */
+static struct cw_storage_bucket *storage_find(const struct sweep *sw,
+					      const struct cw_plan_target *pt,
+					      size_t *pair, bool *known)
+{
+	size_t from = pt->pair;
+
+	*known = true;
+	/* the account's pairs are consecutive in the plan */
+	while (from > 0 && sw->plan.pairs[from - 1].account == pt->account)
+		from--;
+	for (size_t p = from; p < sw->plan.npairs && sw->plan.pairs[p].account == pt->account;
+	     p++) {
+		struct cw_storage_bucket *b;
+
+		if (!pt->candidate && p != pt->pair)
+			continue;
+		if (sw->pst[p].state != PST_DONE) {
+			*known = false;
+			continue;
+		}
+		b = cw_storage_set_find(&sw->pst[p].set, pt->bucket);
+		if (b) {
+			*pair = p;
+			return b;
+		}
+	}
+	return NULL;
+}
+
+static void fix_command(char *fix, size_t len, const char *region, const char *bucket)
+{
+	snprintf(fix, len,
+		 "aws s3api put-bucket-metrics-configuration%s%s --bucket %s --id EntireBucket "
+		 "--metrics-configuration Id=EntireBucket", region && *region ? " --region " : "",
+		 region && *region ? region : "", bucket);
+}
+
+static void add_not_watched(struct sweep *sw, const struct cw_account_def *acct,
+			    const char *region, const char *bucket, const char *metric,
+			    const char *unit, double bytes)
+{
+	struct cw_target_id id;
+	char reason[768], fix[512];
+	size_t a = acct_index(sw, acct);
+
+	/* one row per bucket, however many metrics it lacks (rows come account
+	 * by account: look back over this account's only) */
+	for (size_t i = sw->nnw; i > 0 && sw->nw[i - 1].acct == a; i--)
+		if (strcmp(sw->nw[i - 1].bucket, bucket) == 0 &&
+		    strcmp(sw->nw[i - 1].region, region) == 0)
+			return;
+	if (sw->nnw == sw->capnw) {
+		size_t cap = sw->capnw ? sw->capnw * 2 : 32;
+		struct bkey *v = realloc(sw->nw, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		sw->nw = v;
+		sw->capnw = cap;
+	}
+	memset(&sw->nw[sw->nnw], 0, sizeof(sw->nw[0]));
+	sw->nw[sw->nnw].acct = a;
+	sw->nw[sw->nnw].bucket = bucket;
+	sw->nw[sw->nnw].region = region;
+	sw->nnw++;
+
+	memset(&id, 0, sizeof(id));
+	id.account_id = (char *)acct->id;
+	id.account_name = acct->name ? acct->name : (char *)acct->id;
+	id.region = (char *)region;
+	id.bucket = (char *)bucket;
+	id.metric = (char *)metric;
+	id.unit = (char *)unit;
+	id.owner = acct->owner ? acct->owner : "";
+	snprintf(reason, sizeof(reason),
+		 "no request-metrics configuration: the bucket has data (daily storage "
+		 "metrics) but CloudWatch has no %s for it", metric);
+	fix_command(fix, sizeof(fix), region, bucket);
+	cw_run_add_unwatched(sw->run, &id, CW_UNMEASURED_NOT_WATCHED, bytes,
+			     cw_inventory_watch_usd(sw->inv), reason, fix);
+}
+
+/*
+ * A listed bucket without the request metric: NOT_WATCHED when the
+ * storage metrics show it has data and no other metric watches it,
+ * NOT_FOUND when the storage listing says it has none, and the old "no
+ * such metric" row when the storage metrics could not be listed.
+ */
+static void unmeasured_row(struct sweep *sw, size_t t, const struct bkey *keys, size_t nkeys)
+{
+	const struct cw_plan_target *pt = &sw->plan.targets[t];
+	size_t a = acct_index(sw, pt->account), pair = pt->pair;
+	struct cw_storage_bucket *sb = NULL;
+	bool known = false, watched;
+	struct cw_target_id id;
+	char reason[768], fix[512], where[512] = "";
+
+	if (pt->metric->per_bucket)
+		sb = storage_find(sw, pt, &pair, &known);
+	watched = bkeys_has(keys, nkeys, a, pt->bucket, NULL);
+	if (sb && !watched) {
+		add_not_watched(sw, pt->account, sw->plan.pairs[pair].region, pt->bucket,
+				pt->metric->label, pt->metric->unit ? pt->metric->unit : "",
+				sb->sized ? sb->bytes : NAN);
+		return;
+	}
+	if (pt->candidate) {
+		size_t o = 0;
+		char *const *regions = pt->account->nregions ? pt->account->regions
+							     : sw->inv->regions;
+		size_t nregions = pt->account->nregions ? pt->account->nregions
+							: sw->inv->nregions;
+
+		for (size_t r = 0; r < nregions; r++)
+			o += (size_t)snprintf(where + o, o < sizeof(where) ? sizeof(where) - o : 0,
+					      "%s%s", r ? ", " : "", regions[r]);
+	} else {
+		cw_strlcpy(where, pt->region, sizeof(where));
+	}
+	if (known && !sb && pt->metric->per_bucket) {
+		snprintf(reason, sizeof(reason),
+			 "not found in %s: CloudWatch has neither its %s nor its daily storage "
+			 "metrics (a typo, another account or region, or an empty bucket)",
+			 where, pt->metric->label);
+		snprintf(fix, sizeof(fix), "check the bucket's name, account and region in the "
+			 "inventory (aws s3api get-bucket-location --bucket %s)", pt->bucket);
+	} else {
+		snprintf(reason, sizeof(reason),
+			 "CloudWatch has no %s metric for this bucket in %s: request metrics "
+			 "are not enabled, or there were no requests for two weeks",
+			 pt->metric->label, where);
+		snprintf(fix, sizeof(fix), "enable a request-metrics configuration on the bucket: ");
+		fix_command(fix + strlen(fix), sizeof(fix) - strlen(fix),
+			    pt->candidate ? NULL : pt->region, pt->bucket);
+	}
+	{
+		struct cw_buf tags = CW_BUF_INIT;
+
+		target_id(sw, pt, &id, &tags);
+		if (pt->candidate)
+			id.region = "";
+		cw_run_add_unmeasured(sw->run, &id, reason, fix);
+		cw_buf_release(&tags);
+	}
+}
+
 static void unmeasured_rows(struct sweep *sw)
 {
-	struct cw_buf tags = CW_BUF_INIT;
+	size_t nkeys = 0;
+	struct bkey *keys = bkeys_build(sw, &nkeys);
 
 	for (size_t t = 0; t < sw->plan.ntargets; t++) {
 		const struct cw_plan_target *pt = &sw->plan.targets[t];
 		size_t a = acct_index(sw, pt->account);
-		struct cw_target_id id;
-		char reason[768], fix[512], where[512] = "";
 
 		if (is_reported(sw, t))
 			continue;
 		switch (pt->state) {
 		case CW_TGT_UNMEASURED:
-			if (pt->candidate) {
-				size_t o = 0;
-
-				for (size_t r = 0; r < pt->account->nregions; r++)
-					o += (size_t)snprintf(where + o, o < sizeof(where) ? sizeof(where) - o : 0,
-							      "%s%s", r ? ", " : "", pt->account->regions[r]);
-			} else {
-				cw_strlcpy(where, pt->region, sizeof(where));
-			}
-			snprintf(reason, sizeof(reason),
-				 "CloudWatch has no %s metric for this bucket in %s: request metrics "
-				 "are not enabled, or there were no requests for two weeks",
-				 pt->metric->label, where);
-			snprintf(fix, sizeof(fix),
-				 "enable a request-metrics configuration on the bucket: aws s3api "
-				 "put-bucket-metrics-configuration --bucket %s --id EntireBucket "
-				 "--metrics-configuration Id=EntireBucket",
-				 pt->bucket);
-			target_id(sw, pt, &id, &tags);
-			if (pt->candidate)
-				id.region = "";
-			cw_run_add_unmeasured(sw->run, &id, reason, fix);
+			unmeasured_row(sw, t, keys, nkeys);
 			mark_reported(sw, t);
 			break;
 		case CW_TGT_UNCHECKED:
@@ -942,7 +1669,203 @@ static void unmeasured_rows(struct sweep *sw)
 			break;
 		}
 	}
-	cw_buf_release(&tags);
+	free(keys);
+}
+
+/* A run that judged nothing at all, and failed nowhere: blind, not green. */
+static void account_failure_run(struct sweep *sw)
+{
+	struct cw_target_id id;
+
+	memset(&id, 0, sizeof(id));
+	cw_run_add_failure(sw->run, &id, "coverage", "NothingJudged",
+			   "the sweep judged no series: no bucket of the inventory has request "
+			   "metrics and no bucket with data was found (see Not watched / Not "
+			   "measured)");
+	sw->errors++;
+}
+
+/* The first per-bucket metric of the inventory (what auto would watch). */
+static const struct cw_metric_def *first_bucket_metric(const struct sweep *sw)
+{
+	for (size_t i = 0; i < sw->inv->nmetrics; i++)
+		if (sw->inv->metrics[i].per_bucket)
+			return &sw->inv->metrics[i];
+	return NULL;
+}
+
+/* The pair (acct, region); first[acct] is the account's first pair (an
+ * account's pairs are consecutive in the plan), SIZE_MAX when it has none. */
+static size_t pair_of(const struct sweep *sw, const size_t *first, size_t acct,
+		      const char *region)
+{
+	for (size_t p = first[acct]; p < sw->plan.npairs &&
+	     acct_index(sw, sw->plan.pairs[p].account) == acct; p++)
+		if (strcmp(sw->plan.pairs[p].region, region) == 0)
+			return p;
+	return SIZE_MAX;
+}
+
+static void pair_failure(struct sweep *sw, size_t p)
+{
+	const struct pair_storage *ps = &sw->pst[p];
+	const struct cw_account_def *acct = sw->plan.pairs[p].account;
+	struct cw_target_id id;
+
+	memset(&id, 0, sizeof(id));
+	id.account_id = (char *)acct->id;
+	id.account_name = acct->name ? acct->name : (char *)acct->id;
+	id.region = (char *)sw->plan.pairs[p].region;
+	id.metric = "AWS/S3 BucketSizeBytes Average";
+	id.unit = "Bytes";
+	id.owner = acct->owner ? acct->owner : "";
+	cw_run_add_failure(sw->run, &id, ps->stage, ps->code, ps->message);
+	sw->errors++;
+}
+
+static void account_failure(struct sweep *sw, const struct cw_account_def *acct,
+			    const char *stage, const char *code, const char *message)
+{
+	struct cw_target_id id;
+
+	memset(&id, 0, sizeof(id));
+	id.account_id = (char *)acct->id;
+	id.account_name = acct->name ? acct->name : (char *)acct->id;
+	id.owner = acct->owner ? acct->owner : "";
+	cw_run_add_failure(sw->run, &id, stage, code, message);
+}
+
+/*
+ * After the unmeasured rows: the not-watched buckets of `buckets: auto`
+ * accounts, each account's coverage, the storage failures, and the
+ * failure rows of accounts (or a run) that have buckets but judged
+ * nothing: a sweep is never green while it is blind.
+ */
+static void coverage_rows(struct sweep *sw)
+{
+	const struct cw_metric_def *m0 = first_bucket_metric(sw);
+	size_t naccts = sw->inv->naccounts, nkeys = 0, nall;
+	struct bkey *keys = NULL, *all = NULL;
+	struct cw_coverage *cov = NULL;
+	bool *has = NULL, *fetchable = NULL;
+	size_t *first = NULL;
+	char msg[512];
+
+	keys = bkeys_build(sw, &nkeys);
+	cov = calloc(naccts + 1, sizeof(*cov));
+	has = calloc(naccts + 1, sizeof(*has));
+	fetchable = calloc(naccts + 1, sizeof(*fetchable));
+	first = malloc((naccts + 1) * sizeof(*first));
+	if (!keys || !cov || !has || !fetchable || !first)
+		goto out;
+	for (size_t a = 0; a <= naccts; a++)
+		first[a] = SIZE_MAX;
+	for (size_t p = sw->plan.npairs; p > 0; p--)
+		first[acct_index(sw, sw->plan.pairs[p - 1].account)] = p - 1;
+	/* 1. auto accounts: every bucket with data that nothing judges */
+	for (size_t p = 0; m0 && p < sw->plan.npairs; p++) {
+		const struct cw_plan_pair *pr = &sw->plan.pairs[p];
+		const struct pair_storage *ps = &sw->pst[p];
+
+		if (ps->state != PST_DONE || !pr->account->buckets_auto)
+			continue;
+		for (size_t i = 0; i < ps->set.n; i++) {
+			const struct cw_storage_bucket *b = &ps->set.v[i];
+
+			if (!bkeys_has(keys, nkeys, acct_index(sw, pr->account), b->name, pr->region))
+				add_not_watched(sw, pr->account, pr->region, b->name, m0->label,
+						m0->unit ? m0->unit : "", b->sized ? b->bytes : NAN);
+		}
+	}
+	/* 2. coverage: the buckets that exist, watched or not */
+	all = malloc((nkeys + sw->nnw + 1) * sizeof(*all));
+	if (!all)
+		goto out;
+	memcpy(all, keys, nkeys * sizeof(*all));
+	if (sw->nnw)
+		memcpy(all + nkeys, sw->nw, sw->nnw * sizeof(*all));
+	nall = nkeys + sw->nnw;
+	qsort(all, nall, sizeof(*all), cmp_bkey);
+	for (size_t p = 0; p < sw->plan.npairs; p++) {
+		size_t a = acct_index(sw, sw->plan.pairs[p].account);
+		const struct pair_storage *ps = &sw->pst[p];
+
+		if (ps->state == PST_NONE)
+			continue;
+		if (!has[a]) {
+			has[a] = true;
+			cov[a].complete = true;
+		}
+		if (ps->state != PST_DONE || ps->bytes_failed)
+			cov[a].complete = false;
+	}
+	for (size_t i = 0; i < nall;) {
+		size_t k = i, p;
+		bool judged = false;
+		const struct cw_storage_bucket *b;
+		double bytes = 0;
+
+		while (k < nall && cmp_bkey(&all[i], &all[k]) == 0) {
+			judged = judged || all[k].judged;
+			fetchable[all[i].acct] = fetchable[all[i].acct] || all[k].fetch;
+			k++;
+		}
+		p = first[all[i].acct] == SIZE_MAX ? SIZE_MAX
+						   : pair_of(sw, first, all[i].acct, all[i].region);
+		b = p != SIZE_MAX ? cw_storage_set_find(&sw->pst[p].set, all[i].bucket) : NULL;
+		if (b && b->sized)
+			bytes = b->bytes;
+		cov[all[i].acct].buckets++;
+		cov[all[i].acct].bytes += bytes;
+		if (judged) {
+			cov[all[i].acct].watched++;
+			cov[all[i].acct].watched_bytes += bytes;
+		}
+		i = k;
+	}
+	/* 3. storage listings and byte fetches that failed (an account whose
+	 * credentials failed, or a region whose request listing failed, has
+	 * its row already) */
+	for (size_t p = 0; p < sw->plan.npairs; p++) {
+		const struct pair_storage *ps = &sw->pst[p];
+		size_t a = acct_index(sw, sw->plan.pairs[p].account);
+
+		if (sw->acct_failed[a] || ps->lm_failed)
+			continue;
+		if ((ps->state == PST_FAILED || ps->bytes_failed) && ps->code[0] &&
+		    !(sw->interrupted && strcmp(ps->code, "Interrupted") == 0))
+			pair_failure(sw, p);
+	}
+	/* 4. coverage rows and blindness */
+	for (size_t a = 0; a < naccts; a++) {
+		const struct cw_account_def *acct = &sw->inv->accounts[a];
+
+		if (!has[a])
+			continue;
+		cov[a].account_id = (char *)acct->id;
+		cov[a].account_name = acct->name ? acct->name : (char *)acct->id;
+		cw_run_add_coverage(sw->run, &cov[a]);
+		/* blind: buckets with data, and none has the request metric (a
+		 * bucket whose fetch failed has its own failure row) */
+		if (cov[a].buckets > 0 && !fetchable[a] && !sw->acct_failed[a] &&
+		    !sw->interrupted) {
+			snprintf(msg, sizeof(msg), "%zu bucket%s with data and none has request "
+				 "metrics: nothing in this account was judged (see Not watched for "
+				 "the fix and its monthly cost)", cov[a].buckets,
+				 cov[a].buckets == 1 ? "" : "s");
+			account_failure(sw, acct, "coverage", "NothingWatched", msg);
+			sw->errors++;
+		}
+	}
+	if (sw->run->nseries == 0 && sw->run->nfailures == 0 && sw->plan.counts.accounts > 0)
+		account_failure_run(sw);
+out:
+	free(keys);
+	free(all);
+	free(cov);
+	free(has);
+	free(fetchable);
+	free(first);
 }
 
 /* ---- setup --------------------------------------------------------------- */
@@ -953,6 +1876,14 @@ static int pace_sts(void *env, const char *region)
 	struct sweep *sw = env;
 
 	return cw_ratelimit_wait(cw_rl_registry_get(sw->rl_sts, region), &sw->stop_now);
+}
+
+/* How an AssumeRole answer went: the STS region's bucket adapts. */
+static void pace_sts_feedback(void *env, const char *region, bool throttled)
+{
+	struct sweep *sw = env;
+
+	cw_ratelimit_feedback(cw_rl_registry_get(sw->rl_sts, region), throttled);
 }
 
 static bool include_account(void *ctx, const struct cw_account_def *a)
@@ -1002,6 +1933,29 @@ int cw_sweep_dry_run(FILE *out, const struct cw_sweep_opts *o, char *err, size_t
 		"                an estimate: discovered buckets and extra pages add to it)\n",
 		c->sts_calls, c->list_metrics_calls, c->gmd_calls, c->per_call,
 		c->cost_usd, c->metrics_requested);
+	if (c->storage_list_calls)
+		fprintf(out,
+			"  coverage      ListMetrics %zu more (AWS/S3 BucketSizeBytes, one per "
+			"account-region),\n"
+			"                GetMetricData for the stored bytes: >= %zu metrics, est. "
+			"$%.4f more\n"
+			"                (one per bucket and storage class; discovered buckets add "
+			"to it)\n",
+			c->storage_list_calls, c->storage_metrics, c->storage_cost_usd);
+	if (o->inv->billing.enabled &&
+	    (!o->include || o->include(o->include_ctx, &o->inv->billing.payer))) {
+		const struct cw_billing_def *bd = &o->inv->billing;
+		size_t m = bd->linked_all ? 0 : o->inv->naccounts * bd->nservices;
+
+		fprintf(out,
+			"  billing       payer %s (us-east-1): ListMetrics 1, GetMetricData for "
+			"%s%zu metrics\n"
+			"                (AWS/Billing EstimatedCharges per linked account and "
+			"service, hourly), est. $%.4f\n",
+			bd->payer.id, bd->linked_all ? "every linked account: >= " : "",
+			bd->linked_all ? bd->nservices : m,
+			(double)(bd->linked_all ? bd->nservices : m) * CW_GMD_USD_PER_METRIC);
+	}
 	for (size_t i = 0; i < plan.nnotes; i++)
 		fprintf(out, "  note: %s\n", plan.notes[i]);
 	cw_plan_release(&plan);
@@ -1017,7 +1971,12 @@ static void sweep_release(struct sweep *sw)
 	cw_rl_registry_free(sw->rl_lm);
 	cw_rl_registry_free(sw->rl_sts);
 	cw_aws_ctx_free(sw->aws);
+	for (size_t p = 0; sw->pst && p < sw->plan.npairs; p++)
+		cw_storage_set_release(&sw->pst[p].set);
 	cw_plan_release(&sw->plan);
+	free(sw->pst);
+	free(sw->feed);
+	free(sw->nw);
 	free(sw->acct_pending);
 	free(sw->acct_failed);
 	free(sw->acct_submitted);
@@ -1077,6 +2036,7 @@ static int sweep_setup(struct sweep *sw, char *err, size_t errlen)
 	cc.sts_region = inv->aws.sts_region;
 	cc.session_name = session;
 	cc.pace = pace_sts;
+	cc.pace_feedback = pace_sts_feedback;
 	cc.pace_env = sw;
 	rc = cw_credcache_new(&sw->creds, &cc, err, errlen);
 	if (rc)
@@ -1130,9 +2090,32 @@ int cw_sweep_run(struct cw_run *run, const struct cw_sweep_opts *o, char *err, s
 	run->regions = sw.plan.counts.regions;
 	run->all_periods = o->all_periods;
 
-	/* Which accounts wait for listings; the rest are ready at once. */
-	for (size_t l = 0; l < sw.plan.nlistings; l++)
-		sw.acct_pending[acct_index(&sw, sw.plan.pairs[sw.plan.listings[l].pair].account)]++;
+	/*
+	 * The feed: every listing, each account-region's storage listing just
+	 * before its first request-metric listing (pairs without a listing
+	 * need no bucket set).  Accounts wait for all of their listings; the
+	 * rest are ready at once.
+	 */
+	sw.pst = calloc(sw.plan.npairs + 1, sizeof(*sw.pst));
+	sw.feed = calloc(2 * sw.plan.nlistings + 1, sizeof(*sw.feed));
+	if (!sw.pst || !sw.feed) {
+		rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t l = 0; l < sw.plan.nlistings; l++) {
+		size_t p = sw.plan.listings[l].pair;
+		size_t a = acct_index(&sw, sw.plan.pairs[p].account);
+
+		if (sw.pst[p].state == PST_NONE) {
+			sw.pst[p].state = PST_PENDING;
+			sw.feed[sw.nfeed].storage = true;
+			sw.feed[sw.nfeed++].idx = p;
+			sw.acct_pending[a]++;
+		}
+		sw.feed[sw.nfeed].storage = false;
+		sw.feed[sw.nfeed++].idx = l;
+		sw.acct_pending[a]++;
+	}
 	sw.accounts_total = sw.plan.counts.accounts;
 
 	/* accounts without any listing (metrics without {bucket}) */
@@ -1142,9 +2125,11 @@ int cw_sweep_run(struct cw_run *run, const struct cw_sweep_opts *o, char *err, s
 		if (sw.acct_pending[acct_index(&sw, a)] == 0)
 			account_ready(&sw, a);
 	}
+	billing_start(&sw);
 	drain(&sw); /* queues the listings as the pool has room */
 	cw_plan_resolve(&sw.plan);
 	unmeasured_rows(&sw);
+	coverage_rows(&sw);
 	rc = 0;
 out:
 	if (sw.aws) {

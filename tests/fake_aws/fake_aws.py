@@ -228,7 +228,7 @@ class State:
 
     # Faults: a rule fires when its fields match and its trigger says so.
     def match_faults(self, service, action, account, region, access_key,
-                     kinds=None):
+                     kinds=None, metric=None):
         """The rules that fire for this request (counting it for each rule
         that matches). IMDS and container rules must name their service."""
         out = []
@@ -243,7 +243,9 @@ class State:
                     not _fmatch(f.get("action"), action) or \
                     not _fmatch(f.get("account"), account) or \
                     not _fmatch(f.get("region"), region) or \
-                    not _fmatch(f.get("access_key"), access_key):
+                    not _fmatch(f.get("access_key"), access_key) or \
+                    (f.get("metric") is not None and
+                     not _fmatch(f.get("metric"), metric or "")):
                 continue
             with self.lock:
                 n = self.fault_hits.get(i, 0) + 1
@@ -400,7 +402,8 @@ class Handler(BaseHTTPRequestHandler):
         ctx = {"ts": time.time(), "service": "unknown", "action": None,
                "account": None, "region": None, "access_key": None,
                "status": 0, "error_code": None, "signature": "unsigned",
-               "verifier": None, "queries": 0, "body_len": 0, "fault": None}
+               "verifier": None, "queries": 0, "body_len": 0, "fault": None,
+               "metric": None}
         try:
             body = self.read_body()
         except (ValueError, OSError):
@@ -582,7 +585,8 @@ class Handler(BaseHTTPRequestHandler):
         delay = st.latency(ctx["action"])
         truncate = malformed = False
         for f in st.match_faults(ctx["service"], ctx["action"], ctx["account"],
-                                 ctx["region"], ctx["access_key"]):
+                                 ctx["region"], ctx["access_key"],
+                                 metric=ctx.get("metric")):
             kind = f.get("kind")
             ctx["fault"] = kind
             if kind == "slow":
@@ -598,8 +602,8 @@ class Handler(BaseHTTPRequestHandler):
             if kind == "malformed":
                 malformed = True
                 continue
-            if kind in ("loop_token", "endless"):
-                ctx["_" + kind] = True
+            if kind in ("loop_token", "endless", "json_bomb"):
+                ctx["_" + kind] = f
                 continue
             if kind == "echo_headers":
                 # a proxy that quotes the request back in its error text
@@ -691,10 +695,17 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError("SerializationException", "body must be a JSON object")
             if action == "GetMetricData" and isinstance(req.get("MetricDataQueries"), list):
                 ctx["queries"] = len(req["MetricDataQueries"])
+            ctx["metric"] = _request_metric(action, req)
             truncate, malformed = self.common_faults(ctx, mapper)
             if ctx.pop("_endless", False):
                 return self.send_endless(ctx)
-            if ctx.pop("_loop_token", False) and action in ("GetMetricData", "ListMetrics"):
+            bomb = ctx.pop("_json_bomb", None)
+            if bomb is not None:
+                # valid JSON that costs a parser ~80x its size: {},{},{},...
+                n = int(float(bomb.get("size_mb", 40)) * (1 << 20)) // 3
+                out = RawJSON("")
+                out.data = b'{"MetricDataResults":[' + b"{}," * (n - 1) + b"{}]}"
+            elif ctx.pop("_loop_token", False) and action in ("GetMetricData", "ListMetrics"):
                 # the same NextToken, whatever token the request sent
                 out = RawJSON(('{"MetricDataResults":[],"Messages":[],"NextToken":"%s"}'
                                if action == "GetMetricData" else
@@ -1788,13 +1799,29 @@ def _dims_key(dims):
     return tuple(out)
 
 
+def _request_metric(action, req):
+    """The MetricName a CloudWatch call is about: ListMetrics' filter, or the
+    first GetMetricData query's; None when it names none."""
+    try:
+        if action == "ListMetrics":
+            m = req.get("MetricName")
+        elif action == "GetMetricData":
+            m = req["MetricDataQueries"][0]["MetricStat"]["Metric"]["MetricName"]
+        else:
+            m = req.get("MetricName")
+    except (KeyError, IndexError, TypeError):
+        return None
+    return m if isinstance(m, str) else None
+
+
 def _log_entry(ctx):
     return {"ts": _iso_ms(ctx["ts"]), "service": ctx["service"], "action": ctx["action"],
             "account": ctx["account"], "region": ctx["region"],
             "access_key": ctx["access_key"], "status": ctx["status"],
             "error_code": ctx["error_code"], "signature": ctx["signature"],
             "verifier": ctx["verifier"], "queries": ctx["queries"],
-            "body_len": ctx["body_len"], "fault": ctx["fault"]}
+            "body_len": ctx["body_len"], "fault": ctx["fault"],
+            "metric": ctx.get("metric")}
 
 
 def _iso_ms(t):

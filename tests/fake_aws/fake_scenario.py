@@ -23,6 +23,7 @@ never modified after it has been stored, so readers need no lock.
 
 import array
 import bisect
+import datetime
 import json
 import json.encoder
 import math
@@ -137,10 +138,29 @@ class SeriesSpec:
         self.rhythm = d.get("rhythm", "weekday")
         if self.rhythm not in ("weekday", "days_ago"):
             raise ScenarioError("series of %s: rhythm must be weekday or days_ago" % key)
+        # month_to_date: the value of a day is the sum of the daily values
+        # from the 1st of its month (UTC) to it, as AWS/Billing
+        # EstimatedCharges; a gap day has no value, but its spend still counts
+        self.month_to_date = bool(d.get("month_to_date", False))
 
     def day_value(self, day0, days_ago):
         """The full-day total of the day starting at day0 (None = gap)."""
+        if not self.month_to_date:
+            return self._day_value(day0, days_ago, True)
         if days_ago in self.gaps or days_ago >= self.days or days_ago < 0:
+            return None
+        d = datetime.datetime.fromtimestamp(day0, datetime.timezone.utc)
+        first = day0 - (d.day - 1) * DAY
+        total = 0.0
+        for k in range((day0 - first) // DAY + 1):
+            v = self._day_value(first + k * DAY, days_ago + (day0 - first) // DAY - k, False)
+            # whole daily values add up exactly, wherever the month starts
+            total += (math.floor(v) if self.integer else v) if v else 0.0
+        return total
+
+    def _day_value(self, day0, days_ago, gaps):
+        """The day's own value; gaps=False ignores the gap list."""
+        if (gaps and days_ago in self.gaps) or days_ago >= self.days or days_ago < 0:
             return None
         if self.daily is not None:
             idx = len(self.daily) - max(days_ago, 1)

@@ -78,7 +78,8 @@ class RunCli(unittest.TestCase):
         self.assertIn(p.returncode, (0, 1, 3), p.stderr)
         with open(os.path.join(out, "report.csv"), newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
-        judged = [r for r in rows if r["status"] != "failed"]
+        # S3 buckets (AWS/Billing lives in us-east-1 whatever the regions)
+        judged = [r for r in rows if r["status"] in ("ok", "anomaly") and r["bucket"]]
         self.assertTrue(judged)
         self.assertEqual({r["region"] for r in judged}, {"eu-west-1"})
         p2, _ = self.run_cw("--region", "moon-base-1")

@@ -11,7 +11,14 @@ huge partial value today in account B, then sweeps both accounts with
 `cwsweep run` (AWS_ENDPOINT_URL pointing at moto) and checks the report:
 each account's own buckets and nothing else, the spike an anomaly with the
 exact value, every other bucket ok with yesterday's exact total, a bucket
-that exists only in the other account "not measured", exit code 1.
+that exists only in the other account "not found", exit code 1.
+
+Coverage and billing, through the same moto: every bucket also gets daily
+AWS/S3 BucketSizeBytes (StorageType=StandardStorage), and account A has one
+more bucket with storage metrics only ("not watched", with its exact stored
+bytes); the caller's account plays the payer and holds AWS/Billing
+EstimatedCharges (month to date, one value a day) for both linked accounts,
+with a spike yesterday in account B's AmazonS3.
 
 A second class makes an organisation in moto (boto3: an OU with a nested
 OU, accounts moved into them) and sweeps it from an inventory that has only
@@ -67,6 +74,9 @@ BUCKETS = {
     CALLER_ACCT: {"caller-only": 50 * GB},
 }
 SPIKE = (ACCT_A, "a-logs", 10)        # yesterday x10 in account A
+COLD = (ACCT_A, "a-cold", 7 * GB)     # storage metrics only: not watched
+BILL = {ACCT_A: 30.0, ACCT_B: 12.0}   # AmazonS3 dollars a day (month to date summed)
+BILL_SPIKE = (ACCT_B, 8)              # yesterday x8 in account B's AmazonS3
 PARTIAL = (ACCT_B, "b-web", 10 ** 13)  # today, not a complete day: never judged
 
 
@@ -168,12 +178,15 @@ class Moto:
         return tuple(root.find(".//{*}Credentials/{*}" + k).text
                      for k in ("AccessKeyId", "SecretAccessKey", "SessionToken"))
 
-    def put_metric_data(self, creds, data):
-        """data: [(bucket, epoch, value)]; boto3 when there, else JSON 1.0."""
-        items = [{"MetricName": "BytesDownloaded",
-                  "Dimensions": [{"Name": "BucketName", "Value": b},
-                                 {"Name": "FilterId", "Value": "EntireBucket"}],
-                  "Timestamp": t, "Value": float(v), "Unit": "Bytes"} for b, t, v in data]
+    def put_metric_data(self, creds, data, namespace="AWS/S3", items=None):
+        """data: [(bucket, epoch, value)] of BytesDownloaded, or ready items;
+        boto3 when there, else JSON 1.0."""
+        if items is None:
+            items = [{"MetricName": "BytesDownloaded",
+                      "Dimensions": [{"Name": "BucketName", "Value": b},
+                                     {"Name": "FilterId", "Value": "EntireBucket"}],
+                      "Timestamp": t, "Value": float(v), "Unit": "Bytes"}
+                     for b, t, v in data]
         for i in range(0, len(items), 500):
             chunk = items[i:i + 500]
             if HAVE_BOTO3:
@@ -188,9 +201,9 @@ class Moto:
                 for it in chunk:
                     it["Timestamp"] = datetime.datetime.fromtimestamp(
                         it["Timestamp"], datetime.timezone.utc)
-                cw.put_metric_data(Namespace="AWS/S3", MetricData=chunk)
+                cw.put_metric_data(Namespace=namespace, MetricData=chunk)
                 continue
-            body = json.dumps({"Namespace": "AWS/S3", "MetricData": chunk}).encode()
+            body = json.dumps({"Namespace": namespace, "MetricData": chunk}).encode()
             st, out = self.post("monitoring", body, {
                 "Content-Type": "application/x-amz-json-1.0",
                 "X-Amz-Target": "GraniteServiceVersion20100801.PutMetricData"}, creds)
@@ -221,6 +234,48 @@ def history(account, now):
     return pts, totals
 
 
+def stored(bucket):
+    """BucketSizeBytes of a bucket: 1,000 x its daily download base."""
+    for acct in BUCKETS:
+        if bucket in BUCKETS[acct]:
+            return BUCKETS[acct][bucket] * 1000
+    return COLD[2]
+
+
+def storage_items(account, now):
+    """Daily BucketSizeBytes for the last 5 days (at 00:00, as S3 does)."""
+    today = now - now % DAY
+    names = list(BUCKETS[account]) + ([COLD[1]] if account == COLD[0] else [])
+    return [{"MetricName": "BucketSizeBytes",
+             "Dimensions": [{"Name": "BucketName", "Value": b},
+                            {"Name": "StorageType", "Value": "StandardStorage"}],
+             "Timestamp": today - ago * DAY, "Value": float(stored(b)), "Unit": "Bytes"}
+            for b in names for ago in range(1, 6)]
+
+
+def billing_items(now):
+    """Month-to-date AWS/Billing EstimatedCharges for AmazonS3 of each linked
+    account, one value a day at 20:00, over 40 days; {(account, day): spend}."""
+    today = now - now % DAY
+    items, spend = [], {}
+    for acct, per_day in BILL.items():
+        mtd, month = 0.0, None
+        for ago in range(40, 0, -1):
+            day = today - ago * DAY
+            d = datetime.datetime.fromtimestamp(day, datetime.timezone.utc)
+            if d.month != month:
+                mtd, month = 0.0, d.month
+            v = per_day * (BILL_SPIKE[1] if (acct == BILL_SPIKE[0] and ago == 1) else 1)
+            mtd += v
+            spend[(acct, day)] = v
+            items.append({"MetricName": "EstimatedCharges",
+                          "Dimensions": [{"Name": "Currency", "Value": "USD"},
+                                         {"Name": "ServiceName", "Value": "AmazonS3"},
+                                         {"Name": "LinkedAccount", "Value": acct}],
+                          "Timestamp": day + 20 * 3600, "Value": mtd, "Unit": "None"})
+    return items, spend
+
+
 INVENTORY = """\
 version: 1
 defaults:
@@ -240,6 +295,11 @@ accounts:
     role_arn: arn:aws:iam::222222222222:role/cwsweep-reader
     external_id: moto-ignores-this
     buckets: [b-data, b-web, a-assets]
+billing:
+  account: "123456789012"
+  services: [AmazonS3]
+  detectors:
+    mean7d: {factor: 3, min_excess: 10}   # dollars, not the defaults' 10GB
 """
 
 
@@ -260,7 +320,11 @@ class MotoInteropTest(unittest.TestCase):
                 creds = (BASE + (None,)) if acct == CALLER_ACCT else cls.moto.assume_role(acct)
                 pts, totals = history(acct, cls.now)
                 cls.moto.put_metric_data(creds, pts)
+                cls.moto.put_metric_data(creds, None, items=storage_items(acct, cls.now))
                 cls.totals[acct] = totals
+            items, cls.spend = billing_items(cls.now)
+            cls.moto.put_metric_data(BASE + (None,), None, namespace="AWS/Billing",
+                                     items=items)
             cls.run_sweep()
         except BaseException:
             cls.moto.stop()
@@ -303,7 +367,8 @@ class MotoInteropTest(unittest.TestCase):
                       for r in self.rows), self.moto.output()[-1500:])
 
     def measured(self, account):
-        return [r for r in self.rows if r["account_id"] == account and r["status"] != "failed"]
+        return [r for r in self.rows if r["account_id"] == account and r["bucket"]
+                and r["status"] in ("ok", "anomaly", "insufficient_history")]
 
     def test_exit_code_is_one_for_the_anomaly(self):
         self.assertEqual(self.proc.returncode, 1, self.context())
@@ -316,6 +381,8 @@ class MotoInteropTest(unittest.TestCase):
         self.assertFalse([r for r in self.rows if r["bucket"] == "caller-only"],
                          "the caller's own account leaked into the sweep" + self.context())
         self.assertEqual({r["account_id"] for r in self.rows}, {ACCT_A, ACCT_B}, self.context())
+        self.assertEqual({r["account_id"] for r in self.rows if not r["bucket"]},
+                         {ACCT_A, ACCT_B}, "only the billing rows have no bucket")
 
     def test_two_detector_rows_per_bucket(self):
         for acct in (ACCT_A, ACCT_B):
@@ -347,17 +414,43 @@ class MotoInteropTest(unittest.TestCase):
                                  float(self.totals[acct][(r["bucket"], yesterday)]),
                                  "%s/%s%s" % (acct, r["bucket"], self.context()))
 
-    def test_bucket_of_the_other_account_is_not_measured(self):
-        rows = [r for r in self.rows if r["status"] == "failed"]
+    def test_bucket_of_the_other_account_is_not_found(self):
+        self.assertEqual([r for r in self.rows if r["status"] == "failed"], [], self.context())
+        rows = [r for r in self.rows if r["status"] == "not_found"]
         self.assertEqual(len(rows), 1, self.context())
         self.assertEqual((rows[0]["account_id"], rows[0]["bucket"]), (ACCT_B, "a-assets"))
-        self.assertTrue(rows[0]["note"].startswith("not_measured"), self.context())
+        self.assertIn("neither", rows[0]["note"], self.context())
+
+    def test_bucket_with_data_but_no_request_metrics_is_not_watched(self):
+        rows = [r for r in self.rows if r["status"] == "not_watched"]
+        self.assertEqual([(r["account_id"], r["region"], r["bucket"]) for r in rows],
+                         [COLD[:1] + (REGION, COLD[1])], self.context())
+        self.assertEqual(float(rows[0]["value"]), float(COLD[2]), self.context())
+        with open(os.path.join(self.out, "report.json")) as f:
+            doc = json.load(f)
+        cov = doc["summary"]["coverage"]
+        watched = sum(stored(b) for a in (ACCT_A, ACCT_B) for b in BUCKETS[a])
+        self.assertEqual((cov["buckets"], cov["watched"]), (6, 5), self.context())
+        self.assertEqual(cov["watched_bytes"], watched)
+        self.assertEqual(cov["stored_bytes"], watched + COLD[2])
+
+    def test_billing_daily_spend_and_its_spike(self):
+        yesterday = self.now - self.now % DAY - DAY
+        rows = [r for r in self.rows if r["metric"].startswith("AWS/Billing")]
+        self.assertEqual({(r["account_id"], r["metric"], r["detector"]) for r in rows},
+                         {(a, "AWS/Billing EstimatedCharges AmazonS3 (daily)", d)
+                          for a in (ACCT_A, ACCT_B) for d in ("mean7d", "zscore")},
+                         self.context())
+        for r in rows:
+            self.assertEqual(float(r["value"]), self.spend[(r["account_id"], yesterday)])
+            self.assertEqual(r["status"], "anomaly" if r["account_id"] == BILL_SPIKE[0]
+                             else "ok", self.context())
 
     def test_json_report_agrees(self):
         with open(os.path.join(self.out, "report.json")) as f:
             doc = json.load(f)
         self.assertEqual(doc["schema"], "cwsweep.report/2")
-        self.assertEqual(doc["summary"]["anomalies"], 2, self.context())
+        self.assertEqual(doc["summary"]["anomalies"], 4, self.context())
 
 
 ORG_INVENTORY = """\

@@ -187,6 +187,20 @@ class OrgTest(SweepCase):
         self.assertEqual({c["account"] for c in calls}, {"999999999999"})
         self.assertEqual(len([r for r in fake.requests() if r["action"] == "AssumeRole"]), 1)
 
+    def test_names_stay_unique(self):
+        # two accounts with one name, and an org name an entry already uses
+        fake = self.start_fake(ORG, with_org(org={"accounts": [
+            {"id": ALPHA, "name": "shared", "parent": PROD},
+            {"id": BETA, "name": "shared", "parent": TEAM},
+            {"id": GAMMA, "name": "alpha", "parent": SBOX}]}))
+        p = self.validate(fake, inventory('  management_account: "000000000000"\n',
+                                          '  - id: "111111111111"\n    name: alpha\n'))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("alpha (111111111111)", p.stdout)
+        self.assertIn("shared (222222222222)", p.stdout)
+        self.assertNotIn("shared (222222222222) (", p.stdout)
+        self.assertIn("alpha (300000000000) (300000000000)", p.stdout)
+
     def test_repeated_next_token_is_an_error(self):
         fake = self.start_fake(ORG, with_org(org={"repeat_token": True}))
         p = self.validate(fake, inventory('  management_account: "000000000000"\n'))

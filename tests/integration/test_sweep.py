@@ -253,8 +253,10 @@ class SweepCase(unittest.TestCase):
         self.assertEqual(len(doc["results"]), s["judgements"])
         self.assertEqual(len(doc["failures"]), s["failures"])
         self.assertEqual(len(doc.get("unmeasured") or []), s["not_measured"])
-        self.assertEqual(sum(r["status"] == "failed" for r in rows),
-                         s["failures"] + s["not_measured"])
+        self.assertEqual(sum(r["status"] == "failed" for r in rows), s["failures"])
+        self.assertEqual(sum(r["status"] == "not_found" for r in rows), s["not_measured"])
+        self.assertEqual(sum(r["status"] == "not_watched" for r in rows), s["not_watched"])
+        self.assertEqual(len(doc["unwatched"]), s["not_watched"])
         self.assertEqual(sum(r["status"] == "anomaly" for r in rows), s["anomalies"])
         for r in rows:
             self.assertEqual(r["run_id"], doc["run"]["run_id"])
@@ -317,8 +319,17 @@ class SweepCase(unittest.TestCase):
         self.assertEqual([r for r in rep.rows if r["account_id"] == account
                           and r["status"] != "failed"], [])
 
-    def gmd_calls(self, reqs, account=None, region=None):
+    def gmd_calls(self, reqs, account=None, region=None, storage=False):
+        """GetMetricData calls of the request metrics (storage=True: of the
+        stored bytes, AWS/S3 BucketSizeBytes)."""
         return [r for r in reqs if r["action"] == "GetMetricData"
+                and (r.get("metric") == "BucketSizeBytes") == storage
+                and (account is None or r["account"] == account)
+                and (region is None or r["region"] == region)]
+
+    def lm_calls(self, reqs, account=None, region=None, storage=False):
+        return [r for r in reqs if r["action"] == "ListMetrics"
+                and (r.get("metric") == "BucketSizeBytes") == storage
                 and (account is None or r["account"] == account)
                 and (region is None or r["region"] == region)]
 
@@ -357,7 +368,17 @@ class DemoSweepTest(SweepCase):
 
         # exactly the spike: media-prod-assets, robust (the example's default
         # set; newhigh leaves daily series to robust), the last day
-        anomalies = [r for r in rep.rows if r["status"] == "anomaly"]
+        # (and the same spike in media-prod's AWS/Billing AmazonS3 spend)
+        billing = [r for r in rep.rows if r["status"] == "anomaly" and not r["bucket"]]
+        self.assertEqual(sorted((r["account_id"], r["metric"], r["detector"], r["unit"])
+                                for r in billing),
+                         [("111111111111", "AWS/Billing EstimatedCharges AmazonS3 (daily)",
+                           "robust", "USD")])
+        # the denied account's spend is known all the same: billing needs
+        # nothing from the member accounts
+        self.assertTrue([r for r in rep.rows if r["account_id"] == "333333333333"
+                         and r["metric"].startswith("AWS/Billing")])
+        anomalies = [r for r in rep.rows if r["status"] == "anomaly" and r["bucket"]]
         self.assertEqual(sorted((r["account_id"], r["region"], r["bucket"], r["detector"])
                                 for r in anomalies),
                          [("111111111111", "us-east-1", "media-prod-assets", "robust")])
@@ -380,9 +401,9 @@ class DemoSweepTest(SweepCase):
         with open(DEMO, encoding="utf-8") as f:
             demo = json.load(f)
         want = {(a["id"], b["region"], b["name"]) for a in demo["accounts"]
-                if a["id"] != "333333333333" for b in a["buckets"]
+                if a["id"] not in ("333333333333", "999999999999") for b in a["buckets"]
                 if b.get("request_metrics", True)}
-        self.assertEqual(set(rep.judged()), want)
+        self.assertEqual({t for t in rep.judged() if t[2]}, want)
         self.assertIn("threshold", rep.judged()[("111111111111", "us-east-1",
                                                   "media-prod-videos")])
         self.assert_judged(fake, rep, want, {"robust", "newhigh"})
@@ -397,18 +418,23 @@ class DemoSweepTest(SweepCase):
                          ("333333333333", "sandbox", "assume-role", "AccessDenied"))
         self.assertIn(role, f["message"])
         self.assertIn(aws_msg, f["message"])
-        sandbox = [r for r in rep.rows if r["account_id"] == "333333333333"]
+        sandbox = [r for r in rep.rows if r["account_id"] == "333333333333"
+                   and not r["metric"].startswith("AWS/Billing")]
         self.assertEqual(len(sandbox), 1, sandbox)
         self.assertEqual(sandbox[0]["status"], "failed")
         self.assertIn(aws_msg, sandbox[0]["note"])
         self.assertIn("AccessDenied", sandbox[0]["note"])
-        # and the bucket without request metrics: not measured, not a 0
-        self.assertEqual([u["bucket"] for u in rep.unmeasured()],
-                         ["media-prod-legacy-archive"])
+        # and the bucket with data but without request metrics: not
+        # watched (with the fix and its price), not a 0
+        self.assertEqual(rep.unmeasured(), [])
+        self.assertEqual(sorted(u["bucket"] for u in rep.doc["unwatched"]),
+                         ["analytics-ml-datasets", "media-prod-legacy-archive"])
 
-        # one AssumeRole per account, each with its own ExternalId
+        # one AssumeRole per account (and the payer), each with its own ExternalId
         calls = {p_["RoleArn"]: p_ for p_, _ in proxy.sts_calls()}
-        self.assertEqual(len(proxy.sts_calls()), 3, list(calls))
+        self.assertEqual(len(proxy.sts_calls()), 4, list(calls))
+        self.assertEqual(calls["arn:aws:iam::999999999999:role/cwsweep-billing"]
+                         .get("ExternalId"), "cwsweep-demo-billing")
         self.assertEqual(calls["arn:aws:iam::111111111111:role/cwsweep-reader"]
                          .get("ExternalId"), "cwsweep-demo-7f3a9c")
         self.assertEqual(calls["arn:aws:iam::222222222222:role/cwsweep-reader"]
@@ -421,7 +447,8 @@ class DemoSweepTest(SweepCase):
         sts = {r["account"]: (r["status"], r["error_code"]) for r in reqs
                if r["action"] == "AssumeRole"}
         self.assertEqual(sts, {"111111111111": (200, None), "222222222222": (200, None),
-                               "333333333333": (403, "AccessDenied")})
+                               "333333333333": (403, "AccessDenied"),
+                               "999999999999": (200, None)})
         self.assertEqual(rep.doc["run"]["api_calls"], len(reqs))
 
     def test_wrong_external_id_is_denied(self):
@@ -444,7 +471,7 @@ class FaultTest(SweepCase):
     def test_throttling_storm_then_ok(self):
         fake = self.start_fake(patch=add_faults(
             {"service": "cloudwatch", "action": "GetMetricData", "account": BETA,
-             "kind": "throttle", "count": 2}))
+             "metric": "BytesDownloaded", "kind": "throttle", "count": 2}))
         p, rep = self.sweep(fake, ORG_INVENTORY)
         self.assertEqual(p.returncode, 1, p.stderr)  # as without the storm
         self.assertEqual(rep.doc["failures"], [])
@@ -456,7 +483,7 @@ class FaultTest(SweepCase):
     def test_throttling_longer_than_the_retries(self):
         fake = self.start_fake(patch=add_faults(
             {"service": "cloudwatch", "action": "GetMetricData", "account": BETA,
-             "kind": "throttle"}))
+             "metric": "BytesDownloaded", "kind": "throttle"}))
         # throttled calls retry, paced, for aws.throttle_window: keep it short
         p, rep = self.sweep(fake, ORG_INVENTORY + "aws:\n  throttle_window: 3s\n")
         self.assertEqual(p.returncode, 3, p.stderr)
@@ -476,11 +503,11 @@ class FaultTest(SweepCase):
     def test_5xx_bursts_then_ok(self):
         fake = self.start_fake(patch=add_faults(
             {"service": "cloudwatch", "action": "GetMetricData", "account": BETA,
-             "kind": "error", "status": 503, "count": 1},
+             "metric": "BytesDownloaded", "kind": "error", "status": 503, "count": 1},
             {"service": "cloudwatch", "action": "GetMetricData", "account": BETA,
-             "kind": "error", "status": 500, "after": 1, "count": 1},
+             "metric": "BytesDownloaded", "kind": "error", "status": 500, "after": 1, "count": 1},
             {"service": "cloudwatch", "action": "ListMetrics", "account": GAMMA,
-             "region": "us-east-1", "kind": "error", "status": 502, "count": 1},
+             "region": "us-east-1", "metric": "BytesDownloaded", "kind": "error", "status": 502, "count": 1},
             {"service": "sts", "action": "AssumeRole", "account": ALPHA,
              "kind": "error", "status": 503, "count": 1}))
         p, rep = self.sweep(fake, ORG_INVENTORY)
@@ -489,8 +516,7 @@ class FaultTest(SweepCase):
         self.assert_judged(fake, rep, ORG_JUDGED)
         reqs = self.assert_signed(fake)
         self.assertEqual([r["status"] for r in self.gmd_calls(reqs, BETA)], [503, 500, 200])
-        self.assertEqual([r["status"] for r in reqs if r["action"] == "ListMetrics"
-                          and r["account"] == GAMMA and r["region"] == "us-east-1"],
+        self.assertEqual([r["status"] for r in self.lm_calls(reqs, GAMMA, "us-east-1")],
                          [502, 200])
         self.assertEqual([r["status"] for r in reqs if r["action"] == "AssumeRole"
                           and r["account"] == ALPHA], [503, 200])
@@ -537,9 +563,9 @@ class FaultTest(SweepCase):
     def test_malformed_and_truncated_bodies(self):
         fake = self.start_fake(patch=add_faults(
             {"service": "cloudwatch", "action": "GetMetricData", "account": BETA,
-             "kind": "malformed"},
+             "metric": "BytesDownloaded", "kind": "malformed"},
             {"service": "cloudwatch", "action": "GetMetricData", "account": GAMMA,
-             "region": "eu-west-1", "kind": "truncate"}))
+             "region": "eu-west-1", "metric": "BytesDownloaded", "kind": "truncate"}))
         p, rep = self.sweep(fake, ORG_INVENTORY)
         self.assertEqual(p.returncode, 3, p.stderr)
         self.assertNotIn("Traceback", p.stderr)
@@ -583,8 +609,7 @@ class FetchTest(SweepCase):
             nq = calls[0]["queries"]
             self.assertEqual(len(calls), math.ceil(35 * nq / 10), (acct, region))
             self.assertTrue(all(c["queries"] == nq and c["status"] == 200 for c in calls))
-        lm = [r for r in reqs if r["action"] == "ListMetrics" and r["account"] == ALPHA
-              and r["region"] == "us-east-1"]
+        lm = self.lm_calls(reqs, ALPHA, "us-east-1")
         self.assertEqual(len(lm), 2, "one metric a page: alpha-assets, alpha-logs")
 
     def test_datapoint_cap_splits_the_batch(self):
@@ -642,31 +667,46 @@ class FetchTest(SweepCase):
                {(GAMMA, "eu-west-1", b) for b in ("gamma-eu", "gamma-eu-two")}
         self.assertEqual(found, want)
         self.assert_judged(fake, rep, ORG_JUDGED | want)
-        # buckets: auto finds what has request metrics (EntireBucket), nothing else
-        self.assertFalse([r for r in rep.rows if r["bucket"] in ("gamma-cold", "gamma-images")])
+        # buckets: auto judges what has request metrics (EntireBucket); the
+        # buckets with data but without them are not watched, with the fix
+        cold = [r for r in rep.rows if r["bucket"] in ("gamma-cold", "gamma-images")]
+        self.assertEqual(sorted((r["bucket"], r["status"], r["region"]) for r in cold),
+                         [("gamma-cold", "not_watched", "us-east-1"),
+                          ("gamma-images", "not_watched", "us-east-1")])
+        self.assertEqual(sorted(u["bucket"] for u in rep.doc["unwatched"]
+                                if u["account_id"] == GAMMA),
+                         ["gamma-cold", "gamma-images"])
         reqs = self.assert_signed(fake)
-        lm = {reg: len([r for r in reqs if r["action"] == "ListMetrics"
-                        and r["account"] == GAMMA and r["region"] == reg])
+        lm = {reg: len(self.lm_calls(reqs, GAMMA, reg))
               for reg in ("us-east-1", "eu-west-1")}
         self.assertEqual(lm, {"us-east-1": 3, "eu-west-1": 1})
 
     def test_bucket_without_request_metrics_and_flat_regions(self):
         fake = self.start_fake()
         p, rep = self.sweep(fake, ORG_INVENTORY)
-        self.assertEqual(p.returncode, 1, p.stderr)  # anomalies; not measured is no failure
+        self.assertEqual(p.returncode, 1, p.stderr)  # anomalies; not watched is no failure
         cold = [r for r in rep.rows if r["bucket"] == "alpha-cold"]
         self.assertEqual(len(cold), 1, "one row, not one per region: %s" % cold)
         r = cold[0]
-        self.assertEqual((r["account_id"], r["region"], r["status"], r["value"]),
-                         (ALPHA, "", "failed", ""))
-        self.assertTrue(r["note"].startswith("not_measured:"), r["note"])
-        self.assertIn("us-east-1, eu-west-1", r["note"])
-        self.assertIn("put-bucket-metrics-configuration --bucket alpha-cold", r["note"])
-        self.assertEqual(len(rep.unmeasured()), 1)
-        u = rep.unmeasured()[0]
-        self.assertEqual((u["account_id"], u["bucket"]), (ALPHA, "alpha-cold"))
-        self.assertIn("request metrics", u["reason"])
+        # it has data (storage metrics in us-east-1): not watched, in its region
+        self.assertEqual((r["account_id"], r["region"], r["status"]),
+                         (ALPHA, "us-east-1", "not_watched"))
+        self.assertGreater(float(r["value"]), 0)  # its stored bytes
+        self.assertTrue(r["note"].startswith("not_watched: no request-metrics configuration"),
+                        r["note"])
+        self.assertIn("put-bucket-metrics-configuration --region us-east-1 --bucket alpha-cold",
+                      r["note"])
+        self.assertIn("$4.80 a month", r["note"])
+        self.assertEqual(rep.unmeasured(), [])
+        self.assertEqual(len(rep.doc["unwatched"]), 1)
+        u = rep.doc["unwatched"][0]
+        self.assertEqual((u["account_id"], u["bucket"], u["region"]),
+                         (ALPHA, "alpha-cold", "us-east-1"))
+        self.assertAlmostEqual(u["watch_usd_month"], 4.8)
         self.assertIn("put-bucket-metrics-configuration", u["fix"])
+        self.assertEqual(rep.doc["summary"]["not_watched"], 1)
+        cov = rep.doc["summary"]["coverage"]
+        self.assertEqual(cov["watched"] + 1, cov["buckets"])
         self.assertFalse([x for x in rep.doc["results"] if x["bucket"] == "alpha-cold"])
         self.assertEqual(rep.doc["failures"], [])
         # the flat list: each bucket judged in its own region only
@@ -857,7 +897,8 @@ class CliTest(SweepCase):
         lines = p.stderr.splitlines()
         self.assertEqual(len(lines), 1, p.stderr)
         m = re.match(r"^cwsweep: run (\S+): 3 accounts, 7 series, 2 anomalies, 0 failures, "
-                     r"1 not measured, (\d+) API calls, \d+\.\d s$", lines[0])
+                     r"0 not measured, 1 not watched, watching 7 of 8 buckets "
+                     r"\(>99% of stored bytes\), (\d+) API calls, \d+\.\d s$", lines[0])
         self.assertTrue(m, lines[0])
         self.assertEqual(m.group(1), rep.doc["run"]["run_id"])
         self.assertEqual(int(m.group(2)), len(fake.requests()))

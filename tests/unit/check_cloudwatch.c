@@ -81,7 +81,7 @@ END_TEST
 
 START_TEST(gmd_request_exact)
 {
-	struct cw_gmd_query q[1] = { { &s3_bytes, "logs-prod" } };
+	struct cw_gmd_query q[1] = { { .metric = &s3_bytes, .bucket = "logs-prod" } };
 	char err[CW_ERRBUF], *body = NULL;
 	size_t len = 0;
 
@@ -114,7 +114,8 @@ START_TEST(gmd_request_templates)
 				   .dims = dims, .ndims = 2, .per_bucket = true };
 	struct cw_metric_def fixed = { .namespace_ = "AWS/Billing", .name = "EstimatedCharges",
 				       .stat = "Maximum", .dims = NULL, .ndims = 0 };
-	struct cw_gmd_query q[2] = { { &m, "b" }, { &fixed, "" } };
+	struct cw_gmd_query q[2] = { { .metric = &m, .bucket = "b" },
+				     { .metric = &fixed, .bucket = "" } };
 	char err[CW_ERRBUF], *body = NULL;
 	size_t len;
 
@@ -131,6 +132,53 @@ START_TEST(gmd_request_templates)
 		"\"Period\":60,\"Stat\":\"Maximum\"},\"ReturnData\":true}],"
 		"\"StartTime\":0,\"EndTime\":3600,\"ScanBy\":\"TimestampDescending\"}");
 	free(body);
+}
+END_TEST
+
+/* {account} and {region} in any dimension value; a NULL one stays as is. */
+START_TEST(gmd_request_account_region)
+{
+	struct cw_dim_tmpl dims[2] = { { "LinkedAccount", "{account}" },
+				       { "Where", "{region}/{bucket}/{nope}" } };
+	struct cw_metric_def m = { .namespace_ = "AWS/Billing", .name = "EstimatedCharges",
+				   .stat = "Maximum", .dims = dims, .ndims = 2,
+				   .per_bucket = true };
+	struct cw_gmd_query q[2] = {
+		{ .metric = &m, .bucket = "b", .account = "123456789012", .region = "eu-west-1" },
+		{ .metric = &m, .bucket = "c" },
+	};
+	struct cw_lm_page page;
+	char err[CW_ERRBUF], *body = NULL;
+	size_t len;
+
+	ck_assert_int_eq(cw_gmd_request(&body, &len, q, 2, 0, 3600, 60, NULL, err,
+					sizeof(err)), 0);
+	ck_assert_msg(strstr(body, "[{\"Name\":\"LinkedAccount\",\"Value\":\"123456789012\"},"
+			     "{\"Name\":\"Where\",\"Value\":\"eu-west-1/b/{nope}\"}]") != NULL,
+		      "%s", body);
+	ck_assert_msg(strstr(body, "[{\"Name\":\"LinkedAccount\",\"Value\":\"{account}\"},"
+			     "{\"Name\":\"Where\",\"Value\":\"{region}/c/{nope}\"}]") != NULL,
+		      "%s", body);
+	free(body);
+	/* the listing: fixed values substituted, the {bucket} one left out */
+	dims[1].value = (char *)"{bucket}";
+	ck_assert_int_eq(cw_lm_request_at(&body, &len, &m, "123456789012", "eu-west-1", NULL,
+					  err, sizeof(err)), 0);
+	ck_assert_str_eq(body, "{\"Namespace\":\"AWS/Billing\",\"MetricName\":"
+			       "\"EstimatedCharges\",\"Dimensions\":[{\"Name\":\"LinkedAccount\","
+			       "\"Value\":\"123456789012\"}]}");
+	free(body);
+	body = (char *)"{\"Metrics\":[{\"Namespace\":\"AWS/Billing\",\"MetricName\":"
+		       "\"EstimatedCharges\",\"Dimensions\":[{\"Name\":\"LinkedAccount\","
+		       "\"Value\":\"123456789012\"},{\"Name\":\"Where\",\"Value\":\"x\"}]},"
+		       "{\"Namespace\":\"AWS/Billing\",\"MetricName\":\"EstimatedCharges\","
+		       "\"Dimensions\":[{\"Name\":\"LinkedAccount\",\"Value\":\"999999999999\"},"
+		       "{\"Name\":\"Where\",\"Value\":\"y\"}]}]}";
+	ck_assert_int_eq(cw_lm_parse_at(&page, &m, "123456789012", "eu-west-1", body,
+					strlen(body), err, sizeof(err)), 0);
+	ck_assert_uint_eq(page.n, 1);
+	ck_assert_str_eq(page.names[0], "x");
+	cw_lm_page_release(&page);
 }
 END_TEST
 
@@ -561,6 +609,7 @@ static Suite *cloudwatch_suite(void)
 	tcase_add_test(tc, query_ids);
 	tcase_add_test(tc, gmd_request_exact);
 	tcase_add_test(tc, gmd_request_templates);
+	tcase_add_test(tc, gmd_request_account_region);
 	tcase_add_test(tc, gmd_request_refused);
 	tcase_add_test(tc, lm_request_exact);
 	tcase_add_test(tc, results_new);

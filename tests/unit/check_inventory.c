@@ -319,6 +319,23 @@ START_TEST(test_templates)
 }
 END_TEST
 
+/* An anchor on a merge key's value: the alias sees the whole map. */
+START_TEST(test_merge_anchor)
+{
+	struct cw_inventory inv;
+
+	load_ok("tests/inventories/good/merge_anchor.yaml", &inv);
+	ck_assert_uint_eq(inv.nregions, 2);
+	ck_assert_uint_eq(inv.accounts[0].nregions, 2);
+	ck_assert_int_eq(inv.accounts[0].duration_seconds, 1800);
+	ck_assert(inv.accounts[0].buckets_auto);
+	cw_inventory_release(&inv);
+	expect_one("defaults:\n  <<: &a {regions: [us-east-1], lookback_days: 30}\naccounts:\n"
+		   "  - <<: *a\n    id: \"111111111111\"\n    buckets: auto\n", 2, 33,
+		   "accounts[0].lookback_days: unknown key");
+}
+END_TEST
+
 /* A list in defaults.buckets is every account's; not a duplicate. */
 START_TEST(test_default_bucket_list)
 {
@@ -506,6 +523,9 @@ START_TEST(test_full)
 	ck_assert_double_eq(pt->free_bytes, 0); /* inherited from default */
 	ck_assert_double_eq(pt->tiers[0].upto_bytes, 1e15);
 	ck_assert_double_eq(pt->tiers[1].usd_per_gb, 0.02);
+	ck_assert_int_eq(inv.watch.metrics_per_config, 8);
+	ck_assert_double_eq(inv.watch.usd_per_metric_month, 0.1);
+	ck_assert_double_eq_tol(cw_inventory_watch_usd(&inv), 0.8, 1e-12);
 
 	cw_inventory_summarize(&inv, &s);
 	ck_assert_uint_eq(s.accounts, 2);
@@ -548,6 +568,10 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(inv.reporting.cooldown, 7 * 86400);
 	ck_assert_double_eq(inv.aws.gmd_tps, 40);
 	ck_assert_int_eq(inv.aws.max_attempts, 3);
+	/* one request-metrics configuration: 16 metrics x $0.30 a month */
+	ck_assert_int_eq(inv.watch.metrics_per_config, 16);
+	ck_assert_double_eq(inv.watch.usd_per_metric_month, 0.30);
+	ck_assert_double_eq_tol(cw_inventory_watch_usd(&inv), 4.8, 1e-12);
 	/* DESIGN.md: $0.09 to 10 TB, $0.085 next 40, $0.07 next 100, $0.05 beyond */
 	pt = cw_inventory_prices(&inv, "ap-south-1");
 	ck_assert_ptr_eq(pt, &inv.prices[0]);
@@ -862,6 +886,7 @@ static Suite *inventory_suite(void)
 	tcase_add_test(files, test_example);
 	tcase_add_test(files, test_full);
 	tcase_add_test(files, test_templates);
+	tcase_add_test(files, test_merge_anchor);
 	tcase_add_test(files, test_organization);
 	tcase_add_test(files, test_default_bucket_list);
 	tcase_add_test(files, test_missing_file);

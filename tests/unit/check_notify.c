@@ -18,7 +18,6 @@
 #include "err.h"
 #include "http.h"
 #include "log.h"
-#include "heartbeat.h"
 #include "notify.h"
 #include "run.h"
 #include "slack.h"
@@ -397,23 +396,6 @@ START_TEST(test_webhook_from_env)
 }
 END_TEST
 
-/* Heartbeat URLs: "/fail" goes before the query, once, whatever slashes. */
-START_TEST(test_heartbeat_url)
-{
-	char out[256];
-
-	ck_assert_int_eq(cw_heartbeat_url("https://hc-ping.com/u-1", true, out, sizeof(out)), 0);
-	ck_assert_str_eq(out, "https://hc-ping.com/u-1");
-	ck_assert_int_eq(cw_heartbeat_url("https://hc-ping.com/u-1", false, out, sizeof(out)), 0);
-	ck_assert_str_eq(out, "https://hc-ping.com/u-1/fail");
-	ck_assert_int_eq(cw_heartbeat_url("https://hc-ping.com/u-1/?rid=7", false, out,
-					  sizeof(out)), 0);
-	ck_assert_str_eq(out, "https://hc-ping.com/u-1/fail?rid=7");
-	ck_assert_int_eq(cw_heartbeat_url("https://x.example/very/long", false, out, 10),
-			 CW_ETOOBIG);
-}
-END_TEST
-
 /* The notice: redacted, escaped for Slack, valid JSON with text and blocks. */
 START_TEST(test_notice_payload)
 {
@@ -458,7 +440,6 @@ static Suite *notify_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_url_refused);
 	tcase_add_test(tc, test_webhook_from_env);
-	tcase_add_test(tc, test_heartbeat_url);
 	tcase_add_test(tc, test_notice_payload);
 	suite_add_tcase(s, tc);
 	return s;

@@ -578,8 +578,8 @@ START_TEST(csv_shape)
 				     ",,,,,,,failed,,,,,assume-role: AccessDenied: "));
 	ck_assert_ptr_nonnull(strstr(c, "sts:AssumeRole on arn:aws:iam::333333333333:role/"
 				     "cwsweep-read,,,,,,\r\n"));
-	ck_assert_ptr_nonnull(strstr(c, ",quiet_bucket,AWS/S3 BytesDownloaded Sum,,,,,,,,failed,"
-				     ",,,Bytes,not_measured: no BytesDownloaded metric"));
+	ck_assert_ptr_nonnull(strstr(c, ",quiet_bucket,AWS/S3 BytesDownloaded Sum,,,,,,,,not_found,"
+				     ",,,Bytes,not_found: no BytesDownloaded metric"));
 	free(c);
 	cw_run_release(&run);
 }
@@ -649,7 +649,7 @@ START_TEST(md_content)
 	/* the answer first */
 	ck_assert(cw_str_startswith(m, "# cwsweep report\n\n**Estimated excess: est. $0.41 "
 				    "\xc2\xb7 1 finding \xc2\xb7 coverage: 3 series judged, "
-				    "1 failure, 1 not measured**\n"));
+				    "1 failure, 0 not watched, 1 not found**\n"));
 	/* per account, the largest cost first */
 	ck_assert_ptr_nonnull(strstr(m, "## Accounts (2)\n"));
 	ck_assert_ptr_nonnull(strstr(m, "| prod \\& co (111111111111) | 1 | 11.5 GB | 5.90 GB | "
@@ -1187,6 +1187,70 @@ START_TEST(json_round_trip)
 }
 END_TEST
 
+/* Not watched buckets and coverage: every format, and back from JSON. */
+START_TEST(coverage_and_not_watched)
+{
+	struct cw_target_id id = { .account_id = (char *)"111111111111",
+				   .account_name = (char *)"prod & co",
+				   .region = (char *)"us-east-1", .metric = (char *)"AWS/S3 "
+				   "BytesDownloaded Sum", .unit = (char *)"Bytes" };
+	struct cw_coverage c;
+	struct cw_run run;
+	char *md, *csv, *json;
+
+	build_run(&run);
+	id.bucket = (char *)"small|one";
+	ck_assert_int_eq(cw_run_add_unwatched(&run, &id, CW_UNMEASURED_NOT_WATCHED, 2e9, 4.8,
+					      "no request-metrics configuration",
+					      "aws s3api put-bucket-metrics-configuration "
+					      "--bucket small|one"), 0);
+	id.bucket = (char *)"big";
+	ck_assert_int_eq(cw_run_add_unwatched(&run, &id, CW_UNMEASURED_NOT_WATCHED, 7e12, 4.8,
+					      "no request-metrics configuration",
+					      "aws s3api put-bucket-metrics-configuration "
+					      "--bucket big"), 0);
+	memset(&c, 0, sizeof(c));
+	c.account_id = (char *)"111111111111";
+	c.account_name = (char *)"prod & co";
+	c.buckets = 4;
+	c.watched = 2;
+	c.bytes = 8e12;
+	c.watched_bytes = 1e12 - 2e9;
+	c.complete = true;
+	ck_assert_int_eq(cw_run_add_coverage(&run, &c), 0);
+
+	md = render(&run, "md");
+	ck_assert_msg(strstr(md, "**Coverage: watching 2 of 4 buckets (12% of stored bytes).**")
+		      != NULL, "%s", md);
+	ck_assert_msg(strstr(md, "## Not watched (2)") != NULL, "%s", md);
+	ck_assert_msg(strstr(md, "| big | 7.00 TB | $4.80/month |") != NULL, "%s", md);
+	ck_assert_msg(strstr(md, "small\\|one") != NULL, "escaped: %s", md);
+	ck_assert(strstr(md, "| big |") < strstr(md, "small\\|one")); /* most bytes first */
+	ck_assert_msg(strstr(md, "Watching all 2 would cost about $9.60 a month (est.).") != NULL,
+		      "%s", md);
+	ck_assert_msg(strstr(md, "## Not measured (1)") != NULL, "%s", md);
+	ck_assert_msg(strstr(md, "## Coverage by account (1)") != NULL, "%s", md);
+	csv = render(&run, "csv");
+	ck_assert_msg(strstr(csv, ",big,AWS/S3 BytesDownloaded Sum,,,7000000000000,,,,,"
+			     "not_watched,,,,Bytes,\"not_watched: no request-metrics configuration "
+			     "(fix: aws s3api put-bucket-metrics-configuration --bucket big; "
+			     "watching it costs about $4.80 a month, est.)") != NULL, "%s", csv);
+	ck_assert(strstr(csv, ",not_found,") < strstr(csv, ",not_watched,"));
+	json = render(&run, "json");
+	ck_assert_msg(strstr(json, "\"not_watched\": 2,\n    \"not_found\": 1,\n    "
+			     "\"coverage\": {\n      \"buckets\": 4,") != NULL, "%s", json);
+	ck_assert_msg(strstr(json, "\"line\": \"watching 2 of 4 buckets (12% of stored "
+			     "bytes)\"") != NULL, "%s", json);
+	ck_assert_msg(strstr(json, "\"unwatched\": [") != NULL, "%s", json);
+	ck_assert_msg(strstr(json, "\"watch_usd_month\": 4.8,") != NULL, "%s", json);
+	free(md);
+	free(csv);
+	free(json);
+	round_trip(&run);
+	cw_run_release(&run);
+}
+END_TEST
+
 /* All periods judged: overlapping windows with different starts rebuild one
  * series spanning all of them. */
 START_TEST(json_round_trip_all_periods)
@@ -1397,6 +1461,7 @@ static Suite *reports_suite(void)
 	tcase_add_test(io, check_formats);
 	tcase_add_test(io, summary);
 	tcase_add_test(io, json_round_trip);
+	tcase_add_test(io, coverage_and_not_watched);
 	tcase_add_test(io, json_round_trip_all_periods);
 	tcase_add_test(io, empty_series);
 	tcase_add_test(io, json_load_errors);

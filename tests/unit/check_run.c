@@ -93,6 +93,73 @@ START_TEST(test_init_add_release)
 }
 END_TEST
 
+START_TEST(test_coverage)
+{
+	struct cw_run run;
+	struct cw_coverage c, t;
+	struct cw_run_counts k;
+	struct cw_target_id id = { .account_id = (char *)"123456789012",
+				   .bucket = (char *)"media" };
+	char line[160];
+
+	ck_assert_int_eq(cw_run_init(&run, "run"), 0);
+	ck_assert(!cw_run_coverage_total(&run, &t));
+	ck_assert_str_eq(cw_coverage_line(NULL, line, sizeof(line)), "");
+
+	memset(&c, 0, sizeof(c));
+	c.account_id = (char *)"123456789012";
+	c.account_name = (char *)"media";
+	c.buckets = 30;
+	c.watched = 10;
+	c.bytes = 4e12;
+	c.watched_bytes = 3.32e12;
+	c.complete = true;
+	ck_assert_int_eq(cw_run_add_coverage(&run, &c), 0);
+	ck_assert_ptr_ne(run.coverage[0].account_id, c.account_id);
+	c.account_id = (char *)"210987654321";
+	c.buckets = 10;
+	c.watched = 2;
+	c.bytes = 0;
+	c.watched_bytes = 0;
+	ck_assert_int_eq(cw_run_add_coverage(&run, &c), 0);
+	ck_assert(cw_run_coverage_total(&run, &t));
+	ck_assert_uint_eq(t.buckets, 40);
+	ck_assert_uint_eq(t.watched, 12);
+	ck_assert_str_eq(cw_coverage_line(&t, line, sizeof(line)),
+			 "watching 12 of 40 buckets (83% of stored bytes)");
+	/* never rounded to 100% or 0% when it is not */
+	t.watched_bytes = t.bytes * 0.996;
+	ck_assert_str_eq(cw_coverage_line(&t, line, sizeof(line)),
+			 "watching 12 of 40 buckets (>99% of stored bytes)");
+	t.watched_bytes = t.bytes * 0.004;
+	ck_assert_str_eq(cw_coverage_line(&t, line, sizeof(line)),
+			 "watching 12 of 40 buckets (<1% of stored bytes)");
+	t.buckets = 1;
+	t.bytes = 0;
+	t.complete = false;
+	ck_assert_str_eq(cw_coverage_line(&t, line, sizeof(line)),
+			 "watching 12 of 1 bucket, some regions unknown");
+
+	ck_assert_int_eq(cw_run_add_unwatched(&run, &id, CW_UNMEASURED_NOT_WATCHED, 5e9, 4.8,
+					      "no request-metrics configuration", "aws s3api"), 0);
+	ck_assert_int_eq(cw_run_add_unmeasured(&run, &id, "not found", "check"), 0);
+	ck_assert_int_eq(run.unmeasured[0].kind, CW_UNMEASURED_NOT_WATCHED);
+	ck_assert(run.unmeasured[0].stored_bytes == 5e9);
+	ck_assert_int_eq(run.unmeasured[1].kind, CW_UNMEASURED_NOT_FOUND);
+	ck_assert(isnan(run.unmeasured[1].stored_bytes));
+	ck_assert(isnan(run.unmeasured[1].watch_usd_month));
+	ck_assert_str_eq(cw_unmeasured_kind_name(run.unmeasured[0].kind), "not_watched");
+	ck_assert_str_eq(cw_unmeasured_kind_name(run.unmeasured[1].kind), "not_found");
+	cw_run_count(&run, &k);
+	ck_assert_uint_eq(k.unmeasured, 2);
+	ck_assert_uint_eq(k.not_watched, 1);
+	ck_assert_uint_eq(k.not_found, 1);
+	/* not watched is no failure: the exit code stays 0 */
+	ck_assert_int_eq(cw_run_exit_code(&run), 0);
+	cw_run_release(&run);
+}
+END_TEST
+
 START_TEST(test_judge_last_complete)
 {
 	struct cw_run run;
@@ -273,6 +340,7 @@ static Suite *run_suite(void)
 	Suite *s = suite_create("run");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_init_add_release);
+	tcase_add_test(tc, test_coverage);
 	tcase_add_test(tc, test_judge_last_complete);
 	tcase_add_test(tc, test_judge_gap_and_history);
 	tcase_add_test(tc, test_judge_all_periods);

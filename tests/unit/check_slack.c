@@ -658,6 +658,49 @@ START_TEST(test_rollup_many_accounts)
 }
 END_TEST
 
+/* The coverage line in the summary; a drop is news on its own. */
+START_TEST(test_coverage_and_its_drop)
+{
+	struct cw_run run;
+	struct cw_buf b;
+	struct cw_coverage c;
+	json_t *root;
+
+	new_run(&run);
+	add_result(&run, add_series(&run, "1", "", "fine"), CW_STATUS_OK, 1, 1, NAN);
+	memset(&c, 0, sizeof(c));
+	c.account_id = (char *)"1";
+	c.buckets = 40;
+	c.watched = 12;
+	c.bytes = 100;
+	c.watched_bytes = 83;
+	c.complete = true;
+	ck_assert_int_eq(cw_run_add_coverage(&run, &c), 0);
+	/* nothing to announce, coverage as before: nothing sent */
+	ck_assert_ptr_null(digest(&run, NULL, NULL, &b));
+	cw_buf_release(&b);
+	/* it fell: sent, with the line and the earlier figure */
+	run.coverage_fell = true;
+	run.coverage_was.buckets = 40;
+	run.coverage_was.watched = 20;
+	run.coverage_was.bytes = 100;
+	run.coverage_was.watched_bytes = 95;
+	run.coverage_was.complete = true;
+	root = digest(&run, NULL, NULL, &b);
+	ck_assert_ptr_nonnull(root);
+	check_limits(root);
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: coverage fell \xc2\xb7 watching 12 of 40 "
+			 "buckets (83%)");
+	ck_assert_msg(strstr(block_text(root, 1), "Coverage: *watching 12 of 40 buckets (83% of "
+				      "stored bytes)* :warning: fell since the last run (was 20 "
+				      "of 40 buckets (95% of stored bytes))") != NULL, "%s",
+		      block_text(root, 1));
+	json_decref(root);
+	cw_buf_release(&b);
+	cw_run_release(&run);
+}
+END_TEST
+
 /* The state's verdict on failures: only the announced ones are posted and
  * counted in the header; the summary says how many there were. */
 START_TEST(test_failures_announced)
@@ -745,6 +788,7 @@ static Suite *slack_suite(void)
 	tcase_add_test(tc, test_announce_subset);
 	tcase_add_test(tc, test_all_clear);
 	tcase_add_test(tc, test_failures_only);
+	tcase_add_test(tc, test_coverage_and_its_drop);
 	tcase_add_test(tc, test_one_finding_per_series);
 	tcase_add_test(tc, test_rollup_many_accounts);
 	tcase_add_test(tc, test_failures_announced);

@@ -555,6 +555,62 @@ START_TEST(test_round_trip_and_odd_names)
 END_TEST
 
 /* --no-state: every night's anomalies are announced, no alert words, no file. */
+/* The coverage of a complete run is remembered; a drop is flagged once. */
+START_TEST(test_coverage_drop_once)
+{
+	struct cw_state st, back;
+	struct cw_run run;
+	struct cw_coverage c;
+	char err[CW_ERRBUF];
+	bool ann[1];
+
+	cw_state_init(&st);
+	memset(&c, 0, sizeof(c));
+	c.account_id = (char *)ACCT;
+	c.buckets = 40;
+	c.watched = 12;
+	c.bytes = 1000;
+	c.watched_bytes = 830;
+	c.complete = true;
+	for (int night = 0; night < 4; night++) {
+		ck_assert_int_eq(cw_run_init(&run, "run"), 0);
+		if (night >= 1) /* from the second night on, one bucket fewer */
+			c.watched = 11;
+		if (night == 3) { /* regions unknown: no new baseline */
+			c.watched = 5;
+			c.complete = false;
+		}
+		ck_assert_int_eq(cw_run_add_coverage(&run, &c), 0);
+		ck_assert_int_eq(cw_state_apply(&st, &run, t0 + night * DAY, COOLDOWN, GROWTH,
+						ann), 0);
+		ck_assert_msg(run.coverage_fell == (night == 1 || night == 3), "night %d", night);
+		if (night == 1)
+			ck_assert_uint_eq(run.coverage_was.watched, 12);
+		cw_run_release(&run);
+	}
+	ck_assert(st.coverage.known);
+	ck_assert_uint_eq(st.coverage.watched, 11);
+	ck_assert_int_eq(cw_state_save(&st, path, t0, err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_state_load(&back, path, err, sizeof(err)), 0);
+	ck_assert(back.coverage.known);
+	ck_assert_uint_eq(back.coverage.buckets, 40);
+	ck_assert_uint_eq(back.coverage.watched, 11);
+	ck_assert(back.coverage.watched_bytes == 830);
+	cw_state_release(&back);
+	cw_state_release(&st);
+	/* a bad coverage member is a corrupt file */
+	{
+		const char *bad = "{\"schema\":\"cwsweep.state/1\",\"entries\":[],\"coverage\":"
+				  "{\"buckets\":1,\"watched\":2,\"stored_bytes\":0,"
+				  "\"watched_bytes\":0}}";
+
+		ck_assert_int_eq(cw_state_parse(&back, "s", bad, strlen(bad), err, sizeof(err)),
+				 CW_EPARSE);
+	}
+	ck_assert_msg(strstr(err, "coverage") != NULL, "%s", err);
+}
+END_TEST
+
 START_TEST(test_no_state)
 {
 	struct cw_run run;
@@ -698,6 +754,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_round_trip_and_odd_names);
 	tcase_add_test(tc, test_no_state);
 	tcase_add_test(tc, test_failures_once);
+	tcase_add_test(tc, test_coverage_drop_once);
 	tcase_add_test(tc, test_notices_once_a_day);
 	tcase_add_test(tc, test_fifo_is_no_hang);
 	suite_add_tcase(s, tc);
