@@ -364,6 +364,14 @@ static void header(struct hw *w, const struct cw_run *run, const struct cw_findi
 	if (c.failures || c.not_found || c.not_watched)
 		fmt(w, ", %zu failure%s, %zu not watched, %zu not found", c.failures,
 		    c.failures == 1 ? "" : "s", c.not_watched, c.not_found);
+	{
+		struct cw_coverage t;
+		char line[160];
+
+		if (cw_run_coverage_total(run, &t))
+			fmt(w, " \xc2\xb7 %s%s", cw_coverage_line(&t, line, sizeof(line)),
+			    run->coverage_fell ? " (fell since the last run)" : "");
+	}
 	raw(w, "</p>\n<nav><a href=\"#findings\">Findings</a><a href=\"#accounts\">Accounts</a>"
 	       "<a href=\"#failures\">Failures</a><a href=\"#judgements\">Judgements</a>"
 	       "<a href=\"#parameters\">Parameters</a></nav></header>\n");
@@ -572,20 +580,24 @@ static void failures(struct hw *w, const struct cw_run *run)
 	raw(w, "</section>\n");
 	if (run->nunmeasured == 0)
 		return;
-	fmt(w, "<section id=\"unmeasured\"><h2>Not measured (%zu)</h2>\n<p class=\"note\">"
-	       "CloudWatch has no such metric for these buckets, so they were not judged.</p>\n"
-	       "<table><thead><tr><th>Account</th><th>Region</th><th>Bucket</th><th>Metric</th>"
-	       "<th>Reason</th><th>Fix</th></tr></thead><tbody>\n", run->nunmeasured);
+	fmt(w, "<section id=\"unmeasured\"><h2>Not watched and not found (%zu)</h2>\n"
+	       "<p class=\"note\">CloudWatch has no such metric for these buckets, so they "
+	       "were not judged: not watched (the bucket has data but no request metrics) or "
+	       "not found.</p>\n<table><thead><tr><th>Kind</th><th>Account</th><th>Region</th>"
+	       "<th>Bucket</th><th class=\"n\">Stored</th><th>Metric</th><th>Reason</th>"
+	       "<th>Fix</th></tr></thead><tbody>\n", run->nunmeasured);
 	for (size_t i = 0; i < run->nunmeasured && i < CW_REPORT_MD_MAX_ROWS; i++) {
 		const struct cw_unmeasured *u = &run->unmeasured[i];
+		char stored[64];
 
-		raw(w, "<tr><td class=\"name\">");
+		fmt(w, "<tr><td>%s</td><td class=\"name\">", cw_unmeasured_kind_name(u->kind));
 		account_text(w, &u->id);
 		raw(w, "</td><td>");
 		esc(w, u->id.region);
 		raw(w, "</td><td class=\"name\">");
 		esc(w, u->id.bucket);
-		raw(w, "</td><td>");
+		fmt(w, "</td><td class=\"n\">%s</td><td>",
+		    cw_rep_human(u->stored_bytes, "Bytes", stored, sizeof(stored)));
 		esc(w, u->id.metric);
 		raw(w, "</td><td class=\"name\">");
 		esc(w, u->reason);

@@ -15,8 +15,8 @@
  *   Findings               one row per finding (bucket and period), largest cost first
  *   All judgements         one row per judgement, the columns of report.csv
  *   Accounts               per-account totals
- *   Not watched & failures failures, then buckets not measured (a "kind"
- *                          column says which), where coverage rows join
+ *   Not watched & failures failures, then buckets not watched or not found
+ *                          (a "kind" column says which), with stored bytes
  *
  * libxlsxwriter writes to a file name only, so the workbook is built in a
  * temporary file (constant-memory mode: rows go to disk as they are
@@ -274,7 +274,8 @@ static void gaps_sheet(struct xw *x, const struct cw_run *run)
 	static const struct xcol cols[] = {
 		{ "kind", 13 }, { "account_id", 15 }, { "account_name", 18 }, { "region", 13 },
 		{ "bucket", 30 }, { "metric", 28 }, { "stage", 16 }, { "code", 18 },
-		{ "message", 60 }, { "fix", 60 }, { "owner", 16 },
+		{ "message", 60 }, { "fix", 60 }, { "owner", 16 }, { "stored_bytes", 18 },
+		{ "stored_gb", 12 },
 	};
 	lxw_worksheet *ws = sheet(x, "Not watched & failures", cols,
 				  sizeof(cols) / sizeof(cols[0]), run->nfailures + run->nunmeasured);
@@ -297,7 +298,7 @@ static void gaps_sheet(struct xw *x, const struct cw_run *run)
 	for (size_t i = 0; ws && i < run->nunmeasured && !x->rc; i++, row++) {
 		const struct cw_unmeasured *u = &run->unmeasured[i];
 
-		text(x, ws, row, 0, "not_measured");
+		text(x, ws, row, 0, cw_unmeasured_kind_name(u->kind));
 		text(x, ws, row, 1, u->id.account_id);
 		text(x, ws, row, 2, u->id.account_name);
 		text(x, ws, row, 3, u->id.region);
@@ -306,6 +307,8 @@ static void gaps_sheet(struct xw *x, const struct cw_run *run)
 		text(x, ws, row, 8, u->reason);
 		text(x, ws, row, 9, u->fix);
 		text(x, ws, row, 10, u->id.owner);
+		num(x, ws, row, 11, u->stored_bytes, x->bytes);
+		num(x, ws, row, 12, u->stored_bytes / 1e9, x->gb);
 	}
 }
 

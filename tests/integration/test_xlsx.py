@@ -157,7 +157,7 @@ class ReadBack(unittest.TestCase):
 
     def test_failures_and_not_measured(self):
         kinds = [v[1] for v in self.column("Not watched & failures", "kind") if v]
-        self.assertEqual(kinds, ["failed", "not_measured"])
+        self.assertEqual(kinds, ["failed", "not_found"])
 
 
 if __name__ == "__main__":
