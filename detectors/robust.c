@@ -49,6 +49,9 @@
  * `peak_factor` x the largest of those past peaks (0 turns this off); the
  * comparison is made with the weekly profile divided out.
  *
+ * min_history defaults to 3 weeks, when every phase of the profile has the
+ * three values it needs.  Assumes non-negative data (bytes, requests).
+ *
  * Defaults depend on the period (a day or more / an hour or more /
  * shorter): window 28d / 7d / 1d, weeks 8 / 4 / 0, ratio 2.5 / 2.5 / 2,
  * k 7 / 7 / 6, shift_after 7d / 2d / 6h.  Series with a period under
@@ -146,17 +149,20 @@ struct work {
 	double *dval;     /* per slot: value / S at its time (NaN when none) */
 };
 
+/* First index of sorted a[0..n) whose value is not below x; branchless
+ * halving, so noisy data costs no mispredicted jumps. */
 static size_t lower_bound(const double *a, size_t n, double x)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (a[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
+	const double *base = a;
+
+	if (n == 0)
+		return 0;
+	while (n > 1) {
+		size_t half = n / 2;
+		base = base[half - 1] < x ? base + half : base;
+		n -= half;
 	}
-	return lo;
+	return (size_t)(base - a) + (*base < x);
 }
 
 /* Sorted a[0..n): insert x, shifting the larger values up (a has room). */
@@ -176,28 +182,31 @@ static void sorted_insert(double *a, size_t n, double x)
 	a[i] = x;
 }
 
-/* Sorted a[0..n): replace one `old` (present) by x in one pass: only the
- * values ranked between the two move. */
+/* Number of a[0..n) below x: a binary search on long arrays, a branchless
+ * count (no mispredictions on noisy data) on short ones. */
+static size_t rank_below(const double *a, size_t n, double x)
+{
+	size_t r = 0;
+
+	if (n > 48)
+		return lower_bound(a, n, x);
+	for (size_t k = 0; k < n; k++)
+		r += a[k] < x;
+	return r;
+}
+
+/* Sorted a[0..n): replace one `old` (present) by x; only the values ranked
+ * between the two move. */
 static void sorted_replace(double *a, size_t n, double old, double x)
 {
-	size_t i = 0;
-	if (n > 48)
-		i = lower_bound(a, n, old);
-	else
-		while (a[i] < old) /* short windows: a predictable linear scan */
-			i++;
-	if (x > old) {
-		while (i + 1 < n && a[i + 1] < x) {
-			a[i] = a[i + 1];
-			i++;
-		}
-	} else {
-		while (i > 0 && a[i - 1] > x) {
-			a[i] = a[i - 1];
-			i--;
-		}
-	}
-	a[i] = x;
+	size_t i = rank_below(a, n, old);             /* where old is */
+	size_t p = rank_below(a, n, x) - (old < x);   /* where x goes once old left */
+
+	if (p > i)
+		memmove(a + i, a + i + 1, (p - i) * sizeof(double));
+	else if (p < i)
+		memmove(a + p + 1, a + p, (i - p) * sizeof(double));
+	a[p] = x;
 }
 
 static void win_push(struct work *wk, size_t cap, double d)
@@ -242,8 +251,8 @@ struct sides {
 static double side_a(const struct sides *sd, size_t i) { return sd->m - sd->a[sd->l - 1 - i]; }
 static double side_b(const struct sides *sd, size_t j) { return sd->a[sd->r + j] - sd->m; }
 
-/* k-th (0-based) smallest distance. */
-static double kth_distance(const struct sides *sd, size_t k)
+/* The k-th and (k+1)-th (0-based) smallest distances, in one search. */
+static void kth_distances(const struct sides *sd, size_t k, double *kth, double *next)
 {
 	size_t na = sd->l, nb = sd->n - sd->r;
 	size_t lo = k + 1 > nb ? k + 1 - nb : 0, hi = k + 1 < na ? k + 1 : na;
@@ -257,16 +266,25 @@ static double kth_distance(const struct sides *sd, size_t k)
 	size_t i = lo, j = k + 1 - lo;
 	double x = i > 0 ? side_a(sd, i - 1) : -INFINITY;
 	double y = j > 0 ? side_b(sd, j - 1) : -INFINITY;
-	return x > y ? x : y;
+	*kth = x > y ? x : y;
+	/* the next one: the smaller of what follows on either side */
+	x = i < na ? side_a(sd, i) : INFINITY;
+	y = j < nb ? side_b(sd, j) : INFINITY;
+	*next = x < y ? x : y;
 }
 
 static double mad(const double *a, size_t n, double m)
 {
 	struct sides sd = { a, 0, 0, n, m };
+	double lo, hi;
+
 	sd.l = sd.r = lower_bound(a, n, m);
-	if (n % 2)
-		return kth_distance(&sd, n / 2);
-	return (kth_distance(&sd, n / 2 - 1) + kth_distance(&sd, n / 2)) / 2;
+	if (n % 2) {
+		kth_distances(&sd, n / 2, &lo, &hi);
+		return lo;
+	}
+	kth_distances(&sd, n / 2 - 1, &lo, &hi);
+	return (lo + hi) / 2;
 }
 
 static double profile(const struct cfg *c, const struct work *wk, size_t ph)
@@ -636,7 +654,7 @@ const struct cw_detector_ops cw_detector_robust = {
 		   "weekly-profiled median of recent history; episodes, level shifts, "
 		   "month-end peaks",
 	.params = robust_params,
-	.default_min_history = 14 * 86400,
+	.default_min_history = 21 * 86400, /* three weeks: the profile counts from three values */
 	.default_min_excess_usd = 3.0,
 	.create = robust_create,
 	.run = robust_run,

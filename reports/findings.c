@@ -111,6 +111,7 @@ static int alert_rank(enum cw_alert a)
 	case CW_ALERT_GREW: return 3;
 	case CW_ALERT_ONGOING: return 2;
 	case CW_ALERT_RESOLVED: return 1;
+	case CW_ALERT_ACKED: return 1;
 	case CW_ALERT_NONE: return 0;
 	}
 	return 0;

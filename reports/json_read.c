@@ -351,7 +351,8 @@ static int add_series(struct ld *c, json_t *results, struct groups *g, struct cw
 static const char *const status_words[] = { "ok", "anomaly", "insufficient_history",
 					    "failed", NULL };
 static const char *const severity_words[] = { "info", "warning", "critical", NULL };
-static const char *const alert_words[] = { "", "new", "ongoing", "grew", "resolved", NULL };
+static const char *const alert_words[] = { "", "new", "ongoing", "grew", "resolved",
+					   "acknowledged", NULL };
 
 /* Add the judgement of result r to series `series` of the run. */
 static int add_result(struct ld *c, json_t *r, size_t series, struct cw_run *run)

@@ -192,7 +192,7 @@ static int coverage(const struct cw_run *run, struct cw_buf *out)
 }
 
 enum { A_SEV, A_EST, A_TARGET, A_METRIC, A_WHEN, A_VALUE, A_DET, A_RECENT, A_ALERT,
-       A_LINKS, A_NCOLS };
+       A_NOTE, A_LINKS, A_NCOLS };
 
 /* "[graph](<URL>) [bucket](<URL>)": the console pages of a series. */
 static int links(struct cw_buf *out, const struct cw_run *run, const struct cw_target_id *id,
@@ -286,6 +286,8 @@ static int finding_row(const struct cw_run *run, const struct cw_finding *f,
 	}
 	if (!rc && cols[A_ALERT].on)
 		rc = cell_raw(out, cw_rep_alert(f->alert));
+	if (!rc && cols[A_NOTE].on) /* an episode's start, length and peak; a level shift */
+		rc = cell(out, r->note ? r->note : "");
 	if (!rc && cols[A_LINKS].on && !(rc = cw_buf_addstr(out, "| ")) &&
 	    !(rc = links(out, run, id, rs->series.period)))
 		rc = cw_buf_addch(out, ' ');
@@ -310,6 +312,7 @@ static int findings_table(const struct cw_run *run, const struct cw_findings *fs
 		[A_DET] = { "Detectors", false, true },
 		[A_RECENT] = { "Recent", false, true },
 		[A_ALERT] = { "Alert", false, false },
+		[A_NOTE] = { "Note", false, false },
 		[A_LINKS] = { "Console", false, false },
 	};
 	size_t i, n = fs->n, shown;
@@ -335,6 +338,7 @@ static int findings_table(const struct cw_run *run, const struct cw_findings *fs
 		if (i && has(id->bucket) &&
 		    strcmp(id->metric, run->series[fs->v[0].series].id.metric) != 0)
 			cols[A_METRIC].on = true;
+		cols[A_NOTE].on |= has(cw_finding_lead(run, &fs->v[i])->note);
 	}
 	if ((rc = cw_buf_printf(out, "One row per bucket and period; %zu anomalous "
 				"judgement%s in all. The baseline is the one of the detector "

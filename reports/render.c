@@ -54,6 +54,8 @@ const char *cw_rep_alert(enum cw_alert a)
 		return "grew";
 	case CW_ALERT_RESOLVED:
 		return "resolved";
+	case CW_ALERT_ACKED:
+		return "acknowledged";
 	}
 	return "";
 }

@@ -14,5 +14,6 @@ int cw_cmd_run(int argc, char **argv);
 int cw_cmd_merge(int argc, char **argv);
 int cw_cmd_init(int argc, char **argv);
 int cw_cmd_enable_metrics(int argc, char **argv);
+int cw_cmd_ack(int argc, char **argv);
 
 #endif

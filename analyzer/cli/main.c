@@ -32,6 +32,8 @@ static const struct cw_command commands[] = {
 	  "join the JSON reports of sharded runs into one report" },
 	{ "enable-metrics", cw_cmd_enable_metrics,
 	  "plan (and with --apply create) S3 request-metrics configurations" },
+	{ "ack", cw_cmd_ack,
+	  "acknowledge a bucket's anomaly: the digest stops announcing it" },
 	{ "init", cw_cmd_init,
 	  "write a starter inventory from AWS Organizations or a c7n-org accounts file" },
 	{ NULL, NULL, NULL },

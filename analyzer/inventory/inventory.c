@@ -85,6 +85,7 @@ void cw_inventory_release(struct cw_inventory *inv)
 	cw_inv_reporting_release(&inv->reporting);
 	cw_inv_aws_release(&inv->aws);
 	cw_inv_prices_release(inv);
+	cw_inv_exclusions_release(inv);
 	billing_release(&inv->billing);
 	memset(inv, 0, sizeof(*inv));
 }
@@ -1266,6 +1267,7 @@ static const struct cw_inv_key top_keys[] = {
 	{ "reporting", NULL, false },
 	{ "aws", NULL, false },
 	{ "prices", NULL, false },
+	{ "exclusions", NULL, false },
 	{ "billing", NULL, false },
 	{ NULL, NULL, false },
 };
@@ -1336,7 +1338,8 @@ static int parse_doc(const char *name, const char *text, size_t len,
 	}
 	if (root->kind != CW_YT_MAP) {
 		cw_inv_diag(&c, root, NULL, "the top level must be a map (version, defaults, "
-			    "accounts, reporting, aws, prices, billing), got %s", cw_yt_what(root));
+			    "accounts, reporting, aws, prices, billing, exclusions), got %s",
+			    cw_yt_what(root));
 		rc = CW_EINVAL;
 		goto out;
 	}
@@ -1357,6 +1360,7 @@ static int parse_doc(const char *name, const char *text, size_t len,
 		cw_inv_aws_parse(&c, cw_yt_get(root, "aws"), "aws", &inv->aws);
 	if (cw_yt_get(root, "prices"))
 		cw_inv_prices_parse(&c, cw_yt_get(root, "prices"), "prices", inv);
+	cw_inv_exclusions_parse(&c, cw_yt_get(root, "exclusions"), "exclusions", inv);
 	if (cw_yt_get(root, "organization") && !resolve)
 		parse_org(&c, cw_yt_get(root, "organization"), &d, text, len);
 	if (!cw_yt_get(root, "accounts") && !inv->org && !resolve)

@@ -164,6 +164,19 @@ struct cw_aws_settings {
 	int throttle_window_s; /* how long throttled calls keep retrying; default 300 */
 };
 
+/* A time range whose periods are not judged as anomalies and feed no
+ * baseline (inventory `exclusions:`). */
+struct cw_exclusion {
+	int64_t from, to; /* [from, to), UTC epoch seconds */
+	char *account;    /* 12-digit id; NULL = every account */
+	char *bucket;     /* fnmatch(3) glob; NULL = every bucket */
+	char *reason;     /* shown in the reports */
+};
+
+/* True when x applies to this account and bucket (either may be NULL). */
+bool cw_exclusion_matches(const struct cw_exclusion *x, const char *account_id,
+			  const char *bucket);
+
 /*
  * `billing:` - AWS/Billing EstimatedCharges of the management (payer)
  * account, us-east-1: month-to-date charges per ServiceName and
@@ -194,6 +207,7 @@ struct cw_inventory {
 	struct cw_watch_price watch;  /* prices.request_metrics */
 	struct cw_billing_def billing;
 	struct cw_org_settings *org; /* NULL: no organization section */
+	struct cw_exclusion *exclusions; size_t nexclusions;
 };
 
 /* Monthly cost of one request-metrics configuration (est.). */

@@ -204,6 +204,10 @@ void cw_inv_prices_parse(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 			 const char *path, struct cw_inventory *inv);
 
 /* The default metric (AWS/S3 BytesDownloaded Sum Bytes per bucket). */
+void cw_inv_exclusions_parse(struct cw_inv_ctx *c, const struct cw_yt_node *v,
+			     const char *path, struct cw_inventory *inv);
+void cw_inv_exclusions_release(struct cw_inventory *inv);
+
 int cw_inv_metrics_defaults(struct cw_inventory *inv);
 void cw_inv_metrics_release(struct cw_inventory *inv);
 void cw_inv_metrics_parse(struct cw_inv_ctx *c, const struct cw_yt_node *v,

@@ -111,6 +111,81 @@ void cw_state_init(struct cw_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
+static void ack_release(struct cw_state_ack *a)
+{
+	free(a->account_id);
+	free(a->region);
+	free(a->bucket);
+	free(a->reason);
+}
+
+int cw_state_ack_add(struct cw_state *st, const char *account_id, const char *region,
+		     const char *bucket, int64_t at, int64_t until, const char *reason)
+{
+	struct cw_state_ack a = { cw_strdup(account_id), cw_strdup(region), cw_strdup(bucket),
+				  cw_strdup(reason ? reason : ""), at, until };
+	struct cw_state_ack *v;
+
+	if (!a.account_id || !a.region || !a.bucket || !a.reason)
+		goto oom;
+	for (size_t i = 0; i < st->nacks; i++) {
+		struct cw_state_ack *o = &st->acks[i];
+		if (strcmp(o->account_id, account_id) == 0 && strcmp(o->region, region) == 0 &&
+		    strcmp(o->bucket, bucket) == 0) {
+			ack_release(o);
+			*o = a;
+			return 0;
+		}
+	}
+	v = realloc(st->acks, (st->nacks + 1) * sizeof(*v));
+	if (!v)
+		goto oom;
+	st->acks = v;
+	st->acks[st->nacks++] = a;
+	return 0;
+oom:
+	ack_release(&a);
+	return CW_ENOMEM;
+}
+
+/* The acknowledgement that holds for this bucket now, or NULL. */
+static const struct cw_state_ack *ack_for(const struct cw_state *st, const char *account_id,
+					  const char *region, const char *bucket, int64_t now)
+{
+	for (size_t i = 0; i < st->nacks; i++) {
+		const struct cw_state_ack *a = &st->acks[i];
+		if (strcmp(a->account_id, account_id ? account_id : "") == 0 &&
+		    strcmp(a->region, region ? region : "") == 0 &&
+		    strcmp(a->bucket, bucket ? bucket : "") == 0 &&
+		    (a->until == 0 || now < a->until))
+			return a;
+	}
+	return NULL;
+}
+
+/* Drop acknowledgements that ended: past `until`, or (no until) given
+ * before this run for a bucket with no anomalous entry left. */
+static void acks_expire(struct cw_state *st, int64_t now)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < st->nacks; i++) {
+		struct cw_state_ack *a = &st->acks[i];
+		bool live = a->until ? now < a->until : a->at >= now;
+		for (size_t j = 0; !live && !a->until && j < st->n; j++)
+			live = st->v[j].status == CW_STATE_ANOMALY &&
+			       strcmp(st->v[j].key.account_id, a->account_id) == 0 &&
+			       strcmp(st->v[j].key.region, a->region) == 0 &&
+			       strcmp(st->v[j].key.bucket, a->bucket) == 0;
+		if (!live) {
+			ack_release(a);
+			continue;
+		}
+		st->acks[k++] = *a;
+	}
+	st->nacks = k;
+}
+
 void cw_state_release(struct cw_state *st)
 {
 	if (!st)
@@ -121,6 +196,9 @@ void cw_state_release(struct cw_state *st)
 	for (size_t i = 0; i < st->nnotices; i++)
 		free(st->notices[i].reason);
 	free(st->notices);
+	for (size_t i = 0; i < st->nacks; i++)
+		ack_release(&st->acks[i]);
+	free(st->acks);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -297,6 +375,43 @@ static int parse_notices(struct cw_state *st, json_t *notices, const char *name,
 	return 0;
 }
 
+#define ACK_MAX 10000
+
+/* "acks" is optional (older files have none). */
+static int parse_acks(struct cw_state *st, json_t *acks, const char *name, char *err,
+		      size_t errlen)
+{
+	if (!acks)
+		return 0;
+	if (!json_is_array(acks))
+		return cw_fail(err, errlen, CW_EPARSE, "%s: acks: not a list", name);
+	for (size_t i = 0; i < json_array_size(acks) && i < ACK_MAX; i++) {
+		json_t *a = json_array_get(acks, i), *u;
+		const char *acct, *region, *bucket, *reason;
+		char where[48];
+		int64_t at, until = 0;
+		int rc;
+
+		snprintf(where, sizeof(where), "acks[%zu]", i);
+		if (!json_is_object(a))
+			return cw_fail(err, errlen, CW_EPARSE, "%s: %s: not an object", name, where);
+		if (!(acct = get_str(a, "account_id", where, name, err, errlen)) ||
+		    !(region = get_str(a, "region", where, name, err, errlen)) ||
+		    !(bucket = get_str(a, "bucket", where, name, err, errlen)) ||
+		    !(reason = get_str(a, "reason", where, name, err, errlen)))
+			return CW_EPARSE;
+		if ((rc = get_time(a, "at", where, name, &at, err, errlen)))
+			return rc;
+		u = json_object_get(a, "until");
+		if (u && !json_is_null(u) &&
+		    (rc = get_time(a, "until", where, name, &until, err, errlen)))
+			return rc;
+		if (cw_state_ack_add(st, acct, region, bucket, at, until, reason))
+			return cw_fail(err, errlen, CW_ENOMEM, "%s: out of memory", name);
+	}
+	return 0;
+}
+
 /* reason without digits, lowercased spaces kept: the key of a notice. */
 static char *notice_key(const char *reason)
 {
@@ -396,6 +511,8 @@ int cw_state_parse(struct cw_state *st, const char *name, const char *text, size
 	if (rc)
 		goto out;
 	rc = parse_notices(st, json_object_get(root, "notices"), name, err, errlen);
+	if (!rc)
+		rc = parse_acks(st, json_object_get(root, "acks"), name, err, errlen);
 	if (rc)
 		goto out;
 	if (st->n > 1)
@@ -629,6 +746,10 @@ int cw_state_apply(struct cw_state *st, struct cw_run *run, int64_t now, int64_t
 		probe.key.metric = (char *)s0(parts[3]);
 		probe.key.detector = (char *)s0(parts[4]);
 		e = st->n ? bsearch(&probe, st->v, st->n, sizeof(*st->v), entry_cmp) : NULL;
+		/* what was announced before, kept when an acknowledgement holds */
+		int64_t was_at = e ? e->last_announced : 0;
+		double was_value = e ? e->announced_value : NAN;
+		double was_excess = e ? e->announced_excess : NAN;
 
 		if (r->j.status == CW_STATUS_OK) {
 			if (!e || e->status != CW_STATE_ANOMALY)
@@ -673,6 +794,13 @@ int cw_state_apply(struct cw_state *st, struct cw_run *run, int64_t now, int64_t
 			e->last_seen = now;
 			e->last_value = r->j.value;
 			e->last_excess = x;
+			if (ack_for(st, id->account_id, id->region, id->bucket, now)) {
+				r->alert = CW_ALERT_ACKED; /* acknowledged: not announced */
+				ann = false;
+				e->last_announced = was_at;
+				e->announced_value = was_value;
+				e->announced_excess = was_excess;
+			}
 		}
 		if (announce)
 			announce[latest[li]] = ann;
@@ -689,6 +817,7 @@ int cw_state_apply(struct cw_state *st, struct cw_run *run, int64_t now, int64_t
 	prune(st, now);
 	if (st->n > 1)
 		qsort(st->v, st->n, sizeof(*st->v), entry_cmp);
+	acks_expire(st, now);
 out:
 	cw_state_release(&fresh);
 	free(latest);
@@ -813,6 +942,25 @@ int cw_state_save(const struct cw_state *st, const char *path, int64_t now,
 			if (!o || json_array_append_new(notices, o) != 0 ||
 			    !put(o, "reason", json_string(n->reason)) ||
 			    !put(o, "last_posted", iso(n->last_posted)))
+				goto oom;
+		}
+	}
+	if (st->nacks) {
+		json_t *acks = json_array();
+
+		if (!put(root, "acks", acks))
+			goto oom;
+		for (size_t i = 0; i < st->nacks; i++) {
+			const struct cw_state_ack *a = &st->acks[i];
+			json_t *o = json_object();
+
+			if (!o || json_array_append_new(acks, o) != 0 ||
+			    !put(o, "account_id", json_string(a->account_id)) ||
+			    !put(o, "region", json_string(a->region)) ||
+			    !put(o, "bucket", json_string(a->bucket)) ||
+			    !put(o, "reason", json_string(a->reason)) ||
+			    !put(o, "at", iso(a->at)) ||
+			    !put(o, "until", a->until ? iso(a->until) : json_null()))
 				goto oom;
 		}
 	}

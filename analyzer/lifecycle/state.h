@@ -87,13 +87,34 @@ struct cw_state_coverage {
 	double bytes, watched_bytes;
 };
 
+/*
+ * An acknowledgement (`cwsweep ack`): while it holds, the digest does not
+ * announce the bucket's anomalies and the reports mark them acknowledged.
+ * It holds until `until`, or (until == 0) until the bucket has no
+ * anomalous entry left, checked from the first run after it was given.
+ */
+struct cw_state_ack {
+	char *account_id, *region, *bucket; /* owned, never NULL */
+	char *reason;                       /* owned, may be "" */
+	int64_t at;                         /* when it was given */
+	int64_t until;                      /* 0: until the episode ends */
+};
+
 struct cw_state {
 	struct cw_state_entry *v;
 	size_t n, cap;
 	struct cw_state_coverage coverage;
 	struct cw_state_notice *notices;
 	size_t nnotices;
+	struct cw_state_ack *acks;
+	size_t nacks;
 };
+
+/* Record an acknowledgement (replacing one for the same bucket). 0 or
+ * CW_ENOMEM.  File: "acks": [{"account_id", "region", "bucket", "reason",
+ * "at", "until" (null: until the episode ends)}]. */
+int cw_state_ack_add(struct cw_state *st, const char *account_id, const char *region,
+		     const char *bucket, int64_t at, int64_t until, const char *reason);
 
 void cw_state_init(struct cw_state *st);
 void cw_state_release(struct cw_state *st);

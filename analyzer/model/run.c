@@ -88,6 +88,7 @@ void cw_run_release(struct cw_run *run)
 	for (size_t i = 0; i < run->nseries; i++) {
 		cw_target_id_release(&run->series[i].id);
 		cw_series_release(&run->series[i].series);
+		free(run->series[i].excluded);
 	}
 	free(run->series);
 	for (size_t i = 0; i < run->nresults; i++)
@@ -131,6 +132,7 @@ int cw_run_add_series(struct cw_run *run, const struct cw_target_id *id,
 	if (cw_target_id_copy(&rs->id, id))
 		return CW_ENOMEM;
 	rs->series = *s;
+	rs->excluded = NULL;
 	memset(s, 0, sizeof(*s));
 	if (idx)
 		*idx = run->nseries;
@@ -412,14 +414,63 @@ static int add_short(struct cw_run *run, size_t series, const char *det,
 	return cw_run_add_result(run, series, det, &j, note);
 }
 
+/* An excluded period: ok, with its own value and the reason. */
+static int add_excluded(struct cw_run *run, size_t series, const char *det,
+			const struct cw_detector_conf *dc, const struct cw_run_series *rs,
+			size_t slot)
+{
+	char note[160];
+	struct cw_judgement j = cw_judgement_start(&rs->series, slot, dc->p);
+
+	j.status = CW_STATUS_OK;
+	snprintf(note, sizeof(note), "excluded: %s", rs->excluded[slot]);
+	return cw_run_add_result(run, series, det, &j, note);
+}
+
+int cw_run_exclude(struct cw_run *run, size_t series, int64_t from, int64_t to,
+		   const char *reason)
+{
+	if (series >= run->nseries)
+		return CW_EINVAL;
+	struct cw_run_series *rs = &run->series[series];
+	const struct cw_series *s = &rs->series;
+	for (size_t i = 0; i < s->n; i++) {
+		int64_t t = cw_series_time(s, i);
+		if (t + s->period <= from || t >= to)
+			continue;
+		if (!rs->excluded) {
+			rs->excluded = calloc(s->n, sizeof(*rs->excluded));
+			if (!rs->excluded)
+				return CW_ENOMEM;
+		}
+		if (!rs->excluded[i])
+			rs->excluded[i] = reason;
+	}
+	return 0;
+}
+
 int cw_run_judge(struct cw_run *run, size_t series,
 		 const struct cw_detector_conf *dets, size_t ndets,
 		 bool all_periods, char *err, size_t errlen)
 {
 	if (series >= run->nseries)
 		return cw_fail(err, errlen, CW_EINVAL, "judge: no series %zu", series);
-	const struct cw_series *s = &run->series[series].series;
+	const struct cw_run_series *rs = &run->series[series];
+	const struct cw_series *s = &rs->series;
+	struct cw_series hidden;
 	size_t k = cw_series_complete(s);
+	int out = 0;
+
+	if (rs->excluded) {
+		/* the detectors see excluded periods as gaps */
+		hidden = *s;
+		hidden.values = malloc((s->n ? s->n : 1) * sizeof(double));
+		if (!hidden.values)
+			return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+		for (size_t i = 0; i < s->n; i++)
+			hidden.values[i] = rs->excluded[i] ? NAN : s->values[i];
+		s = &hidden;
+	}
 
 	for (size_t d = 0; d < ndets; d++) {
 		const struct cw_detector_conf *dc = &dets[d];
@@ -429,7 +480,7 @@ int cw_run_judge(struct cw_run *run, size_t series,
 		if (k == 0) {
 			rc = add_short(run, series, name, s, 0, "no complete period in the series");
 			if (rc)
-				return cw_fail(err, errlen, rc, "out of memory");
+				goto oom;
 			continue;
 		}
 		struct judge_ctx c = {
@@ -441,18 +492,31 @@ int cw_run_judge(struct cw_run *run, size_t series,
 		size_t from = k - 1;
 		if (all_periods) {
 			from = first_judgeable(s, k, c.min_history);
+		} else if (rs->excluded && rs->excluded[k - 1]) {
+			rc = add_excluded(run, series, name, dc, rs, k - 1);
+			if (rc)
+				goto oom;
+			continue;
 		} else if (isnan(s->values[k - 1])) {
 			rc = add_short(run, series, name, s, k - 1,
 				       "no datapoint in the judged period");
 			if (rc)
-				return cw_fail(err, errlen, rc, "out of memory");
+				goto oom;
 			continue;
 		}
 		if (from < k) {
 			rc = dc->ops->run(dc->state, dc->p, s, from, k, judge_emit, &c);
-			if (rc)
-				return cw_fail(err, errlen, rc, "%s: judging series %zu failed: %s",
-					       name, series, cw_strerror(rc));
+			if (rc) {
+				out = cw_fail(err, errlen, rc, "%s: judging series %zu failed: %s",
+					      name, series, cw_strerror(rc));
+				goto done;
+			}
+		}
+		for (size_t i = from; all_periods && rs->excluded && i < k; i++) {
+			if (rs->excluded[i] && !isnan(rs->series.values[i]) &&
+			    (rc = add_excluded(run, series, name, dc, rs, i)))
+				goto oom;
+			c.added += rs->excluded[i] != NULL;
 		}
 		if (all_periods && c.added == 0) {
 			/* nothing judgeable: say so once rather than stay silent */
@@ -461,11 +525,19 @@ int cw_run_judge(struct cw_run *run, size_t series,
 				 cw_fmt_duration(c.min_history, a, sizeof(a)));
 			rc = add_short(run, series, name, s, k - 1, note);
 			if (rc)
-				return cw_fail(err, errlen, rc, "out of memory");
+				goto oom;
 		}
 	}
-	return 0;
+	goto done;
+oom:
+	out = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+done:
+	if (s == &hidden)
+		free(hidden.values);
+	return out;
 }
+
+
 
 /* ---- summaries -------------------------------------------------------- */
 

@@ -35,11 +35,16 @@ struct cw_target_id {
 struct cw_run_series {
 	struct cw_target_id id;
 	struct cw_series series;
+	/* Excluded periods (inventory exclusions): per slot the reason, or
+	 * NULL; the array is owned, the strings borrowed from the inventory
+	 * (used while judging only).  NULL when nothing is excluded. */
+	const char **excluded;
 };
 
 /* Alert state across runs (filled by the state module; NONE when unused). */
 enum cw_alert { CW_ALERT_NONE, CW_ALERT_NEW, CW_ALERT_ONGOING, CW_ALERT_GREW,
-		CW_ALERT_RESOLVED };
+		CW_ALERT_RESOLVED,
+		CW_ALERT_ACKED /* anomalous, acknowledged (cwsweep ack): not announced */ };
 
 /* One judgement of one series by one detector. */
 struct cw_result {
@@ -161,6 +166,15 @@ const char *cw_unmeasured_kind_name(enum cw_unmeasured_kind k); /* "not_watched"
  * otherwise only the last complete slot (a gap there becomes an
  * insufficient_history result with a note).
  */
+/*
+ * Exclude the slots of series that overlap [from, to): cw_run_judge does
+ * not show them to the detectors (they are gaps to them, so no baseline
+ * uses them) and reports each judged one as ok with the note "excluded:
+ * REASON".  reason is borrowed until the series is judged.
+ */
+int cw_run_exclude(struct cw_run *run, size_t series, int64_t from, int64_t to,
+		   const char *reason);
+
 int cw_run_judge(struct cw_run *run, size_t series,
 		 const struct cw_detector_conf *dets, size_t ndets,
 		 bool all_periods, char *err, size_t errlen);

@@ -806,6 +806,21 @@ static size_t fill_quiet_periods(struct cw_series *s)
 	return filled;
 }
 
+/* The inventory's exclusions that cover this target, on its series. */
+static int apply_exclusions(struct sweep *sw, const struct cw_target_id *id, size_t idx)
+{
+	for (size_t i = 0; i < sw->inv->nexclusions; i++) {
+		const struct cw_exclusion *x = &sw->inv->exclusions[i];
+		int rc;
+
+		if (!cw_exclusion_matches(x, id->account_id, id->bucket))
+			continue;
+		if ((rc = cw_run_exclude(sw->run, idx, x->from, x->to, x->reason)))
+			return rc;
+	}
+	return 0;
+}
+
 static void apply_fetch(struct sweep *sw, struct job *j)
 {
 	struct cw_buf tags = CW_BUF_INIT;
@@ -853,6 +868,7 @@ static void apply_fetch(struct sweep *sw, struct job *j)
 				r->series.usd_per_unit = pr->tiers[0].usd_per_gb / 1e9;
 		}
 		if (cw_run_add_series(sw->run, &id, &r->series, &idx) != 0 ||
+		    apply_exclusions(sw, &id, idx) != 0 ||
 		    cw_run_judge(sw->run, idx, dets->v, dets->n, sw->o->all_periods,
 				 err, sizeof(err)) != 0) {
 			add_target_failure(sw, t, "judge", "Internal", "out of memory");

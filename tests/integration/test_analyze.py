@@ -93,7 +93,8 @@ class AnalyzeTest(unittest.TestCase):
                                            time.gmtime(t0 + i * day)),
                 "Sum": 1e9 * (9 if i == 20 else 1), "Unit": "Bytes"} for i in range(21)]
         doc = json.dumps({"Label": "BytesDownloaded", "Datapoints": dps[::-1]})
-        argv = [BIN, "analyze", "-", "-o", self.out, "--format", "csv,md"]
+        argv = [BIN, "analyze", "-", "-o", self.out, "--format", "csv,md",
+                "--detectors", "mean7d"]
         p = subprocess.run(argv, input=doc, capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 1, p.stderr)
         rows, _ = self.read_csv()
@@ -274,7 +275,7 @@ class AnalyzeTest(unittest.TestCase):
         p = self.analyze(path)
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         rows, _, md = self.check_reports(p)
-        # 5-minute data: newhigh judges it (robust needs 2 weeks, and leaves
+        # 5-minute data: newhigh judges it (robust needs 3 weeks, and leaves
         # minute-level series to newhigh anyway)
         by = {r["detector"]: r for r in rows}
         self.assertEqual(by["newhigh"]["status"], "anomaly", rows)
@@ -352,11 +353,13 @@ class AnalyzeTest(unittest.TestCase):
         write_series(path, [100] * 40 + [900, 800, 700], period=86400)
         p = self.analyze("--detectors", "robust", "--all-periods", path)
         self.assertEqual(p.returncode, 1, p.stderr)
-        rows, _, _ = self.check_reports(p)
+        rows, _, md = self.check_reports(p)
         last = [r for r in rows if r["period_start"] == "2014-02-12T00:00:00Z"][0]
         self.assertEqual(last["status"], "anomaly")
         self.assertEqual(last["note"],
                          "episode since 2014-02-10T00:00:00Z, 3 periods, peak 900")
+        # and the Markdown for people shows it next to the anomaly
+        self.assertIn("| episode since 2014-02-10T00:00:00Z, 3 periods, peak 900 |", md)
 
     def test_usage_errors_write_nothing(self):
         ok = os.path.join(self.tmp, "ok.csv")

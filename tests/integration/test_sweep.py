@@ -922,5 +922,98 @@ class CliTest(SweepCase):
         self.assert_signed(fake2)
 
 
+# ---- exclusions: a known event is not an anomaly -----------------------------
+
+class ExclusionTest(SweepCase):
+
+    def test_excluded_spike_is_ok_with_its_reason(self):
+        """The demo's one spike, inside an inventory exclusion for its
+        buckets: judged ok with the reason; the other buckets are judged as
+        usual, and an exclusion for another account changes nothing."""
+        with open(EXAMPLE, encoding="utf-8") as f:
+            example = f.read()
+        excl = ("\nexclusions:\n"
+                "  - from: %s\n    to: %s\n    account: \"111111111111\"\n"
+                "    bucket: \"media-prod-a*\"\n    reason: a known launch\n"
+                "  - {from: %s, to: %s, account: \"222222222222\", reason: other}\n"
+                % (iso(LAST_DAY), iso(LAST_DAY + DAY), iso(LAST_DAY), iso(LAST_DAY + DAY)))
+        fake = self.start_fake(DEMO)
+        p, rep = self.sweep(fake, example + excl, caller=DEMO_CALLER)
+        self.assertEqual(p.returncode, 3, p.stderr)  # the denied account only
+        # (the demo's billing series still sees the spend: not a bucket)
+        self.assertEqual([r for r in rep.rows if r["status"] == "anomaly" and r["bucket"]], [])
+        rows = [r for r in rep.rows if r["bucket"] == "media-prod-assets"]
+        self.assertTrue(rows)
+        for r in rows:
+            self.assertEqual(r["status"], "ok")
+            self.assertEqual(r["note"], "excluded: a known launch")
+        other = [r for r in rep.rows if r["bucket"] == "media-prod-thumbnails"]
+        self.assertTrue(other and all(r["note"] == "" for r in other), other)
+
+    def test_ack_quiets_the_digest_and_marks_the_report(self):
+        """cwsweep ack records the acknowledgement in the state file; the next
+        run marks the spike acknowledged and has nothing new to announce."""
+        fake = self.start_fake(DEMO)
+        state = os.path.join(self.tmp, "state.json")
+        env = self.env_for(fake, DEMO_CALLER)
+        p, rep = self.sweep(fake, EXAMPLE, "--state", state, "--no-slack", out="n1",
+                            caller=DEMO_CALLER, plain=False)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        spike = [r for r in rep.rows if r["status"] == "anomaly"
+                 and r["bucket"] == "media-prod-assets"]
+        self.assertEqual([r["alert"] for r in spike], ["new"])
+        for argv, needle in ((["ack", "1111/us-east-1/media-prod-assets", "--state", state],
+                              "12 digits"),
+                             (["ack", "111111111111/us-east-1", "--state", state],
+                              "ACCOUNT/REGION/BUCKET"),
+                             (["ack", "111111111111/us-east-1/media-prod-assets", "--state",
+                               state, "--until", "2001-01-01T00:00:00Z"], "future")):
+            a = self.cwsweep(argv, env)
+            self.assertEqual(a.returncode, 2, a.stderr)
+            self.assertIn(needle, a.stderr)
+        a = self.cwsweep(["ack", "111111111111/us-east-1/media-prod-assets", "--state", state,
+                          "--reason", "known launch"], env)
+        self.assertEqual(a.returncode, 0, a.stderr)
+        self.assertIn("acknowledged 111111111111/us-east-1/media-prod-assets", a.stdout)
+        with open(state, encoding="utf-8") as f:
+            self.assertEqual(json.load(f)["acks"][0]["reason"], "known launch")
+        p, rep = self.sweep(fake, EXAMPLE, "--state", state, "--slack-preview", out="n2",
+                            caller=DEMO_CALLER, plain=False)
+        spike = [r for r in rep.rows if r["status"] == "anomaly"
+                 and r["bucket"] == "media-prod-assets"]
+        self.assertEqual([r["alert"] for r in spike], ["acknowledged"])
+        # --slack-preview: stdout is the payload alone; none at all when nothing
+        # is news (the sandbox's AccessDenied was announced the night before)
+        digest = json.loads(p.stdout) if p.stdout.strip() else {}
+        self.assertNotIn("media-prod-assets", json.dumps(digest))  # not announced
+
+
+# ---- replay: the nightly verdict is the --all-periods verdict ------------------
+
+class ReplayTest(SweepCase):
+
+    def test_last_period_equals_all_periods(self):
+        """The demo swept as the nightly run does (the last day judged) and
+        with --all-periods: for every series and detector, the last day's
+        verdict, baseline, limit and note are the same (robust replays its
+        episodes from the first fetched day either way)."""
+        fake = self.start_fake(DEMO)
+        p1, nightly = self.sweep(fake, EXAMPLE, out="nightly", caller=DEMO_CALLER)
+        p2, every = self.sweep(fake, EXAMPLE, "--all-periods", out="every",
+                               caller=DEMO_CALLER)
+        self.assertEqual(p1.returncode, 3, p1.stderr)
+        self.assertEqual(p2.returncode, 3, p2.stderr)
+
+        def last_day(rep):
+            return {(r["account_id"], r["region"], r["bucket"], r["detector"]):
+                    (r["status"], r["baseline"], r["limit"], r["note"])
+                    for r in rep.rows
+                    if r["status"] != "failed" and r["period_start"] == iso(LAST_DAY)}
+        a, b = last_day(nightly), last_day(every)
+        self.assertTrue(a)
+        self.assertEqual(a, b)
+        self.assertIn("robust", {k[3] for k in a})
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

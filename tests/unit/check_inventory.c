@@ -665,6 +665,37 @@ END_TEST
 
 #define ACCT "accounts:\n  - id: \"111111111111\"\n    regions: [us-east-1]\n"
 
+START_TEST(test_exclusions)
+{
+	struct cw_inventory inv;
+	struct cw_diags d = { NULL, 0, 0 };
+	int rc = parse(ACCT "    buckets: [media-assets]\n"
+		       "exclusions:\n"
+		       "  - {from: 2026-11-20T00:00:00Z, to: 2026-11-23T00:00:00Z, reason: migration}\n"
+		       "  - from: 2026-12-01\n"
+		       "    to: 2026-12-02\n"
+		       "    account: \"111111111111\"\n"
+		       "    bucket: \"media-*\"\n"
+		       "    reason: launch\n", &inv, &d);
+	char *got = all_diags(&d);
+
+	ck_assert_msg(rc == 0, "%s", got);
+	ck_assert_uint_eq(inv.nexclusions, 2);
+	ck_assert_int_eq(inv.exclusions[0].from, 1795132800); /* 2026-11-20 */
+	ck_assert_int_eq(inv.exclusions[0].to, 1795132800 + 3 * 86400);
+	ck_assert_ptr_null(inv.exclusions[0].account);
+	ck_assert_str_eq(inv.exclusions[0].reason, "migration");
+	ck_assert(cw_exclusion_matches(&inv.exclusions[0], "222222222222", "anything"));
+	ck_assert(cw_exclusion_matches(&inv.exclusions[1], "111111111111", "media-assets"));
+	ck_assert(!cw_exclusion_matches(&inv.exclusions[1], "111111111111", "logs"));
+	ck_assert(!cw_exclusion_matches(&inv.exclusions[1], "222222222222", "media-assets"));
+	ck_assert(!cw_exclusion_matches(&inv.exclusions[1], "111111111111", NULL));
+	free(got);
+	cw_diags_release(&d);
+	cw_inventory_release(&inv);
+}
+END_TEST
+
 START_TEST(test_positions_count_characters)
 {
 	/* "ü" is two bytes, one column: the id's quote is character 21, byte 22 */
@@ -828,10 +859,10 @@ START_TEST(test_history_vs_lookback)
 	int rc = parse("defaults:\n  lookback_days: 5\n" ACCT "    buckets: auto\n", &inv, &d);
 	char *got = all_diags(&d);
 
-	/* robust needs 2 weeks of history; 5 days cannot hold it (newhigh's
+	/* robust needs 3 weeks of history; 5 days cannot hold it (newhigh's
 	 * 1 day fits) */
 	ck_assert_msg(rc == CW_EINVAL, "%s", got);
-	ck_assert_msg(has_diag(&d, 2, 18, "defaults.lookback_days: 5 days cannot hold the 2w "
+	ck_assert_msg(has_diag(&d, 2, 18, "defaults.lookback_days: 5 days cannot hold the 3w "
 				   "of history that robust needs"), "%s", got);
 	ck_assert_uint_eq(d.n, 1);
 	free(got);
@@ -906,6 +937,7 @@ static Suite *inventory_suite(void)
 	tcase_add_test(parsing, test_scalars_and_types);
 	tcase_add_test(parsing, test_disabled_account);
 	tcase_add_test(parsing, test_history_vs_lookback);
+	tcase_add_test(parsing, test_exclusions);
 	suite_add_tcase(s, parsing);
 	return s;
 }

@@ -467,6 +467,70 @@ START_TEST(test_dollar_gate)
 }
 END_TEST
 
+/* ---- exclusions (cw_run_exclude) ---------------------------------------- */
+
+/*
+ * 100 a day, 1000 on days 30..32 (a known migration, excluded) and on day
+ * 40.  The excluded days are ok with the reason, and they are no baseline:
+ * judged with mean7d (a 7-day mean), day 33 sees a baseline of 100, not
+ * one raised by the migration.  Day 40 is still an anomaly.
+ */
+START_TEST(test_exclusions)
+{
+	struct cw_run run;
+	struct cw_target_id id = { "", "", "", "", "b", "", "", "" };
+	struct cw_series s;
+	struct cw_detector_conf *c = det("mean7d:factor=3");
+	size_t idx;
+	char err[CW_ERRBUF];
+
+	ck_assert_int_eq(cw_run_init(&run, "analyze"), 0);
+	ck_assert_int_eq(cw_series_init(&s, MONDAY, DAY, 41), 0);
+	for (size_t i = 0; i < 41; i++)
+		s.values[i] = (i >= 30 && i <= 32) || i == 40 ? 1000 : 100;
+	s.complete_end = MONDAY + 41 * DAY;
+	ck_assert_int_eq(cw_run_add_series(&run, &id, &s, &idx), 0);
+	/* [day 30 12:00, day 32 12:00) overlaps days 30, 31 and 32 */
+	ck_assert_int_eq(cw_run_exclude(&run, idx, MONDAY + 30 * DAY + DAY / 2,
+					MONDAY + 32 * DAY + DAY / 2, "migration"), 0);
+	ck_assert_int_eq(cw_run_judge(&run, idx, c, 1, true, err, sizeof(err)), 0);
+	size_t anomalies = 0, excluded = 0;
+	for (size_t i = 0; i < run.nresults; i++) {
+		const struct cw_result *r = &run.results[i];
+		size_t slot = (size_t)((r->j.period_start - MONDAY) / DAY);
+		if (slot >= 30 && slot <= 32) {
+			ck_assert_int_eq(r->j.status, CW_STATUS_OK);
+			ck_assert_str_eq(r->note, "excluded: migration");
+			ck_assert(r->j.value == 1000);
+			excluded++;
+		}
+		if (slot == 33)
+			ck_near(r->j.baseline, 100);
+		anomalies += r->j.status == CW_STATUS_ANOMALY;
+		if (r->j.status == CW_STATUS_ANOMALY)
+			ck_assert_uint_eq(slot, 40);
+	}
+	ck_assert_uint_eq(excluded, 3);
+	ck_assert_uint_eq(anomalies, 1);
+
+	/* the nightly run on an excluded last day: ok, with the reason */
+	ck_assert_int_eq(cw_series_init(&s, MONDAY, DAY, 31), 0);
+	for (size_t i = 0; i < 31; i++)
+		s.values[i] = i == 30 ? 1000 : 100;
+	s.complete_end = MONDAY + 31 * DAY;
+	ck_assert_int_eq(cw_run_add_series(&run, &id, &s, &idx), 0);
+	ck_assert_int_eq(cw_run_exclude(&run, idx, MONDAY + 30 * DAY, MONDAY + 31 * DAY,
+					"launch"), 0);
+	size_t before = run.nresults;
+	ck_assert_int_eq(cw_run_judge(&run, idx, c, 1, false, err, sizeof(err)), 0);
+	ck_assert_uint_eq(run.nresults, before + 1);
+	ck_assert_int_eq(run.results[before].j.status, CW_STATUS_OK);
+	ck_assert_str_eq(run.results[before].note, "excluded: launch");
+	cw_run_release(&run);
+	det_free(c);
+}
+END_TEST
+
 /* ---- replay equality ----------------------------------------------------- */
 
 /* A deterministic series with a weekly rhythm, noise, spikes, an episode,
@@ -545,6 +609,7 @@ static Suite *robust_suite(void)
 	tcase_add_test(tc, test_recurring_peak);
 	tcase_add_test(tc, test_period_defaults);
 	tcase_add_test(tc, test_dollar_gate);
+	tcase_add_test(tc, test_exclusions);
 	tcase_add_test(tc, test_replay_equality);
 	suite_add_tcase(s, tc);
 	return s;

@@ -732,6 +732,91 @@ START_TEST(test_fifo_is_no_hang)
 }
 END_TEST
 
+/* An acknowledgement in the state file (cwsweep ack): the bucket's anomaly
+ * is not announced and is marked acknowledged while it holds; without
+ * `until` it ends with the episode; with one, at that time; it survives a
+ * save and a load. */
+static void ack(int64_t at, int64_t until)
+{
+	struct cw_state st;
+	char err[CW_ERRBUF];
+
+	ck_assert_int_eq(cw_state_load(&st, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_state_ack_add(&st, ACCT, "us-east-1", "logs", at, until, "known"),
+			 0);
+	ck_assert_msg(cw_state_save(&st, path, at, err, sizeof(err)) == 0, "%s", err);
+	cw_state_release(&st);
+}
+
+static size_t nacks(void)
+{
+	struct cw_state st;
+	char err[CW_ERRBUF];
+	size_t n;
+
+	ck_assert_int_eq(cw_state_load(&st, path, err, sizeof(err)), 0);
+	n = st.nacks;
+	cw_state_release(&st);
+	return n;
+}
+
+START_TEST(test_ack)
+{
+	struct outcome o;
+
+	o = sweep(t0, 500); /* night 1: new, announced */
+	ck_assert_int_eq(o.alert, CW_ALERT_NEW);
+	ack(t0 + DAY / 2, 0); /* acknowledged until the episode ends */
+	ck_assert_uint_eq(nacks(), 1);
+	o = sweep(t0 + DAY, 2000); /* grew 4x: would be announced */
+	ck_assert_int_eq(o.alert, CW_ALERT_ACKED);
+	ck_assert(!o.announced);
+	o = sweep(t0 + 9 * DAY, 2000); /* past the cooldown: still quiet */
+	ck_assert_int_eq(o.alert, CW_ALERT_ACKED);
+	ck_assert(!o.announced);
+	ck_assert_uint_eq(nacks(), 1);
+	o = sweep(t0 + 10 * DAY, 50); /* resolved: announced, the ack ends */
+	ck_assert_int_eq(o.alert, CW_ALERT_RESOLVED);
+	ck_assert(o.announced);
+	ck_assert_uint_eq(nacks(), 0);
+	o = sweep(t0 + 11 * DAY, 500); /* a new episode is news again */
+	ck_assert_int_eq(o.alert, CW_ALERT_NEW);
+	ck_assert(o.announced);
+
+	/* with until: quiet before it, announced (cooldown passed) after */
+	ack(t0 + 11 * DAY + 1, t0 + 20 * DAY);
+	o = sweep(t0 + 19 * DAY, 500);
+	ck_assert_int_eq(o.alert, CW_ALERT_ACKED);
+	ck_assert(!o.announced);
+	o = sweep(t0 + 20 * DAY, 500);
+	ck_assert_int_eq(o.alert, CW_ALERT_ONGOING);
+	ck_assert(o.announced);
+	ck_assert_uint_eq(nacks(), 0);
+}
+END_TEST
+
+START_TEST(test_ack_file)
+{
+	struct cw_state st;
+	char err[CW_ERRBUF];
+	const char *text =
+		"{\"schema\": \"cwsweep.state/1\", \"entries\": [], \"acks\": ["
+		"{\"account_id\": \"111122223333\", \"region\": \"us-east-1\", "
+		"\"bucket\": \"logs\", \"reason\": \"launch\", "
+		"\"at\": \"2026-11-26T03:00:00Z\", \"until\": null}]}";
+
+	ck_assert_int_eq(cw_state_parse(&st, "s.json", text, strlen(text), err, sizeof(err)), 0);
+	ck_assert_uint_eq(st.nacks, 1);
+	ck_assert_str_eq(st.acks[0].reason, "launch");
+	ck_assert_int_eq(st.acks[0].until, 0);
+	cw_state_release(&st);
+	text = "{\"schema\": \"cwsweep.state/1\", \"entries\": [], \"acks\": [{}]}";
+	ck_assert_int_eq(cw_state_parse(&st, "s.json", text, strlen(text), err, sizeof(err)),
+			 CW_EPARSE);
+	ck_assert_str_eq(err, "s.json: acks[0].account_id: missing");
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -739,6 +824,8 @@ static Suite *state_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_nights);
+	tcase_add_test(tc, test_ack);
+	tcase_add_test(tc, test_ack_file);
 	tcase_add_test(tc, test_three_nights_in_memory);
 	tcase_add_test(tc, test_cooldown_zero_and_no_growth);
 	tcase_add_test(tc, test_unjudged_keys_keep_their_state);
