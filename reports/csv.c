@@ -22,9 +22,11 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "err.h"
 #include "escape.h"
+#include "findings.h"
 #include "render.h"
 #include "timeutil.h"
 #include "units.h"
@@ -32,7 +34,7 @@
 static const char csv_header[] =
 	"run_id,account_id,account_name,region,bucket,metric,detector,period_start,"
 	"value,baseline,limit,change_pct,score,status,severity,alert,est_excess_usd,"
-	"unit,note\r\n";
+	"unit,note,value_gb,baseline_gb,est_excess_usd_all,owner,tags,finding_id\r\n";
 
 /* A text cell and its separator. */
 static int text(struct cw_buf *out, const char *s)
@@ -68,6 +70,32 @@ static int ident(struct cw_buf *out, const struct cw_run *run,
 	return text(out, id->metric);
 }
 
+/* A number in GB (10^9 bytes) when unit is Bytes, else an empty cell. */
+static int gb(struct cw_buf *out, double v, const char *unit)
+{
+	bool bytes = unit && strcmp(unit, "Bytes") == 0;
+
+	return num(out, bytes ? v / 1e9 : NAN);
+}
+
+/* The appended columns: value_gb .. finding_id (the last, no separator). */
+static int tail(struct cw_buf *out, const struct cw_run *run, const struct cw_result *r,
+		const struct cw_target_id *id)
+{
+	char fid[CW_FINDING_ID_LEN] = "";
+	int rc;
+
+	if (r)
+		cw_result_finding_id(run, r, fid, sizeof(fid));
+	if ((rc = cw_buf_addch(out, ',')) ||
+	    (rc = gb(out, r ? r->j.value : NAN, id->unit)) ||
+	    (rc = gb(out, r ? r->j.baseline : NAN, id->unit)) ||
+	    (rc = num(out, r ? r->est_excess_usd : NAN)) || (rc = text(out, id->owner)) ||
+	    (rc = text(out, id->tags)))
+		return rc;
+	return cw_csv_cell(out, fid, true);
+}
+
 static int result_row(struct cw_buf *out, const struct cw_run *run,
 		      const struct cw_result *r)
 {
@@ -84,8 +112,10 @@ static int result_row(struct cw_buf *out, const struct cw_run *run,
 	    (rc = num(out, r->j.limit)) || (rc = num(out, cw_rep_change_pct(&r->j))) ||
 	    (rc = num(out, r->j.score)) || (rc = text(out, cw_rep_status(r->j.status))) ||
 	    (rc = text(out, anomaly ? cw_rep_severity(r->j.severity) : "")) ||
-	    (rc = text(out, cw_rep_alert(r->alert))) || (rc = num(out, r->est_excess_usd)) ||
-	    (rc = text(out, rs->id.unit)) || (rc = cw_csv_cell(out, r->note, true)))
+	    (rc = text(out, cw_rep_alert(r->alert))) ||
+	    (rc = num(out, anomaly ? r->est_excess_usd : NAN)) ||
+	    (rc = text(out, rs->id.unit)) || (rc = cw_csv_cell(out, r->note, true)) ||
+	    (rc = tail(out, run, r, &rs->id)))
 		return rc;
 	return cw_buf_addstr(out, "\r\n");
 }
@@ -97,7 +127,8 @@ static int failed_row(struct cw_buf *out, const struct cw_run *run,
 	int rc;
 
 	if ((rc = ident(out, run, id)) || (rc = cw_buf_addstr(out, ",,,,,,,failed,,,,")) ||
-	    (rc = text(out, id->unit)) || (rc = cw_csv_cell(out, cw_buf_str(note), true)))
+	    (rc = text(out, id->unit)) || (rc = cw_csv_cell(out, cw_buf_str(note), true)) ||
+	    (rc = tail(out, run, NULL, id)))
 		return rc;
 	return cw_buf_addstr(out, "\r\n");
 }
@@ -113,7 +144,8 @@ static int unmeasured_row(struct cw_buf *out, const struct cw_run *run,
 	    (rc = num(out, u->stored_bytes)) || (rc = cw_buf_addstr(out, ",,,,")) ||
 	    (rc = text(out, status)) || (rc = cw_buf_addstr(out, ",,,")) ||
 	    (rc = text(out, isfinite(u->stored_bytes) ? "Bytes" : u->id.unit)) ||
-	    (rc = cw_csv_cell(out, cw_buf_str(note), true)))
+	    (rc = cw_csv_cell(out, cw_buf_str(note), true)) ||
+	    (rc = tail(out, run, NULL, &u->id)))
 		return rc;
 	return cw_buf_addstr(out, "\r\n");
 }

@@ -172,3 +172,27 @@ int cw_term_escape(struct cw_buf *out, const char *s)
 {
 	return walk(out, s, term_char, true);
 }
+
+static int html_ascii(struct cw_buf *out, char c)
+{
+	switch (c) {
+	case '&':
+		return cw_buf_addstr(out, "&amp;");
+	case '<':
+		return cw_buf_addstr(out, "&lt;");
+	case '>':
+		return cw_buf_addstr(out, "&gt;");
+	case '"':
+		return cw_buf_addstr(out, "&quot;");
+	case '\'':
+		return cw_buf_addstr(out, "&#39;");
+	default:
+		/* HTML has no way to write most control characters at all */
+		return cw_buf_addch(out, is_ctl(c) ? ' ' : c);
+	}
+}
+
+int cw_html_escape(struct cw_buf *out, const char *s)
+{
+	return walk(out, s, html_ascii, true);
+}

@@ -11,6 +11,9 @@
  *             spreadsheet would take for a formula
  *   JSON      string escaping
  *   terminal  control characters replaced
+ *   HTML      & < > " ' as character references (safe in text and in
+ *             quoted attribute values, SVG included); control characters
+ *             become spaces
  *
  * All of them also repair invalid UTF-8 (each bad byte becomes U+FFFD), so
  * every report is valid UTF-8 whatever the input was.
@@ -43,6 +46,9 @@ int cw_csv_cell(struct cw_buf *out, const char *s, bool is_text);
 
 /* Append s (NULL = "") as a quoted JSON string. */
 int cw_json_string(struct cw_buf *out, const char *s);
+
+/* Append s (NULL = "") for HTML text or a quoted attribute value. */
+int cw_html_escape(struct cw_buf *out, const char *s);
 
 /* Append s (NULL = "") for a terminal: control characters become '?'. */
 int cw_term_escape(struct cw_buf *out, const char *s);

@@ -22,10 +22,12 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "err.h"
 #include "escape.h"
+#include "findings.h"
 #include "render.h"
 #include "timeutil.h"
 #include "units.h"
@@ -145,6 +147,7 @@ static void jw_ident(struct jw *w, const struct cw_target_id *id)
 	jw_str(w, "metric", id->metric ? id->metric : "");
 	jw_str(w, "unit", id->unit ? id->unit : "");
 	jw_str(w, "owner", id->owner ? id->owner : "");
+	jw_str(w, "tags", id->tags ? id->tags : "");
 }
 
 /* The counts of a coverage (an account's or the run's). */
@@ -174,6 +177,15 @@ static void jw_run(struct jw *w, const struct cw_run *run)
 	jw_int(w, "accounts", (long long)run->accounts);
 	jw_int(w, "regions", (long long)run->regions);
 	jw_int(w, "api_calls", (long long)run->api_calls);
+	if (run->shard_n) {
+		char shard[48];
+
+		snprintf(shard, sizeof(shard), "%u/%u", run->shard_k, run->shard_n);
+		jw_str(w, "shard", shard);
+	} else {
+		jw_str(w, "shard", NULL);
+	}
+	jw_time(w, "at", run->at, run->at != 0);
 	jw_begin(w, "detectors", "[");
 	for (i = 0; i < run->ndetectors; i++)
 		jw_str(w, NULL, run->detectors[i]);
@@ -275,6 +287,7 @@ static void jw_result(struct jw *w, const struct cw_run *run, const struct cw_re
 		      const struct jseries *js)
 {
 	const struct cw_run_series *rs = &run->series[r->series];
+	char fid[CW_FINDING_ID_LEN];
 
 	jw_begin(w, NULL, "{");
 	jw_ident(w, &rs->id);
@@ -290,8 +303,11 @@ static void jw_result(struct jw *w, const struct cw_run *run, const struct cw_re
 	jw_num(w, "change_pct", cw_rep_change_pct(&r->j));
 	jw_num(w, "score", r->j.score);
 	jw_str(w, "alert", r->alert == CW_ALERT_NONE ? NULL : cw_rep_alert(r->alert));
-	jw_num(w, "est_excess_usd", r->est_excess_usd);
+	jw_num(w, "est_excess_usd", r->j.status == CW_STATUS_ANOMALY ? r->est_excess_usd : NAN);
 	jw_str(w, "note", r->note);
+	jw_num(w, "est_excess_usd_all", r->est_excess_usd);
+	jw_str(w, "finding_id", r->j.status == CW_STATUS_ANOMALY
+				? cw_result_finding_id(run, r, fid, sizeof(fid)) : NULL);
 	jw_int(w, "series", (long long)js->num[r->series]);
 	jw_end(w, "}");
 }

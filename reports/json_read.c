@@ -108,14 +108,14 @@ static int get_time(struct ld *c, json_t *obj, const char *key, bool nullable,
  * copy them; the casts only fit the struct's field types). */
 static int get_id(struct ld *c, json_t *obj, struct cw_target_id *id)
 {
-	const char *v[7] = { NULL };
-	static const char *const keys[7] = { "account_id", "account_name", "region",
-					     "bucket", "metric", "unit", "owner" };
+	const char *v[8] = { NULL };
+	static const char *const keys[8] = { "account_id", "account_name", "region",
+					     "bucket", "metric", "unit", "owner", "tags" };
 	size_t i;
 	int rc;
 
-	for (i = 0; i < 7; i++)
-		if ((rc = get_str(c, obj, keys[i], false, &v[i])))
+	for (i = 0; i < 8; i++) /* tags: newer than the schema, optional */
+		if ((rc = get_str(c, obj, keys[i], i == 7, &v[i])))
 			return rc;
 	id->account_id = (char *)v[0];
 	id->account_name = (char *)v[1];
@@ -124,6 +124,7 @@ static int get_id(struct ld *c, json_t *obj, struct cw_target_id *id)
 	id->metric = (char *)v[4];
 	id->unit = (char *)v[5];
 	id->owner = (char *)v[6];
+	id->tags = (char *)v[7];
 	return 0;
 }
 
@@ -200,9 +201,10 @@ static void groups_release(struct groups *g)
 static int series_key(struct cw_buf *b, const struct cw_target_id *id, int64_t period)
 {
 	cw_buf_reset(b);
-	return cw_buf_printf(b, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%lld",
+	return cw_buf_printf(b, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%lld",
 			     id->account_id, id->account_name, id->region, id->bucket,
-			     id->metric, id->unit, id->owner, (long long)period);
+			     id->metric, id->unit, id->owner, id->tags ? id->tags : "",
+			     (long long)period);
 }
 
 struct hist {
@@ -375,6 +377,14 @@ static int add_result(struct ld *c, json_t *r, size_t series, struct cw_run *run
 	    (rc = get_num(c, r, "score", &j.score)) ||
 	    (rc = get_num(c, r, "est_excess_usd", &est)))
 		return rc;
+	if (json_object_get(r, "est_excess_usd_all")) { /* every priced row; newer files */
+		double all;
+
+		if ((rc = get_num(c, r, "est_excess_usd_all", &all)))
+			return rc;
+		if (!isnan(all))
+			est = all;
+	}
 	ops = cw_detector_find(det);
 	if (!ops)
 		return bad(c, "detector", "not a known detector");
@@ -454,6 +464,23 @@ static int load_meta(struct ld *c, json_t *doc, struct cw_run *run)
 	if ((rc = get_int(c, meta, "api_calls", 0, INT64_MAX, &v)))
 		return rc;
 	run->api_calls = (size_t)v;
+	/* newer keys, optional: the shard and the replayed time */
+	{
+		const char *shard = NULL;
+		unsigned k, n;
+		char tail;
+
+		if ((rc = get_str(c, meta, "shard", true, &shard)))
+			return rc;
+		if (shard) {
+			if (sscanf(shard, "%u/%u%c", &k, &n, &tail) != 2 || n == 0 || k >= n)
+				return bad(c, "shard", "expected K/N with 0 <= K < N");
+			run->shard_k = k;
+			run->shard_n = n;
+		}
+		if ((rc = get_time(c, meta, "at", true, &run->at)))
+			return rc;
+	}
 
 	dets = json_object_get(meta, "detectors");
 	if (!json_is_array(dets))

@@ -18,6 +18,8 @@
 
 #include "err.h"
 #include "escape.h"
+#include "accounts.h"
+#include "findings.h"
 #include "render.h"
 #include "units.h"
 
@@ -100,56 +102,55 @@ static int cell_account(struct cw_buf *out, const struct cw_target_id *id)
 	return cw_buf_addstr(out, ") ");
 }
 
-static int header(const struct cw_run *run, struct cw_buf *out)
+/*
+ * The answer first: the estimated excess, the findings, the coverage; then
+ * one short line saying which run this was.  The parameters are at the end.
+ */
+static int header(const struct cw_run *run, const struct cw_findings *fs, struct cw_buf *out)
 {
+	struct cw_run_counts c;
 	char when[32], dur[32];
-	size_t i;
 	int rc;
 
-	rc = cw_buf_addstr(out, "# cwsweep report\n\nMode: ");
+	cw_run_count(run, &c);
+	rc = cw_buf_addstr(out, "# cwsweep report\n\n**");
+	if (!rc && !isnan(run->total_excess_usd))
+		rc = cw_buf_printf(out, "Estimated excess: est. $%.2f \xc2\xb7 ",
+				   run->total_excess_usd);
+	if (!rc)
+		rc = cw_buf_printf(out, "%zu finding%s \xc2\xb7 coverage: %zu series judged",
+				   fs->n, fs->n == 1 ? "" : "s", c.series);
+	if (!rc && (c.failures || c.not_found || c.not_watched))
+		rc = cw_buf_printf(out, ", %zu failure%s, %zu not watched, %zu not found",
+				   c.failures, c.failures == 1 ? "" : "s", c.not_watched,
+				   c.not_found);
+	if (!rc)
+		rc = cw_buf_addstr(out, "**\n\n");
 	if (!rc)
 		rc = cw_md_escape(out, run->mode);
 	if (!rc)
-		rc = cw_buf_addstr(out, " \xc2\xb7 Run: "); /* U+00B7 MIDDLE DOT */
+		rc = cw_buf_addstr(out, " \xc2\xb7 run "); /* U+00B7 MIDDLE DOT */
 	if (!rc)
 		rc = cw_md_escape(out, run->run_id);
 	if (!rc)
-		rc = cw_buf_printf(out, " \xc2\xb7 Started: %s UTC",
+		rc = cw_buf_printf(out, " \xc2\xb7 started %s UTC",
 				   cw_rep_time(run->started, 0, when, sizeof(when)));
 	if (!rc)
-		rc = cw_buf_printf(out, " \xc2\xb7 Period: %s",
+		rc = cw_buf_printf(out, " \xc2\xb7 period %s",
 				   run->period > 0 ? cw_fmt_duration(run->period, dur, sizeof(dur))
 						   : "mixed");
 	if (!rc && run->lookback > 0)
-		rc = cw_buf_printf(out, " \xc2\xb7 Lookback: %s",
+		rc = cw_buf_printf(out, " \xc2\xb7 lookback %s",
 				   cw_fmt_duration(run->lookback, dur, sizeof(dur)));
-	if (!rc)
-		rc = cw_buf_printf(out, " \xc2\xb7 Judged: %s",
-				   run->all_periods ? "every complete period"
-						    : "the last complete period");
-	if (!rc && has(run->inventory)) {
-		rc = cw_buf_addstr(out, " \xc2\xb7 Inventory: ");
-		if (!rc)
-			rc = cw_md_escape(out, run->inventory);
-	}
 	if (!rc && (run->accounts || run->regions))
-		rc = cw_buf_printf(out, " \xc2\xb7 Accounts: %zu \xc2\xb7 Regions: %zu",
-				   run->accounts, run->regions);
-	if (!rc && run->api_calls)
-		rc = cw_buf_printf(out, " \xc2\xb7 API calls: %zu", run->api_calls);
-	if (!rc && run->ndetectors) {
-		rc = cw_buf_addstr(out, " \xc2\xb7 Detectors: ");
-		for (i = 0; i < run->ndetectors && !rc; i++) {
-			if (i)
-				rc = cw_buf_addstr(out, ", ");
-			if (!rc)
-				rc = cw_md_escape(out, run->detectors[i]);
-		}
-	}
+		rc = cw_buf_printf(out, " \xc2\xb7 %zu account%s, %zu region%s", run->accounts,
+				   run->accounts == 1 ? "" : "s", run->regions,
+				   run->regions == 1 ? "" : "s");
 	return rc ? rc : cw_buf_addstr(out, "\n\n");
 }
 
-static int summary(const struct cw_run *run, struct cw_buf *out)
+/* Counts per status, for the judgements section. */
+static int counts(const struct cw_run *run, struct cw_buf *out)
 {
 	static const struct col cols[] = {
 		{ "Series", true, true }, { "Judgements", true, true },
@@ -161,140 +162,229 @@ static int summary(const struct cw_run *run, struct cw_buf *out)
 	int rc;
 
 	cw_run_count(run, &c);
-	if ((rc = cw_buf_addstr(out, "## Summary\n\n")))
+	if ((rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
 		return rc;
-	{
-		struct cw_coverage t;
-		char line[160];
+	return cw_buf_printf(out, "| %zu | %zu | %zu | %zu | %zu | %zu | %zu | %zu |\n\n",
+			     c.series, c.judgements, c.anomalies, c.ok, c.insufficient,
+			     c.failures, c.not_found, c.not_watched);
+}
 
-		if (cw_run_coverage_total(run, &t) &&
-		    (rc = cw_buf_printf(out, "**Coverage: %s.**%s\n\n",
-					cw_coverage_line(&t, line, sizeof(line)),
-					t.watched < t.buckets ? " The buckets that are not judged "
-					"are listed under Not watched, with the fix and what "
-					"watching them costs." : "")))
-			return rc;
-		if (run->coverage_fell &&
-		    (rc = cw_buf_printf(out, "Coverage fell since the last run: it was %s.\n\n",
-					cw_coverage_line(&run->coverage_was, line, sizeof(line)))))
-			return rc;
-	}
-	if (
-	    (rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
+/* Coverage, right after the answer: how many buckets are watched, and
+ * whether that fell since the last run. */
+static int coverage(const struct cw_run *run, struct cw_buf *out)
+{
+	struct cw_coverage t;
+	char line[160];
+	int rc = 0;
+
+	if (cw_run_coverage_total(run, &t) &&
+	    (rc = cw_buf_printf(out, "**Coverage: %s.**%s\n\n",
+				cw_coverage_line(&t, line, sizeof(line)),
+				t.watched < t.buckets ? " The buckets that are not judged "
+				"are listed under Not watched, with the fix and what "
+				"watching them costs." : "")))
 		return rc;
-	rc = cw_buf_printf(out, "| %zu | %zu | %zu | %zu | %zu | %zu | %zu | %zu |\n\n",
-			   c.series, c.judgements, c.anomalies, c.ok, c.insufficient,
-			   c.failures, c.not_found, c.not_watched);
-	if (!rc && !isnan(run->total_excess_usd))
-		rc = cw_buf_printf(out, "Estimated cost of the excess: est. $%.2f "
-				   "(an estimate, see the note at the end).\n\n",
-				   run->total_excess_usd);
+	if (run->coverage_fell &&
+	    (rc = cw_buf_printf(out, "Coverage fell since the last run: it was %s.\n\n",
+				cw_coverage_line(&run->coverage_was, line, sizeof(line)))))
+		return rc;
+	return 0;
+}
+
+enum { A_SEV, A_EST, A_TARGET, A_METRIC, A_WHEN, A_VALUE, A_DET, A_RECENT, A_ALERT,
+       A_NOTE, A_LINKS, A_NCOLS };
+
+/* "[graph](<URL>) [bucket](<URL>)": the console pages of a series. */
+static int links(struct cw_buf *out, const struct cw_run *run, const struct cw_target_id *id,
+		 int64_t period)
+{
+	struct cw_buf url = CW_BUF_INIT;
+	int rc = cw_rep_metric_url(&url, id, period, run->lookback);
+
+	if (!rc && url.len)
+		rc = cw_buf_printf(out, "[graph](<%s>)", cw_buf_str(&url));
+	cw_buf_reset(&url);
+	if (!rc)
+		rc = cw_rep_bucket_url(&url, id);
+	if (!rc && url.len)
+		rc = cw_buf_printf(out, " [bucket](<%s>)", cw_buf_str(&url));
+	cw_buf_release(&url);
 	return rc;
 }
 
-enum { A_SEV, A_ACCT, A_REGION, A_TARGET, A_METRIC, A_DET, A_WHEN, A_VALUE,
-       A_BASE, A_CHANGE, A_RECENT, A_EST, A_ALERT, A_NOTE, A_NCOLS };
+/* "bucket · account (id) · region", the parts that are known, escaped. */
+static int target_text(struct cw_buf *out, const struct cw_target_id *id)
+{
+	int rc = cw_md_escape(out, has(id->bucket) ? id->bucket : id->metric);
 
-static int anomaly_row(const struct cw_run *run, const struct cw_result *r,
+	if (!rc && (has(id->account_name) || has(id->account_id))) {
+		rc = cw_buf_addstr(out, " \xc2\xb7 ");
+		if (!rc)
+			rc = cw_md_escape(out, has(id->account_name) ? id->account_name
+								     : id->account_id);
+		if (!rc && has(id->account_name) && has(id->account_id) &&
+		    strcmp(id->account_name, id->account_id) != 0 &&
+		    !(rc = cw_buf_addstr(out, " (")) && !(rc = cw_md_escape(out, id->account_id)))
+			rc = cw_buf_addch(out, ')');
+	}
+	if (!rc && has(id->region)) {
+		rc = cw_buf_addstr(out, " \xc2\xb7 ");
+		if (!rc)
+			rc = cw_md_escape(out, id->region);
+	}
+	return rc;
+}
+
+static int finding_row(const struct cw_run *run, const struct cw_finding *f,
 		       const struct col *cols, struct cw_buf *out)
 {
-	const struct cw_run_series *rs = &run->series[r->series];
+	const struct cw_result *r = cw_finding_lead(run, f);
+	const struct cw_run_series *rs = &run->series[f->series];
 	const struct cw_target_id *id = &rs->id;
 	char buf[64];
 	size_t from, to;
 	int rc;
 
-	rc = cell_raw(out, cw_rep_severity(r->j.severity));
-	if (!rc && cols[A_ACCT].on)
-		rc = cell_account(out, id);
-	if (!rc && cols[A_REGION].on)
-		rc = cell(out, id->region);
-	if (!rc)
-		rc = cell(out, has(id->bucket) ? id->bucket : id->metric);
+	rc = cell_raw(out, cw_rep_severity(f->severity));
+	if (!rc && cols[A_EST].on) {
+		if (isnan(f->est_excess_usd))
+			rc = cell_raw(out, "");
+		else
+			rc = cw_buf_printf(out, "| **$%.2f** ", f->est_excess_usd);
+	}
+	if (!rc && !(rc = cw_buf_addstr(out, "| ")) && !(rc = target_text(out, id)))
+		rc = cw_buf_addch(out, ' ');
 	if (!rc && cols[A_METRIC].on)
 		rc = cell(out, has(id->bucket) ? id->metric : "");
 	if (!rc)
-		rc = cell(out, r->detector);
-	if (!rc)
-		rc = cell_raw(out, cw_rep_time(r->j.period_start, rs->series.period, buf,
+		rc = cell_raw(out, cw_rep_time(f->period_start, rs->series.period, buf,
 					       sizeof(buf)));
 	if (!rc)
-		rc = cell_raw(out, cw_rep_human(r->j.value, id->unit, buf, sizeof(buf)));
+		rc = cw_buf_printf(out, "| **%s** vs ",
+				   cw_rep_human(r->j.value, id->unit, buf, sizeof(buf)));
 	if (!rc)
-		rc = cell_raw(out, cw_rep_human(r->j.baseline, id->unit, buf, sizeof(buf)));
+		rc = cw_buf_printf(out, "%s (%s), ",
+				   cw_rep_human(r->j.baseline, id->unit, buf, sizeof(buf)),
+				   r->detector);
 	if (!rc)
-		rc = cell_raw(out, cw_rep_pct(cw_rep_change_pct(&r->j), buf, sizeof(buf)));
+		rc = cw_buf_printf(out, "%s ", cw_rep_pct(cw_rep_change_pct(&r->j), buf,
+							 sizeof(buf)));
+	if (!rc && !(rc = cw_buf_addstr(out, "| ")) && !(rc = cw_finding_detectors(run, f, out)))
+		rc = cw_buf_addch(out, ' ');
+	/* an episode the detector tracked: how long, since when */
+	if (!rc && r->j.episode_len > 1)
+		rc = cw_buf_printf(out, "(%u periods since %s) ", r->j.episode_len,
+				   cw_rep_time(r->j.episode_start, rs->series.period, buf,
+					       sizeof(buf)));
 	if (!rc) {
-		cw_rep_window(&rs->series, r->j.period_start, &from, &to);
+		cw_rep_window(&rs->series, f->period_start, &from, &to);
 		rc = cw_buf_addstr(out, "| ");
 		if (!rc)
 			rc = cw_sparkline(out, rs->series.values + from, to - from);
 		if (!rc)
 			rc = cw_buf_addch(out, ' ');
 	}
-	if (!rc && cols[A_EST].on) {
-		if (isnan(r->est_excess_usd))
-			rc = cell_raw(out, "");
-		else
-			rc = cw_buf_printf(out, "| est. $%.2f ", r->est_excess_usd);
-	}
 	if (!rc && cols[A_ALERT].on)
-		rc = cell_raw(out, cw_rep_alert(r->alert));
+		rc = cell_raw(out, cw_rep_alert(f->alert));
 	if (!rc && cols[A_NOTE].on) /* an episode's start, length and peak; a level shift */
 		rc = cell(out, r->note ? r->note : "");
+	if (!rc && cols[A_LINKS].on && !(rc = cw_buf_addstr(out, "| ")) &&
+	    !(rc = links(out, run, id, rs->series.period)))
+		rc = cw_buf_addch(out, ' ');
 	return rc ? rc : row_end(out);
 }
 
-static int anomalies(const struct cw_run *run, const struct cw_result *sorted,
-		     struct cw_buf *out)
+/*
+ * One row per finding (a bucket and period, however many detectors
+ * flagged it): the largest estimated cost first.  The baseline shown is
+ * the lead detector's, named next to it.
+ */
+static int findings_table(const struct cw_run *run, const struct cw_findings *fs,
+			  struct cw_buf *out)
 {
 	struct col cols[A_NCOLS] = {
 		[A_SEV] = { "Severity", false, true },
-		[A_ACCT] = { "Account", false, false },
-		[A_REGION] = { "Region", false, false },
-		[A_TARGET] = { "Bucket / series", false, true },
+		[A_EST] = { "Est. excess", true, false },
+		[A_TARGET] = { "Bucket / series \xc2\xb7 account \xc2\xb7 region", false, true },
 		[A_METRIC] = { "Metric", false, false },
-		[A_DET] = { "Detector", false, true },
 		[A_WHEN] = { "Period (UTC)", false, true },
-		[A_VALUE] = { "Value", true, true },
-		[A_BASE] = { "Baseline", true, true },
-		[A_CHANGE] = { "Change", true, true },
+		[A_VALUE] = { "Value vs baseline (from), change", false, true },
+		[A_DET] = { "Detectors", false, true },
 		[A_RECENT] = { "Recent", false, true },
-		[A_EST] = { "Est. cost", true, false },
 		[A_ALERT] = { "Alert", false, false },
 		[A_NOTE] = { "Note", false, false },
+		[A_LINKS] = { "Console", false, false },
 	};
-	size_t i, n = 0, shown;
+	size_t i, n = fs->n, shown;
 	int rc;
 
-	for (i = 0; i < run->nresults && sorted[i].j.status == CW_STATUS_ANOMALY; i++)
-		n++;
 	shown = n < CW_REPORT_MD_MAX_ROWS ? n : CW_REPORT_MD_MAX_ROWS;
-	if ((rc = cw_buf_printf(out, "## Anomalies (%zu)\n\n", n)))
+	if ((rc = cw_buf_printf(out, "## Findings (%zu)\n\n", n)))
 		return rc;
 	if (n == 0)
 		return cw_buf_addstr(out, "No anomalies.\n\n");
-	/* Optional columns appear when a shown row has something for them. */
+	/* Optional columns appear when a shown row has something for them;
+	 * the metric only when buckets carry more than one. */
 	for (i = 0; i < shown; i++) {
-		const struct cw_target_id *id = &run->series[sorted[i].series].id;
+		const struct cw_target_id *id = &run->series[fs->v[i].series].id;
 
-		cols[A_ACCT].on |= has(id->account_id) || has(id->account_name);
-		cols[A_REGION].on |= has(id->region);
-		cols[A_METRIC].on |= has(id->bucket) && has(id->metric);
-		cols[A_EST].on |= !isnan(sorted[i].est_excess_usd);
-		cols[A_ALERT].on |= sorted[i].alert != CW_ALERT_NONE;
-		cols[A_NOTE].on |= has(sorted[i].note);
+		struct cw_buf url = CW_BUF_INIT;
+
+		cols[A_EST].on |= !isnan(fs->v[i].est_excess_usd);
+		if (!cols[A_LINKS].on && cw_rep_bucket_url(&url, id) == 0 && url.len)
+			cols[A_LINKS].on = true;
+		cw_buf_release(&url);
+		cols[A_ALERT].on |= fs->v[i].alert != CW_ALERT_NONE;
+		if (i && has(id->bucket) &&
+		    strcmp(id->metric, run->series[fs->v[0].series].id.metric) != 0)
+			cols[A_METRIC].on = true;
+		cols[A_NOTE].on |= has(cw_finding_lead(run, &fs->v[i])->note);
 	}
+	if ((rc = cw_buf_printf(out, "One row per bucket and period; %zu anomalous "
+				"judgement%s in all. The baseline is the one of the detector "
+				"named next to it (the largest estimated cost, else the largest "
+				"excess).\n\n",
+				fs->judgements, fs->judgements == 1 ? "" : "s")))
+		return rc;
 	if (shown < n &&
-	    (rc = cw_buf_printf(out, "The %zu largest of %zu anomalies; report.csv "
+	    (rc = cw_buf_printf(out, "The %zu largest of %zu findings; report.csv "
 				"lists all of them.\n\n", shown, n)))
 		return rc;
 	if ((rc = table_head(out, cols, A_NCOLS)))
 		return rc;
 	for (i = 0; i < shown; i++)
-		if ((rc = anomaly_row(run, &sorted[i], cols, out)))
+		if ((rc = finding_row(run, &fs->v[i], cols, out)))
 			return rc;
 	return cw_buf_addch(out, '\n');
+}
+
+/* Failures grouped by cause: "assume-role AccessDenied: 7 failures in 7 accounts". */
+static int causes(const struct cw_run *run, struct cw_buf *out)
+{
+	static const struct col cols[] = {
+		{ "Cause (stage, code)", false, true }, { "Failures", true, true },
+		{ "Accounts", true, true }, { "For example", false, true },
+	};
+	struct cw_rep_cause *v;
+	size_t n;
+	int rc;
+
+	if ((rc = cw_rep_causes(run, NULL, &v, &n)) || n == 0)
+		return rc;
+	rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]));
+	for (size_t i = 0; i < n && i < CW_REPORT_MD_MAX_ROWS && !rc; i++) {
+		const struct cw_failure *f = &run->failures[v[i].first];
+
+		if ((rc = cw_buf_addstr(out, "| ")) || (rc = cw_md_escape(out, v[i].stage)) ||
+		    (rc = cw_buf_addch(out, ' ')) || (rc = cw_md_escape(out, v[i].code)) ||
+		    (rc = cw_buf_printf(out, " | %zu | %zu ", v[i].failures, v[i].accounts)) ||
+		    (rc = cell(out, f->message)) || (rc = row_end(out)))
+			break;
+	}
+	if (!rc)
+		rc = cw_buf_addch(out, '\n');
+	free(v);
+	return rc;
 }
 
 static int failures(const struct cw_run *run, struct cw_buf *out)
@@ -318,9 +408,14 @@ static int failures(const struct cw_run *run, struct cw_buf *out)
 		cols[0].on |= has(id->account_id) || has(id->account_name);
 		cols[1].on |= has(id->region);
 	}
-	if ((rc = section_head(out, "Failures", run->nfailures, shown,
-			       "These targets could not be judged; nothing is known about them.",
-			       cols, sizeof(cols) / sizeof(cols[0]))))
+	if ((rc = cw_buf_printf(out, "## Failures (%zu)\n\nThese targets could not be judged; "
+				"nothing is known about them.\n\n", run->nfailures)) ||
+	    (rc = causes(run, out)))
+		return rc;
+	if (shown < run->nfailures &&
+	    (rc = cw_buf_printf(out, "The first %zu; report.csv lists all of them.\n\n", shown)))
+		return rc;
+	if ((rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
 		return rc;
 	for (i = 0; i < shown; i++) {
 		const struct cw_failure *f = &run->failures[i];
@@ -486,16 +581,31 @@ static int unmeasured(const struct cw_run *run, struct cw_buf *out)
 /* ---- week over week ------------------------------------------------------ */
 
 #define WOW_ROWS 10
+/* A mover moved at least this many bytes in one of the two weeks: a
+ * bucket going from 2 KB to 50 KB is +2400% and means nothing. */
+#define MOVER_MIN_BYTES 1e9
 
 struct wow {
 	size_t series;
 	double week, prev; /* sums over the last 7 complete days and the 7 before */
 };
 
+/* The size of a move: |change| in percent; a series that was 0 and is
+ * not any more ranks above every finite change. */
+static double move(const struct wow *w)
+{
+	if (w->prev == 0)
+		return w->week == 0 ? 0 : INFINITY;
+	return fabs((w->week - w->prev) / w->prev * 100);
+}
+
 static int wow_cmp(const void *pa, const void *pb)
 {
 	const struct wow *a = pa, *b = pb;
+	double ma = move(a), mb = move(b);
 
+	if (ma != mb)
+		return ma > mb ? -1 : 1;
 	if (a->week != b->week)
 		return a->week > b->week ? -1 : 1;
 	return a->series < b->series ? -1 : a->series > b->series;
@@ -517,9 +627,11 @@ static bool window_sum(const struct cw_series *s, size_t from, size_t to, double
 }
 
 /*
- * What a weekly review asks first: where did the bytes go this week, and
- * how does that compare with the week before?  Series in bytes whose
- * period divides a day and that hold two complete weeks.
+ * What moved this week: the series whose last 7 complete days differ most
+ * (in percent, either way) from the 7 before, among those that moved at
+ * least MOVER_MIN_BYTES in one of the two weeks.  Series in bytes whose
+ * period divides a day and that hold two complete weeks; the total line
+ * counts all of them.
  */
 static int week_over_week(const struct cw_run *run, struct cw_buf *out)
 {
@@ -530,8 +642,8 @@ static int week_over_week(const struct cw_run *run, struct cw_buf *out)
 	};
 	struct wow *v = malloc((run->nseries ? run->nseries : 1) * sizeof(*v));
 	double week = 0, prev = 0;
-	char a[32], b[32], pct[32];
-	size_t n = 0;
+	char a[32], b[32], pct[32], min[32];
+	size_t n = 0, all = 0;
 	int rc = 0;
 
 	if (!v)
@@ -550,14 +662,18 @@ static int week_over_week(const struct cw_run *run, struct cw_buf *out)
 		v[n].series = i;
 		week += v[n].week;
 		prev += v[n].prev;
-		n++;
+		all++;
+		if (v[n].week >= MOVER_MIN_BYTES || v[n].prev >= MOVER_MIN_BYTES)
+			n++;
 	}
-	if (n == 0)
+	if (all == 0)
 		goto out;
 	qsort(v, n, sizeof(*v), wow_cmp);
-	if ((rc = cw_buf_printf(out, "## Week over week\n\nThe last 7 complete days against "
-				"the 7 before%s.\n\n",
-				n > WOW_ROWS ? ", the largest first" : "")) ||
+	cw_rep_human(MOVER_MIN_BYTES, "Bytes", min, sizeof(min));
+	if ((rc = cw_buf_printf(out, "## Top movers\n\nThe last 7 complete days against the 7 "
+				"before, the largest change (either way) first, among the "
+				"series that moved at least %s in one of the two weeks "
+				"(%zu of %zu).\n\n", min, n, all)) ||
 	    (rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
 		goto out;
 	for (size_t i = 0; i < n && i < WOW_ROWS && !rc; i++) {
@@ -577,10 +693,94 @@ static int week_over_week(const struct cw_run *run, struct cw_buf *out)
 	cw_rep_human(prev, "Bytes", b, sizeof(b));
 	cw_rep_pct(prev != 0 ? (week - prev) / prev * 100 : NAN, pct, sizeof(pct));
 	rc = cw_buf_printf(out, "| **all %zu series** | | | **%s** | **%s** | **%s** |\n\n",
-			   n, a, b, pct);
+			   all, a, b, pct);
 out:
 	free(v);
 	return rc;
+}
+
+/* Per-account totals, the largest estimated cost first. */
+static int accounts(const struct cw_run *run, const struct cw_findings *fs, struct cw_buf *out)
+{
+	static const struct col cols[] = {
+		{ "Account", false, true }, { "Series", true, true },
+		{ "Last 7 days", true, true }, { "Previous 7 days", true, true },
+		{ "Change", true, true }, { "Est. excess", true, true },
+		{ "Findings", true, true },
+	};
+	struct cw_acct_totals t;
+	char a[32], b[32], pct[32];
+	int rc;
+
+	if ((rc = cw_acct_totals_build(run, fs, &t)))
+		goto out;
+	/* analyze runs have no accounts: nothing to total */
+	if (t.n == 0 || (t.n == 1 && !has(t.v[0].account_id) && !has(t.v[0].account_name)))
+		goto out;
+	if ((rc = cw_buf_printf(out, "## Accounts (%zu)\n\nBytes of the series in bytes "
+				"(volumes), and the findings with their estimated cost.\n\n",
+				t.n)) ||
+	    (rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
+		goto out;
+	for (size_t i = 0; i < t.n && i < CW_REPORT_MD_MAX_ROWS && !rc; i++) {
+		const struct cw_acct_total *x = &t.v[i];
+		struct cw_target_id id = { 0 };
+
+		id.account_id = (char *)x->account_id;
+		id.account_name = (char *)x->account_name;
+		cw_rep_human(x->week, "Bytes", a, sizeof(a));
+		cw_rep_human(x->prev, "Bytes", b, sizeof(b));
+		cw_rep_pct(!isnan(x->prev) && x->prev != 0 ? (x->week - x->prev) / x->prev * 100
+							   : NAN, pct, sizeof(pct));
+		if ((rc = cell_account(out, &id)) ||
+		    (rc = cw_buf_printf(out, "| %zu | %s | %s | %s ", x->series, a, b, pct)))
+			break;
+		if (isnan(x->usd))
+			rc = cell_raw(out, "");
+		else
+			rc = cw_buf_printf(out, "| est. $%.2f ", x->usd);
+		if (!rc)
+			rc = cw_buf_printf(out, "| %zu |\n", x->findings);
+	}
+	if (!rc)
+		rc = cw_buf_addch(out, '\n');
+out:
+	cw_acct_totals_release(&t);
+	return rc;
+}
+
+/* The run's parameters, with units. */
+static int parameters(const struct cw_run *run, struct cw_buf *out)
+{
+	struct cw_buf d = CW_BUF_INIT;
+	char dur[32];
+	int rc;
+
+	rc = cw_buf_addstr(out, "## Parameters\n\n");
+	if (!rc && has(run->inventory) && !(rc = cw_buf_addstr(out, "- inventory: ")) &&
+	    !(rc = cw_md_escape(out, run->inventory)))
+		rc = cw_buf_addch(out, '\n');
+	if (!rc)
+		rc = cw_buf_printf(out, "- period: %s",
+				   run->period > 0 ? cw_fmt_duration(run->period, dur, sizeof(dur))
+						   : "mixed");
+	if (!rc && run->lookback > 0)
+		rc = cw_buf_printf(out, "; lookback: %s",
+				   cw_fmt_duration(run->lookback, dur, sizeof(dur)));
+	if (!rc)
+		rc = cw_buf_printf(out, "; judged: %s\n", run->all_periods
+				   ? "every complete period" : "the last complete period");
+	if (!rc && run->api_calls)
+		rc = cw_buf_printf(out, "- AWS API calls: %zu\n", run->api_calls);
+	for (size_t i = 0; i < run->ndetectors && !rc; i++) {
+		cw_buf_reset(&d);
+		if (!(rc = cw_rep_detector_text(&d, run->detectors[i])) &&
+		    !(rc = cw_buf_addstr(out, "- detector: ")) &&
+		    !(rc = cw_md_escape(out, cw_buf_str(&d))))
+			rc = cw_buf_addch(out, '\n');
+	}
+	cw_buf_release(&d);
+	return rc ? rc : cw_buf_addch(out, '\n');
 }
 
 /* Counts per detector, by detector name. */
@@ -600,7 +800,7 @@ static int judgements(const struct cw_run *run, struct cw_buf *out)
 	size_t i, k, n = 0;
 	int rc;
 
-	if ((rc = cw_buf_addstr(out, "## All judgements\n\n")))
+	if ((rc = cw_buf_addstr(out, "## All judgements\n\n")) || (rc = counts(run, out)))
 		return rc;
 	if (run->nresults == 0)
 		return cw_buf_addstr(out, "Nothing was judged.\n\n");
@@ -653,19 +853,21 @@ static int footer(const struct cw_run *run, struct cw_buf *out)
 static int md_render(const struct cw_run *run, struct cw_buf *out, char *err,
 		     size_t errlen)
 {
-	struct cw_result *sorted = NULL;
+	struct cw_findings fs;
 	int rc;
 
-	if ((rc = cw_rep_sorted(run, &sorted)))
+	if ((rc = cw_findings_build(run, NULL, &fs)))
 		goto out;
-	if ((rc = header(run, out)) || (rc = summary(run, out)) ||
-	    (rc = anomalies(run, sorted, out)) || (rc = week_over_week(run, out)) ||
+	if ((rc = header(run, &fs, out)) || (rc = coverage(run, out)) ||
+	    (rc = findings_table(run, &fs, out)) ||
+	    (rc = accounts(run, &fs, out)) || (rc = week_over_week(run, out)) ||
 	    (rc = failures(run, out)) || (rc = not_watched(run, out)) ||
-	    (rc = unmeasured(run, out)) || (rc = coverage_by_account(run, out)) || (rc = judgements(run, out)) ||
+	    (rc = unmeasured(run, out)) || (rc = coverage_by_account(run, out)) ||
+	    (rc = judgements(run, out)) || (rc = parameters(run, out)) ||
 	    (rc = footer(run, out)))
 		goto out;
 out:
-	free(sorted);
+	cw_findings_release(&fs);
 	if (rc)
 		return cw_fail(err, errlen, rc, "report.md: %s", cw_strerror(rc));
 	return 0;

@@ -8,6 +8,7 @@
  */
 #include "report.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,19 +18,26 @@
 #include "atomicio.h"
 #include "err.h"
 #include "escape.h"
+#include "findings.h"
 #include "render.h"
 #include "strutil.h"
 
 extern const struct cw_report_ops cw_report_md;
 extern const struct cw_report_ops cw_report_csv;
 extern const struct cw_report_ops cw_report_json;
+extern const struct cw_report_ops cw_report_html;
+extern const struct cw_report_ops cw_report_xlsx;
 
 const struct cw_report_ops *const cw_reports[] = {
 	&cw_report_md,
 	&cw_report_csv,
 	&cw_report_json,
+	&cw_report_html,
+	&cw_report_xlsx,
 	NULL,
 };
+
+#define KNOWN "md, csv, json, html, xlsx"
 
 #define NFORMATS (sizeof(cw_reports) / sizeof(cw_reports[0]) - 1)
 
@@ -66,7 +74,7 @@ static int parse_formats(const char *formats, bool *sel, char *err, size_t errle
 		return 0;
 	}
 	if (!formats[0])
-		return cw_fail(err, errlen, CW_EINVAL, "no format given (known: md, csv, json)");
+		return cw_fail(err, errlen, CW_EINVAL, "no format given (known: " KNOWN ")");
 	for (;;) {
 		const char *end = strchr(p, ',');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
@@ -80,7 +88,7 @@ static int parse_formats(const char *formats, bool *sel, char *err, size_t errle
 			n--;
 		if (n == 0)
 			return cw_fail(err, errlen, CW_EINVAL,
-				       "empty format name in '%s' (known: md, csv, json)",
+				       "empty format name in '%s' (known: " KNOWN ")",
 				       formats);
 		for (i = 0; i < NFORMATS; i++) {
 			if (strlen(cw_reports[i]->name) == n &&
@@ -91,7 +99,7 @@ static int parse_formats(const char *formats, bool *sel, char *err, size_t errle
 		}
 		if (!found)
 			return cw_fail(err, errlen, CW_EINVAL,
-				       "unknown format '%.*s' (known: md, csv, json)",
+				       "unknown format '%.*s' (known: " KNOWN ")",
 				       (int)(n > 64 ? 64 : n), p);
 		if (!end)
 			break;
@@ -225,67 +233,58 @@ static int add_label(struct cw_buf *out, const struct cw_target_id *id)
 }
 
 /*
- * One line per anomalous series: its worst judgement (the first in sorted
- * order), and every detector that flagged it.  *covered counts the
- * judgements the line stands for.
+ * One line per finding: the bucket, its period, the lead judgement's value,
+ * baseline and cost, and every detector that flagged it.
  */
-static int summary_anomaly(struct cw_buf *out, const struct cw_run *run,
-			   const struct cw_result *sorted, size_t first, size_t *covered)
+static int summary_finding(struct cw_buf *out, const struct cw_run *run,
+			   const struct cw_finding *f)
 {
-	const struct cw_result *r = &sorted[first];
-	const struct cw_run_series *rs = &run->series[r->series];
+	const struct cw_result *r = cw_finding_lead(run, f);
+	const struct cw_run_series *rs = &run->series[f->series];
 	char when[32], val[64], base[64], pct[32];
-	const char *sep = " [";
 	int rc;
 
-	if ((rc = cw_buf_printf(out, "  %s ", cw_rep_severity(r->j.severity))) ||
+	if ((rc = cw_buf_printf(out, "  %s ", cw_rep_severity(f->severity))) ||
 	    (rc = add_label(out, &rs->id)) ||
 	    (rc = cw_buf_printf(out, " %s: %s, baseline %s (%s)",
-				cw_rep_time(r->j.period_start, rs->series.period, when,
+				cw_rep_time(f->period_start, rs->series.period, when,
 					    sizeof(when)),
 				cw_rep_human(r->j.value, rs->id.unit, val, sizeof(val)),
 				cw_rep_human(r->j.baseline, rs->id.unit, base, sizeof(base)),
 				cw_rep_pct(cw_rep_change_pct(&r->j), pct, sizeof(pct)))))
 		return rc;
-	*covered = 0;
-	for (size_t k = first; k < run->nresults && sorted[k].j.status == CW_STATUS_ANOMALY; k++) {
-		if (sorted[k].series != r->series)
-			continue;
-		if ((rc = cw_buf_printf(out, "%s%s", sep, sorted[k].detector)))
-			return rc;
-		sep = ", ";
-		(*covered)++;
-	}
+	if (!isnan(f->est_excess_usd) &&
+	    (rc = cw_buf_printf(out, ", est. $%.2f", f->est_excess_usd)))
+		return rc;
+	if ((rc = cw_buf_addstr(out, " [")) || (rc = cw_finding_detectors(run, f, out)))
+		return rc;
 	return cw_buf_addstr(out, "]\n");
-}
-
-/* True when an earlier anomaly of sorted has the same series as sorted[i]. */
-static bool series_seen(const struct cw_result *sorted, size_t i)
-{
-	for (size_t k = 0; k < i; k++)
-		if (sorted[k].series == sorted[i].series)
-			return true;
-	return false;
 }
 
 int cw_report_summary(const struct cw_run *run, const char *dir,
 		      struct cw_buf *out)
 {
 	struct cw_run_counts c;
-	struct cw_result *sorted = NULL;
-	size_t i, shown, lines;
+	struct cw_findings fs;
+	size_t i;
 	int rc;
 
+	memset(&fs, 0, sizeof(fs));
 	cw_run_count(run, &c);
-	rc = cw_buf_printf(out, "cwsweep: %zu series, %zu judgements: %zu anomal%s, "
-			   "%zu ok, %zu insufficient history, %zu failure%s",
-			   c.series, c.judgements, c.anomalies,
-			   c.anomalies == 1 ? "y" : "ies", c.ok, c.insufficient,
+	if ((rc = cw_findings_build(run, NULL, &fs)))
+		goto out;
+	rc = cw_buf_printf(out, "cwsweep: %zu series, %zu judgements: %zu finding%s "
+			   "(%zu anomalous judgement%s), %zu ok, %zu insufficient history, "
+			   "%zu failure%s",
+			   c.series, c.judgements, fs.n, fs.n == 1 ? "" : "s",
+			   c.anomalies, c.anomalies == 1 ? "" : "s", c.ok, c.insufficient,
 			   c.failures, c.failures == 1 ? "" : "s");
 	if (!rc && c.not_found)
 		rc = cw_buf_printf(out, ", %zu not measured", c.not_found);
 	if (!rc && c.not_watched)
 		rc = cw_buf_printf(out, ", %zu not watched", c.not_watched);
+	if (!rc && !isnan(run->total_excess_usd))
+		rc = cw_buf_printf(out, "; est. excess $%.2f", run->total_excess_usd);
 	if (!rc)
 		rc = cw_buf_addch(out, '\n');
 	{
@@ -297,25 +296,14 @@ int cw_report_summary(const struct cw_run *run, const char *dir,
 					   cw_coverage_line(&t, line, sizeof(line)));
 	}
 	if (rc)
-		return rc;
+		goto out;
 
-	if ((rc = cw_rep_sorted(run, &sorted)))
-		return rc;
-	for (i = 0, shown = 0, lines = 0; i < run->nresults && lines < SUMMARY_TOP; i++) {
-		size_t covered;
-
-		if (sorted[i].j.status != CW_STATUS_ANOMALY)
-			break;
-		if (series_seen(sorted, i))
-			continue;
-		if ((rc = summary_anomaly(out, run, sorted, i, &covered)))
+	for (i = 0; i < fs.n && i < SUMMARY_TOP; i++)
+		if ((rc = summary_finding(out, run, &fs.v[i])))
 			goto out;
-		shown += covered;
-		lines++;
-	}
-	if (c.anomalies > shown &&
-	    (rc = cw_buf_printf(out, "  ... and %zu more anomalous judgements\n",
-				c.anomalies - shown)))
+	if (fs.n > SUMMARY_TOP &&
+	    (rc = cw_buf_printf(out, "  ... and %zu more finding%s\n", fs.n - SUMMARY_TOP,
+				fs.n - SUMMARY_TOP == 1 ? "" : "s")))
 		goto out;
 
 	for (i = 0; i < run->nfailures && i < SUMMARY_TOP; i++) {
@@ -371,6 +359,6 @@ int cw_report_summary(const struct cw_run *run, const char *dir,
 			rc = cw_buf_addch(out, '\n');
 	}
 out:
-	free(sorted);
+	cw_findings_release(&fs);
 	return rc;
 }

@@ -3,6 +3,7 @@
  */
 #include "render.h"
 
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +170,10 @@ char *cw_rep_human(double v, const char *unit, char *buf, size_t len)
 	}
 	if (unit && strcmp(unit, "Bytes") == 0)
 		return cw_fmt_bytes(v, buf, len);
+	if (unit && strcmp(unit, "USD") == 0) { /* AWS/Billing, dollars */
+		snprintf(buf, len, "%s$%.2f", v < 0 ? "-" : "", fabs(v));
+		return buf;
+	}
 	if (a < 1e4) {
 		if (a != 0 && a < 0.01)
 			snprintf(buf, len, "%.3g", v);
@@ -222,4 +227,208 @@ char *cw_rep_time(int64_t t, int64_t period, char *buf, size_t len)
 	else
 		strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
 	return buf;
+}
+
+/* A string in the console's URL fragment notation: ' then the text, each
+ * byte outside [A-Za-z0-9._-] as *XX. */
+static int console_str(struct cw_buf *out, const char *s)
+{
+	int rc = cw_buf_addch(out, '\'');
+
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && !rc; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-')
+			rc = cw_buf_addch(out, (char)*p);
+		else
+			rc = cw_buf_printf(out, "*%02x", *p);
+	}
+	return rc;
+}
+
+/* Region names are [a-z0-9-]; anything else makes no link. */
+static bool plain_region(const char *r)
+{
+	if (!r || !r[0])
+		return false;
+	for (; *r; r++)
+		if (!((*r >= 'a' && *r <= 'z') || (*r >= '0' && *r <= '9') || *r == '-'))
+			return false;
+	return true;
+}
+
+int cw_rep_metric_url(struct cw_buf *out, const struct cw_target_id *id, int64_t period,
+		      int64_t lookback)
+{
+	char ns[128], name[128], stat[64] = "Sum";
+	const char *dim = "FilterId", *val = "EntireBucket";
+	int n, rc;
+
+	if (!plain_region(id->region) || !id->bucket || !id->bucket[0] || !id->metric)
+		return 0;
+	n = sscanf(id->metric, "%127s %127s %63s", ns, name, stat);
+	if (n < 2 || strcmp(ns, "AWS/S3") != 0)
+		return 0;
+	if (strcmp(name, "BucketSizeBytes") == 0) {
+		dim = "StorageType";
+		val = "StandardStorage";
+	} else if (strcmp(name, "NumberOfObjects") == 0) {
+		dim = "StorageType";
+		val = "AllStorageTypes";
+	}
+	rc = cw_buf_printf(out, "https://%s.console.aws.amazon.com/cloudwatch/home?region=%s"
+			   "#metricsV2:graph=~(metrics~(~(~", id->region, id->region);
+	if (!rc)
+		rc = console_str(out, ns);
+	if (!rc)
+		rc = cw_buf_addch(out, '~');
+	if (!rc)
+		rc = console_str(out, name);
+	if (!rc)
+		rc = cw_buf_addstr(out, "~'BucketName~");
+	if (!rc)
+		rc = console_str(out, id->bucket);
+	if (!rc)
+		rc = cw_buf_printf(out, "~'%s~'%s))~view~'timeSeries~stacked~false~region~'%s~stat~",
+				   dim, val, id->region);
+	if (!rc)
+		rc = console_str(out, stat);
+	if (!rc)
+		rc = cw_buf_printf(out, "~period~%lld~start~'-PT%lldH~end~'P0D)",
+				   (long long)(period > 0 ? period : 86400),
+				   (long long)((lookback > 0 ? lookback : 35 * 86400) / 3600));
+	return rc;
+}
+
+int cw_rep_bucket_url(struct cw_buf *out, const struct cw_target_id *id)
+{
+	int rc;
+
+	if (!plain_region(id->region) || !id->bucket || !id->bucket[0] || !id->account_id ||
+	    !id->account_id[0])
+		return 0;
+	rc = cw_buf_addstr(out, "https://s3.console.aws.amazon.com/s3/buckets/");
+	/* bucket names are [a-z0-9.-]; anything else is percent-encoded */
+	for (const unsigned char *p = (const unsigned char *)id->bucket; *p && !rc; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-')
+			rc = cw_buf_addch(out, (char)*p);
+		else
+			rc = cw_buf_printf(out, "%%%02X", *p);
+	}
+	return rc ? rc : cw_buf_printf(out, "?region=%s&tab=metrics", id->region);
+}
+
+int cw_rep_detector_text(struct cw_buf *out, const char *spec)
+{
+	const char *colon = spec ? strchr(spec, ':') : NULL;
+	const struct cw_detector_ops *ops;
+	char name[64];
+	int rc;
+
+	if (!spec)
+		return 0;
+	if (!colon)
+		return cw_buf_addstr(out, spec);
+	snprintf(name, sizeof(name), "%.*s", (int)(colon - spec < 63 ? colon - spec : 63), spec);
+	ops = cw_detector_find(name);
+	if ((rc = cw_buf_printf(out, "%s (", name)))
+		return rc;
+	for (const char *p = colon + 1; *p && !rc;) {
+		const char *end = strchr(p, ':'), *eq;
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char key[64], val[64], human[64];
+		const struct cw_param_spec *sp = NULL;
+		size_t idx;
+		double v;
+
+		eq = memchr(p, '=', n);
+		if (p != colon + 1)
+			rc = cw_buf_addstr(out, ", ");
+		if (!rc && eq && (size_t)(eq - p) < sizeof(key) && n - (size_t)(eq - p) - 1 < sizeof(val)) {
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - p), p);
+			snprintf(val, sizeof(val), "%.*s", (int)(n - (size_t)(eq - p) - 1), eq + 1);
+			if (ops)
+				sp = cw_detector_param(ops, key, &idx);
+			if (sp && sp->type == CW_PARAM_BYTES && cw_parse_bytes(val, &v, NULL, 0) == 0)
+				rc = cw_buf_printf(out, "%s %s", key, cw_fmt_bytes(v, human, sizeof(human)));
+			else if (sp && sp->type == CW_PARAM_DURATION &&
+				 cw_parse_number(val, &v, NULL, 0) == 0 && v == floor(v))
+				rc = cw_buf_printf(out, "%s %s", key,
+						   cw_fmt_duration((int64_t)v, human, sizeof(human)));
+			else
+				rc = cw_buf_printf(out, "%s %s", key, val);
+		} else if (!rc) {
+			rc = cw_buf_printf(out, "%.*s", (int)n, p);
+		}
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return rc ? rc : cw_buf_addch(out, ')');
+}
+
+static int strcmp0(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+static int cause_cmp(const void *pa, const void *pb)
+{
+	const struct cw_rep_cause *a = pa, *b = pb;
+	int c;
+
+	if (a->failures != b->failures)
+		return a->failures > b->failures ? -1 : 1;
+	if ((c = strcmp0(a->stage, b->stage)))
+		return c;
+	return strcmp0(a->code, b->code);
+}
+
+int cw_rep_causes(const struct cw_run *run, const bool *include, struct cw_rep_cause **out,
+		  size_t *n)
+{
+	struct cw_rep_cause *v;
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (run->nfailures == 0)
+		return 0;
+	v = calloc(run->nfailures, sizeof(*v));
+	if (!v)
+		return CW_ENOMEM;
+	for (size_t i = 0; i < run->nfailures; i++) {
+		const struct cw_failure *f = &run->failures[i];
+		size_t c;
+		bool seen = false;
+
+		if (include && !include[i])
+			continue;
+		for (c = 0; c < k; c++)
+			if (strcmp0(v[c].stage, f->stage) == 0 && strcmp0(v[c].code, f->code) == 0)
+				break;
+		if (c == k) {
+			v[k].stage = f->stage ? f->stage : "";
+			v[k].code = f->code ? f->code : "";
+			v[k].first = i;
+			k++;
+		}
+		v[c].failures++;
+		/* a new account for this cause? (an earlier failure of the cause
+		 * with the same account id) */
+		for (size_t j = v[c].first; j < i && !seen; j++)
+			seen = (!include || include[j]) &&
+			       strcmp0(run->failures[j].stage, f->stage) == 0 &&
+			       strcmp0(run->failures[j].code, f->code) == 0 &&
+			       strcmp0(run->failures[j].id.account_id, f->id.account_id) == 0;
+		if (!seen)
+			v[c].accounts++;
+	}
+	if (k == 0) {
+		free(v);
+		return 0;
+	}
+	qsort(v, k, sizeof(*v), cause_cmp);
+	*out = v;
+	*n = k;
+	return 0;
 }

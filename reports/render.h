@@ -7,6 +7,7 @@
 #define CW_RENDER_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -58,7 +59,7 @@ int cw_sparkline(struct cw_buf *out, const double *v, size_t n);
 
 /*
  * Human-readable value for Markdown and the terminal: "1.23 GB" when unit
- * is "Bytes"; otherwise up to two decimals below 10,000 ("12.5", "4200")
+ * is "Bytes", "$12.30" when it is "USD"; otherwise up to two decimals below 10,000 ("12.5", "4200")
  * and three significant digits with k, M, G, T, P above ("12.3 k",
  * "4.56 M"); an em dash for NaN.
  */
@@ -69,5 +70,40 @@ char *cw_rep_pct(double pct, char *buf, size_t len);
 
 /* "2014-02-14 14:30" (UTC), or "2014-02-14" when period is whole days. */
 char *cw_rep_time(int64_t t, int64_t period, char *buf, size_t len);
+
+/*
+ * Console deep links (appended raw; the caller escapes them for its
+ * format).  Nothing is appended when the series has no region or bucket
+ * (analyze), or is not an AWS/S3 metric.
+ *
+ * cw_rep_metric_url: the CloudWatch console's graph of the series (S3
+ * request metrics with FilterId=EntireBucket, storage metrics with their
+ * StorageType) over the lookback at the run's period.
+ * cw_rep_bucket_url: the bucket's page in the S3 console, Metrics tab.
+ */
+int cw_rep_metric_url(struct cw_buf *out, const struct cw_target_id *id, int64_t period,
+		      int64_t lookback);
+int cw_rep_bucket_url(struct cw_buf *out, const struct cw_target_id *id);
+
+/* Failures grouped by cause: the stage and the AWS error code. */
+struct cw_rep_cause {
+	const char *stage, *code; /* borrowed from the run */
+	size_t failures;          /* failure rows with this cause */
+	size_t accounts;          /* distinct account ids among them */
+	size_t first;             /* index of the first such failure */
+};
+
+/* *out: new array (free() it), the most frequent cause first; NULL and 0
+ * when the run has no failure.  include: parallel to run->failures, only
+ * those count (NULL = all). */
+int cw_rep_causes(const struct cw_run *run, const bool *include, struct cw_rep_cause **out,
+		  size_t *n);
+
+/*
+ * A detector as the run names it ("mean7d:factor=3:min_excess=10000000000")
+ * for people: "mean7d (factor 3, min_excess 10 GB)", bytes and durations in
+ * their units (from the detector's parameter table).  Appended raw.
+ */
+int cw_rep_detector_text(struct cw_buf *out, const char *spec);
 
 #endif

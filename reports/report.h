@@ -20,7 +20,7 @@
 #include "run.h"
 
 struct cw_report_ops {
-	const char *name;      /* "md", "csv", "json" (as in --format) */
+	const char *name;      /* "md", "csv", "json", "html", "xlsx" (as in --format) */
 	const char *filename;  /* "report.md" */
 	/* Append the rendering of run to out. 0 or a cw_err. */
 	int (*render)(const struct cw_run *run, struct cw_buf *out,

@@ -19,6 +19,7 @@
 
 #include "err.h"
 #include "escape.h"
+#include "findings.h"
 #include "render.h"
 
 #define ELLIPSIS "\xe2\x80\xa6"   /* U+2026 */
@@ -31,10 +32,9 @@
 #define B_CODE 100    /* AWS error code, run id */
 #define B_MESSAGE 600 /* AWS error message */
 #define B_PATH 600    /* report path */
-#define B_NOTE 1600   /* price note */
 
 /* Room kept in the total for the "...and N more" line. */
-#define MORE_RESERVE 1000
+#define MORE_RESERVE 3000
 
 /* ---- escaping ------------------------------------------------------------ */
 
@@ -122,6 +122,19 @@ static int code(struct cw_buf *out, const char *s, size_t max)
 	return cw_buf_addch(out, '`');
 }
 
+/* A link <URL|text>: the URL escaped (& < >), | and spaces kept out. */
+static int slack_link(struct cw_buf *b, const char *url, const char *text)
+{
+	int rc = cw_buf_addch(b, '<');
+
+	for (const char *p = url; *p && !rc; p++)
+		rc = *p == '|' || *p == ' ' ? cw_buf_printf(b, "%%%02X", (unsigned char)*p)
+					    : cw_slack_escape(b, (char[2]){ *p, 0 }, 0);
+	if (!rc)
+		rc = cw_buf_printf(b, "|%s>", text);
+	return rc;
+}
+
 char *cw_slack_money(double usd, char *buf, size_t len)
 {
 	char digits[64], grouped[96];
@@ -151,43 +164,6 @@ char *cw_slack_money(double usd, char *buf, size_t len)
 }
 
 /* ---- what to say --------------------------------------------------------- */
-
-struct finding {
-	size_t idx;     /* into run->results */
-	double usd;     /* -inf when not priced */
-	double excess;  /* value - baseline, -inf when unknown */
-	const struct cw_target_id *id;
-	char also[B_SHORT]; /* other detectors that flagged the same series */
-};
-
-static double key(double v)
-{
-	return isnan(v) ? -INFINITY : v;
-}
-
-static int strcmp0(const char *a, const char *b)
-{
-	return strcmp(a ? a : "", b ? b : "");
-}
-
-/* By estimated dollars, then excess, then name; stable by index. */
-static int finding_cmp(const void *pa, const void *pb)
-{
-	const struct finding *a = pa, *b = pb;
-	int c;
-
-	if (a->usd != b->usd)
-		return a->usd > b->usd ? -1 : 1;
-	if (a->excess != b->excess)
-		return a->excess > b->excess ? -1 : 1;
-	if ((c = strcmp0(a->id->account_name, b->id->account_name)) ||
-	    (c = strcmp0(a->id->account_id, b->id->account_id)) ||
-	    (c = strcmp0(a->id->region, b->id->region)) ||
-	    (c = strcmp0(a->id->bucket, b->id->bucket)) ||
-	    (c = strcmp0(a->id->metric, b->id->metric)))
-		return c;
-	return a->idx < b->idx ? -1 : a->idx > b->idx;
-}
 
 static bool has(const char *s)
 {
@@ -248,10 +224,35 @@ static int alert_tag(struct cw_buf *b, enum cw_alert a)
 	}
 }
 
+/* "\n<URL|CloudWatch graph> · <URL|S3 bucket>" when the series has them. */
+static int console_links(struct cw_buf *b, const struct cw_run *run,
+			 const struct cw_target_id *id, int64_t period)
+{
+	struct cw_buf url = CW_BUF_INIT;
+	int rc = cw_rep_metric_url(&url, id, period, run->lookback);
+	bool first = true;
+
+	/* (real bucket names are at most 63 characters: a longer URL is not
+	 * a bucket's, and it would eat the section's budget) */
+	if (!rc && url.len && url.len <= B_PATH && !(rc = cw_buf_addch(b, '\n'))) {
+		rc = slack_link(b, cw_buf_str(&url), "CloudWatch graph");
+		first = false;
+	}
+	cw_buf_reset(&url);
+	if (!rc)
+		rc = cw_rep_bucket_url(&url, id);
+	if (!rc && url.len && url.len <= B_PATH &&
+	    !(rc = cw_buf_addstr(b, first ? "\n" : MIDDOT)))
+		rc = slack_link(b, cw_buf_str(&url), "S3 bucket");
+	cw_buf_release(&url);
+	return rc;
+}
+
 /* One finding's section text. */
 static int finding_text(struct cw_buf *b, const struct cw_run *run, size_t rank,
-			const struct cw_result *r, const char *also)
+			const struct cw_finding *f)
 {
+	const struct cw_result *r = cw_finding_lead(run, f);
 	const struct cw_run_series *rs = &run->series[r->series];
 	const struct cw_target_id *id = &rs->id;
 	char v[64], base[64], pct[32], when[40], usd[64];
@@ -263,33 +264,45 @@ static int finding_text(struct cw_buf *b, const struct cw_run *run, size_t rank,
 	cw_rep_pct(cw_rep_change_pct(&r->j), pct, sizeof(pct));
 	cw_rep_time(r->j.period_start, rs->series.period, when, sizeof(when));
 	if ((rc = cw_buf_printf(b, "*%zu.* ", rank)) || (rc = target(b, id, false)) ||
-	    (rc = cw_buf_printf(b, MIDDOT "%s", cw_rep_severity(r->j.severity))) ||
-	    (rc = alert_tag(b, r->alert)) || (rc = cw_buf_addch(b, '\n')))
+	    (rc = cw_buf_printf(b, MIDDOT "%s", cw_rep_severity(f->severity))) ||
+	    (rc = alert_tag(b, f->alert)) || (rc = cw_buf_addch(b, '\n')))
 		return rc;
 	if (has(id->bucket) && has(id->metric) &&
 	    ((rc = code(b, id->metric, B_NAME)) || (rc = cw_buf_addch(b, ' '))))
 		return rc;
-	if ((rc = cw_buf_printf(b, "%s: *%s* vs %s baseline (*%s*)" MIDDOT, when, v, base, pct)) ||
-	    (rc = cw_slack_escape(b, r->detector, B_SHORT)))
+	if ((rc = cw_buf_printf(b, "%s: *%s* vs %s baseline (*%s*)" MIDDOT, when, v, base, pct)))
 		return rc;
-	if (also && also[0] &&
-	    ((rc = cw_buf_addstr(b, ", ")) || (rc = cw_slack_escape(b, also, B_SHORT))))
-		return rc;
+	for (size_t i = 0; i < f->nmembers; i++)
+		if ((i && (rc = cw_buf_addstr(b, ", "))) ||
+		    (rc = cw_slack_escape(b, run->results[f->members[i]].detector, B_SHORT)))
+			return rc;
+	if (r->j.episode_len > 1) {
+		char since[40];
+
+		if ((rc = cw_buf_printf(b, MIDDOT "%u periods since %s", r->j.episode_len,
+					cw_rep_time(r->j.episode_start, rs->series.period, since,
+						    sizeof(since)))))
+			return rc;
+	}
 	if ((rc = cw_buf_addstr(b, "\n`")))
 		return rc;
 	cw_rep_window(&rs->series, r->j.period_start, &from, &to);
 	if ((rc = cw_sparkline(b, rs->series.values + from, to - from)) ||
 	    (rc = cw_buf_addch(b, '`')))
 		return rc;
-	if (!isnan(r->est_excess_usd))
+	if (!isnan(f->est_excess_usd))
 		rc = cw_buf_printf(b, "  *%s*",
-				   cw_slack_money(r->est_excess_usd, usd, sizeof(usd)));
+				   cw_slack_money(f->est_excess_usd, usd, sizeof(usd)));
+	if (!rc)
+		rc = console_links(b, run, id, rs->series.period);
 	return rc;
 }
 
 /* One line of the fallback text for a finding. */
-static int finding_line(struct cw_buf *b, const struct cw_run *run, const struct cw_result *r)
+static int finding_line(struct cw_buf *b, const struct cw_run *run,
+			const struct cw_finding *f)
 {
+	const struct cw_result *r = cw_finding_lead(run, f);
 	const struct cw_target_id *id = &run->series[r->series].id;
 	char v[64], base[64], pct[32], usd[64];
 	int rc;
@@ -300,63 +313,97 @@ static int finding_line(struct cw_buf *b, const struct cw_run *run, const struct
 	if ((rc = cw_buf_addstr(b, "\n\xe2\x80\xa2 ")) || (rc = target(b, id, false)) ||
 	    (rc = cw_buf_printf(b, ": %s vs %s (%s)", v, base, pct)))
 		return rc;
-	if (!isnan(r->est_excess_usd))
-		rc = cw_buf_printf(b, " %s", cw_slack_money(r->est_excess_usd, usd, sizeof(usd)));
+	if (!isnan(f->est_excess_usd))
+		rc = cw_buf_printf(b, " %s", cw_slack_money(f->est_excess_usd, usd, sizeof(usd)));
 	return rc;
 }
 
-static int failure_line(struct cw_buf *b, const struct cw_failure *f)
+/* "see <URL|the report>", or, when only a path on the host that ran
+ * cwsweep is known, say so: nobody in Slack can open it. */
+static int see_report(struct cw_buf *b, const struct cw_slack_opts *o)
 {
 	int rc;
 
-	if ((rc = cw_buf_addstr(b, "\xe2\x80\xa2 ")) || (rc = target(b, &f->id, false)) ||
-	    (rc = cw_buf_addstr(b, " " EM_DASH " ")) ||
-	    (rc = cw_slack_escape(b, f->stage, B_SHORT)))
-		return rc;
-	if (has(f->code) && ((rc = cw_buf_addch(b, ' ')) || (rc = code(b, f->code, B_CODE))))
-		return rc;
-	if (has(f->message) && ((rc = cw_buf_addstr(b, ": ")) ||
-				(rc = code(b, f->message, B_MESSAGE))))
-		return rc;
-	return 0;
-}
-
-/* "see report (`PATH`)" */
-static int see_report(struct cw_buf *b, const struct cw_slack_opts *o)
-{
-	int rc = cw_buf_addstr(b, "see report");
-
+	if (has(o->report_url)) {
+		if ((rc = cw_buf_addstr(b, "see ")))
+			return rc;
+		return slack_link(b, o->report_url, "the report");
+	}
+	rc = cw_buf_addstr(b, "see the report");
 	if (!rc && has(o->report_path)) {
-		if ((rc = cw_buf_addstr(b, " (")) || (rc = code(b, o->report_path, B_PATH)))
+		if ((rc = cw_buf_addstr(b, " (a local file on the host that ran cwsweep: ")) ||
+		    (rc = code(b, o->report_path, B_PATH)))
 			return rc;
 		rc = cw_buf_addch(b, ')');
 	}
 	return rc;
 }
 
-/* Lines appended to a section while it stays within the section limit. */
+/*
+ * The failures grouped by cause: "*7 failures*" then one line per cause,
+ * "• `assume-role` `AccessDenied`: 7 failures in 7 accounts (`a`, `b`, …):
+ * `message`", while the section stays within its limit.
+ */
 static int failures_text(struct cw_buf *b, const struct cw_run *run,
-			 const struct cw_slack_opts *o)
+			 const struct cw_slack_opts *o, size_t nfail)
 {
+	const bool *inc = o->announce_failures;
 	struct cw_buf line = CW_BUF_INIT;
-	size_t shown = 0;
+	struct cw_rep_cause *v = NULL;
+	size_t n = 0, shown = 0, covered = 0;
 	int rc;
 
-	rc = cw_buf_printf(b, "*%zu %s*", run->nfailures,
-			   plural(run->nfailures, "failure", "failures"));
-	for (size_t i = 0; i < run->nfailures && shown < o->max_failures && !rc; i++) {
+	if ((rc = cw_rep_causes(run, inc, &v, &n)))
+		return rc;
+	rc = cw_buf_printf(b, "*%zu %s*", nfail, plural(nfail, "failure", "failures"));
+	for (size_t i = 0; i < n && shown < o->max_failures && !rc; i++) {
+		const struct cw_failure *f = &run->failures[v[i].first];
+		size_t names = 0;
+
 		cw_buf_reset(&line);
-		if ((rc = failure_line(&line, &run->failures[i])))
+		if ((rc = cw_buf_addstr(&line, "\xe2\x80\xa2 ")) ||
+		    (rc = code(&line, v[i].stage, B_SHORT)) || (rc = cw_buf_addch(&line, ' ')) ||
+		    (rc = code(&line, v[i].code, B_CODE)) ||
+		    (rc = cw_buf_printf(&line, ": %zu %s in %zu %s (", v[i].failures,
+					plural(v[i].failures, "failure", "failures"), v[i].accounts,
+					plural(v[i].accounts, "account", "accounts"))))
+			break;
+		/* the first few targets it hit */
+		for (size_t k = v[i].first; k < run->nfailures && names < 3 && !rc; k++) {
+			const struct cw_failure *g = &run->failures[k];
+
+			if ((inc && !inc[k]) || strcmp(g->stage ? g->stage : "", v[i].stage) ||
+			    strcmp(g->code ? g->code : "", v[i].code))
+				continue;
+			if (names && (rc = cw_buf_addstr(&line, ", ")))
+				break;
+			rc = target(&line, &g->id, false);
+			names++;
+		}
+		if (!rc && v[i].failures > names)
+			rc = cw_buf_addstr(&line, ", " ELLIPSIS);
+		if (!rc)
+			rc = cw_buf_addch(&line, ')');
+		if (!rc && has(f->message) &&
+		    !(rc = cw_buf_addstr(&line, ": ")))
+			rc = code(&line, f->message, B_MESSAGE);
+		if (rc)
 			break;
 		if (b->len + 1 + line.len > CW_SLACK_MAX_SECTION - 200)
 			break;
-		if (!(rc = cw_buf_addch(b, '\n')) && !(rc = cw_buf_add(b, line.data, line.len)))
+		if (!(rc = cw_buf_addch(b, '\n')) && !(rc = cw_buf_add(b, line.data, line.len))) {
 			shown++;
+			covered += v[i].failures;
+		}
 	}
-	if (!rc && shown < run->nfailures &&
-	    !(rc = cw_buf_printf(b, "\n" ELLIPSIS "and %zu more, ", run->nfailures - shown)))
+	if (!rc && covered < nfail &&
+	    !(rc = cw_buf_printf(b, "\n" ELLIPSIS "and %zu more %s of %zu more %s, ",
+				 nfail - covered,
+				 plural(nfail - covered, "failure", "failures"), n - shown,
+				 plural(n - shown, "cause", "causes"))))
 		rc = see_report(b, o);
 	cw_buf_release(&line);
+	free(v);
 	return rc;
 }
 
@@ -445,14 +492,17 @@ static int dump_cb(const char *buffer, size_t size, void *data)
 struct digest {
 	const struct cw_run *run;
 	struct cw_slack_opts o;
-	struct finding *find; size_t nfind;
+	struct cw_findings fs;   /* the announced findings */
+	size_t nfind;            /* fs.n */
+	size_t nall;             /* findings of the whole run, announced or not */
 	size_t *res; size_t nres;
+	size_t nfail;            /* failures announced (all without a state) */
 	struct cw_buf header, summary, resolved, failures, footer, text;
 };
 
 static void digest_release(struct digest *d)
 {
-	free(d->find);
+	cw_findings_release(&d->fs);
 	free(d->res);
 	cw_buf_release(&d->header);
 	cw_buf_release(&d->summary);
@@ -462,67 +512,42 @@ static void digest_release(struct digest *d)
 	cw_buf_release(&d->text);
 }
 
-/*
- * One finding per series: a spike that two detectors flag is one spike.
- * The best-ranked finding stays and names the other detectors.
- */
-static int dedupe(struct digest *d)
-{
-	size_t *kept = malloc((d->run->nseries ? d->run->nseries : 1) * sizeof(*kept));
-	size_t n = 0;
-
-	if (!kept)
-		return CW_ENOMEM;
-	for (size_t i = 0; i < d->run->nseries; i++)
-		kept[i] = SIZE_MAX;
-	for (size_t i = 0; i < d->nfind; i++) {
-		const struct cw_result *r = &d->run->results[d->find[i].idx];
-		size_t *k = &kept[r->series];
-
-		if (*k == SIZE_MAX) {
-			d->find[n] = d->find[i];
-			d->find[n].also[0] = '\0';
-			*k = n++;
-		} else {
-			char *also = d->find[*k].also;
-			size_t len = strlen(also);
-
-			snprintf(also + len, sizeof(d->find[*k].also) - len, "%s%s",
-				 len ? ", " : "", r->detector);
-		}
-	}
-	d->nfind = n;
-	free(kept);
-	return 0;
-}
-
+/* The announced findings (one per series and period, however many
+ * detectors flagged it), the resolved results and the run's finding count. */
 static int collect(struct digest *d, const bool *announce)
 {
 	const struct cw_run *run = d->run;
 	size_t n = run->nresults ? run->nresults : 1;
+	struct cw_findings all;
+	bool *inc;
+	int rc;
 
-	d->find = malloc(n * sizeof(*d->find));
 	d->res = malloc(n * sizeof(*d->res));
-	if (!d->find || !d->res)
+	inc = malloc(n * sizeof(*inc));
+	if (!d->res || !inc) {
+		free(inc);
 		return CW_ENOMEM;
+	}
 	for (size_t i = 0; i < run->nresults; i++) {
 		const struct cw_result *r = &run->results[i];
 
+		inc[i] = false;
 		if (announce && !announce[i])
 			continue;
-		if (r->alert == CW_ALERT_RESOLVED) {
+		if (r->alert == CW_ALERT_RESOLVED)
 			d->res[d->nres++] = i;
-		} else if (r->j.status == CW_STATUS_ANOMALY) {
-			struct finding *f = &d->find[d->nfind++];
-
-			f->idx = i;
-			f->usd = key(r->est_excess_usd);
-			f->excess = key(r->j.value - r->j.baseline);
-			f->id = &run->series[r->series].id;
-		}
+		else
+			inc[i] = r->j.status == CW_STATUS_ANOMALY;
 	}
-	qsort(d->find, d->nfind, sizeof(*d->find), finding_cmp);
-	return dedupe(d);
+	rc = cw_findings_build(run, inc, &d->fs);
+	free(inc);
+	if (rc)
+		return rc;
+	d->nfind = d->fs.n;
+	if ((rc = cw_findings_build(run, NULL, &all)) == 0)
+		d->nall = all.n;
+	cw_findings_release(&all);
+	return rc;
 }
 
 /* "3 anomalies, 1 failure, 2 resolved" or "all clear". */
@@ -531,17 +556,17 @@ static int headline(struct cw_buf *b, const struct digest *d)
 	const char *sep = "";
 	int rc = 0;
 
-	if (!d->nfind && !d->run->nfailures && !d->nres && d->run->coverage_fell)
+	if (!d->nfind && !d->nfail && !d->nres && d->run->coverage_fell)
 		return cw_buf_addstr(b, "coverage fell");
-	if (!d->nfind && !d->run->nfailures && !d->nres)
+	if (!d->nfind && !d->nfail && !d->nres)
 		return cw_buf_addstr(b, "all clear");
 	if (d->nfind) {
-		rc = cw_buf_printf(b, "%zu %s", d->nfind, plural(d->nfind, "anomaly", "anomalies"));
+		rc = cw_buf_printf(b, "%zu %s", d->nfind, plural(d->nfind, "finding", "findings"));
 		sep = ", ";
 	}
-	if (!rc && d->run->nfailures) {
-		rc = cw_buf_printf(b, "%s%zu %s", sep, d->run->nfailures,
-				   plural(d->run->nfailures, "failure", "failures"));
+	if (!rc && d->nfail) {
+		rc = cw_buf_printf(b, "%s%zu %s", sep, d->nfail,
+				   plural(d->nfail, "failure", "failures"));
 		sep = ", ";
 	}
 	if (!rc && d->nres)
@@ -592,12 +617,14 @@ static int build_texts(struct digest *d, const bool *announce)
 		rc = cw_buf_addch(&d->summary, '\n');
 	if (!rc)
 		rc = cw_buf_printf(&d->summary, "*%zu* series judged" MIDDOT "*%zu* %s", c.series,
-				   c.anomalies, plural(c.anomalies, "anomaly", "anomalies"));
+				   d->nall, plural(d->nall, "finding", "findings"));
 	if (!rc && announce)
 		rc = cw_buf_printf(&d->summary, " (*%zu* announced)", d->nfind);
 	if (!rc)
 		rc = cw_buf_printf(&d->summary, MIDDOT "*%zu* %s", c.failures,
 				   plural(c.failures, "failure", "failures"));
+	if (!rc && d->o.announce_failures)
+		rc = cw_buf_printf(&d->summary, " (*%zu* announced)", d->nfail);
 	if (!rc && c.not_found)
 		rc = cw_buf_printf(&d->summary, MIDDOT "*%zu* %s not found", c.not_found,
 				   plural(c.not_found, "bucket", "buckets"));
@@ -619,24 +646,23 @@ static int build_texts(struct digest *d, const bool *announce)
 
 	if (!rc && d->nres)
 		rc = resolved_text(&d->resolved, run, d->res, d->nres, &d->o);
-	if (!rc && run->nfailures)
-		rc = failures_text(&d->failures, run, &d->o);
+	if (!rc && d->nfail)
+		rc = failures_text(&d->failures, run, &d->o, d->nfail);
 
-	if (!rc && has(run->price_note)) {
-		rc = cw_buf_addstr(&d->footer, "Dollar figures are estimates: ");
-		if (!rc)
-			rc = cw_slack_escape(&d->footer, run->price_note, B_NOTE);
-	}
-	if (!rc && (has(run->run_id) || has(d->o.report_path))) {
+	/* the price note once, short: the report holds the whole assumption */
+	if (!rc && has(run->price_note))
+		rc = cw_buf_addstr(&d->footer, "Dollar figures are estimates: excess bytes at the "
+				   "account's S3 data-transfer-out rate, not a bill");
+	if (!rc && (has(run->run_id) || has(d->o.report_path) || has(d->o.report_url))) {
 		if (d->footer.len)
 			rc = cw_buf_addstr(&d->footer, MIDDOT);
 		if (!rc && has(run->run_id) && !(rc = cw_buf_addstr(&d->footer, "run ")))
 			rc = code(&d->footer, run->run_id, B_CODE);
-		if (!rc && has(d->o.report_path)) {
+		if (!rc && (has(d->o.report_path) || has(d->o.report_url))) {
 			if (has(run->run_id))
 				rc = cw_buf_addstr(&d->footer, MIDDOT);
-			if (!rc && !(rc = cw_buf_addstr(&d->footer, "report ")))
-				rc = code(&d->footer, d->o.report_path, B_PATH);
+			if (!rc)
+				rc = see_report(&d->footer, &d->o);
 		}
 	}
 
@@ -649,7 +675,98 @@ static int build_texts(struct digest *d, const bool *announce)
 		rc = cw_buf_printf(&d->text, "; estimated excess %s",
 				   cw_slack_money(run->total_excess_usd, usd, sizeof(usd)));
 	for (size_t i = 0; i < d->nfind && i < 3 && !rc; i++)
-		rc = finding_line(&d->text, run, &run->results[d->find[i].idx]);
+		rc = finding_line(&d->text, run, &d->fs.v[i]);
+	return rc;
+}
+
+/*
+ * The findings that did not fit, rolled up by account: "*12 more findings,
+ * by account*" then "• `prod` (1111…): 7 findings, $1,234.00 (est.)", the
+ * costliest account first, while the section stays within its limit.
+ */
+struct acct_roll {
+	const struct cw_target_id *id;
+	size_t n;
+	double usd; /* NaN: none priced */
+};
+
+static int roll_cmp(const void *pa, const void *pb)
+{
+	const struct acct_roll *a = pa, *b = pb;
+	double ua = isnan(a->usd) ? -1 : a->usd, ub = isnan(b->usd) ? -1 : b->usd;
+
+	if (ua != ub)
+		return ua > ub ? -1 : 1;
+	if (a->n != b->n)
+		return a->n > b->n ? -1 : 1;
+	return strcmp(a->id->account_id ? a->id->account_id : "",
+		      b->id->account_id ? b->id->account_id : "");
+}
+
+static int rollup(struct cw_buf *b, const struct digest *d, size_t shown)
+{
+	size_t rest = d->nfind - shown, n = 0, listed = 0, covered = 0;
+	struct acct_roll *v = calloc(rest, sizeof(*v));
+	struct cw_buf line = CW_BUF_INIT;
+	char usd[64];
+	int rc;
+
+	if (!v)
+		return CW_ENOMEM;
+	for (size_t i = shown; i < d->nfind; i++) {
+		const struct cw_finding *f = &d->fs.v[i];
+		size_t k;
+
+		/* by account id; by name where there is no id (analyze) */
+		for (k = 0; k < n; k++)
+			if (has(f->tid->account_id)
+				    ? strcmp(v[k].id->account_id ? v[k].id->account_id : "",
+					     f->tid->account_id) == 0
+				    : !has(v[k].id->account_id) &&
+				      strcmp(v[k].id->account_name ? v[k].id->account_name : "",
+					     f->tid->account_name ? f->tid->account_name : "") == 0)
+				break;
+		if (k == n) {
+			v[n].id = f->tid;
+			v[n].usd = NAN;
+			n++;
+		}
+		v[k].n++;
+		if (!isnan(f->est_excess_usd))
+			v[k].usd = isnan(v[k].usd) ? f->est_excess_usd : v[k].usd + f->est_excess_usd;
+	}
+	qsort(v, n, sizeof(*v), roll_cmp);
+	rc = cw_buf_printf(b, "*%zu more %s, by account*", rest,
+			   plural(rest, "finding", "findings"));
+	for (size_t k = 0; k < n && !rc; k++) {
+		struct cw_target_id acct = { 0 };
+
+		acct.account_id = v[k].id->account_id;
+		acct.account_name = v[k].id->account_name;
+		cw_buf_reset(&line);
+		if ((rc = cw_buf_addstr(&line, "\xe2\x80\xa2 ")) ||
+		    (rc = target(&line, &acct, false)) ||
+		    (rc = cw_buf_printf(&line, ": %zu %s", v[k].n,
+					plural(v[k].n, "finding", "findings"))))
+			break;
+		if (!isnan(v[k].usd) &&
+		    (rc = cw_buf_printf(&line, ", %s", cw_slack_money(v[k].usd, usd, sizeof(usd)))))
+			break;
+		if (b->len + 1 + line.len > CW_SLACK_MAX_SECTION - 400)
+			break;
+		if (!(rc = cw_buf_addch(b, '\n')) && !(rc = cw_buf_add(b, line.data, line.len))) {
+			listed++;
+			covered += v[k].n;
+		}
+	}
+	if (!rc && listed < n)
+		rc = cw_buf_printf(b, "\n" ELLIPSIS "and %zu more %s in %zu more %s", rest - covered,
+				   plural(rest - covered, "finding", "findings"), n - listed,
+				   plural(n - listed, "account", "accounts"));
+	if (!rc && !(rc = cw_buf_addstr(b, "\n")))
+		rc = see_report(b, &d->o);
+	cw_buf_release(&line);
+	free(v);
 	return rc;
 }
 
@@ -658,7 +775,7 @@ static int assemble(struct digest *d, json_t *root)
 	json_t *blocks = json_array();
 	struct cw_buf sec = CW_BUF_INIT;
 	size_t fixed, cap, shown = 0, total;
-	bool tail = d->nres || d->run->nfailures;
+	bool tail = d->nres || d->nfail;
 	int rc;
 
 	if (!blocks || json_object_set_new(root, "text", json_string(cw_buf_str(&d->text))) ||
@@ -667,7 +784,7 @@ static int assemble(struct digest *d, json_t *root)
 	/* header, summary, [divider, findings..., more], [divider, resolved,
 	 * failures], footer */
 	fixed = 2 + (d->nfind ? 1 : 0) + (tail ? 1 : 0) + (d->nres ? 1 : 0) +
-		(d->run->nfailures ? 1 : 0) + (d->footer.len ? 1 : 0);
+		(d->nfail ? 1 : 0) + (d->footer.len ? 1 : 0);
 	cap = CW_SLACK_MAX_BLOCKS - fixed;
 	if (d->nfind > cap || d->nfind > d->o.max_findings)
 		cap--; /* room for the "more" line */
@@ -685,8 +802,7 @@ static int assemble(struct digest *d, json_t *root)
 		goto out;
 	for (size_t i = 0; i < d->nfind && shown < cap; i++) {
 		cw_buf_reset(&sec);
-		if ((rc = finding_text(&sec, d->run, i + 1, &d->run->results[d->find[i].idx],
-					       d->find[i].also)))
+		if ((rc = finding_text(&sec, d->run, i + 1, &d->fs.v[i])))
 			goto out;
 		if (total + sec.len > CW_SLACK_MAX_TOTAL)
 			break;
@@ -697,16 +813,14 @@ static int assemble(struct digest *d, json_t *root)
 	}
 	if (shown < d->nfind) {
 		cw_buf_reset(&sec);
-		if ((rc = cw_buf_printf(&sec, ELLIPSIS "and %zu more, ", d->nfind - shown)) ||
-		    (rc = see_report(&sec, &d->o)) ||
-		    (rc = block(blocks, "context", cw_buf_str(&sec))))
+		if ((rc = rollup(&sec, d, shown)) || (rc = block(blocks, "section", cw_buf_str(&sec))))
 			goto out;
 	}
 	if (tail && (rc = block(blocks, "divider", NULL)))
 		goto out;
 	if (d->nres && (rc = block(blocks, "section", cw_buf_str(&d->resolved))))
 		goto out;
-	if (d->run->nfailures && (rc = block(blocks, "section", cw_buf_str(&d->failures))))
+	if (d->nfail && (rc = block(blocks, "section", cw_buf_str(&d->failures))))
 		goto out;
 	if (d->footer.len)
 		rc = block(blocks, "context", cw_buf_str(&d->footer));
@@ -733,8 +847,9 @@ int cw_slack_digest(const struct cw_run *run, const bool *announce,
 		d.o.max_failures = CW_SLACK_DEFAULT_FAILURES;
 	if ((rc = collect(&d, announce)))
 		goto out;
-	if (!d.nfind && !d.nres && !run->nfailures && !run->coverage_fell &&
-	    !d.o.post_when_clear)
+	for (size_t i = 0; i < run->nfailures; i++)
+		d.nfail += !d.o.announce_failures || d.o.announce_failures[i];
+	if (!d.nfind && !d.nres && !d.nfail && !run->coverage_fell && !d.o.post_when_clear)
 		goto out; /* nothing to say */
 	if ((rc = build_texts(&d, announce)))
 		goto out;

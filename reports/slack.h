@@ -39,8 +39,13 @@
 struct cw_slack_opts {
 	size_t max_findings;     /* 0: CW_SLACK_DEFAULT_FINDINGS; fewer when the limits say so */
 	size_t max_failures;     /* failure lines; 0: CW_SLACK_DEFAULT_FAILURES */
-	const char *report_path; /* shown in "see report (PATH)"; NULL: "see report" */
+	const char *report_url;  /* where Slack readers open report.html (https); NULL: none */
+	const char *report_path; /* the local report, named (and called local) only
+				  * when there is no report_url; NULL: "see the report" */
 	bool post_when_clear;    /* send "all clear" when there is nothing to announce */
+	/* parallel to run->failures: which ones to announce (the alert state's
+	 * verdict: new, or ongoing past the cooldown); NULL = all of them */
+	const bool *announce_failures;
 };
 
 /*

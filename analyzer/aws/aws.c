@@ -615,8 +615,8 @@ static int attempt(struct cw_aws_client *c, const struct cw_aws_request *req,
 		   const struct call_plan *p, const struct cw_creds *creds,
 		   struct cw_http_response *hr, char *err, size_t errlen)
 {
-	struct cw_sig_header sh[3];
-	struct cw_http_header hh[8];
+	struct cw_sig_header sh[3 + CW_AWS_MAX_EXTRA];
+	struct cw_http_header hh[8 + CW_AWS_MAX_EXTRA];
 	struct cw_sigv4_output so;
 	struct cw_http_request hq;
 	size_t ns = 0, nh = 0;
@@ -629,6 +629,10 @@ static int attempt(struct cw_aws_client *c, const struct cw_aws_request *req,
 		sh[ns++] = (struct cw_sig_header){ "Content-Type", p->ctype };
 	if (req->proto == CW_PROTO_JSON10 || req->proto == CW_PROTO_JSON11)
 		sh[ns++] = (struct cw_sig_header){ "X-Amz-Target", req->target };
+	for (size_t i = 0; req->extra_headers && i < req->nextra_headers && i < CW_AWS_MAX_EXTRA;
+	     i++)
+		sh[ns++] = (struct cw_sig_header){ req->extra_headers[2 * i],
+						   req->extra_headers[2 * i + 1] };
 	for (size_t i = 0; i < ns; i++)
 		hh[nh++] = (struct cw_http_header){ sh[i].name, sh[i].value };
 

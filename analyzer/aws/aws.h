@@ -141,6 +141,8 @@ struct cw_aws_pacer {
 	void *env;
 };
 
+#define CW_AWS_MAX_EXTRA 3
+
 struct cw_aws_request {
 	const char *service;   /* signing name: "monitoring", "sts" */
 	const char *region;
@@ -154,6 +156,10 @@ struct cw_aws_request {
 	const char *path;      /* after the endpoint's own path, encoded as sent: "/b/k" */
 	const char *query;     /* encoded, as sent and signed: "id=EntireBucket&metrics=" */
 	const char *content_type; /* NULL: no Content-Type header */
+	/* up to CW_AWS_MAX_EXTRA more headers, signed and sent, as name/value
+	 * pairs (e.g. x-amz-server-side-encryption: AES256); NULL: none */
+	const char *const *extra_headers;
+	size_t nextra_headers;  /* pairs */
 	const char *what;      /* short label for logs: "GetMetricData 111111111111/us-east-1" */
 	/* NULL: not paced.  With a pacer and the ctx's throttle_window_ms,
 	 * throttling is retried until that window ends. */

@@ -106,7 +106,7 @@ int cw_cli_digest(const struct cw_run *run, const bool *announce, const char *di
 {
 	struct cw_slack_opts so;
 	struct cw_buf payload = CW_BUF_INIT;
-	char err[CW_ERRBUF] = "", url[2048] = "", report[4096];
+	char err[CW_ERRBUF] = "", url[2048] = "", report[4096], link[4096] = "";
 	const char *var = o->webhook_env ? o->webhook_env : "SLACK_WEBHOOK_URL";
 	int rc = 0;
 
@@ -114,6 +114,16 @@ int cw_cli_digest(const struct cw_run *run, const bool *announce, const char *di
 	memset(&so, 0, sizeof(so));
 	so.max_findings = o->max_findings;
 	so.report_path = report;
+	so.announce_failures = o->announce_failures;
+	if (o->report_link && o->report_link[0]) {
+		so.report_url = o->report_link;
+	} else if (o->report_url && o->report_url[0]) {
+		size_t n = strlen(o->report_url);
+
+		snprintf(link, sizeof(link), "%s%sreport.html", o->report_url,
+			 o->report_url[n - 1] == '/' ? "" : "/");
+		so.report_url = link;
+	}
 	if (cw_slack_digest(run, announce, &so, &payload, err, sizeof(err))) {
 		cw_log_error("slack: cannot build the digest: %s", err);
 		rc = -1;

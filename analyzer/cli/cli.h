@@ -39,6 +39,9 @@ struct cw_digest_opts {
 	const char *webhook_env; /* else the variable holding it; NULL: SLACK_WEBHOOK_URL */
 	size_t max_findings;     /* 0: the default */
 	bool preview;            /* print the payload on stdout instead of posting */
+	const char *report_url;  /* the URL serving the output folder, or NULL */
+	const char *report_link; /* the report's own URL (a presigned one), or NULL */
+	const bool *announce_failures; /* parallel to run->failures; NULL = all */
 };
 
 /*

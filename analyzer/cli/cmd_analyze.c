@@ -33,13 +33,14 @@
 
 #define DEFAULT_DETECTORS "robust,newhigh"
 #define DEFAULT_DIR "./cwsweep-report"
-#define DEFAULT_FORMATS "md,csv,json"
+#define DEFAULT_FORMATS "md,csv,json,html,xlsx"
 
 struct analyze_opts {
 	const char *dir;
 	const char *detectors;
 	const char *formats;
 	int64_t period;  /* 0 = from the data */
+	const char *unit; /* --unit: every series' unit; NULL = what the file says */
 	double usd_per_gb; /* 0 = series not priced (no dollar gate) */
 	bool all_periods;
 	bool quiet;
@@ -49,32 +50,57 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: cwsweep analyze FILE... [-o DIR] [--detectors LIST] [--format LIST]\n"
-		"                       [--all-periods] [--period DURATION] [--usd-per-gb RATE] [-q]\n"
+		"                       [--all-periods] [--period DURATION] [--usd-per-gb RATE]\n"
+		"                       [--unit UNIT] [-q]\n"
 		"\n"
 		"Judge series read from files with the detectors, and write the reports.\n"
-		"A FILE is CSV (timestamp,value lines; an optional header) or the JSON that\n"
-		"`aws cloudwatch get-metric-data` prints (one series per result).\n"
+		"A FILE is CSV (timestamp,value lines; an optional header), the JSON that\n"
+		"`aws cloudwatch get-metric-data` prints (one series per result, named by\n"
+		"its Label, and by Label and Id when labels repeat), or the JSON that\n"
+		"`aws cloudwatch get-metric-statistics` prints (one series per statistic\n"
+		"it holds).  FILE - reads standard input.\n"
 		"\n"
 		"options:\n"
 		"  -o, --output DIR      where the reports go (default " DEFAULT_DIR ")\n"
 		"  --detectors LIST      detectors and parameters, e.g.\n"
 		"                        \"threshold:limit=100GB,mean7d:factor=3\"\n"
 		"                        (default " DEFAULT_DETECTORS ")\n"
-		"  --format LIST         report formats: md, csv, json (default all)\n"
+		"  --format LIST         report formats: md, csv, json, html, xlsx (default all)\n"
 		"  --all-periods         judge every complete period, not only the last\n"
 		"  --period DURATION     period of the series (5m, 1h, 1d); default: the most\n"
 		"                        common gap between timestamps\n"
 		"  --usd-per-gb RATE     price the series' values as bytes at RATE USD per GB\n"
 		"                        (10^9 bytes), for the detectors' min_excess_usd gate;\n"
 		"                        default: not priced, no gate\n"
+		"  --unit UNIT           the unit of every series, for the reports' numbers:\n"
+		"                        a CloudWatch unit (Bytes, Count, Percent, Seconds,\n"
+		"                        ...) or USD; default: what the file says, if anything\n"
 		"  -q, --quiet           print nothing on stdout; errors and warnings only on stderr\n"
 		"  -h, --help            this text\n"
 		"\n"
-		"The summary goes to stdout; the reports are DIR/report.md, report.csv and\n"
-		"report.json, each written whole or not at all.\n"
+		"The summary goes to stdout; the reports are DIR/report.md, report.html,\n"
+		"report.csv, report.json and report.xlsx, each written whole or not at all.\n"
 		"\n");
 	cw_detector_print_help(f);
 	fprintf(f, "\n%s", cw_exit_codes_help);
+}
+
+/* The units CloudWatch knows (MetricDatum Unit), and USD. */
+static bool known_unit(const char *u)
+{
+	static const char *const units[] = {
+		"Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes",
+		"Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits",
+		"Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second",
+		"Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second",
+		"Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second",
+		"Count/Second", "None", "USD", NULL,
+	};
+
+	for (size_t i = 0; units[i]; i++)
+		if (strcmp(units[i], u) == 0)
+			return true;
+	return false;
 }
 
 /* Parse the options; 0, or the exit code of a usage error (message printed). */
@@ -87,6 +113,7 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o, int *first_
 		{ "all-periods", no_argument, NULL, 'A' },
 		{ "period", required_argument, NULL, 'P' },
 		{ "usd-per-gb", required_argument, NULL, 'U' },
+		{ "unit", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -137,6 +164,13 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o, int *first_
 				return cw_usage_error("analyze: --usd-per-gb: must be between 0 "
 						      "and 1000, got '%s'", optarg);
 			break;
+		case 'T':
+			if (!known_unit(optarg))
+				return cw_usage_error("analyze: --unit: unknown unit '%s' (want a "
+						      "CloudWatch unit such as Bytes, Count, Percent, "
+						      "Seconds, Bytes/Second, or USD)", optarg);
+			o->unit = optarg;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -155,6 +189,9 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o, int *first_
 	}
 	if (optind >= argc)
 		return cw_usage_error("analyze: no input file (see `cwsweep analyze --help`)");
+	for (int i = optind, stdin_seen = 0; i < argc; i++)
+		if (strcmp(argv[i], "-") == 0 && stdin_seen++)
+			return cw_usage_error("analyze: - (standard input) can be given once");
 	*first_file = optind;
 	return 0;
 }
@@ -204,7 +241,8 @@ static int analyze_file(struct cw_run *run, const char *path, const struct analy
 			const struct cw_detector_conf *dets, size_t ndets)
 {
 	struct cw_named_series *ns = NULL;
-	struct cw_target_id id = { "", "", "", "", (char *)path, "", "" };
+	struct cw_target_id id = { "", "", "", "", (char *)(strcmp(path, "-") ? path : "stdin"),
+				   "", "", "" };
 	char err[CW_ERRBUF] = "";
 	size_t n = 0, i;
 	int rc;
@@ -222,7 +260,7 @@ static int analyze_file(struct cw_run *run, const char *path, const struct analy
 		size_t idx;
 
 		id.metric = ns[i].name;
-		id.unit = ns[i].unit;
+		id.unit = o->unit ? (char *)o->unit : ns[i].unit;
 		if (status_failed(ns[i].status)) {
 			snprintf(err, sizeof(err), "%s: series '%s' has StatusCode %s", path,
 				 ns[i].name, ns[i].status);

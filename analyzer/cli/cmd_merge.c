@@ -28,16 +28,23 @@ static void usage(FILE *f)
 		"                     [--no-slack | --slack-preview] [--slack-env VAR] [-q]\n"
 		"\n"
 		"Join the report.json files of sharded runs (`cwsweep run --shard K/N\n"
-		"--no-slack`) into one report.md / report.csv / report.json, with every\n"
-		"shard's judgements, failures and not-measured buckets, and post one\n"
-		"Slack digest for all of them.  The digest announces what the shards\n"
-		"marked new, grew or resolved (every anomaly when they ran without state).\n"
+		"--no-slack`) into one set of reports, with every shard's judgements,\n"
+		"failures and not-measured buckets, and post one Slack digest for all of\n"
+		"them.  The digest announces what the shards marked new, grew or resolved\n"
+		"(every anomaly when they ran without state).\n"
+		"\n"
+		"The reports must belong together: the same kind (run with run), the same\n"
+		"--at and period, the same split K/N with each K once, no run twice (else\n"
+		"exit 2, nothing written).  A shard of the split that is not given is a\n"
+		"failure row naming it, and the exit code is 3.\n"
 		"\n"
 		"options:\n"
 		"  -o, --output DIR   where the merged reports go (default ./cwsweep-report)\n"
-		"  --format LIST      report formats: md, csv, json (default all)\n"
+		"  --format LIST      report formats: md, csv, json, html, xlsx (default all)\n"
 		"  --no-slack         do not post the digest\n"
-		"  --slack-preview    print the digest's JSON payload to stdout, do not post\n"
+		"  --slack-preview    print the digest's JSON payload to stdout, do not post;\n"
+		"                     stdout then holds only that JSON (the summary goes to\n"
+		"                     stderr)\n"
 		"  --slack-env VAR    the variable holding the webhook URL\n"
 		"                     (default SLACK_WEBHOOK_URL; not set: no digest)\n"
 		"  -q, --quiet        no summary on stdout\n"
@@ -48,6 +55,75 @@ static void usage(FILE *f)
 static bool has_text(const char *s)
 {
 	return s && *s;
+}
+
+/* What the first report says, that every other one must agree with. */
+struct shard_meta {
+	char *mode;      /* "run", "analyze", "merge" */
+	char *run_id;    /* of the first report, for messages */
+	int64_t at;      /* --at of the shards (0: the real clock) */
+	int64_t period;
+	unsigned n;      /* N of K/N; 0: not sharded */
+	int sharded;     /* 1 when the first report was a shard */
+};
+
+/*
+ * A report may join the others when it is of the same kind (a sweep with
+ * sweeps, not an analyze run), was replayed at the same --at with the same
+ * period, belongs to the same split (K/N with the same N, each K once),
+ * and is not the same run given twice.  0, or the exit code of the usage
+ * error (printed).
+ */
+static int check_shard(const char *path, const struct cw_run *s, bool is_first,
+		       struct shard_meta *m, bool **seen, char ***ids, size_t *nids)
+{
+	char **grown;
+
+	if (is_first) {
+		m->mode = cw_strdup(s->mode ? s->mode : "");
+		m->run_id = cw_strdup(s->run_id ? s->run_id : "");
+		m->at = s->at;
+		m->period = s->period;
+		m->n = s->shard_n;
+		m->sharded = s->shard_n != 0;
+		if (!m->mode || !m->run_id)
+			return cw_usage_error("merge: out of memory");
+		if (m->n && !(*seen = calloc(m->n, sizeof(**seen))))
+			return cw_usage_error("merge: out of memory");
+	} else {
+		if (strcmp(m->mode, s->mode ? s->mode : "") != 0)
+			return cw_usage_error("merge: %s: a report of `cwsweep %s` cannot join "
+					      "reports of `cwsweep %s`", path, s->mode, m->mode);
+		if (s->at != m->at)
+			return cw_usage_error("merge: %s: swept at a different --at than the "
+					      "first report (every shard must replay the same "
+					      "time)", path);
+		if (s->period && m->period && s->period != m->period)
+			return cw_usage_error("merge: %s: a different period than the first "
+					      "report", path);
+		if ((s->shard_n != 0) != m->sharded || (m->sharded && s->shard_n != m->n))
+			return cw_usage_error("merge: %s: shard %u/%u does not belong with the "
+					      "first report's split (%s)", path, s->shard_k,
+					      s->shard_n, m->sharded ? "K/N with the same N"
+								   : "not sharded");
+	}
+	if (m->n) {
+		if ((*seen)[s->shard_k])
+			return cw_usage_error("merge: %s: shard %u/%u is given twice", path,
+					      s->shard_k, s->shard_n);
+		(*seen)[s->shard_k] = true;
+	}
+	for (size_t i = 0; i < *nids && s->run_id && s->run_id[0]; i++)
+		if (strcmp((*ids)[i], s->run_id) == 0)
+			return cw_usage_error("merge: %s: run %s is given twice", path, s->run_id);
+	grown = realloc(*ids, (*nids + 1) * sizeof(*grown));
+	if (!grown)
+		return cw_usage_error("merge: out of memory");
+	*ids = grown;
+	if (!((*ids)[*nids] = cw_strdup(s->run_id ? s->run_id : "")))
+		return cw_usage_error("merge: out of memory");
+	(*nids)++;
+	return 0;
 }
 
 /* Move everything of src into dst (src's series are emptied). */
@@ -127,9 +203,12 @@ int cw_cmd_merge(int argc, char **argv)
 	struct cw_buf summary = CW_BUF_INIT;
 	struct cw_run run;
 	char err[CW_ERRBUF];
-	struct cw_digest_opts digest = { NULL, NULL, 0, false };
+	struct cw_digest_opts digest = { NULL, NULL, 0, false, NULL, NULL, NULL };
 	bool quiet = false, no_slack = false;
-	bool *announce = NULL;
+	bool *announce = NULL, *seen = NULL;
+	struct shard_meta first = { NULL, NULL, 0, 0, 0, 0 };
+	char **run_ids = NULL;
+	size_t nids = 0;
 	int c, code = CW_EXIT_PARTIAL;
 
 	opterr = 0;
@@ -169,6 +248,12 @@ int cw_cmd_merge(int argc, char **argv)
 			code = cw_usage_error("merge: %s", err);
 			goto out;
 		}
+		if ((code = check_shard(argv[i], &shard, i == optind, &first, &seen, &run_ids,
+					&nids)) != 0) {
+			cw_run_release(&shard);
+			goto out;
+		}
+		code = CW_EXIT_PARTIAL;
 		if (i == optind) {
 			/* the merged run is named after its first shard */
 			char *id = cw_asprintf("merge-%s", has_text(shard.run_id) ? shard.run_id
@@ -190,6 +275,22 @@ int cw_cmd_merge(int argc, char **argv)
 		}
 		cw_run_release(&shard);
 	}
+	run.at = first.at;
+	/* shards that were not given: their accounts are not in the report */
+	for (unsigned k = 0; first.n && k < first.n; k++) {
+		struct cw_target_id none = { 0 };
+
+		if (seen[k])
+			continue;
+		snprintf(err, sizeof(err), "shard %u/%u of run set %s was not given to merge: "
+			 "its accounts are missing from this report", k, first.n,
+			 first.run_id ? first.run_id : "?");
+		cw_log_error("merge: %s", err); /* a partial result: said even with -q */
+		if (cw_run_add_failure(&run, &none, "merge", "MissingShard", err)) {
+			cw_log_error("merge: out of memory");
+			goto out;
+		}
+	}
 	cw_run_sort_results(&run);
 	/* temporary files that a killed earlier run left (dead PIDs only) */
 	(void)cw_remove_stale_temps(dir, "report.", NULL, err, sizeof(err));
@@ -198,8 +299,9 @@ int cw_cmd_merge(int argc, char **argv)
 		goto out;
 	}
 	code = cw_run_exit_code(&run);
+	/* with --slack-preview stdout is the payload's alone */
 	if (!quiet && cw_report_summary(&run, dir, &summary) == 0)
-		fputs(cw_buf_str(&summary), stdout);
+		fputs(cw_buf_str(&summary), digest.preview ? stderr : stdout);
 	fflush(stdout);
 	/* The shards' alert marks decide what is news (no marks: every anomaly). */
 	announce = calloc(run.nresults ? run.nresults : 1, sizeof(*announce));
@@ -218,6 +320,12 @@ int cw_cmd_merge(int argc, char **argv)
 		code = CW_EXIT_PARTIAL;
 out:
 	free(announce);
+	free(seen);
+	for (size_t i = 0; i < nids; i++)
+		free(run_ids[i]);
+	free(run_ids);
+	free(first.mode);
+	free(first.run_id);
 	cw_buf_release(&summary);
 	cw_run_release(&run);
 	return code;

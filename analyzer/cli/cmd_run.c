@@ -31,6 +31,7 @@
 #include "err.h"
 #include "inventory.h"
 #include "lock.h"
+#include "publish.h"
 #include "log.h"
 #include "outcome.h"
 #include "report.h"
@@ -58,6 +59,10 @@ struct run_opts {
 	unsigned shard_k, shard_n; /* n == 0: no sharding */
 	const char *accounts[MAX_ACCOUNT_FILTERS];
 	size_t naccounts;
+	const char *regions[MAX_ACCOUNT_FILTERS];
+	size_t nregions;
+	const char *slack_env;
+	bool no_publish;
 	bool dry_run, all_periods, no_state, no_slack, slack_preview, quiet;
 	int verbosity;
 };
@@ -74,19 +79,23 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: cwsweep run [-i FILE | --config FILE] [-o DIR] [--jobs N] [--dry-run]\n"
-		"                   [--account ID]... [--shard K/N] [--format LIST] [--all-periods]\n"
-		"                   [--state FILE | --no-state] [--no-slack | --slack-preview]\n"
-		"                   [--lock FILE] [--metrics-file FILE] [--profile NAME] [--at TIME]\n"
-		"                   [-q | -v | --debug-http]\n"
+		"                   [--account ID]... [--region NAME]... [--shard K/N]\n"
+		"                   [--format LIST] [--all-periods] [--state FILE | --no-state]\n"
+		"                   [--no-slack | --slack-preview] [--slack-env VAR] [--no-publish]\n"
+		"                   [--lock FILE] [--metrics-file FILE] [--profile NAME]\n"
+		"                   [--at TIME] [-q | -v | --debug-http]\n"
 		"\n"
 		"Sweep every account of the inventory: assume each account's role, fetch the\n"
 		"configured CloudWatch series (GetMetricData, batched 500 metrics a call),\n"
 		"judge the last complete period with the detectors, and write report.md,\n"
-		"report.csv and report.json; then post one digest to Slack when configured.\n"
-		"A run that could not run (exit 2) or ran partly (exit 3) posts a short notice\n"
-		"there too, once a day per reason (not when stderr is a terminal).\n"
+		"report.html, report.csv, report.json and report.xlsx; then post one digest\n"
+		"to Slack when configured.  A run that could not run (exit 2) or ran partly\n"
+		"(exit 3) posts a short notice there too, once a day per reason (not when\n"
+		"stderr is a terminal).\n"
 		"\n"
-		"options:\n"
+		"options:\n");
+	/* (in two pieces: C99 compilers need not take longer strings) */
+	fprintf(f,
 		"  -i, --inventory FILE  the inventory (default accounts.yaml; see\n"
 		"                        accounts.yaml.example)\n"
 		"  --config FILE         single-bucket mode: read S3_BUCKET_NAME,\n"
@@ -94,13 +103,15 @@ static void usage(FILE *f)
 		"                        AWS_REGION from a config.env instead of an inventory\n"
 		"  -o, --output DIR      report folder (default: reporting.output_dir, else\n"
 		"                        ./cwsweep-report)\n"
-		"  --format LIST         report formats: md, csv, json (default all)\n"
+		"  --format LIST         report formats: md, csv, json, html, xlsx (default all)\n"
 		"  -j, --jobs N          worker threads, 1-256 (default: aws.jobs, else 16)\n"
 		"  -n, --dry-run         print the plan and the estimated CloudWatch cost\n"
 		"                        (coverage and billing calls included); no network,\n"
 		"                        except Organizations' account list when the\n"
 		"                        inventory has an organization section\n"
 		"  --account ID          only this account (repeatable)\n"
+		"  --region NAME         only this region of each account, e.g. us-east-1\n"
+		"                        (repeatable); buckets pinned elsewhere are skipped\n"
 		"  --shard K/N           only the accounts of shard K of N (K = 0..N-1, a stable\n"
 		"                        hash of the account id), for Indexed Jobs and array\n"
 		"                        jobs; join the shards with `cwsweep merge`\n"
@@ -108,14 +119,23 @@ static void usage(FILE *f)
 		"  --state FILE          alert state across runs (default: reporting.state_file)\n"
 		"  --no-state            ignore the alert state: announce every anomaly\n"
 		"  --no-slack            do not post the Slack digest\n"
-		"  --slack-preview       print the digest's JSON payload to stdout, do not post\n"
+		"  --slack-preview       print the digest's JSON payload to stdout, do not post;\n"
+		"                        stdout then holds only that JSON (the summary goes\n"
+		"                        to stderr)\n"
+		"  --no-publish          do not upload the reports to reporting.publish\n"
+		"  --slack-env VAR       the environment variable holding the webhook URL\n"
+		"                        (default: reporting.slack.webhook_env, else\n"
+		"                        SLACK_WEBHOOK_URL)\n"
 		"  --lock FILE           lock file that keeps two runs apart (default:\n"
 		"                        reporting.lock_file, else DIR/.cwsweep.lock)\n"
 		"  --metrics-file FILE   write the run's Prometheus metrics there, atomically,\n"
 		"                        whatever the exit code (for node_exporter's textfile\n"
 		"                        collector; default: reporting.metrics_file)\n"
 		"  --profile NAME        AWS profile for the ambient credentials\n"
-		"  --at TIME             sweep as if it were TIME (UTC, ISO 8601): replays\n"
+		"  --at TIME             sweep as if it were TIME (UTC, ISO 8601, e.g.\n"
+		"                        2026-11-26T03:00:00Z): replays a past night's sweep\n"
+		"                        over the data CloudWatch still holds; a time in the\n"
+		"                        future is refused\n"
 		"  -q, --quiet           errors and warnings only on stderr, no progress, no\n"
 		"                        summary on stdout\n"
 		"                        (the one-line run summary on stderr stays, for logs)\n"
@@ -136,7 +156,7 @@ static void usage(FILE *f)
 enum {
 	OPT_CONFIG = 256, OPT_FORMAT, OPT_ACCOUNT, OPT_SHARD, OPT_ALL_PERIODS, OPT_STATE,
 	OPT_NO_STATE, OPT_NO_SLACK, OPT_SLACK_PREVIEW, OPT_LOCK, OPT_PROFILE, OPT_AT,
-	OPT_DEBUG_HTTP, OPT_METRICS_FILE,
+	OPT_DEBUG_HTTP, OPT_METRICS_FILE, OPT_REGION, OPT_SLACK_ENV, OPT_NO_PUBLISH,
 };
 
 static int parse_shard(const char *s, struct run_opts *o)
@@ -167,6 +187,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "account", required_argument, NULL, OPT_ACCOUNT },
+		{ "region", required_argument, NULL, OPT_REGION },
+		{ "slack-env", required_argument, NULL, OPT_SLACK_ENV },
+		{ "no-publish", no_argument, NULL, OPT_NO_PUBLISH },
 		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "all-periods", no_argument, NULL, OPT_ALL_PERIODS },
 		{ "state", required_argument, NULL, OPT_STATE },
@@ -214,6 +237,24 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				return cw_usage_error("run: --account: at most %d", MAX_ACCOUNT_FILTERS);
 			o->accounts[o->naccounts++] = optarg;
 			break;
+		case OPT_REGION:
+			if (cw_check_region(optarg))
+				return cw_usage_error("run: --region: \"%s\": %s", optarg,
+						      cw_check_region(optarg));
+			if (o->nregions == MAX_ACCOUNT_FILTERS)
+				return cw_usage_error("run: --region: at most %d", MAX_ACCOUNT_FILTERS);
+			o->regions[o->nregions++] = optarg;
+			break;
+		case OPT_NO_PUBLISH: o->no_publish = true; break;
+		case OPT_SLACK_ENV:
+			if (!optarg[0] || strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+						 "0123456789_") != strlen(optarg) ||
+			    (optarg[0] >= '0' && optarg[0] <= '9'))
+				return cw_usage_error("run: --slack-env: \"%s\": not a variable name "
+						      "(the NAME of the variable holding the webhook "
+						      "URL, e.g. SLACK_WEBHOOK_URL)", optarg);
+			o->slack_env = optarg;
+			break;
 		case OPT_SHARD:
 			if (parse_shard(optarg, o))
 				return cw_usage_error("run: --shard: want K/N with 0 <= K < N, got \"%s\"",
@@ -231,6 +272,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			if (cw_time_parse(optarg, &o->at))
 				return cw_usage_error("run: --at: not a time: \"%s\" (want e.g. 2026-11-26T03:00:00Z)",
 						      optarg);
+			/* a minute of clock skew is tolerated */
+			if (o->at > cw_time_now() + 60)
+				return cw_usage_error("run: --at: %s is in the future; --at replays a "
+						      "past sweep", optarg);
 			break;
 		case 'q': o->quiet = true; break;
 		case 'v': o->verbosity = o->verbosity < 1 ? 1 : o->verbosity; break;
@@ -305,6 +350,16 @@ static bool include_account(void *ctx, const struct cw_account_def *a)
 			return false;
 	}
 	return o->shard_n == 0 || shard_hash(a->id) % o->shard_n == o->shard_k;
+}
+
+static bool include_region(void *ctx, const char *region)
+{
+	const struct run_opts *o = ctx;
+
+	for (size_t i = 0; i < o->nregions; i++)
+		if (strcmp(o->regions[i], region) == 0)
+			return true;
+	return o->nregions == 0;
 }
 
 /* Drop the last component of p in place ("a/b/" -> "a"); false when none is left. */
@@ -435,13 +490,13 @@ int cw_cmd_run(int argc, char **argv)
 	struct cw_diags diags = { NULL, 0, 0 };
 	struct cw_sweep_opts so;
 	struct cw_run run;
-	struct cw_buf summary = CW_BUF_INIT;
+	struct cw_buf summary = CW_BUF_INIT, publink = CW_BUF_INIT;
 	struct sigaction sa;
 	struct cw_config_env cfg;
 	struct cw_lock lock = { -1, NULL };
 	struct cw_state state;
 	struct cw_cli_org org;
-	bool *announce = NULL;
+	bool *announce = NULL, *announce_failures = NULL;
 	char err[CW_ERRBUF] = "", lock_default[4096];
 	const char *dir, *formats, *lock_path, *state_path;
 	char *made = NULL; /* the outermost output folder this run created */
@@ -470,8 +525,9 @@ int cw_cmd_run(int argc, char **argv)
 	}
 	if (o.config_env) {
 		/* the single-bucket mode of a config.env: one bucket, ambient credentials */
-		if (o.naccounts || o.shard_n) {
-			code = cw_usage_error("run: --account and --shard need an inventory, not --config");
+		if (o.naccounts || o.shard_n || o.nregions) {
+			code = cw_usage_error("run: --account, --region and --shard need an inventory, "
+					      "not --config");
 			goto out;
 		}
 		if (cw_config_env_load(o.config_env, &cfg, err, sizeof(err)) ||
@@ -530,6 +586,10 @@ int cw_cmd_run(int argc, char **argv)
 	so.profile = o.profile;
 	so.include = include_account;
 	so.include_ctx = &o;
+	if (o.nregions) {
+		so.include_region = include_region;
+		so.region_ctx = &o;
+	}
 	so.stop = &stop_requested;
 	so.all_periods = o.all_periods;
 
@@ -568,6 +628,9 @@ int cw_cmd_run(int argc, char **argv)
 		remove_stale_temps_of(state_path);
 
 	run.started = o.at ? o.at : cw_time_now();
+	run.at = o.at;
+	run.shard_k = o.shard_k;
+	run.shard_n = o.shard_n;
 	code = CW_EXIT_PARTIAL;
 	if (cw_str_set(&run.inventory, inv.path) ||
 	    cw_cli_run_meta(&run, inv.detectors.v, inv.detectors.n)) {
@@ -584,7 +647,7 @@ int cw_cmd_run(int argc, char **argv)
 
 	if (org.failed) { /* Organizations could not be read: a failure row, exit 3 */
 		struct cw_target_id id = { org.management_account, "organization", "us-east-1",
-					   "", "", "", "" };
+					   "", "", "", "", "" };
 
 		if (cw_run_add_failure(&run, &id, "organizations", org.stats.code, org.err)) {
 			cw_log_error("run: out of memory");
@@ -616,9 +679,15 @@ int cw_cmd_run(int argc, char **argv)
 	}
 	if (state_path) {
 		state_loaded = true;
-		if (cw_state_load(&state, state_path, err, sizeof(err)) ||
+		/* failures too: an AccessDenied that lasts is posted once per cooldown */
+		announce_failures = calloc(run.nfailures ? run.nfailures : 1,
+					   sizeof(*announce_failures));
+		if (!announce_failures ||
+		    cw_state_load(&state, state_path, err, sizeof(err)) ||
 		    cw_state_apply(&state, &run, run.started, inv.reporting.cooldown,
-				   inv.reporting.growth_factor, announce)) {
+				   inv.reporting.growth_factor, announce) ||
+		    cw_state_apply_failures(&state, &run, run.started, inv.reporting.cooldown,
+					    announce_failures)) {
 			cw_log_error("run: alert state: out of memory");
 			goto out;
 		}
@@ -643,9 +712,36 @@ int cw_cmd_run(int argc, char **argv)
 	if (stop_requested && !partly[0])
 		cw_strlcpy(partly, "interrupted by a signal before every target was fetched",
 			   sizeof(partly));
+	/* Published where Slack can link them (reporting.publish). */
+	if (inv.reporting.publish_bucket && !o.no_publish) {
+		struct cw_publish_opts po = {
+			.bucket = inv.reporting.publish_bucket,
+			.prefix = inv.reporting.publish_prefix ? inv.reporting.publish_prefix : "",
+			.region = inv.reporting.publish_region,
+			.expiry = inv.reporting.publish_expiry,
+			.endpoint_url = inv.aws.endpoint_url,
+			.profile = o.profile,
+			.sts_region = inv.aws.sts_region,
+			.max_attempts = inv.aws.max_attempts,
+		};
+		size_t up = 0;
+
+		if (cw_publish_reports(&po, dir, run.run_id, &publink, &up, err, sizeof(err))) {
+			cw_log_error("run: %s (the reports are in %s)", err, dir);
+			if (!partly[0])
+				snprintf(partly, sizeof(partly), "the reports could not be "
+					 "published: %s", err);
+			code = CW_EXIT_PARTIAL;
+			cw_buf_reset(&publink);
+		} else {
+			cw_log_info("run: %zu reports published to s3://%s/%s%s%s/", up,
+				    po.bucket, po.prefix, po.prefix[0] ? "/" : "", run.run_id);
+		}
+	}
 	if (!o.quiet) {
+		/* with --slack-preview stdout is the payload's alone */
 		if (cw_report_summary(&run, dir, &summary) == 0)
-			fputs(cw_buf_str(&summary), stdout);
+			fputs(cw_buf_str(&summary), o.slack_preview ? stderr : stdout);
 		fflush(stdout);
 	}
 	/* Last: the digest.  A failed post is exit 3, but the reports exist. */
@@ -653,9 +749,12 @@ int cw_cmd_run(int argc, char **argv)
 	    (o.slack_preview || inv.reporting.slack_enabled || cfg.slack_webhook)) {
 		struct cw_digest_opts d = {
 			.webhook = cfg.slack_webhook,
-			.webhook_env = inv.reporting.slack_webhook_env,
+			.webhook_env = o.slack_env ? o.slack_env : inv.reporting.slack_webhook_env,
 			.max_findings = inv.reporting.slack_max_findings,
 			.preview = o.slack_preview,
+			.report_url = inv.reporting.report_url,
+			.report_link = publink.len ? cw_buf_str(&publink) : NULL,
+			.announce_failures = announce_failures,
 		};
 
 		if (cw_cli_digest(&run, announce, dir, &d) != 0) {
@@ -697,7 +796,8 @@ out:
 			    (!inv_loaded || inv.reporting.slack_enabled || cfg.slack_webhook);
 		oc.preview = o.slack_preview;
 		oc.webhook = cfg.slack_webhook;
-		oc.webhook_env = inv_loaded ? inv.reporting.slack_webhook_env : NULL;
+		oc.webhook_env = o.slack_env ? o.slack_env
+			       : inv_loaded ? inv.reporting.slack_webhook_env : NULL;
 		oc.state_path = o.no_state ? NULL : o.state_file ? o.state_file
 			      : inv_loaded ? inv.reporting.state_file : NULL;
 		oc.state = state_loaded ? &state : NULL;
@@ -709,9 +809,11 @@ out:
 	}
 	free(made);
 	free(announce);
+	free(announce_failures);
 	cw_state_release(&state);
 	cw_lock_release(&lock);
 	cw_buf_release(&summary);
+	cw_buf_release(&publink);
 	cw_run_release(&run);
 	cw_config_env_release(&cfg);
 	cw_inventory_release(&inv);

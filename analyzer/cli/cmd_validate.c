@@ -125,11 +125,11 @@ static void print_summary(const char *path, const struct cw_inventory *inv,
 	printf("\n%-32s %-8s %-8s %s\n", "account", "regions", "buckets", "credentials");
 	for (size_t i = 0; i < inv->naccounts; i++) {
 		const struct cw_account_def *ac = &inv->accounts[i];
-		char who[64];
+		/* the whole name and id, however long: the column widens */
+		int w = printf("%s (%s)", ac->name, ac->id);
 
-		snprintf(who, sizeof(who), "%s (%s)", ac->name, ac->id);
 		snprintf(b, sizeof(b), "%zu", ac->nbuckets);
-		printf("%-32s %-8zu %-8s %s%s%s\n", who, ac->nregions,
+		printf("%*s %-8zu %-8s %s%s%s\n", w < 32 ? 32 - w : 0, "", ac->nregions,
 		       ac->buckets_auto ? "auto" : b,
 		       ac->nroles ? ac->roles[ac->nroles - 1] : "ambient credentials",
 		       ac->nroles > 1 ? " (role chain)" : "",

@@ -101,7 +101,7 @@ static int init_defaults(struct cw_inventory *inv)
 	cw_inv_reporting_defaults(&inv->reporting);
 	cw_inv_aws_defaults(&inv->aws);
 	inv->reporting.output_dir = cw_strdup("./cwsweep-report");
-	inv->reporting.formats = cw_strdup("md,csv,json");
+	inv->reporting.formats = cw_strdup("md,csv,json,html,xlsx");
 	inv->reporting.slack_webhook_env = cw_strdup("SLACK_WEBHOOK_URL");
 	if (!inv->reporting.output_dir || !inv->reporting.formats ||
 	    !inv->reporting.slack_webhook_env)

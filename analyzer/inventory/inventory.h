@@ -132,7 +132,7 @@ struct cw_watch_price {
 
 struct cw_reporting {
 	char *output_dir;      /* default "./cwsweep-report" */
-	char *formats;         /* comma list, default "md,csv,json" */
+	char *formats;         /* comma list, default "md,csv,json,html,xlsx" */
 	bool slack_enabled;    /* default true when the webhook variable is set */
 	char *slack_webhook_env; /* variable NAME, default "SLACK_WEBHOOK_URL" */
 	size_t slack_max_findings; /* default 10 */
@@ -140,6 +140,12 @@ struct cw_reporting {
 	int64_t cooldown;      /* seconds before re-announcing; default 7d */
 	double growth_factor;  /* re-announce when grown by this; default 2 */
 	char *lock_file;       /* NULL: derived from output_dir */
+	char *report_url;      /* https URL serving output_dir (the digest links
+				* REPORT_URL/report.html); NULL: none */
+	char *publish_bucket;  /* reporting.publish: s3://BUCKET/PREFIX/; NULL: none */
+	char *publish_prefix;  /* "" or "a/b" (no slash at either end) */
+	char *publish_region;  /* the bucket's region; NULL: us-east-1 */
+	int64_t publish_expiry;/* presigned link lifetime, seconds; default 7d */
 	char *metrics_file;    /* NULL: none; Prometheus textfile of the run */
 	char *heartbeat_url_env; /* variable NAME holding a heartbeat URL; NULL: none */
 };

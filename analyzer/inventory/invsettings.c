@@ -22,6 +22,7 @@ void cw_inv_reporting_defaults(struct cw_reporting *r)
 	r->slack_max_findings = 10;
 	r->cooldown = 7 * 86400;
 	r->growth_factor = 2.0;
+	r->publish_expiry = 7 * 86400;
 }
 
 void cw_inv_reporting_release(struct cw_reporting *r)
@@ -31,6 +32,10 @@ void cw_inv_reporting_release(struct cw_reporting *r)
 	free(r->slack_webhook_env);
 	free(r->state_file);
 	free(r->lock_file);
+	free(r->report_url);
+	free(r->publish_bucket);
+	free(r->publish_prefix);
+	free(r->publish_region);
 	free(r->metrics_file);
 	free(r->heartbeat_url_env);
 	memset(r, 0, sizeof(*r));
@@ -40,6 +45,79 @@ static void rep_output_dir(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 			   const char *path, void *obj)
 {
 	cw_inv_str(c, v, path, &((struct cw_reporting *)obj)->output_dir);
+}
+
+/* Where Slack readers open the reports: an https URL, no spaces, no | < >. */
+static void rep_report_url(struct cw_inv_ctx *c, const struct cw_yt_node *v,
+			   const char *path, void *obj)
+{
+	struct cw_reporting *r = obj;
+
+	cw_inv_str(c, v, path, &r->report_url);
+	if (r->report_url && (strncmp(r->report_url, "https://", 8) != 0 ||
+			      strlen(r->report_url) == 8 ||
+			      strpbrk(r->report_url, " \t|<>\"'") != NULL))
+		cw_inv_diag(c, v, path, "not an https URL (the folder that serves report.html, "
+			    "e.g. https://reports.example.com/cwsweep)");
+}
+
+/* s3://BUCKET/PREFIX/: where the run's reports are uploaded. */
+static void rep_publish(struct cw_inv_ctx *c, const struct cw_yt_node *v, const char *path,
+			void *obj)
+{
+	struct cw_reporting *r = obj;
+	const char *s, *slash;
+	char *bucket;
+	size_t n;
+
+	if (!cw_inv_scalar(c, v, path))
+		return;
+	s = v->str;
+	if (strncmp(s, "s3://", 5) != 0) {
+		cw_inv_diag(c, v, path, "want s3://BUCKET/PREFIX/ (where the reports are "
+			    "uploaded), got \"%.80s\"", s);
+		return;
+	}
+	s += 5;
+	slash = strchr(s, '/');
+	n = slash ? (size_t)(slash - s) : strlen(s);
+	bucket = cw_strndup(s, n);
+	if (!bucket) {
+		c->oom = true;
+		return;
+	}
+	if (cw_check_bucket_name(bucket)) {
+		cw_inv_diag(c, v, path, "bucket \"%s\": %s", bucket, cw_check_bucket_name(bucket));
+		free(bucket);
+		return;
+	}
+	free(r->publish_bucket);
+	r->publish_bucket = bucket;
+	s = slash ? slash + 1 : "";
+	n = strlen(s);
+	while (n && s[n - 1] == '/')
+		n--;
+	free(r->publish_prefix);
+	r->publish_prefix = cw_strndup(s, n);
+	if (!r->publish_prefix)
+		c->oom = true;
+}
+
+static void rep_publish_region(struct cw_inv_ctx *c, const struct cw_yt_node *v,
+			       const char *path, void *obj)
+{
+	struct cw_reporting *r = obj;
+
+	cw_inv_str(c, v, path, &r->publish_region);
+	if (r->publish_region && cw_check_region(r->publish_region))
+		cw_inv_diag(c, v, path, "%s", cw_check_region(r->publish_region));
+}
+
+static void rep_publish_expiry(struct cw_inv_ctx *c, const struct cw_yt_node *v,
+			       const char *path, void *obj)
+{
+	/* S3 accepts at most seven days for a presigned URL */
+	cw_inv_duration(c, v, path, 60, 7 * 86400, &((struct cw_reporting *)obj)->publish_expiry);
 }
 
 static void rep_state_file(struct cw_inv_ctx *c, const struct cw_yt_node *v,
@@ -94,8 +172,9 @@ static void rep_heartbeat_env(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 
 static const char *check_format(const char *s)
 {
-	if (strcmp(s, "md") && strcmp(s, "csv") && strcmp(s, "json"))
-		return "unknown report format (want md, csv or json)";
+	if (strcmp(s, "md") && strcmp(s, "csv") && strcmp(s, "json") && strcmp(s, "html") &&
+	    strcmp(s, "xlsx"))
+		return "unknown report format (want md, csv, json, html or xlsx)";
 	return NULL;
 }
 
@@ -105,12 +184,12 @@ static void rep_formats(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 	struct cw_reporting *r = obj;
 	char **list = NULL;
 	size_t n = 0;
-	char joined[32] = "";
+	char joined[128] = "";
 	size_t used = 0;
 
-	if (!cw_inv_str_list(c, v, path, check_format, "[md, csv, json]", &list, &n))
+	if (!cw_inv_str_list(c, v, path, check_format, "[md, csv, json, html, xlsx]", &list, &n))
 		return;
-	/* at most three distinct names: "json,csv,md" fits */
+	/* a handful of short names (repeats included) fit */
 	for (size_t i = 0; i < n && used < sizeof(joined); i++) {
 		int k = snprintf(joined + used, sizeof(joined) - used, "%s%s", i ? "," : "",
 				 list[i]);
@@ -200,6 +279,10 @@ static const struct cw_inv_key reporting_keys[] = {
 	{ "cooldown", rep_cooldown, false },
 	{ "growth_factor", rep_growth, false },
 	{ "lock_file", rep_lock_file, false },
+	{ "report_url", rep_report_url, false },
+	{ "publish", rep_publish, false },
+	{ "publish_region", rep_publish_region, false },
+	{ "publish_link_expiry", rep_publish_expiry, false },
 	{ "metrics_file", rep_metrics_file, false },
 	{ "heartbeat_url_env", rep_heartbeat_env, false },
 	{ NULL, NULL, false },

@@ -276,8 +276,10 @@ int cw_cost_apply(struct cw_run *run, const struct cw_inventory *inv,
 			nusd++;
 			continue;
 		}
-		if (r->j.status != CW_STATUS_ANOMALY || isnan(month[r->series]) ||
-		    isnan(r->j.value) || isnan(base))
+		/* every judged row is priced (report.csv shows it for all of
+		 * them); only anomalies count in the total */
+		if ((r->j.status != CW_STATUS_ANOMALY && r->j.status != CW_STATUS_OK) ||
+		    isnan(month[r->series]) || isnan(r->j.value) || isnan(base))
 			continue;
 		t = cw_inventory_prices(inv, rs->id.region);
 		if (!t) {
@@ -286,6 +288,8 @@ int cw_cost_apply(struct cw_run *run, const struct cw_inventory *inv,
 		}
 		excess = r->j.value - base;
 		r->est_excess_usd = cw_price_excess(t, month[r->series], excess > 0 ? excess : 0);
+		if (r->j.status != CW_STATUS_ANOMALY)
+			continue;
 		priced[npriced].series = r->series;
 		priced[npriced].period_start = r->j.period_start;
 		priced[npriced++].usd = r->est_excess_usd;

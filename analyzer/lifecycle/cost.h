@@ -48,7 +48,9 @@ double cw_price_excess(const struct cw_price_table *t, double month_bytes,
 		       double excess_bytes);
 
 /*
- * Set est_excess_usd on every anomaly of a priced series, run->
+ * Set est_excess_usd on every anomaly and ok judgement of a priced series
+ * (an ok one: its excess over the baseline, often 0; report.csv shows it
+ * in est_excess_usd_all), run->
  * total_excess_usd (NaN when nothing was priced) and run->price_note (""
  * when nothing was priced).  inv: its price tables (per region, falling
  * back to its default table); NULL = the built-in table

@@ -975,3 +975,123 @@ oom:
 	json_decref(root);
 	return cw_fail(err, errlen, CW_ENOMEM, "state file %s: out of memory", path);
 }
+
+/* ---- failures -------------------------------------------------------------- */
+
+#define FAILURE_PREFIX "failure:"
+
+static bool is_failure_key(const struct cw_state_key *k)
+{
+	return strncmp(s0(k->detector), FAILURE_PREFIX, sizeof(FAILURE_PREFIX) - 1) == 0;
+}
+
+/* True when the run judged a series of this account (and region, when the
+ * key has one): then a failure of it that did not happen again is over. */
+static bool run_covers(const struct cw_run *run, const struct cw_state_key *k)
+{
+	for (size_t i = 0; i < run->nseries; i++) {
+		const struct cw_target_id *id = &run->series[i].id;
+
+		if (strcmp(s0(id->account_id), s0(k->account_id)) == 0 &&
+		    (!k->region[0] || strcmp(s0(id->region), k->region) == 0))
+			return true;
+	}
+	return false;
+}
+
+int cw_state_apply_failures(struct cw_state *st, const struct cw_run *run, int64_t now,
+			    int64_t cooldown, bool *announce)
+{
+	size_t nbefore;
+	bool *seen = NULL;
+	int rc = 0;
+
+	if (st->n > 1)
+		qsort(st->v, st->n, sizeof(*st->v), entry_cmp);
+	nbefore = st->n;
+	seen = calloc(nbefore ? nbefore : 1, sizeof(*seen));
+	if (!seen)
+		return CW_ENOMEM;
+	for (size_t i = 0; i < run->nfailures; i++) {
+		const struct cw_failure *f = &run->failures[i];
+		char *det = cw_asprintf(FAILURE_PREFIX "%s:%s", s0(f->stage), s0(f->code));
+		const char *parts[5] = { f->id.account_id, f->id.region, f->id.bucket,
+					 f->id.metric, det };
+		struct cw_state_entry probe, *e = NULL;
+		bool ann;
+
+		if (!det) {
+			rc = CW_ENOMEM;
+			break;
+		}
+		memset(&probe, 0, sizeof(probe));
+		probe.key.account_id = (char *)s0(parts[0]);
+		probe.key.region = (char *)s0(parts[1]);
+		probe.key.bucket = (char *)s0(parts[2]);
+		probe.key.metric = (char *)s0(parts[3]);
+		probe.key.detector = det;
+		if (nbefore)
+			e = bsearch(&probe, st->v, nbefore, sizeof(*st->v), entry_cmp);
+		for (size_t k = nbefore; !e && k < st->n; k++) /* added by this run */
+			if (entry_cmp(&probe, &st->v[k]) == 0)
+				e = &st->v[k];
+		if (!e) {
+			if (entries_grow(st, st->n + 1)) {
+				free(det);
+				rc = CW_ENOMEM;
+				break;
+			}
+			e = &st->v[st->n];
+			memset(e, 0, sizeof(*e));
+			if (key_set(&e->key, parts)) {
+				free(det);
+				rc = CW_ENOMEM;
+				break;
+			}
+			e->status = CW_STATE_RESOLVED; /* made new just below */
+			e->last_value = e->last_excess = NAN;
+			e->announced_value = e->announced_excess = NAN;
+			st->n++;
+			{
+				bool *grown = realloc(seen, st->n * sizeof(*seen)); /* in step */
+
+				if (!grown) {
+					free(det);
+					rc = CW_ENOMEM;
+					break;
+				}
+				seen = grown;
+			}
+		}
+		if (e->status != CW_STATE_ANOMALY) {
+			e->status = CW_STATE_ANOMALY;
+			e->first_seen = now;
+			ann = true; /* a new failure */
+		} else if (strcmp(s0(f->code), "NothingWatched") == 0) {
+			ann = true; /* an account nothing was judged in is never old news */
+		} else {
+			ann = cooled_down(e, now, cooldown); /* ongoing: once per cooldown */
+		}
+		if (ann)
+			announced(e, now, NAN, NAN);
+		e->last_seen = now;
+		seen[e - st->v] = true;
+		if (announce)
+			announce[i] = ann;
+		free(det);
+	}
+	/* failures that did not happen again where the run did look: over */
+	for (size_t k = 0; !rc && k < nbefore; k++) {
+		struct cw_state_entry *e = &st->v[k];
+
+		if (!seen[k] && is_failure_key(&e->key) && e->status == CW_STATE_ANOMALY &&
+		    run_covers(run, &e->key)) {
+			e->status = CW_STATE_RESOLVED;
+			e->last_seen = now;
+		}
+	}
+	free(seen);
+	if (!rc && st->n > 1)
+		qsort(st->v, st->n, sizeof(*st->v), entry_cmp);
+	return rc;
+}

@@ -156,6 +156,20 @@ int cw_state_apply(struct cw_state *st, struct cw_run *run, int64_t now, int64_t
 		   double growth_factor, bool *announce);
 
 /*
+ * The same for the run's failures: a failure is keyed by its target
+ * (account, region, bucket, metric) and "failure:STAGE:CODE" in place of
+ * the detector.  A new failure is announced; an ongoing one (the same key
+ * failed last time) again only once the cooldown has passed, so an
+ * AccessDenied that lasts a month is not posted every night (but a
+ * NothingWatched account, where nothing was judged at all, every run).  A failure
+ * that did not happen again, for an account (and region) the run did
+ * judge, is over: the next one is new.  announce: run->nfailures entries
+ * (may be NULL).  0 or CW_ENOMEM.
+ */
+int cw_state_apply_failures(struct cw_state *st, const struct cw_run *run, int64_t now,
+			    int64_t cooldown, bool *announce);
+
+/*
  * Without a state (--no-state, or no state file configured): every
  * anomaly of each key's latest judged period is announced, every alert is
  * NONE, as the old one-bucket script did every night.  announce as above.

@@ -60,6 +60,7 @@ void cw_target_id_release(struct cw_target_id *id)
 	free(id->metric);
 	free(id->unit);
 	free(id->owner);
+	free(id->tags);
 	memset(id, 0, sizeof(*id));
 }
 
@@ -73,7 +74,7 @@ int cw_target_id_copy(struct cw_target_id *dst, const struct cw_target_id *src)
 	    cw_str_set(&dst->account_name, src->account_name) ||
 	    cw_str_set(&dst->region, src->region) || cw_str_set(&dst->bucket, src->bucket) ||
 	    cw_str_set(&dst->metric, src->metric) || cw_str_set(&dst->unit, src->unit) ||
-	    cw_str_set(&dst->owner, src->owner)) {
+	    cw_str_set(&dst->owner, src->owner) || cw_str_set(&dst->tags, src->tags)) {
 		cw_target_id_release(dst);
 		return CW_ENOMEM;
 	}

@@ -28,6 +28,7 @@ struct cw_target_id {
 	char *metric;       /* "AWS/S3 BytesDownloaded Sum" or the file's series name */
 	char *unit;         /* "Bytes", "Count", "" when unknown */
 	char *owner;        /* from the inventory, "" when none */
+	char *tags;         /* inventory tags "k=v;k=v" (bucket over account), "" when none */
 };
 
 /* One fetched (or read) series. */
@@ -108,6 +109,8 @@ struct cw_run {
 	bool all_periods;     /* every period judged, not only the last */
 	size_t accounts, regions; /* counts for the summary (0 in analyze) */
 	size_t api_calls;     /* AWS calls made */
+	unsigned shard_k, shard_n; /* `run --shard K/N`; shard_n 0: not a shard */
+	int64_t at;           /* `run --at` (the replayed "now"); 0: the real clock */
 	/* per API action (attempts, throttled answers), as the sweep counted
 	 * them; for the metrics file */
 	struct cw_run_calls { char action[48]; size_t calls, throttled; } calls[16];

@@ -4,10 +4,13 @@
  */
 #include <jansson.h>
 #include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "atomicio.h"
+#include "buf.h"
 #include "err.h"
 #include "seriesio.h"
 #include "strutil.h"
@@ -301,6 +304,140 @@ static int parse_entry(json_t *e, size_t idx, const char *where, struct group **
 	return 0;
 }
 
+/*
+ * What `aws cloudwatch get-metric-statistics` prints: {"Label": "...",
+ * "Datapoints": [{"Timestamp", "Sum" | "Average" | "Maximum" | "Minimum" |
+ * "SampleCount" | "ExtendedStatistics": {"p99": ...}, "Unit"}]}, in no
+ * particular order.  One series per statistic present, named after the
+ * label ("BytesDownloaded"), or "Label Stat" when it holds several; the
+ * unit from the datapoints.
+ */
+#define GMS_MAX_STATS 16
+
+static int parse_gms(json_t *root, const char *where, int64_t period,
+		     struct cw_named_series **out, size_t *nout, char *err, size_t errlen)
+{
+	static const char *const basic[] = { "Sum", "Average", "Maximum", "Minimum",
+					     "SampleCount" };
+	json_t *dps = json_object_get(root, "Datapoints"), *jl = json_object_get(root, "Label");
+	const char *label = json_is_string(jl) && json_string_length(jl) ? json_string_value(jl)
+									 : NULL;
+	const char *stats[GMS_MAX_STATS], *unit = "";
+	struct pts p[GMS_MAX_STATS];
+	struct cw_named_series *v = NULL;
+	size_t ns = 0, nv = 0, i;
+	char *stem_name = stem(where);
+	int rc = 0;
+
+	memset(p, 0, sizeof(p));
+	if (!stem_name)
+		return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+	/* which statistics the datapoints carry, in a fixed order */
+	for (i = 0; i < json_array_size(dps); i++) {
+		json_t *d = json_array_get(dps, i), *ext = json_object_get(d, "ExtendedStatistics");
+		const char *key;
+		json_t *val;
+
+		if (!json_is_object(d)) {
+			rc = cw_fail(err, errlen, CW_EPARSE, "%s: Datapoints[%zu]: not an object",
+				     where, i);
+			goto out;
+		}
+		for (size_t b = 0; b < sizeof(basic) / sizeof(basic[0]); b++) {
+			size_t k;
+
+			if (!json_object_get(d, basic[b]))
+				continue;
+			for (k = 0; k < ns && strcmp(stats[k], basic[b]) != 0; k++)
+				;
+			if (k == ns && ns < GMS_MAX_STATS)
+				stats[ns++] = basic[b];
+		}
+		json_object_foreach(ext, key, val) {
+			size_t k;
+
+			for (k = 0; k < ns && strcmp(stats[k], key) != 0; k++)
+				;
+			if (k == ns && ns < GMS_MAX_STATS)
+				stats[ns++] = key;
+		}
+		if (json_is_string(json_object_get(d, "Unit")) && !unit[0])
+			unit = json_string_value(json_object_get(d, "Unit"));
+	}
+	if (json_array_size(dps) == 0 || ns == 0) {
+		rc = cw_fail(err, errlen, CW_EPARSE, "%s: Datapoints: no datapoint with a "
+			     "statistic (Sum, Average, Maximum, Minimum, SampleCount or "
+			     "ExtendedStatistics)", where);
+		goto out;
+	}
+	for (i = 0; i < json_array_size(dps); i++) {
+		json_t *d = json_array_get(dps, i), *jt = json_object_get(d, "Timestamp");
+		int64_t t;
+
+		if (json_is_string(jt)) {
+			if (cw_time_parse(json_string_value(jt), &t)) {
+				rc = cw_fail(err, errlen, CW_EPARSE, "%s: Datapoints[%zu].Timestamp: "
+					     "bad timestamp '%.40s'", where, i, json_string_value(jt));
+				goto out;
+			}
+		} else if (json_is_number(jt) && isfinite(json_number_value(jt))) {
+			t = (int64_t)json_number_value(jt);
+		} else {
+			rc = cw_fail(err, errlen, CW_EPARSE, "%s: Datapoints[%zu]: no Timestamp",
+				     where, i);
+			goto out;
+		}
+		for (size_t k = 0; k < ns; k++) {
+			json_t *jv = json_object_get(d, stats[k]);
+
+			if (!jv)
+				jv = json_object_get(json_object_get(d, "ExtendedStatistics"), stats[k]);
+			if (!jv)
+				continue; /* this datapoint lacks the statistic: a gap */
+			if (!json_is_number(jv) || !isfinite(json_number_value(jv))) {
+				rc = cw_fail(err, errlen, CW_EPARSE, "%s: Datapoints[%zu].%s: not a "
+					     "number", where, i, stats[k]);
+				goto out;
+			}
+			if (pts_add(&p[k], t, json_number_value(jv))) {
+				rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+	}
+	v = calloc(ns, sizeof(*v));
+	if (!v) {
+		rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (nv = 0; nv < ns; nv++) {
+		const char *base = label ? label : stem_name;
+		char *name = ns > 1 ? cw_asprintf("%s %s", base, stats[nv]) : cw_strdup(base);
+
+		if (!name) {
+			rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+			goto out;
+		}
+		rc = make_series(&v[nv], name, "Complete", &p[nv], period, where, err, errlen);
+		free(name);
+		if (!rc && cw_str_set(&v[nv].unit, unit))
+			rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+		if (rc) {
+			nv++;
+			goto out;
+		}
+	}
+	*out = v;
+	*nout = nv;
+	v = NULL;
+out:
+	cw_named_series_free(v, nv);
+	for (i = 0; i < GMS_MAX_STATS; i++)
+		pts_release(&p[i]);
+	free(stem_name);
+	return rc;
+}
+
 static int parse_json(const char *text, size_t len, const char *where, int64_t period,
 		      struct cw_named_series **out, size_t *nout, char *err, size_t errlen)
 {
@@ -315,10 +452,14 @@ static int parse_json(const char *text, size_t len, const char *where, int64_t p
 		return cw_fail(err, errlen, CW_EPARSE, "%s:%d:%d: %s", where, je.line, je.column,
 			       je.text);
 	json_t *arr = json_object_get(root, "MetricDataResults");
+	if (!json_is_array(arr) && json_is_array(json_object_get(root, "Datapoints"))) {
+		rc = parse_gms(root, where, period, out, nout, err, errlen);
+		goto out;
+	}
 	if (!json_is_array(arr)) {
 		rc = cw_fail(err, errlen, CW_EPARSE,
-			     "%s: no MetricDataResults array (expected the output of "
-			     "aws cloudwatch get-metric-data)", where);
+			     "%s: no MetricDataResults or Datapoints array (expected the output "
+			     "of aws cloudwatch get-metric-data or get-metric-statistics)", where);
 		goto out;
 	}
 	for (size_t i = 0; i < json_array_size(arr); i++) {
@@ -337,8 +478,20 @@ static int parse_json(const char *text, size_t len, const char *where, int64_t p
 	}
 	for (nv = 0; nv < ng; nv++) {
 		struct group *g = &gs[nv];
-		rc = make_series(&v[nv], g->label ? g->label : g->id,
+		char *name = NULL;
+		bool shared = false;
+
+		/* the CLI's default label is the metric name, the same for every
+		 * query of one metric: then "Label (Id)" tells them apart */
+		for (size_t k = 0; k < ng && g->label && !shared; k++)
+			shared = k != nv && gs[k].label && strcmp(gs[k].label, g->label) == 0;
+		if (shared && !(name = cw_asprintf("%s (%s)", g->label, g->id))) {
+			rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+			goto out;
+		}
+		rc = make_series(&v[nv], name ? name : g->label ? g->label : g->id,
 				 g->status ? g->status : "", &g->p, period, where, err, errlen);
+		free(name);
 		if (rc)
 			goto out;
 	}
@@ -375,6 +528,28 @@ int cw_seriesio_parse(const char *text, size_t len, const char *where, int64_t p
 	return parse_csv(text + bom, len - bom, where, period, out, n, err, errlen);
 }
 
+/* All of standard input, at most CW_SERIESIO_MAX_FILE bytes. */
+static int read_stdin(char **text, size_t *len, char *err, size_t errlen)
+{
+	struct cw_buf b;
+	char chunk[65536];
+	size_t got;
+
+	cw_buf_init(&b, CW_SERIESIO_MAX_FILE);
+	while ((got = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+		if (cw_buf_add(&b, chunk, got))
+			return cw_fail(err, errlen, CW_ETOOBIG, "stdin: larger than %zu bytes",
+				       CW_SERIESIO_MAX_FILE);
+	if (ferror(stdin)) {
+		cw_buf_release(&b);
+		return cw_fail(err, errlen, CW_EIO, "stdin: read error");
+	}
+	*text = cw_buf_detach(&b, len);
+	if (!*text)
+		return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+	return 0;
+}
+
 int cw_seriesio_read(const char *path, int64_t period, struct cw_named_series **out,
 		     size_t *n, char *err, size_t errlen)
 {
@@ -383,10 +558,13 @@ int cw_seriesio_read(const char *path, int64_t period, struct cw_named_series **
 
 	*out = NULL;
 	*n = 0;
-	int rc = cw_read_file(path, CW_SERIESIO_MAX_FILE, &text, &len, err, errlen);
+	int rc = strcmp(path, "-") == 0 ? read_stdin(&text, &len, err, errlen)
+				       : cw_read_file(path, CW_SERIESIO_MAX_FILE, &text, &len, err,
+						      errlen);
 	if (rc)
 		return rc;
-	rc = cw_seriesio_parse(text, len, path, period, out, n, err, errlen);
+	rc = cw_seriesio_parse(text, len, strcmp(path, "-") == 0 ? "stdin" : path, period, out,
+			       n, err, errlen);
 	free(text);
 	return rc;
 }

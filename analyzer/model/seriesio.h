@@ -18,8 +18,18 @@
  *         "Values":[...],"StatusCode"}], "Messages":[]}.  Timestamps are
  *         ISO strings (or epoch numbers), in any order (the CLI prints
  *         newest first).  Each entry becomes one series named by its Label,
- *         or its Id when the label is empty; entries with the same Id (the
- *         CLI concatenates pages) are merged into one series.
+ *         or its Id when the label is empty, or "Label (Id)" when another
+ *         entry has the same Label (the CLI's default label is the metric
+ *         name); entries with the same Id (the CLI concatenates pages) are
+ *         merged into one series.
+ *
+ *   JSON  what `aws cloudwatch get-metric-statistics` prints: {"Label",
+ *         "Datapoints": [{"Timestamp", "Sum" | "Average" | "Maximum" |
+ *         "Minimum" | "SampleCount" | "ExtendedStatistics": {...}, "Unit"}]}
+ *         in any order.  One series per statistic present, named by the
+ *         Label ("Label Stat" when there are several), with the Unit.
+ *
+ * cw_seriesio_read reads standard input for the path "-" (named "stdin").
  *
  * The period is `period` when > 0, otherwise the most common gap between
  * consecutive timestamps (see cw_series_from_points).  Points are put into

@@ -124,11 +124,40 @@ static size_t listing_for(struct cw_plan *plan, size_t *cap, size_t first, size_
 
 struct build_caps { size_t pairs, listings; };
 
-static int expand_account(struct cw_plan *plan, struct build_caps *caps,
-			  const struct cw_inventory *inv, const struct cw_account_def *a)
+static bool region_in(const struct cw_plan_opts *opts, const char *region)
 {
-	char *const *regions = a->nregions ? a->regions : inv->regions;
-	size_t nregions = a->nregions ? a->nregions : inv->nregions;
+	return !opts || !opts->include_region || opts->include_region(opts->region_ctx, region);
+}
+
+static int expand_account_in(struct cw_plan *plan, struct build_caps *caps,
+			     const struct cw_inventory *inv, const struct cw_account_def *a,
+			     const struct cw_plan_opts *opts, char *const *regions,
+			     size_t nregions);
+
+static int expand_account(struct cw_plan *plan, struct build_caps *caps,
+			  const struct cw_inventory *inv, const struct cw_account_def *a,
+			  const struct cw_plan_opts *opts)
+{
+	char *const *all = a->nregions ? a->regions : inv->regions;
+	size_t nall = a->nregions ? a->nregions : inv->nregions, n = 0;
+	char **kept = malloc((nall ? nall : 1) * sizeof(*kept));
+	int rc;
+
+	if (!kept)
+		return CW_ENOMEM;
+	for (size_t r = 0; r < nall; r++)
+		if (region_in(opts, all[r]))
+			kept[n++] = all[r];
+	rc = expand_account_in(plan, caps, inv, a, opts, kept, n);
+	free(kept);
+	return rc;
+}
+
+static int expand_account_in(struct cw_plan *plan, struct build_caps *caps,
+			     const struct cw_inventory *inv, const struct cw_account_def *a,
+			     const struct cw_plan_opts *opts, char *const *regions,
+			     size_t nregions)
+{
 	size_t first_pair = plan->npairs, first_listing = plan->nlistings;
 	size_t p, l;
 	int rc;
@@ -166,7 +195,11 @@ static int expand_account(struct cw_plan *plan, struct build_caps *caps,
 		for (size_t bi = 0; bi < a->nbuckets; bi++) {
 			const struct cw_bucket_def *b = &a->buckets[bi];
 			bool candidate = !b->region && nregions > 1;
-			size_t group = plan->ngroups++;
+			size_t group;
+
+			if ((b->region && !region_in(opts, b->region)) || (!b->region && !nregions))
+				continue;
+			group = plan->ngroups++;
 
 			for (size_t r = 0; r < (b->region ? 1 : nregions); r++) {
 				const char *region = b->region ? b->region : regions[r];
@@ -425,7 +458,7 @@ int cw_plan_build(struct cw_plan *plan, const struct cw_inventory *inv,
 			continue;
 		naccounts++;
 		sts += a->nroles;
-		rc = expand_account(plan, &caps, inv, a);
+		rc = expand_account(plan, &caps, inv, a, opts);
 		if (rc)
 			goto fail;
 	}

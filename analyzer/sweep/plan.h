@@ -125,6 +125,10 @@ struct cw_plan_opts {
 	 * NULL = all.  Called on the building thread. */
 	bool (*include)(void *ctx, const struct cw_account_def *account);
 	void *include_ctx;
+	/* Which regions take part (--region); NULL = all.  A bucket pinned to a
+	 * region that is left out is left out too. */
+	bool (*include_region)(void *ctx, const char *region);
+	void *region_ctx;
 };
 
 /*

@@ -656,8 +656,31 @@ static int submit(struct sweep *sw, struct job *j)
 	return 0;
 }
 
+/* "k=v;k=v": the account's tags, then the bucket's (a bucket's tag wins
+ * over the account's of the same key).  Appended to b; errors leave it short. */
+static void target_tags(const struct cw_plan_target *t, struct cw_buf *b)
+{
+	const struct cw_account_def *a = t->account;
+	const struct cw_bucket_def *d = t->def;
+
+	for (size_t i = 0; i < a->ntags; i++) {
+		bool over = false;
+
+		for (size_t k = 0; d && k < d->ntags && !over; k++)
+			over = strcmp(d->tags[k].key, a->tags[i].key) == 0;
+		if (!over)
+			cw_buf_printf(b, "%s%s=%s", b->len ? ";" : "", a->tags[i].key,
+				      a->tags[i].value ? a->tags[i].value : "");
+	}
+	for (size_t k = 0; d && k < d->ntags; k++)
+		cw_buf_printf(b, "%s%s=%s", b->len ? ";" : "", d->tags[k].key,
+			      d->tags[k].value ? d->tags[k].value : "");
+}
+
+/* id borrows from the plan and from tags (a scratch buffer the caller
+ * releases). */
 static void target_id(const struct sweep *sw, const struct cw_plan_target *t,
-		      struct cw_target_id *id)
+		      struct cw_target_id *id, struct cw_buf *tags)
 {
 	memset(id, 0, sizeof(*id));
 	id->account_id = (char *)t->account->id;
@@ -667,6 +690,9 @@ static void target_id(const struct sweep *sw, const struct cw_plan_target *t,
 	id->metric = t->metric->label;
 	id->unit = t->metric->unit ? t->metric->unit : "";
 	id->owner = t->account->owner ? t->account->owner : "";
+	cw_buf_reset(tags);
+	target_tags(t, tags);
+	id->tags = (char *)cw_buf_str(tags);
 }
 
 static void mark_reported(struct sweep *sw, size_t t)
@@ -706,9 +732,11 @@ static void add_target_failure(struct sweep *sw, size_t t, const char *stage,
 			       const char *code, const char *message)
 {
 	struct cw_target_id id;
+	struct cw_buf tags = CW_BUF_INIT;
 
-	target_id(sw, &sw->plan.targets[t], &id);
+	target_id(sw, &sw->plan.targets[t], &id, &tags);
 	cw_run_add_failure(sw->run, &id, stage, code, message);
+	cw_buf_release(&tags);
 	mark_reported(sw, t);
 	sw->errors++;
 	sw->targets_done++;
@@ -795,6 +823,8 @@ static int apply_exclusions(struct sweep *sw, const struct cw_target_id *id, siz
 
 static void apply_fetch(struct sweep *sw, struct job *j)
 {
+	struct cw_buf tags = CW_BUF_INIT;
+
 	for (size_t i = 0; i < j->n; i++) {
 		size_t t = j->targets[i];
 		const struct cw_plan_target *pt = &sw->plan.targets[t];
@@ -829,7 +859,7 @@ static void apply_fetch(struct sweep *sw, struct job *j)
 		 * the answer was complete (checked above) */
 		if (stat_is_count(pt->metric->stat) && pt->listing != SIZE_MAX && pt->found)
 			fill_quiet_periods(&r->series);
-		target_id(sw, pt, &id);
+		target_id(sw, pt, &id, &tags);
 		if (cw_cost_priced(&id)) {
 			/* the detectors' dollar gate prices an excess at the table's
 			 * first (highest) rate: it never hides more than it should */
@@ -848,6 +878,7 @@ static void apply_fetch(struct sweep *sw, struct job *j)
 		sw->series_done++;
 		sw->targets_done++;
 	}
+	cw_buf_release(&tags);
 }
 
 static struct job *job_new(struct sweep *sw, enum job_kind kind,
@@ -1607,10 +1638,15 @@ static void unmeasured_row(struct sweep *sw, size_t t, const struct bkey *keys, 
 		fix_command(fix + strlen(fix), sizeof(fix) - strlen(fix),
 			    pt->candidate ? NULL : pt->region, pt->bucket);
 	}
-	target_id(sw, pt, &id);
-	if (pt->candidate)
-		id.region = "";
-	cw_run_add_unmeasured(sw->run, &id, reason, fix);
+	{
+		struct cw_buf tags = CW_BUF_INIT;
+
+		target_id(sw, pt, &id, &tags);
+		if (pt->candidate)
+			id.region = "";
+		cw_run_add_unmeasured(sw->run, &id, reason, fix);
+		cw_buf_release(&tags);
+	}
 }
 
 static void unmeasured_rows(struct sweep *sw)
@@ -1882,6 +1918,8 @@ static int plan_build(struct cw_plan *plan, const struct cw_sweep_opts *o,
 	po.now = o->now;
 	po.include = include_account;
 	po.include_ctx = (void *)o;
+	po.include_region = o->include_region;
+	po.region_ctx = o->region_ctx;
 	return cw_plan_build(plan, o->inv, &po, err, errlen);
 }
 

@@ -26,6 +26,9 @@ struct cw_sweep_opts {
 	/* Which accounts take part (--account, --shard); NULL = every enabled one. */
 	bool (*include)(void *ctx, const struct cw_account_def *account);
 	void *include_ctx;
+	/* Which regions take part (--region); NULL = all of each account's. */
+	bool (*include_region)(void *ctx, const char *region);
+	void *region_ctx;
 	/* Set (by a signal handler) to stop: queued work is dropped, running
 	 * calls stop retrying, and what was judged is kept. */
 	volatile sig_atomic_t *stop;

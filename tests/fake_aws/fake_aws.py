@@ -440,7 +440,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self.sso_portal(ctx, url.query)
             if "/s3/aws4_request" in (self.headers.get("Authorization") or ""):
                 ctx["service"] = "s3"
+                if self.command == "PUT" and "metrics" not in url.query:
+                    return self.s3_put_object(ctx, path, body)
                 return self.s3(ctx, path, url.query, body)
+            if self.command == "GET" and "%2Fs3%2Faws4_request" in url.query:
+                ctx["service"] = "s3"
+                return self.s3_presigned_get(ctx, path, url.query)
             target = self.headers.get("X-Amz-Target")
             if target is not None and target.startswith(ORG_TARGET_PREFIX):
                 ctx["service"] = "organizations"
@@ -1453,6 +1458,69 @@ class Handler(BaseHTTPRequestHandler):
                 % (code, xml_escape(message), uuid.uuid4().hex[:16].upper())).encode()
         self.finish_request(ctx, status, body, "application/xml")
 
+    def s3_put_object(self, ctx, path, body):
+        """PutObject, path style: PUT /BUCKET/KEY, signed; kept in memory with
+        its Content-Type and x-amz-server-side-encryption (GET /_s3objects)."""
+        st = self.state
+        ctx["action"] = "PutObject"
+        try:
+            self.authenticate(ctx, body, "s3")
+        except ApiError as e:
+            return self.s3_error(ctx, 403, e.code, e.message)
+        parts = path.lstrip("/").split("/", 1)
+        if len(parts) != 2 or not parts[1]:
+            return self.s3_error(ctx, 400, "InvalidRequest", "PUT /BUCKET/KEY (path style)")
+        from urllib.parse import unquote
+        with st.lock:
+            st.__dict__.setdefault("s3_objects", {})[(parts[0], unquote(parts[1]))] = {
+                "body": bytes(body), "content_type": self.headers.get("Content-Type") or "",
+                "sse": self.headers.get("x-amz-server-side-encryption") or ""}
+        return self.finish_request(ctx, 200, b"", "application/xml")
+
+    def s3_presigned_get(self, ctx, path, query):
+        """GET /BUCKET/KEY?X-Amz-...: the query signature is checked with
+        botocore's S3SigV4QueryAuth (recomputed for the same time and expiry)
+        when botocore is importable; the object comes back."""
+        st = self.state
+        ctx["action"] = "GetObject"
+        q = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        akey = q.get("X-Amz-Credential", "").split("/")[0]
+        with st.lock:
+            cred = st.keys.get(akey)
+        if cred is None:
+            return self.s3_error(ctx, 403, "InvalidAccessKeyId", "unknown key")
+        try:
+            from botocore.auth import S3SigV4QueryAuth
+            from botocore.awsrequest import AWSRequest
+            from botocore.credentials import Credentials
+        except ImportError:
+            S3SigV4QueryAuth = None
+        if S3SigV4QueryAuth is not None:
+            region = q["X-Amz-Credential"].split("/")[2]
+            auth = S3SigV4QueryAuth(Credentials(akey, cred["secret"],
+                                                q.get("X-Amz-Security-Token")),
+                                    "s3", region, expires=int(q["X-Amz-Expires"]))
+            host = self.headers.get("Host")
+            req = AWSRequest(method="GET", url="http://%s%s" % (host, path))
+            req.context["timestamp"] = q["X-Amz-Date"]
+            auth._modify_request_before_signing(req)
+            want = auth.signature(auth.string_to_sign(req, auth.canonical_request(req)), req)
+            with st.lock:
+                st.stats["verifier"] = "botocore"
+            if want != q.get("X-Amz-Signature"):
+                ctx["signature"] = "bad"
+                return self.s3_error(ctx, 403, "SignatureDoesNotMatch",
+                                     "The request signature we calculated does not match")
+            ctx["signature"] = "ok"
+        parts = path.lstrip("/").split("/", 1)
+        from urllib.parse import unquote
+        with st.lock:
+            obj = st.__dict__.get("s3_objects", {}).get((parts[0], unquote(parts[1]))
+                                                         if len(parts) == 2 else None)
+        if obj is None:
+            return self.s3_error(ctx, 404, "NoSuchKey", "The specified key does not exist.")
+        return self.finish_request(ctx, 200, obj["body"], obj["content_type"])
+
     def s3(self, ctx, path, query, body):
         """GET/PUT /BUCKET?metrics&id=ID on the buckets of the caller's
         account (scenario accounts[].buckets; a bucket with
@@ -1634,6 +1702,12 @@ class Handler(BaseHTTPRequestHandler):
                 out = dict(st.stats)
             with st.log_lock:
                 out["requests"] = len(st.log)
+        elif path == "/_s3objects":
+            with st.lock:
+                objs = dict(st.__dict__.get("s3_objects", {}))
+            out = {"objects": [{"bucket": b, "key": k, "content_type": o["content_type"],
+                                "sse": o["sse"], "size": len(o["body"])}
+                               for (b, k), o in sorted(objs.items())]}
         elif path == "/_pings":
             with st.lock:
                 out = {"pings": list(st.pings)}

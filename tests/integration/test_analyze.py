@@ -29,12 +29,14 @@ CSV_COLUMNS = [
     "run_id", "account_id", "account_name", "region", "bucket", "metric",
     "detector", "period_start", "value", "baseline", "limit", "change_pct",
     "score", "status", "severity", "alert", "est_excess_usd", "unit", "note",
+    # appended columns (the first 19 keep their order)
+    "value_gb", "baseline_gb", "est_excess_usd_all", "owner", "tags", "finding_id",
 ]
 NUMBER_COLUMNS = ["value", "baseline", "limit", "change_pct", "score",
-                  "est_excess_usd"]
+                  "est_excess_usd", "value_gb", "baseline_gb", "est_excess_usd_all"]
 STATUSES = {"anomaly", "ok", "insufficient_history", "failed"}
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-REPORTS = ["report.csv", "report.json", "report.md"]
+REPORTS = ["report.csv", "report.html", "report.json", "report.md", "report.xlsx"]
 
 
 def nab_files():
@@ -81,6 +83,39 @@ class AnalyzeTest(unittest.TestCase):
         p = subprocess.run(argv, cwd=self.tmp, capture_output=True, text=True,
                            timeout=300)
         return p
+
+    def test_stdin_get_metric_statistics_and_unit(self):
+        """`aws cloudwatch get-metric-statistics ... | cwsweep analyze -`: the
+        statistic it holds, the unit it says; --unit overrides the unit."""
+        day = 86400
+        t0 = 1704067200  # 2024-01-01
+        dps = [{"Timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+00:00",
+                                           time.gmtime(t0 + i * day)),
+                "Sum": 1e9 * (9 if i == 20 else 1), "Unit": "Bytes"} for i in range(21)]
+        doc = json.dumps({"Label": "BytesDownloaded", "Datapoints": dps[::-1]})
+        argv = [BIN, "analyze", "-", "-o", self.out, "--format", "csv,md",
+                "--detectors", "mean7d"]
+        p = subprocess.run(argv, input=doc, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        rows, _ = self.read_csv()
+        anom = [r for r in rows if r["status"] == "anomaly"]
+        self.assertTrue(anom)
+        self.assertEqual({r["metric"] for r in rows}, {"BytesDownloaded"})
+        self.assertEqual({r["unit"] for r in rows}, {"Bytes"})
+        self.assertEqual(anom[0]["value_gb"], "9")
+        with open(os.path.join(self.out, "report.md"), encoding="utf-8") as f:
+            self.assertIn("**9.00 GB**", f.read())
+        p = subprocess.run(argv + ["--unit", "Count"], input=doc, capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        rows, _ = self.read_csv()
+        self.assertEqual({r["unit"] for r in rows}, {"Count"})
+        self.assertEqual({r["value_gb"] for r in rows}, {""})
+        p = self.analyze("-", "-", out=True)
+        self.assertEqual(p.returncode, 2)
+        p = self.analyze("x.csv", "--unit", "parsecs")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--unit", p.stderr)
 
     # ---- readers and checks ----------------------------------------------
 
@@ -157,8 +192,13 @@ class AnalyzeTest(unittest.TestCase):
         with open(os.path.join(self.out, "report.md"), encoding="utf-8") as f:
             md = f.read()
         self.assertTrue(md.startswith("# cwsweep report\n"))
-        self.assertIn("## Summary", md)
-        self.assertIn("## Anomalies (%d)" % s["anomalies"], md)
+        # one finding per series and period, named by the rows' finding_id
+        findings = {r["finding_id"] for r in rows if r["status"] == "anomaly"}
+        for r in rows:
+            self.assertEqual(r["finding_id"].startswith("f-"), r["status"] == "anomaly", r)
+        self.assertIn("finding%s · coverage: %d series judged" % (
+            "" if len(findings) == 1 else "s", s["series"]), md.split("\n")[2])
+        self.assertIn("## Findings (%d)" % len(findings), md)
         if s["failures"]:
             self.assertIn("## Failures (%d)" % s["failures"], md)
         want = 3 if s["failures"] else (1 if s["anomalies"] else 0)

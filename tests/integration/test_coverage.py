@@ -117,16 +117,17 @@ class CoverageTest(SweepCase):
         # summary line and the Slack header
         with open(os.path.join(rep.out, "report.md"), encoding="utf-8") as f:
             md = f.read()
-        self.assertLess(md.index("**Coverage: %s.**" % line), md.index("## Anomalies"))
+        self.assertLess(md.index("**Coverage: %s.**" % line), md.index("## Findings"))
         self.assertIn("## Not watched (4)", md)
         self.assertIn("Watching all 4 would cost about $19.20 a month (est.).", md)
         self.assertLess(md.index("| shop-archive |"), md.index("| lake-curated |"),
                         "most stored bytes first")
         self.assertIn("## Not measured (1)", md)
         self.assertIn("## Coverage by account (3)", md)
-        self.assertIn("coverage: " + line, p.stdout)
+        # (--slack-preview: stdout is the payload alone, the summary on stderr)
+        self.assertIn("coverage: " + line, p.stderr)
         self.assertIn(", 1 not measured, 4 not watched, " + line, p.stderr)
-        payload = json.loads(p.stdout[p.stdout.index("{"):p.stdout.rindex("}") + 1])
+        payload = json.loads(p.stdout)
         self.assertIn("Coverage: *%s*" % line, json.dumps(payload["blocks"][:3]))
 
     def test_a_run_that_sees_nothing_watchable_is_never_green(self):

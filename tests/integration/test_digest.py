@@ -45,8 +45,10 @@ CSV_COLUMNS = [
     "run_id", "account_id", "account_name", "region", "bucket", "metric",
     "detector", "period_start", "value", "baseline", "limit", "change_pct",
     "score", "status", "severity", "alert", "est_excess_usd", "unit", "note",
+    # appended columns (the first 19 keep their order)
+    "value_gb", "baseline_gb", "est_excess_usd_all", "owner", "tags", "finding_id",
 ]
-REPORTS = ["report.csv", "report.json", "report.md"]
+REPORTS = ["report.csv", "report.html", "report.json", "report.md", "report.xlsx"]
 
 DAY = 86400
 # Pinned clocks, never the wall clock: night 1 of the nightly runs is
@@ -475,9 +477,16 @@ class SlackTest(DigestCase):
         for raw in ("<!channel>", "<https://evil", "|co>"):
             self.assertNotIn(raw, text)
             self.assertNotIn(raw, json.dumps(payloads[0], ensure_ascii=False))
-        # no stray < or > at all: Slack would read them as markup
-        self.assertNotIn("<", text)
-        self.assertNotIn(">", text)
+        # no stray < or >: Slack would read them as markup; the only ones
+        # are the console links cwsweep made, <https://...console...|label>
+        links = re.findall(r"<https://[a-z0-9.-]+\.console\.aws\.amazon\.com/[^<>|\s]*\|"
+                           r"(?:CloudWatch graph|S3 bucket)>", text)
+        self.assertEqual(len(links), 2, text)
+        bare = text
+        for link in links:
+            bare = bare.replace(link, "")
+        self.assertNotIn("<", bare)
+        self.assertNotIn(">", bare)
 
     def test_webhook_never_printed(self):
         for answers, code in (([], 1), ([{"status": 500}] * 3, 3),

@@ -174,7 +174,8 @@ START_TEST(test_apply_run)
 	ck_assert_int_eq(cw_cost_apply(&run, NULL, err, sizeof(err)), 0);
 	ck_assert_double_eq_tol(run.results[a].est_excess_usd, 90.0, EPS);
 	ck_assert_double_eq_tol(run.results[a2].est_excess_usd, 81.0, EPS);
-	ck_assert(isnan(run.results[ok].est_excess_usd));
+	/* an ok judgement is priced too (its excess over the baseline: none here) */
+	ck_assert_double_eq_tol(run.results[ok].est_excess_usd, 0.0, EPS);
 	ck_assert_double_eq_tol(run.results[d].est_excess_usd, 85.0, EPS);
 	ck_assert(isnan(run.results[cnt].est_excess_usd));
 	ck_assert(isnan(run.results[avg].est_excess_usd));

@@ -562,7 +562,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(inv.detectors.v[0].ops->name, "robust");
 	ck_assert_str_eq(inv.detectors.v[1].ops->name, "newhigh");
 	ck_assert_str_eq(inv.reporting.output_dir, "./cwsweep-report");
-	ck_assert_str_eq(inv.reporting.formats, "md,csv,json");
+	ck_assert_str_eq(inv.reporting.formats, "md,csv,json,html,xlsx");
 	ck_assert_str_eq(inv.reporting.slack_webhook_env, "SLACK_WEBHOOK_URL");
 	ck_assert_uint_eq(inv.reporting.slack_max_findings, 10);
 	ck_assert_int_eq(inv.reporting.cooldown, 7 * 86400);

@@ -20,9 +20,9 @@
 /* A small run: two series (one anomalous), one failure, one not measured. */
 static void small_run(struct cw_run *run)
 {
-	struct cw_target_id a = { "111111111111", "alpha", "us-east-1", "b1", "m", "Bytes", "" };
-	struct cw_target_id b = { "111111111111", "alpha", "us-east-1", "b2", "m", "Bytes", "" };
-	struct cw_target_id c = { "111111111111", "alpha", "us-east-1", "b3", "m", "Bytes", "" };
+	struct cw_target_id a = { "111111111111", "alpha", "us-east-1", "b1", "m", "Bytes", "", "" };
+	struct cw_target_id b = { "111111111111", "alpha", "us-east-1", "b2", "m", "Bytes", "", "" };
+	struct cw_target_id c = { "111111111111", "alpha", "us-east-1", "b3", "m", "Bytes", "", "" };
 	struct cw_judgement j;
 	struct cw_series s;
 	size_t idx;

@@ -79,20 +79,20 @@ static void build_run(struct cw_run *run)
 	static const double young[2] = { 123456789012, 42 };
 	struct cw_target_id a = {
 		"111111111111", "prod & co", "us-east-1", "logs|prod*_`x`[1]<b>#",
-		"AWS/S3 BytesDownloaded Sum", "Bytes", "team-a",
+		"AWS/S3 BytesDownloaded Sum", "Bytes", "team-a", "",
 	};
 	struct cw_target_id b = {
 		"222222222222", "-dev", "eu-west-1", "=HYPERLINK(\"http://x.test\",\"y\")",
-		"AWS/S3 BytesDownloaded Sum", "Bytes", "",
+		"AWS/S3 BytesDownloaded Sum", "Bytes", "", "",
 	};
 	struct cw_target_id c = {
 		"222222222222", "-dev", "eu-west-1", "new,bucket\nline",
-		"AWS/S3 BytesDownloaded Sum", "Bytes", "",
+		"AWS/S3 BytesDownloaded Sum", "Bytes", "", "",
 	};
-	struct cw_target_id f = { "333333333333", "audit", "us-west-2", "", "", "", "" };
+	struct cw_target_id f = { "333333333333", "audit", "us-west-2", "", "", "", "", "" };
 	struct cw_target_id u = {
 		"111111111111", "prod & co", "us-east-1", "quiet_bucket",
-		"AWS/S3 BytesDownloaded Sum", "Bytes", "",
+		"AWS/S3 BytesDownloaded Sum", "Bytes", "", "",
 	};
 	struct cw_result *r;
 
@@ -196,6 +196,108 @@ END_TEST
 START_TEST(golden_csv)
 {
 	check_golden("csv", "report.csv");
+}
+END_TEST
+
+START_TEST(golden_html)
+{
+	check_golden("html", "report.html");
+}
+END_TEST
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* Names that try to become markup stay text; one chart per finding. */
+START_TEST(html_hostile_names)
+{
+	static const double v[10] = { 1, 1, 1, 1, 1, 1, 1, 5, 9, 9 };
+	struct cw_target_id a = {
+		"111111111111", "<img src=x onerror=alert(1)>", "us-east-1",
+		"\"><script>alert(1)</script>", "AWS/S3 BytesDownloaded Sum", "Bytes",
+		"o'wner", "k=<v>",
+	};
+	struct cw_target_id b = {
+		"111111111111", "<img src=x onerror=alert(1)>", "us-east-1",
+		"b&amp;'\x01</svg><svg onload=alert(1)>", "AWS/S3 BytesDownloaded Sum", "Bytes",
+		"", "",
+	};
+	struct cw_run run;
+	char *h;
+
+	ck_assert_int_eq(cw_run_init(&run, "run"), 0);
+	add_series(&run, &a, v, 10);
+	add_series(&run, &b, v, 10);
+	add_result(&run, 0, "mean7d", CW_STATUS_ANOMALY, CW_SEV_WARNING, 9, 9, 1, 3, 9, NULL);
+	add_result(&run, 0, "zscore", CW_STATUS_ANOMALY, CW_SEV_WARNING, 9, 9, 2, 4, 9, NULL);
+	add_result(&run, 1, "mean7d", CW_STATUS_ANOMALY, CW_SEV_WARNING, 9, 9, 1, 3, 9, NULL);
+	ck_assert_int_eq(cw_run_add_failure(&run, &a, "get-metric-data", "<b>Throttling</b>",
+					    "\"quoted\" & <i>"), 0);
+	/* the second finding's detector tracked its episode: 2 periods */
+	run.results[2].j.episode_start = T0 + 8 * DAY;
+	run.results[2].j.episode_len = 2;
+	run.results[2].j.episode_peak = 9;
+	h = render(&run, "html");
+	ck_assert_ptr_nonnull(strstr(h, "<span>episode: 2 periods since 2014-02-07, peak 9 B</span>"));
+	ck_assert_ptr_nonnull(strstr(h, "<title>episode: 2 periods</title>"));
+	{
+		char *m = render(&run, "md");
+
+		ck_assert_ptr_nonnull(strstr(m, "| mean7d (2 periods since 2014-02-07) |"));
+		free(m);
+	}
+	ck_assert_ptr_null(strstr(h, "<script"));
+	ck_assert_ptr_null(strstr(h, "<img"));
+	ck_assert_ptr_null(strstr(h, "<i>"));
+	ck_assert_ptr_null(strstr(h, "<svg onload"));
+	ck_assert_ptr_null(strstr(h, "\x01"));
+	ck_assert_ptr_nonnull(strstr(h, "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+	ck_assert_ptr_nonnull(strstr(h, "b&amp;amp;&#39; &lt;/svg&gt;"));
+	/* two findings (the first flagged twice), two cards, two charts */
+	ck_assert_ptr_nonnull(strstr(h, "<h2>Findings (2)</h2>"));
+	ck_assert_uint_eq(count(h, "<article class=\"finding\""), 2);
+	ck_assert_uint_eq(count(h, "<svg class=\"chart\""), 2);
+	ck_assert_ptr_nonnull(strstr(h, "flagged by mean7d, zscore"));
+	/* the episode: the periods beyond the limit up to the judged one (5, 9, 9) */
+	ck_assert_ptr_nonnull(strstr(h, "<title>episode: 3 periods</title>"));
+	/* self-contained: nothing to load */
+	ck_assert_ptr_null(strstr(h, " src=\""));
+	ck_assert_ptr_null(strstr(h, "<link"));
+	ck_assert_ptr_null(strstr(h, "url("));
+	ck_assert_ptr_nonnull(strstr(h, "default-src 'none'"));
+	free(h);
+	cw_run_release(&run);
+}
+END_TEST
+
+/* report.xlsx: a zip (an XLSX package), the same bytes for the same run,
+ * whatever control characters or bad UTF-8 the names hold. */
+START_TEST(xlsx_package)
+{
+	const struct cw_report_ops *ops = cw_report_find("xlsx");
+	struct cw_buf a = CW_BUF_INIT, b = CW_BUF_INIT;
+	char err[CW_ERRBUF] = "";
+	struct cw_run run;
+
+	ck_assert_ptr_nonnull(ops);
+	build_run(&run);
+	free(run.series[1].id.bucket);
+	run.series[1].id.bucket = cw_strdup("bad\x01\xff utf-8");
+	ck_assert_msg(ops->render(&run, &a, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(ops->render(&run, &b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_gt(a.len, 1000);
+	ck_assert_int_eq(memcmp(a.data, "PK\x03\x04", 4), 0);
+	ck_assert_uint_eq(a.len, b.len);
+	ck_assert_int_eq(memcmp(a.data, b.data, a.len), 0);
+	cw_buf_release(&a);
+	cw_buf_release(&b);
+	cw_run_release(&run);
 }
 END_TEST
 
@@ -424,10 +526,21 @@ START_TEST(machine_numbers)
 	/* the anomaly row: value, baseline, limit, change_pct, score */
 	ck_assert_ptr_nonnull(strstr(c, ",2014-02-14T00:00:00Z,5500000000,1000000000,"
 				     "3000000000,450,5.5,anomaly,critical,new,0.405,Bytes,"
-				     "\r\n"));
+				     ",5.5,1,0.405,team-a,,f-"));
+	/* finding_id: the same in both formats, 16 hex digits */
+	{
+		const char *f = strstr(c, ",team-a,,f-");
+		char *want;
+
+		ck_assert_ptr_nonnull(f);
+		want = cw_asprintf("\"finding_id\": \"%.18s\"", f + 9);
+		ck_assert_ptr_nonnull(strstr(j, want));
+		ck_assert_uint_eq(strspn(f + 11, "0123456789abcdef"), 16);
+		free(want);
+	}
 	/* threshold: no baseline, no score -> empty cells */
 	ck_assert_ptr_nonnull(strstr(c, ",threshold,2014-02-14T00:00:00Z,5500000000,,"
-				     "100000000000,,,ok,,,,Bytes,\r\n"));
+				     "100000000000,,,ok,,,,Bytes,,5.5,,,team-a,,\r\n"));
 	ck_assert_ptr_nonnull(strstr(j, "\"baseline\": null"));
 	ck_assert_ptr_null(strstr(c, "e+"));
 	ck_assert_ptr_null(strstr(j, "e+"));
@@ -450,7 +563,8 @@ START_TEST(csv_shape)
 	c = render(&run, "csv");
 	ck_assert(cw_str_startswith(c, "run_id,account_id,account_name,region,bucket,metric,"
 				    "detector,period_start,value,baseline,limit,change_pct,"
-				    "score,status,severity,alert,est_excess_usd,unit,note\r\n"));
+				    "score,status,severity,alert,est_excess_usd,unit,note,"
+				    "value_gb,baseline_gb,est_excess_usd_all,owner,tags,finding_id\r\n"));
 	/* every line ends in CRLF; the only bare LF is inside a quoted cell */
 	for (p = c; (p = strchr(p, '\n')); p++)
 		rows += p > c && p[-1] == '\r';
@@ -462,6 +576,8 @@ START_TEST(csv_shape)
 	/* the failure and the unmeasured bucket */
 	ck_assert_ptr_nonnull(strstr(c, "20140215T031500Z-beef,333333333333,audit,us-west-2,,,"
 				     ",,,,,,,failed,,,,,assume-role: AccessDenied: "));
+	ck_assert_ptr_nonnull(strstr(c, "sts:AssumeRole on arn:aws:iam::333333333333:role/"
+				     "cwsweep-read,,,,,,\r\n"));
 	ck_assert_ptr_nonnull(strstr(c, ",quiet_bucket,AWS/S3 BytesDownloaded Sum,,,,,,,,not_found,"
 				     ",,,Bytes,not_found: no BytesDownloaded metric"));
 	free(c);
@@ -520,19 +636,36 @@ START_TEST(md_content)
 	build_run(&run);
 	m = render(&run, "md");
 	/* the anomaly row, escaped, human numbers, priced, alert */
-	ck_assert_ptr_nonnull(strstr(m, "| critical | prod \\& co (111111111111) | us-east-1 | "
-				     "logs\\|prod\\*\\_\\`x\\`\\[1\\]\\<b\\>\\# | "
-				     "AWS/S3 BytesDownloaded Sum | mean7d | 2014-02-14 | "
-				     "5.50 GB | 1.00 GB | +450% | "));
-	ck_assert_ptr_nonnull(strstr(m, "| est. $0.41 | new |\n"));
+	ck_assert_ptr_nonnull(strstr(m, "| critical | **$0.41** | "
+				     "logs\\|prod\\*\\_\\`x\\`\\[1\\]\\<b\\>\\# \xc2\xb7 "
+				     "prod \\& co (111111111111) \xc2\xb7 us-east-1 | 2014-02-14 | "
+				     "**5.50 GB** vs 1.00 GB (mean7d), +450% | mean7d | "));
+	ck_assert_ptr_nonnull(strstr(m, " | new | [graph](<https://us-east-1.console.aws.amazon."
+				     "com/cloudwatch/home?region=us-east-1#metricsV2:graph=~("
+				     "metrics~(~(~'AWS*2fS3~'BytesDownloaded~'BucketName~'logs*7c"));
+	ck_assert_ptr_nonnull(strstr(m, "[bucket](<https://s3.console.aws.amazon.com/s3/buckets/"
+				     "logs%7Cprod%2A%5F%60x%60%5B1%5D%3Cb%3E%23?region=us-east-1"
+				     "&tab=metrics>) |\n"));
+	/* the answer first */
+	ck_assert(cw_str_startswith(m, "# cwsweep report\n\n**Estimated excess: est. $0.41 "
+				    "\xc2\xb7 1 finding \xc2\xb7 coverage: 3 series judged, "
+				    "1 failure, 0 not watched, 1 not found**\n"));
+	/* per account, the largest cost first */
+	ck_assert_ptr_nonnull(strstr(m, "## Accounts (2)\n"));
+	ck_assert_ptr_nonnull(strstr(m, "| prod \\& co (111111111111) | 1 | 11.5 GB | 5.90 GB | "
+				     "+95% | est. $0.41 | 1 |\n| -dev (222222222222) | 2 |"));
+	/* failures by cause, parameters with units */
+	ck_assert_ptr_nonnull(strstr(m, "| assume-role AccessDenied | 1 | 1 | not authorized"));
+	ck_assert_ptr_nonnull(strstr(m, "- detector: threshold (limit 100 GB)\n"));
+	ck_assert_ptr_null(strstr(m, "100000000000"));
 	/* ok rows are not listed among the anomalies, only counted */
-	wow = strstr(m, "## Week over week\n");
+	wow = strstr(m, "## Top movers\n");
 	ck_assert_ptr_nonnull(wow);
 	*wow = '\0';
 	ck_assert_ptr_null(strstr(m, "HYPERLINK"));
 	*wow = '#';
-	/* week over week: sums of the last 7 days and the 7 before (a gap
-	 * skipped), largest first; the 2-day series has no two weeks */
+	/* top movers: sums of the last 7 days and the 7 before (a gap
+	 * skipped), the largest change first; the 2-day series has no two weeks */
 	ck_assert_ptr_nonnull(strstr(wow, "| 11.5 GB | 5.90 GB | +95% |\n"));
 	ck_assert_ptr_nonnull(strstr(wow, "| 1.45 GB | 1.40 GB | +3.6% |\n"));
 	ck_assert_ptr_nonnull(strstr(wow, "| **all 2 series** | | | **12.9 GB** | **7.30 GB** | "
@@ -549,32 +682,85 @@ START_TEST(md_content)
 }
 END_TEST
 
+/* Top movers: by change, not by volume, above a minimum volume. */
+START_TEST(md_movers)
+{
+	double big[14], moved[14], tiny[14];
+	struct cw_target_id a = { "111111111111", "p", "us-east-1", "big-steady",
+				  "AWS/S3 BytesDownloaded Sum", "Bytes", "", "" };
+	struct cw_target_id b = a, c = a;
+	struct cw_run run;
+	char *m, *p1, *p2;
+
+	b.bucket = "mid-doubled";
+	c.bucket = "tiny-jumpy";
+	for (size_t i = 0; i < 14; i++) {
+		big[i] = 1e12;              /* 7 TB a week, +1% */
+		moved[i] = i < 7 ? 1e9 : 2e9; /* 7 GB -> 14 GB: +100% */
+		tiny[i] = i < 7 ? 10 : 1e5; /* bytes: +10^6 %, below the minimum */
+	}
+	big[13] = 1.07e12;
+	ck_assert_int_eq(cw_run_init(&run, "run"), 0);
+	add_series(&run, &a, big, 14);
+	add_series(&run, &b, moved, 14);
+	add_series(&run, &c, tiny, 14);
+	m = render(&run, "md");
+	p1 = strstr(m, "| mid-doubled | 14.0 GB | 7.00 GB | +100% |");
+	p2 = strstr(m, "| big-steady |");
+	ck_assert_ptr_nonnull(p1);
+	ck_assert_ptr_nonnull(p2);
+	ck_assert(p1 < p2);
+	ck_assert_ptr_null(strstr(m, "| tiny-jumpy |"));
+	ck_assert_ptr_nonnull(strstr(m, "(2 of 3)"));
+	ck_assert_ptr_nonnull(strstr(m, "| **all 3 series** |"));
+	free(m);
+	cw_run_release(&run);
+}
+END_TEST
+
 START_TEST(md_caps_anomalies)
 {
 	struct cw_run run;
 	double v[3] = { 1, 1, 9 };
-	struct cw_target_id id = { "", "", "", "", "s", "", "" };
+	struct cw_target_id id = { "", "", "", "", "s", "", "", "" };
 	char *m, *p;
 	size_t i, rows = 0;
 
 	ck_assert_int_eq(cw_run_init(&run, "analyze"), 0);
-	add_series(&run, &id, v, 3);
-	for (i = 0; i < CW_REPORT_MD_MAX_ROWS + 5; i++)
-		add_result(&run, 0, "zscore", CW_STATUS_ANOMALY, CW_SEV_WARNING, 2, 9, 1, 2,
+	for (i = 0; i < CW_REPORT_MD_MAX_ROWS + 5; i++) {
+		add_series(&run, &id, v, 3);
+		add_result(&run, i, "zscore", CW_STATUS_ANOMALY, CW_SEV_WARNING, 2, 9, 1, 2,
 			   4, NULL);
+		/* a second detector on the same series and period: the same finding */
+		add_result(&run, i, "mean7d", CW_STATUS_ANOMALY, CW_SEV_WARNING, 2, 9, 1, 2,
+			   4, NULL);
+	}
 	m = render(&run, "md");
 	for (p = m; (p = strstr(p, "| warning |")); p++)
 		rows++;
 	ck_assert_uint_eq(rows, CW_REPORT_MD_MAX_ROWS);
-	ck_assert_ptr_nonnull(strstr(m, "The 100 largest of 105 anomalies"));
-	/* analyze mode: no account, region or metric columns */
-	ck_assert_ptr_nonnull(strstr(m, "| Severity | Bucket / series | Detector |"));
+	ck_assert_ptr_nonnull(strstr(m, "The 100 largest of 105 findings"));
+	ck_assert_ptr_nonnull(strstr(m, "210 anomalous judgements in all"));
+	ck_assert_ptr_nonnull(strstr(m, "| mean7d, zscore |"));
+	/* analyze mode, nothing priced: no cost or alert column */
+	ck_assert_ptr_nonnull(strstr(m, "| Severity | Bucket / series \xc2\xb7 account \xc2\xb7 "
+				     "region | Period (UTC) |"));
 	free(m);
 	cw_run_release(&run);
 }
 END_TEST
 
 /* ---- writing, formats, summary ------------------------------------------- */
+
+/* The registered formats: every one is written by default. */
+static size_t nformats(void)
+{
+	size_t n = 0;
+
+	while (cw_reports[n])
+		n++;
+	return n;
+}
 
 static size_t count_entries(const char *dir)
 {
@@ -601,7 +787,7 @@ START_TEST(write_all)
 
 	build_run(&run);
 	ck_assert_msg(cw_reports_write(&run, dir, NULL, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_uint_eq(count_entries(dir), 3); /* no temporary file left */
+	ck_assert_uint_eq(count_entries(dir), nformats()); /* no temporary file left */
 	ck_assert_int_eq(stat(md_path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0644);
 	md_text = cw_test_slurp(md_path);
@@ -651,7 +837,7 @@ static void build_big_run(struct cw_run *run, size_t n)
 	for (i = 0; i < n; i++) {
 		char bucket[32], acct[32];
 		struct cw_target_id id = { acct, acct, "us-east-1", bucket,
-					   "AWS/S3 BytesDownloaded Sum", "Bytes", "" };
+					   "AWS/S3 BytesDownloaded Sum", "Bytes", "", "" };
 
 		snprintf(acct, sizeof(acct), "%012zu", 100000000000 + i / 100);
 		snprintf(bucket, sizeof(bucket), "bucket-%05zu", i);
@@ -679,7 +865,7 @@ START_TEST(write_streams)
 
 	build_big_run(&run, 3000);
 	ck_assert_msg(cw_reports_write(&run, tmp, NULL, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_uint_eq(count_entries(tmp), 3);
+	ck_assert_uint_eq(count_entries(tmp), nformats());
 	for (i = 0; i < 3; i++) {
 		char *path = cw_asprintf("%s/%s", tmp, fmts[i][1]);
 		char *got = cw_test_slurp(path), *want = render(&run, fmts[i][0]);
@@ -925,10 +1111,12 @@ START_TEST(summary)
 	build_run(&run);
 	ck_assert_int_eq(cw_report_summary(&run, tmp, &out), 0);
 	ck_assert(cw_str_startswith(cw_buf_str(&out),
-				    "cwsweep: 3 series, 6 judgements: 1 anomaly, 4 ok, "
-				    "1 insufficient history, 1 failure, 1 not measured\n"
+				    "cwsweep: 3 series, 6 judgements: 1 finding (1 anomalous "
+				    "judgement), 4 ok, 1 insufficient history, 1 failure, "
+				    "1 not measured; est. excess $0.41\n"
 				    "  critical prod & co/us-east-1/logs|prod*_`x`[1]<b># "
-				    "2014-02-14: 5.50 GB, baseline 1.00 GB (+450%) [mean7d]\n"
+				    "2014-02-14: 5.50 GB, baseline 1.00 GB (+450%), est. $0.41 "
+				    "[mean7d]\n"
 				    "  failed: audit/us-west-2 [assume-role AccessDenied]: "));
 	/* nothing written yet: points at the folder */
 	want = cw_asprintf("reports: %s\n", tmp);
@@ -949,9 +1137,9 @@ START_TEST(summary)
 	add_result(&run, run.results[0].series, "zscore", CW_STATUS_ANOMALY, CW_SEV_WARNING,
 		   15, 5.5e9, 1.1e9, 2e9, 12, NULL);
 	ck_assert_int_eq(cw_report_summary(&run, tmp, &out), 0);
-	ck_assert_ptr_nonnull(strstr(cw_buf_str(&out), "2 anomalies"));
-	ck_assert_ptr_nonnull(strstr(cw_buf_str(&out), "(+450%) [mean7d, zscore]\n"));
-	ck_assert_ptr_null(strstr(cw_buf_str(&out), "more anomalous"));
+	ck_assert_ptr_nonnull(strstr(cw_buf_str(&out), "1 finding (2 anomalous judgements)"));
+	ck_assert_ptr_nonnull(strstr(cw_buf_str(&out), "(+450%), est. $0.41 [mean7d, zscore]\n"));
+	ck_assert_ptr_null(strstr(cw_buf_str(&out), "more finding"));
 	cw_buf_release(&out);
 	cw_run_release(&run);
 	cw_test_rmtree(tmp);
@@ -1068,7 +1256,7 @@ END_TEST
 START_TEST(json_round_trip_all_periods)
 {
 	struct cw_run run;
-	struct cw_target_id id = { "", "", "", "", "net_in", "", "" };
+	struct cw_target_id id = { "", "", "", "", "net_in", "", "", "" };
 	double v[30];
 	size_t i;
 
@@ -1093,7 +1281,7 @@ END_TEST
 START_TEST(empty_series)
 {
 	struct cw_run run;
-	struct cw_target_id id = { "", "", "", "", "empty", "", "" };
+	struct cw_target_id id = { "", "", "", "", "empty", "", "", "" };
 	struct cw_series s = { 0, 0, 0, NULL, 0, 0 };
 	struct cw_judgement j = { .status = CW_STATUS_INSUFFICIENT, .value = NAN,
 				  .baseline = NAN, .limit = NAN, .score = NAN };
@@ -1238,6 +1426,9 @@ static Suite *reports_suite(void)
 	tcase_add_test(golden, golden_md);
 	tcase_add_test(golden, golden_csv);
 	tcase_add_test(golden, golden_json);
+	tcase_add_test(golden, golden_html);
+	tcase_add_test(golden, html_hostile_names);
+	tcase_add_test(golden, xlsx_package);
 	suite_add_tcase(s, golden);
 
 	tcase_add_test(esc, md_escape);
@@ -1257,6 +1448,7 @@ static Suite *reports_suite(void)
 	tcase_add_test(fmt, json_parses);
 	tcase_add_test(fmt, md_content);
 	tcase_add_test(fmt, md_caps_anomalies);
+	tcase_add_test(fmt, md_movers);
 	suite_add_tcase(s, fmt);
 
 	tcase_add_test(io, write_all);

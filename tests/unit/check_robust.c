@@ -417,7 +417,7 @@ END_TEST
 START_TEST(test_dollar_gate)
 {
 	struct cw_run run;
-	struct cw_target_id id = { "", "", "", "", "b", "Bytes", "" };
+	struct cw_target_id id = { "", "", "", "", "b", "Bytes", "", "" };
 	struct cw_series s;
 	struct cw_detector_conf *c = det("mean7d:factor=2:min_excess_usd=5");
 	size_t idx;
@@ -478,7 +478,7 @@ END_TEST
 START_TEST(test_exclusions)
 {
 	struct cw_run run;
-	struct cw_target_id id = { "", "", "", "", "b", "", "" };
+	struct cw_target_id id = { "", "", "", "", "b", "", "", "" };
 	struct cw_series s;
 	struct cw_detector_conf *c = det("mean7d:factor=3");
 	size_t idx;

@@ -161,7 +161,7 @@ START_TEST(test_json_errors)
 	char err[CW_ERRBUF];
 
 	ck_assert_ptr_null(parse("{\"Messages\": []}", "a.json", 0, &n, err));
-	ck_assert_ptr_nonnull(strstr(err, "a.json: no MetricDataResults array"));
+	ck_assert_ptr_nonnull(strstr(err, "a.json: no MetricDataResults or Datapoints array"));
 	ck_assert_ptr_null(parse("{\"MetricDataResults\": [{\"Id\":\"m0\","
 				 "\"Timestamps\":[\"2024-03-01T00:00:00Z\"],\"Values\":[]}]}",
 				 "b.json", 0, &n, err));
@@ -218,6 +218,85 @@ START_TEST(test_nab_file)
 }
 END_TEST
 
+/* get-metric-data: the CLI's default label (the metric name) repeats; the
+ * series are then named "Label (Id)". */
+START_TEST(test_json_repeated_labels)
+{
+	static const char doc[] =
+		"{\"MetricDataResults\": ["
+		"{\"Id\": \"prod\", \"Label\": \"BytesDownloaded\", \"StatusCode\": \"Complete\","
+		" \"Timestamps\": [\"2024-01-02T00:00:00Z\", \"2024-01-01T00:00:00Z\"],"
+		" \"Values\": [2, 1]},"
+		"{\"Id\": \"dev\", \"Label\": \"BytesDownloaded\", \"StatusCode\": \"Complete\","
+		" \"Timestamps\": [\"2024-01-02T00:00:00Z\", \"2024-01-01T00:00:00Z\"],"
+		" \"Values\": [4, 3]},"
+		"{\"Id\": \"x\", \"Label\": \"Other\", \"Timestamps\": [\"2024-01-01T00:00:00Z\"],"
+		" \"Values\": [5]}]}";
+	char err[CW_ERRBUF] = "";
+	size_t n = 0;
+	struct cw_named_series *v = parse(doc, "g.json", 86400, &n, err);
+
+	ck_assert_msg(v != NULL, "%s", err);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(v[0].name, "BytesDownloaded (prod)");
+	ck_assert_str_eq(v[1].name, "BytesDownloaded (dev)");
+	ck_assert_str_eq(v[2].name, "Other");
+	cw_named_series_free(v, n);
+}
+END_TEST
+
+/* get-metric-statistics: Label and Datapoints in no order, the statistic
+ * it holds, the unit; several statistics make several series. */
+START_TEST(test_gms)
+{
+	static const char one[] =
+		"{\"Label\": \"BytesDownloaded\", \"Datapoints\": ["
+		"{\"Timestamp\": \"2024-01-03T00:00:00+00:00\", \"Sum\": 30.0, \"Unit\": \"Bytes\"},"
+		"{\"Timestamp\": \"2024-01-01T00:00:00+00:00\", \"Sum\": 10.0, \"Unit\": \"Bytes\"},"
+		"{\"Timestamp\": \"2024-01-02T00:00:00+00:00\", \"Sum\": 20.0, \"Unit\": \"Bytes\"}]}";
+	static const char two[] =
+		"{\"Label\": \"CPUUtilization\", \"Datapoints\": ["
+		"{\"Timestamp\": \"2024-01-01T00:00:00Z\", \"Average\": 1.5, \"Maximum\": 9,"
+		" \"ExtendedStatistics\": {\"p99\": 8.5}, \"Unit\": \"Percent\"},"
+		"{\"Timestamp\": \"2024-01-01T01:00:00Z\", \"Average\": 2.5, \"Maximum\": 7,"
+		" \"ExtendedStatistics\": {\"p99\": 6.5}, \"Unit\": \"Percent\"}]}";
+	char err[CW_ERRBUF] = "";
+	size_t n = 0;
+	struct cw_named_series *v = parse(one, "d/gms.json", 0, &n, err);
+
+	ck_assert_msg(v != NULL, "%s", err);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0].name, "BytesDownloaded");
+	ck_assert_str_eq(v[0].unit, "Bytes");
+	ck_assert_int_eq(v[0].s.period, 86400);
+	ck_assert_uint_eq(v[0].s.n, 3);
+	ck_assert_double_eq(v[0].s.values[0], 10);
+	ck_assert_double_eq(v[0].s.values[2], 30);
+	cw_named_series_free(v, n);
+
+	v = parse(two, "cpu.json", 0, &n, err);
+	ck_assert_msg(v != NULL, "%s", err);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(v[0].name, "CPUUtilization Average");
+	ck_assert_str_eq(v[1].name, "CPUUtilization Maximum");
+	ck_assert_str_eq(v[2].name, "CPUUtilization p99");
+	ck_assert_str_eq(v[2].unit, "Percent");
+	ck_assert_double_eq(v[2].s.values[1], 6.5);
+	cw_named_series_free(v, n);
+
+	/* errors name the place */
+	ck_assert_ptr_null(parse("{\"Label\": \"x\", \"Datapoints\": []}", "e.json", 0, &n, err));
+	ck_assert_ptr_nonnull(strstr(err, "e.json: Datapoints: no datapoint"));
+	ck_assert_ptr_null(parse("{\"Datapoints\": [{\"Sum\": 1}]}", "e.json", 0, &n, err));
+	ck_assert_ptr_nonnull(strstr(err, "Datapoints[0]: no Timestamp"));
+	ck_assert_ptr_null(parse("{\"Datapoints\": [{\"Timestamp\": \"2024-01-01T00:00:00Z\","
+				 " \"Sum\": \"1\"}]}", "e.json", 0, &n, err));
+	ck_assert_ptr_nonnull(strstr(err, "Datapoints[0].Sum: not a number"));
+	ck_assert_ptr_null(parse("{\"Datapoints\": [7]}", "e.json", 0, &n, err));
+	ck_assert_ptr_nonnull(strstr(err, "Datapoints[0]: not an object"));
+}
+END_TEST
+
 static Suite *seriesio_suite(void)
 {
 	Suite *s = suite_create("seriesio");
@@ -228,6 +307,8 @@ static Suite *seriesio_suite(void)
 	tcase_add_test(tc, test_json_file);
 	tcase_add_test(tc, test_json_errors);
 	tcase_add_test(tc, test_nab_file);
+	tcase_add_test(tc, test_json_repeated_labels);
+	tcase_add_test(tc, test_gms);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -143,6 +143,53 @@ static void check_limits(json_t *root)
 	ck_assert_uint_le(total, 40000);
 }
 
+/*
+ * The header's count of findings is the body's: the numbered finding
+ * sections plus the "*N more findings, by account*" roll-up.
+ */
+static void check_counts(json_t *root)
+{
+	const char *h = block_text(root, 0);
+	size_t want = 0, got = 0, n = nblocks(root);
+
+	if (sscanf(h, "cwsweep: %zu finding", &want) != 1)
+		want = 0;
+	for (size_t i = 1; i < n; i++) {
+		const char *t = block_text(root, i);
+		size_t k, more;
+
+		if (!t || strcmp(block_type(root, i), "section") != 0)
+			continue;
+		int used = 0;
+
+		if (sscanf(t, "*%zu.*%n", &k, &used) == 1 && used > 0)
+			got++;
+		else if (sscanf(t, "*%zu more finding%n", &more, &used) == 1 && used > 0)
+			got += more;
+	}
+	ck_assert_uint_eq(got, want);
+}
+
+/* Every < in the payload opens a link cwsweep made: <https://...|text>. */
+static void check_only_own_links(const char *all)
+{
+	size_t open = 0, close = 0;
+
+	for (const char *p = all; (p = strchr(p, '<')); p++) {
+		const char *end = strchr(p, '>'), *bar = strchr(p, '|');
+
+		ck_assert_msg(cw_str_startswith(p, "<https://"), "a raw < at %.40s", p);
+		ck_assert_ptr_nonnull(end);
+		ck_assert_ptr_nonnull(bar);
+		ck_assert(bar < end);
+		ck_assert_ptr_null(memchr(p + 1, '<', (size_t)(end - p - 1)));
+		open++;
+	}
+	for (const char *p = all; (p = strchr(p, '>')); p++)
+		close++;
+	ck_assert_uint_eq(open, close);
+}
+
 START_TEST(test_shape_and_order)
 {
 	struct cw_run run;
@@ -173,11 +220,11 @@ START_TEST(test_shape_and_order)
 	/* header, summary, divider, 3 findings, divider, failures, footer */
 	ck_assert_uint_eq(n, 9);
 	ck_assert_str_eq(block_type(root, 0), "header");
-	ck_assert_str_eq(block_text(root, 0), "cwsweep: 3 anomalies, 1 failure");
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: 3 findings, 1 failure");
 	ck_assert_str_eq(block_type(root, 1), "section");
 	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*2* accounts"));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*4* series judged"));
-	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*3* anomalies"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*3* findings"));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*1* failure"));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "Estimated excess: *$1,247.00 (est.)*"));
 	ck_assert_ptr_null(strstr(block_text(root, 1), "announced"));
@@ -198,16 +245,26 @@ START_TEST(test_shape_and_order)
 	ck_assert_ptr_null(strstr(block_text(root, 5), "(est.)"));
 	ck_assert_str_eq(block_type(root, 6), "divider");
 	ck_assert_ptr_nonnull(strstr(block_text(root, 7), "*1 failure*\n"));
-	ck_assert_ptr_nonnull(strstr(block_text(root, 7), "`333333333333` \xc2\xb7 `us-east-1` "
-				     "\xe2\x80\x94 assume-role `AccessDenied`: "
-				     "`not authorized to assume`"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 7), "\xe2\x80\xa2 `assume-role` "
+				     "`AccessDenied`: 1 failure in 1 account (`333333333333` "
+				     "\xc2\xb7 `us-east-1`): `not authorized to assume`"));
 	ck_assert_str_eq(block_type(root, 8), "context");
-	ck_assert_ptr_nonnull(strstr(block_text(root, 8), "Dollar figures are estimates: "
-				     "Estimated, not a bill"));
-	ck_assert_ptr_nonnull(strstr(block_text(root, 8), "report `./cwsweep-report/report.md`"));
+	/* the price note, short, once; the local report called local */
+	ck_assert_ptr_nonnull(strstr(block_text(root, 8), "Dollar figures are estimates: excess "
+				     "bytes at the account's S3 data-transfer-out rate, not a bill"));
+	ck_assert_ptr_null(strstr(block_text(root, 8), "$0.09/GB"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 8), "see the report (a local file on the "
+				     "host that ran cwsweep: `./cwsweep-report/report.md`)"));
+	/* console links on the finding */
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "\n<https://us-east-1.console.aws."
+				     "amazon.com/cloudwatch/home?region=us-east-1#metricsV2:graph="));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "|CloudWatch graph> \xc2\xb7 "
+				     "<https://s3.console.aws.amazon.com/s3/buckets/big-usd?region="
+				     "us-east-1&amp;tab=metrics|S3 bucket>"));
+	check_counts(root);
 	/* the fallback text: headline, the dollars, the top three */
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(root, "text")),
-				     "cwsweep: 3 anomalies, 1 failure; estimated excess "
+				     "cwsweep: 3 findings, 1 failure; estimated excess "
 				     "$1,247.00 (est.)\n\xe2\x80\xa2 `prod` (111111111111)"));
 	json_decref(root);
 	cw_buf_release(&b);
@@ -233,8 +290,10 @@ START_TEST(test_escaping)
 	check_limits(root);
 	/* no raw < or > anywhere in the payload: nothing can ping or link */
 	all = json_dumps(root, 0);
-	ck_assert_ptr_null(strchr(all, '<'));
-	ck_assert_ptr_null(strchr(all, '>'));
+	check_only_own_links(all);
+	ck_assert_ptr_null(strstr(all, "<!"));
+	ck_assert_ptr_null(strstr(all, "<@"));
+	ck_assert_ptr_null(strstr(all, "<https://evil"));
 	free(all);
 	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "`a&amp;b *bold* _it_`"));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "`&lt;!channel&gt;`"));
@@ -242,7 +301,8 @@ START_TEST(test_escaping)
 	ck_assert_ptr_nonnull(strstr(block_text(root, 4), "`x\xcb\x8by`"));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 4), "`&lt;https://evil|click&gt;`"));
 	/* line break flattened, bad byte replaced */
-	ck_assert_ptr_nonnull(strstr(block_text(root, 6), "`&lt;!here&gt;`: `line1 line2 "
+	ck_assert_ptr_nonnull(strstr(block_text(root, 6), "`&lt;!here&gt;`: 1 failure in 1 "
+				     "account (`2` \xc2\xb7 `us-east-1`): `line1 line2 "
 				     "&lt;@U123&gt; &amp; \xef\xbf\xbd bad`"));
 	json_decref(root);
 	cw_buf_release(&b);
@@ -323,8 +383,11 @@ START_TEST(test_default_max_findings)
 	ck_assert_uint_eq(nblocks(root), 15);
 	ck_assert_ptr_nonnull(strstr(block_text(root, 12), "*10.*"));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 12), "`bucket-009-`"));
-	ck_assert_str_eq(block_type(root, 13), "context");
-	ck_assert_str_eq(block_text(root, 13), "\xe2\x80\xa6" "and 15 more, see report");
+	ck_assert_str_eq(block_type(root, 13), "section");
+	ck_assert_str_eq(block_text(root, 13), "*15 more findings, by account*\n"
+			 "\xe2\x80\xa2 `bucket-010-` (111111111111): 15 findings, $14,745.00 (est.)\n"
+			 "see the report");
+	check_counts(root);
 	json_decref(root);
 	cw_buf_release(&b);
 	cw_run_release(&run);
@@ -357,14 +420,16 @@ START_TEST(test_fifty_blocks)
 	 * failures, footer */
 	ck_assert_uint_eq(nblocks(root), 50);
 	ck_assert_ptr_nonnull(strstr(block_text(root, 44), "*42.*"));
-	ck_assert_str_eq(block_text(root, 45), "\xe2\x80\xa6" "and 58 more, see report "
-			 "(`r/report.md`)");
+	ck_assert(cw_str_startswith(block_text(root, 45), "*58 more findings, by account*\n"));
+	ck_assert(cw_str_endswith(block_text(root, 45), "see the report (a local file on the "
+				  "host that ran cwsweep: `r/report.md`)"));
+	check_counts(root);
 	ck_assert_ptr_nonnull(strstr(block_text(root, 47), "*Resolved* (1): `3`"));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 47), "`quiet-now` (mean7d)"));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 48), "*1 failure*"));
 	ck_assert_str_eq(block_type(root, 49), "context");
-	ck_assert_str_eq(block_text(root, 0), "cwsweep: 100 anomalies, 1 failure, 1 resolved");
-	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*100* anomalies (*100* announced)"));
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: 100 findings, 1 failure, 1 resolved");
+	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*100* findings (*100* announced)"));
 	json_decref(root);
 	cw_buf_release(&b);
 	free(announce);
@@ -386,8 +451,8 @@ START_TEST(test_fifty_blocks_findings_only)
 	check_limits(root);
 	ck_assert_uint_eq(nblocks(root), 50);
 	ck_assert_ptr_nonnull(strstr(block_text(root, 47), "*45.*"));
-	ck_assert_str_eq(block_text(root, 48), "\xe2\x80\xa6" "and 55 more, see report "
-			 "(`r/report.md`)");
+	ck_assert(cw_str_startswith(block_text(root, 48), "*55 more findings, by account*\n"));
+	check_counts(root);
 	ck_assert_str_eq(block_type(root, 49), "context");
 	json_decref(root);
 	cw_buf_release(&b);
@@ -416,7 +481,10 @@ START_TEST(test_exactly_fits_no_more_line)
 	root = digest(&run, NULL, &o, &b);
 	check_limits(root);
 	ck_assert_uint_eq(nblocks(root), 50);
-	ck_assert_str_eq(block_text(root, 49), "\xe2\x80\xa6" "and 2 more, see report");
+	ck_assert_str_eq(block_text(root, 49), "*2 more findings, by account*\n"
+			 "\xe2\x80\xa2 `bucket-045-` (111111111111): 2 findings, $1,909.00 (est.)\n"
+			 "see the report");
+	check_counts(root);
 	json_decref(root);
 	cw_buf_release(&b);
 	cw_run_release(&run);
@@ -449,13 +517,13 @@ START_TEST(test_long_names_and_total)
 	{
 		char want[64];
 
-		snprintf(want, sizeof(want), "\xe2\x80\xa6" "and %zu more, see report",
-			 60 - (n - 7));
-		ck_assert_str_eq(block_text(root, n - 4), want);
+		snprintf(want, sizeof(want), "*%zu more findings, by account*", 60 - (n - 7));
+		ck_assert(cw_str_startswith(block_text(root, n - 4), want));
 	}
-	/* failures: a few lines, then how many more */
+	check_counts(root);
+	/* failures: one cause, its message cut */
 	ck_assert_ptr_nonnull(strstr(block_text(root, n - 2), "*300 failures*"));
-	ck_assert_ptr_nonnull(strstr(block_text(root, n - 2), "more, see report"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, n - 2), ": 300 failures in 1 account ("));
 	json_decref(root);
 	cw_buf_release(&b);
 	free(msg);
@@ -482,7 +550,7 @@ START_TEST(test_announce_subset)
 	run.results[3].alert = CW_ALERT_RESOLVED;
 	root = digest(&run, announce, NULL, &b);
 	check_limits(root);
-	ck_assert_str_eq(block_text(root, 0), "cwsweep: 1 anomaly, 1 resolved");
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: 1 finding, 1 resolved");
 	/* header, summary, divider, new-b, divider, resolved, footer */
 	ck_assert_uint_eq(nblocks(root), 7);
 	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "`new-b`"));
@@ -542,9 +610,48 @@ START_TEST(test_failures_only)
 	ck_assert_str_eq(block_text(root, 0), "cwsweep: 15 failures");
 	/* header, summary, divider, failures, footer */
 	ck_assert_uint_eq(nblocks(root), 5);
-	/* 10 lines by default, then the rest counted */
-	ck_assert_ptr_nonnull(strstr(block_text(root, 3),
-				     "\n\xe2\x80\xa6" "and 5 more, see report"));
+	/* one cause, 15 failures: named once, the first targets listed */
+	ck_assert_str_eq(block_text(root, 3), "*15 failures*\n\xe2\x80\xa2 `assume-role` "
+			 "`Throttling`: 15 failures in 1 account (`2` \xc2\xb7 `us-east-1`, "
+			 "`2` \xc2\xb7 `us-east-1`, `2` \xc2\xb7 `us-east-1`, \xe2\x80\xa6): "
+			 "`Rate exceeded`");
+	json_decref(root);
+	cw_buf_release(&b);
+	cw_run_release(&run);
+}
+END_TEST
+
+/* Hundreds of accounts: the roll-up stops at the section limit and counts
+ * the rest; a report URL replaces the local path. */
+START_TEST(test_rollup_many_accounts)
+{
+	struct cw_run run;
+	struct cw_buf b;
+	struct cw_slack_opts o = { .max_findings = 5, .report_path = "/srv/out/report.md",
+				   .report_url = "https://reports.example.com/r1/report.html" };
+	json_t *root;
+	char id[16], *all;
+
+	new_run(&run);
+	for (int i = 0; i < 300; i++) {
+		snprintf(id, sizeof(id), "%012d", 100000 + i);
+		add_result(&run, add_series(&run, id, "an-account-with-a-long-name", "b"),
+			   CW_STATUS_ANOMALY, 800 * GB, 100 * GB, 10.0 + i);
+	}
+	root = digest(&run, NULL, &o, &b);
+	check_limits(root);
+	check_counts(root);
+	/* header, summary, divider, 5 findings, roll-up, footer */
+	ck_assert_uint_eq(nblocks(root), 10);
+	ck_assert(cw_str_startswith(block_text(root, 8), "*295 more findings, by account*\n"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 8), "more findings in "));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 8), "more accounts\nsee "
+				     "<https://reports.example.com/r1/report.html|the report>"));
+	ck_assert_uint_gt(strlen(block_text(root, 8)), 2000);
+	all = json_dumps(root, 0);
+	check_only_own_links(all);
+	ck_assert_ptr_null(strstr(all, "/srv/out")); /* never a local path with a URL */
+	free(all);
 	json_decref(root);
 	cw_buf_release(&b);
 	cw_run_release(&run);
@@ -594,6 +701,39 @@ START_TEST(test_coverage_and_its_drop)
 }
 END_TEST
 
+/* The state's verdict on failures: only the announced ones are posted and
+ * counted in the header; the summary says how many there were. */
+START_TEST(test_failures_announced)
+{
+	struct cw_run run;
+	struct cw_buf b;
+	bool afail[3] = { false, true, false };
+	struct cw_slack_opts o = { .announce_failures = afail };
+	json_t *root;
+
+	new_run(&run);
+	add_failure(&run, "2", "AccessDenied", "old news");
+	add_failure(&run, "3", "Throttling", "fresh");
+	add_failure(&run, "4", "AccessDenied", "old news");
+	root = digest(&run, NULL, &o, &b);
+	check_limits(root);
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: 1 failure");
+	ck_assert_ptr_nonnull(strstr(block_text(root, 1), "*3* failures (*1* announced)"));
+	ck_assert(cw_str_startswith(block_text(root, 3), "*1 failure*\n"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "`Throttling`"));
+	ck_assert_ptr_null(strstr(block_text(root, 3), "AccessDenied"));
+	json_decref(root);
+	cw_buf_release(&b);
+	/* nothing new at all: no message */
+	afail[1] = false;
+	cw_buf_init(&b, 0);
+	ck_assert_int_eq(cw_slack_digest(&run, NULL, &o, &b, NULL, 0), 0);
+	ck_assert_uint_eq(b.len, 0);
+	cw_buf_release(&b);
+	cw_run_release(&run);
+}
+END_TEST
+
 /* Two detectors flagging one bucket's spike make one finding naming both. */
 START_TEST(test_one_finding_per_series)
 {
@@ -609,16 +749,20 @@ START_TEST(test_one_finding_per_series)
 	a = add_series(&run, "111111111111", "prod", "spiky");
 	other = add_series(&run, "111111111111", "prod", "other");
 	add_result(&run, a, CW_STATUS_ANOMALY, 800 * GB, 100 * GB, 63.0);
+	/* the lead (mean7d: the larger estimate) tracked a 3-day episode */
+	run.results[run.nresults - 1].j.episode_start = T0 + 17 * DAY;
+	run.results[run.nresults - 1].j.episode_len = 3;
 	ck_assert_int_eq(cw_run_add_result(&run, a, "zscore", &j, NULL), 0);
 	run.results[run.nresults - 1].est_excess_usd = 62.1;
 	add_result(&run, other, CW_STATUS_ANOMALY, 300 * GB, 100 * GB, 18.0);
 	root = digest(&run, NULL, NULL, &b);
 	check_limits(root);
-	ck_assert_str_eq(block_text(root, 0), "cwsweep: 2 anomalies");
+	ck_assert_str_eq(block_text(root, 0), "cwsweep: 2 findings");
 	/* header, summary, divider, the two findings, footer */
 	ck_assert_uint_eq(nblocks(root), 6);
 	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "`spiky`"));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "mean7d, zscore"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "3 periods since "));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 4), "`other`"));
 	ck_assert_ptr_null(strstr(block_text(root, 4), "zscore"));
 	json_decref(root);
@@ -646,6 +790,8 @@ static Suite *slack_suite(void)
 	tcase_add_test(tc, test_failures_only);
 	tcase_add_test(tc, test_coverage_and_its_drop);
 	tcase_add_test(tc, test_one_finding_per_series);
+	tcase_add_test(tc, test_rollup_many_accounts);
+	tcase_add_test(tc, test_failures_announced);
 	suite_add_tcase(s, tc);
 	return s;
 }

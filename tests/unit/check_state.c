@@ -54,7 +54,7 @@ static void teardown(void)
 static size_t add_series(struct cw_run *run, const char *bucket, int64_t day_start)
 {
 	struct cw_target_id id = { ACCT, "prod", "us-east-1", (char *)bucket, METRIC,
-				   "Bytes", "" };
+				   "Bytes", "", "" };
 	struct cw_series s;
 	size_t idx;
 
@@ -519,7 +519,7 @@ START_TEST(test_round_trip_and_odd_names)
 {
 	struct cw_state st, back;
 	struct cw_run run;
-	struct cw_target_id id = { "", "", "", "", "a \"quoted\"\\ name \xc3\xa9\n", "", "" };
+	struct cw_target_id id = { "", "", "", "", "a \"quoted\"\\ name \xc3\xa9\n", "", "", "" };
 	struct cw_series s;
 	size_t idx;
 	bool ann[1];
@@ -627,6 +627,60 @@ START_TEST(test_no_state)
 		cw_run_release(&run);
 	}
 	ck_assert_int_ne(stat(path, &sb), 0);
+}
+END_TEST
+
+/*
+ * Failures: announced when new, an ongoing one again only after the
+ * cooldown, over when the account was judged without it, new again after.
+ * Night by night through the saved file, as cron runs it.
+ */
+static bool failure_night(int64_t now, bool fails, bool judged)
+{
+	struct cw_target_id denied = { ACCT, "prod", "us-east-1", "", "", "", "", "" };
+	struct cw_state st;
+	struct cw_run run;
+	bool ann[1] = { false };
+	char err[CW_ERRBUF];
+
+	ck_assert_int_eq(cw_state_load(&st, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_run_init(&run, "run"), 0);
+	if (judged)
+		add_judged(&run, add_series(&run, "quiet", cw_time_floor(now, DAY) - DAY),
+			   "threshold", CW_STATUS_OK, cw_time_floor(now, DAY) - DAY, 3);
+	if (fails)
+		ck_assert_int_eq(cw_run_add_failure(&run, &denied, "get-metric-data",
+						    "AccessDenied", "no"), 0);
+	ck_assert_int_eq(cw_state_apply(&st, &run, now, COOLDOWN, GROWTH, NULL), 0);
+	ck_assert_int_eq(cw_state_apply_failures(&st, &run, now, COOLDOWN, ann), 0);
+	ck_assert_int_eq(cw_state_save(&st, path, now, err, sizeof(err)), 0);
+	cw_state_release(&st);
+	cw_run_release(&run);
+	return fails && ann[0];
+}
+
+START_TEST(test_failures_once)
+{
+	const struct cw_state_entry *e;
+	struct cw_state st;
+	char err[CW_ERRBUF];
+
+	ck_assert(failure_night(t0, true, false));            /* new */
+	ck_assert(!failure_night(t0 + DAY, true, false));     /* ongoing, quiet */
+	ck_assert(!failure_night(t0 + 6 * DAY, true, false)); /* still inside the cooldown */
+	ck_assert(failure_night(t0 + 7 * DAY, true, false));  /* cooldown over: once more */
+	ck_assert(!failure_night(t0 + 8 * DAY, true, false));
+	/* not swept (another shard): the failure is not over */
+	failure_night(t0 + 9 * DAY, false, false);
+	ck_assert(!failure_night(t0 + 10 * DAY, true, false));
+	/* the account was judged and did not fail: over; the next one is new */
+	failure_night(t0 + 11 * DAY, false, true);
+	ck_assert_int_eq(cw_state_load(&st, path, err, sizeof(err)), 0);
+	e = cw_state_find(&st, ACCT, "us-east-1", "", "", "failure:get-metric-data:AccessDenied");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->status, CW_STATE_RESOLVED);
+	cw_state_release(&st);
+	ck_assert(failure_night(t0 + 12 * DAY, true, true));
 }
 END_TEST
 
@@ -786,6 +840,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_mode_0600_whatever_was_there);
 	tcase_add_test(tc, test_round_trip_and_odd_names);
 	tcase_add_test(tc, test_no_state);
+	tcase_add_test(tc, test_failures_once);
 	tcase_add_test(tc, test_coverage_drop_once);
 	tcase_add_test(tc, test_notices_once_a_day);
 	tcase_add_test(tc, test_fifo_is_no_hang);

@@ -1,0 +1,429 @@
+/*
+ * xlsx.c - the run for spreadsheet users: report.xlsx (libxlsxwriter).
+ *
+ * A CSV leaves every cell's type to the spreadsheet's guess: an account id
+ * 012345678901 loses its leading zero, a bucket named 1e10 or 2024-01-02
+ * becomes a number or a date.  Here every cell carries its type: ids,
+ * names and words are text, times are dates (UTC), bytes are numbers with
+ * a GB column beside them, dollars have a currency format, percentages a
+ * percent format.  Each sheet has a bold frozen header, an autofilter and
+ * column widths.  Text is never a formula (strings are written as
+ * strings), control characters become spaces and invalid UTF-8 U+FFFD, so
+ * the file is valid XML whatever the names are.
+ *
+ * Sheets:
+ *   Findings               one row per finding (bucket and period), largest cost first
+ *   All judgements         one row per judgement, the columns of report.csv
+ *   Accounts               per-account totals
+ *   Not watched & failures failures, then buckets not watched or not found
+ *                          (a "kind" column says which), with stored bytes
+ *
+ * libxlsxwriter writes to a file name only, so the workbook is built in a
+ * temporary file (constant-memory mode: rows go to disk as they are
+ * written) and then streamed into `out`.
+ */
+#include "report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xlsxwriter.h>
+
+#include "accounts.h"
+#include "err.h"
+#include "escape.h"
+#include "findings.h"
+#include "render.h"
+#include "strutil.h"
+
+/* Excel's limit on one cell's text. */
+#define CELL_MAX 32767
+
+struct xw {
+	lxw_workbook *wb;
+	lxw_format *head, *date, *bytes, *gb, *usd, *pct, *num, *text;
+	struct cw_buf tmp; /* a cleaned string */
+	int rc;
+	char *err;
+	size_t errlen;
+};
+
+static void lxw_check(struct xw *x, lxw_error e, const char *what)
+{
+	if (e != LXW_NO_ERROR && !x->rc)
+		x->rc = cw_fail(x->err, x->errlen, CW_EIO, "report.xlsx: %s: %s", what,
+				lxw_strerror(e));
+}
+
+/* s as valid XML text: UTF-8 repaired, control characters as spaces, at
+ * most CELL_MAX bytes (cut at a character boundary). */
+static const char *clean(struct xw *x, const char *s)
+{
+	cw_buf_reset(&x->tmp);
+	for (s = s ? s : ""; *s && x->tmp.len < CELL_MAX - 4;) {
+		size_t n = cw_utf8_len(s);
+		int rc;
+
+		if (n == 0)
+			rc = cw_buf_addstr(&x->tmp, "\xef\xbf\xbd");
+		else if (n == 1 && ((unsigned char)*s < 0x20 || *s == 0x7f))
+			rc = cw_buf_addch(&x->tmp, ' ');
+		else
+			rc = cw_buf_add(&x->tmp, s, n);
+		if (rc) {
+			x->rc = rc;
+			return "";
+		}
+		s += n ? n : 1;
+	}
+	return cw_buf_str(&x->tmp);
+}
+
+static void text(struct xw *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s)
+{
+	if (x->rc || !s || !s[0])
+		return;
+	lxw_check(x, worksheet_write_string(ws, r, c, clean(x, s), x->text), "write");
+}
+
+static void num(struct xw *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, double v,
+		lxw_format *f)
+{
+	if (x->rc || !isfinite(v))
+		return;
+	lxw_check(x, worksheet_write_number(ws, r, c, v, f), "write");
+}
+
+static void when(struct xw *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, int64_t t)
+{
+	if (x->rc)
+		return;
+	lxw_check(x, worksheet_write_unixtime(ws, r, c, (int64_t)t, x->date), "write");
+}
+
+static bool is_bytes(const struct cw_target_id *id)
+{
+	return id->unit && strcmp(id->unit, "Bytes") == 0;
+}
+
+/* A column: title, width, format for the whole column (NULL: general). */
+struct xcol {
+	const char *title;
+	double width;
+};
+
+static lxw_worksheet *sheet(struct xw *x, const char *name, const struct xcol *cols,
+			    size_t ncols, size_t nrows)
+{
+	lxw_worksheet *ws = workbook_add_worksheet(x->wb, name);
+
+	if (!ws) {
+		x->rc = cw_fail(x->err, x->errlen, CW_ENOMEM, "report.xlsx: cannot add sheet %s",
+				name);
+		return NULL;
+	}
+	for (size_t i = 0; i < ncols && !x->rc; i++) {
+		lxw_check(x, worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, cols[i].width,
+						  NULL), "column");
+		lxw_check(x, worksheet_write_string(ws, 0, (lxw_col_t)i, cols[i].title, x->head),
+			  "header");
+	}
+	worksheet_freeze_panes(ws, 1, 0);
+	lxw_check(x, worksheet_autofilter(ws, 0, 0, (lxw_row_t)(nrows > 0 ? nrows : 1),
+					  (lxw_col_t)(ncols - 1)), "autofilter");
+	return ws;
+}
+
+static double pct_fraction(const struct cw_judgement *j)
+{
+	return cw_rep_change_pct(j) / 100.0;
+}
+
+static void findings_sheet(struct xw *x, const struct cw_run *run, const struct cw_findings *fs)
+{
+	static const struct xcol cols[] = {
+		{ "finding_id", 20 }, { "severity", 10 }, { "est_excess_usd", 14 },
+		{ "account_id", 15 }, { "account_name", 18 }, { "region", 13 },
+		{ "bucket", 30 }, { "metric", 28 }, { "period_start (UTC)", 17 },
+		{ "value", 18 }, { "value_gb", 12 }, { "baseline", 18 }, { "baseline_gb", 12 },
+		{ "baseline_from", 13 }, { "change", 10 }, { "detectors", 18 }, { "alert", 9 },
+		{ "unit", 8 }, { "owner", 16 }, { "tags", 28 },
+	};
+	lxw_worksheet *ws = sheet(x, "Findings", cols, sizeof(cols) / sizeof(cols[0]), fs->n);
+	struct cw_buf det = CW_BUF_INIT;
+
+	for (size_t i = 0; ws && i < fs->n && !x->rc; i++) {
+		const struct cw_finding *f = &fs->v[i];
+		const struct cw_result *r = cw_finding_lead(run, f);
+		const struct cw_target_id *id = &run->series[f->series].id;
+		lxw_row_t row = (lxw_row_t)(i + 1);
+		bool b = is_bytes(id);
+
+		cw_buf_reset(&det);
+		if ((x->rc = cw_finding_detectors(run, f, &det)))
+			break;
+		text(x, ws, row, 0, f->id);
+		text(x, ws, row, 1, cw_rep_severity(f->severity));
+		num(x, ws, row, 2, f->est_excess_usd, x->usd);
+		text(x, ws, row, 3, id->account_id);
+		text(x, ws, row, 4, id->account_name);
+		text(x, ws, row, 5, id->region);
+		text(x, ws, row, 6, id->bucket);
+		text(x, ws, row, 7, id->metric);
+		when(x, ws, row, 8, f->period_start);
+		num(x, ws, row, 9, r->j.value, b ? x->bytes : x->num);
+		num(x, ws, row, 10, b ? r->j.value / 1e9 : NAN, x->gb);
+		num(x, ws, row, 11, r->j.baseline, b ? x->bytes : x->num);
+		num(x, ws, row, 12, b ? r->j.baseline / 1e9 : NAN, x->gb);
+		text(x, ws, row, 13, r->detector);
+		num(x, ws, row, 14, pct_fraction(&r->j), x->pct);
+		text(x, ws, row, 15, cw_buf_str(&det));
+		text(x, ws, row, 16, cw_rep_alert(f->alert));
+		text(x, ws, row, 17, id->unit);
+		text(x, ws, row, 18, id->owner);
+		text(x, ws, row, 19, id->tags);
+	}
+	cw_buf_release(&det);
+}
+
+static void judgements_sheet(struct xw *x, const struct cw_run *run,
+			     const struct cw_result *sorted)
+{
+	static const struct xcol cols[] = {
+		{ "run_id", 22 }, { "account_id", 15 }, { "account_name", 18 }, { "region", 13 },
+		{ "bucket", 30 }, { "metric", 28 }, { "detector", 11 },
+		{ "period_start (UTC)", 17 }, { "value", 18 }, { "value_gb", 12 },
+		{ "baseline", 18 }, { "baseline_gb", 12 }, { "limit", 18 }, { "change", 10 },
+		{ "score", 9 }, { "status", 12 }, { "severity", 10 }, { "alert", 9 },
+		{ "est_excess_usd", 14 }, { "est_excess_usd_all", 14 }, { "unit", 8 },
+		{ "note", 30 }, { "owner", 16 }, { "tags", 28 }, { "finding_id", 20 },
+	};
+	lxw_worksheet *ws = sheet(x, "All judgements", cols, sizeof(cols) / sizeof(cols[0]),
+				  run->nresults);
+	char fid[CW_FINDING_ID_LEN];
+
+	for (size_t i = 0; ws && i < run->nresults && !x->rc; i++) {
+		const struct cw_result *r = &sorted[i];
+		const struct cw_run_series *rs = &run->series[r->series];
+		const struct cw_target_id *id = &rs->id;
+		lxw_row_t row = (lxw_row_t)(i + 1);
+		bool b = is_bytes(id), anomaly = r->j.status == CW_STATUS_ANOMALY;
+
+		text(x, ws, row, 0, run->run_id);
+		text(x, ws, row, 1, id->account_id);
+		text(x, ws, row, 2, id->account_name);
+		text(x, ws, row, 3, id->region);
+		text(x, ws, row, 4, id->bucket);
+		text(x, ws, row, 5, id->metric);
+		text(x, ws, row, 6, r->detector);
+		if (rs->series.n)
+			when(x, ws, row, 7, r->j.period_start);
+		num(x, ws, row, 8, r->j.value, b ? x->bytes : x->num);
+		num(x, ws, row, 9, b ? r->j.value / 1e9 : NAN, x->gb);
+		num(x, ws, row, 10, r->j.baseline, b ? x->bytes : x->num);
+		num(x, ws, row, 11, b ? r->j.baseline / 1e9 : NAN, x->gb);
+		num(x, ws, row, 12, r->j.limit, b ? x->bytes : x->num);
+		num(x, ws, row, 13, pct_fraction(&r->j), x->pct);
+		num(x, ws, row, 14, r->j.score, x->num);
+		text(x, ws, row, 15, cw_rep_status(r->j.status));
+		text(x, ws, row, 16, anomaly ? cw_rep_severity(r->j.severity) : "");
+		text(x, ws, row, 17, cw_rep_alert(r->alert));
+		num(x, ws, row, 18, anomaly ? r->est_excess_usd : NAN, x->usd);
+		num(x, ws, row, 19, r->est_excess_usd, x->usd);
+		text(x, ws, row, 20, id->unit);
+		text(x, ws, row, 21, r->note);
+		text(x, ws, row, 22, id->owner);
+		text(x, ws, row, 23, id->tags);
+		text(x, ws, row, 24, cw_result_finding_id(run, r, fid, sizeof(fid)));
+	}
+}
+
+static void accounts_sheet(struct xw *x, const struct cw_acct_totals *t)
+{
+	static const struct xcol cols[] = {
+		{ "account_id", 15 }, { "account_name", 20 }, { "series", 8 },
+		{ "last_7_days_bytes", 18 }, { "last_7_days_gb", 14 },
+		{ "previous_7_days_bytes", 20 }, { "previous_7_days_gb", 16 }, { "change", 10 },
+		{ "est_excess_usd", 14 }, { "findings", 9 },
+	};
+	lxw_worksheet *ws = sheet(x, "Accounts", cols, sizeof(cols) / sizeof(cols[0]), t->n);
+
+	for (size_t i = 0; ws && i < t->n && !x->rc; i++) {
+		const struct cw_acct_total *a = &t->v[i];
+		lxw_row_t row = (lxw_row_t)(i + 1);
+
+		text(x, ws, row, 0, a->account_id);
+		text(x, ws, row, 1, a->account_name);
+		num(x, ws, row, 2, (double)a->series, x->num);
+		num(x, ws, row, 3, a->week, x->bytes);
+		num(x, ws, row, 4, a->week / 1e9, x->gb);
+		num(x, ws, row, 5, a->prev, x->bytes);
+		num(x, ws, row, 6, a->prev / 1e9, x->gb);
+		num(x, ws, row, 7, !isnan(a->prev) && a->prev != 0 ? (a->week - a->prev) / a->prev
+								    : NAN, x->pct);
+		num(x, ws, row, 8, a->usd, x->usd);
+		num(x, ws, row, 9, (double)a->findings, x->num);
+	}
+}
+
+static void gaps_sheet(struct xw *x, const struct cw_run *run)
+{
+	static const struct xcol cols[] = {
+		{ "kind", 13 }, { "account_id", 15 }, { "account_name", 18 }, { "region", 13 },
+		{ "bucket", 30 }, { "metric", 28 }, { "stage", 16 }, { "code", 18 },
+		{ "message", 60 }, { "fix", 60 }, { "owner", 16 }, { "stored_bytes", 18 },
+		{ "stored_gb", 12 },
+	};
+	lxw_worksheet *ws = sheet(x, "Not watched & failures", cols,
+				  sizeof(cols) / sizeof(cols[0]), run->nfailures + run->nunmeasured);
+	lxw_row_t row = 1;
+
+	for (size_t i = 0; ws && i < run->nfailures && !x->rc; i++, row++) {
+		const struct cw_failure *f = &run->failures[i];
+
+		text(x, ws, row, 0, "failed");
+		text(x, ws, row, 1, f->id.account_id);
+		text(x, ws, row, 2, f->id.account_name);
+		text(x, ws, row, 3, f->id.region);
+		text(x, ws, row, 4, f->id.bucket);
+		text(x, ws, row, 5, f->id.metric);
+		text(x, ws, row, 6, f->stage);
+		text(x, ws, row, 7, f->code);
+		text(x, ws, row, 8, f->message);
+		text(x, ws, row, 10, f->id.owner);
+	}
+	for (size_t i = 0; ws && i < run->nunmeasured && !x->rc; i++, row++) {
+		const struct cw_unmeasured *u = &run->unmeasured[i];
+
+		text(x, ws, row, 0, cw_unmeasured_kind_name(u->kind));
+		text(x, ws, row, 1, u->id.account_id);
+		text(x, ws, row, 2, u->id.account_name);
+		text(x, ws, row, 3, u->id.region);
+		text(x, ws, row, 4, u->id.bucket);
+		text(x, ws, row, 5, u->id.metric);
+		text(x, ws, row, 8, u->reason);
+		text(x, ws, row, 9, u->fix);
+		text(x, ws, row, 10, u->id.owner);
+		num(x, ws, row, 11, u->stored_bytes, x->bytes);
+		num(x, ws, row, 12, u->stored_bytes / 1e9, x->gb);
+	}
+}
+
+static lxw_format *format(struct xw *x, const char *num_format)
+{
+	lxw_format *f = workbook_add_format(x->wb);
+
+	if (!f) {
+		if (!x->rc)
+			x->rc = CW_ENOMEM;
+		return NULL;
+	}
+	if (num_format)
+		format_set_num_format(f, num_format);
+	return f;
+}
+
+/* Append the file at path to out. */
+static int slurp_into(const char *path, struct cw_buf *out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[65536];
+	size_t n;
+	int rc = 0;
+
+	if (!f)
+		return cw_fail(err, errlen, CW_EIO, "report.xlsx: cannot read the workbook back");
+	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		rc = cw_buf_add(out, chunk, n);
+	if (!rc && ferror(f))
+		rc = cw_fail(err, errlen, CW_EIO, "report.xlsx: cannot read the workbook back");
+	fclose(f);
+	return rc;
+}
+
+static int xlsx_render(const struct cw_run *run, struct cw_buf *out, char *err, size_t errlen)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	struct xw x = { .err = err, .errlen = errlen };
+	lxw_workbook_options opt = { .constant_memory = LXW_TRUE };
+	lxw_doc_properties props = { .title = "cwsweep report", .comments = "every dollar "
+				     "figure is an estimate, not a bill" };
+	struct cw_findings fs;
+	struct cw_acct_totals t;
+	struct cw_result *sorted = NULL;
+	char *path = NULL;
+	int fd;
+
+	memset(&fs, 0, sizeof(fs));
+	memset(&t, 0, sizeof(t));
+	cw_buf_init(&x.tmp, 0);
+	path = cw_asprintf("%s/cwsweep-xlsx-XXXXXX", tmpdir && tmpdir[0] ? tmpdir : "/tmp");
+	if (!path) {
+		x.rc = CW_ENOMEM;
+		goto out;
+	}
+	if ((fd = mkstemp(path)) < 0) {
+		x.rc = cw_fail(err, errlen, CW_EIO, "report.xlsx: cannot create a temporary file "
+			       "in %s", tmpdir && tmpdir[0] ? tmpdir : "/tmp");
+		free(path);
+		path = NULL;
+		goto out;
+	}
+	close(fd);
+	if ((x.rc = cw_rep_sorted(run, &sorted)) || (x.rc = cw_findings_build(run, NULL, &fs)) ||
+	    (x.rc = cw_acct_totals_build(run, &fs, &t)))
+		goto out;
+	opt.tmpdir = tmpdir && tmpdir[0] ? (char *)tmpdir : NULL;
+	x.wb = workbook_new_opt(path, &opt);
+	if (!x.wb) {
+		x.rc = cw_fail(err, errlen, CW_ENOMEM, "report.xlsx: cannot start a workbook");
+		goto out;
+	}
+	props.created = (time_t)run->started; /* the same run, the same file */
+	lxw_check(&x, workbook_set_properties(x.wb, &props), "properties");
+	x.head = format(&x, NULL);
+	if (x.head)
+		format_set_bold(x.head);
+	x.text = format(&x, "@");
+	x.date = format(&x, "yyyy-mm-dd hh:mm");
+	x.bytes = format(&x, "#,##0");
+	x.gb = format(&x, "#,##0.000");
+	x.usd = format(&x, "[$$-409]#,##0.00");
+	x.pct = format(&x, "0.0%");
+	x.num = format(&x, "General");
+	if (!x.rc) {
+		findings_sheet(&x, run, &fs);
+		judgements_sheet(&x, run, sorted ? sorted : run->results);
+		accounts_sheet(&x, &t);
+		gaps_sheet(&x, run);
+	}
+	{
+		lxw_error e = workbook_close(x.wb); /* frees the workbook, always */
+
+		if (!x.rc)
+			lxw_check(&x, e, "write");
+	}
+	if (!x.rc)
+		x.rc = slurp_into(path, out, err, errlen);
+out:
+	if (path) {
+		unlink(path);
+		free(path);
+	}
+	cw_buf_release(&x.tmp);
+	cw_acct_totals_release(&t);
+	cw_findings_release(&fs);
+	free(sorted);
+	if (x.rc && err && errlen && !err[0])
+		cw_fail(err, errlen, x.rc, "report.xlsx: %s", cw_strerror(x.rc));
+	return x.rc;
+}
+
+const struct cw_report_ops cw_report_xlsx = {
+	.name = "xlsx",
+	.filename = "report.xlsx",
+	.render = xlsx_render,
+};
