@@ -5,6 +5,7 @@
  */
 #include <getopt.h>
 #include <stdbool.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +41,10 @@ static void usage(FILE *f)
 /* One parameter value as a user would write it. */
 static void fmt_param(const struct cw_param_spec *sp, double v, char *buf, size_t len)
 {
+	if (isnan(v)) { /* resolved from the series' period when it is judged */
+		snprintf(buf, len, "per-period");
+		return;
+	}
 	switch (sp->type) {
 	case CW_PARAM_BYTES:
 		cw_fmt_bytes(v, buf, len);

@@ -211,6 +211,16 @@ class Validate(unittest.TestCase):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def test_per_period_defaults_are_named_not_printed_as_numbers(self):
+        # robust's defaults depend on the series' period (NaN until judged):
+        # validate says so instead of printing a cast of NaN
+        p = subprocess.run([BIN, "validate", "-i", EXAMPLE], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(" window=per-period ", p.stdout)
+        self.assertNotIn("-9223372036854775808", p.stdout)
+        self.assertNotRegex(p.stdout, r" [a-z_]+= ")
+
 
 class Merge(unittest.TestCase):
     """merge checks that its inputs belong together, and names what is missing."""
