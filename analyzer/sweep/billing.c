@@ -15,12 +15,10 @@
 #include <time.h>
 
 #include "err.h"
+#include "lmpage.h"
 #include "strutil.h"
 #include "timeutil.h"
 
-#define MAX_BODY ((size_t)64 * 1024 * 1024)
-#define MAX_TOKEN ((size_t)64 * 1024)
-#define MAX_METRICS ((size_t)10000)
 #define MAX_VALUE 256
 #define DAY 86400
 
@@ -115,63 +113,14 @@ static bool match(json_t *met, const char **linked, const char **service)
 int cw_billing_lm_parse(struct cw_billing_page *page, const char *body, size_t len,
 			char *err, size_t errlen)
 {
-	json_error_t je;
 	json_t *root, *metrics, *tok, *met;
 	size_t i;
-	int rc = 0;
+	int rc;
 
 	memset(page, 0, sizeof(*page));
-	if (!body || len > MAX_BODY)
-		return cw_fail(err, errlen, CW_ETOOBIG, "ListMetrics response: over %zu bytes",
-			       MAX_BODY);
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root)
-		return cw_fail(err, errlen, CW_EPARSE, "ListMetrics response: not JSON: %s at %d:%d",
-			       je.text, je.line, je.column);
-	if (!json_is_object(root)) {
-		rc = cw_fail(err, errlen, CW_EPARSE, "ListMetrics response: not a JSON object");
-		goto out;
-	}
-	metrics = json_object_get(root, "Metrics");
-	if (metrics && !json_is_null(metrics) && !json_is_array(metrics)) {
-		rc = cw_fail(err, errlen, CW_EPARSE, "ListMetrics response: Metrics: not an array");
-		goto out;
-	}
-	if (json_array_size(metrics) > MAX_METRICS) {
-		rc = cw_fail(err, errlen, CW_ETOOBIG, "ListMetrics response: over %zu metrics",
-			     MAX_METRICS);
-		goto out;
-	}
-	tok = json_object_get(root, "NextToken");
-	if (tok && !json_is_null(tok) && !json_is_string(tok)) {
-		rc = cw_fail(err, errlen, CW_EPARSE, "ListMetrics response: NextToken: not a string");
-		goto out;
-	}
-	if (json_string_length(tok) > MAX_TOKEN) {
-		rc = cw_fail(err, errlen, CW_ETOOBIG, "ListMetrics response: NextToken: over %zu "
-			     "bytes", MAX_TOKEN);
-		goto out;
-	}
-	json_array_foreach(metrics, i, met) {
-		json_t *dims = json_object_get(met, "Dimensions"), *d;
-		size_t k;
-
-		if (!json_is_object(met) || (dims && !json_is_array(dims))) {
-			rc = cw_fail(err, errlen, CW_EPARSE,
-				     "ListMetrics response: Metrics[%zu]: bad shape", i);
-			goto out;
-		}
-		json_array_foreach(dims, k, d) {
-			json_t *v = json_object_get(d, "Value");
-
-			if (!json_is_object(d) || !json_is_string(json_object_get(d, "Name")) ||
-			    (v && !json_is_string(v) && !json_is_null(v))) {
-				rc = cw_fail(err, errlen, CW_EPARSE, "ListMetrics response: "
-					     "Metrics[%zu].Dimensions[%zu]: bad shape", i, k);
-				goto out;
-			}
-		}
-	}
+	rc = cw_lm_page_open(&root, &metrics, &tok, body, len, err, errlen);
+	if (rc)
+		return rc;
 	page->v = calloc(json_array_size(metrics) + 1, sizeof(*page->v));
 	if (!page->v || (json_string_length(tok) > 0 &&
 			 !(page->next_token = cw_strdup(json_string_value(tok))))) {
