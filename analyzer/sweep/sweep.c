@@ -351,7 +351,23 @@ static int names_add(struct job *j, char *const *names, size_t n)
 	return 0;
 }
 
-static void list_run(struct job *j, struct cw_aws_client *c)
+/*
+ * One kind of ListMetrics listing: how to ask for a page, and how to take
+ * one into the job (on the worker thread; the job is the worker's alone).
+ * take sets *next to the page's NextToken (owned) or NULL; CW_ENOMEM is a
+ * "NoMemory" failure, any other error a "MalformedResponse".
+ */
+struct lister {
+	const char *stage;
+	int (*request)(const struct job *j, char **body, size_t *len, const char *next,
+		       char *err, size_t errlen);
+	int (*take)(struct job *j, const char *data, size_t len, char **next,
+		    char *err, size_t errlen);
+};
+
+/* Every page of a listing, with the rate limit, the parse-memory bound and
+ * the pager's loop check. */
+static void list_pages(struct job *j, struct cw_aws_client *c, const struct lister *l)
 {
 	struct cw_ratelimit *rl = cw_rl_registry_get(j->sw->rl_lm, j->key);
 	char *next = NULL, err[CW_ERRBUF] = "";
@@ -360,49 +376,38 @@ static void list_run(struct job *j, struct cw_aws_client *c)
 	cw_pager_init(&pg, MAX_PAGES);
 	do {
 		struct cw_aws_response resp;
-		struct cw_lm_page page;
 		char *body = NULL;
 		size_t len = 0, cost = 0;
-		int rc = cw_lm_request_at(&body, &len, j->metric, j->acct->id, j->region, next,
-					  err, sizeof(err));
+		int rc = l->request(j, &body, &len, next, err, sizeof(err));
 
 		free(next);
 		next = NULL;
 		if (rc) {
-			job_fail(j, rc, "list-metrics", "RequestBuild", err);
+			job_fail(j, rc, l->stage, "RequestBuild", err);
 			break;
 		}
 		cw_aws_response_init(&resp);
-		rc = job_call(j, c, rl, CW_TARGET_LM, "list-metrics", body, len, &resp);
+		rc = job_call(j, c, rl, CW_TARGET_LM, l->stage, body, len, &resp);
 		free(body);
 		if (rc) {
 			cw_aws_response_release(&resp);
 			break;
 		}
-		if (parse_memory_take(j, "list-metrics", &resp.body, &cost)) {
+		if (parse_memory_take(j, l->stage, &resp.body, &cost)) {
 			cw_aws_response_release(&resp);
 			break;
 		}
-		memset(&page, 0, sizeof(page));
-		rc = cw_lm_parse_at(&page, j->metric, j->acct->id, j->region, resp.body.data,
-				    resp.body.len, err, sizeof(err));
+		rc = l->take(j, resp.body.data, resp.body.len, &next, err, sizeof(err));
 		cw_aws_response_release(&resp);
 		cw_aws_parse_memory_give(j->sw->aws, cost);
 		if (rc) {
-			job_fail(j, rc, "list-metrics", "MalformedResponse", err);
-			break;
-		}
-		rc = names_add(j, page.names, page.n);
-		next = page.next_token;
-		page.next_token = NULL;
-		cw_lm_page_release(&page);
-		if (rc) {
-			job_fail(j, rc, "list-metrics", "NoMemory", "out of memory");
+			job_fail(j, rc, l->stage, rc == CW_ENOMEM ? "NoMemory" : "MalformedResponse",
+				 err);
 			break;
 		}
 		rc = cw_pager_next(&pg, next, "ListMetrics", err, sizeof(err));
 		if (rc) {
-			job_fail(j, rc, "list-metrics", cw_pager_code(rc), err);
+			job_fail(j, rc, l->stage, cw_pager_code(rc), err);
 			break;
 		}
 	} while (next);
@@ -410,118 +415,91 @@ static void list_run(struct job *j, struct cw_aws_client *c)
 	free(next);
 }
 
-/* ListMetrics of AWS/S3 BucketSizeBytes: the pair's buckets with data. */
-static void slist_run(struct job *j, struct cw_aws_client *c)
+/* The request metric of the job: names of the buckets that have it. */
+static int lm_request(const struct job *j, char **body, size_t *len, const char *next,
+		      char *err, size_t errlen)
 {
-	struct cw_ratelimit *rl = cw_rl_registry_get(j->sw->rl_lm, j->key);
-	char *next = NULL, err[CW_ERRBUF] = "";
-	struct cw_pager pg;
-
-	cw_pager_init(&pg, MAX_PAGES);
-	do {
-		struct cw_aws_response resp;
-		struct cw_storage_page page;
-		char *body = NULL;
-		size_t len = 0;
-		int rc = cw_storage_lm_request(&body, &len, next, err, sizeof(err));
-
-		free(next);
-		next = NULL;
-		if (rc) {
-			job_fail(j, rc, "list-storage-metrics", "RequestBuild", err);
-			break;
-		}
-		cw_aws_response_init(&resp);
-		rc = job_call(j, c, rl, CW_TARGET_LM, "list-storage-metrics", body, len, &resp);
-		free(body);
-		if (rc) {
-			cw_aws_response_release(&resp);
-			break;
-		}
-		rc = cw_storage_lm_parse(&page, resp.body.data, resp.body.len, err, sizeof(err));
-		cw_aws_response_release(&resp);
-		if (rc) {
-			job_fail(j, rc, "list-storage-metrics", "MalformedResponse", err);
-			break;
-		}
-		rc = cw_storage_set_add(&j->sset, &page);
-		next = page.next_token;
-		page.next_token = NULL;
-		cw_storage_page_release(&page);
-		if (rc) {
-			job_fail(j, rc, "list-storage-metrics", "NoMemory", "out of memory");
-			break;
-		}
-		rc = cw_pager_next(&pg, next, "ListMetrics", err, sizeof(err));
-		if (rc) {
-			job_fail(j, rc, "list-storage-metrics", cw_pager_code(rc), err);
-			break;
-		}
-	} while (next);
-	cw_pager_release(&pg);
-	free(next);
+	return cw_lm_request_at(body, len, j->metric, j->acct->id, j->region, next, err, errlen);
 }
+
+static int lm_take(struct job *j, const char *data, size_t len, char **next,
+		   char *err, size_t errlen)
+{
+	struct cw_lm_page page;
+	int rc;
+
+	memset(&page, 0, sizeof(page));
+	rc = cw_lm_parse_at(&page, j->metric, j->acct->id, j->region, data, len, err, errlen);
+	if (rc)
+		return rc;
+	rc = names_add(j, page.names, page.n);
+	*next = page.next_token;
+	page.next_token = NULL;
+	cw_lm_page_release(&page);
+	return rc ? cw_fail(err, errlen, CW_ENOMEM, "out of memory") : 0;
+}
+
+static const struct lister lm_lister = { "list-metrics", lm_request, lm_take };
+
+/* AWS/S3 BucketSizeBytes: the pair's buckets with data. */
+static int slm_request(const struct job *j, char **body, size_t *len, const char *next,
+		       char *err, size_t errlen)
+{
+	return cw_storage_lm_request(body, len, next, err, errlen);
+}
+
+static int slm_take(struct job *j, const char *data, size_t len, char **next,
+		    char *err, size_t errlen)
+{
+	struct cw_storage_page page;
+	int rc = cw_storage_lm_parse(&page, data, len, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = cw_storage_set_add(&j->sset, &page);
+	*next = page.next_token;
+	page.next_token = NULL;
+	cw_storage_page_release(&page);
+	return rc ? cw_fail(err, errlen, CW_ENOMEM, "out of memory") : 0;
+}
+
+static const struct lister storage_lister = { "list-storage-metrics", slm_request, slm_take };
+
+/* AWS/Billing EstimatedCharges in the payer, every page. */
+static int blm_request(const struct job *j, char **body, size_t *len, const char *next,
+		       char *err, size_t errlen)
+{
+	return cw_billing_lm_request(body, len, next, err, errlen);
+}
+
+static int blm_take(struct job *j, const char *data, size_t len, char **next,
+		    char *err, size_t errlen)
+{
+	struct cw_billing_page page;
+	struct cw_billing_item *v;
+	int rc = cw_billing_lm_parse(&page, data, len, err, errlen);
+
+	if (rc)
+		return rc;
+	j->bpage.seen += page.seen;
+	v = realloc(j->bpage.v, (j->bpage.n + page.n + 1) * sizeof(*v));
+	if (!v) {
+		cw_billing_page_release(&page);
+		return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+	}
+	j->bpage.v = v;
+	memcpy(v + j->bpage.n, page.v, page.n * sizeof(*v));
+	j->bpage.n += page.n;
+	page.n = 0; /* the items moved */
+	*next = page.next_token;
+	page.next_token = NULL;
+	cw_billing_page_release(&page);
+	return 0;
+}
+
+static const struct lister billing_lister = { "list-billing-metrics", blm_request, blm_take };
 
 static const char *job_stage(const struct job *j);
-
-/* ListMetrics of AWS/Billing EstimatedCharges in the payer, every page. */
-static void blist_run(struct job *j, struct cw_aws_client *c)
-{
-	struct cw_ratelimit *rl = cw_rl_registry_get(j->sw->rl_lm, j->key);
-	char *next = NULL, err[CW_ERRBUF] = "";
-	struct cw_pager pg;
-
-	cw_pager_init(&pg, MAX_PAGES);
-	do {
-		struct cw_aws_response resp;
-		struct cw_billing_page page;
-		struct cw_billing_item *v;
-		char *body = NULL;
-		size_t len = 0;
-		int rc = cw_billing_lm_request(&body, &len, next, err, sizeof(err));
-
-		free(next);
-		next = NULL;
-		if (rc) {
-			job_fail(j, rc, "list-billing-metrics", "RequestBuild", err);
-			break;
-		}
-		cw_aws_response_init(&resp);
-		rc = job_call(j, c, rl, CW_TARGET_LM, "list-billing-metrics", body, len, &resp);
-		free(body);
-		if (rc) {
-			cw_aws_response_release(&resp);
-			break;
-		}
-		rc = cw_billing_lm_parse(&page, resp.body.data, resp.body.len, err, sizeof(err));
-		cw_aws_response_release(&resp);
-		if (rc) {
-			job_fail(j, rc, "list-billing-metrics", "MalformedResponse", err);
-			break;
-		}
-		j->bpage.seen += page.seen;
-		v = realloc(j->bpage.v, (j->bpage.n + page.n + 1) * sizeof(*v));
-		if (!v) {
-			cw_billing_page_release(&page);
-			job_fail(j, CW_ENOMEM, "list-billing-metrics", "NoMemory", "out of memory");
-			break;
-		}
-		j->bpage.v = v;
-		memcpy(v + j->bpage.n, page.v, page.n * sizeof(*v));
-		j->bpage.n += page.n;
-		page.n = 0; /* the items moved */
-		next = page.next_token;
-		page.next_token = NULL;
-		cw_billing_page_release(&page);
-		rc = cw_pager_next(&pg, next, "ListMetrics", err, sizeof(err));
-		if (rc) {
-			job_fail(j, rc, "list-billing-metrics", cw_pager_code(rc), err);
-			break;
-		}
-	} while (next);
-	cw_pager_release(&pg);
-	free(next);
-}
 
 static void fetch_run(struct job *j, struct cw_aws_client *c)
 {
@@ -620,11 +598,11 @@ static void job_run(void *arg, void *wctx, unsigned worker)
 			 "the run was interrupted before this call");
 	else if (job_creds(j) == 0) {
 		if (j->kind == JOB_LIST)
-			list_run(j, wctx);
+			list_pages(j, wctx, &lm_lister);
 		else if (j->kind == JOB_SLIST)
-			slist_run(j, wctx);
+			list_pages(j, wctx, &storage_lister);
 		else if (j->kind == JOB_BLIST)
-			blist_run(j, wctx);
+			list_pages(j, wctx, &billing_lister);
 		else
 			fetch_run(j, wctx);
 	}
