@@ -4,6 +4,8 @@
  */
 #include "lmpage.h"
 
+#include <string.h>
+
 #include "err.h"
 
 #define MAX_BODY ((size_t)64 * 1024 * 1024)
@@ -68,4 +70,28 @@ int cw_lm_page_open(json_t **root, json_t **metrics, json_t **token, const char 
 		*root = *metrics = *token = NULL;
 	}
 	return rc;
+}
+
+int cw_lm_page_request(char **body, size_t *len, const char *ns, const char *metric,
+		       const char *next_token, char *err, size_t errlen)
+{
+	json_t *root = json_pack("{s:s, s:s}", "Namespace", ns, "MetricName", metric);
+	char *s;
+
+	*body = NULL;
+	if (!root)
+		return cw_fail(err, errlen, CW_ENOMEM, "ListMetrics request: out of memory");
+	if (next_token && json_object_set_new(root, "NextToken", json_string(next_token))) {
+		json_decref(root);
+		return cw_fail(err, errlen, CW_EINVAL,
+			       "ListMetrics request: NextToken is not valid UTF-8");
+	}
+	s = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (!s)
+		return cw_fail(err, errlen, CW_ENOMEM, "ListMetrics request: out of memory");
+	*body = s;
+	if (len)
+		*len = strlen(s);
+	return 0;
 }

@@ -1,12 +1,20 @@
 /*
- * lmpage.h - the checks every ListMetrics page passes before a source
- * (storage metrics, AWS/Billing) reads its metrics out of it.
+ * lmpage.h - the ListMetrics request of one metric, and the checks every
+ * page passes before a source (storage metrics, AWS/Billing) reads it.
  */
 #ifndef CW_LMPAGE_H
 #define CW_LMPAGE_H
 
 #include <jansson.h>
 #include <stddef.h>
+
+/*
+ * The body of a ListMetrics request for one metric of a namespace (any
+ * dimensions), continued at next_token when not NULL; *body is new.
+ * 0, CW_ENOMEM, or CW_EINVAL for a token that is not UTF-8.
+ */
+int cw_lm_page_request(char **body, size_t *len, const char *ns, const char *metric,
+		       const char *next_token, char *err, size_t errlen);
 
 /*
  * Parse a ListMetrics answer and check its whole shape: a JSON object of at

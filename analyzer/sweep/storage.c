@@ -25,26 +25,7 @@
 int cw_storage_lm_request(char **body, size_t *len, const char *next_token,
 			  char *err, size_t errlen)
 {
-	json_t *root = json_pack("{s:s, s:s}", "Namespace", CW_STORAGE_NAMESPACE,
-				 "MetricName", CW_STORAGE_METRIC);
-	char *s;
-
-	*body = NULL;
-	if (!root)
-		return cw_fail(err, errlen, CW_ENOMEM, "ListMetrics request: out of memory");
-	if (next_token && json_object_set_new(root, "NextToken", json_string(next_token))) {
-		json_decref(root);
-		return cw_fail(err, errlen, CW_EINVAL,
-			       "ListMetrics request: NextToken is not valid UTF-8");
-	}
-	s = json_dumps(root, JSON_COMPACT);
-	json_decref(root);
-	if (!s)
-		return cw_fail(err, errlen, CW_ENOMEM, "ListMetrics request: out of memory");
-	*body = s;
-	if (len)
-		*len = strlen(s);
-	return 0;
+	return cw_lm_page_request(body, len, CW_STORAGE_NAMESPACE, CW_STORAGE_METRIC, next_token, err, errlen);
 }
 
 void cw_storage_page_release(struct cw_storage_page *p)
