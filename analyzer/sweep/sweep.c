@@ -139,6 +139,8 @@ struct sweep {
 	size_t *acct_pending;    /* listings not back yet, per inventory account */
 	bool *acct_failed;       /* credentials failed: one failure row written */
 	bool *acct_submitted;
+	size_t *acct_pair0;      /* per inventory account: its first plan pair */
+	size_t *acct_npairs;     /* and how many (an account's pairs are consecutive) */
 	unsigned char *reported; /* per plan target: fetched or failed already */
 	size_t nreported;
 	size_t accounts_total, accounts_ready, series_done, errors;
@@ -153,6 +155,16 @@ struct sweep {
 static size_t acct_index(const struct sweep *sw, const struct cw_account_def *a)
 {
 	return (size_t)(a - sw->inv->accounts);
+}
+
+/* The account's pairs are [*first, *first + return value). */
+static size_t acct_pairs(const struct sweep *sw, const struct cw_account_def *a,
+			 size_t *first)
+{
+	size_t i = acct_index(sw, a);
+
+	*first = sw->acct_pair0[i];
+	return sw->acct_npairs[i];
 }
 
 static bool stopping(const struct sweep *sw)
@@ -735,15 +747,10 @@ static void add_account_failure(struct sweep *sw, const struct job *j)
 	cw_run_add_failure(sw->run, &id, j->stage, j->code, j->message);
 	sw->errors++;
 	/* its targets are done for the progress line (a candidate group once) */
-	for (size_t t = 0; t < sw->plan.ntargets; t++) {
-		const struct cw_plan_target *pt = &sw->plan.targets[t];
-		bool first = true;
+	{
+		size_t first, n = acct_pairs(sw, j->acct, &first);
 
-		if (pt->account != j->acct)
-			continue;
-		for (size_t u = 0; u < t && first; u++)
-			first = sw->plan.targets[u].group != pt->group;
-		sw->targets_done += first;
+		sw->targets_done += cw_plan_pairs_groups(&sw->plan, first, n);
 	}
 }
 
@@ -937,24 +944,23 @@ static void queue_storage_fetches(struct sweep *sw, size_t p)
 /* Every listing of an account is back: batch and queue its fetches. */
 static void account_ready(struct sweep *sw, const struct cw_account_def *acct)
 {
-	size_t a = acct_index(sw, acct);
+	size_t a = acct_index(sw, acct), p0, np = acct_pairs(sw, acct, &p0);
 
 	if (sw->acct_submitted[a])
 		return;
 	sw->acct_submitted[a] = true;
 	sw->accounts_ready++;
-	if (cw_plan_resolve(&sw->plan) != 0)
+	if (cw_plan_resolve_pairs(&sw->plan, p0, np) != 0)
 		return;
 	/* its buckets without the metric are settled now (one per bucket) */
-	for (size_t t = 0; t < sw->plan.ntargets; t++)
-		sw->targets_done += sw->plan.targets[t].account == acct &&
-				    sw->plan.targets[t].state == CW_TGT_UNMEASURED;
-	for (size_t p = 0; p < sw->plan.npairs; p++) {
+	for (size_t p = p0; p < p0 + np; p++)
+		for (size_t k = 0; k < sw->plan.pairs[p].ntargets; k++)
+			sw->targets_done += sw->plan.targets[sw->plan.pairs[p].targets[k]].state ==
+					    CW_TGT_UNMEASURED;
+	for (size_t p = p0; p < p0 + np; p++) {
 		struct cw_batch_list batches = { NULL, 0 };
 		size_t *targets = NULL, n = 0;
 
-		if (sw->plan.pairs[p].account != acct)
-			continue;
 		if (cw_plan_pair_targets(&sw->plan, p, CW_TGT_FETCH, &targets, &n) || n == 0 ||
 		    cw_batch_build(&batches, targets, n, sw->plan.start, sw->plan.end,
 				   sw->plan.period)) {
@@ -1014,9 +1020,8 @@ static void account_ready(struct sweep *sw, const struct cw_account_def *acct)
 		cw_batch_list_release(&batches);
 		free(targets);
 	}
-	for (size_t p = 0; p < sw->plan.npairs; p++)
-		if (sw->plan.pairs[p].account == acct && sw->pst[p].state == PST_DONE &&
-		    sw->pst[p].set.n > 0)
+	for (size_t p = p0; p < p0 + np; p++)
+		if (sw->pst[p].state == PST_DONE && sw->pst[p].set.n > 0)
 			queue_storage_fetches(sw, p);
 }
 
@@ -1434,6 +1439,8 @@ static int cmp_bkey(const void *x, const void *y)
 	return c ? c : strcmp(a->region, b->region);
 }
 
+/* Built account by account (in inventory order), each account's keys
+ * sorted apart: the sort costs n log(n / accounts), not n log n. */
 static struct bkey *bkeys_build(const struct sweep *sw, size_t *n)
 {
 	struct bkey *v = calloc(sw->plan.ntargets + 1, sizeof(*v));
@@ -1441,20 +1448,47 @@ static struct bkey *bkeys_build(const struct sweep *sw, size_t *n)
 	*n = 0;
 	if (!v)
 		return NULL;
-	for (size_t t = 0; t < sw->plan.ntargets; t++) {
-		const struct cw_plan_target *pt = &sw->plan.targets[t];
+	for (size_t a = 0; a < sw->inv->naccounts; a++) {
+		size_t p0 = sw->acct_pair0[a], from = *n;
 
-		if (!pt->metric->per_bucket || pt->state != CW_TGT_FETCH)
-			continue;
-		v[*n].acct = acct_index(sw, pt->account);
-		v[*n].bucket = pt->bucket;
-		v[*n].region = pt->region;
-		v[*n].judged = is_judged(sw, t);
-		v[*n].fetch = true;
-		(*n)++;
+		for (size_t p = p0; p < p0 + sw->acct_npairs[a]; p++) {
+			const struct cw_plan_pair *pr = &sw->plan.pairs[p];
+
+			for (size_t k = 0; k < pr->ntargets; k++) {
+				size_t t = pr->targets[k];
+				const struct cw_plan_target *pt = &sw->plan.targets[t];
+
+				if (!pt->metric->per_bucket || pt->state != CW_TGT_FETCH)
+					continue;
+				v[*n].acct = a;
+				v[*n].bucket = pt->bucket;
+				v[*n].region = pt->region;
+				v[*n].judged = is_judged(sw, t);
+				v[*n].fetch = true;
+				(*n)++;
+			}
+		}
+		qsort(v + from, *n - from, sizeof(*v), cmp_bkey);
 	}
-	qsort(v, *n, sizeof(*v), cmp_bkey);
 	return v;
+}
+
+/* keys (sorted) and the not-watched rows nw (sorted here) in one sorted
+ * array (new; free() it), without sorting keys again. */
+static struct bkey *bkeys_merge(const struct bkey *keys, size_t nkeys, struct bkey *nw,
+				size_t nnw, size_t *n)
+{
+	struct bkey *all = malloc((nkeys + nnw + 1) * sizeof(*all));
+	size_t i = 0, k = 0;
+
+	*n = 0;
+	if (!all)
+		return NULL;
+	qsort(nw, nnw, sizeof(*nw), cmp_bkey);
+	while (i < nkeys || k < nnw)
+		all[(*n)++] = k == nnw || (i < nkeys && cmp_bkey(&keys[i], &nw[k]) <= 0)
+			      ? keys[i++] : nw[k++];
+	return all;
 }
 
 /* Any key of (acct, bucket[, region]); region NULL = any region. */
@@ -1627,11 +1661,8 @@ static void unmeasured_row(struct sweep *sw, size_t t, const struct bkey *keys, 
 	}
 }
 
-static void unmeasured_rows(struct sweep *sw)
+static void unmeasured_rows(struct sweep *sw, const struct bkey *keys, size_t nkeys)
 {
-	size_t nkeys = 0;
-	struct bkey *keys = bkeys_build(sw, &nkeys);
-
 	for (size_t t = 0; t < sw->plan.ntargets; t++) {
 		const struct cw_plan_target *pt = &sw->plan.targets[t];
 		size_t a = acct_index(sw, pt->account);
@@ -1663,7 +1694,6 @@ static void unmeasured_rows(struct sweep *sw)
 			break;
 		}
 	}
-	free(keys);
 }
 
 /* A run that judged nothing at all, and failed nowhere: blind, not green. */
@@ -1735,22 +1765,21 @@ static void account_failure(struct sweep *sw, const struct cw_account_def *acct,
  * failure rows of accounts (or a run) that have buckets but judged
  * nothing: a sweep is never green while it is blind.
  */
-static void coverage_rows(struct sweep *sw)
+static void coverage_rows(struct sweep *sw, const struct bkey *keys, size_t nkeys)
 {
 	const struct cw_metric_def *m0 = first_bucket_metric(sw);
-	size_t naccts = sw->inv->naccounts, nkeys = 0, nall;
-	struct bkey *keys = NULL, *all = NULL;
+	size_t naccts = sw->inv->naccounts, nall;
+	struct bkey *all = NULL;
 	struct cw_coverage *cov = NULL;
 	bool *has = NULL, *fetchable = NULL;
 	size_t *first = NULL;
 	char msg[512];
 
-	keys = bkeys_build(sw, &nkeys);
 	cov = calloc(naccts + 1, sizeof(*cov));
 	has = calloc(naccts + 1, sizeof(*has));
 	fetchable = calloc(naccts + 1, sizeof(*fetchable));
 	first = malloc((naccts + 1) * sizeof(*first));
-	if (!keys || !cov || !has || !fetchable || !first)
+	if (!cov || !has || !fetchable || !first)
 		goto out;
 	for (size_t a = 0; a <= naccts; a++)
 		first[a] = SIZE_MAX;
@@ -1772,14 +1801,9 @@ static void coverage_rows(struct sweep *sw)
 		}
 	}
 	/* 2. coverage: the buckets that exist, watched or not */
-	all = malloc((nkeys + sw->nnw + 1) * sizeof(*all));
+	all = bkeys_merge(keys, nkeys, sw->nw, sw->nnw, &nall);
 	if (!all)
 		goto out;
-	memcpy(all, keys, nkeys * sizeof(*all));
-	if (sw->nnw)
-		memcpy(all + nkeys, sw->nw, sw->nnw * sizeof(*all));
-	nall = nkeys + sw->nnw;
-	qsort(all, nall, sizeof(*all), cmp_bkey);
 	for (size_t p = 0; p < sw->plan.npairs; p++) {
 		size_t a = acct_index(sw, sw->plan.pairs[p].account);
 		const struct pair_storage *ps = &sw->pst[p];
@@ -1854,7 +1878,6 @@ static void coverage_rows(struct sweep *sw)
 	if (sw->run->nseries == 0 && sw->run->nfailures == 0 && sw->plan.counts.accounts > 0)
 		account_failure_run(sw);
 out:
-	free(keys);
 	free(all);
 	free(cov);
 	free(has);
@@ -1974,6 +1997,8 @@ static void sweep_release(struct sweep *sw)
 	free(sw->acct_pending);
 	free(sw->acct_failed);
 	free(sw->acct_submitted);
+	free(sw->acct_pair0);
+	free(sw->acct_npairs);
 	free(sw->reported);
 	pthread_mutex_destroy(&sw->done_mu);
 	pthread_cond_destroy(&sw->done_cv);
@@ -2046,8 +2071,17 @@ static int sweep_setup(struct sweep *sw, char *err, size_t errlen)
 	sw->acct_pending = calloc(inv->naccounts + 1, sizeof(*sw->acct_pending));
 	sw->acct_failed = calloc(inv->naccounts + 1, sizeof(*sw->acct_failed));
 	sw->acct_submitted = calloc(inv->naccounts + 1, sizeof(*sw->acct_submitted));
-	if (!sw->acct_pending || !sw->acct_failed || !sw->acct_submitted)
+	sw->acct_pair0 = calloc(inv->naccounts + 1, sizeof(*sw->acct_pair0));
+	sw->acct_npairs = calloc(inv->naccounts + 1, sizeof(*sw->acct_npairs));
+	if (!sw->acct_pending || !sw->acct_failed || !sw->acct_submitted || !sw->acct_pair0 ||
+	    !sw->acct_npairs)
 		return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+	for (size_t p = sw->plan.npairs; p > 0; p--) {
+		size_t a = acct_index(sw, sw->plan.pairs[p - 1].account);
+
+		sw->acct_pair0[a] = p - 1;
+		sw->acct_npairs[a]++;
+	}
 
 	rc = cw_pool_new(&sw->pool, jobs, (size_t)jobs * 4, &ops, err, errlen);
 	return rc;
@@ -2122,8 +2156,16 @@ int cw_sweep_run(struct cw_run *run, const struct cw_sweep_opts *o, char *err, s
 	billing_start(&sw);
 	drain(&sw); /* queues the listings as the pool has room */
 	cw_plan_resolve(&sw.plan);
-	unmeasured_rows(&sw);
-	coverage_rows(&sw);
+	{
+		size_t nkeys = 0;
+		struct bkey *keys = bkeys_build(&sw, &nkeys);
+
+		/* out of memory: no key, as before (every lookup misses) */
+		unmeasured_rows(&sw, keys, keys ? nkeys : 0);
+		if (keys)
+			coverage_rows(&sw, keys, nkeys);
+		free(keys);
+	}
 	rc = 0;
 out:
 	if (sw.aws) {
