@@ -23,6 +23,7 @@ never modified after it has been stored, so readers need no lock.
 
 import array
 import bisect
+import collections
 import datetime
 import json
 import json.encoder
@@ -321,6 +322,11 @@ class Scenario:
             _check_res(self.gen_res, "generate.resolution")
             self.gen_role = g.get("role_name", "cwsweep-reader")
             self.gen_ext = g.get("external_id")
+            # keep_accounts: at most this many generated accounts stay built
+            # (oldest first out, rebuilt on a later request): a million
+            # buckets then fit in memory; 0 keeps them all
+            self.gen_keep = int(g.get("keep_accounts", 0))
+            self.gen_built = collections.deque()
         self._lock = threading.Lock()
         self._base_cache = {}
         self._bin_cache = {}
@@ -384,6 +390,10 @@ class Scenario:
             if acc is None:
                 acc = self._generate_account(i, acct_id)
                 self.accounts[acct_id] = acc
+                if self.gen_keep > 0:
+                    self.gen_built.append(acct_id)
+                    while len(self.gen_built) > self.gen_keep:
+                        self.accounts.pop(self.gen_built.popleft(), None)
         return acc
 
     def _generate_account(self, i, acct_id):
