@@ -275,6 +275,12 @@ static int cc_assume(struct cw_credcache *c, struct cw_aws_client **cl,
 	return rc;
 }
 
+const char *cw_credcache_sts_region(const struct cw_credcache *c,
+				    const struct cw_account_def *a)
+{
+	return c->o.sts_region ? c->o.sts_region : a->nregions ? a->regions[0] : "us-east-1";
+}
+
 /* Walk the role chain of a; called with the entry's lock held. */
 static int cc_refresh(struct cw_credcache *c, const struct cw_account_def *a,
 		      struct cw_creds *out, struct cw_sts_error *e)
@@ -289,8 +295,7 @@ static int cc_refresh(struct cw_credcache *c, const struct cw_account_def *a,
 	memset(&prev, 0, sizeof(prev));
 	memset(out, 0, sizeof(*out));
 	cw_sts_error_init(e);
-	region = c->o.sts_region ? c->o.sts_region :
-		 a->nregions ? a->regions[0] : "us-east-1";
+	region = cw_credcache_sts_region(c, a);
 
 	/* Temporary ambient credentials make the first hop a role chain too. */
 	if (c->o.ambient) {

@@ -63,7 +63,10 @@
 
 /* LIST/FETCH: the request metrics of the plan; SLIST/SFETCH: the daily
  * storage metrics of an account-region (its bucket set, their bytes). */
-enum job_kind { JOB_LIST, JOB_FETCH, JOB_SLIST, JOB_SFETCH, JOB_BLIST, JOB_BFETCH };
+/* JOB_CREDS is no pool job: a worker's note that an account's credentials
+ * are there (see the feed below). */
+enum job_kind { JOB_LIST, JOB_FETCH, JOB_SLIST, JOB_SFETCH, JOB_BLIST, JOB_BFETCH,
+		JOB_CREDS };
 
 struct sweep;
 
@@ -90,6 +93,7 @@ struct job {
 	size_t n;
 	struct cw_gmd_result *results;
 	int64_t start, end;                /* this batch's window, [start, end) */
+	bool opener;             /* the account's first listing: it assumes the role */
 	/* outcome */
 	int rc;                  /* 0, or why the whole job failed */
 	bool creds_failed;       /* the account's credentials could not be had */
@@ -113,6 +117,12 @@ struct pair_storage {
 /* One feed step: a plan listing or a pair's storage listing. */
 struct feed_step { bool storage; size_t idx; };
 
+/* An account's feed steps, [first, first + n), consecutive in the feed. */
+struct acct_feed {
+	size_t first, n, next;   /* next: the first step not queued yet */
+	bool released;           /* its credentials are known: queue the rest */
+};
+
 struct sweep {
 	const struct cw_sweep_opts *o;
 	const struct cw_inventory *inv;
@@ -131,8 +141,19 @@ struct sweep {
 
 	/* main thread only */
 	size_t outstanding;      /* jobs queued or running */
-	size_t next_listing;     /* feed steps queued so far (fed as room appears) */
 	struct feed_step *feed; size_t nfeed; /* listings in queueing order */
+	/* The feed opens an account with one step (its opener, which assumes
+	 * the role); the account's other steps are queued once a worker says
+	 * its credentials are there (or the opener is back), so no worker
+	 * waits for another's AssumeRole.  At most `workers` accounts are
+	 * being opened at a time, and one only while the STS bucket has a
+	 * token, so no worker sleeps on STS pacing while others could work. */
+	struct acct_feed *af;    /* per inventory account */
+	size_t *feed_accts; size_t nfeed_accts, next_acct; /* accounts in feed order */
+	size_t *rel; size_t rel_head, rel_tail; /* released accounts (FIFO, each once) */
+	size_t opening;          /* openers not released yet */
+	unsigned workers;
+	int64_t feed_wake_ms;    /* > 0: the feed waits this long for an STS token */
 	struct pair_storage *pst;/* per plan pair */
 	struct bkey *nw; size_t nnw, capnw; /* not-watched rows added (for coverage) */
 	bool feed_failed;        /* a listing could not be queued: queue no more */
@@ -595,9 +616,25 @@ static const char *job_stage(const struct job *j)
 	case JOB_SFETCH: return "storage-bytes";
 	case JOB_BLIST: return "list-billing-metrics";
 	case JOB_BFETCH: return "billing-data";
+	case JOB_CREDS: return "assume-role";
 	case JOB_FETCH: break;
 	}
 	return "get-metric-data";
+}
+
+/* An opener has its account's credentials: tell the main thread now, not
+ * after the opener's own calls (out of memory: it learns when the opener
+ * is back). */
+static void creds_ready(const struct job *j)
+{
+	struct job *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return;
+	n->kind = JOB_CREDS;
+	n->sw = j->sw;
+	n->acct = j->acct;
+	done_push(n);
 }
 
 /* On a worker, without the pool's lock. */
@@ -609,6 +646,8 @@ static void job_run(void *arg, void *wctx, unsigned worker)
 		job_fail(j, CW_EINTR, job_stage(j), "Interrupted",
 			 "the run was interrupted before this call");
 	else if (job_creds(j) == 0) {
+		if (j->opener)
+			creds_ready(j);
 		if (j->kind == JOB_LIST)
 			list_pages(j, wctx, &lm_lister);
 		else if (j->kind == JOB_SLIST)
@@ -1313,33 +1352,96 @@ static void show_progress(struct sweep *sw)
  * accounts' listings (a blocking submit here would hold every fetch back
  * until the last listing of the plan had been queued).
  */
+static int feed_step(struct sweep *sw, size_t step, bool opener)
+{
+	const struct feed_step *f = &sw->feed[step];
+	size_t pair = f->storage ? f->idx : sw->plan.listings[f->idx].pair;
+	const struct cw_plan_pair *pr = &sw->plan.pairs[pair];
+	struct job *j = job_new(sw, f->storage ? JOB_SLIST : JOB_LIST, pr->account, pr->region,
+				f->storage ? NULL : sw->plan.listings[f->idx].metric);
+	struct cw_pool_job pj = { job_run, job_cancelled, j };
+	int rc;
+
+	if (!j) {
+		sw->feed_failed = true;
+		return CW_ENOMEM;
+	}
+	j->listing = f->storage ? SIZE_MAX : f->idx;
+	j->pair = pair;
+	j->opener = opener;
+	rc = cw_pool_try_submit(sw->pool, &pj);
+	if (rc) {
+		job_free(j);
+		if (rc != CW_ETOOBIG)
+			sw->feed_failed = true;
+		return rc; /* full: more once a job is back */
+	}
+	sw->outstanding++;
+	return 0;
+}
+
+/* The account's credentials are known (or its opener is back): its other
+ * steps may go. */
+static void release_account(struct sweep *sw, const struct cw_account_def *acct)
+{
+	size_t a = acct_index(sw, acct);
+	struct acct_feed *f = &sw->af[a];
+
+	if (f->released)
+		return;
+	f->released = true;
+	if (sw->opening)
+		sw->opening--;
+	if (f->next < f->first + f->n)
+		sw->rel[sw->rel_tail++] = a;
+}
+
+/* Whether an AssumeRole for acct could start now; if not, when (feed_wake_ms). */
+static bool sts_ready(struct sweep *sw, const struct cw_account_def *acct)
+{
+	struct cw_ratelimit *rl;
+	double have;
+
+	if (acct->nroles == 0)
+		return true;
+	rl = cw_rl_registry_get(sw->rl_sts, cw_credcache_sts_region(sw->creds, acct));
+	if (!rl || (have = cw_ratelimit_tokens(rl)) >= 1.0)
+		return true;
+	sw->feed_wake_ms = (int64_t)((1.0 - have) * 1000.0 / cw_ratelimit_rate(rl)) + 1;
+	return false;
+}
+
 static void feed_listings(struct sweep *sw)
 {
-	while (sw->next_listing < sw->nfeed && !sw->feed_failed && !stopping(sw)) {
-		const struct feed_step *f = &sw->feed[sw->next_listing];
-		size_t pair = f->storage ? f->idx : sw->plan.listings[f->idx].pair;
-		const struct cw_plan_pair *pr = &sw->plan.pairs[pair];
-		struct job *j = job_new(sw, f->storage ? JOB_SLIST : JOB_LIST, pr->account,
-					pr->region,
-					f->storage ? NULL : sw->plan.listings[f->idx].metric);
-		struct cw_pool_job pj = { job_run, job_cancelled, j };
-		int rc;
+	sw->feed_wake_ms = 0;
+	while (!sw->feed_failed && !stopping(sw)) {
+		const struct cw_account_def *acct;
+		struct acct_feed *f;
 
-		if (!j) {
-			sw->feed_failed = true;
+		/* first the accounts whose credentials are there */
+		if (sw->rel_head < sw->rel_tail) {
+			f = &sw->af[sw->rel[sw->rel_head]];
+			if (f->next == f->first + f->n) {
+				sw->rel_head++;
+			} else {
+				if (feed_step(sw, f->next, false))
+					return;
+				f->next++;
+			}
+			continue;
+		}
+		/* then open the next account */
+		if (sw->next_acct == sw->nfeed_accts || sw->opening >= sw->workers)
 			return;
-		}
-		j->listing = f->storage ? SIZE_MAX : f->idx;
-		j->pair = pair;
-		rc = cw_pool_try_submit(sw->pool, &pj);
-		if (rc) {
-			job_free(j);
-			if (rc != CW_ETOOBIG)
-				sw->feed_failed = true;
-			return; /* full: more once a job is back */
-		}
-		sw->outstanding++;
-		sw->next_listing++;
+		acct = &sw->inv->accounts[sw->feed_accts[sw->next_acct]];
+		f = &sw->af[sw->feed_accts[sw->next_acct]];
+		if (!sts_ready(sw, acct) || feed_step(sw, f->next, true))
+			return;
+		f->next++;
+		sw->next_acct++;
+		sw->opening++;
+		if (acct->nroles == 0)
+			release_account(sw, acct); /* ambient credentials: nothing to wait for */
 	}
 }
 
@@ -1352,20 +1454,22 @@ static void drain(struct sweep *sw)
 		struct job *list;
 
 		feed_listings(sw);
-		if (sw->outstanding == 0)
+		/* with nothing under way, only the STS pacing holds the feed back */
+		if (sw->outstanding == 0 && sw->feed_wake_ms == 0)
 			break;
 		pthread_mutex_lock(&sw->done_mu);
 		while (!sw->done && !(stopping(sw) && !sw->interrupted)) {
 			struct timespec ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 250 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_nsec += (sw->feed_wake_ms > 0 && sw->feed_wake_ms < 250
+				       ? sw->feed_wake_ms : 250) * 1000000L;
+			while (ts.tv_nsec >= 1000000000L) {
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000L;
 			}
 			pthread_cond_timedwait(&sw->done_cv, &sw->done_mu, &ts);
-			if (cw_time_mono_ms() - last_progress >= 500)
+			if (cw_time_mono_ms() - last_progress >= 500 || sw->feed_wake_ms > 0)
 				break;
 		}
 		list = sw->done;
@@ -1394,7 +1498,14 @@ static void drain(struct sweep *sw)
 			struct job *j = rev;
 
 			rev = j->next;
+			if (j->kind == JOB_CREDS) {
+				release_account(sw, j->acct);
+				job_free(j);
+				continue;
+			}
 			sw->outstanding--;
+			if (j->opener)
+				release_account(sw, j->acct);
 			if (j->kind == JOB_LIST)
 				apply_listing(sw, j);
 			else if (j->kind == JOB_SLIST)
@@ -1993,6 +2104,9 @@ static void sweep_release(struct sweep *sw)
 	cw_plan_release(&sw->plan);
 	free(sw->pst);
 	free(sw->feed);
+	free(sw->af);
+	free(sw->feed_accts);
+	free(sw->rel);
 	free(sw->nw);
 	free(sw->acct_pending);
 	free(sw->acct_failed);
@@ -2083,6 +2197,7 @@ static int sweep_setup(struct sweep *sw, char *err, size_t errlen)
 		sw->acct_npairs[a]++;
 	}
 
+	sw->workers = jobs;
 	rc = cw_pool_new(&sw->pool, jobs, (size_t)jobs * 4, &ops, err, errlen);
 	return rc;
 }
@@ -2126,7 +2241,10 @@ int cw_sweep_run(struct cw_run *run, const struct cw_sweep_opts *o, char *err, s
 	 */
 	sw.pst = calloc(sw.plan.npairs + 1, sizeof(*sw.pst));
 	sw.feed = calloc(2 * sw.plan.nlistings + 1, sizeof(*sw.feed));
-	if (!sw.pst || !sw.feed) {
+	sw.af = calloc(sw.inv->naccounts + 1, sizeof(*sw.af));
+	sw.feed_accts = calloc(sw.inv->naccounts + 1, sizeof(*sw.feed_accts));
+	sw.rel = calloc(sw.inv->naccounts + 1, sizeof(*sw.rel));
+	if (!sw.pst || !sw.feed || !sw.af || !sw.feed_accts || !sw.rel) {
 		rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -2143,6 +2261,18 @@ int cw_sweep_run(struct cw_run *run, const struct cw_sweep_opts *o, char *err, s
 		sw.feed[sw.nfeed].storage = false;
 		sw.feed[sw.nfeed++].idx = l;
 		sw.acct_pending[a]++;
+	}
+	/* an account's listings are consecutive in the plan, so its steps are */
+	for (size_t i = 0; i < sw.nfeed; i++) {
+		const struct feed_step *f = &sw.feed[i];
+		size_t p = f->storage ? f->idx : sw.plan.listings[f->idx].pair;
+		size_t a = acct_index(&sw, sw.plan.pairs[p].account);
+
+		if (sw.af[a].n == 0) {
+			sw.af[a].first = sw.af[a].next = i;
+			sw.feed_accts[sw.nfeed_accts++] = a;
+		}
+		sw.af[a].n++;
 	}
 	sw.accounts_total = sw.plan.counts.accounts;
 
