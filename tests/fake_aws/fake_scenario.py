@@ -93,6 +93,18 @@ def diurnal_cum(res):
     return c
 
 
+# A series key that starts so names a template shared by many buckets (see
+# "templates" in generate): its points and bins are cached once for all.
+SHARED_PREFIX = "\x00template-"
+
+
+def _shared_key(s):
+    key = s.spec_args[1]
+    if type(key) is str and key.startswith(SHARED_PREFIX):
+        return (key, s.res, s.storage)
+    return None
+
+
 def unit_noise(key, day0):
     """Deterministic number in [-1, 1] for a series key and a UTC day."""
     h = zlib.crc32(("%s:%d" % (key, day0)).encode("utf-8"))
@@ -404,10 +416,18 @@ class Scenario:
         spike_every = int(g.get("spike_every", 50))
         no_metrics_every = int(g.get("no_request_metrics_every", 0))
         prefix = g.get("bucket_prefix", "gen")
+        # templates: K: bucket n's BytesDownloaded is template n % K (K a
+        # multiple of spike_every keeps the spikes where they were), so the
+        # points are made once per template, not per bucket: a lighter mode
+        # for a million-bucket bench
+        templates = int(g.get("templates", 0))
+        if spike_every and templates % spike_every:
+            templates = 0
         for j in range(self.gen_nb):
             name = "%s-%s-%03d" % (prefix, acct_id, j)
             n = (i * self.gen_nb + j)
-            u = zlib.crc32(name.encode()) / 4294967295.0
+            seed = "%s%d" % (SHARED_PREFIX, n % templates) if templates else name
+            u = zlib.crc32(seed.encode()) / 4294967295.0
             series = {"base": lo * (hi / lo) ** u, "weekly": weekly,
                       "noise": float(g.get("noise", 0.08)), "days": self.gen_days}
             if spike_every and n % spike_every == spike_every - 1:
@@ -417,7 +437,7 @@ class Scenario:
             acc.buckets.append({"name": name,
                                 "region": self.gen_regions[j % len(self.gen_regions)],
                                 "request_metrics": rm, "series": series,
-                                "resolution": self.gen_res})
+                                "resolution": self.gen_res, "series_key": seed})
         return acc
 
     def get_role(self, arn):
@@ -452,7 +472,8 @@ class Scenario:
                         args = (overrides[mname], "%s/%s" % (b["name"], mname),
                                 days_default, 1.0, False)
                     elif mname == "BytesDownloaded":
-                        args = (sdef, b["name"], days_default, 1.0, False)
+                        args = (sdef, b.get("series_key", b["name"]), days_default, 1.0,
+                                False)
                     else:
                         args = (sdef, "%s/%s" % (b["name"], mname), days_default,
                                 scale, False)
@@ -462,7 +483,8 @@ class Scenario:
                 for mname, (unit, stype, scale) in STORAGE_METRICS.items():
                     dims = (("BucketName", b["name"]), ("StorageType", stype))
                     args = (dict(sdef, spikes=[], noise=0.0, weekly=[1.0] * 7),
-                            "%s/%s" % (b["name"], mname), days_default, scale, True)
+                            "%s/%s" % (b.get("series_key", b["name"]), mname), days_default,
+                            scale, True)
                     s = Series("AWS/S3", mname, dims, unit, args, DAY, b["name"],
                                storage=True)
                     per[s.key] = s
@@ -557,7 +579,7 @@ class Scenario:
 
     def _complete_points(self, s, today0):
         """(timestamps, values) of all complete days before today0."""
-        ck = (id(s), s.key, today0)
+        ck = (_shared_key(s) or (id(s), s.key), today0)
         hit = self._base_cache.get(ck)
         if hit is not None:
             return hit
@@ -626,7 +648,7 @@ class Scenario:
 
     def _complete_bins(self, s, today0, period, offset):
         """Bins over the complete days: (keys, sums, counts, mins, maxs)."""
-        ck = (id(s), s.key, today0, period, offset)
+        ck = (_shared_key(s) or (id(s), s.key), today0, period, offset)
         hit = self._bin_cache.get(ck)
         if hit is not None:
             return hit
