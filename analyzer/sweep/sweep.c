@@ -156,6 +156,9 @@ struct sweep {
 	int64_t feed_wake_ms;    /* > 0: the feed waits this long for an STS token */
 	struct pair_storage *pst;/* per plan pair */
 	struct bkey *nw; size_t nnw, capnw; /* not-watched rows added (for coverage) */
+	size_t *nwh; size_t capnwh; /* open hash of nw (index + 1, 0 = free), so a
+				     * row is added once in constant time; void
+				     * once coverage_rows sorts nw */
 	bool feed_failed;        /* a listing could not be queued: queue no more */
 	size_t *acct_pending;    /* listings not back yet, per inventory account */
 	bool *acct_failed;       /* credentials failed: one failure row written */
@@ -1663,6 +1666,65 @@ static void fix_command(char *fix, size_t len, const char *region, const char *b
 		 region && *region ? region : "", bucket);
 }
 
+static size_t nw_hash(size_t acct, const char *bucket, const char *region)
+{
+	uint64_t h = 14695981039346656037u ^ (uint64_t)acct;
+
+	for (const char *c = bucket; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211u;
+	h = (h ^ '/') * 1099511628211u;
+	for (const char *c = region; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211u;
+	return (size_t)h;
+}
+
+static bool nw_seen(const struct sweep *sw, size_t acct, const char *bucket,
+		    const char *region)
+{
+	if (!sw->capnwh)
+		return false;
+	for (size_t i = nw_hash(acct, bucket, region) & (sw->capnwh - 1);; i = (i + 1) &
+	     (sw->capnwh - 1)) {
+		const struct bkey *k;
+
+		if (!sw->nwh[i])
+			return false;
+		k = &sw->nw[sw->nwh[i] - 1];
+		if (k->acct == acct && strcmp(k->bucket, bucket) == 0 &&
+		    strcmp(k->region, region) == 0)
+			return true;
+	}
+}
+
+static void nw_put(size_t *tab, size_t cap, const struct bkey *k, size_t idx)
+{
+	size_t i = nw_hash(k->acct, k->bucket, k->region) & (cap - 1);
+
+	while (tab[i])
+		i = (i + 1) & (cap - 1);
+	tab[i] = idx + 1;
+}
+
+/* Index nw[idx] (filled in), the hash kept at most half full.  0 or
+ * CW_ENOMEM (then the row is not added). */
+static int nw_index(struct sweep *sw, size_t idx)
+{
+	if (2 * (idx + 1) > sw->capnwh) {
+		size_t cap = sw->capnwh ? sw->capnwh * 2 : 64;
+		size_t *tab = calloc(cap, sizeof(*tab));
+
+		if (!tab)
+			return CW_ENOMEM;
+		for (size_t i = 0; i < idx; i++)
+			nw_put(tab, cap, &sw->nw[i], i);
+		free(sw->nwh);
+		sw->nwh = tab;
+		sw->capnwh = cap;
+	}
+	nw_put(sw->nwh, sw->capnwh, &sw->nw[idx], idx);
+	return 0;
+}
+
 static void add_not_watched(struct sweep *sw, const struct cw_account_def *acct,
 			    const char *region, const char *bucket, const char *metric,
 			    const char *unit, double bytes)
@@ -1671,12 +1733,9 @@ static void add_not_watched(struct sweep *sw, const struct cw_account_def *acct,
 	char reason[768], fix[512];
 	size_t a = acct_index(sw, acct);
 
-	/* one row per bucket, however many metrics it lacks (rows come account
-	 * by account: look back over this account's only) */
-	for (size_t i = sw->nnw; i > 0 && sw->nw[i - 1].acct == a; i--)
-		if (strcmp(sw->nw[i - 1].bucket, bucket) == 0 &&
-		    strcmp(sw->nw[i - 1].region, region) == 0)
-			return;
+	/* one row per bucket, however many metrics it lacks */
+	if (nw_seen(sw, a, bucket, region))
+		return;
 	if (sw->nnw == sw->capnw) {
 		size_t cap = sw->capnw ? sw->capnw * 2 : 32;
 		struct bkey *v = realloc(sw->nw, cap * sizeof(*v));
@@ -1690,6 +1749,8 @@ static void add_not_watched(struct sweep *sw, const struct cw_account_def *acct,
 	sw->nw[sw->nnw].acct = a;
 	sw->nw[sw->nnw].bucket = bucket;
 	sw->nw[sw->nnw].region = region;
+	if (nw_index(sw, sw->nnw) != 0)
+		return;
 	sw->nnw++;
 
 	memset(&id, 0, sizeof(id));
@@ -2108,6 +2169,7 @@ static void sweep_release(struct sweep *sw)
 	free(sw->feed_accts);
 	free(sw->rel);
 	free(sw->nw);
+	free(sw->nwh);
 	free(sw->acct_pending);
 	free(sw->acct_failed);
 	free(sw->acct_submitted);
