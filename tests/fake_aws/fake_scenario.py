@@ -786,8 +786,10 @@ class Scenario:
                     vs = ",".join([vs] + tvs if vs else tvs)
         return n, '"Timestamps":[%s],"Values":[%s]' % (ts, vs)
 
-    def prewarm(self, now, periods=(DAY,), metrics=("BytesDownloaded",)):
-        """Generate every series of the scenario ahead of the first request."""
+    def prewarm(self, now, periods=(DAY,), metrics=("BytesDownloaded", "BucketSizeBytes")):
+        """Generate every series of the scenario ahead of the first request:
+        the daily BytesDownloaded sums and the BucketSizeBytes averages (a
+        sweep's coverage asks for the stored bytes of every bucket)."""
         today0 = (int(now) // DAY) * DAY
         ids = list(self.account_order) + self.generated_ids()
         n = 0
@@ -797,7 +799,8 @@ class Scenario:
                 for s in ordered:
                     if s.name in metrics:
                         for p in periods:
-                            self._bin_text(s, today0, p, today0 % p, "Sum")
+                            self._bin_text(s, today0, p, today0 % p,
+                                           "Average" if s.storage else "Sum")
                         s.listing_json()
                         n += 1
         return n
