@@ -62,8 +62,8 @@
 #define MAX_PAGES 10000
 
 /* LIST/FETCH: the request metrics of the plan; SLIST/SFETCH: the daily
- * storage metrics of an account-region (its bucket set, their bytes). */
-/* JOB_CREDS is no pool job: a worker's note that an account's credentials
+ * storage metrics of an account-region (its bucket set, their bytes).
+ * JOB_CREDS is no pool job: a worker's note that an account's credentials
  * are there (see the feed below). */
 enum job_kind { JOB_LIST, JOB_FETCH, JOB_SLIST, JOB_SFETCH, JOB_BLIST, JOB_BFETCH,
 		JOB_CREDS };
@@ -1348,13 +1348,8 @@ static void show_progress(struct sweep *sw)
 			(unsigned long long)st.attempts, sw->errors, (long long)el, left);
 }
 
-/*
- * Queue listings while the pool has room, without blocking: the main thread
- * must stay free to apply finished listings, so an account's fetches are
- * queued as soon as its own listings are back, interleaved with the other
- * accounts' listings (a blocking submit here would hold every fetch back
- * until the last listing of the plan had been queued).
- */
+/* Queue one feed step (a listing) without blocking: 0, CW_ETOOBIG when the
+ * pool is full, else the feed failed. */
 static int feed_step(struct sweep *sw, size_t step, bool opener)
 {
 	const struct feed_step *f = &sw->feed[step];
@@ -1414,6 +1409,13 @@ static bool sts_ready(struct sweep *sw, const struct cw_account_def *acct)
 	return false;
 }
 
+/*
+ * Queue listings while the pool has room, without blocking: the main thread
+ * must stay free to apply finished listings, so an account's fetches are
+ * queued as soon as its own listings are back, interleaved with the other
+ * accounts' listings (a blocking submit here would hold every fetch back
+ * until the last listing of the plan had been queued).
+ */
 static void feed_listings(struct sweep *sw)
 {
 	sw->feed_wake_ms = 0;
