@@ -1,5 +1,6 @@
 # Unit suites: one per module, named check_MODULE, with the areas it links.
 cw_unit(check_core        LIBS cw_core)
+cw_unit(check_numfmt      LIBS cw_core)
 cw_unit(check_series      LIBS cw_model)
 cw_unit(check_seriesio    LIBS cw_model)
 cw_unit(check_detectors   LIBS cw_model)
