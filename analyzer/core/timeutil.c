@@ -37,6 +37,24 @@ static int days_in_month(int y, int m)
 	return m == 2 && leap ? 29 : dm[m - 1];
 }
 
+/*
+ * Days from 1970-01-01 to y-m-d (proleptic Gregorian, as timegm counts),
+ * without timegm (the sweep parses one time per data point): the inverse
+ * of civil_from_days below, after H. Hinnant's days_from_civil.
+ */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);				/* [0, 399] */
+	doy = (unsigned)((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1);	/* [0, 365] */
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;			/* [0, 146096] */
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
 static int parse_epoch(const char *p, const char *end, int64_t *out)
 {
 	int64_t v = 0;
@@ -69,7 +87,6 @@ int cw_time_parse_n(const char *s, size_t n, int64_t *out)
 {
 	const char *p = s, *end = s + n;
 	int y, mo, d, h = 0, mi = 0, se = 0, oh = 0, om = 0, sign = 0;
-	struct tm tm;
 
 	while (p < end && isspace((unsigned char)*p))
 		p++;
@@ -129,14 +146,8 @@ int cw_time_parse_n(const char *s, size_t n, int64_t *out)
 	if (p != end)
 		return CW_EINVAL;
 
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	*out = (int64_t)timegm(&tm) - (int64_t)sign * (oh * 3600 + om * 60);
+	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
+	       (int64_t)sign * (oh * 3600 + om * 60);
 	return 0;
 }
 
@@ -148,8 +159,8 @@ int cw_time_parse(const char *s, int64_t *out)
 /*
  * Calendar date of a count of days since 1970-01-01 (proleptic Gregorian):
  * the era arithmetic of H. Hinnant's "chrono-compatible low-level date
- * algorithms" (civil_from_days), shifted so a year starts on 1 March and the
- * leap day falls last.
+ * algorithms" (civil_from_days): 400-year eras of 146097 days, years that
+ * start on 1 March so the leap day falls last.
  */
 static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {

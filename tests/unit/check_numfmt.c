@@ -393,6 +393,59 @@ START_TEST(time_matches_strftime)
 }
 END_TEST
 
+/* Parsing as it was: the fields through timegm. */
+static int64_t timegm_reference(int y, int mo, int d, int h, int mi, int se)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	return (int64_t)timegm(&tm);
+}
+
+START_TEST(time_parse_matches_timegm)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	char s[64], iso[CW_TIME_ISO_LEN];
+	int64_t got;
+
+	rng_state = 0x5eed0005;
+	for (int i = 0; i < 300000; i++) {
+		int y = (int)(rng() % 10000), mo = (int)(rng() % 12) + 1;
+		int d = (int)(rng() % (uint64_t)mdays[mo - 1]) + 1, h = (int)(rng() % 24);
+		int mi = (int)(rng() % 60), se = (int)(rng() % 61), oh = (int)(rng() % 24);
+		int om = (int)(rng() % 60), form = (int)(rng() % 3);
+		bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+		int64_t want;
+
+		if (mo == 2 && d == 29 && !leap)
+			d = 28;
+		want = timegm_reference(y, mo, d, h, mi, se);
+		if (form == 0) {
+			snprintf(s, sizeof(s), "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, se);
+		} else if (form == 1) {
+			snprintf(s, sizeof(s), "%04d-%02d-%02d %02d:%02d:%02d.123-%02d:%02d", y, mo, d,
+				 h, mi, se, oh, om);
+			want += oh * 3600 + om * 60;
+		} else {
+			snprintf(s, sizeof(s), "%04d-%02d-%02d", y, mo, d);
+			want = timegm_reference(y, mo, d, 0, 0, 0);
+		}
+		if (cw_time_parse(s, &got) != 0 || got != want)
+			ck_abort_msg("\"%s\": %lld, want %lld", s, (long long)got, (long long)want);
+		if (y >= 1000 && form == 0 && se < 60) {
+			cw_time_iso(want, iso, sizeof(iso));
+			ck_assert_str_eq(iso, s);
+		}
+	}
+}
+END_TEST
+
 static Suite *numfmt_suite(void)
 {
 	Suite *s = suite_create("numfmt");
@@ -408,6 +461,7 @@ static Suite *numfmt_suite(void)
 	tcase_add_test(tc, report_like_against_oracle);
 	tcase_add_test(tc, boundaries_against_oracle);
 	tcase_add_test(tc, time_matches_strftime);
+	tcase_add_test(tc, time_parse_matches_timegm);
 	suite_add_tcase(s, tc);
 	return s;
 }
