@@ -192,13 +192,15 @@ static void put2(char *p, int v)
  */
 static bool fmt_utc(int64_t t, bool date_only, char *buf, size_t len)
 {
-	int64_t days = (t >= 0 ? t : t - 86399) / 86400, y;
-	int sod = (int)(t - days * 86400), m, d;
+	int64_t days, y;
+	int sod, m, d;
 	char s[21];
 	size_t n = date_only ? 10 : 20;
 
 	if (len <= n || t < -30610224000LL || t > 253402300799LL)
 		return false;
+	days = (t >= 0 ? t : t - 86399) / 86400;
+	sod = (int)(t - days * 86400);
 	civil_from_days(days, &y, &m, &d);
 	put2(s, (int)(y / 100));
 	put2(s + 2, (int)(y % 100));
