@@ -1580,6 +1580,8 @@ class Handler(BaseHTTPRequestHandler):
                                      "The continuation token provided is incorrect")
         chunk = keys[start:start + page]
         truncated = start + page < len(keys)
+        loop = ctx.get("_loop_token") is not None and tok is not None
+        truncated = truncated or loop
         out = ['<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult '
                'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
                "<Name>%s</Name><Prefix>%s</Prefix><KeyCount>%d</KeyCount>"
@@ -1589,9 +1591,7 @@ class Handler(BaseHTTPRequestHandler):
         if tok is not None:
             out.append("<ContinuationToken>%s</ContinuationToken>" % xml_escape(tok))
         if truncated:
-            nxt = start + page
-            if ctx.get("_loop_token") is not None and tok is not None:
-                nxt = start  # a token it has sent before
+            nxt = start if loop else start + page  # loop: a token it has sent before
             out.append("<NextContinuationToken>%s</NextContinuationToken>" % base64.b64encode(
                 ("%s:%d" % (uuid.uuid5(uuid.NAMESPACE_URL, bucket + prefix).hex[:8], nxt))
                 .encode()).decode())
