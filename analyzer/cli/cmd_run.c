@@ -174,27 +174,29 @@ enum {
 	OPT_HAND_OFF,
 };
 
-/* K of `--shard index/N`: what the job scheduler gave this pod or child job. */
+/* K of `--shard index/N`: what the job scheduler gave this pod or child job
+ * (a Kubernetes Indexed Job, an AWS Batch array job). */
 static int shard_index_env(char *k, size_t klen, char *why, size_t wlen)
 {
-	static const char *const vars[] = { "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX" };
+	const struct { const char *name, *v; } vars[] = {
+		{ "JOB_COMPLETION_INDEX", getenv("JOB_COMPLETION_INDEX") },
+		{ "AWS_BATCH_JOB_ARRAY_INDEX", getenv("AWS_BATCH_JOB_ARRAY_INDEX") },
+	};
 	const char *found = NULL;
 
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-		const char *v = getenv(vars[i]);
-
-		if (!v || !*v)
+		if (!vars[i].v || !*vars[i].v)
 			continue;
-		if (found && strcmp(getenv(found), v) != 0) {
-			snprintf(why, wlen, "K index: %s and %s disagree", found, vars[i]);
+		if (found && strcmp(k, vars[i].v) != 0) {
+			snprintf(why, wlen, "K index: %s and %s disagree", found, vars[i].name);
 			return CW_EINVAL;
 		}
-		found = vars[i];
-		if (strlen(v) >= klen) {
-			snprintf(why, wlen, "K index: %s is not a shard number", vars[i]);
+		if (strlen(vars[i].v) >= klen) {
+			snprintf(why, wlen, "K index: %s is not a shard number", vars[i].name);
 			return CW_EINVAL;
 		}
-		cw_strlcpy(k, v, klen);
+		found = vars[i].name;
+		cw_strlcpy(k, vars[i].v, klen);
 	}
 	if (!found) {
 		snprintf(why, wlen, "K index: neither JOB_COMPLETION_INDEX (Kubernetes Indexed "
