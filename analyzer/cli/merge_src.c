@@ -153,7 +153,9 @@ static int add_prefix(struct cw_merge_src *s, const char *url, bool *transient, 
 		const char *k = objs[i].key;
 		char *name;
 
-		if (!(strcmp(k + strlen(list_prefix), "report.json") == 0 ||
+		/* only keys under the prefix (whatever a broken listing says) */
+		if (!cw_str_startswith(k, list_prefix) ||
+		    !(strcmp(k + strlen(list_prefix), "report.json") == 0 ||
 		      cw_str_endswith(k, "/report.json")))
 			continue;
 		if ((size_t)objs[i].size > MAX_OBJECT) {
