@@ -608,7 +608,8 @@ int cw_s3_list(struct cw_s3 *s3, const char *region, const char *bucket, const c
 			break;
 		}
 		*objs = grown;
-		memcpy(*objs + *n, page.objs, page.n * sizeof(*grown));
+		if (page.n)
+			memcpy(*objs + *n, page.objs, page.n * sizeof(*grown));
 		*n += page.n;
 		free(page.objs);
 		page.objs = NULL;
