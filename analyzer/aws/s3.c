@@ -348,6 +348,10 @@ static void XMLCALL l_start(void *ud, const XML_Char *name, const XML_Char **att
 	(void)attrs;
 	if (x->bad)
 		return;
+	if (x->field != LF_NONE) {
+		lfail(x, "an element inside a text field");
+		return;
+	}
 	if (x->depth == 0) {
 		x->root_ok = strcmp(l, "ListBucketResult") == 0;
 		if (!x->root_ok)

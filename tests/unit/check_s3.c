@@ -148,6 +148,8 @@ START_TEST(test_list_page_refused)
 		  "<Size>1</Size></Contents></ListBucketResult>", "control" },
 		{ "<!DOCTYPE x [<!ENTITY a \"aaaa\">]><ListBucketResult><IsTruncated>false"
 		  "</IsTruncated></ListBucketResult>", "DOCTYPE" },
+		{ "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>a<b/>c</Key>"
+		  "<Size>1</Size></Contents></ListBucketResult>", "inside a text field" },
 		{ "<ListBucketResult><IsTruncated>false</IsTruncated>", "malformed" },
 		{ "", "malformed" },
 	};
