@@ -221,7 +221,7 @@ static int parse_shard(const char *s, struct run_opts *o, char *why, size_t wlen
 		if (shard_index_env(kbuf, sizeof(kbuf), why, wlen))
 			return CW_EINVAL;
 		snprintf(why, wlen, "K index: the job's index \"%s\" is not a number from 0 "
-			 "to N-1 (%.20s)", kbuf, slash + 1);
+			 "to N-1 (N = %.20s)", kbuf, slash + 1);
 	}
 	if (cw_parse_i64(slash + 1, 1, 100000, &n) || cw_parse_i64(kbuf, 0, n - 1, &k))
 		return CW_EINVAL;
