@@ -46,6 +46,11 @@ import unittest
 
 import yaml
 
+sys.path.insert(0, os.path.join(os.environ.get("CW_SOURCE_DIR") or
+                                os.path.dirname(os.path.dirname(os.path.dirname(
+                                    os.path.abspath(__file__)))), "tests", "fake_aws"))
+from fakehelper import clock_env  # noqa: E402
+
 BIN = os.path.abspath(os.environ["CW_BIN"]) if os.environ.get("CW_BIN") else ""
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("CW_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
@@ -390,7 +395,8 @@ class Kubernetes(CommandLines):
             with open(inv, "w", encoding="utf-8") as f:
                 f.write(cm["data"]["accounts.yaml"])
             p = subprocess.run([BIN, "validate", "-i", inv], capture_output=True, text=True,
-                               timeout=30, env={"HOME": tmp, "PATH": "/usr/bin:/bin"})
+                               timeout=30, env={"HOME": tmp, "PATH": "/usr/bin:/bin",
+                                                 **clock_env()})
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
