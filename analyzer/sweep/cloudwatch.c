@@ -1092,12 +1092,13 @@ static int gp_key_cmp(const void *a, const void *b)
  */
 static int gp_keys_end(struct gp *g, size_t base, size_t arena, const char *p)
 {
-	struct gp_key *k = g->keys + base;
 	size_t n = g->nkeys - base;
+	struct gp_key *k;
 	bool dup = false;
 
-	if (g->apply)
+	if (g->apply || n == 0)
 		return 0;
+	k = g->keys + base;
 	for (size_t i = 0; i < n; i++)
 		k[i].p = k[i].esc ? g->arena.p + k[i].off : g->b + k[i].off;
 	if (n <= 8) {

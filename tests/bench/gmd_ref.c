@@ -313,3 +313,87 @@ out:
 		cw_gmd_page_release(page);
 	return rc;
 }
+
+/* ---- comparing the scanner with the reference ---------------------------- */
+
+#define CMP_T0 1700006400
+#define CMP_NR 4
+
+static bool str_same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Both messages say "not JSON" (their details differ: jansson's own
+ * wording), or they are the same message. */
+static bool same_error(const char *a, const char *b)
+{
+	static const char syntax[] = "GetMetricData response: not JSON: ";
+	bool sa = strncmp(a, syntax, sizeof(syntax) - 1) == 0;
+	bool sb = strncmp(b, syntax, sizeof(syntax) - 1) == 0;
+
+	return sa == sb && (sa || strcmp(a, b) == 0);
+}
+
+static int cmp_state(const struct cw_gmd_result *a, const struct cw_gmd_result *b,
+		     const struct cw_gmd_page *pa, const struct cw_gmd_page *pb,
+		     char *why, size_t whylen)
+{
+	if (!str_same(pa->next_token, pb->next_token) || !str_same(pa->messages, pb->messages) ||
+	    pa->results != pb->results || pa->unknown != pb->unknown)
+		return cw_fail(why, whylen, -1, "page differs: token %s/%s messages %s/%s "
+			       "results %zu/%zu unknown %zu/%zu",
+			       pa->next_token ? pa->next_token : "-",
+			       pb->next_token ? pb->next_token : "-",
+			       pa->messages ? pa->messages : "-", pb->messages ? pb->messages : "-",
+			       pa->results, pb->results, pa->unknown, pb->unknown);
+	for (size_t k = 0; k < CMP_NR; k++) {
+		if (a[k].status != b[k].status || !str_same(a[k].message, b[k].message) ||
+		    a[k].points != b[k].points || a[k].outside != b[k].outside)
+			return cw_fail(why, whylen, -1, "result %zu differs: status %d/%d "
+				       "points %zu/%zu outside %zu/%zu message %s/%s", k,
+				       (int)a[k].status, (int)b[k].status, a[k].points, b[k].points,
+				       a[k].outside, b[k].outside, a[k].message ? a[k].message : "-",
+				       b[k].message ? b[k].message : "-");
+		if (memcmp(a[k].series.values, b[k].series.values,
+			   a[k].series.n * sizeof(double)) != 0)
+			return cw_fail(why, whylen, -1, "result %zu: slots differ", k);
+	}
+	return 0;
+}
+
+int cw_gmd_ref_compare(const char *body, size_t len, char *why, size_t whylen)
+{
+	static const size_t map[3] = { 3, 0, 2 };
+	struct cw_gmd_result *a = NULL, *b = NULL;
+	char ea[CW_ERRBUF], eb[CW_ERRBUF];
+	int rc = 0;
+
+	if (cw_gmd_results_new(&a, CMP_NR, CMP_T0, CMP_T0 + 7 * 86400, 86400) ||
+	    cw_gmd_results_new(&b, CMP_NR, CMP_T0, CMP_T0 + 7 * 86400, 86400)) {
+		cw_gmd_results_free(a, CMP_NR);
+		return cw_fail(why, whylen, -1, "out of memory");
+	}
+	for (int round = 0; round < 2 && !rc; round++) {
+		struct cw_gmd_page pa, pb;
+		int ra, rb;
+
+		ea[0] = eb[0] = '\0';
+		ra = cw_gmd_accumulate(a, CMP_NR, map, 3, body, len, &pa, ea, sizeof(ea));
+		rb = cw_gmd_accumulate_ref(b, CMP_NR, map, 3, body, len, &pb, eb, sizeof(eb));
+		if (ra != rb || (ra && !same_error(ea, eb)))
+			rc = cw_fail(why, whylen, -1, "round %d: scanner %d (%s), reference %d (%s)",
+				     round, ra, ea, rb, eb);
+		else
+			rc = cmp_state(a, b, &pa, &pb, why, whylen);
+		if (!ra)
+			cw_gmd_page_release(&pa);
+		if (!rb)
+			cw_gmd_page_release(&pb);
+		if (ra || rb)
+			break; /* both failed alike: nothing more to compare */
+	}
+	cw_gmd_results_free(a, CMP_NR);
+	cw_gmd_results_free(b, CMP_NR);
+	return rc;
+}
