@@ -409,22 +409,32 @@ void cw_gmd_page_release(struct cw_gmd_page *p)
 /*
  * GetMetricData pages are most of what a sweep reads (up to 100,800
  * datapoints a call), so they are not decoded into a jansson tree.  The
- * scanner reads the bytes in two passes and allocates nothing per
- * datapoint:
+ * scanner reads the page once, checks it as strictly as json_loadb with
+ * JSON_REJECT_DUPLICATES (RFC 8259 syntax, whitespace " \t\n\r", UTF-8
+ * without overlongs or surrogates, escapes, no \u0000, no lone surrogate
+ * escapes, no duplicate keys in any object, nesting at most
+ * JSON_PARSER_MAX_DEPTH values, integers within int64, finite reals),
+ * then checks the documented shape with the tree parser's checks and
+ * messages in the same order, and writes the points into the series:
  *
- *   pass 1 checks the whole document as strictly as json_loadb with
- *     JSON_REJECT_DUPLICATES does (RFC 8259 syntax, whitespace " \t\n\r",
- *     UTF-8 without overlongs or surrogates, escapes, no \u0000, no lone
- *     surrogate escapes, no duplicate keys in any object, nesting at most
- *     JSON_PARSER_MAX_DEPTH values, integers within int64, finite reals),
- *     then the documented shape, with the checks and messages of the tree
- *     parser in the same order; it notes where each result's arrays start;
- *   pass 2 walks only those arrays and writes the points into the series.
+ *   - the fused path (gp_fused): a result whose Id and Timestamps come
+ *     before its Values, as CloudWatch sends them, has its timestamps
+ *     kept (up to GP_TBUF) and each value written as it is read, into
+ *     slots that were gaps; if the page then fails, those slots become
+ *     gaps again (gp_unfuse), so a failed page still changes nothing;
+ *   - anything else (another member order, a slot that already holds a
+ *     value, a longer result, and every result after such a one, so the
+ *     page order is kept) is written after the whole page was checked,
+ *     by a second walk over just its two arrays (gp_apply_points).
  *
- * A page that fails pass 1 changes nothing.  Numbers: an integer is read
- * as int64 (as jansson does; -0 is 0); a real takes Clinger's fast path
- * (mantissa <= 2^53, |exp10| <= 22: one exact multiply or divide) and
- * strtod otherwise, so every value is the double strtod gives.
+ * Memory: no allocation per datapoint.  Per call: GP_TBUF timestamps
+ * (32 KiB), one record per result (at most CW_CW_MAX_RESULTS), the keys
+ * of the objects open at once and the longest string or number token.
+ *
+ * Numbers: an integer is read as int64 (as jansson does; -0 is 0); a real
+ * takes Clinger's fast path (mantissa <= 2^53, |exp10| <= 22: one exact
+ * multiply or divide) and strtod otherwise, so every value is the double
+ * strtod gives.
  */
 
 #define GP_NONE SIZE_MAX            /* no such array in a result */
@@ -451,6 +461,10 @@ struct gp_res {                     /* one result as pass 1 saw it */
 	enum cw_gmd_status st;
 	size_t ts, vs, msgs;        /* offsets of '[', or GP_NONE */
 	size_t n;                   /* points */
+	bool fused;                 /* points written in pass 1 (see gp_fused) */
+	size_t fts;                 /* the Timestamps '[' the fused path used */
+	size_t fused_m;             /* points handled so far by the fused path */
+	size_t points, outside;     /* what the fused path counted */
 };
 
 struct gp_scratch {
@@ -482,7 +496,16 @@ struct gp {
 	size_t msgs;                /* offset of the top-level Messages '[' */
 	int res_rc;                 /* first bad result: code and message */
 	char res_err[CW_ERRBUF];
+	/* the fused path (gp_fused) */
+	struct cw_gmd_result *r;
+	int64_t *tbuf;              /* the timestamps of the last Timestamps array */
+	size_t tbuf_of;             /* ... of this result (index), or GP_NONE */
+	bool deferred;              /* a result with points was left to pass 2 */
 };
+
+/* Timestamps kept for the fused path: a result with more points goes to
+ * pass 2 (hourly and daily series have a few hundred). */
+#define GP_TBUF 4096
 
 static const double gp_pow10[23] = {
 	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
@@ -1031,6 +1054,59 @@ static inline double gp_value(const char **pp, const char *end, char *numbuf)
 	return neg ? -v : v;
 }
 
+/*
+ * Pass 1, checking and converting at once: a number of at most 15
+ * digits, without exponent ("-"? int ("." frac)?).  Its mantissa m < 10^15
+ * < 2^53 and fraction digits nf <= 15, so m / 10^nf is exact by Clinger's
+ * rule.  The end of the token, or NULL when gp_number must decide.
+ */
+static inline const char *gp_short(struct gp *g, const char *p, uint64_t *m, size_t *nf)
+{
+	const char *d = p + (*p == '-'), *q, *end = g->end;
+	size_t ni;
+
+	*nf = 0;
+	if (d >= end)
+		return NULL;
+	if (*d == '0') {
+		ni = 1;
+		*m = 0;
+	} else {
+		ni = gp_digits(d, end);
+		if (ni == 0 || ni > 15)
+			return NULL;
+		*m = gp_acc(0, d, ni);
+	}
+	q = d + ni;
+	if (q < end && *q == '.') {
+		*nf = gp_digits(q + 1, end);
+		if (*nf == 0 || ni + *nf > 15)
+			return NULL;
+		*m = gp_acc(*m, q + 1, *nf);
+		q += 1 + *nf;
+	}
+	if (q < end && (*q == 'e' || *q == 'E'))
+		return NULL;
+	if ((size_t)(q - p) > g->maxnum)
+		g->maxnum = (size_t)(q - p);
+	return q;
+}
+
+/* The double of a gp_short number: an integer as jansson reads it (-0 is
+ * 0), a decimal as strtod does. */
+static inline double gp_short_value(const char *p, uint64_t m, size_t nf)
+{
+	double v;
+
+	if (nf == 0) {
+		if (*p != '-')
+			return (double)m;
+		return m ? -(double)m : 0.0;
+	}
+	v = (double)m / gp_pow10[nf];
+	return *p == '-' ? -v : v;
+}
+
 /* ---- objects, arrays, any value ---- */
 
 static uint64_t gp_hash(const char *p, size_t n)
@@ -1364,11 +1440,6 @@ static int gp_timestamp(struct gp *g, const char **pp, int64_t *t)
 
 		if (gp_number(g, &q, &n))
 			return g->rc;
-		if (n.is_int) { /* any int64 is a timestamp */
-			*pp = q;
-			*t = 0;
-			return 0;
-		}
 		if (gp_reserve(&g->s2, (size_t)(n.e - n.s) + 1))
 			return gp_nomem(g);
 	}
@@ -1401,12 +1472,24 @@ static int gp_points_check(struct gp *g, const char **pp, bool ts, size_t *count
 
 		if (p >= end)
 			return gp_syntax(g, p, "premature end of input");
-		if (*p == '-' || (*p >= '0' && *p <= '9'))
-			q = gp_num_fast(g, p, ts);
+		if (ts && (*p == '-' || (*p >= '0' && *p <= '9'))) {
+			uint64_t m;
+			size_t nf;
+
+			q = gp_short(g, p, &m, &nf);
+			if (q && nf == 0) {
+				if (k < GP_TBUF)
+					g->tbuf[k] = *p == '-' ? -(int64_t)m : (int64_t)m;
+			} else {
+				q = NULL;
+			}
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			q = gp_num_fast(g, p, false);
+		}
 		if (q) {
 			p = q;
 		} else if (ts) {
-			int64_t t;
+			int64_t t = 0;
 
 			q = p;
 			v = gp_timestamp(g, &q, &t);
@@ -1416,6 +1499,8 @@ static int gp_points_check(struct gp *g, const char **pp, bool ts, size_t *count
 				p = q;
 			else if (gp_skip(g, &p, 5))
 				return g->rc;
+			if (k < GP_TBUF)
+				g->tbuf[k] = t;
 		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
 			struct gp_num n;
 
@@ -1442,6 +1527,176 @@ static int gp_points_check(struct gp *g, const char **pp, bool ts, size_t *count
 	return 0;
 }
 
+/* The slot of t in s, or s->n when t is outside; *hint is the last slot
+ * found (newest first, the next one is usually the slot below it). */
+static inline size_t gp_slot(const struct cw_series *s, int64_t t, size_t *hint)
+{
+	uint64_t off, period = (uint64_t)s->period;
+	size_t i = *hint - 1;
+
+	/* what cw_series_put does to find the slot */
+	if (s->n == 0 || t < s->start)
+		return s->n;
+	off = (uint64_t)t - (uint64_t)s->start;
+	if (*hint == 0 || off < i * period || off - i * period >= period) {
+		if (off / period >= s->n)
+			return s->n;
+		i = (size_t)(off / period);
+	}
+	*hint = i;
+	return i;
+}
+
+/* Pass 2: the checked timestamp at *pt, leaving *pt after its ',' or ']'. */
+static inline int64_t gp_ts_next(struct gp *g, const char **pt)
+{
+	const char *p = gp_ws(*pt, g->end), *d = p + (*p == '-'), *q;
+	size_t ni = gp_digits(d, g->end);
+	int64_t t = 0;
+
+	q = d + ni;
+	if (*p != '"' && ni <= 18 && (q >= g->end || (*q != '.' && *q != 'e' && *q != 'E'))) {
+		uint64_t m = gp_acc(0, d, ni);
+
+		t = *p == '-' ? -(int64_t)m : (int64_t)m;
+		p = q;
+	} else {
+		gp_timestamp(g, &p, &t);
+	}
+	*pt = gp_ws(p, g->end) + 1;
+	return t;
+}
+
+/* Undo what the fused path wrote for res: its slots were gaps before. */
+static void gp_unfuse(struct gp *g, struct gp_res *res)
+{
+	struct cw_series *s = &g->r[res->slot].series;
+	const char *pt = g->b + res->fts + 1;
+	bool apply = g->apply;
+	size_t hint = 0;
+
+	g->apply = true;
+	for (size_t k = 0; k < res->fused_m; k++) {
+		size_t i = gp_slot(s, gp_ts_next(g, &pt), &hint);
+
+		if (i < s->n)
+			s->values[i] = NAN;
+	}
+	g->apply = apply;
+	res->fused = false;
+	res->fused_m = res->points = res->outside = 0;
+}
+
+/*
+ * The fused path: the Values array at *pp ('[') of a result whose Id
+ * (ours, slot res->slot) and whole Timestamps array (in g->tbuf) came
+ * first, as CloudWatch sends them.  Checks it as gp_points_check does
+ * and writes each point into a slot that was a gap, so one pass does
+ * it all and an error can be undone (gp_unfuse).  A point for a slot
+ * that holds a value (a repeated timestamp, an overlapping page) undoes
+ * this result and leaves it, and every later one, to pass 2, which
+ * applies them in page order.
+ */
+static int gp_fused(struct gp *g, const char **pp, struct gp_res *res, size_t nts,
+		    size_t *count, size_t *bad)
+{
+	struct cw_series *s = &g->r[res->slot].series;
+	const char *p = gp_ws(*pp + 1, g->end), *end = g->end;
+	size_t k = 0, hint = 0;
+
+	*bad = GP_NONE;
+	res->fused = true;
+	if (p < end && *p == ']') {
+		*count = 0;
+		*pp = p + 1;
+		return 0;
+	}
+	for (;; k++) {
+		const char *q = NULL;
+		double v = 0;
+
+		if (p >= end)
+			goto syntax;
+		if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			struct gp_num n;
+
+			uint64_t m;
+			size_t nf;
+
+			q = gp_short(g, p, &m, &nf);
+			if (q) {
+				v = gp_short_value(p, m, nf);
+				p = q;
+			} else {
+				q = p;
+				if (gp_number(g, &q, &n))
+					goto fail;
+				if (gp_reserve(&g->s2, (size_t)(q - p) + 1)) {
+					gp_nomem(g);
+					goto fail;
+				}
+				v = gp_value(&p, end, g->s2.p);
+			}
+		} else {
+			if (*bad == GP_NONE)
+				*bad = k;
+			if (gp_skip(g, &p, 5))
+				goto fail;
+		}
+		if (res->fused && *bad == GP_NONE && k < nts) {
+			size_t i = gp_slot(s, g->tbuf[k], &hint);
+
+			if (i < s->n && !isnan(s->values[i])) {
+				gp_unfuse(g, res); /* not a gap: pass 2 applies it */
+				g->deferred = true;
+			} else {
+				if (i < s->n) {
+					s->values[i] = v;
+					res->points++;
+				} else {
+					res->outside++;
+				}
+				res->fused_m = k + 1;
+			}
+		}
+		p = gp_ws(p, end);
+		if (p < end && *p == ',') {
+			p = gp_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == ']')
+			break;
+		goto syntax;
+	}
+	*count = k + 1;
+	*pp = p + 1;
+	return 0;
+syntax:
+	gp_syntax(g, p, "',' or ']' expected");
+fail:
+	if (res->fused)
+		gp_unfuse(g, res);
+	return g->rc;
+}
+
+/* Whether the Values array just reached can take the fused path (then
+ * res->slot is set). */
+static bool gp_can_fuse(struct gp *g, const struct gp_check *c, struct gp_res *res,
+			size_t idx, size_t nr, const size_t *map, size_t nq)
+{
+	size_t slot;
+
+	if (g->deferred || g->res_rc || idx >= CW_CW_MAX_RESULTS || g->tbuf_of != idx ||
+	    res->ts == GP_NONE || res->fused || !c->id || c->qi == GP_NONE || c->qi >= nq)
+		return false;
+	slot = map ? map[c->qi] : c->qi;
+	if (slot >= nr)
+		return false;
+	res->slot = slot;
+	res->fts = res->ts; /* a repeated key may move res->ts (then the page fails) */
+	return true;
+}
+
 /* Pass 1 over MetricDataResults[idx] at *pp. */
 static int gp_result_check(struct gp *g, const char **pp, size_t idx, size_t nr,
 			   const size_t *map, size_t nq)
@@ -1457,7 +1712,7 @@ static int gp_result_check(struct gp *g, const char **pp, size_t idx, size_t nr,
 
 	if (*p != '{') {
 		if (gp_skip(g, pp, 3))
-			return g->rc;
+			goto fail;
 		goto verdict;
 	}
 	c.obj = true;
@@ -1470,11 +1725,14 @@ static int gp_result_check(struct gp *g, const char **pp, size_t idx, size_t nr,
 			const char *id;
 
 			if (gp_string(g, &p, &s))
-				return g->rc;
+				goto fail;
 			c.id = true;
 			id = gp_text(g, &s, &g->s1);
 			if (!id)
-				return gp_nomem(g);
+				{
+				gp_nomem(g);
+				goto fail;
+			}
 			if (cw_query_index(id, &c.qi))
 				c.qi = GP_NONE;
 			continue;
@@ -1485,7 +1743,7 @@ static int gp_result_check(struct gp *g, const char **pp, size_t idx, size_t nr,
 				size_t i, ns = sizeof(gp_statuses) / sizeof(gp_statuses[0]);
 
 				if (gp_string(g, &p, &s))
-					return g->rc;
+					goto fail;
 				for (i = 0; i < ns && !gp_is(g, &s, gp_statuses[i].name); i++)
 					;
 				if (i < ns)
@@ -1499,19 +1757,24 @@ static int gp_result_check(struct gp *g, const char **pp, size_t idx, size_t nr,
 		} else if (gp_is(g, &key, "Timestamps") && *p == '[') {
 			res.ts = at;
 			if (gp_points_check(g, &p, true, &c.nts, &c.bad_ts))
-				return g->rc;
+				goto fail;
+			g->tbuf_of = c.nts <= GP_TBUF && c.bad_ts == GP_NONE ? idx : GP_NONE;
 			continue;
 		} else if (gp_is(g, &key, "Values") && *p == '[') {
 			res.vs = at;
-			if (gp_points_check(g, &p, false, &c.nvs, &c.bad_vs))
-				return g->rc;
+			if (gp_can_fuse(g, &c, &res, idx, nr, map, nq)) {
+				if (gp_fused(g, &p, &res, c.nts, &c.nvs, &c.bad_vs))
+					goto fail;
+			} else if (gp_points_check(g, &p, false, &c.nvs, &c.bad_vs)) {
+				goto fail;
+			}
 			continue;
 		} else if (gp_is(g, &key, "Messages") && *p == '[') {
 			bool ok;
 
 			res.msgs = at;
 			if (gp_messages_check(g, &p, 4, &ok))
-				return g->rc;
+				goto fail;
 			c.type_bad |= !ok;
 			continue;
 		} else if ((gp_is(g, &key, "Timestamps") || gp_is(g, &key, "Values") ||
@@ -1519,28 +1782,39 @@ static int gp_result_check(struct gp *g, const char **pp, size_t idx, size_t nr,
 			c.type_bad = true;
 		}
 		if (gp_skip(g, &p, 4))
-			return g->rc;
+			goto fail;
 	}
 	if (rc || gp_keys_end(g, base, arena, p))
-		return g->rc;
+		goto fail;
 	*pp = p;
 verdict:
 	if (g->res_rc || idx >= CW_CW_MAX_RESULTS)
 		return 0; /* an earlier result failed, or the page is over the cap */
 	g->res_rc = gp_result_verdict(g, &c, &res, idx, nr, map, nq);
-	if (g->res_rc)
+	if (g->res_rc) {
+		if (res.fused)
+			gp_unfuse(g, &res);
 		return 0;
+	}
 	if (g->nres == g->ares) {
 		size_t a = g->ares ? g->ares * 2 : 64;
 		struct gp_res *v = realloc(g->res, a * sizeof(*v));
 
-		if (!v)
-			return gp_nomem(g);
+		if (!v) {
+			gp_nomem(g);
+			goto fail;
+		}
 		g->res = v;
 		g->ares = a;
 	}
+	if (!res.fused && res.n > 0 && res.slot != GP_NONE)
+		g->deferred = true; /* later results must not pass it */
 	g->res[g->nres++] = res;
 	return 0;
+fail:
+	if (res.fused)
+		gp_unfuse(g, &res);
+	return g->rc;
 }
 
 /* Pass 1 over the whole document. */
@@ -1677,47 +1951,25 @@ static void gp_apply_points(struct gp *g, struct cw_gmd_result *dst, const struc
 {
 	struct cw_series *s = &dst->series;
 	const char *pt = g->b + res->ts + 1, *pv = g->b + res->vs + 1, *end = g->end;
-	uint64_t period = (uint64_t)s->period;
 	size_t hint = 0;
 
 	for (size_t k = 0; k < res->n; k++) {
-		const char *d, *q;
-		int64_t t = 0;
-		size_t ni;
+		int64_t t = gp_ts_next(g, &pt);
 		double v;
+		size_t i;
 
-		pt = gp_ws(pt, end);
-		d = pt + (*pt == '-');
-		ni = gp_digits(d, end);
-		q = d + ni;
-		if (*pt != '"' && ni <= 18 && (q >= end || (*q != '.' && *q != 'e' && *q != 'E'))) {
-			uint64_t m = gp_acc(0, d, ni);
-
-			t = *pt == '-' ? -(int64_t)m : (int64_t)m;
-			pt = q;
-		} else {
-			gp_timestamp(g, &pt, &t);
-		}
-		pt = gp_ws(pt, end) + 1; /* ',' or ']' */
 		pv = gp_ws(pv, end);
 		v = gp_value(&pv, end, g->s2.p);
 		pv = gp_ws(pv, end) + 1;
-		/* what cw_series_put(s, t, v, CW_COMBINE_LAST) does (v is
-		 * finite: pass 1 refused anything else) */
-		if (s->n > 0 && t >= s->start) {
-			uint64_t off = (uint64_t)t - (uint64_t)s->start;
-			size_t i = hint - 1;
-
-			if (hint == 0 || off < i * period || off - i * period >= period)
-				i = off / period < s->n ? (size_t)(off / period) : s->n;
-			if (i < s->n) {
-				s->values[i] = v;
-				dst->points++;
-				hint = i;
-				continue;
-			}
+		/* as cw_series_put(s, t, v, CW_COMBINE_LAST) (v is finite:
+		 * pass 1 refused anything else) */
+		i = gp_slot(s, t, &hint);
+		if (i < s->n) {
+			s->values[i] = v;
+			dst->points++;
+		} else {
+			dst->outside++;
 		}
-		dst->outside++;
 	}
 }
 
@@ -1741,8 +1993,12 @@ static void gp_apply(struct gp *g, struct cw_gmd_result *r, struct cw_gmd_page *
 			dst->status = res->st;
 		if (!dst->message && res->msgs != GP_NONE)
 			dst->message = gp_messages_join(g, res->msgs, 1);
-		if (res->n > 0)
+		if (res->fused) {
+			dst->points += res->points;
+			dst->outside += res->outside;
+		} else if (res->n > 0) {
 			gp_apply_points(g, dst, res);
+		}
 	}
 }
 
@@ -1763,7 +2019,11 @@ int cw_gmd_accumulate(struct cw_gmd_result *r, size_t nr, const size_t *map, siz
 	g.err = err;
 	g.errlen = errlen;
 	g.msgs = GP_NONE;
-	rc = gp_check(&g, nr, map, nq);
+	g.r = r;
+	g.tbuf_of = GP_NONE;
+	g.tbuf = malloc(GP_TBUF * sizeof(*g.tbuf));
+	rc = g.tbuf ? gp_check(&g, nr, map, nq)
+		    : cw_fail(err, errlen, CW_ENOMEM, "GetMetricData response: out of memory");
 	if (!rc && g.has_tok && g.tok.len > 0) {
 		page->next_token = malloc(g.tok.len + 1);
 		if (!page->next_token) {
@@ -1775,12 +2035,17 @@ int cw_gmd_accumulate(struct cw_gmd_result *r, size_t nr, const size_t *map, siz
 	}
 	if (!rc)
 		gp_apply(&g, r, page);
+	else
+		for (size_t i = 0; i < g.nres; i++)
+			if (g.res[i].fused)
+				gp_unfuse(&g, &g.res[i]);
 	free(g.keys);
 	free(g.arena.p);
 	free(g.s1.p);
 	free(g.s2.p);
 	free(g.sk.p);
 	free(g.res);
+	free(g.tbuf);
 	if (rc)
 		cw_gmd_page_release(page);
 	return rc;

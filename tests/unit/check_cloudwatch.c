@@ -554,6 +554,14 @@ static const struct {
 	{ "{\"Messages\":[{\"Code\":\"a\",\"Code\":\"b\"}]}", CW_EPARSE, "not JSON" },
 	{ "{\"x\":{\"k1\":1,\"k2\":1,\"k3\":1,\"k4\":1,\"k5\":1,\"k6\":1,\"k7\":1,\"k8\":1,"
 	  "\"k9\":1,\"k10\":1,\"k3\":1}}", CW_EPARSE, "not JSON" },
+	/* a repeated member after points were written: nothing stays */
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[1700006400],\"Values\":[1],"
+	  "\"Timestamps\":[1700092800,x]}]}", CW_EPARSE, "not JSON" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[1700006400],\"Values\":[1],"
+	  "\"Timestamps\":[1700092800],\"Values\":[2]}]}", CW_EPARSE, "not JSON" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q1\",\"Timestamps\":[1700006400,1700092800],"
+	  "\"Values\":[1,2]},{\"Id\":\"q0\",\"Timestamps\":[1700006400],\"Values\":[1,]}]}",
+	  CW_EPARSE, "not JSON" },
 	/* strings: UTF-8, escapes, control characters */
 	{ "{\"x\":\"\xc0\x80\"}", CW_EPARSE, "not JSON" },
 	{ "{\"x\":\"\xed\xa0\x80\"}", CW_EPARSE, "not JSON" },
@@ -883,6 +891,25 @@ START_TEST(gmd_big_page)
 	ck_assert_ptr_nonnull(body);
 	same_as_ref("500 results", body, len);
 	free(body);
+	/* long results (past what the one-pass path keeps), newest first, a
+	 * minute apart, so many points share a daily slot */
+	for (int n = 4095; n <= 4097; n++) {
+		cw_buf_init(&b, 0);
+		ck_assert_int_eq(cw_buf_addstr(&b, "{\"MetricDataResults\":[{\"Id\":\"q1\","
+					       "\"Timestamps\":["), 0);
+		for (int k = 0; k < n; k++)
+			ck_assert_int_eq(cw_buf_printf(&b, "%s%d", k ? "," : "",
+						       T0 + 7 * DAY - 60 * k), 0);
+		ck_assert_int_eq(cw_buf_addstr(&b, "],\"Values\":["), 0);
+		for (int k = 0; k < n; k++)
+			ck_assert_int_eq(cw_buf_printf(&b, "%s%d.5", k ? "," : "", k), 0);
+		ck_assert_int_eq(cw_buf_addstr(&b, "]},{\"Id\":\"q2\",\"Timestamps\":[1700006400],"
+					       "\"Values\":[1]}]}"), 0);
+		body = cw_buf_detach(&b, &len);
+		ck_assert_ptr_nonnull(body);
+		same_as_ref("long result", body, len);
+		free(body);
+	}
 }
 END_TEST
 
