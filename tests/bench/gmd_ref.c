@@ -381,6 +381,12 @@ int cw_gmd_ref_compare(const char *body, size_t len, char *why, size_t whylen)
 		ea[0] = eb[0] = '\0';
 		ra = cw_gmd_accumulate(a, CMP_NR, map, 3, body, len, &pa, ea, sizeof(ea));
 		rb = cw_gmd_accumulate_ref(b, CMP_NR, map, 3, body, len, &pb, eb, sizeof(eb));
+		if (ra == CW_EPARSE && rb == 0 && memchr(body, '\0', len)) {
+			/* jansson drops a NUL byte that follows a number; the
+			 * scanner refuses every NUL, as JSON wants */
+			cw_gmd_page_release(&pb);
+			break;
+		}
 		if (ra != rb || (ra && !same_error(ea, eb)))
 			rc = cw_fail(why, whylen, -1, "round %d: scanner %d (%s), reference %d (%s)",
 				     round, ra, ea, rb, eb);

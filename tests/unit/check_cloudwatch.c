@@ -672,6 +672,11 @@ START_TEST(gmd_strict)
 		ck_assert_ptr_null(page.messages);
 		same_as_ref(b, b, strlen(b));
 	}
+	/* a NUL byte anywhere, also where jansson skips one (after a number) */
+	ck_assert_int_eq(cw_gmd_accumulate(r, 2, NULL, 2, "{\"x\":[11\0]}", 12, &page, err,
+					   sizeof(err)), CW_EPARSE);
+	ck_assert_int_eq(cw_gmd_accumulate(r, 2, NULL, 2, "{\"x\":\"a\0\"}", 10, &page, err,
+					   sizeof(err)), CW_EPARSE);
 	for (size_t k = 0; k < 2; k++) {
 		ck_assert_int_eq(r[k].status, CW_GMD_NONE);
 		ck_assert_uint_eq(r[k].points, 0);
