@@ -1194,25 +1194,47 @@ static int gp_keys_end(struct gp *g, size_t base, size_t arena, const char *p)
 }
 
 /*
- * Step through an object whose '{' was consumed: 1 with *pp at the value
- * of the next key (in *key), 0 after the closing '}', or an error.
- * *first is true before the first key.
+ * Step through an array (close ']') or object (close '}') whose opener
+ * was consumed: 1 with *pp at the next element or key, 0 after the
+ * closing character, or an error.  *first is true before the first one.
  */
-static int gp_obj_next(struct gp *g, const char **pp, struct gp_str *key, bool *first)
+static inline int gp_next(struct gp *g, const char **pp, bool *first, char close)
 {
 	const char *p = gp_ws(*pp, g->end), *end = g->end;
 
-	if (p < end && *p == '}') {
+	if (p < end && *p == close) {
 		*pp = p + 1;
 		return 0;
 	}
 	if (!*first) {
 		if (p >= end || *p != ',')
-			return gp_syntax(g, p, "',' or '}' expected");
+			return gp_syntax(g, p, close == ']' ? "',' or ']' expected"
+							 : "',' or '}' expected");
 		p = gp_ws(p + 1, end);
 	}
 	*first = false;
-	if (p >= end || *p != '"')
+	if (p >= end)
+		return gp_syntax(g, p, "premature end of input");
+	*pp = p;
+	return 1;
+}
+
+static inline int gp_arr_next(struct gp *g, const char **pp, bool *first)
+{
+	return gp_next(g, pp, first, ']');
+}
+
+/* gp_next for an object, then its key (in *key): *pp ends at the value. */
+static int gp_obj_next(struct gp *g, const char **pp, struct gp_str *key, bool *first)
+{
+	const char *p = *pp, *end = g->end;
+	int rc = gp_next(g, &p, first, '}');
+
+	if (rc != 1) {
+		*pp = p;
+		return rc;
+	}
+	if (*p != '"')
 		return gp_syntax(g, p, "string expected");
 	if (gp_string(g, &p, key) || gp_key_push(g, key))
 		return g->rc;
@@ -1220,27 +1242,6 @@ static int gp_obj_next(struct gp *g, const char **pp, struct gp_str *key, bool *
 	if (p >= end || *p != ':')
 		return gp_syntax(g, p, "':' expected");
 	p = gp_ws(p + 1, end);
-	if (p >= end)
-		return gp_syntax(g, p, "premature end of input");
-	*pp = p;
-	return 1;
-}
-
-/* The same for an array whose '[' was consumed: 1 at the next element. */
-static int gp_arr_next(struct gp *g, const char **pp, bool *first)
-{
-	const char *p = gp_ws(*pp, g->end), *end = g->end;
-
-	if (p < end && *p == ']') {
-		*pp = p + 1;
-		return 0;
-	}
-	if (!*first) {
-		if (p >= end || *p != ',')
-			return gp_syntax(g, p, "',' or ']' expected");
-		p = gp_ws(p + 1, end);
-	}
-	*first = false;
 	if (p >= end)
 		return gp_syntax(g, p, "premature end of input");
 	*pp = p;
@@ -1457,21 +1458,16 @@ static int gp_timestamp(struct gp *g, const char **pp, int64_t *t)
 static int gp_points_check(struct gp *g, const char **pp, bool ts, size_t *count,
 			   size_t *bad)
 {
-	const char *p = gp_ws(*pp + 1, g->end), *end = g->end;
+	const char *p = *pp + 1;
+	bool first = true;
 	size_t k = 0;
+	int rc;
 
 	*bad = GP_NONE;
-	if (p < end && *p == ']') {
-		*count = 0;
-		*pp = p + 1;
-		return 0;
-	}
-	for (;; k++) {
+	for (; (rc = gp_arr_next(g, &p, &first)) == 1; k++) {
 		const char *q = NULL;
 		int v = 0;
 
-		if (p >= end)
-			return gp_syntax(g, p, "premature end of input");
 		if (ts && (*p == '-' || (*p >= '0' && *p <= '9'))) {
 			uint64_t m;
 			size_t nf;
@@ -1513,18 +1509,10 @@ static int gp_points_check(struct gp *g, const char **pp, bool ts, size_t *count
 		}
 		if (v && *bad == GP_NONE)
 			*bad = k;
-		p = gp_ws(p, end);
-		if (p < end && *p == ',') {
-			p = gp_ws(p + 1, end);
-			continue;
-		}
-		if (p < end && *p == ']')
-			break;
-		return gp_syntax(g, p, "',' or ']' expected");
 	}
-	*count = k + 1;
-	*pp = p + 1;
-	return 0;
+	*count = k;
+	*pp = p;
+	return rc;
 }
 
 /* The slot of t in s, or s->n when t is outside; *hint is the last slot
@@ -1601,22 +1589,17 @@ static int gp_fused(struct gp *g, const char **pp, struct gp_res *res, size_t nt
 		    size_t *count, size_t *bad)
 {
 	struct cw_series *s = &g->r[res->slot].series;
-	const char *p = gp_ws(*pp + 1, g->end), *end = g->end;
+	const char *p = *pp + 1, *end = g->end;
 	size_t k = 0, hint = 0;
+	bool first = true;
+	int rc;
 
 	*bad = GP_NONE;
 	res->fused = true;
-	if (p < end && *p == ']') {
-		*count = 0;
-		*pp = p + 1;
-		return 0;
-	}
-	for (;; k++) {
+	for (; (rc = gp_arr_next(g, &p, &first)) == 1; k++) {
 		const char *q = NULL;
 		double v = 0;
 
-		if (p >= end)
-			goto syntax;
 		if (*p == '-' || (*p >= '0' && *p <= '9')) {
 			struct gp_num n;
 
@@ -1659,20 +1642,12 @@ static int gp_fused(struct gp *g, const char **pp, struct gp_res *res, size_t nt
 				res->fused_m = k + 1;
 			}
 		}
-		p = gp_ws(p, end);
-		if (p < end && *p == ',') {
-			p = gp_ws(p + 1, end);
-			continue;
-		}
-		if (p < end && *p == ']')
-			break;
-		goto syntax;
 	}
-	*count = k + 1;
-	*pp = p + 1;
+	if (rc)
+		goto fail;
+	*count = k;
+	*pp = p;
 	return 0;
-syntax:
-	gp_syntax(g, p, "',' or ']' expected");
 fail:
 	if (res->fused)
 		gp_unfuse(g, res);
