@@ -984,42 +984,6 @@ static inline double gp_conv(const char **pp, const char *end, char *numbuf, boo
 	return strtod(numbuf, NULL);
 }
 
-/*
- * The common shapes, inline: an integer of at most 18 digits (always
- * within int64) and, unless int_only, such a number with a fraction and
- * no exponent (always finite).  Pass 1: the end of the token, or NULL
- * when gp_number must decide.
- */
-static inline const char *gp_num_fast(struct gp *g, const char *p, bool int_only)
-{
-	const char *s = p, *end = g->end;
-	size_t ni;
-
-	p += *p == '-';
-	if (p >= end)
-		return NULL;
-	if (*p == '0') {
-		p++;
-	} else {
-		ni = gp_digits(p, end);
-		if (ni == 0 || ni > 18)
-			return NULL;
-		p += ni;
-	}
-	if (p < end && *p == '.') {
-		size_t nf;
-
-		if (int_only || (nf = gp_digits(p + 1, end)) == 0)
-			return NULL;
-		p += 1 + nf;
-	}
-	if (p < end && (*p == 'e' || *p == 'E'))
-		return NULL;
-	if ((size_t)(p - s) > g->maxnum)
-		g->maxnum = (size_t)(p - s);
-	return p;
-}
-
 /* Pass 2: the value of the checked number at *pp (left after it), by
  * gp_conv unless it is an integer or a plain decimal of at most 15
  * digits (then m < 2^53 and Clinger's fast path is exact). */
@@ -1468,19 +1432,15 @@ static int gp_points_check(struct gp *g, const char **pp, bool ts, size_t *count
 		const char *q = NULL;
 		int v = 0;
 
-		if (ts && (*p == '-' || (*p >= '0' && *p <= '9'))) {
+		if (*p == '-' || (*p >= '0' && *p <= '9')) {
 			uint64_t m;
 			size_t nf;
 
 			q = gp_short(g, p, &m, &nf);
-			if (q && nf == 0) {
-				if (k < GP_TBUF)
-					g->tbuf[k] = *p == '-' ? -(int64_t)m : (int64_t)m;
-			} else {
-				q = NULL;
-			}
-		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
-			q = gp_num_fast(g, p, false);
+			if (q && ts && nf > 0)
+				q = NULL; /* a real timestamp: gp_timestamp checks its range */
+			else if (q && ts && k < GP_TBUF)
+				g->tbuf[k] = *p == '-' ? -(int64_t)m : (int64_t)m;
 		}
 		if (q) {
 			p = q;
