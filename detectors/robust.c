@@ -150,19 +150,37 @@ struct work {
 };
 
 /* First index of sorted a[0..n) whose value is not below x; branchless
- * halving, so noisy data costs no mispredicted jumps. */
+ * halving (a conditional move, no jump), so noisy data costs no
+ * mispredicted jumps. */
 static size_t lower_bound(const double *a, size_t n, double x)
 {
-	const double *base = a;
+	size_t at = 0;
 
 	if (n == 0)
 		return 0;
 	while (n > 1) {
 		size_t half = n / 2;
-		base = base[half - 1] < x ? base + half : base;
+		at = a[at + half - 1] < x ? at + half : at;
 		n -= half;
 	}
-	return (size_t)(base - a) + (*base < x);
+	return at + (a[at] < x);
+}
+
+/* lower_bound of two values in one loop: the two searches are independent,
+ * so their loads overlap instead of waiting for each other. */
+static void lower_bound2(const double *a, size_t n, double x, double y, size_t *ix,
+			 size_t *iy)
+{
+	size_t ax = 0, ay = 0;
+
+	while (n > 1) {
+		size_t half = n / 2;
+		ax = a[ax + half - 1] < x ? ax + half : ax;
+		ay = a[ay + half - 1] < y ? ay + half : ay;
+		n -= half;
+	}
+	*ix = ax + (a[ax] < x);
+	*iy = ay + (a[ay] < y);
 }
 
 /* Sorted a[0..n): insert x, shifting the larger values up (a has room). */
@@ -182,25 +200,31 @@ static void sorted_insert(double *a, size_t n, double x)
 	a[i] = x;
 }
 
-/* Number of a[0..n) below x: a binary search on long arrays, a branchless
- * count (no mispredictions on noisy data) on short ones. */
-static size_t rank_below(const double *a, size_t n, double x)
-{
-	size_t r = 0;
-
-	if (n > 48)
-		return lower_bound(a, n, x);
-	for (size_t k = 0; k < n; k++)
-		r += a[k] < x;
-	return r;
-}
-
 /* Sorted a[0..n): replace one `old` (present) by x; only the values ranked
  * between the two move. */
 static void sorted_replace(double *a, size_t n, double old, double x)
 {
-	size_t i = rank_below(a, n, old);             /* where old is */
-	size_t p = rank_below(a, n, x) - (old < x);   /* where x goes once old left */
+	size_t i, p;
+
+	if (n > 48) {
+		lower_bound2(a, n, old, x, &i, &p);
+	} else {
+		/* one pass counts both ranks, two independent sums each */
+		size_t i0 = 0, i1 = 0, p0 = 0, p1 = 0, k = 0;
+		for (; k + 2 <= n; k += 2) {
+			i0 += a[k] < old;
+			i1 += a[k + 1] < old;
+			p0 += a[k] < x;
+			p1 += a[k + 1] < x;
+		}
+		if (k < n) {
+			i0 += a[k] < old;
+			p0 += a[k] < x;
+		}
+		i = i0 + i1;
+		p = p0 + p1;
+	}
+	p -= old < x; /* i: where old is; p: where x goes once old left */
 
 	if (p > i)
 		memmove(a + i, a + i + 1, (p - i) * sizeof(double));
@@ -257,11 +281,11 @@ static void kth_distances(const struct sides *sd, size_t k, double *kth, double 
 	size_t na = sd->l, nb = sd->n - sd->r;
 	size_t lo = k + 1 > nb ? k + 1 - nb : 0, hi = k + 1 < na ? k + 1 : na;
 	while (lo < hi) {
+		/* lo <= i < hi <= min(na, k + 1): both sides have the index */
 		size_t i = lo + (hi - lo) / 2, j = k + 1 - i;
-		if (i < na && j > 0 && side_a(sd, i) < side_b(sd, j - 1))
-			lo = i + 1;
-		else
-			hi = i;
+		bool right = side_a(sd, i) < side_b(sd, j - 1);
+		lo = right ? i + 1 : lo;
+		hi = right ? hi : i;
 	}
 	size_t i = lo, j = k + 1 - lo;
 	double x = i > 0 ? side_a(sd, i - 1) : -INFINITY;
@@ -278,7 +302,10 @@ static double mad(const double *a, size_t n, double m)
 	struct sides sd = { a, 0, 0, n, m };
 	double lo, hi;
 
-	sd.l = sd.r = lower_bound(a, n, m);
+	/* m is the median: where it starts is the middle, unless ties
+	 * with it reach below the middle */
+	size_t h = n / 2;
+	sd.l = sd.r = h > 0 && a[h - 1] < m && a[h] >= m ? h : lower_bound(a, n, m);
 	if (n % 2) {
 		kth_distances(&sd, n / 2, &lo, &hi);
 		return lo;
@@ -561,7 +588,7 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 
 		wk.dval[i] = v / S;
 		if (wk.cnt >= 3) {
-			double L = quantile(wk.srt, wk.cnt, c.pct);
+			double L0 = quantile(wk.srt, wk.cnt, c.pct), L = L0;
 			bool sparse = !(L > 0);
 			if (sparse)
 				L = wk.wsum / (double)wk.cnt;
@@ -574,7 +601,7 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 			bool maybe = up ? v > b + 0.5 * (hi0 - b) : v < b - 0.5 * (b - lo0);
 			double lim = up ? hi0 : lo0;
 			if (maybe || i >= from) {
-				double m = quantile(wk.srt, wk.cnt, 50);
+				double m = c.pct == 50 ? L0 : quantile(wk.srt, wk.cnt, 50);
 				double sd = dmax(MAD_NORMAL * mad(wk.srt, wk.cnt, m), c.floor * L) * S;
 				lim = up ? dmax(hi0, b + c.k * sd) : dmin(lo0, b - c.k * sd);
 			}
