@@ -143,9 +143,11 @@ struct work {
 	double *med;      /* per phase median */
 	double medsum;
 	size_t medn;
-	uint8_t *ring;    /* elevated flags of the last `shift` non-gap periods */
-	size_t rhead, rcnt, rsum;
-	uint8_t *peak;    /* per slot: a peak at its time (for recurring peaks) */
+	struct flags {    /* flags of the last `shift` judged periods */
+		uint8_t *v;
+		size_t head, cnt, sum;
+	} high, low;      /* elevated; far on the side not judged (up: below) */
+	uint8_t *peak;    /* per slot: 0 not judged, 1 judged, 2 judged a peak */
 	double *dval;     /* per slot: value / S at its time (NaN when none) */
 };
 
@@ -432,7 +434,7 @@ static bool recurring(const struct cfg *c, const struct work *wk,
 			bo += weekday(d0 + k - 1);
 	}
 	for (int anchor = 0; anchor < 3; anchor++) {
-		int hits = 0;
+		int hits = 0, seen = 0;
 		double top = 0;
 		for (int back = 1; back <= 3; back++) {
 			int64_t y2 = y;
@@ -454,13 +456,18 @@ static bool recurring(const struct cfg *c, const struct work *wk,
 			if (t2 < s->start)
 				continue;
 			size_t j = (size_t)((t2 - s->start) / s->period);
-			if (j >= i || !wk->peak[j])
+			if (j >= i || !wk->peak[j]) /* not judged (too early, a gap) */
+				continue;
+			seen++;
+			if (wk->peak[j] != 2)
 				continue;
 			hits++;
 			if (wk->dval[j] > top)
 				top = wk->dval[j];
 		}
-		if (hits >= 2)
+		/* 2 of the last 3 months; 1 of 1 while the history holds only
+		 * one of them (a new series: the job's second run) */
+		if (hits >= 2 || (hits == 1 && seen == 1))
 			return v <= c->peakf * top;
 	}
 	return false;
@@ -503,7 +510,8 @@ static void work_free(struct work *wk)
 	free(wk->pcnt);
 	free(wk->ppos);
 	free(wk->med);
-	free(wk->ring);
+	free(wk->high.v);
+	free(wk->low.v);
 	free(wk->peak);
 	free(wk->dval);
 }
@@ -518,29 +526,52 @@ static int work_init(struct work *wk, const struct cfg *c, size_t n)
 	wk->pcnt = calloc(c->nphase, 1);
 	wk->ppos = calloc(c->nphase, 1);
 	wk->med = calloc(c->nphase, sizeof(double));
-	wk->ring = calloc(c->shift, 1);
+	wk->high.v = calloc(c->shift, 1);
+	wk->low.v = calloc(c->shift, 1);
 	wk->peak = calloc(n ? n : 1, 1);
 	wk->dval = malloc((n ? n : 1) * sizeof(double));
 	if (!wk->fifo || !wk->srt || !wk->prof || !wk->psrt || !wk->pcnt || !wk->ppos || !wk->med ||
-	    !wk->ring || !wk->peak || !wk->dval) {
+	    !wk->high.v || !wk->low.v || !wk->peak || !wk->dval) {
 		work_free(wk);
 		return CW_ENOMEM;
 	}
 	return 0;
 }
 
-static void ring_push(struct work *wk, size_t cap, uint8_t f)
+static void flags_push(struct flags *r, size_t cap, uint8_t f)
 {
-	if (wk->rcnt == cap) {
-		wk->rsum -= wk->ring[wk->rhead];
-		wk->ring[wk->rhead] = f;
-		wk->rhead = wk->rhead + 1 == cap ? 0 : wk->rhead + 1;
+	if (r->cnt == cap) {
+		r->sum -= r->v[r->head];
+		r->v[r->head] = f;
+		r->head = r->head + 1 == cap ? 0 : r->head + 1;
 	} else {
-		size_t at = wk->rhead + wk->rcnt;
-		wk->ring[at >= cap ? at - cap : at] = f;
-		wk->rcnt++;
+		size_t at = r->head + r->cnt;
+		r->v[at >= cap ? at - cap : at] = f;
+		r->cnt++;
 	}
-	wk->rsum += f;
+	r->sum += f;
+}
+
+/* The level moved: the window restarts from the last `shift` judged
+ * periods up to i, and both flag rings from nothing. */
+static void relevel(struct work *wk, const struct cfg *c, size_t i)
+{
+	size_t got = 0, k = i + 1;
+
+	wk->cnt = 0;
+	wk->head = 0;
+	wk->wsum = 0;
+	while (k > 0 && got < c->shift) {
+		k--;
+		if (isnan(wk->dval[k]))
+			continue;
+		got++;
+	}
+	for (; k <= i; k++)
+		if (!isnan(wk->dval[k]))
+			win_push(wk, c->w, wk->dval[k]);
+	wk->high.cnt = wk->high.sum = wk->high.head = 0;
+	wk->low.cnt = wk->low.sum = wk->low.head = 0;
 }
 
 static int robust_run(const void *state, const double *p, const struct cw_series *s,
@@ -607,12 +638,18 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 			}
 			bool elevated = maybe && (up ? v > b + 0.5 * (lim - b) : v < b - 0.5 * (b - lim));
 			bool anomalous = up ? v > lim : v < lim;
-			wk.peak[i] = up && v > hi0 && v > c.ratio * b;
+			wk.peak[i] = 1 + (up && v > hi0 && v > c.ratio * b);
 			j.baseline = b;
 			j.limit = lim;
 			j.score = b != 0 ? v / b : NAN;
 			j.status = CW_STATUS_OK;
-			ring_push(&wk, c.shift, elevated);
+			/* far on the side not judged (up: below 0.7 x the expected
+			 * value by default), on a series that is not sparse */
+			bool low = !sparse && c.dir != CW_DIR_BOTH &&
+				   (c.dir == CW_DIR_UP ? v < b - 0.5 * (b - lo0)
+						       : v > b + 0.5 * (hi0 - b));
+			flags_push(&wk.high, c.shift, elevated);
+			flags_push(&wk.low, c.shift, low);
 
 			if (open && !elevated)
 				open = false;
@@ -639,27 +676,18 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 				j.episode_len = ep_len;
 				j.episode_peak = ep_peak;
 			}
-			if (elevated && wk.rsum >= need && wk.rcnt == c.shift) {
+			if (elevated && wk.high.sum >= need && wk.high.cnt == c.shift) {
 				/* most of the recent history sits at a new level */
-				size_t got = 0;
-				size_t k = i + 1;
-				wk.cnt = 0;
-				wk.head = 0;
-				wk.wsum = 0;
-				while (k > 0 && got < c.shift) {
-					k--;
-					if (isnan(wk.dval[k]))
-						continue;
-					got++;
-				}
-				for (; k <= i; k++)
-					if (!isnan(wk.dval[k]))
-						win_push(&wk, c.w, wk.dval[k]);
+				relevel(&wk, &c, i);
 				accept = false;
 				open = false;
 				j.status = CW_STATUS_ANOMALY;
 				j.kind = "level_shift";
-				wk.rcnt = wk.rsum = wk.rhead = 0;
+			} else if (low && wk.low.sum >= need && wk.low.cnt == c.shift) {
+				/* ... or at one on the side not judged (a drop, or a
+				 * shift that went back): the new normal, silently */
+				relevel(&wk, &c, i);
+				accept = false;
 			}
 		}
 		if (accept)
