@@ -39,22 +39,28 @@
  * elevated, the new level is accepted: the level window is refilled with
  * those periods, the episode closes, and that one period is reported as
  * an anomaly of kind "level_shift"; the next ones are judged against the
- * new level.
+ * new level.  A level on the side not judged (for `up`: 5/7 of the periods
+ * below both halfway to b / ratio and one robust deviation under b: a
+ * drop, or a shift that went back) restarts the window the same way,
+ * silently: the next spike is judged against the new normal.
  *
  * Recurring peaks (periods of a day or less): a would-be anomaly whose
  * place in the month (the same day counted from the month's end, the same
  * day of the month, or the same business day, at the same time of day)
  * held a peak (a value above ratio x its expected value) in 2 of the last
- * 3 months is ok, of kind "recurring_peak", unless it is more than
+ * 3 months (1 of 1 while only one was judged) is ok, of kind
+ * "recurring_peak", unless it is more than
  * `peak_factor` x the largest of those past peaks (0 turns this off); the
- * comparison is made with the weekly profile divided out.
+ * comparison is made with the weekly profile divided out.  A past peak
+ * explains one place of a month (a job runs once: the 1st business day's
+ * peaks do not also make the 3rd of the month recurring).
  *
  * min_history defaults to 3 weeks, when every phase of the profile has the
  * three values it needs.  Assumes non-negative data (bytes, requests).
  *
  * Defaults depend on the period (a day or more / an hour or more /
  * shorter): window 28d / 7d / 1d, weeks 8 / 4 / 0, ratio 2.5 / 2.5 / 2,
- * k 7 / 7 / 6, shift_after 7d / 2d / 6h.  Series with a period under
+ * k 6 / 7 / 6, shift_after 7d / 2d / 6h.  Series with a period under
  * `min_period` (1h) are left to `newhigh`: every period is ok, with no
  * baseline; min_period=0 judges them with the short-period defaults.
  *
@@ -96,7 +102,7 @@ static const struct cw_param_spec robust_params[] = {
 	{ "ratio", CW_PARAM_NUMBER, NAN, 1.0, 1000.0, NULL,
 	  "anomalous only at ratio x the expected value or more (per period: 2.5, 2.5, 2)" },
 	{ "k", CW_PARAM_NUMBER, NAN, 0, 1000.0, NULL,
-	  "and only beyond k robust deviations (MAD) (per period: 7, 7, 6)" },
+	  "and only beyond k robust deviations (MAD) (per period: 6, 7, 6)" },
 	{ "scale_floor", CW_PARAM_NUMBER, 0.1, 0, 10.0, NULL,
 	  "the robust deviation is at least this fraction of the level" },
 	{ "min_excess", CW_PARAM_BYTES, 0, 0, 1e21, NULL,
@@ -148,6 +154,7 @@ struct work {
 		size_t head, cnt, sum;
 	} high, low;      /* elevated; far on the side not judged (up: below) */
 	uint8_t *peak;    /* per slot: 0 not judged, 1 judged, 2 judged a peak */
+	int32_t *used;    /* per peak: the month (y x 12 + m) it explained a slot of */
 	double *dval;     /* per slot: value / S at its time (NaN when none) */
 };
 
@@ -412,9 +419,12 @@ static int nth_business(int64_t y, int m, int n)
 
 /*
  * Recurring peak: true when slot i's place in the month held a peak in 2 of
- * the last 3 months and v is within peak_factor x the largest of them.
+ * the last 3 months and v is within peak_factor x the largest of them.  A
+ * past peak explains one slot of a month: one that already explained
+ * another this month (the job ran on the 1st business day; this is the
+ * 3rd of the month, which it also fell on last month) does not count.
  */
-static bool recurring(const struct cfg *c, const struct work *wk,
+static bool recurring(const struct cfg *c, struct work *wk,
 		      const struct cw_series *s, size_t i, double v)
 {
 	/* v and the past peaks are compared with the weekly profile divided
@@ -427,6 +437,7 @@ static bool recurring(const struct cfg *c, const struct work *wk,
 	if (!(c->peakf > 0) || s->period > DAYS)
 		return false;
 	civil_from_days(day, &y, &m, &d);
+	int32_t month = (int32_t)(y * 12 + m); /* never 0 for a real date */
 	int dim = days_in_month(y, m), bo = 0;
 	if (weekday(day)) {
 		int64_t d0 = days_from_civil(y, m, 1);
@@ -435,6 +446,7 @@ static bool recurring(const struct cfg *c, const struct work *wk,
 	}
 	for (int anchor = 0; anchor < 3; anchor++) {
 		int hits = 0, seen = 0;
+		size_t used[3];
 		double top = 0;
 		for (int back = 1; back <= 3; back++) {
 			int64_t y2 = y;
@@ -459,16 +471,21 @@ static bool recurring(const struct cfg *c, const struct work *wk,
 			if (j >= i || !wk->peak[j]) /* not judged (too early, a gap) */
 				continue;
 			seen++;
-			if (wk->peak[j] != 2)
+			if (wk->peak[j] != 2 || wk->used[j] == month)
 				continue;
-			hits++;
+			used[hits++] = j;
 			if (wk->dval[j] > top)
 				top = wk->dval[j];
 		}
 		/* 2 of the last 3 months; 1 of 1 while the history holds only
 		 * one of them (a new series: the job's second run) */
-		if (hits >= 2 || (hits == 1 && seen == 1))
-			return v <= c->peakf * top;
+		if (hits >= 2 || (hits == 1 && seen == 1)) {
+			if (!(v <= c->peakf * top))
+				return false;
+			for (int h = 0; h < hits; h++)
+				wk->used[used[h]] = month;
+			return true;
+		}
 	}
 	return false;
 }
@@ -493,7 +510,7 @@ static void resolve(struct cfg *c, const double *p, const struct cw_series *s)
 		c->weeks = MAX_WEEKS;
 	c->nphase = c->weeks ? (size_t)(WEEK / per) : 1;
 	c->ratio = cw_param_auto(p[P_RATIO], per, 2.5, 2.5, 2.0);
-	c->k = cw_param_auto(p[P_K], per, 7.0, 7.0, 6.0);
+	c->k = cw_param_auto(p[P_K], per, 6.0, 7.0, 6.0);
 	c->floor = p[P_SCALE_FLOOR];
 	c->mex = p[P_MIN_EXCESS];
 	c->pct = p[P_PERCENTILE];
@@ -513,6 +530,7 @@ static void work_free(struct work *wk)
 	free(wk->high.v);
 	free(wk->low.v);
 	free(wk->peak);
+	free(wk->used);
 	free(wk->dval);
 }
 
@@ -529,9 +547,10 @@ static int work_init(struct work *wk, const struct cfg *c, size_t n)
 	wk->high.v = calloc(c->shift, 1);
 	wk->low.v = calloc(c->shift, 1);
 	wk->peak = calloc(n ? n : 1, 1);
+	wk->used = calloc(n ? n : 1, sizeof(int32_t));
 	wk->dval = malloc((n ? n : 1) * sizeof(double));
 	if (!wk->fifo || !wk->srt || !wk->prof || !wk->psrt || !wk->pcnt || !wk->ppos || !wk->med ||
-	    !wk->high.v || !wk->low.v || !wk->peak || !wk->dval) {
+	    !wk->high.v || !wk->low.v || !wk->peak || !wk->used || !wk->dval) {
 		work_free(wk);
 		return CW_ENOMEM;
 	}
@@ -630,10 +649,17 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 			if (sparse)
 				hi0 = dmax(hi0, wk.srt[wk.cnt - 1] * S);
 			bool maybe = up ? v > b + 0.5 * (hi0 - b) : v < b - 0.5 * (b - lo0);
-			double lim = up ? hi0 : lo0;
-			if (maybe || i >= from) {
+			double lim = up ? hi0 : lo0, sd = NAN;
+			/* far on the side not judged (a drop, for up), on a series
+			 * that is not sparse: halfway to b / ratio, and beyond one
+			 * robust deviation (not just below the median when ratio
+			 * is 1) */
+			bool far = !sparse && c.dir != CW_DIR_BOTH &&
+				   (c.dir == CW_DIR_UP ? v < b - 0.5 * (b - lo0)
+						       : v > b + 0.5 * (hi0 - b));
+			if (maybe || far || i >= from) {
 				double m = c.pct == 50 ? L0 : quantile(wk.srt, wk.cnt, 50);
-				double sd = dmax(MAD_NORMAL * mad(wk.srt, wk.cnt, m), c.floor * L) * S;
+				sd = dmax(MAD_NORMAL * mad(wk.srt, wk.cnt, m), c.floor * L) * S;
 				lim = up ? dmax(hi0, b + c.k * sd) : dmin(lo0, b - c.k * sd);
 			}
 			bool elevated = maybe && (up ? v > b + 0.5 * (lim - b) : v < b - 0.5 * (b - lim));
@@ -643,11 +669,7 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 			j.limit = lim;
 			j.score = b != 0 ? v / b : NAN;
 			j.status = CW_STATUS_OK;
-			/* far on the side not judged (up: below 0.7 x the expected
-			 * value by default), on a series that is not sparse */
-			bool low = !sparse && c.dir != CW_DIR_BOTH &&
-				   (c.dir == CW_DIR_UP ? v < b - 0.5 * (b - lo0)
-						       : v > b + 0.5 * (hi0 - b));
+			bool low = far && (c.dir == CW_DIR_UP ? v < b - sd : v > b + sd);
 			flags_push(&wk.high, c.shift, elevated);
 			flags_push(&wk.low, c.shift, low);
 
