@@ -14,62 +14,13 @@
 #include <string.h>
 
 #include "detector.h"
+#include "dettest.h"
 #include "err.h"
 #include "run.h"
 #include "testlib.h"
 
 #define DAY 86400
 #define HOUR 3600
-
-struct got {
-	struct cw_judgement *j;
-	size_t n, cap;
-};
-
-static int collect(void *ctx, const struct cw_judgement *j)
-{
-	struct got *g = ctx;
-	if (g->n == g->cap) {
-		g->cap = g->cap ? g->cap * 2 : 64;
-		g->j = realloc(g->j, g->cap * sizeof(*g->j));
-		ck_assert_ptr_nonnull(g->j);
-	}
-	g->j[g->n++] = *j;
-	return 0;
-}
-
-static struct cw_detector_conf *det(const char *spec)
-{
-	struct cw_detector_conf *c = NULL;
-	size_t n = 0;
-	char err[CW_ERRBUF] = "";
-	ck_assert_msg(cw_detector_parse_list(spec, &c, &n, err, sizeof(err)) == 0, "%s: %s",
-		      spec, err);
-	ck_assert_uint_eq(n, 1);
-	return c;
-}
-
-static void det_free(struct cw_detector_conf *c)
-{
-	cw_detector_conf_release(c);
-	free(c);
-}
-
-/* Every slot of v (NaN = gap) judged; g.j[k] is slot k when no slot is a
- * gap.  start: epoch seconds of slot 0. */
-static struct got judge_all(const char *spec, const double *v, size_t n, int64_t start,
-			    int64_t period)
-{
-	struct cw_detector_conf *c = det(spec);
-	struct cw_series s;
-	struct got g = { NULL, 0, 0 };
-	ck_assert_int_eq(cw_series_init(&s, start, period, n), 0);
-	memcpy(s.values, v, n * sizeof(double));
-	ck_assert_int_eq(c->ops->run(c->state, c->p, &s, 0, n, collect, &g), 0);
-	cw_series_release(&s);
-	det_free(c);
-	return g;
-}
 
 #define ck_near(a, b) ck_assert_msg(fabs((double)(a) - (double)(b)) <= 1e-9 * (1 + fabs((double)(b))), \
 				    "%.17g != %.17g", (double)(a), (double)(b))
