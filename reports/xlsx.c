@@ -353,7 +353,7 @@ static int xlsx_render(const struct cw_run *run, struct cw_buf *out, char *err, 
 				     "figure is an estimate, not a bill" };
 	struct cw_findings fs;
 	struct cw_acct_totals t;
-	struct cw_result *sorted = NULL;
+	const struct cw_result *sorted = NULL;
 	char *path = NULL;
 	int fd;
 
@@ -416,7 +416,7 @@ out:
 	cw_buf_release(&x.tmp);
 	cw_acct_totals_release(&t);
 	cw_findings_release(&fs);
-	free(sorted);
+	cw_rep_sorted_free(run, sorted);
 	if (x.rc && err && errlen && !err[0])
 		cw_fail(err, errlen, x.rc, "report.xlsx: %s", cw_strerror(x.rc));
 	return x.rc;

@@ -24,7 +24,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cwsweep merge REPORT.json... [-o DIR] [--format LIST]\n"
+		"usage: cwsweep merge REPORT.json... [-o DIR] [--format LIST] [--pretty]\n"
 		"                     [--no-slack | --slack-preview] [--slack-env VAR] [-q]\n"
 		"\n"
 		"Join the report.json files of sharded runs (`cwsweep run --shard K/N\n"
@@ -41,6 +41,7 @@ static void usage(FILE *f)
 		"options:\n"
 		"  -o, --output DIR   where the merged reports go (default ./cwsweep-report)\n"
 		"  --format LIST      report formats: md, csv, json, html, xlsx (default all)\n"
+		"  --pretty           indent report.json for people (default: compact)\n"
 		"  --no-slack         do not post the digest\n"
 		"  --slack-preview    print the digest's JSON payload to stdout, do not post;\n"
 		"                     stdout then holds only that JSON (the summary goes to\n"
@@ -192,6 +193,7 @@ int cw_cmd_merge(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "pretty", no_argument, NULL, 'J' },
 		{ "no-slack", no_argument, NULL, 'N' },
 		{ "slack-preview", no_argument, NULL, 'P' },
 		{ "slack-env", required_argument, NULL, 'E' },
@@ -204,7 +206,7 @@ int cw_cmd_merge(int argc, char **argv)
 	struct cw_run run;
 	char err[CW_ERRBUF];
 	struct cw_digest_opts digest = { NULL, NULL, 0, false, NULL, NULL, NULL };
-	bool quiet = false, no_slack = false;
+	bool quiet = false, no_slack = false, pretty = false;
 	bool *announce = NULL, *seen = NULL;
 	struct shard_meta first = { NULL, NULL, 0, 0, 0, 0 };
 	char **run_ids = NULL;
@@ -220,6 +222,7 @@ int cw_cmd_merge(int argc, char **argv)
 				return cw_usage_error("merge: --format: %s", err);
 			formats = optarg;
 			break;
+		case 'J': pretty = true; break;
 		case 'N': no_slack = true; break;
 		case 'P': digest.preview = true; break;
 		case 'E': digest.webhook_env = optarg; break;
@@ -292,6 +295,7 @@ int cw_cmd_merge(int argc, char **argv)
 		}
 	}
 	cw_run_sort_results(&run);
+	run.pretty = pretty;
 	/* temporary files that a killed earlier run left (dead PIDs only) */
 	(void)cw_remove_stale_temps(dir, "report.", NULL, err, sizeof(err));
 	if (cw_reports_write(&run, dir, formats, err, sizeof(err))) {
