@@ -324,7 +324,8 @@ static const char *const series_columns[] = {
 };
 
 /* One series: its target, period, the span [from, to) and its values there
- * (null when the run kept none: a series without a finding). */
+ * (null when the run kept none: a series without a finding; [] when it has
+ * no slot). */
 static void jw_series(struct jw *w, const struct cw_run_series *rs, size_t from, size_t to)
 {
 	const struct cw_series *s = &rs->series;
@@ -334,7 +335,7 @@ static void jw_series(struct jw *w, const struct cw_run_series *rs, size_t from,
 	jw_int(w, NULL, s->period);
 	jw_time(w, NULL, s->n ? cw_series_time(s, from) : 0, s->n > 0);
 	jw_int(w, NULL, (long long)(to - from));
-	if (s->values) {
+	if (s->values || s->n == 0) {
 		jw_begin(w, NULL, "[");
 		for (size_t i = from; i < to; i++) {
 			jw_item(w, NULL);

@@ -328,28 +328,39 @@ static int group_results(struct ld *c, json_t *results, struct groups *g, size_t
 	return rc;
 }
 
-/* Schema 1: add one series per group, spanning its windows, all slots gaps. */
-static int add_series(struct ld *c, json_t *results, struct groups *g, struct cw_run *run)
+/* Schema 1, pass 2: a series for each group (tmp[k] for the group's
+ * order k, kept in gr->series until the series joins the run). */
+static int new_group_series(struct ld *c, struct groups *g, struct cw_series *tmp)
 {
-	size_t k;
 	int rc;
 
-	for (k = 0; k < g->n; k++) {
+	for (size_t k = 0; k < g->n; k++) {
 		struct group *gr = &g->slot[g->order[k]];
 		struct hist h = { gr->start, gr->period, NULL };
-		struct cw_target_id id;
-		struct cw_series s;
 		size_t n = gr->period > 0 ? (size_t)((gr->end - gr->start) / gr->period) : 0;
 
-		snprintf(c->where, sizeof(c->where), "results[%zu]", gr->first);
-		if ((rc = get_id(c, json_array_get(results, gr->first), &id)))
-			return rc;
 		snprintf(c->where, sizeof(c->where), "results[%zu].history", gr->first);
-		if ((rc = new_series(c, &h, n, &s)))
+		if ((rc = new_series(c, &h, n, &tmp[k])))
 			return rc;
-		rc = cw_run_add_series(run, &id, &s, &gr->series);
-		cw_series_release(&s);
-		if (rc)
+		gr->series = k;
+	}
+	return 0;
+}
+
+/* Schema 1, pass 4: the filled series join the run (the run takes their
+ * sums as they come, so they come whole). */
+static int add_series(struct ld *c, json_t *results, struct groups *g, struct cw_series *tmp,
+		      struct cw_run *run)
+{
+	int rc;
+
+	for (size_t k = 0; k < g->n; k++) {
+		struct group *gr = &g->slot[g->order[k]];
+		struct cw_target_id id;
+
+		snprintf(c->where, sizeof(c->where), "results[%zu]", gr->first);
+		if ((rc = get_id(c, json_array_get(results, gr->first), &id)) ||
+		    (rc = cw_run_add_series(run, &id, &tmp[k], &gr->series)))
 			return rc;
 	}
 	return 0;
@@ -412,10 +423,10 @@ static int add_result(struct ld *c, json_t *r, size_t series, struct cw_run *run
 	return 0;
 }
 
-/* Schema 1, pass 2: fill result r's history into its series, add the judgement. */
-static int add_result_v1(struct ld *c, json_t *r, const struct group *gr, struct cw_run *run)
+/* Schema 1, pass 3: fill result r's history into its group's series. */
+static int fill_result_v1(struct ld *c, json_t *r, const struct group *gr, struct cw_series *tmp)
 {
-	struct cw_series *s = &run->series[gr->series].series;
+	struct cw_series *s = &tmp[gr->series];
 	struct hist h;
 	size_t off, at = strlen(c->where);
 	int rc;
@@ -426,7 +437,7 @@ static int add_result_v1(struct ld *c, json_t *r, const struct group *gr, struct
 	snprintf(c->where + at, sizeof(c->where) - at, ".history");
 	rc = fill_values(c, &h, s, off);
 	c->where[at] = '\0';
-	return rc ? rc : add_result(c, r, gr->series, run);
+	return rc;
 }
 
 /* ---- the document ------------------------------------------------------ */
@@ -627,6 +638,7 @@ static int load_failures(struct ld *c, json_t *doc, struct cw_run *run)
 static int load_results_v1(struct ld *c, json_t *results, struct cw_run *run)
 {
 	struct groups g = { NULL, 0, NULL, 0 };
+	struct cw_series *tmp = NULL;
 	size_t *gslot = NULL, i, n = json_array_size(results);
 	int rc;
 
@@ -635,19 +647,30 @@ static int load_results_v1(struct ld *c, json_t *results, struct cw_run *run)
 	g.slot = calloc(g.cap, sizeof(*g.slot));
 	g.order = calloc(g.cap, sizeof(*g.order));
 	gslot = calloc(n + 1, sizeof(*gslot));
-	if (!g.slot || !g.order || !gslot) {
+	tmp = calloc(n + 1, sizeof(*tmp)); /* at most one group per result */
+	if (!g.slot || !g.order || !gslot || !tmp) {
 		rc = CW_ENOMEM;
 		goto out;
 	}
 	if ((rc = group_results(c, results, &g, gslot)) ||
-	    (rc = add_series(c, results, &g, run)))
+	    (rc = new_group_series(c, &g, tmp)))
 		goto out;
 	for (i = 0; i < n; i++) {
 		snprintf(c->where, sizeof(c->where), "results[%zu]", i);
-		if ((rc = add_result_v1(c, json_array_get(results, i), &g.slot[gslot[i]], run)))
+		if ((rc = fill_result_v1(c, json_array_get(results, i), &g.slot[gslot[i]], tmp)))
+			goto out;
+	}
+	if ((rc = add_series(c, results, &g, tmp, run)))
+		goto out;
+	for (i = 0; i < n; i++) {
+		snprintf(c->where, sizeof(c->where), "results[%zu]", i);
+		if ((rc = add_result(c, json_array_get(results, i), g.slot[gslot[i]].series, run)))
 			goto out;
 	}
 out:
+	for (i = 0; tmp && i < n + 1; i++)
+		cw_series_release(&tmp[i]);
+	free(tmp);
 	free(gslot);
 	groups_release(&g);
 	return rc;
@@ -824,14 +847,19 @@ static int load_results_v3(struct ld *c, json_t *doc, json_t *results, json_t *s
 {
 	json_t *scols, *rcols, *o = NULL;
 	size_t ns = json_array_size(series), *idx;
+	bool *used;
 	int rc;
 
 	if ((rc = get_columns(c, doc, "series_columns", &scols)) ||
 	    (rc = get_columns(c, doc, "result_columns", &rcols)))
 		return rc;
 	idx = malloc((ns + 1) * sizeof(*idx));
-	if (!idx)
+	used = calloc(ns + 1, sizeof(*used));
+	if (!idx || !used) {
+		free(idx);
+		free(used);
 		return CW_ENOMEM;
+	}
 	for (size_t k = 0; k < ns && !rc; k++) {
 		snprintf(c->where, sizeof(c->where), "series[%zu]", k);
 		if ((rc = row_object(c, scols, json_array_get(series, k), &o)) == 0)
@@ -844,12 +872,19 @@ static int load_results_v3(struct ld *c, json_t *doc, json_t *results, json_t *s
 
 		snprintf(c->where, sizeof(c->where), "results[%zu]", i);
 		if ((rc = row_object(c, rcols, json_array_get(results, i), &o)) == 0 &&
-		    (rc = get_int(c, o, "series", 0, ns ? (long long)ns - 1 : -1, &k)) == 0)
-			rc = add_result(c, o, idx[k], run);
+		    (rc = get_int(c, o, "series", 0, ns ? (long long)ns - 1 : -1, &k)) == 0 &&
+		    (rc = add_result(c, o, idx[k], run)) == 0)
+			used[k] = true;
 		json_decref(o);
 		o = NULL;
 	}
+	for (size_t k = 0; k < ns && !rc; k++) {
+		snprintf(c->where, sizeof(c->where), "series[%zu]", k);
+		if (!used[k])
+			rc = bad(c, NULL, "no result refers to it");
+	}
 	free(idx);
+	free(used);
 	return rc;
 }
 
