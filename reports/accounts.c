@@ -77,7 +77,7 @@ static int daily(const struct cw_acct_sums *s, struct cw_acct_total *a)
 		int64_t t = lo + (int64_t)d * DAY;
 		size_t k = (size_t)((t - s->base) / DAY);
 
-		a->daily[d] = t >= s->base && k < s->ndaily ? s->daily[k] : NAN;
+		a->daily[d] = t >= s->base && k < s->ndaily ? (double)s->daily[k] : NAN;
 	}
 	return 0;
 }
@@ -102,9 +102,9 @@ int cw_acct_totals_build(const struct cw_run *run, const struct cw_findings *fs,
 		a->usd = NAN;
 		a->series = s->series;
 		a->byte_series = s->byte_series;
-		a->lookback = s->lookback == 0 && s->byte_series == 0 ? NAN : s->lookback;
-		a->week = s->week;
-		a->prev = s->prev;
+		a->lookback = s->lookback == 0 && s->byte_series == 0 ? NAN : (double)s->lookback;
+		a->week = (double)s->week;
+		a->prev = (double)s->prev;
 		rc = daily(s, a);
 	}
 	for (size_t i = 0; fs && i < fs->n; i++) {

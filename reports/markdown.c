@@ -599,25 +599,34 @@ static double move(const struct wow *w)
 	return fabs((w->week - w->prev) / w->prev * 100);
 }
 
-static int wow_cmp(const void *pa, const void *pb)
+/* The larger move first, then the larger week, then by name (not by the
+ * series' index: the run adds series in the order the workers finish). */
+static int wow_cmp(const struct cw_run *run, const struct wow *a, const struct wow *b)
 {
-	const struct wow *a = pa, *b = pb;
+	const struct cw_target_id *x = &run->series[a->series].id;
+	const struct cw_target_id *y = &run->series[b->series].id;
 	double ma = move(a), mb = move(b);
+	int c;
 
 	if (ma != mb)
 		return ma > mb ? -1 : 1;
 	if (a->week != b->week)
 		return a->week > b->week ? -1 : 1;
+	if ((c = strcmp(x->account_id, y->account_id)) || (c = strcmp(x->region, y->region)) ||
+	    (c = strcmp(x->bucket, y->bucket)) || (c = strcmp(x->metric, y->metric)) ||
+	    (c = strcmp(x->account_name, y->account_name)))
+		return c;
 	return a->series < b->series ? -1 : a->series > b->series;
 }
 
 /* Keep v[0..*n) the best WOW_ROWS movers in order, with x among them when
  * it belongs. */
-static void top_insert(struct wow *v, size_t *n, const struct wow *x)
+static void top_insert(const struct cw_run *run, struct wow *v, size_t *n,
+		       const struct wow *x)
 {
 	size_t k = *n < WOW_ROWS ? (*n)++ : WOW_ROWS;
 
-	while (k > 0 && wow_cmp(x, &v[k - 1]) < 0) {
+	while (k > 0 && wow_cmp(run, x, &v[k - 1]) < 0) {
 		if (k < WOW_ROWS)
 			v[k] = v[k - 1];
 		k--;
@@ -641,7 +650,7 @@ static int week_over_week(const struct cw_run *run, struct cw_buf *out)
 		{ "Previous 7 days", true, true }, { "Change", true, true },
 	};
 	struct wow v[WOW_ROWS];
-	double week = 0, prev = 0;
+	long double week = 0, prev = 0; /* exact for byte counts, in any order */
 	char a[32], b[32], pct[32], min[32];
 	size_t n = 0, ntop = 0, all = 0;
 	int rc = 0;
@@ -658,7 +667,7 @@ static int week_over_week(const struct cw_run *run, struct cw_buf *out)
 		all++;
 		if (x.week >= MOVER_MIN_BYTES || x.prev >= MOVER_MIN_BYTES) {
 			n++;
-			top_insert(v, &ntop, &x);
+			top_insert(run, v, &ntop, &x);
 		}
 	}
 	if (all == 0)
@@ -683,9 +692,10 @@ static int week_over_week(const struct cw_run *run, struct cw_buf *out)
 		    (rc = cell_raw(out, pct)) || (rc = row_end(out)))
 			goto out;
 	}
-	cw_rep_human(week, "Bytes", a, sizeof(a));
-	cw_rep_human(prev, "Bytes", b, sizeof(b));
-	cw_rep_pct(prev != 0 ? (week - prev) / prev * 100 : NAN, pct, sizeof(pct));
+	cw_rep_human((double)week, "Bytes", a, sizeof(a));
+	cw_rep_human((double)prev, "Bytes", b, sizeof(b));
+	cw_rep_pct(prev != 0 ? ((double)week - (double)prev) / (double)prev * 100 : NAN, pct,
+		   sizeof(pct));
 	rc = cw_buf_printf(out, "| **all %zu series** | | | **%s** | **%s** | **%s** |\n\n",
 			   all, a, b, pct);
 out:

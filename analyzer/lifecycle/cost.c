@@ -69,7 +69,9 @@ double cw_price_excess(const struct cw_price_table *t, double month_bytes,
  * id is one pointer, and accounts come in runs of series. */
 static int account_months(const struct cw_run *run, double *month)
 {
-	struct acct { const char *id; double v; } *acct;
+	/* long double: integral volumes add up exactly in any order (up to
+	 * 2^64), so the figure does not depend on the order series came in */
+	struct acct { const char *id; long double v; } *acct;
 	size_t n = 0, last = 0;
 
 	acct = malloc((run->naccts ? run->naccts : 1) * sizeof(*acct));
@@ -96,7 +98,7 @@ static int account_months(const struct cw_run *run, double *month)
 			if (pass == 0)
 				acct[k].v += rs->sums.month;
 			else
-				month[i] = acct[k].v;
+				month[i] = (double)acct[k].v;
 		}
 	}
 	free(acct);
@@ -104,15 +106,31 @@ static int account_months(const struct cw_run *run, double *month)
 }
 
 struct priced {
+	const struct cw_target_id *id; /* the series' (the run's) */
 	size_t series;
 	int64_t period_start;
 	double usd;
 };
 
+static int strcmp0(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+/* By the series' names, not their index: the run adds series in the order
+ * the workers finish, and the total must not depend on it. */
 static int priced_cmp(const void *a, const void *b)
 {
 	const struct priced *x = a, *y = b;
+	int c;
 
+	if (x->series != y->series &&
+	    ((c = strcmp0(x->id->account_id, y->id->account_id)) ||
+	     (c = strcmp0(x->id->account_name, y->id->account_name)) ||
+	     (c = strcmp0(x->id->region, y->id->region)) ||
+	     (c = strcmp0(x->id->bucket, y->id->bucket)) ||
+	     (c = strcmp0(x->id->metric, y->id->metric))))
+		return c;
 	if (x->series != y->series)
 		return x->series < y->series ? -1 : 1;
 	return x->period_start < y->period_start ? -1 : x->period_start > y->period_start;
@@ -241,6 +259,7 @@ int cw_cost_apply(struct cw_run *run, const struct cw_inventory *inv,
 		    strcmp(rs->id.unit, "USD") == 0 && !isnan(r->j.value) && !isnan(base)) {
 			excess = r->j.value - base;
 			r->est_excess_usd = excess > 0 ? excess : 0;
+			priced[npriced].id = &rs->id;
 			priced[npriced].series = r->series;
 			priced[npriced].period_start = r->j.period_start;
 			priced[npriced++].usd = r->est_excess_usd;
@@ -261,6 +280,7 @@ int cw_cost_apply(struct cw_run *run, const struct cw_inventory *inv,
 		r->est_excess_usd = cw_price_excess(t, month[r->series], excess > 0 ? excess : 0);
 		if (r->j.status != CW_STATUS_ANOMALY)
 			continue;
+		priced[npriced].id = &rs->id;
 		priced[npriced].series = r->series;
 		priced[npriced].period_start = r->j.period_start;
 		priced[npriced++].usd = r->est_excess_usd;

@@ -162,7 +162,7 @@ static int intern_id(struct cw_run *run, struct cw_target_id *dst,
 
 #define DAY 86400
 
-static void add_nan(double *acc, double v)
+static void add_nan(long double *acc, double v)
 {
 	if (isnan(v))
 		return;
@@ -257,7 +257,7 @@ static int widen_days(struct cw_acct_sums *a, int64_t first, int64_t last, bool 
 	}
 	if (n > a->cap) {
 		size_t cap = a->cap ? a->cap : 64;
-		double *v;
+		long double *v;
 
 		while (cap < n)
 			cap *= 2;

@@ -125,11 +125,13 @@ struct cw_coverage {
 struct cw_acct_sums {
 	const char *account_id, *account_name; /* the run's pool */
 	size_t series, byte_series;
-	double lookback;     /* every complete slot (0 when none) */
-	double week, prev;   /* each series' last 7 days, and the 7 before */
+	/* long double: byte counts add up exactly in any order (up to 2^64), so
+	 * the totals do not depend on the order the series came in */
+	long double lookback; /* every complete slot (0 when none) */
+	long double week, prev; /* each series' last 7 days, and the 7 before */
 	int64_t lo, hi;      /* earliest start, latest complete end (lo > hi: none) */
 	int64_t base;        /* UTC day of daily[0] */
-	double *daily;       /* per day from base; NaN: no datapoint */
+	long double *daily;  /* per day from base; NaN: no datapoint */
 	size_t ndaily, cap;
 };
 
