@@ -23,12 +23,13 @@
 #include "timeutil.h"
 #include "units.h"
 
-/* Grow *v (element size sz) so that one more fits. */
+/* Grow *v (element size sz) so that one more fits: by half (the series and
+ * results of a large run are most of its memory; less slack than doubling). */
 static int grow(void **v, size_t *cap, size_t n, size_t sz)
 {
 	if (n < *cap)
 		return 0;
-	size_t nc = *cap ? *cap * 2 : 8;
+	size_t nc = *cap ? *cap + *cap / 2 : 8;
 	void *nv = realloc(*v, nc * sz);
 	if (!nv)
 		return CW_ENOMEM;
@@ -425,8 +426,8 @@ void cw_run_release(struct cw_run *run)
 int cw_run_add_series(struct cw_run *run, const struct cw_target_id *id,
 		      struct cw_series *s, size_t *idx)
 {
-	if (grow((void **)&run->series, &run->cap_series, run->nseries,
-		 sizeof(*run->series)))
+	if (run->nseries >= UINT32_MAX || /* cw_result.series */
+	    grow((void **)&run->series, &run->cap_series, run->nseries, sizeof(*run->series)))
 		return CW_ENOMEM;
 	struct cw_run_series *rs = &run->series[run->nseries];
 	memset(rs, 0, sizeof(*rs));
@@ -456,7 +457,7 @@ int cw_run_add_result(struct cw_run *run, size_t series, const char *detector,
 		if (!r->note)
 			return CW_ENOMEM;
 	}
-	r->series = series;
+	r->series = (uint32_t)series;
 	r->detector = detector;
 	r->j = *j;
 	r->est_excess_usd = NAN;

@@ -67,12 +67,12 @@ enum cw_alert { CW_ALERT_NONE, CW_ALERT_NEW, CW_ALERT_ONGOING, CW_ALERT_GREW,
 
 /* One judgement of one series by one detector. */
 struct cw_result {
-	size_t series;       /* index into run->series */
-	const char *detector;/* registry name (static string) */
 	struct cw_judgement j;
-	double est_excess_usd; /* NaN when not priced */
-	enum cw_alert alert;
+	const char *detector;/* registry name (static string) */
 	char *note;          /* owned, may be NULL: "no datapoint in the judged period" */
+	double est_excess_usd; /* NaN when not priced */
+	uint32_t series;     /* index into run->series (a run holds fewer than 2^32) */
+	uint8_t alert;       /* enum cw_alert (packed: a run holds millions of results) */
 };
 
 /* Something that could not be judged (AccessDenied, throttled, bad file). */
