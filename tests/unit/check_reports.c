@@ -1477,6 +1477,40 @@ START_TEST(json_load_old)
 }
 END_TEST
 
+/* A series the run kept no values of (a lean run: no finding) is written
+ * with values null and read back as a series of that span without values;
+ * the loaded run writes the same report.json again. */
+START_TEST(json_without_values)
+{
+	char err[CW_ERRBUF] = "";
+	char *tmp = cw_test_tmpdir(), *path = cw_asprintf("%s/report.json", tmp);
+	struct cw_run run, back;
+	char *a, *b;
+
+	build_run(&run);
+	free(run.series[1].series.values); /* the steady bucket: no finding */
+	run.series[1].series.values = NULL;
+	a = render(&run, "json");
+	ck_assert_ptr_nonnull(strstr(a, ",86400,\"2014-02-01T00:00:00Z\",14,null]"));
+	ck_assert_msg(cw_reports_write(&run, tmp, "json", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(cw_report_json_load(path, &back, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(back.nseries, 3);
+	ck_assert_uint_eq(back.series[2].series.n, 14); /* the file's order */
+	ck_assert_ptr_null(back.series[2].series.values);
+	ck_assert_ptr_nonnull(back.series[0].series.values);
+	b = render(&back, "json");
+	ck_assert_str_eq(a, b);
+	free(render(&back, "md")); /* renders without values */
+	free(a);
+	free(b);
+	cw_run_release(&back);
+	cw_run_release(&run);
+	cw_test_rmtree(tmp);
+	free(path);
+	free(tmp);
+}
+END_TEST
+
 static Suite *reports_suite(void)
 {
 	Suite *s = suite_create("reports");
@@ -1528,6 +1562,7 @@ static Suite *reports_suite(void)
 	tcase_add_test(io, json_round_trip_all_periods);
 	tcase_add_test(io, empty_series);
 	tcase_add_test(io, json_load_errors);
+	tcase_add_test(io, json_without_values);
 	tcase_add_loop_test(io, json_load_old, 0, 2);
 	suite_add_tcase(s, io);
 	return s;
