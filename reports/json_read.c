@@ -847,7 +847,7 @@ static int load_results_v3(struct ld *c, json_t *doc, json_t *results, json_t *s
 {
 	json_t *scols, *rcols, *o = NULL;
 	size_t ns = json_array_size(series), *idx;
-	bool *used;
+	unsigned char *used; /* 1: a result refers to it, 2: an anomaly does */
 	int rc;
 
 	if ((rc = get_columns(c, doc, "series_columns", &scols)) ||
@@ -874,14 +874,24 @@ static int load_results_v3(struct ld *c, json_t *doc, json_t *results, json_t *s
 		if ((rc = row_object(c, rcols, json_array_get(results, i), &o)) == 0 &&
 		    (rc = get_int(c, o, "series", 0, ns ? (long long)ns - 1 : -1, &k)) == 0 &&
 		    (rc = add_result(c, o, idx[k], run)) == 0)
-			used[k] = true;
+			used[k] |= run->results[run->nresults - 1].j.status == CW_STATUS_ANOMALY
+				   ? 2 : 1;
 		json_decref(o);
 		o = NULL;
 	}
 	for (size_t k = 0; k < ns && !rc; k++) {
+		struct cw_series *sr = &run->series[idx[k]].series;
+
 		snprintf(c->where, sizeof(c->where), "series[%zu]", k);
 		if (!used[k])
 			rc = bad(c, NULL, "no result refers to it");
+		/* a finding is charted: a file without its values gets gaps */
+		if (!rc && used[k] == 2 && !sr->values && sr->n) {
+			if (!(sr->values = malloc(sr->n * sizeof(*sr->values))))
+				rc = CW_ENOMEM;
+			for (size_t i = 0; !rc && i < sr->n; i++)
+				sr->values[i] = NAN;
+		}
 	}
 	free(idx);
 	free(used);
