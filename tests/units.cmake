@@ -1,5 +1,6 @@
 # Unit suites: one per module, named check_MODULE, with the areas it links.
 cw_unit(check_core        LIBS cw_core)
+cw_unit(check_numfmt      LIBS cw_core)
 cw_unit(check_series      LIBS cw_model)
 cw_unit(check_seriesio    LIBS cw_model)
 cw_unit(check_detectors   LIBS cw_model)
@@ -22,7 +23,7 @@ cw_unit(check_pool        LIBS cw_sweep)
 cw_unit(check_ratelimit   LIBS cw_sweep)
 cw_unit(check_plan        LIBS cw_sweep)
 cw_unit(check_batch       LIBS cw_sweep)
-cw_unit(check_cloudwatch  LIBS cw_sweep)
+cw_unit(check_cloudwatch  LIBS cw_sweep cw_gmd_ref)
 cw_unit(check_storage     LIBS cw_sweep)
 cw_unit(check_billing     LIBS cw_sweep)
 cw_unit(check_cost        LIBS cw_lifecycle)
@@ -36,3 +37,8 @@ cw_unit(check_metrics     LIBS cw_lifecycle)
 cw_unit(check_heartbeat   LIBS cw_lifecycle)
 cw_unit(check_aws         LIBS cw_aws)
 cw_unit(check_presign     LIBS cw_aws)
+
+# cw-fmtbench: ns per number of cw_fmt_plain and per time of cw_time_iso,
+# old formatting against new (a program to run by hand; not a test).
+add_executable(cw-fmtbench ${CMAKE_CURRENT_SOURCE_DIR}/bench/fmtbench.c)
+target_link_libraries(cw-fmtbench PRIVATE cw_core)

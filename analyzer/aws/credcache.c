@@ -2,10 +2,16 @@
  * credcache.c - per-account assumed-role credentials, cached and refreshed
  * (see credcache.h).
  *
- * Locking: c->lock guards the entry list only (entries are never removed
- * before cw_credcache_free, so an entry pointer stays valid once found).
- * Each entry's lock is held for the whole of its refresh: workers of that
- * account wait and then reuse the result; other accounts go on.
+ * Locking: c->lock guards the entry table and the idle STS clients only
+ * (entries are never removed before cw_credcache_free, so an entry pointer
+ * stays valid once found).  Each entry's lock is held for the whole of its
+ * refresh: workers of that account wait and then reuse the result; other
+ * accounts go on.
+ *
+ * STS clients: a refresh borrows an idle client (its easy handle keeps the
+ * connection to STS open) and gives it back, so AssumeRole calls reuse a
+ * few connections (at most one per thread refreshing at a time) instead of
+ * opening one per account.
  */
 #include "credcache.h"
 
@@ -20,8 +26,10 @@
 #include "strutil.h"
 #include "timeutil.h"
 
+#define CC_BUCKETS 1024 /* entry table size (chained); the first lookup grows nothing */
+
 struct cc_entry {
-	struct cc_entry *next;
+	struct cc_entry *next;     /* same table slot */
 	char *key;                 /* "id|role1|role2|external id|session name" */
 	pthread_mutex_t lock;      /* guards the fields below; held while refreshing */
 	bool have;
@@ -32,9 +40,15 @@ struct cc_entry {
 	struct cw_sts_error fail;
 };
 
+struct cc_client {
+	struct cc_client *next;
+	struct cw_aws_client *client;
+};
+
 struct cw_credcache {
-	pthread_mutex_t lock;      /* guards entries */
-	struct cc_entry *entries;
+	pthread_mutex_t lock;      /* guards entries and idle */
+	struct cc_entry *entries[CC_BUCKETS];
+	struct cc_client *idle;    /* STS clients not in use */
 	struct cw_credcache_opts o;
 	char *endpoint_url, *sts_region, *session_name; /* owned copies */
 	_Atomic uint64_t assume_calls;
@@ -72,15 +86,23 @@ int cw_credcache_new(struct cw_credcache **out, const struct cw_credcache_opts *
 void cw_credcache_free(struct cw_credcache *c)
 {
 	struct cc_entry *e, *next;
+	struct cc_client *k, *knext;
 
 	if (!c)
 		return;
-	for (e = c->entries; e; e = next) {
-		next = e->next;
-		cw_creds_release(&e->creds);
-		pthread_mutex_destroy(&e->lock);
-		free(e->key);
-		free(e);
+	for (size_t b = 0; b < CC_BUCKETS; b++) {
+		for (e = c->entries[b]; e; e = next) {
+			next = e->next;
+			cw_creds_release(&e->creds);
+			pthread_mutex_destroy(&e->lock);
+			free(e->key);
+			free(e);
+		}
+	}
+	for (k = c->idle; k; k = knext) {
+		knext = k->next;
+		cw_aws_client_free(k->client);
+		free(k);
 	}
 	free(c->endpoint_url);
 	free(c->sts_region);
@@ -103,7 +125,8 @@ static const char *session_for(const struct cw_credcache *c, const struct cw_acc
 static struct cc_entry *cc_lookup(struct cw_credcache *c, const struct cw_account_def *a)
 {
 	struct cw_buf key = CW_BUF_INIT;
-	struct cc_entry *e;
+	struct cc_entry *e, **slot;
+	uint64_t h = 14695981039346656037u;
 	int rc;
 
 	rc = cw_buf_addstr(&key, a->id);
@@ -114,8 +137,12 @@ static struct cc_entry *cc_lookup(struct cw_credcache *c, const struct cw_accoun
 				   session_for(c, a));
 	if (rc)
 		return NULL;
+	/* FNV-1a of the key picks the slot */
+	for (const char *k = cw_buf_str(&key); *k; k++)
+		h = (h ^ (unsigned char)*k) * 1099511628211u;
+	slot = &c->entries[h % CC_BUCKETS];
 	pthread_mutex_lock(&c->lock);
-	for (e = c->entries; e; e = e->next)
+	for (e = *slot; e; e = e->next)
 		if (strcmp(e->key, cw_buf_str(&key)) == 0)
 			break;
 	if (!e) {
@@ -127,8 +154,8 @@ static struct cc_entry *cc_lookup(struct cw_credcache *c, const struct cw_accoun
 				e = NULL;
 			} else {
 				pthread_mutex_init(&e->lock, NULL);
-				e->next = c->entries;
-				c->entries = e;
+				e->next = *slot;
+				*slot = e;
 			}
 		}
 	}
@@ -160,6 +187,43 @@ static void cc_pace_feedback(void *env, bool throttled)
 	struct cc_pace *p = env;
 
 	p->c->o.pace_feedback(p->c->o.pace_env, p->region, throttled);
+}
+
+/* An idle STS client, or a new one in *out; NULL on failure (rc). */
+static int cc_client_take(struct cw_credcache *c, struct cw_aws_client **out)
+{
+	struct cc_client *k;
+
+	pthread_mutex_lock(&c->lock);
+	k = c->idle;
+	if (k)
+		c->idle = k->next;
+	pthread_mutex_unlock(&c->lock);
+	if (k) {
+		*out = k->client;
+		free(k);
+		return 0;
+	}
+	return cw_aws_client_new(out, c->o.aws);
+}
+
+/* Give a client back for the next refresh (freed when out of memory). */
+static void cc_client_give(struct cw_credcache *c, struct cw_aws_client *cl)
+{
+	struct cc_client *k;
+
+	if (!cl)
+		return;
+	k = malloc(sizeof(*k));
+	if (!k) {
+		cw_aws_client_free(cl);
+		return;
+	}
+	k->client = cl;
+	pthread_mutex_lock(&c->lock);
+	k->next = c->idle;
+	c->idle = k;
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* One AssumeRole, through the injected function or a real STS call. */
@@ -198,7 +262,7 @@ static int cc_assume(struct cw_credcache *c, struct cw_aws_client **cl,
 				   sizeof(e->message));
 			return e->rc;
 		}
-		rc = cw_aws_client_new(cl, c->o.aws);
+		rc = cc_client_take(c, cl);
 		if (rc) {
 			e->rc = rc;
 			snprintf(e->message, sizeof(e->message), "sts client: %s", cw_strerror(rc));
@@ -209,6 +273,12 @@ static int cc_assume(struct cw_credcache *c, struct cw_aws_client **cl,
 	if (rc == CW_EINTR && !e->code[0])
 		cw_strlcpy(e->code, "Interrupted", sizeof(e->code));
 	return rc;
+}
+
+const char *cw_credcache_sts_region(const struct cw_credcache *c,
+				    const struct cw_account_def *a)
+{
+	return c->o.sts_region ? c->o.sts_region : a->nregions ? a->regions[0] : "us-east-1";
 }
 
 /* Walk the role chain of a; called with the entry's lock held. */
@@ -225,8 +295,7 @@ static int cc_refresh(struct cw_credcache *c, const struct cw_account_def *a,
 	memset(&prev, 0, sizeof(prev));
 	memset(out, 0, sizeof(*out));
 	cw_sts_error_init(e);
-	region = c->o.sts_region ? c->o.sts_region :
-		 a->nregions ? a->regions[0] : "us-east-1";
+	region = cw_credcache_sts_region(c, a);
 
 	/* Temporary ambient credentials make the first hop a role chain too. */
 	if (c->o.ambient) {
@@ -270,7 +339,7 @@ static int cc_refresh(struct cw_credcache *c, const struct cw_account_def *a,
 		*out = prev;
 		cw_strlcpy(out->source, "assume-role", sizeof(out->source));
 	}
-	cw_aws_client_free(cl);
+	cc_client_give(c, cl);
 	return rc;
 }
 

@@ -68,6 +68,11 @@ int cw_credcache_get(struct cw_credcache *c, const struct cw_account_def *acct,
 		     bool force_refresh, struct cw_creds *out, struct cw_sts_error *e,
 		     char *err, size_t errlen);
 
+/* The STS region of acct's AssumeRole calls (borrowed: the cache's or the
+ * inventory's), for pacing decisions before a call. */
+const char *cw_credcache_sts_region(const struct cw_credcache *c,
+				    const struct cw_account_def *acct);
+
 /* How many AssumeRole calls were made (every hop counted). */
 uint64_t cw_credcache_assume_calls(struct cw_credcache *c);
 

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "err.h"
 #include "log.h"
+#include "merge_src.h"
 #include "report.h"
 #include "run.h"
 #include "strutil.h"
@@ -24,8 +25,9 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cwsweep merge REPORT.json... [-o DIR] [--format LIST] [--pretty]\n"
-		"                     [--no-slack | --slack-preview] [--slack-env VAR] [-q]\n"
+		"usage: cwsweep merge REPORT.json|s3://BUCKET/PREFIX/... [-o DIR] [--format LIST]\n"
+		"                     [--pretty] [--region NAME] [--no-slack | --slack-preview]\n"
+		"                     [--slack-env VAR] [-q]\n"
 		"\n"
 		"Join the report.json files of sharded runs (`cwsweep run --shard K/N\n"
 		"--no-slack`) into one set of reports, with every shard's judgements,\n"
@@ -38,10 +40,20 @@ static void usage(FILE *f)
 		"exit 2, nothing written).  A shard of the split that is not given is a\n"
 		"failure row naming it, and the exit code is 3.\n"
 		"\n"
+		"An argument s3://BUCKET/PREFIX/ stands for every report.json under that\n"
+		"prefix (ListObjectsV2, then GetObject; ambient credentials that need\n"
+		"s3:ListBucket and s3:GetObject): where the shards of one run handed off\n"
+		"their reports (`cwsweep run --shard K/N --hand-off s3://BUCKET/PREFIX/`).\n"
+		"A missing bucket, refused access or a prefix without report.json is\n"
+		"exit 2; S3 unreachable or failing after every retry is exit 3; either\n"
+		"way nothing is written.  Endpoint: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL.\n"
+		"\n"
 		"options:\n"
 		"  -o, --output DIR   where the merged reports go (default ./cwsweep-report)\n"
 		"  --format LIST      report formats: md, csv, json, html, xlsx (default all)\n"
 		"  --pretty           indent report.json for people (default: compact)\n"
+		"  --region NAME      the region of the s3:// buckets (default AWS_REGION,\n"
+		"                     AWS_DEFAULT_REGION, then us-east-1)\n"
 		"  --no-slack         do not post the digest\n"
 		"  --slack-preview    print the digest's JSON payload to stdout, do not post;\n"
 		"                     stdout then holds only that JSON (the summary goes to\n"
@@ -188,12 +200,23 @@ static int merge_into(struct cw_run *dst, struct cw_run *src)
 	return 0;
 }
 
+/* An input that could not be read: exit 2 when it is wrong, 3 when S3 or
+ * the network failed past every retry (try again later); nothing written. */
+static int src_error(const char *err, bool transient)
+{
+	if (!transient)
+		return cw_usage_error("merge: %s", err);
+	cw_log_error("merge: %s (nothing was written; try again later)", err);
+	return CW_EXIT_PARTIAL;
+}
+
 int cw_cmd_merge(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "pretty", no_argument, NULL, 'J' },
+		{ "region", required_argument, NULL, 'R' },
 		{ "no-slack", no_argument, NULL, 'N' },
 		{ "slack-preview", no_argument, NULL, 'P' },
 		{ "slack-env", required_argument, NULL, 'E' },
@@ -201,7 +224,9 @@ int cw_cmd_merge(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = "./cwsweep-report", *formats = NULL;
+	const char *dir = "./cwsweep-report", *formats = NULL, *region = NULL;
+	struct cw_merge_src *src = NULL;
+	bool transient = false;
 	struct cw_buf summary = CW_BUF_INIT;
 	struct cw_run run;
 	char err[CW_ERRBUF];
@@ -223,6 +248,12 @@ int cw_cmd_merge(int argc, char **argv)
 			formats = optarg;
 			break;
 		case 'J': pretty = true; break;
+		case 'R':
+			if (!*optarg || strlen(optarg) > 40)
+				return cw_usage_error("merge: --region: not a region name: \"%.60s\"",
+						      optarg);
+			region = optarg;
+			break;
 		case 'N': no_slack = true; break;
 		case 'P': digest.preview = true; break;
 		case 'E': digest.webhook_env = optarg; break;
@@ -243,21 +274,28 @@ int cw_cmd_merge(int argc, char **argv)
 
 	if (cw_run_init(&run, "merge"))
 		return CW_EXIT_PARTIAL;
+	/* S3 prefixes are listed first: a wrong one stops merge before any read */
+	if (cw_merge_src_open(&src, argv + optind, (size_t)(argc - optind), region, &transient,
+			      err, sizeof(err))) {
+		code = src_error(err, transient);
+		goto out;
+	}
 	/* Every input is read before anything is written: a bad one is exit 2. */
-	for (int i = optind; i < argc; i++) {
+	for (size_t i = 0; i < cw_merge_src_count(src); i++) {
+		const char *name = cw_merge_src_name(src, i);
 		struct cw_run shard; /* initialised by the loader */
 
-		if (cw_report_json_load(argv[i], &shard, err, sizeof(err))) {
-			code = cw_usage_error("merge: %s", err);
+		if (cw_merge_src_load(src, i, &shard, &transient, err, sizeof(err))) {
+			code = src_error(err, transient);
 			goto out;
 		}
-		if ((code = check_shard(argv[i], &shard, i == optind, &first, &seen, &run_ids,
+		if ((code = check_shard(name, &shard, i == 0, &first, &seen, &run_ids,
 					&nids)) != 0) {
 			cw_run_release(&shard);
 			goto out;
 		}
 		code = CW_EXIT_PARTIAL;
-		if (i == optind) {
+		if (i == 0) {
 			/* the merged run is named after its first shard */
 			char *id = cw_asprintf("merge-%s", has_text(shard.run_id) ? shard.run_id
 									    : "runs");
@@ -323,6 +361,7 @@ int cw_cmd_merge(int argc, char **argv)
 	if (!no_slack && cw_cli_digest(&run, announce, dir, &digest) != 0)
 		code = CW_EXIT_PARTIAL;
 out:
+	cw_merge_src_free(src);
 	free(announce);
 	free(seen);
 	for (size_t i = 0; i < nids; i++)

@@ -32,6 +32,7 @@
 #include "inventory.h"
 #include "lock.h"
 #include "publish.h"
+#include "s3.h"
 #include "log.h"
 #include "outcome.h"
 #include "report.h"
@@ -58,6 +59,8 @@ struct run_opts {
 	bool pretty; /* --pretty */
 	int64_t at;
 	unsigned shard_k, shard_n; /* n == 0: no sharding */
+	char hand_bucket[64];      /* --hand-off s3://BUCKET/PREFIX/; "" when not given */
+	char hand_prefix[1024];
 	const char *accounts[MAX_ACCOUNT_FILTERS];
 	size_t naccounts;
 	const char *regions[MAX_ACCOUNT_FILTERS];
@@ -81,6 +84,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: cwsweep run [-i FILE | --config FILE] [-o DIR] [--jobs N] [--dry-run]\n"
 		"                   [--account ID]... [--region NAME]... [--shard K/N]\n"
+		"                   [--hand-off s3://BUCKET/PREFIX/]\n"
 		"                   [--format LIST] [--pretty] [--all-periods]\n"
 		"                   [--state FILE | --no-state]\n"
 		"                   [--no-slack | --slack-preview] [--slack-env VAR] [--no-publish]\n"
@@ -117,7 +121,17 @@ static void usage(FILE *f)
 		"                        (repeatable); buckets pinned elsewhere are skipped\n"
 		"  --shard K/N           only the accounts of shard K of N (K = 0..N-1, a stable\n"
 		"                        hash of the account id), for Indexed Jobs and array\n"
-		"                        jobs; join the shards with `cwsweep merge`\n"
+		"                        jobs; join the shards with `cwsweep merge`.  K may\n"
+		"                        be `index`: JOB_COMPLETION_INDEX (Kubernetes Indexed\n"
+		"                        Job) or AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch array job)\n"
+		"  --hand-off s3://BUCKET/PREFIX/\n"
+		"                        with --shard: upload this shard's reports to\n"
+		"                        PREFIX/shard-K-of-N/ (instead of reporting.publish)\n"
+		"                        for `cwsweep merge s3://BUCKET/PREFIX/`; no digest;\n"
+		"                        exit 0 once they are there (anomalies and failed\n"
+		"                        targets are merge's to count), 3 when the upload or\n"
+		"                        the state file failed, 2 for a usage error\n");
+	fprintf(f,
 		"  --all-periods         judge every period of the lookback, not only the last\n"
 		"  --state FILE          alert state across runs (default: reporting.state_file)\n"
 		"  --no-state            ignore the alert state: announce every anomaly\n"
@@ -160,18 +174,58 @@ enum {
 	OPT_CONFIG = 256, OPT_FORMAT, OPT_PRETTY, OPT_ACCOUNT, OPT_SHARD, OPT_ALL_PERIODS, OPT_STATE,
 	OPT_NO_STATE, OPT_NO_SLACK, OPT_SLACK_PREVIEW, OPT_LOCK, OPT_PROFILE, OPT_AT,
 	OPT_DEBUG_HTTP, OPT_METRICS_FILE, OPT_REGION, OPT_SLACK_ENV, OPT_NO_PUBLISH,
+	OPT_HAND_OFF,
 };
 
-static int parse_shard(const char *s, struct run_opts *o)
+/* K of `--shard index/N`: what the job scheduler gave this pod or child job
+ * (a Kubernetes Indexed Job, an AWS Batch array job). */
+static int shard_index_env(char *k, size_t klen, char *why, size_t wlen)
+{
+	const struct { const char *name, *v; } vars[] = {
+		{ "JOB_COMPLETION_INDEX", getenv("JOB_COMPLETION_INDEX") },
+		{ "AWS_BATCH_JOB_ARRAY_INDEX", getenv("AWS_BATCH_JOB_ARRAY_INDEX") },
+	};
+	const char *found = NULL;
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		if (!vars[i].v || !*vars[i].v)
+			continue;
+		if (found && strcmp(k, vars[i].v) != 0) {
+			snprintf(why, wlen, "K index: %s and %s disagree", found, vars[i].name);
+			return CW_EINVAL;
+		}
+		if (strlen(vars[i].v) >= klen) {
+			snprintf(why, wlen, "K index: %s is not a shard number", vars[i].name);
+			return CW_EINVAL;
+		}
+		found = vars[i].name;
+		cw_strlcpy(k, vars[i].v, klen);
+	}
+	if (!found) {
+		snprintf(why, wlen, "K index: neither JOB_COMPLETION_INDEX (Kubernetes Indexed "
+			 "Job) nor AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch array job) is set");
+		return CW_EINVAL;
+	}
+	return 0;
+}
+
+static int parse_shard(const char *s, struct run_opts *o, char *why, size_t wlen)
 {
 	long long k, n;
 	const char *slash = strchr(s, '/');
 	char kbuf[24];
 
+	snprintf(why, wlen, "want K/N with 0 <= K < N, got \"%.40s\"", s);
 	if (!slash || (size_t)(slash - s) >= sizeof(kbuf))
 		return CW_EINVAL;
 	memcpy(kbuf, s, (size_t)(slash - s));
 	kbuf[slash - s] = '\0';
+	if (strcmp(kbuf, "index") == 0) {
+		if (shard_index_env(kbuf, sizeof(kbuf), why, wlen))
+			return CW_EINVAL;
+		snprintf(why, wlen, "K index: the job's index \"%s\" is not a number from 0 "
+			 "to N-1 (N = %.20s)", kbuf, slash + 1);
+	}
 	if (cw_parse_i64(slash + 1, 1, 100000, &n) || cw_parse_i64(kbuf, 0, n - 1, &k))
 		return CW_EINVAL;
 	o->shard_k = (unsigned)k;
@@ -193,6 +247,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "region", required_argument, NULL, OPT_REGION },
 		{ "slack-env", required_argument, NULL, OPT_SLACK_ENV },
 		{ "no-publish", no_argument, NULL, OPT_NO_PUBLISH },
+		{ "hand-off", required_argument, NULL, OPT_HAND_OFF },
 		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "all-periods", no_argument, NULL, OPT_ALL_PERIODS },
 		{ "pretty", no_argument, NULL, OPT_PRETTY },
@@ -261,9 +316,13 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			o->slack_env = optarg;
 			break;
 		case OPT_SHARD:
-			if (parse_shard(optarg, o))
-				return cw_usage_error("run: --shard: want K/N with 0 <= K < N, got \"%s\"",
-						      optarg);
+			if (parse_shard(optarg, o, err, sizeof(err)))
+				return cw_usage_error("run: --shard: %s", err);
+			break;
+		case OPT_HAND_OFF:
+			if (cw_s3_url_parse(optarg, o->hand_bucket, sizeof(o->hand_bucket),
+					    o->hand_prefix, sizeof(o->hand_prefix), err, sizeof(err)))
+				return cw_usage_error("run: --hand-off: %s", err);
 			break;
 		case OPT_ALL_PERIODS: o->all_periods = true; break;
 		case OPT_STATE: o->state_file = optarg; break;
@@ -317,6 +376,15 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		return cw_usage_error("run: --no-slack and --slack-preview exclude each other");
 	if (o->quiet && o->verbosity)
 		return cw_usage_error("run: --quiet and --verbose exclude each other");
+	if (o->hand_bucket[0]) {
+		if (!o->shard_n)
+			return cw_usage_error("run: --hand-off needs --shard K/N (it hands one "
+					      "shard's reports to `cwsweep merge`)");
+		if (o->no_publish || o->slack_preview || o->dry_run)
+			return cw_usage_error("run: --hand-off excludes --no-publish, "
+					      "--slack-preview and --dry-run");
+		o->no_slack = true; /* merge posts the one digest */
+	}
 	return 0;
 }
 
@@ -719,11 +787,14 @@ int cw_cmd_run(int argc, char **argv)
 	if (stop_requested && !partly[0])
 		cw_strlcpy(partly, "interrupted by a signal before every target was fetched",
 			   sizeof(partly));
-	/* Published where Slack can link them (reporting.publish). */
-	if (inv.reporting.publish_bucket && !o.no_publish) {
+	/* Published where Slack can link them (reporting.publish), or handed
+	 * off to merge under PREFIX/shard-K-of-N/ (--hand-off). */
+	if ((o.hand_bucket[0] || inv.reporting.publish_bucket) && !o.no_publish) {
+		char shard_dir[64];
 		struct cw_publish_opts po = {
-			.bucket = inv.reporting.publish_bucket,
-			.prefix = inv.reporting.publish_prefix ? inv.reporting.publish_prefix : "",
+			.bucket = o.hand_bucket[0] ? o.hand_bucket : inv.reporting.publish_bucket,
+			.prefix = o.hand_bucket[0] ? o.hand_prefix : inv.reporting.publish_prefix
+				? inv.reporting.publish_prefix : "",
 			.region = inv.reporting.publish_region,
 			.expiry = inv.reporting.publish_expiry,
 			.endpoint_url = inv.aws.endpoint_url,
@@ -731,9 +802,15 @@ int cw_cmd_run(int argc, char **argv)
 			.sts_region = inv.aws.sts_region,
 			.max_attempts = inv.aws.max_attempts,
 		};
+		const char *folder = run.run_id;
 		size_t up = 0;
 
-		if (cw_publish_reports(&po, dir, run.run_id, &publink, &up, err, sizeof(err))) {
+		if (o.hand_bucket[0]) {
+			snprintf(shard_dir, sizeof(shard_dir), "shard-%u-of-%u", o.shard_k,
+				 o.shard_n);
+			folder = shard_dir;
+		}
+		if (cw_publish_reports(&po, dir, folder, &publink, &up, err, sizeof(err))) {
 			cw_log_error("run: %s (the reports are in %s)", err, dir);
 			if (!partly[0])
 				snprintf(partly, sizeof(partly), "the reports could not be "
@@ -741,10 +818,16 @@ int cw_cmd_run(int argc, char **argv)
 			code = CW_EXIT_PARTIAL;
 			cw_buf_reset(&publink);
 		} else {
-			cw_log_info("run: %zu reports published to s3://%s/%s%s%s/", up,
-				    po.bucket, po.prefix, po.prefix[0] ? "/" : "", run.run_id);
+			cw_log_info("run: %zu reports %s s3://%s/%s%s%s/", up,
+				    o.hand_bucket[0] ? "handed off to" : "published to", po.bucket,
+				    po.prefix, po.prefix[0] ? "/" : "", folder);
 		}
 	}
+	/* A handed-off shard succeeded once its report is there: its anomalies
+	 * and failure rows are merge's to count (a job engine must not retry a
+	 * shard, or fail the set, because it found something). */
+	if (o.hand_bucket[0] && code != CW_EXIT_USAGE && !partly[0])
+		code = CW_EXIT_OK;
 	if (!o.quiet) {
 		/* with --slack-preview stdout is the payload's alone */
 		if (cw_report_summary(&run, dir, &summary) == 0)

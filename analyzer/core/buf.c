@@ -110,6 +110,14 @@ int cw_buf_addstr(struct cw_buf *b, const char *s)
 
 int cw_buf_addch(struct cw_buf *b, char c)
 {
+	/* The usual case (escaped report text goes a byte at a time): room is
+	 * there, the cap is not reached and neither is the sink's threshold. */
+	if (b->len + 2 <= b->alloc && b->len < buf_max(b) &&
+	    (!b->sink || b->len + 1 < b->sink_at)) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	return cw_buf_add(b, &c, 1);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "shortest.h"
 #include "strutil.h"
 #include "units.h"
 
@@ -139,35 +140,105 @@ char *cw_fmt_duration(int64_t secs, char *buf, size_t len)
 	return buf;
 }
 
+/* "00" "01" .. "99": two digits at a time. */
+static const char digit_pairs[201] =
+	"0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
+	"5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
+/* The decimal digits of u, written backwards so they end just before end;
+ * returns where they start (at most 20 bytes before end). */
+static char *u64_digits(uint64_t u, char *end)
+{
+	while (u >= 100) {
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * (u % 100), 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * u, 2);
+	} else {
+		*--end = (char)('0' + u);
+	}
+	return end;
+}
+
+/* n bytes of s into buf as snprintf would: cut to len - 1, NUL-terminated. */
+static char *put(char *buf, size_t len, const char *s, size_t n)
+{
+	if (len) {
+		if (n >= len)
+			n = len - 1;
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+	}
+	return buf;
+}
+
+/*
+ * The layout is that of "%.Pg" with P = max(15, digits), the precision at
+ * which printf's %g would show these digits, except that 1e-6 <= |v| < 1e-4
+ * is positional too (spreadsheets), with every digit.
+ */
 char *cw_fmt_plain(double v, char *buf, size_t len)
 {
-	if (isnan(v) || isinf(v)) {
-		if (len)
-			buf[0] = '\0';
-		return buf;
-	}
+	char out[48], dig[24], *o = out, *d;
+	uint64_t sig;
+	int n, x, e10;
+
+	if (isnan(v) || isinf(v))
+		return put(buf, len, "", 0);
 	/* Integers up to 2^53 print as integers: byte counts stay readable.
 	 * (Most values in a report are integers: this is the hot path.) */
 	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-		snprintf(buf, len, "%lld", (long long)v);
-		return buf;
-	}
-	/* The shortest form that reads back: %.15g is the shortest whenever
-	 * 15 digits suffice (%g drops the trailing zeros), else 16 or 17. */
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(buf, len, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	/* Prefer positional notation for moderate magnitudes (spreadsheets). */
-	if (strchr(buf, 'e') && fabs(v) >= 1e-6 && fabs(v) < 1e15) {
-		snprintf(buf, len, "%.9f", v);
-		char *e = buf + strlen(buf) - 1;
+		long long i = (long long)v;
+		char *end = out + sizeof(out);
 
-		while (e > buf && *e == '0')
-			*e-- = '\0';
-		if (e > buf && *e == '.')
-			*e = '\0';
+		d = u64_digits(i < 0 ? 0 - (uint64_t)i : (uint64_t)i, end);
+		if (i < 0)
+			*--d = '-';
+		return put(buf, len, d, (size_t)(end - d));
 	}
-	return buf;
+	/* Nonzero and finite here. */
+	cw_shortest(v, &sig, &e10);
+	d = u64_digits(sig, dig + sizeof(dig));
+	n = (int)(dig + sizeof(dig) - d);
+	x = n - 1 + e10;		/* v = d.ddd * 10^x */
+	if (v < 0)
+		*o++ = '-';
+	if ((x < -4 && fabs(v) < 1e-6) || x >= (n > 15 ? n : 15)) {
+		int ax = x < 0 ? -x : x;
+
+		*o++ = d[0];
+		if (n > 1) {
+			*o++ = '.';
+			memcpy(o, d + 1, (size_t)(n - 1));
+			o += n - 1;
+		}
+		*o++ = 'e';
+		*o++ = x < 0 ? '-' : '+';
+		if (ax >= 100)
+			*o++ = (char)('0' + ax / 100);
+		memcpy(o, digit_pairs + 2 * (ax % 100), 2);
+		o += 2;
+	} else if (x < 0) {
+		*o++ = '0';
+		*o++ = '.';
+		memset(o, '0', (size_t)(-x - 1));
+		o += -x - 1;
+		memcpy(o, d, (size_t)n);
+		o += n;
+	} else if (x >= n - 1) {
+		memcpy(o, d, (size_t)n);
+		o += n;
+		memset(o, '0', (size_t)(x - (n - 1)));
+		o += x - (n - 1);
+	} else {
+		memcpy(o, d, (size_t)(x + 1));
+		o += x + 1;
+		*o++ = '.';
+		memcpy(o, d + x + 1, (size_t)(n - x - 1));
+		o += n - x - 1;
+	}
+	return put(buf, len, out, (size_t)(o - out));
 }

@@ -24,8 +24,10 @@ int cw_parse_duration(const char *s, int64_t *out, char *err, size_t errlen);
 char *cw_fmt_bytes(double v, char *buf, size_t len);
 /* Human form of a duration: "7d", "1h", "90s" (largest exact unit). */
 char *cw_fmt_duration(int64_t secs, char *buf, size_t len);
-/* Plain number for machine formats: shortest form that round-trips
- * ("%.17g" trimmed), "" for NaN. Never thousands separators, never locale. */
+/* Plain number for machine formats: the shortest digits that read back to
+ * v (strtod), "" for NaN and infinities.  Integers below 2^53 as integers;
+ * 1e-6 <= |v| < 1e15 positional ("0.000012345", "1234.5"); else "%g"-style
+ * ("1.5e-07", "1e+16").  Never thousands separators, never locale. */
 char *cw_fmt_plain(double v, char *buf, size_t len);
 
 #endif

@@ -32,49 +32,27 @@ static const struct {
 	{ "report.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" },
 };
 
-/* The ambient chain as a cw_creds_fn (one thread). */
-static int ambient_fn(void *ctx, bool force_refresh, struct cw_creds *out, char *err,
-		      size_t errlen)
-{
-	return cw_creds_provider_get(ctx, force_refresh, out, err, errlen);
-}
-
 int cw_publish_reports(const struct cw_publish_opts *o, const char *dir, const char *run_id,
 		       struct cw_buf *link, size_t *uploaded, char *err, size_t errlen)
 {
 	const char *region = o->region && o->region[0] ? o->region : "us-east-1";
-	struct cw_aws_opts ao;
-	struct cw_aws_ctx *aws = NULL;
-	struct cw_aws_client *client = NULL;
-	struct cw_creds_provider *ambient = NULL;
-	struct cw_creds_opts co;
+	struct cw_s3_session_opts so = {
+		.profile = o->profile,
+		.sts_region = o->sts_region,
+		.endpoint_url = o->endpoint_url,
+		.session_name = "cwsweep-publish",
+		.max_attempts = o->max_attempts,
+	};
+	struct cw_s3_session ses;
 	struct cw_creds creds;
-	struct cw_s3 s3;
 	const char *linked = NULL;
 	char key[1024];
 	int rc;
 
 	*uploaded = 0;
 	memset(&creds, 0, sizeof(creds));
-	memset(&ao, 0, sizeof(ao));
-	ao.max_attempts = o->max_attempts;
-	if (cw_aws_ctx_new(&aws, &ao) || cw_aws_client_new(&client, aws)) {
-		rc = cw_fail(err, errlen, CW_ENOMEM, "publish: cannot set up the AWS client");
-		goto out;
-	}
-	memset(&co, 0, sizeof(co));
-	co.profile = o->profile;
-	co.aws = aws;
-	co.sts_region = o->sts_region;
-	co.endpoint_url = o->endpoint_url;
-	co.session_name = "cwsweep-publish";
-	if ((rc = cw_creds_provider_new(&ambient, &co, err, errlen)))
-		goto out;
-	memset(&s3, 0, sizeof(s3));
-	s3.aws = client;
-	s3.endpoint_url = o->endpoint_url;
-	s3.get_creds = ambient_fn;
-	s3.creds_ctx = ambient;
+	if ((rc = cw_s3_session_open(&ses, &so, err, errlen)))
+		return rc;
 
 	for (size_t i = 0; i < sizeof(reports) / sizeof(reports[0]); i++) {
 		static const char *const sse[] = { "x-amz-server-side-encryption", "AES256" };
@@ -100,7 +78,7 @@ int cw_publish_reports(const struct cw_publish_opts *o, const char *dir, const c
 			goto out;
 		snprintf(key, sizeof(key), "%.700s%s%.200s/%s", o->prefix, o->prefix[0] ? "/" : "", run_id,
 			 reports[i].name);
-		rc = cw_s3_address(&s3, region, o->bucket, key, endpoint, sizeof(endpoint), opath,
+		rc = cw_s3_address(&ses.s3, region, o->bucket, key, endpoint, sizeof(endpoint), opath,
 				   sizeof(opath), &ps, err, errlen);
 		if (rc) {
 			free(text);
@@ -121,7 +99,8 @@ int cw_publish_reports(const struct cw_publish_opts *o, const char *dir, const c
 		req.body_len = len;
 		req.what = what;
 		cw_aws_response_init(&resp);
-		rc = cw_aws_call(client, &req, ambient_fn, ambient, &resp, err, errlen);
+		rc = cw_aws_call(ses.client, &req, ses.s3.get_creds, ses.s3.creds_ctx, &resp, err,
+				 errlen);
 		if (rc == CW_EAWS)
 			rc = cw_fail(err, errlen, rc, "publish: s3://%s/%s: %s: %s", o->bucket, key,
 				     resp.code, resp.message);
@@ -137,16 +116,14 @@ int cw_publish_reports(const struct cw_publish_opts *o, const char *dir, const c
 		rc = cw_fail(err, errlen, CW_ENOTFOUND, "publish: no report in %s", dir);
 		goto out;
 	}
-	if ((rc = cw_creds_provider_get(ambient, false, &creds, err, errlen)))
+	if ((rc = cw_creds_provider_get(ses.ambient, false, &creds, err, errlen)))
 		goto out;
 	snprintf(key, sizeof(key), "%s%s%s/%s", o->prefix, o->prefix[0] ? "/" : "", run_id,
 		 linked);
-	rc = cw_s3_presign_get(&s3, &creds, region, o->bucket, key, cw_time_now(), o->expiry,
+	rc = cw_s3_presign_get(&ses.s3, &creds, region, o->bucket, key, cw_time_now(), o->expiry,
 			       link, err, errlen);
 out:
 	cw_creds_release(&creds);
-	cw_creds_provider_free(ambient);
-	cw_aws_client_free(client);
-	cw_aws_ctx_free(aws);
+	cw_s3_session_close(&ses);
 	return rc;
 }

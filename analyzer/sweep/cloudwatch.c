@@ -1,11 +1,12 @@
 /*
- * cloudwatch.c - GetMetricData / ListMetrics bodies (AWS JSON 1.0) built
- * and parsed with jansson.
+ * cloudwatch.c - GetMetricData / ListMetrics bodies (AWS JSON 1.0): the
+ * requests and ListMetrics pages through jansson, GetMetricData pages
+ * through a scanner of their own (below: they are most of a sweep's bytes).
  *
- * Parsing is two passes over the decoded document: the first checks the
- * whole page (types, sizes, ids), the second applies it, so a malformed
- * page changes nothing.  No shared state, no locking (json_object_seed(0)
- * must have been called before threads start, as DESIGN.md says).
+ * Parsing checks the whole page first (syntax, types, sizes, ids), then
+ * applies it, so a malformed page changes nothing.  No shared state, no
+ * locking (json_object_seed(0) must have been called before threads
+ * start, as DESIGN.md says).
  */
 #include "cloudwatch.h"
 
@@ -333,97 +334,15 @@ static int next_token(json_t *root, const char **out, const char *what,
 	return 0;
 }
 
-/* A Messages array: every element {"Code": string?, "Value": string?}. */
-static bool messages_ok(json_t *arr)
-{
-	size_t i;
-	json_t *m;
-
-	if (json_array_size(arr) > CW_CW_MAX_RESULTS)
-		return false;
-	json_array_foreach(arr, i, m) {
-		json_t *c = json_object_get(m, "Code"), *v = json_object_get(m, "Value");
-
-		if (!json_is_object(m) || (c && !json_is_string(c) && !json_is_null(c)) ||
-		    (v && !json_is_string(v) && !json_is_null(v)))
-			return false;
-	}
-	return true;
-}
-
-/* "Code: Value; Code: Value" (capped), or NULL when none / ENOMEM. */
-static char *messages_join(json_t *arr, size_t max_items)
-{
-	struct cw_buf b = CW_BUF_INIT;
-	size_t i;
-	json_t *m;
-
-	if (json_array_size(arr) == 0)
-		return NULL;
-	cw_buf_init(&b, CW_CW_MAX_MESSAGES);
-	json_array_foreach(arr, i, m) {
-		const char *c = json_string_value(json_object_get(m, "Code"));
-		const char *v = json_string_value(json_object_get(m, "Value"));
-
-		if (i >= max_items)
-			break;
-		if ((i > 0 && cw_buf_addstr(&b, "; ")) ||
-		    cw_buf_printf(&b, "%s%s%s", c ? c : "", c && v ? ": " : "", v ? v : ""))
-			break; /* over the cap: keep what fits so far (buffer freed) */
-	}
-	if (b.len == 0) {
-		cw_buf_release(&b);
-		return NULL;
-	}
-	return cw_buf_detach(&b, NULL);
-}
-
-/* A timestamp: epoch number (integer or real) or an ISO 8601 string. */
-static int timestamp(json_t *v, int64_t *out)
-{
-	if (json_is_integer(v)) {
-		*out = (int64_t)json_integer_value(v);
-		return 0;
-	}
-	if (json_is_real(v)) {
-		double d = json_real_value(v);
-
-		if (!isfinite(d) || d < -1e13 || d > 1e13)
-			return CW_EPARSE;
-		*out = (int64_t)floor(d);
-		return 0;
-	}
-	if (json_is_string(v))
-		return cw_time_parse_n(json_string_value(v), json_string_length(v), out)
-			       ? CW_EPARSE : 0;
-	return CW_EPARSE;
-}
-
-static int status_of(json_t *v, enum cw_gmd_status *out)
-{
-	static const struct { const char *name; enum cw_gmd_status s; } names[] = {
-		{ "Complete", CW_GMD_COMPLETE },
-		{ "PartialData", CW_GMD_PARTIAL },
-		{ "InternalError", CW_GMD_INTERNAL_ERROR },
-		{ "Forbidden", CW_GMD_FORBIDDEN },
-	};
-	const char *s;
-
-	if (!v || json_is_null(v)) {
-		*out = CW_GMD_COMPLETE; /* absent: nothing said otherwise */
-		return 0;
-	}
-	s = json_string_value(v);
-	if (!s)
-		return CW_EPARSE;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(s, names[i].name) == 0) {
-			*out = names[i].s;
-			return 0;
-		}
-	}
-	return CW_EPARSE;
-}
+static const struct {
+	const char *name;
+	enum cw_gmd_status s;
+} gp_statuses[] = {
+	{ "Complete", CW_GMD_COMPLETE },
+	{ "PartialData", CW_GMD_PARTIAL },
+	{ "InternalError", CW_GMD_INTERNAL_ERROR },
+	{ "Forbidden", CW_GMD_FORBIDDEN },
+};
 
 const char *cw_gmd_status_name(enum cw_gmd_status s)
 {
@@ -485,146 +404,1583 @@ void cw_gmd_page_release(struct cw_gmd_page *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* Pass 1 for one result: shape, sizes, timestamps.  Sets *slot (SIZE_MAX
- * when the id is not ours). */
-static int gmd_check_result(json_t *res, size_t nr, const size_t *map, size_t nq,
-			    size_t idx, size_t *slot, char *err, size_t errlen)
-{
-	json_t *id = json_object_get(res, "Id");
-	json_t *ts, *vs, *v;
-	enum cw_gmd_status st;
-	bool bad = false;
-	size_t qi, k;
-	int64_t t;
+/* ---- GetMetricData pages: a scanner, no tree ------------------------------ */
 
-	*slot = SIZE_MAX;
-	if (!json_is_object(res) || !json_is_string(id))
-		return cw_fail(err, errlen, CW_EPARSE,
+/*
+ * GetMetricData pages are most of what a sweep reads (up to 100,800
+ * datapoints a call), so they are not decoded into a jansson tree.  The
+ * scanner reads the page once, checks it as strictly as json_loadb with
+ * JSON_REJECT_DUPLICATES (RFC 8259 syntax, whitespace " \t\n\r", UTF-8
+ * without overlongs or surrogates, escapes, no \u0000, no lone surrogate
+ * escapes, no duplicate keys in any object, nesting at most
+ * JSON_PARSER_MAX_DEPTH values, integers within int64, finite reals),
+ * then checks the documented shape with the tree parser's checks and
+ * messages in the same order, and writes the points into the series:
+ *
+ *   - the fused path (gp_fused): a result whose Id and Timestamps come
+ *     before its Values, as CloudWatch sends them, has its timestamps
+ *     kept (up to GP_TBUF) and each value written as it is read, into
+ *     slots that were gaps; if the page then fails, those slots become
+ *     gaps again (gp_unfuse), so a failed page still changes nothing;
+ *   - anything else (another member order, a slot that already holds a
+ *     value, a longer result, and every result after such a one, so the
+ *     page order is kept) is written after the whole page was checked,
+ *     by a second walk over just its two arrays (gp_apply_points).
+ *
+ * Memory: no allocation per datapoint.  Per call: GP_TBUF timestamps
+ * (32 KiB), one record per result (at most CW_CW_MAX_RESULTS), the keys
+ * of the objects open at once and the longest string or number token.
+ *
+ * Numbers: an integer is read as int64 (as jansson does; -0 is 0); a real
+ * takes Clinger's fast path (mantissa <= 2^53, |exp10| <= 22: one exact
+ * multiply or divide) and strtod otherwise, so every value is the double
+ * strtod gives.
+ */
+
+#define GP_NONE SIZE_MAX            /* no such array in a result */
+#define GP_NUMBUF 128               /* number tokens up to this go on the stack */
+#define GP_TS_MAX 1e13              /* a real timestamp must be within +-this */
+
+struct gp_str {                     /* a scanned string token */
+	size_t off;                 /* offset of the first byte after the quote */
+	size_t raw;                 /* bytes between the quotes */
+	size_t len;                 /* bytes once unescaped */
+	bool esc;                   /* holds a backslash escape */
+};
+
+struct gp_key {                     /* a key of an object being read */
+	uint64_t h;                 /* FNV-1a of the unescaped bytes */
+	size_t len;
+	size_t off;                 /* in the body, or in the arena when esc */
+	bool esc;
+	const char *p;              /* set just before sorting */
+};
+
+struct gp_res {                     /* one result as pass 1 saw it */
+	size_t slot;                /* index into r, or GP_NONE: not ours */
+	enum cw_gmd_status st;
+	size_t ts, vs, msgs;        /* offsets of '[', or GP_NONE */
+	size_t n;                   /* points */
+	bool fused;                 /* points written in pass 1 (see gp_fused) */
+	size_t fts;                 /* the Timestamps '[' the fused path used */
+	size_t fused_m;             /* points handled so far by the fused path */
+	size_t points, outside;     /* what the fused path counted */
+};
+
+struct gp_scratch {
+	char *p;
+	size_t alloc;
+};
+
+struct gp {
+	const char *b, *end;        /* the body */
+	int rc;                     /* first syntax error (or ENOMEM) */
+	char *err;
+	size_t errlen;
+	bool apply;                 /* pass 2: no key bookkeeping */
+	struct gp_key *keys;        /* keys of the objects open now */
+	size_t nkeys, akeys;
+	struct gp_scratch arena;    /* unescaped keys, stack-like */
+	size_t larena;
+	struct gp_scratch s1, s2;   /* unescaped strings; s2 also numbers for strtod */
+	struct gp_scratch sk;       /* an escaped key being compared */
+	size_t maxnum;              /* longest number token seen */
+	struct gp_res *res;         /* the page's results (at most MAX_RESULTS) */
+	size_t nres, ares;
+	/* pass 1 findings, reported in the tree parser's order */
+	size_t results;             /* elements of MetricDataResults */
+	bool root_bad;              /* MetricDataResults / Messages: bad type */
+	bool tok_bad;               /* NextToken: not a string */
+	struct gp_str tok;          /* NextToken when a string */
+	bool has_tok;
+	size_t msgs;                /* offset of the top-level Messages '[' */
+	int res_rc;                 /* first bad result: code and message */
+	char res_err[CW_ERRBUF];
+	/* the fused path (gp_fused) */
+	struct cw_gmd_result *r;
+	int64_t *tbuf;              /* the timestamps of the last Timestamps array */
+	size_t tbuf_of;             /* ... of this result (index), or GP_NONE */
+	bool deferred;              /* a result with points was left to pass 2 */
+};
+
+/* Timestamps kept for the fused path: a result with more points goes to
+ * pass 2 (hourly and daily series have a few hundred). */
+#define GP_TBUF 4096
+
+static const double gp_pow10[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/* A syntax error at p: "not JSON: what at line:column" (the first one wins). */
+static int gp_syntax(struct gp *g, const char *p, const char *what)
+{
+	size_t line = 1, col = 1;
+
+	if (g->rc)
+		return g->rc;
+	for (const char *q = g->b; q < p && q < g->end; q++) {
+		if (*q == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	g->rc = cw_fail(g->err, g->errlen, CW_EPARSE,
+			"GetMetricData response: not JSON: %s at %zu:%zu", what, line, col);
+	return g->rc;
+}
+
+static int gp_nomem(struct gp *g)
+{
+	if (!g->rc)
+		g->rc = cw_fail(g->err, g->errlen, CW_ENOMEM,
+				"GetMetricData response: out of memory");
+	return g->rc;
+}
+
+/* At least n bytes in s: 0 or CW_ENOMEM. */
+static int gp_reserve(struct gp_scratch *s, size_t n)
+{
+	size_t a = s->alloc ? s->alloc : 64;
+	char *p;
+
+	if (n <= s->alloc)
+		return 0;
+	while (a < n)
+		a = a > SIZE_MAX / 2 ? n : a * 2;
+	p = realloc(s->p, a);
+	if (!p)
+		return CW_ENOMEM;
+	s->p = p;
+	s->alloc = a;
+	return 0;
+}
+
+static inline const char *gp_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static int gp_hex(const char *p)
+{
+	int v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+static size_t gp_utf8_len(int32_t cp)
+{
+	return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+/*
+ * A string token at *pp (the opening quote): checks UTF-8 and escapes as
+ * jansson does, fills s, leaves *pp after the closing quote.
+ */
+static int gp_string(struct gp *g, const char **pp, struct gp_str *s)
+{
+	const unsigned char *p = (const unsigned char *)*pp + 1;
+	const unsigned char *end = (const unsigned char *)g->end;
+	size_t len = 0;
+
+	s->off = (size_t)((const char *)p - g->b);
+	s->esc = false;
+	for (;;) {
+		const unsigned char *q = p;
+
+		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+			p++;
+		len += (size_t)(p - q);
+		if (p >= end)
+			return gp_syntax(g, (const char *)p, "premature end of input in a string");
+		if (*p == '"')
+			break;
+		if (*p < 0x20)
+			return gp_syntax(g, (const char *)p, "control character in a string");
+		if (*p == '\\') {
+			int32_t cp;
+
+			s->esc = true;
+			if (end - p < 2)
+				return gp_syntax(g, (const char *)p, "premature end of input in a string");
+			if (p[1] != 'u') {
+				if (!strchr("\"\\/bfnrt", p[1]) || p[1] == '\0')
+					return gp_syntax(g, (const char *)p, "invalid escape");
+				p += 2;
+				len++;
+				continue;
+			}
+			if (end - p < 6 || (cp = gp_hex((const char *)p + 2)) < 0)
+				return gp_syntax(g, (const char *)p, "invalid \\u escape");
+			if (cp == 0)
+				return gp_syntax(g, (const char *)p, "\\u0000 is not allowed");
+			if (cp >= 0xDC00 && cp <= 0xDFFF)
+				return gp_syntax(g, (const char *)p, "invalid Unicode escape");
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				int32_t lo;
+
+				if (end - p < 12 || p[6] != '\\' || p[7] != 'u' ||
+				    (lo = gp_hex((const char *)p + 8)) < 0xDC00 || lo > 0xDFFF)
+					return gp_syntax(g, (const char *)p, "invalid Unicode escape");
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				p += 6;
+			}
+			p += 6;
+			len += gp_utf8_len(cp);
+			continue;
+		}
+		/* a multi-byte UTF-8 sequence: no overlong form, no surrogate,
+		 * nothing past U+10FFFF */
+		{
+			unsigned char c = *p, lo = 0x80, hi = 0xBF;
+			size_t n;
+
+			if (c < 0xC2 || c > 0xF4)
+				return gp_syntax(g, (const char *)p, "invalid UTF-8");
+			n = c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+			if (c == 0xE0)
+				lo = 0xA0;
+			else if (c == 0xED)
+				hi = 0x9F;
+			else if (c == 0xF0)
+				lo = 0x90;
+			else if (c == 0xF4)
+				hi = 0x8F;
+			if ((size_t)(end - p) <= n || p[1] < lo || p[1] > hi)
+				return gp_syntax(g, (const char *)p, "invalid UTF-8");
+			for (size_t i = 2; i <= n; i++)
+				if (p[i] < 0x80 || p[i] > 0xBF)
+					return gp_syntax(g, (const char *)p, "invalid UTF-8");
+			p += n + 1;
+			len += n + 1;
+		}
+	}
+	s->raw = (size_t)((const char *)p - g->b) - s->off;
+	s->len = len;
+	*pp = (const char *)p + 1;
+	return 0;
+}
+
+/* Unescape a scanned string into out (s->len bytes, no NUL added). */
+static void gp_unescape(const struct gp *g, const struct gp_str *s, char *out)
+{
+	const char *p = g->b + s->off, *end = p + s->raw;
+
+	if (!s->esc) {
+		memcpy(out, p, s->raw);
+		return;
+	}
+	while (p < end) {
+		int32_t cp;
+
+		if (*p != '\\') {
+			*out++ = *p++;
+			continue;
+		}
+		switch (p[1]) {
+		case 'b': *out++ = '\b'; p += 2; continue;
+		case 'f': *out++ = '\f'; p += 2; continue;
+		case 'n': *out++ = '\n'; p += 2; continue;
+		case 'r': *out++ = '\r'; p += 2; continue;
+		case 't': *out++ = '\t'; p += 2; continue;
+		case 'u': break;
+		default: *out++ = p[1]; p += 2; continue;
+		}
+		cp = gp_hex(p + 2);
+		p += 6;
+		if (cp >= 0xD800 && cp <= 0xDBFF) {
+			cp = 0x10000 + ((cp - 0xD800) << 10) + (gp_hex(p + 2) - 0xDC00);
+			p += 6;
+		}
+		if (cp < 0x80) {
+			*out++ = (char)cp;
+		} else if (cp < 0x800) {
+			*out++ = (char)(0xC0 | (cp >> 6));
+			*out++ = (char)(0x80 | (cp & 0x3F));
+		} else if (cp < 0x10000) {
+			*out++ = (char)(0xE0 | (cp >> 12));
+			*out++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+			*out++ = (char)(0x80 | (cp & 0x3F));
+		} else {
+			*out++ = (char)(0xF0 | (cp >> 18));
+			*out++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+			*out++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+			*out++ = (char)(0x80 | (cp & 0x3F));
+		}
+	}
+}
+
+/* The unescaped string, NUL-terminated, in scratch sc (borrowed until the
+ * next use of sc); NULL on ENOMEM. */
+static const char *gp_text(const struct gp *g, const struct gp_str *s, struct gp_scratch *sc)
+{
+	if (gp_reserve(sc, s->len + 1))
+		return NULL;
+	gp_unescape(g, s, sc->p);
+	sc->p[s->len] = '\0';
+	return sc->p;
+}
+
+/* The string equals the NUL-free literal lit. */
+static bool gp_is(struct gp *g, const struct gp_str *s, const char *lit)
+{
+	size_t n = strlen(lit);
+	const char *t;
+
+	if (s->len != n)
+		return false;
+	if (!s->esc)
+		return memcmp(g->b + s->off, lit, n) == 0;
+	t = gp_text(g, s, &g->sk);
+	return t && memcmp(t, lit, n) == 0;
+}
+
+/* ---- numbers ---- */
+
+/*
+ * Digits are checked and converted eight at a time where eight bytes are
+ * left: a byte b is a digit when (b & 0xF0) == 0x30 and ((b + 6) & 0xF0)
+ * == 0x30; a carry out of a non-digit byte only reaches later bytes.
+ */
+#define GP_ONES 0x0101010101010101ULL
+
+static inline uint64_t gp_load8(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/* How many ASCII digits start at p (none past end). */
+static inline size_t gp_digits(const char *p, const char *end)
+{
+	const char *q = p;
+
+	while (end - q >= 8) {
+		uint64_t v = gp_load8(q);
+		uint64_t bad = ((v & (0xF0 * GP_ONES)) |
+				(((v + 0x06 * GP_ONES) & (0xF0 * GP_ONES)) >> 4)) ^ (0x33 * GP_ONES);
+
+		if (bad)
+			return (size_t)(q - p) + (size_t)__builtin_ctzll(bad) / 8;
+		q += 8;
+	}
+	while (q < end && *q >= '0' && *q <= '9')
+		q++;
+	return (size_t)(q - p);
+}
+
+/* The value of the eight digits at p. */
+static inline uint64_t gp_eight(const char *p)
+{
+	uint64_t v = gp_load8(p) - 0x30 * GP_ONES;
+
+	v = (v * 10 + (v >> 8)) & 0x00FF00FF00FF00FFULL;
+	v = (v * 100 + (v >> 16)) & 0x0000FFFF0000FFFFULL;
+	return (v * 10000 + (v >> 32)) & 0xFFFFFFFFULL;
+}
+
+/* m * 10^n + the n digits at p, n <= 19 - digits of m (no overflow). */
+static inline uint64_t gp_acc(uint64_t m, const char *p, size_t n)
+{
+	for (; n >= 8; n -= 8, p += 8)
+		m = m * 100000000 + gp_eight(p);
+	for (; n > 0; n--, p++)
+		m = m * 10 + (uint64_t)(*p - '0');
+	return m;
+}
+
+struct gp_num {
+	const char *s, *e;          /* the token */
+	bool is_int;                /* no fraction, no exponent */
+};
+
+/*
+ * A number token at *pp with jansson's rules: JSON grammar, an integer
+ * must fit int64, a real must be finite.  Nothing is converted here
+ * except a real whose magnitude may pass DBL_MAX (strtod decides).
+ */
+static int gp_number(struct gp *g, const char **pp, struct gp_num *n)
+{
+	const char *p = *pp, *end = g->end, *d0;
+	bool neg = false;
+	size_t idig;
+	long ex = 0;
+
+	n->s = p;
+	if (*p == '-') {
+		neg = true;
+		p++;
+	}
+	d0 = p;
+	if (p < end && *p == '0')
+		p++;
+	else
+		p += gp_digits(p, end);
+	if (p == d0)
+		return gp_syntax(g, p, "invalid number");
+	idig = *d0 == '0' ? 0 : (size_t)(p - d0);
+	n->is_int = true;
+	if (p < end && *p == '.') {
+		size_t k = gp_digits(++p, end);
+
+		if (k == 0)
+			return gp_syntax(g, p, "invalid number");
+		p += k;
+		n->is_int = false;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		const char *x;
+		bool eneg = false;
+
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		x = p;
+		while (p < end && *p >= '0' && *p <= '9') {
+			if (ex < 1000000)
+				ex = ex * 10 + (*p - '0');
+			p++;
+		}
+		if (p == x)
+			return gp_syntax(g, p, "invalid number");
+		if (eneg)
+			ex = -ex;
+		n->is_int = false;
+	}
+	n->e = p;
+	*pp = p;
+	if ((size_t)(p - n->s) > g->maxnum)
+		g->maxnum = (size_t)(p - n->s);
+	if (n->is_int) {
+		/* within int64 (18 digits always are) */
+		if (idig > 19 ||
+		    (idig == 19 && gp_acc(0, d0, 19) > (uint64_t)INT64_MAX + (neg ? 1 : 0)))
+			return gp_syntax(g, n->s, neg ? "too big negative integer" : "too big integer");
+		return 0;
+	}
+	if ((long)idig + ex > 308) {
+		/* may pass DBL_MAX: ask strtod */
+		char small[GP_NUMBUF];
+		size_t k = (size_t)(p - n->s);
+		char *buf = small;
+		double d;
+
+		if (k >= sizeof(small)) {
+			if (gp_reserve(&g->s2, k + 1))
+				return gp_nomem(g);
+			buf = g->s2.p;
+		}
+		memcpy(buf, n->s, k);
+		buf[k] = '\0';
+		d = strtod(buf, NULL);
+		if (!isfinite(d))
+			return gp_syntax(g, n->s, "real number overflow");
+	}
+	return 0;
+}
+
+/*
+ * Convert the checked number token at *pp and leave *pp after it: an
+ * integer goes to *iv (as jansson reads it: int64, -0 is 0) and returns
+ * its double; a real returns the double strtod gives, by Clinger's fast
+ * path when it applies (numbuf holds at least the token and a NUL).
+ */
+static inline double gp_conv(const char **pp, const char *end, char *numbuf, bool *is_int,
+			     int64_t *iv)
+{
+	const char *s = *pp, *p = s, *d;
+	bool neg = false, exact = true;
+	uint64_t m;
+	size_t nd, k;
+	long dexp = 0;
+
+	if (*p == '-') {
+		neg = true;
+		p++;
+	}
+	nd = gp_digits(p, end);
+	d = p;
+	p += nd;
+	if (*d == '0') /* "0" or "0.xxx": no significant digit yet */
+		nd = 0;
+	if (nd > 19) {
+		m = gp_acc(0, d, 19);
+		dexp = (long)(nd - 19);
+		exact = false; /* digits dropped (strtod decides) */
+		nd = 19;
+	} else {
+		m = gp_acc(0, d, nd);
+	}
+	*is_int = p >= end || (*p != '.' && *p != 'e' && *p != 'E');
+	if (*is_int) {
+		*pp = p;
+		*iv = neg ? (int64_t)(0 - m) : (int64_t)m; /* checked: fits */
+		return (double)*iv;
+	}
+	if (*p == '.') {
+		const char *f = ++p;
+
+		k = gp_digits(f, end);
+		p += k;
+		if (nd == 0 && exact) /* skip the fraction's leading zeros */
+			while (k > 0 && *f == '0') {
+				f++;
+				k--;
+				dexp--;
+			}
+		if (k > 19 - nd) {
+			for (const char *z = f + (19 - nd); z < f + k; z++)
+				exact &= *z == '0';
+			k = 19 - nd;
+		}
+		m = gp_acc(m, f, k);
+		dexp -= (long)k;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		bool eneg = false;
+		long ex = 0;
+
+		p++;
+		if (*p == '+' || *p == '-')
+			eneg = *p++ == '-';
+		for (; p < end && *p >= '0' && *p <= '9'; p++)
+			if (ex < 1000000)
+				ex = ex * 10 + (*p - '0');
+		dexp += eneg ? -ex : ex;
+	}
+	*pp = p;
+	if (m == 0 && exact)
+		return neg ? -0.0 : 0.0;
+	if (exact && m <= ((uint64_t)1 << 53) && dexp >= -22 && dexp <= 22) {
+		double v = (double)m;
+
+		v = dexp < 0 ? v / gp_pow10[-dexp] : v * gp_pow10[dexp];
+		return neg ? -v : v;
+	}
+	memcpy(numbuf, s, (size_t)(p - s));
+	numbuf[p - s] = '\0';
+	return strtod(numbuf, NULL);
+}
+
+/* Pass 2: the value of the checked number at *pp (left after it), by
+ * gp_conv unless it is an integer or a plain decimal of at most 15
+ * digits (then m < 2^53 and Clinger's fast path is exact). */
+static inline double gp_value(const char **pp, const char *end, char *numbuf)
+{
+	const char *p = *pp, *d;
+	bool neg = *p == '-', is_int;
+	size_t ni, nf = 0;
+	uint64_t m;
+	int64_t iv;
+	double v;
+
+	d = p + neg;
+	ni = gp_digits(d, end);
+	p = d + ni;
+	if (ni > 15)
+		return gp_conv(pp, end, numbuf, &is_int, &iv);
+	m = gp_acc(0, d, ni);
+	if (p < end && *p == '.') {
+		nf = gp_digits(p + 1, end);
+		if (ni + nf > 15)
+			return gp_conv(pp, end, numbuf, &is_int, &iv);
+		m = gp_acc(m, p + 1, nf);
+		p += 1 + nf;
+	}
+	if (p < end && (*p == 'e' || *p == 'E'))
+		return gp_conv(pp, end, numbuf, &is_int, &iv);
+	*pp = p;
+	if (nf == 0 && (p == d + ni)) /* an integer: through int64, -0 is 0 */
+		return neg ? (double)-(int64_t)m : (double)m;
+	v = (double)m / gp_pow10[nf];
+	return neg ? -v : v;
+}
+
+/*
+ * Pass 1, checking and converting at once: a number of at most 15
+ * digits, without exponent ("-"? int ("." frac)?).  Its mantissa m < 10^15
+ * < 2^53 and fraction digits nf <= 15, so m / 10^nf is exact by Clinger's
+ * rule.  The end of the token, or NULL when gp_number must decide.
+ */
+static inline const char *gp_short(struct gp *g, const char *p, uint64_t *m, size_t *nf)
+{
+	const char *d = p + (*p == '-'), *q, *end = g->end;
+	size_t ni;
+
+	*nf = 0;
+	if (d >= end)
+		return NULL;
+	if (*d == '0') {
+		ni = 1;
+		*m = 0;
+	} else {
+		ni = gp_digits(d, end);
+		if (ni == 0 || ni > 15)
+			return NULL;
+		*m = gp_acc(0, d, ni);
+	}
+	q = d + ni;
+	if (q < end && *q == '.') {
+		*nf = gp_digits(q + 1, end);
+		if (*nf == 0 || ni + *nf > 15)
+			return NULL;
+		*m = gp_acc(*m, q + 1, *nf);
+		q += 1 + *nf;
+	}
+	if (q < end && (*q == 'e' || *q == 'E'))
+		return NULL;
+	if ((size_t)(q - p) > g->maxnum)
+		g->maxnum = (size_t)(q - p);
+	return q;
+}
+
+/* The double of a gp_short number: an integer as jansson reads it (-0 is
+ * 0), a decimal as strtod does. */
+static inline double gp_short_value(const char *p, uint64_t m, size_t nf)
+{
+	double v;
+
+	if (nf == 0) {
+		if (*p != '-')
+			return (double)m;
+		return m ? -(double)m : 0.0;
+	}
+	v = (double)m / gp_pow10[nf];
+	return *p == '-' ? -v : v;
+}
+
+/* ---- objects, arrays, any value ---- */
+
+static uint64_t gp_hash(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Remember a key of the innermost open object (pass 1 only). */
+static int gp_key_push(struct gp *g, const struct gp_str *s)
+{
+	struct gp_key *k;
+
+	if (g->apply)
+		return 0;
+	if (g->nkeys == g->akeys) {
+		size_t a = g->akeys ? g->akeys * 2 : 64;
+		struct gp_key *v = realloc(g->keys, a * sizeof(*v));
+
+		if (!v)
+			return gp_nomem(g);
+		g->keys = v;
+		g->akeys = a;
+	}
+	k = &g->keys[g->nkeys++];
+	k->len = s->len;
+	k->esc = s->esc;
+	if (!s->esc) {
+		k->off = s->off;
+		k->h = gp_hash(g->b + s->off, s->len);
+		return 0;
+	}
+	if (gp_reserve(&g->arena, g->larena + s->len + 1))
+		return gp_nomem(g);
+	gp_unescape(g, s, g->arena.p + g->larena);
+	k->off = g->larena;
+	k->h = gp_hash(g->arena.p + g->larena, s->len);
+	g->larena += s->len;
+	return 0;
+}
+
+static int gp_key_cmp(const void *a, const void *b)
+{
+	const struct gp_key *x = a, *y = b;
+
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->p, y->p, x->len);
+}
+
+/*
+ * The object whose keys start at keys[base] ended at p: refuse a
+ * duplicate key, then drop its keys (and their arena bytes).
+ */
+static int gp_keys_end(struct gp *g, size_t base, size_t arena, const char *p)
+{
+	size_t n = g->nkeys - base;
+	struct gp_key *k;
+	bool dup = false;
+
+	if (g->apply || n == 0)
+		return 0;
+	k = g->keys + base;
+	for (size_t i = 0; i < n; i++)
+		k[i].p = k[i].esc ? g->arena.p + k[i].off : g->b + k[i].off;
+	if (n <= 8) {
+		for (size_t i = 0; i < n && !dup; i++)
+			for (size_t j = i + 1; j < n && !dup; j++)
+				dup = gp_key_cmp(&k[i], &k[j]) == 0;
+	} else {
+		qsort(k, n, sizeof(*k), gp_key_cmp);
+		for (size_t i = 1; i < n && !dup; i++)
+			dup = gp_key_cmp(&k[i - 1], &k[i]) == 0;
+	}
+	g->nkeys = base;
+	g->larena = arena;
+	if (dup)
+		return gp_syntax(g, p, "duplicate object key");
+	return 0;
+}
+
+/*
+ * Step through an array (close ']') or object (close '}') whose opener
+ * was consumed: 1 with *pp at the next element or key, 0 after the
+ * closing character, or an error.  *first is true before the first one.
+ */
+static inline int gp_next(struct gp *g, const char **pp, bool *first, char close)
+{
+	const char *p = gp_ws(*pp, g->end), *end = g->end;
+
+	if (p < end && *p == close) {
+		*pp = p + 1;
+		return 0;
+	}
+	if (!*first) {
+		if (p >= end || *p != ',')
+			return gp_syntax(g, p, close == ']' ? "',' or ']' expected"
+							 : "',' or '}' expected");
+		p = gp_ws(p + 1, end);
+	}
+	*first = false;
+	if (p >= end)
+		return gp_syntax(g, p, "premature end of input");
+	*pp = p;
+	return 1;
+}
+
+static inline int gp_arr_next(struct gp *g, const char **pp, bool *first)
+{
+	return gp_next(g, pp, first, ']');
+}
+
+/* gp_next for an object, then its key (in *key): *pp ends at the value. */
+static int gp_obj_next(struct gp *g, const char **pp, struct gp_str *key, bool *first)
+{
+	const char *p = *pp, *end = g->end;
+	int rc = gp_next(g, &p, first, '}');
+
+	if (rc != 1) {
+		*pp = p;
+		return rc;
+	}
+	if (*p != '"')
+		return gp_syntax(g, p, "string expected");
+	if (gp_string(g, &p, key) || gp_key_push(g, key))
+		return g->rc;
+	p = gp_ws(p, end);
+	if (p >= end || *p != ':')
+		return gp_syntax(g, p, "':' expected");
+	p = gp_ws(p + 1, end);
+	if (p >= end)
+		return gp_syntax(g, p, "premature end of input");
+	*pp = p;
+	return 1;
+}
+
+/* Read and check any value at *pp, at nesting depth depth (the root is 1). */
+static int gp_skip(struct gp *g, const char **pp, int depth)
+{
+	const char *p = *pp, *end = g->end;
+	struct gp_str s;
+	struct gp_num n;
+	bool first = true;
+	int rc;
+
+	if (depth > JSON_PARSER_MAX_DEPTH)
+		return gp_syntax(g, p, "maximum parsing depth reached");
+	if (p >= end)
+		return gp_syntax(g, p, "premature end of input");
+	switch (*p) {
+	case '"':
+		rc = gp_string(g, pp, &s);
+		return rc;
+	case '{': {
+		size_t base = g->nkeys, arena = g->larena;
+
+		p++;
+		while ((rc = gp_obj_next(g, &p, &s, &first)) == 1)
+			if (gp_skip(g, &p, depth + 1))
+				return g->rc;
+		if (rc)
+			return rc;
+		*pp = p;
+		return gp_keys_end(g, base, arena, p);
+	}
+	case '[':
+		p++;
+		while ((rc = gp_arr_next(g, &p, &first)) == 1)
+			if (gp_skip(g, &p, depth + 1))
+				return g->rc;
+		*pp = p;
+		return rc;
+	case 't':
+		if (end - p >= 4 && memcmp(p, "true", 4) == 0) {
+			*pp = p + 4;
+			return 0;
+		}
+		break;
+	case 'f':
+		if (end - p >= 5 && memcmp(p, "false", 5) == 0) {
+			*pp = p + 5;
+			return 0;
+		}
+		break;
+	case 'n':
+		if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
+			*pp = p + 4;
+			return 0;
+		}
+		break;
+	default:
+		if (*p == '-' || (*p >= '0' && *p <= '9'))
+			return gp_number(g, pp, &n);
+		break;
+	}
+	return gp_syntax(g, p, "invalid token");
+}
+
+static bool gp_null(const char *p, const char *end)
+{
+	return end - p >= 4 && memcmp(p, "null", 4) == 0;
+}
+
+/* ---- the page's members ---- */
+
+/*
+ * A Messages array at *pp ('['), at depth depth: *ok when it is what the
+ * tree parser accepted (at most CW_CW_MAX_RESULTS objects whose Code and
+ * Value are absent, null or strings).
+ */
+static int gp_messages_check(struct gp *g, const char **pp, int depth, bool *ok)
+{
+	const char *p = *pp + 1;
+	bool first = true;
+	size_t count = 0;
+	int rc;
+
+	*ok = true;
+	while ((rc = gp_arr_next(g, &p, &first)) == 1) {
+		size_t base = g->nkeys, arena = g->larena;
+		struct gp_str key;
+		bool ofirst = true;
+
+		count++;
+		if (*p != '{') {
+			*ok = false;
+			if (gp_skip(g, &p, depth + 1))
+				return g->rc;
+			continue;
+		}
+		p++;
+		while ((rc = gp_obj_next(g, &p, &key, &ofirst)) == 1) {
+			if ((gp_is(g, &key, "Code") || gp_is(g, &key, "Value")) && *p != '"' &&
+			    !gp_null(p, g->end))
+				*ok = false;
+			if (gp_skip(g, &p, depth + 2))
+				return g->rc;
+		}
+		if (rc || gp_keys_end(g, base, arena, p))
+			return g->rc;
+	}
+	if (count > CW_CW_MAX_RESULTS)
+		*ok = false;
+	*pp = p;
+	return rc;
+}
+
+/* What pass 1 learnt of one result, checked in the tree parser's order. */
+struct gp_check {
+	bool obj, id;               /* an object; Id is a string */
+	size_t qi;                  /* query index, or GP_NONE */
+	bool st_bad, type_bad;
+	size_t nts, nvs;            /* array lengths (0 when absent) */
+	size_t bad_ts, bad_vs;      /* first bad element, or GP_NONE */
+};
+
+static int gp_result_verdict(struct gp *g, const struct gp_check *c, struct gp_res *res,
+			     size_t idx, size_t nr, const size_t *map, size_t nq)
+{
+	char *e = g->res_err;
+	size_t el = sizeof(g->res_err), k;
+
+	if (!c->obj || !c->id)
+		return cw_fail(e, el, CW_EPARSE,
 			       "GetMetricData response: MetricDataResults[%zu]: no Id", idx);
-	if (status_of(json_object_get(res, "StatusCode"), &st))
-		return cw_fail(err, errlen, CW_EPARSE,
+	if (c->st_bad)
+		return cw_fail(e, el, CW_EPARSE,
 			       "GetMetricData response: MetricDataResults[%zu]: unknown StatusCode",
 			       idx);
-	ts = opt_array(res, "Timestamps", &bad);
-	vs = opt_array(res, "Values", &bad);
-	v = json_object_get(res, "Messages");
-	if (bad || (v && !json_is_null(v) && (!json_is_array(v) || !messages_ok(v))))
-		return cw_fail(err, errlen, CW_EPARSE,
+	if (c->type_bad)
+		return cw_fail(e, el, CW_EPARSE,
 			       "GetMetricData response: MetricDataResults[%zu]: bad member type",
 			       idx);
-	if (json_array_size(ts) != json_array_size(vs))
-		return cw_fail(err, errlen, CW_EPARSE,
+	if (c->nts != c->nvs)
+		return cw_fail(e, el, CW_EPARSE,
 			       "GetMetricData response: MetricDataResults[%zu]: %zu timestamps "
-			       "but %zu values", idx, json_array_size(ts), json_array_size(vs));
-	if (json_array_size(ts) > CW_CW_MAX_POINTS)
-		return cw_fail(err, errlen, CW_ETOOBIG,
+			       "but %zu values", idx, c->nts, c->nvs);
+	if (c->nts > CW_CW_MAX_POINTS)
+		return cw_fail(e, el, CW_ETOOBIG,
 			       "GetMetricData response: MetricDataResults[%zu]: over %zu points",
 			       idx, CW_CW_MAX_POINTS);
-	json_array_foreach(ts, k, v) {
-		if (timestamp(v, &t) || !json_is_number(json_array_get(vs, k)))
-			return cw_fail(err, errlen, CW_EPARSE,
-				       "GetMetricData response: MetricDataResults[%zu]: point %zu: "
-				       "bad timestamp or value", idx, k);
-	}
-	if (cw_query_index(json_string_value(id), &qi) || qi >= nq)
+	k = c->bad_ts < c->bad_vs ? c->bad_ts : c->bad_vs;
+	if (k != GP_NONE)
+		return cw_fail(e, el, CW_EPARSE,
+			       "GetMetricData response: MetricDataResults[%zu]: point %zu: "
+			       "bad timestamp or value", idx, k);
+	res->n = c->nts;
+	res->slot = GP_NONE;
+	if (c->qi == GP_NONE || c->qi >= nq)
 		return 0; /* not ours: ignored, counted */
-	*slot = map ? map[qi] : qi;
-	if (*slot >= nr)
-		return cw_fail(err, errlen, CW_EINVAL,
-			       "GetMetricData: query %zu maps to result %zu of %zu", qi, *slot, nr);
+	res->slot = map ? map[c->qi] : c->qi;
+	if (res->slot >= nr)
+		return cw_fail(e, el, CW_EINVAL,
+			       "GetMetricData: query %zu maps to result %zu of %zu", c->qi,
+			       res->slot, nr);
 	return 0;
+}
+
+/*
+ * A timestamp at *pp (left after it): an epoch integer, a real epoch
+ * (floor) within +-1e13, or an ISO 8601 / epoch string.  0 and *t; 1 when
+ * it is none of those (then *pp is unchanged unless it was a string or a
+ * number); or an error.  In pass 2 nothing fails.
+ */
+static int gp_timestamp(struct gp *g, const char **pp, int64_t *t)
+{
+	const char *p = *pp;
+	bool is_int;
+	double d;
+
+	if (*p == '"') {
+		struct gp_str s;
+		const char *txt;
+
+		if (gp_string(g, pp, &s))
+			return g->rc;
+		txt = gp_text(g, &s, &g->s1);
+		if (!txt)
+			return gp_nomem(g);
+		return cw_time_parse_n(txt, s.len, t) ? 1 : 0;
+	}
+	if (*p != '-' && (*p < '0' || *p > '9'))
+		return 1;
+	if (!g->apply) {
+		const char *q = p;
+		struct gp_num n;
+
+		if (gp_number(g, &q, &n))
+			return g->rc;
+		if (gp_reserve(&g->s2, (size_t)(n.e - n.s) + 1))
+			return gp_nomem(g);
+	}
+	d = gp_conv(pp, g->end, g->s2.p, &is_int, t);
+	if (is_int)
+		return 0;
+	if (!isfinite(d) || d < -GP_TS_MAX || d > GP_TS_MAX)
+		return 1;
+	*t = (int64_t)floor(d);
+	return 0;
+}
+
+/* Pass 1 over one array member of a result (Timestamps or Values) at *pp
+ * ('['): count its elements and note the first bad one. */
+static int gp_points_check(struct gp *g, const char **pp, bool ts, size_t *count,
+			   size_t *bad)
+{
+	const char *p = *pp + 1;
+	bool first = true;
+	size_t k = 0;
+	int rc;
+
+	*bad = GP_NONE;
+	for (; (rc = gp_arr_next(g, &p, &first)) == 1; k++) {
+		const char *q = NULL;
+		int v = 0;
+
+		if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			uint64_t m;
+			size_t nf;
+
+			q = gp_short(g, p, &m, &nf);
+			if (q && ts && nf > 0)
+				q = NULL; /* a real timestamp: gp_timestamp checks its range */
+			else if (q && ts && k < GP_TBUF)
+				g->tbuf[k] = *p == '-' ? -(int64_t)m : (int64_t)m;
+		}
+		if (q) {
+			p = q;
+		} else if (ts) {
+			int64_t t = 0;
+
+			q = p;
+			v = gp_timestamp(g, &q, &t);
+			if (v < 0)
+				return v;
+			if (v == 0)
+				p = q;
+			else if (gp_skip(g, &p, 5))
+				return g->rc;
+			if (k < GP_TBUF)
+				g->tbuf[k] = t;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			struct gp_num n;
+
+			if (gp_number(g, &p, &n))
+				return g->rc;
+		} else {
+			v = 1;
+			if (gp_skip(g, &p, 5))
+				return g->rc;
+		}
+		if (v && *bad == GP_NONE)
+			*bad = k;
+	}
+	*count = k;
+	*pp = p;
+	return rc;
+}
+
+/* The slot of t in s, or s->n when t is outside; *hint is the last slot
+ * found (newest first, the next one is usually the slot below it). */
+static inline size_t gp_slot(const struct cw_series *s, int64_t t, size_t *hint)
+{
+	uint64_t off, period = (uint64_t)s->period;
+	size_t i = *hint - 1;
+
+	/* what cw_series_put does to find the slot */
+	if (s->n == 0 || t < s->start)
+		return s->n;
+	off = (uint64_t)t - (uint64_t)s->start;
+	if (*hint == 0 || off < i * period || off - i * period >= period) {
+		if (off / period >= s->n)
+			return s->n;
+		i = (size_t)(off / period);
+	}
+	*hint = i;
+	return i;
+}
+
+/* Pass 2: the checked timestamp at *pt, leaving *pt after its ',' or ']'. */
+static inline int64_t gp_ts_next(struct gp *g, const char **pt)
+{
+	const char *p = gp_ws(*pt, g->end), *d = p + (*p == '-'), *q;
+	size_t ni = gp_digits(d, g->end);
+	int64_t t = 0;
+
+	q = d + ni;
+	if (*p != '"' && ni <= 18 && (q >= g->end || (*q != '.' && *q != 'e' && *q != 'E'))) {
+		uint64_t m = gp_acc(0, d, ni);
+
+		t = *p == '-' ? -(int64_t)m : (int64_t)m;
+		p = q;
+	} else {
+		gp_timestamp(g, &p, &t);
+	}
+	*pt = gp_ws(p, g->end) + 1;
+	return t;
+}
+
+/* Undo what the fused path wrote for res: its slots were gaps before. */
+static void gp_unfuse(struct gp *g, struct gp_res *res)
+{
+	struct cw_series *s = &g->r[res->slot].series;
+	const char *pt = g->b + res->fts + 1;
+	bool apply = g->apply;
+	size_t hint = 0;
+
+	g->apply = true;
+	for (size_t k = 0; k < res->fused_m; k++) {
+		size_t i = gp_slot(s, gp_ts_next(g, &pt), &hint);
+
+		if (i < s->n)
+			s->values[i] = NAN;
+	}
+	g->apply = apply;
+	res->fused = false;
+	res->fused_m = res->points = res->outside = 0;
+}
+
+/*
+ * The fused path: the Values array at *pp ('[') of a result whose Id
+ * (ours, slot res->slot) and whole Timestamps array (in g->tbuf) came
+ * first, as CloudWatch sends them.  Checks it as gp_points_check does
+ * and writes each point into a slot that was a gap, so one pass does
+ * it all and an error can be undone (gp_unfuse).  A point for a slot
+ * that holds a value (a repeated timestamp, an overlapping page) undoes
+ * this result and leaves it, and every later one, to pass 2, which
+ * applies them in page order.
+ */
+static int gp_fused(struct gp *g, const char **pp, struct gp_res *res, size_t nts,
+		    size_t *count, size_t *bad)
+{
+	struct cw_series *s = &g->r[res->slot].series;
+	const char *p = *pp + 1, *end = g->end;
+	size_t k = 0, hint = 0;
+	bool first = true;
+	int rc;
+
+	*bad = GP_NONE;
+	res->fused = true;
+	for (; (rc = gp_arr_next(g, &p, &first)) == 1; k++) {
+		const char *q = NULL;
+		double v = 0;
+
+		if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			struct gp_num n;
+
+			uint64_t m;
+			size_t nf;
+
+			q = gp_short(g, p, &m, &nf);
+			if (q) {
+				v = gp_short_value(p, m, nf);
+				p = q;
+			} else {
+				q = p;
+				if (gp_number(g, &q, &n))
+					goto fail;
+				if (gp_reserve(&g->s2, (size_t)(q - p) + 1)) {
+					gp_nomem(g);
+					goto fail;
+				}
+				v = gp_value(&p, end, g->s2.p);
+			}
+		} else {
+			if (*bad == GP_NONE)
+				*bad = k;
+			if (gp_skip(g, &p, 5))
+				goto fail;
+		}
+		if (res->fused && *bad == GP_NONE && k < nts) {
+			size_t i = gp_slot(s, g->tbuf[k], &hint);
+
+			if (i < s->n && !isnan(s->values[i])) {
+				gp_unfuse(g, res); /* not a gap: pass 2 applies it */
+				g->deferred = true;
+			} else {
+				if (i < s->n) {
+					s->values[i] = v;
+					res->points++;
+				} else {
+					res->outside++;
+				}
+				res->fused_m = k + 1;
+			}
+		}
+	}
+	if (rc)
+		goto fail;
+	*count = k;
+	*pp = p;
+	return 0;
+fail:
+	if (res->fused)
+		gp_unfuse(g, res);
+	return g->rc;
+}
+
+/* Whether the Values array just reached can take the fused path (then
+ * res->slot is set). */
+static bool gp_can_fuse(struct gp *g, const struct gp_check *c, struct gp_res *res,
+			size_t idx, size_t nr, const size_t *map, size_t nq)
+{
+	size_t slot;
+
+	if (g->deferred || g->res_rc || idx >= CW_CW_MAX_RESULTS || g->tbuf_of != idx ||
+	    res->ts == GP_NONE || res->fused || !c->id || c->qi == GP_NONE || c->qi >= nq)
+		return false;
+	slot = map ? map[c->qi] : c->qi;
+	if (slot >= nr)
+		return false;
+	res->slot = slot;
+	res->fts = res->ts; /* a repeated key may move res->ts (then the page fails) */
+	return true;
+}
+
+/* Pass 1 over MetricDataResults[idx] at *pp. */
+static int gp_result_check(struct gp *g, const char **pp, size_t idx, size_t nr,
+			   const size_t *map, size_t nq)
+{
+	struct gp_check c = { .qi = GP_NONE, .bad_ts = GP_NONE, .bad_vs = GP_NONE };
+	struct gp_res res = { .slot = GP_NONE, .st = CW_GMD_COMPLETE, .ts = GP_NONE,
+			      .vs = GP_NONE, .msgs = GP_NONE };
+	size_t base = g->nkeys, arena = g->larena;
+	const char *p = *pp;
+	struct gp_str key;
+	bool first = true;
+	int rc;
+
+	if (*p != '{') {
+		if (gp_skip(g, pp, 3))
+			goto fail;
+		goto verdict;
+	}
+	c.obj = true;
+	p++;
+	while ((rc = gp_obj_next(g, &p, &key, &first)) == 1) {
+		size_t at = (size_t)(p - g->b);
+
+		if (gp_is(g, &key, "Id") && *p == '"') {
+			struct gp_str s;
+			const char *id;
+
+			if (gp_string(g, &p, &s))
+				goto fail;
+			c.id = true;
+			id = gp_text(g, &s, &g->s1);
+			if (!id)
+				{
+				gp_nomem(g);
+				goto fail;
+			}
+			if (cw_query_index(id, &c.qi))
+				c.qi = GP_NONE;
+			continue;
+		}
+		if (gp_is(g, &key, "StatusCode")) {
+			if (*p == '"') {
+				struct gp_str s;
+				size_t i, ns = sizeof(gp_statuses) / sizeof(gp_statuses[0]);
+
+				if (gp_string(g, &p, &s))
+					goto fail;
+				for (i = 0; i < ns && !gp_is(g, &s, gp_statuses[i].name); i++)
+					;
+				if (i < ns)
+					res.st = gp_statuses[i].s;
+				else
+					c.st_bad = true;
+				continue;
+			}
+			if (!gp_null(p, g->end))
+				c.st_bad = true;
+		} else if (gp_is(g, &key, "Timestamps") && *p == '[') {
+			res.ts = at;
+			if (gp_points_check(g, &p, true, &c.nts, &c.bad_ts))
+				goto fail;
+			g->tbuf_of = c.nts <= GP_TBUF && c.bad_ts == GP_NONE ? idx : GP_NONE;
+			continue;
+		} else if (gp_is(g, &key, "Values") && *p == '[') {
+			res.vs = at;
+			if (gp_can_fuse(g, &c, &res, idx, nr, map, nq)) {
+				if (gp_fused(g, &p, &res, c.nts, &c.nvs, &c.bad_vs))
+					goto fail;
+			} else if (gp_points_check(g, &p, false, &c.nvs, &c.bad_vs)) {
+				goto fail;
+			}
+			continue;
+		} else if (gp_is(g, &key, "Messages") && *p == '[') {
+			bool ok;
+
+			res.msgs = at;
+			if (gp_messages_check(g, &p, 4, &ok))
+				goto fail;
+			c.type_bad |= !ok;
+			continue;
+		} else if ((gp_is(g, &key, "Timestamps") || gp_is(g, &key, "Values") ||
+			    gp_is(g, &key, "Messages")) && !gp_null(p, g->end)) {
+			c.type_bad = true;
+		}
+		if (gp_skip(g, &p, 4))
+			goto fail;
+	}
+	if (rc || gp_keys_end(g, base, arena, p))
+		goto fail;
+	*pp = p;
+verdict:
+	if (g->res_rc || idx >= CW_CW_MAX_RESULTS)
+		return 0; /* an earlier result failed, or the page is over the cap */
+	g->res_rc = gp_result_verdict(g, &c, &res, idx, nr, map, nq);
+	if (g->res_rc) {
+		if (res.fused)
+			gp_unfuse(g, &res);
+		return 0;
+	}
+	if (g->nres == g->ares) {
+		size_t a = g->ares ? g->ares * 2 : 64;
+		struct gp_res *v = realloc(g->res, a * sizeof(*v));
+
+		if (!v) {
+			gp_nomem(g);
+			goto fail;
+		}
+		g->res = v;
+		g->ares = a;
+	}
+	if (!res.fused && res.n > 0 && res.slot != GP_NONE)
+		g->deferred = true; /* later results must not pass it */
+	g->res[g->nres++] = res;
+	return 0;
+fail:
+	if (res.fused)
+		gp_unfuse(g, &res);
+	return g->rc;
+}
+
+/* Pass 1 over the whole document. */
+static int gp_check(struct gp *g, size_t nr, const size_t *map, size_t nq)
+{
+	const char *p = gp_ws(g->b, g->end);
+	size_t base = 0, arena = 0;
+	struct gp_str key;
+	bool first = true;
+	int rc;
+
+	if (p >= g->end || (*p != '{' && *p != '['))
+		return gp_syntax(g, p, "'[' or '{' expected");
+	if (*p == '[') {
+		if (gp_skip(g, &p, 1))
+			return g->rc;
+		p = gp_ws(p, g->end);
+		if (p < g->end)
+			return gp_syntax(g, p, "end of input expected");
+		return cw_fail(g->err, g->errlen, CW_EPARSE,
+			       "GetMetricData response: not a JSON object");
+	}
+	p++;
+	while ((rc = gp_obj_next(g, &p, &key, &first)) == 1) {
+		if (gp_is(g, &key, "MetricDataResults") && *p == '[') {
+			bool afirst = true;
+
+			p++;
+			while ((rc = gp_arr_next(g, &p, &afirst)) == 1)
+				if (gp_result_check(g, &p, g->results++, nr, map, nq))
+					return g->rc;
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (gp_is(g, &key, "Messages") && *p == '[') {
+			bool ok;
+
+			g->msgs = (size_t)(p - g->b);
+			if (gp_messages_check(g, &p, 2, &ok))
+				return g->rc;
+			g->root_bad |= !ok;
+			continue;
+		}
+		if (gp_is(g, &key, "NextToken") && *p == '"') {
+			if (gp_string(g, &p, &g->tok))
+				return g->rc;
+			g->has_tok = true;
+			continue;
+		}
+		if (!gp_null(p, g->end)) {
+			if (gp_is(g, &key, "MetricDataResults") || gp_is(g, &key, "Messages"))
+				g->root_bad = true;
+			else if (gp_is(g, &key, "NextToken"))
+				g->tok_bad = true;
+		}
+		if (gp_skip(g, &p, 2))
+			return g->rc;
+	}
+	if (rc || gp_keys_end(g, base, arena, p))
+		return g->rc;
+	p = gp_ws(p, g->end);
+	if (p < g->end)
+		return gp_syntax(g, p, "end of input expected");
+	/* the shape, in the tree parser's order */
+	if (g->root_bad)
+		return cw_fail(g->err, g->errlen, CW_EPARSE,
+			       "GetMetricData response: MetricDataResults or Messages: bad type");
+	if (g->results > CW_CW_MAX_RESULTS)
+		return cw_fail(g->err, g->errlen, CW_ETOOBIG,
+			       "GetMetricData response: over %zu results", CW_CW_MAX_RESULTS);
+	if (g->tok_bad)
+		return cw_fail(g->err, g->errlen, CW_EPARSE,
+			       "GetMetricData response: NextToken: not a string");
+	if (g->has_tok && g->tok.len > CW_CW_MAX_TOKEN)
+		return cw_fail(g->err, g->errlen, CW_ETOOBIG,
+			       "GetMetricData response: NextToken: over %zu bytes",
+			       CW_CW_MAX_TOKEN);
+	if (g->res_rc)
+		return cw_fail(g->err, g->errlen, g->res_rc, "%s", g->res_err);
+	/* pass 2 converts numbers of any length without failing */
+	if (gp_reserve(&g->s2, g->maxnum + 1))
+		return gp_nomem(g);
+	return 0;
+}
+
+/* ---- pass 2 ---- */
+
+/* "Code: Value; Code: Value" of the Messages array at off (capped as the
+ * tree parser did), or NULL when none / ENOMEM. */
+static char *gp_messages_join(struct gp *g, size_t off, size_t max_items)
+{
+	struct cw_buf b = CW_BUF_INIT;
+	const char *p = g->b + off + 1;
+	bool first = true;
+	size_t i = 0;
+
+	cw_buf_init(&b, CW_CW_MAX_MESSAGES);
+	for (; gp_arr_next(g, &p, &first) == 1; i++) {
+		const char *c = NULL, *v = NULL;
+		struct gp_str key, s;
+		bool ofirst = true;
+
+		p++; /* '{': checked in pass 1 */
+		while (gp_obj_next(g, &p, &key, &ofirst) == 1) {
+			bool code = gp_is(g, &key, "Code");
+
+			if (*p == '"' && (code || gp_is(g, &key, "Value"))) {
+				gp_string(g, &p, &s);
+				if (code)
+					c = gp_text(g, &s, &g->s1);
+				else
+					v = gp_text(g, &s, &g->s2);
+				continue;
+			}
+			gp_skip(g, &p, 0);
+		}
+		if (i >= max_items)
+			break;
+		if ((i > 0 && cw_buf_addstr(&b, "; ")) ||
+		    cw_buf_printf(&b, "%s%s%s", c ? c : "", c && v ? ": " : "", v ? v : ""))
+			break; /* over the cap: the buffer is gone */
+	}
+	if (b.len == 0) {
+		cw_buf_release(&b);
+		return NULL;
+	}
+	return cw_buf_detach(&b, NULL);
+}
+
+/* Write one result's points into dst.  Newest first is the usual order,
+ * so the slot below the last one is tried before dividing. */
+static void gp_apply_points(struct gp *g, struct cw_gmd_result *dst, const struct gp_res *res)
+{
+	struct cw_series *s = &dst->series;
+	const char *pt = g->b + res->ts + 1, *pv = g->b + res->vs + 1, *end = g->end;
+	size_t hint = 0;
+
+	for (size_t k = 0; k < res->n; k++) {
+		int64_t t = gp_ts_next(g, &pt);
+		double v;
+		size_t i;
+
+		pv = gp_ws(pv, end);
+		v = gp_value(&pv, end, g->s2.p);
+		pv = gp_ws(pv, end) + 1;
+		/* as cw_series_put(s, t, v, CW_COMBINE_LAST) (v is finite:
+		 * pass 1 refused anything else) */
+		i = gp_slot(s, t, &hint);
+		if (i < s->n) {
+			s->values[i] = v;
+			dst->points++;
+		} else {
+			dst->outside++;
+		}
+	}
+}
+
+static void gp_apply(struct gp *g, struct cw_gmd_result *r, struct cw_gmd_page *page)
+{
+	g->apply = true;
+	if (g->msgs != GP_NONE)
+		page->messages = gp_messages_join(g, g->msgs, 20);
+	page->results = g->results;
+	for (size_t i = 0; i < g->nres; i++) {
+		const struct gp_res *res = &g->res[i];
+		struct cw_gmd_result *dst;
+
+		if (res->slot == GP_NONE) {
+			page->unknown++;
+			continue;
+		}
+		dst = &r[res->slot];
+		if (res->st == CW_GMD_INTERNAL_ERROR || res->st == CW_GMD_FORBIDDEN ||
+		    (dst->status != CW_GMD_INTERNAL_ERROR && dst->status != CW_GMD_FORBIDDEN))
+			dst->status = res->st;
+		if (!dst->message && res->msgs != GP_NONE)
+			dst->message = gp_messages_join(g, res->msgs, 1);
+		if (res->fused) {
+			dst->points += res->points;
+			dst->outside += res->outside;
+		} else if (res->n > 0) {
+			gp_apply_points(g, dst, res);
+		}
+	}
 }
 
 int cw_gmd_accumulate(struct cw_gmd_result *r, size_t nr, const size_t *map, size_t nq,
 		      const char *body, size_t len, struct cw_gmd_page *page,
 		      char *err, size_t errlen)
 {
-	json_t *root, *results, *msgs, *res;
-	const char *tok = NULL;
-	size_t *slots = NULL, i;
-	bool bad = false;
-	int rc = 0;
+	struct gp g;
+	int rc;
 
 	memset(page, 0, sizeof(*page));
-	root = load(body, len, "GetMetricData", &rc, err, errlen);
-	if (!root)
-		return rc;
-	results = opt_array(root, "MetricDataResults", &bad);
-	msgs = json_object_get(root, "Messages");
-	if (bad || (msgs && !json_is_null(msgs) && (!json_is_array(msgs) || !messages_ok(msgs)))) {
-		rc = cw_fail(err, errlen, CW_EPARSE,
-			     "GetMetricData response: MetricDataResults or Messages: bad type");
-		goto out;
-	}
-	if (json_array_size(results) > CW_CW_MAX_RESULTS) {
-		rc = cw_fail(err, errlen, CW_ETOOBIG,
-			     "GetMetricData response: over %zu results", CW_CW_MAX_RESULTS);
-		goto out;
-	}
-	rc = next_token(root, &tok, "GetMetricData", err, errlen);
-	if (rc)
-		goto out;
-
-	/* pass 1: check everything */
-	slots = calloc(json_array_size(results) + 1, sizeof(*slots));
-	if (!slots) {
-		rc = cw_fail(err, errlen, CW_ENOMEM, "GetMetricData response: out of memory");
-		goto out;
-	}
-	json_array_foreach(results, i, res) {
-		rc = gmd_check_result(res, nr, map, nq, i, &slots[i], err, errlen);
-		if (rc)
-			goto out;
-	}
-	if (tok) {
-		page->next_token = cw_strdup(tok);
+	if (!body || len > CW_CW_MAX_BODY)
+		return cw_fail(err, errlen, CW_ETOOBIG, "GetMetricData response: over %zu bytes",
+			       CW_CW_MAX_BODY);
+	memset(&g, 0, sizeof(g));
+	g.b = body;
+	g.end = body + len;
+	g.err = err;
+	g.errlen = errlen;
+	g.msgs = GP_NONE;
+	g.r = r;
+	g.tbuf_of = GP_NONE;
+	g.tbuf = malloc(GP_TBUF * sizeof(*g.tbuf));
+	rc = g.tbuf ? gp_check(&g, nr, map, nq)
+		    : cw_fail(err, errlen, CW_ENOMEM, "GetMetricData response: out of memory");
+	if (!rc && g.has_tok && g.tok.len > 0) {
+		page->next_token = malloc(g.tok.len + 1);
 		if (!page->next_token) {
-			rc = cw_fail(err, errlen, CW_ENOMEM,
-				     "GetMetricData response: out of memory");
-			goto out;
+			rc = cw_fail(err, errlen, CW_ENOMEM, "GetMetricData response: out of memory");
+		} else {
+			gp_unescape(&g, &g.tok, page->next_token);
+			page->next_token[g.tok.len] = '\0';
 		}
 	}
-
-	/* pass 2: apply (only allocation of messages can fail, and harmlessly) */
-	page->messages = messages_join(msgs, 20);
-	page->results = json_array_size(results);
-	json_array_foreach(results, i, res) {
-		struct cw_gmd_result *dst;
-		json_t *ts = json_object_get(res, "Timestamps");
-		json_t *vs = json_object_get(res, "Values");
-		json_t *m = json_object_get(res, "Messages");
-		enum cw_gmd_status st = CW_GMD_COMPLETE;
-		size_t k;
-		json_t *tv;
-
-		if (slots[i] == SIZE_MAX) {
-			page->unknown++;
-			continue;
-		}
-		dst = &r[slots[i]];
-		status_of(json_object_get(res, "StatusCode"), &st);
-		if (st == CW_GMD_INTERNAL_ERROR || st == CW_GMD_FORBIDDEN ||
-		    (dst->status != CW_GMD_INTERNAL_ERROR && dst->status != CW_GMD_FORBIDDEN))
-			dst->status = st;
-		if (!dst->message && json_is_array(m))
-			dst->message = messages_join(m, 1);
-		if (!json_is_array(ts))
-			continue;
-		json_array_foreach(ts, k, tv) {
-			int64_t t = 0;
-
-			timestamp(tv, &t);
-			if (cw_series_put(&dst->series, t,
-					  json_number_value(json_array_get(vs, k)),
-					  CW_COMBINE_LAST) == 0)
-				dst->points++;
-			else
-				dst->outside++;
-		}
-	}
-out:
-	free(slots);
-	json_decref(root);
+	if (!rc)
+		gp_apply(&g, r, page);
+	else
+		for (size_t i = 0; i < g.nres; i++)
+			if (g.res[i].fused)
+				gp_unfuse(&g, &g.res[i]);
+	free(g.keys);
+	free(g.arena.p);
+	free(g.s1.p);
+	free(g.s2.p);
+	free(g.sk.p);
+	free(g.res);
+	free(g.tbuf);
 	if (rc)
 		cw_gmd_page_release(page);
 	return rc;

@@ -102,8 +102,11 @@ void cw_gmd_page_release(struct cw_gmd_page *p);
  * are placed by timestamp (epoch numbers, or ISO 8601 strings), so the
  * order (newest first) and the page split do not matter; a slot nobody
  * reported stays a gap.  Follow page->next_token until it is NULL.
- * Returns 0; CW_EPARSE (not the documented shape), CW_ETOOBIG (over a
- * limit) or CW_ENOMEM, and then r is unchanged and *page empty.
+ * The page is read in place, without a tree and without allocating per
+ * datapoint (about 32 KiB plus a record per result, whatever its size).
+ * Returns 0; CW_EPARSE (not JSON, or not the documented shape),
+ * CW_ETOOBIG (over a limit), CW_EINVAL (map points past nr) or
+ * CW_ENOMEM, and then r is as it was and *page empty.
  */
 int cw_gmd_accumulate(struct cw_gmd_result *r, size_t nr, const size_t *map, size_t nq,
 		      const char *body, size_t len, struct cw_gmd_page *page,

@@ -50,6 +50,14 @@ static int listing_add_target(struct cw_plan_listing *l, size_t t)
 	return 0;
 }
 
+static int pair_add_target(struct cw_plan_pair *p, size_t t)
+{
+	if (grow((void **)&p->targets, &p->cap, p->ntargets + 1, sizeof(*p->targets)))
+		return CW_ENOMEM;
+	p->targets[p->ntargets++] = t;
+	return 0;
+}
+
 /* Append a target; its listing (if any) learns about it.  Index in *idx. */
 static int add_target(struct cw_plan *plan, size_t pair, size_t listing,
 		      const struct cw_metric_def *m, const struct cw_bucket_def *def,
@@ -64,8 +72,13 @@ static int add_target(struct cw_plan *plan, size_t pair, size_t listing,
 	b = cw_strdup(bucket);
 	if (!b)
 		return CW_ENOMEM;
+	if (pair_add_target(&plan->pairs[pair], plan->ntargets)) {
+		free(b);
+		return CW_ENOMEM;
+	}
 	if (listing != SIZE_MAX &&
 	    listing_add_target(&plan->listings[listing], plan->ntargets)) {
+		plan->pairs[pair].ntargets--;
 		free(b);
 		return CW_ENOMEM;
 	}
@@ -97,6 +110,7 @@ static size_t pair_for(struct cw_plan *plan, size_t *cap, size_t first,
 			return i;
 	if (grow((void **)&plan->pairs, cap, plan->npairs + 1, sizeof(*plan->pairs)))
 		return SIZE_MAX;
+	memset(&plan->pairs[plan->npairs], 0, sizeof(plan->pairs[0]));
 	plan->pairs[plan->npairs].account = a;
 	plan->pairs[plan->npairs].region = region;
 	return plan->npairs++;
@@ -423,7 +437,10 @@ void cw_plan_release(struct cw_plan *plan)
 	for (size_t i = 0; i < plan->nlistings; i++)
 		free(plan->listings[i].targets);
 	free(plan->listings);
+	for (size_t i = 0; i < plan->npairs; i++)
+		free(plan->pairs[i].targets);
 	free(plan->pairs);
+	free(plan->gscratch);
 	for (size_t i = 0; i < plan->nnotes; i++)
 		free(plan->notes[i]);
 	free(plan->notes);
@@ -558,25 +575,44 @@ void cw_plan_listing_failed(struct cw_plan *plan, size_t listing)
 		plan->listings[listing].state = CW_LIST_FAILED;
 }
 
-struct group_info {
+/* What cw_plan_resolve learns of one candidate group. */
+struct cw_plan_group {
+	bool used;           /* touched by the call under way */
 	bool found;          /* some listing named it */
-	size_t first;        /* first target of the group, SIZE_MAX */
-	size_t first_failed; /* first target whose listing failed, SIZE_MAX */
+	size_t first;        /* lowest target of the group, SIZE_MAX */
+	size_t first_failed; /* lowest target whose listing failed, SIZE_MAX */
 };
 
-int cw_plan_resolve(struct cw_plan *plan)
+/* The scratch entries up to ngroups, new ones unset; NULL on ENOMEM. */
+static struct cw_plan_group *groups_scratch(struct cw_plan *plan)
 {
-	struct group_info *g = malloc((plan->ngroups + 1) * sizeof(*g));
+	size_t had = plan->cap_gscratch;
 
+	if (grow((void **)&plan->gscratch, &plan->cap_gscratch, plan->ngroups + 1,
+		 sizeof(*plan->gscratch)))
+		return NULL;
+	memset(plan->gscratch + had, 0, (plan->cap_gscratch - had) * sizeof(*plan->gscratch));
+	return plan->gscratch;
+}
+
+/* Every target of pairs [first, first + n), as t = plan->targets[i]. */
+#define FOR_PAIR_TARGETS(plan, first, n, i)                                        \
+	for (size_t p_ = (first); p_ < (first) + (n); p_++)                       \
+		for (size_t k_ = 0, i = 0; k_ < (plan)->pairs[p_].ntargets &&     \
+		     ((i = (plan)->pairs[p_].targets[k_]), 1); k_++)
+
+int cw_plan_resolve_pairs(struct cw_plan *plan, size_t first, size_t n)
+{
+	struct cw_plan_group *g;
+
+	if (first > plan->npairs || n > plan->npairs - first)
+		return CW_EINVAL;
+	g = groups_scratch(plan);
 	if (!g)
 		return CW_ENOMEM;
-	for (size_t i = 0; i <= plan->ngroups; i++) {
-		g[i].found = false;
-		g[i].first = SIZE_MAX;
-		g[i].first_failed = SIZE_MAX;
-	}
-	for (size_t i = 0; i < plan->ntargets; i++) {
+	FOR_PAIR_TARGETS(plan, first, n, i) {
 		struct cw_plan_target *t = &plan->targets[i];
+		struct cw_plan_group *gi = &g[t->group];
 		bool failed = t->listing != SIZE_MAX &&
 			      plan->listings[t->listing].state != CW_LIST_DONE;
 
@@ -588,16 +624,21 @@ int cw_plan_resolve(struct cw_plan *plan)
 			t->state = CW_TGT_PENDING; /* decided below, by group */
 		if (!t->candidate)
 			continue;
-		if (g[t->group].first == SIZE_MAX)
-			g[t->group].first = i;
+		if (!gi->used) {
+			gi->used = true;
+			gi->first = SIZE_MAX;
+			gi->first_failed = SIZE_MAX;
+		}
+		if (i < gi->first)
+			gi->first = i;
 		if (t->found)
-			g[t->group].found = true;
-		if (failed && g[t->group].first_failed == SIZE_MAX)
-			g[t->group].first_failed = i;
+			gi->found = true;
+		if (failed && i < gi->first_failed)
+			gi->first_failed = i;
 	}
-	for (size_t i = 0; i < plan->ntargets; i++) {
+	FOR_PAIR_TARGETS(plan, first, n, i) {
 		struct cw_plan_target *t = &plan->targets[i];
-		const struct group_info *gi = &g[t->group];
+		const struct cw_plan_group *gi = &g[t->group];
 
 		if (!t->candidate || t->state == CW_TGT_FETCH)
 			continue;
@@ -608,28 +649,59 @@ int cw_plan_resolve(struct cw_plan *plan)
 		else
 			t->state = i == gi->first ? CW_TGT_UNMEASURED : CW_TGT_SKIP;
 	}
-	free(g);
+	/* leave the scratch unset for the next call */
+	FOR_PAIR_TARGETS(plan, first, n, i)
+		memset(&g[plan->targets[i].group], 0, sizeof(*g));
 	return 0;
+}
+
+int cw_plan_resolve(struct cw_plan *plan)
+{
+	return cw_plan_resolve_pairs(plan, 0, plan->npairs);
+}
+
+size_t cw_plan_pairs_groups(struct cw_plan *plan, size_t first, size_t n)
+{
+	struct cw_plan_group *g;
+	size_t count = 0;
+
+	if (first > plan->npairs || n > plan->npairs - first)
+		return 0;
+	g = groups_scratch(plan);
+	if (!g)
+		return 0;
+	FOR_PAIR_TARGETS(plan, first, n, i) {
+		struct cw_plan_group *gi = &g[plan->targets[i].group];
+
+		count += !gi->used;
+		gi->used = true;
+	}
+	FOR_PAIR_TARGETS(plan, first, n, i)
+		g[plan->targets[i].group].used = false;
+	return count;
 }
 
 int cw_plan_pair_targets(const struct cw_plan *plan, size_t pair,
 			 enum cw_target_state state, size_t **out, size_t *n)
 {
+	const struct cw_plan_pair *pr;
 	size_t k = 0;
 
 	*out = NULL;
 	*n = 0;
-	for (size_t i = 0; i < plan->ntargets; i++)
-		if (plan->targets[i].pair == pair && plan->targets[i].state == state)
-			k++;
+	if (pair >= plan->npairs)
+		return 0;
+	pr = &plan->pairs[pair];
+	for (size_t i = 0; i < pr->ntargets; i++)
+		k += plan->targets[pr->targets[i]].state == state;
 	if (k == 0)
 		return 0;
 	*out = malloc(k * sizeof(**out));
 	if (!*out)
 		return CW_ENOMEM;
-	for (size_t i = 0; i < plan->ntargets; i++)
-		if (plan->targets[i].pair == pair && plan->targets[i].state == state)
-			(*out)[(*n)++] = i;
+	for (size_t i = 0; i < pr->ntargets; i++)
+		if (plan->targets[pr->targets[i]].state == state)
+			(*out)[(*n)++] = pr->targets[i];
 	return 0;
 }
 

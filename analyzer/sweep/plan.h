@@ -66,10 +66,12 @@ struct cw_plan_target {
 	enum cw_target_state state;
 };
 
-/* An account-region: the unit of batching and of rate limiting. */
+/* An account-region: the unit of batching and of rate limiting.  An
+ * account's pairs are consecutive in plan->pairs. */
 struct cw_plan_pair {
 	const struct cw_account_def *account; /* borrowed */
 	const char *region;                   /* borrowed */
+	size_t *targets; size_t ntargets, cap;/* owned: its targets, ascending */
 };
 
 enum cw_listing_state { CW_LIST_PENDING, CW_LIST_DONE, CW_LIST_FAILED };
@@ -117,6 +119,10 @@ struct cw_plan {
 	struct cw_plan_counts counts;
 	char **notes; size_t nnotes; /* owned warnings, e.g. retention limits */
 	size_t ngroups;
+	/* scratch of cw_plan_resolve_pairs / cw_plan_pairs_groups: one entry
+	 * per group, left unset between calls (so a call costs its own
+	 * targets, not the plan's) */
+	struct cw_plan_group *gscratch; size_t cap_gscratch;
 };
 
 struct cw_plan_opts {
@@ -164,6 +170,18 @@ void cw_plan_listing_failed(struct cw_plan *plan, size_t listing);
  * May be called again after more listings finish.  0 or CW_ENOMEM.
  */
 int cw_plan_resolve(struct cw_plan *plan);
+
+/*
+ * The same for the targets of pairs [first, first + n) only: an account's
+ * pairs (candidate groups never leave their account).  Costs the number
+ * of those targets, so an account can be resolved when its listings are
+ * back without touching the rest of the plan.  0 or CW_ENOMEM.
+ */
+int cw_plan_resolve_pairs(struct cw_plan *plan, size_t first, size_t n);
+
+/* Distinct groups among the targets of pairs [first, first + n) (a
+ * candidate group counts once); 0 when out of memory. */
+size_t cw_plan_pairs_groups(struct cw_plan *plan, size_t first, size_t n);
 
 /*
  * The indices of pair's targets in `state` (ascending), for the batcher

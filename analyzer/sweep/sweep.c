@@ -62,8 +62,11 @@
 #define MAX_PAGES 10000
 
 /* LIST/FETCH: the request metrics of the plan; SLIST/SFETCH: the daily
- * storage metrics of an account-region (its bucket set, their bytes). */
-enum job_kind { JOB_LIST, JOB_FETCH, JOB_SLIST, JOB_SFETCH, JOB_BLIST, JOB_BFETCH };
+ * storage metrics of an account-region (its bucket set, their bytes).
+ * JOB_CREDS is no pool job: a worker's note that an account's credentials
+ * are there (see the feed below). */
+enum job_kind { JOB_LIST, JOB_FETCH, JOB_SLIST, JOB_SFETCH, JOB_BLIST, JOB_BFETCH,
+		JOB_CREDS };
 
 struct sweep;
 
@@ -90,6 +93,7 @@ struct job {
 	size_t n;
 	struct cw_gmd_result *results;
 	int64_t start, end;                /* this batch's window, [start, end) */
+	bool opener;             /* the account's first listing: it assumes the role */
 	/* outcome */
 	int rc;                  /* 0, or why the whole job failed */
 	bool creds_failed;       /* the account's credentials could not be had */
@@ -113,6 +117,12 @@ struct pair_storage {
 /* One feed step: a plan listing or a pair's storage listing. */
 struct feed_step { bool storage; size_t idx; };
 
+/* An account's feed steps, [first, first + n), consecutive in the feed. */
+struct acct_feed {
+	size_t first, n, next;   /* next: the first step not queued yet */
+	bool released;           /* its credentials are known: queue the rest */
+};
+
 struct sweep {
 	const struct cw_sweep_opts *o;
 	const struct cw_inventory *inv;
@@ -131,14 +141,30 @@ struct sweep {
 
 	/* main thread only */
 	size_t outstanding;      /* jobs queued or running */
-	size_t next_listing;     /* feed steps queued so far (fed as room appears) */
 	struct feed_step *feed; size_t nfeed; /* listings in queueing order */
+	/* The feed opens an account with one step (its opener, which assumes
+	 * the role); the account's other steps are queued once a worker says
+	 * its credentials are there (or the opener is back), so no worker
+	 * waits for another's AssumeRole.  At most `workers` accounts are
+	 * being opened at a time, and one only while the STS bucket has a
+	 * token, so no worker sleeps on STS pacing while others could work. */
+	struct acct_feed *af;    /* per inventory account */
+	size_t *feed_accts; size_t nfeed_accts, next_acct; /* accounts in feed order */
+	size_t *rel; size_t rel_head, rel_tail; /* released accounts (FIFO, each once) */
+	size_t opening;          /* openers not released yet */
+	unsigned workers;
+	int64_t feed_wake_ms;    /* > 0: the feed waits this long for an STS token */
 	struct pair_storage *pst;/* per plan pair */
 	struct bkey *nw; size_t nnw, capnw; /* not-watched rows added (for coverage) */
+	size_t *nwh; size_t capnwh; /* open hash of nw (index + 1, 0 = free), so a
+				     * row is added once in constant time; void
+				     * once coverage_rows sorts nw */
 	bool feed_failed;        /* a listing could not be queued: queue no more */
 	size_t *acct_pending;    /* listings not back yet, per inventory account */
 	bool *acct_failed;       /* credentials failed: one failure row written */
 	bool *acct_submitted;
+	size_t *acct_pair0;      /* per inventory account: its first plan pair */
+	size_t *acct_npairs;     /* and how many (an account's pairs are consecutive) */
 	unsigned char *reported; /* per plan target: fetched or failed already */
 	size_t nreported;
 	size_t accounts_total, accounts_ready, series_done, errors;
@@ -153,6 +179,16 @@ struct sweep {
 static size_t acct_index(const struct sweep *sw, const struct cw_account_def *a)
 {
 	return (size_t)(a - sw->inv->accounts);
+}
+
+/* The account's pairs are [*first, *first + return value). */
+static size_t acct_pairs(const struct sweep *sw, const struct cw_account_def *a,
+			 size_t *first)
+{
+	size_t i = acct_index(sw, a);
+
+	*first = sw->acct_pair0[i];
+	return sw->acct_npairs[i];
 }
 
 static bool stopping(const struct sweep *sw)
@@ -583,9 +619,25 @@ static const char *job_stage(const struct job *j)
 	case JOB_SFETCH: return "storage-bytes";
 	case JOB_BLIST: return "list-billing-metrics";
 	case JOB_BFETCH: return "billing-data";
+	case JOB_CREDS: return "assume-role";
 	case JOB_FETCH: break;
 	}
 	return "get-metric-data";
+}
+
+/* An opener has its account's credentials: tell the main thread now, not
+ * after the opener's own calls (out of memory: it learns when the opener
+ * is back). */
+static void creds_ready(const struct job *j)
+{
+	struct job *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return;
+	n->kind = JOB_CREDS;
+	n->sw = j->sw;
+	n->acct = j->acct;
+	done_push(n);
 }
 
 /* On a worker, without the pool's lock. */
@@ -597,6 +649,8 @@ static void job_run(void *arg, void *wctx, unsigned worker)
 		job_fail(j, CW_EINTR, job_stage(j), "Interrupted",
 			 "the run was interrupted before this call");
 	else if (job_creds(j) == 0) {
+		if (j->opener)
+			creds_ready(j);
 		if (j->kind == JOB_LIST)
 			list_pages(j, wctx, &lm_lister);
 		else if (j->kind == JOB_SLIST)
@@ -735,15 +789,10 @@ static void add_account_failure(struct sweep *sw, const struct job *j)
 	cw_run_add_failure(sw->run, &id, j->stage, j->code, j->message);
 	sw->errors++;
 	/* its targets are done for the progress line (a candidate group once) */
-	for (size_t t = 0; t < sw->plan.ntargets; t++) {
-		const struct cw_plan_target *pt = &sw->plan.targets[t];
-		bool first = true;
+	{
+		size_t first, n = acct_pairs(sw, j->acct, &first);
 
-		if (pt->account != j->acct)
-			continue;
-		for (size_t u = 0; u < t && first; u++)
-			first = sw->plan.targets[u].group != pt->group;
-		sw->targets_done += first;
+		sw->targets_done += cw_plan_pairs_groups(&sw->plan, first, n);
 	}
 }
 
@@ -937,24 +986,23 @@ static void queue_storage_fetches(struct sweep *sw, size_t p)
 /* Every listing of an account is back: batch and queue its fetches. */
 static void account_ready(struct sweep *sw, const struct cw_account_def *acct)
 {
-	size_t a = acct_index(sw, acct);
+	size_t a = acct_index(sw, acct), p0, np = acct_pairs(sw, acct, &p0);
 
 	if (sw->acct_submitted[a])
 		return;
 	sw->acct_submitted[a] = true;
 	sw->accounts_ready++;
-	if (cw_plan_resolve(&sw->plan) != 0)
+	if (cw_plan_resolve_pairs(&sw->plan, p0, np) != 0)
 		return;
 	/* its buckets without the metric are settled now (one per bucket) */
-	for (size_t t = 0; t < sw->plan.ntargets; t++)
-		sw->targets_done += sw->plan.targets[t].account == acct &&
-				    sw->plan.targets[t].state == CW_TGT_UNMEASURED;
-	for (size_t p = 0; p < sw->plan.npairs; p++) {
+	for (size_t p = p0; p < p0 + np; p++)
+		for (size_t k = 0; k < sw->plan.pairs[p].ntargets; k++)
+			sw->targets_done += sw->plan.targets[sw->plan.pairs[p].targets[k]].state ==
+					    CW_TGT_UNMEASURED;
+	for (size_t p = p0; p < p0 + np; p++) {
 		struct cw_batch_list batches = { NULL, 0 };
 		size_t *targets = NULL, n = 0;
 
-		if (sw->plan.pairs[p].account != acct)
-			continue;
 		if (cw_plan_pair_targets(&sw->plan, p, CW_TGT_FETCH, &targets, &n) || n == 0 ||
 		    cw_batch_build(&batches, targets, n, sw->plan.start, sw->plan.end,
 				   sw->plan.period)) {
@@ -1014,9 +1062,8 @@ static void account_ready(struct sweep *sw, const struct cw_account_def *acct)
 		cw_batch_list_release(&batches);
 		free(targets);
 	}
-	for (size_t p = 0; p < sw->plan.npairs; p++)
-		if (sw->plan.pairs[p].account == acct && sw->pst[p].state == PST_DONE &&
-		    sw->pst[p].set.n > 0)
+	for (size_t p = p0; p < p0 + np; p++)
+		if (sw->pst[p].state == PST_DONE && sw->pst[p].set.n > 0)
 			queue_storage_fetches(sw, p);
 }
 
@@ -1301,6 +1348,67 @@ static void show_progress(struct sweep *sw)
 			(unsigned long long)st.attempts, sw->errors, (long long)el, left);
 }
 
+/* Queue one feed step (a listing) without blocking: 0, CW_ETOOBIG when the
+ * pool is full, else the feed failed. */
+static int feed_step(struct sweep *sw, size_t step, bool opener)
+{
+	const struct feed_step *f = &sw->feed[step];
+	size_t pair = f->storage ? f->idx : sw->plan.listings[f->idx].pair;
+	const struct cw_plan_pair *pr = &sw->plan.pairs[pair];
+	struct job *j = job_new(sw, f->storage ? JOB_SLIST : JOB_LIST, pr->account, pr->region,
+				f->storage ? NULL : sw->plan.listings[f->idx].metric);
+	struct cw_pool_job pj = { job_run, job_cancelled, j };
+	int rc;
+
+	if (!j) {
+		sw->feed_failed = true;
+		return CW_ENOMEM;
+	}
+	j->listing = f->storage ? SIZE_MAX : f->idx;
+	j->pair = pair;
+	j->opener = opener;
+	rc = cw_pool_try_submit(sw->pool, &pj);
+	if (rc) {
+		job_free(j);
+		if (rc != CW_ETOOBIG)
+			sw->feed_failed = true;
+		return rc; /* full: more once a job is back */
+	}
+	sw->outstanding++;
+	return 0;
+}
+
+/* The account's credentials are known (or its opener is back): its other
+ * steps may go. */
+static void release_account(struct sweep *sw, const struct cw_account_def *acct)
+{
+	size_t a = acct_index(sw, acct);
+	struct acct_feed *f = &sw->af[a];
+
+	if (f->released)
+		return;
+	f->released = true;
+	if (sw->opening)
+		sw->opening--;
+	if (f->next < f->first + f->n)
+		sw->rel[sw->rel_tail++] = a;
+}
+
+/* Whether an AssumeRole for acct could start now; if not, when (feed_wake_ms). */
+static bool sts_ready(struct sweep *sw, const struct cw_account_def *acct)
+{
+	struct cw_ratelimit *rl;
+	double have;
+
+	if (acct->nroles == 0)
+		return true;
+	rl = cw_rl_registry_get(sw->rl_sts, cw_credcache_sts_region(sw->creds, acct));
+	if (!rl || (have = cw_ratelimit_tokens(rl)) >= 1.0)
+		return true;
+	sw->feed_wake_ms = (int64_t)((1.0 - have) * 1000.0 / cw_ratelimit_rate(rl)) + 1;
+	return false;
+}
+
 /*
  * Queue listings while the pool has room, without blocking: the main thread
  * must stay free to apply finished listings, so an account's fetches are
@@ -1310,31 +1418,35 @@ static void show_progress(struct sweep *sw)
  */
 static void feed_listings(struct sweep *sw)
 {
-	while (sw->next_listing < sw->nfeed && !sw->feed_failed && !stopping(sw)) {
-		const struct feed_step *f = &sw->feed[sw->next_listing];
-		size_t pair = f->storage ? f->idx : sw->plan.listings[f->idx].pair;
-		const struct cw_plan_pair *pr = &sw->plan.pairs[pair];
-		struct job *j = job_new(sw, f->storage ? JOB_SLIST : JOB_LIST, pr->account,
-					pr->region,
-					f->storage ? NULL : sw->plan.listings[f->idx].metric);
-		struct cw_pool_job pj = { job_run, job_cancelled, j };
-		int rc;
+	sw->feed_wake_ms = 0;
+	while (!sw->feed_failed && !stopping(sw)) {
+		const struct cw_account_def *acct;
+		struct acct_feed *f;
 
-		if (!j) {
-			sw->feed_failed = true;
+		/* first the accounts whose credentials are there */
+		if (sw->rel_head < sw->rel_tail) {
+			f = &sw->af[sw->rel[sw->rel_head]];
+			if (f->next == f->first + f->n) {
+				sw->rel_head++;
+			} else {
+				if (feed_step(sw, f->next, false))
+					return;
+				f->next++;
+			}
+			continue;
+		}
+		/* then open the next account */
+		if (sw->next_acct == sw->nfeed_accts || sw->opening >= sw->workers)
 			return;
-		}
-		j->listing = f->storage ? SIZE_MAX : f->idx;
-		j->pair = pair;
-		rc = cw_pool_try_submit(sw->pool, &pj);
-		if (rc) {
-			job_free(j);
-			if (rc != CW_ETOOBIG)
-				sw->feed_failed = true;
-			return; /* full: more once a job is back */
-		}
-		sw->outstanding++;
-		sw->next_listing++;
+		acct = &sw->inv->accounts[sw->feed_accts[sw->next_acct]];
+		f = &sw->af[sw->feed_accts[sw->next_acct]];
+		if (!sts_ready(sw, acct) || feed_step(sw, f->next, true))
+			return;
+		f->next++;
+		sw->next_acct++;
+		sw->opening++;
+		if (acct->nroles == 0)
+			release_account(sw, acct); /* ambient credentials: nothing to wait for */
 	}
 }
 
@@ -1347,20 +1459,22 @@ static void drain(struct sweep *sw)
 		struct job *list;
 
 		feed_listings(sw);
-		if (sw->outstanding == 0)
+		/* with nothing under way, only the STS pacing holds the feed back */
+		if (sw->outstanding == 0 && sw->feed_wake_ms == 0)
 			break;
 		pthread_mutex_lock(&sw->done_mu);
 		while (!sw->done && !(stopping(sw) && !sw->interrupted)) {
 			struct timespec ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 250 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_nsec += (sw->feed_wake_ms > 0 && sw->feed_wake_ms < 250
+				       ? sw->feed_wake_ms : 250) * 1000000L;
+			while (ts.tv_nsec >= 1000000000L) {
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000L;
 			}
 			pthread_cond_timedwait(&sw->done_cv, &sw->done_mu, &ts);
-			if (cw_time_mono_ms() - last_progress >= 500)
+			if (cw_time_mono_ms() - last_progress >= 500 || sw->feed_wake_ms > 0)
 				break;
 		}
 		list = sw->done;
@@ -1389,7 +1503,14 @@ static void drain(struct sweep *sw)
 			struct job *j = rev;
 
 			rev = j->next;
+			if (j->kind == JOB_CREDS) {
+				release_account(sw, j->acct);
+				job_free(j);
+				continue;
+			}
 			sw->outstanding--;
+			if (j->opener)
+				release_account(sw, j->acct);
 			if (j->kind == JOB_LIST)
 				apply_listing(sw, j);
 			else if (j->kind == JOB_SLIST)
@@ -1434,6 +1555,8 @@ static int cmp_bkey(const void *x, const void *y)
 	return c ? c : strcmp(a->region, b->region);
 }
 
+/* Built account by account (in inventory order), each account's keys
+ * sorted apart: the sort costs n log(n / accounts), not n log n. */
 static struct bkey *bkeys_build(const struct sweep *sw, size_t *n)
 {
 	struct bkey *v = calloc(sw->plan.ntargets + 1, sizeof(*v));
@@ -1441,20 +1564,47 @@ static struct bkey *bkeys_build(const struct sweep *sw, size_t *n)
 	*n = 0;
 	if (!v)
 		return NULL;
-	for (size_t t = 0; t < sw->plan.ntargets; t++) {
-		const struct cw_plan_target *pt = &sw->plan.targets[t];
+	for (size_t a = 0; a < sw->inv->naccounts; a++) {
+		size_t p0 = sw->acct_pair0[a], from = *n;
 
-		if (!pt->metric->per_bucket || pt->state != CW_TGT_FETCH)
-			continue;
-		v[*n].acct = acct_index(sw, pt->account);
-		v[*n].bucket = pt->bucket;
-		v[*n].region = pt->region;
-		v[*n].judged = is_judged(sw, t);
-		v[*n].fetch = true;
-		(*n)++;
+		for (size_t p = p0; p < p0 + sw->acct_npairs[a]; p++) {
+			const struct cw_plan_pair *pr = &sw->plan.pairs[p];
+
+			for (size_t k = 0; k < pr->ntargets; k++) {
+				size_t t = pr->targets[k];
+				const struct cw_plan_target *pt = &sw->plan.targets[t];
+
+				if (!pt->metric->per_bucket || pt->state != CW_TGT_FETCH)
+					continue;
+				v[*n].acct = a;
+				v[*n].bucket = pt->bucket;
+				v[*n].region = pt->region;
+				v[*n].judged = is_judged(sw, t);
+				v[*n].fetch = true;
+				(*n)++;
+			}
+		}
+		qsort(v + from, *n - from, sizeof(*v), cmp_bkey);
 	}
-	qsort(v, *n, sizeof(*v), cmp_bkey);
 	return v;
+}
+
+/* keys (sorted) and the not-watched rows nw (sorted here) in one sorted
+ * array (new; free() it), without sorting keys again. */
+static struct bkey *bkeys_merge(const struct bkey *keys, size_t nkeys, struct bkey *nw,
+				size_t nnw, size_t *n)
+{
+	struct bkey *all = malloc((nkeys + nnw + 1) * sizeof(*all));
+	size_t i = 0, k = 0;
+
+	*n = 0;
+	if (!all)
+		return NULL;
+	qsort(nw, nnw, sizeof(*nw), cmp_bkey);
+	while (i < nkeys || k < nnw)
+		all[(*n)++] = k == nnw || (i < nkeys && cmp_bkey(&keys[i], &nw[k]) <= 0)
+			      ? keys[i++] : nw[k++];
+	return all;
 }
 
 /* Any key of (acct, bucket[, region]); region NULL = any region. */
@@ -1518,6 +1668,65 @@ static void fix_command(char *fix, size_t len, const char *region, const char *b
 		 region && *region ? region : "", bucket);
 }
 
+static size_t nw_hash(size_t acct, const char *bucket, const char *region)
+{
+	uint64_t h = 14695981039346656037u ^ (uint64_t)acct;
+
+	for (const char *c = bucket; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211u;
+	h = (h ^ '/') * 1099511628211u;
+	for (const char *c = region; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211u;
+	return (size_t)h;
+}
+
+static bool nw_seen(const struct sweep *sw, size_t acct, const char *bucket,
+		    const char *region)
+{
+	if (!sw->capnwh)
+		return false;
+	for (size_t i = nw_hash(acct, bucket, region) & (sw->capnwh - 1);; i = (i + 1) &
+	     (sw->capnwh - 1)) {
+		const struct bkey *k;
+
+		if (!sw->nwh[i])
+			return false;
+		k = &sw->nw[sw->nwh[i] - 1];
+		if (k->acct == acct && strcmp(k->bucket, bucket) == 0 &&
+		    strcmp(k->region, region) == 0)
+			return true;
+	}
+}
+
+static void nw_put(size_t *tab, size_t cap, const struct bkey *k, size_t idx)
+{
+	size_t i = nw_hash(k->acct, k->bucket, k->region) & (cap - 1);
+
+	while (tab[i])
+		i = (i + 1) & (cap - 1);
+	tab[i] = idx + 1;
+}
+
+/* Index nw[idx] (filled in), the hash kept at most half full.  0 or
+ * CW_ENOMEM (then the row is not added). */
+static int nw_index(struct sweep *sw, size_t idx)
+{
+	if (2 * (idx + 1) > sw->capnwh) {
+		size_t cap = sw->capnwh ? sw->capnwh * 2 : 64;
+		size_t *tab = calloc(cap, sizeof(*tab));
+
+		if (!tab)
+			return CW_ENOMEM;
+		for (size_t i = 0; i < idx; i++)
+			nw_put(tab, cap, &sw->nw[i], i);
+		free(sw->nwh);
+		sw->nwh = tab;
+		sw->capnwh = cap;
+	}
+	nw_put(sw->nwh, sw->capnwh, &sw->nw[idx], idx);
+	return 0;
+}
+
 static void add_not_watched(struct sweep *sw, const struct cw_account_def *acct,
 			    const char *region, const char *bucket, const char *metric,
 			    const char *unit, double bytes)
@@ -1526,12 +1735,9 @@ static void add_not_watched(struct sweep *sw, const struct cw_account_def *acct,
 	char reason[768], fix[512];
 	size_t a = acct_index(sw, acct);
 
-	/* one row per bucket, however many metrics it lacks (rows come account
-	 * by account: look back over this account's only) */
-	for (size_t i = sw->nnw; i > 0 && sw->nw[i - 1].acct == a; i--)
-		if (strcmp(sw->nw[i - 1].bucket, bucket) == 0 &&
-		    strcmp(sw->nw[i - 1].region, region) == 0)
-			return;
+	/* one row per bucket, however many metrics it lacks */
+	if (nw_seen(sw, a, bucket, region))
+		return;
 	if (sw->nnw == sw->capnw) {
 		size_t cap = sw->capnw ? sw->capnw * 2 : 32;
 		struct bkey *v = realloc(sw->nw, cap * sizeof(*v));
@@ -1545,6 +1751,8 @@ static void add_not_watched(struct sweep *sw, const struct cw_account_def *acct,
 	sw->nw[sw->nnw].acct = a;
 	sw->nw[sw->nnw].bucket = bucket;
 	sw->nw[sw->nnw].region = region;
+	if (nw_index(sw, sw->nnw) != 0)
+		return;
 	sw->nnw++;
 
 	memset(&id, 0, sizeof(id));
@@ -1627,11 +1835,8 @@ static void unmeasured_row(struct sweep *sw, size_t t, const struct bkey *keys, 
 	}
 }
 
-static void unmeasured_rows(struct sweep *sw)
+static void unmeasured_rows(struct sweep *sw, const struct bkey *keys, size_t nkeys)
 {
-	size_t nkeys = 0;
-	struct bkey *keys = bkeys_build(sw, &nkeys);
-
 	for (size_t t = 0; t < sw->plan.ntargets; t++) {
 		const struct cw_plan_target *pt = &sw->plan.targets[t];
 		size_t a = acct_index(sw, pt->account);
@@ -1663,7 +1868,6 @@ static void unmeasured_rows(struct sweep *sw)
 			break;
 		}
 	}
-	free(keys);
 }
 
 /* A run that judged nothing at all, and failed nowhere: blind, not green. */
@@ -1735,22 +1939,21 @@ static void account_failure(struct sweep *sw, const struct cw_account_def *acct,
  * failure rows of accounts (or a run) that have buckets but judged
  * nothing: a sweep is never green while it is blind.
  */
-static void coverage_rows(struct sweep *sw)
+static void coverage_rows(struct sweep *sw, const struct bkey *keys, size_t nkeys)
 {
 	const struct cw_metric_def *m0 = first_bucket_metric(sw);
-	size_t naccts = sw->inv->naccounts, nkeys = 0, nall;
-	struct bkey *keys = NULL, *all = NULL;
+	size_t naccts = sw->inv->naccounts, nall;
+	struct bkey *all = NULL;
 	struct cw_coverage *cov = NULL;
 	bool *has = NULL, *fetchable = NULL;
 	size_t *first = NULL;
 	char msg[512];
 
-	keys = bkeys_build(sw, &nkeys);
 	cov = calloc(naccts + 1, sizeof(*cov));
 	has = calloc(naccts + 1, sizeof(*has));
 	fetchable = calloc(naccts + 1, sizeof(*fetchable));
 	first = malloc((naccts + 1) * sizeof(*first));
-	if (!keys || !cov || !has || !fetchable || !first)
+	if (!cov || !has || !fetchable || !first)
 		goto out;
 	for (size_t a = 0; a <= naccts; a++)
 		first[a] = SIZE_MAX;
@@ -1772,14 +1975,9 @@ static void coverage_rows(struct sweep *sw)
 		}
 	}
 	/* 2. coverage: the buckets that exist, watched or not */
-	all = malloc((nkeys + sw->nnw + 1) * sizeof(*all));
+	all = bkeys_merge(keys, nkeys, sw->nw, sw->nnw, &nall);
 	if (!all)
 		goto out;
-	memcpy(all, keys, nkeys * sizeof(*all));
-	if (sw->nnw)
-		memcpy(all + nkeys, sw->nw, sw->nnw * sizeof(*all));
-	nall = nkeys + sw->nnw;
-	qsort(all, nall, sizeof(*all), cmp_bkey);
 	for (size_t p = 0; p < sw->plan.npairs; p++) {
 		size_t a = acct_index(sw, sw->plan.pairs[p].account);
 		const struct pair_storage *ps = &sw->pst[p];
@@ -1854,7 +2052,6 @@ static void coverage_rows(struct sweep *sw)
 	if (sw->run->nseries == 0 && sw->run->nfailures == 0 && sw->plan.counts.accounts > 0)
 		account_failure_run(sw);
 out:
-	free(keys);
 	free(all);
 	free(cov);
 	free(has);
@@ -1970,10 +2167,16 @@ static void sweep_release(struct sweep *sw)
 	cw_plan_release(&sw->plan);
 	free(sw->pst);
 	free(sw->feed);
+	free(sw->af);
+	free(sw->feed_accts);
+	free(sw->rel);
 	free(sw->nw);
+	free(sw->nwh);
 	free(sw->acct_pending);
 	free(sw->acct_failed);
 	free(sw->acct_submitted);
+	free(sw->acct_pair0);
+	free(sw->acct_npairs);
 	free(sw->reported);
 	pthread_mutex_destroy(&sw->done_mu);
 	pthread_cond_destroy(&sw->done_cv);
@@ -2046,9 +2249,19 @@ static int sweep_setup(struct sweep *sw, char *err, size_t errlen)
 	sw->acct_pending = calloc(inv->naccounts + 1, sizeof(*sw->acct_pending));
 	sw->acct_failed = calloc(inv->naccounts + 1, sizeof(*sw->acct_failed));
 	sw->acct_submitted = calloc(inv->naccounts + 1, sizeof(*sw->acct_submitted));
-	if (!sw->acct_pending || !sw->acct_failed || !sw->acct_submitted)
+	sw->acct_pair0 = calloc(inv->naccounts + 1, sizeof(*sw->acct_pair0));
+	sw->acct_npairs = calloc(inv->naccounts + 1, sizeof(*sw->acct_npairs));
+	if (!sw->acct_pending || !sw->acct_failed || !sw->acct_submitted || !sw->acct_pair0 ||
+	    !sw->acct_npairs)
 		return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+	for (size_t p = sw->plan.npairs; p > 0; p--) {
+		size_t a = acct_index(sw, sw->plan.pairs[p - 1].account);
 
+		sw->acct_pair0[a] = p - 1;
+		sw->acct_npairs[a]++;
+	}
+
+	sw->workers = jobs;
 	rc = cw_pool_new(&sw->pool, jobs, (size_t)jobs * 4, &ops, err, errlen);
 	return rc;
 }
@@ -2092,7 +2305,10 @@ int cw_sweep_run(struct cw_run *run, const struct cw_sweep_opts *o, char *err, s
 	 */
 	sw.pst = calloc(sw.plan.npairs + 1, sizeof(*sw.pst));
 	sw.feed = calloc(2 * sw.plan.nlistings + 1, sizeof(*sw.feed));
-	if (!sw.pst || !sw.feed) {
+	sw.af = calloc(sw.inv->naccounts + 1, sizeof(*sw.af));
+	sw.feed_accts = calloc(sw.inv->naccounts + 1, sizeof(*sw.feed_accts));
+	sw.rel = calloc(sw.inv->naccounts + 1, sizeof(*sw.rel));
+	if (!sw.pst || !sw.feed || !sw.af || !sw.feed_accts || !sw.rel) {
 		rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -2110,6 +2326,18 @@ int cw_sweep_run(struct cw_run *run, const struct cw_sweep_opts *o, char *err, s
 		sw.feed[sw.nfeed++].idx = l;
 		sw.acct_pending[a]++;
 	}
+	/* an account's listings are consecutive in the plan, so its steps are */
+	for (size_t i = 0; i < sw.nfeed; i++) {
+		const struct feed_step *f = &sw.feed[i];
+		size_t p = f->storage ? f->idx : sw.plan.listings[f->idx].pair;
+		size_t a = acct_index(&sw, sw.plan.pairs[p].account);
+
+		if (sw.af[a].n == 0) {
+			sw.af[a].first = sw.af[a].next = i;
+			sw.feed_accts[sw.nfeed_accts++] = a;
+		}
+		sw.af[a].n++;
+	}
 	sw.accounts_total = sw.plan.counts.accounts;
 
 	/* accounts without any listing (metrics without {bucket}) */
@@ -2122,8 +2350,16 @@ int cw_sweep_run(struct cw_run *run, const struct cw_sweep_opts *o, char *err, s
 	billing_start(&sw);
 	drain(&sw); /* queues the listings as the pool has room */
 	cw_plan_resolve(&sw.plan);
-	unmeasured_rows(&sw);
-	coverage_rows(&sw);
+	{
+		size_t nkeys = 0;
+		struct bkey *keys = bkeys_build(&sw, &nkeys);
+
+		/* out of memory: no key, as before (every lookup misses) */
+		unmeasured_rows(&sw, keys, keys ? nkeys : 0);
+		if (keys)
+			coverage_rows(&sw, keys, nkeys);
+		free(keys);
+	}
 	rc = 0;
 out:
 	if (sw.aws) {

@@ -442,6 +442,8 @@ class Handler(BaseHTTPRequestHandler):
                 ctx["service"] = "s3"
                 if self.command == "PUT" and "metrics" not in url.query:
                     return self.s3_put_object(ctx, path, body)
+                if self.command == "GET" and "metrics" not in url.query:
+                    return self.s3_read(ctx, path, url.query, body)
                 return self.s3(ctx, path, url.query, body)
             if self.command == "GET" and "%2Fs3%2Faws4_request" in url.query:
                 ctx["service"] = "s3"
@@ -1521,6 +1523,98 @@ class Handler(BaseHTTPRequestHandler):
             return self.s3_error(ctx, 404, "NoSuchKey", "The specified key does not exist.")
         return self.finish_request(ctx, 200, obj["body"], obj["content_type"])
 
+    def s3_read(self, ctx, path, query, body):
+        """ListObjectsV2 (GET /BUCKET?list-type=2&prefix=&max-keys=
+        [&continuation-token=]) and GetObject (GET /BUCKET/KEY), signed,
+        over the objects PutObject kept.  A bucket exists when the
+        scenario's "s3": {"buckets": [...]} names it or an object was put
+        in it.  "s3": {"list_page_size": N} pages listings by N keys;
+        faults by action ListObjectsV2 / GetObject (access_denied,
+        throttle, error, loop_token: the same token again)."""
+        from urllib.parse import unquote
+        st = self.state
+        conf = st.sc.raw.get("s3") or {}
+        q = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        parts = path.lstrip("/").split("/", 1)
+        listing = len(parts) == 1 or not parts[1]
+        ctx["action"] = "ListObjectsV2" if listing else "GetObject"
+
+        def mapper(kind, f):
+            return ApiError("AccessDenied", f.get("message", "Access Denied"), 403)
+        try:
+            self.authenticate(ctx, body, "s3")
+            self.common_faults(ctx, mapper)
+        except ApiError as e:
+            return self.s3_api_error(ctx, e)
+        bucket = unquote(parts[0])
+        with st.lock:
+            objs = {k: o for (b, k), o in st.__dict__.get("s3_objects", {}).items()
+                    if b == bucket}
+        if not objs and bucket not in conf.get("buckets", []):
+            return self.s3_error(ctx, 404, "NoSuchBucket",
+                                 "The specified bucket does not exist")
+        if not listing:
+            obj = objs.get(unquote(parts[1]))
+            if obj is None:
+                return self.s3_error(ctx, 404, "NoSuchKey",
+                                     "The specified key does not exist.")
+            return self.finish_request(ctx, 200, obj["body"], obj["content_type"])
+        if q.get("list-type") != "2":
+            return self.s3_error(ctx, 501, "NotImplemented",
+                                 "only ListObjectsV2 (list-type=2) on a bucket")
+        try:
+            max_keys = int(q.get("max-keys", "1000"))
+        except ValueError:
+            return self.s3_error(ctx, 400, "InvalidArgument", "max-keys: not a number")
+        page = min(max_keys, 1000, int(conf.get("list_page_size", 1000)))
+        prefix = q.get("prefix", "")
+        keys = sorted(k for k in objs if k.startswith(prefix))
+        start = 0
+        tok = q.get("continuation-token")
+        if tok is not None:
+            try:
+                start = int(base64.b64decode(tok.encode(), validate=True).decode()
+                            .split(":", 1)[1])
+            except (ValueError, IndexError, UnicodeDecodeError):
+                return self.s3_error(ctx, 400, "InvalidArgument",
+                                     "The continuation token provided is incorrect")
+        chunk = keys[start:start + page]
+        truncated = start + page < len(keys)
+        loop = ctx.get("_loop_token") is not None and tok is not None
+        truncated = truncated or loop
+        out = ['<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult '
+               'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+               "<Name>%s</Name><Prefix>%s</Prefix><KeyCount>%d</KeyCount>"
+               "<MaxKeys>%d</MaxKeys><IsTruncated>%s</IsTruncated>"
+               % (xml_escape(bucket), xml_escape(prefix), len(chunk), max_keys,
+                  "true" if truncated else "false")]
+        if tok is not None:
+            out.append("<ContinuationToken>%s</ContinuationToken>" % xml_escape(tok))
+        if truncated:
+            nxt = start if loop else start + page  # loop: a token it has sent before
+            out.append("<NextContinuationToken>%s</NextContinuationToken>" % base64.b64encode(
+                ("%s:%d" % (uuid.uuid5(uuid.NAMESPACE_URL, bucket + prefix).hex[:8], nxt))
+                .encode()).decode())
+        for k in chunk:
+            out.append("<Contents><Key>%s</Key><LastModified>2026-01-01T00:00:00.000Z"
+                       "</LastModified><ETag>&quot;%s&quot;</ETag><Size>%d</Size>"
+                       "<StorageClass>STANDARD</StorageClass></Contents>"
+                       % (xml_escape(k), hashlib.md5(objs[k]["body"]).hexdigest(),
+                          len(objs[k]["body"])))
+        out.append("</ListBucketResult>")
+        return self.finish_request(ctx, 200, "".join(out).encode(), "application/xml")
+
+    def s3_api_error(self, ctx, e):
+        status = e.status or (403 if e.code in ("SignatureDoesNotMatch",
+                                                 "InvalidClientTokenId",
+                                                 "AccessDenied",
+                                                 "MissingAuthenticationToken",
+                                                 "ExpiredToken") else
+                              503 if e.code == "Throttling" else 400)
+        code = {"Throttling": "SlowDown",
+                "InvalidClientTokenId": "InvalidAccessKeyId"}.get(e.code, e.code)
+        return self.s3_error(ctx, status, code, e.message)
+
     def s3(self, ctx, path, query, body):
         """GET/PUT /BUCKET?metrics&id=ID on the buckets of the caller's
         account (scenario accounts[].buckets; a bucket with
@@ -1538,15 +1632,7 @@ class Handler(BaseHTTPRequestHandler):
             cred = self.authenticate(ctx, body, "s3")
             self.common_faults(ctx, mapper)
         except ApiError as e:
-            status = e.status or (403 if e.code in ("SignatureDoesNotMatch",
-                                                     "InvalidClientTokenId",
-                                                     "AccessDenied",
-                                                     "MissingAuthenticationToken",
-                                                     "ExpiredToken") else
-                                  503 if e.code == "Throttling" else 400)
-            code = {"Throttling": "SlowDown",
-                    "InvalidClientTokenId": "InvalidAccessKeyId"}.get(e.code, e.code)
-            return self.s3_error(ctx, status, code, e.message)
+            return self.s3_api_error(ctx, e)
         parts = [p for p in path.split("/") if p]
         if len(parts) != 1 or "metrics" not in q or "id" not in q:
             return self.s3_error(ctx, 501, "NotImplemented",

@@ -23,6 +23,7 @@ never modified after it has been stored, so readers need no lock.
 
 import array
 import bisect
+import collections
 import datetime
 import json
 import json.encoder
@@ -90,6 +91,18 @@ def diurnal_cum(res):
         c = _diurnal_cum(res)
         _CUM_CACHE[res] = c
     return c
+
+
+# A series key that starts so names a template shared by many buckets (see
+# "templates" in generate): its points and bins are cached once for all.
+SHARED_PREFIX = "\x00template-"
+
+
+def _shared_key(s):
+    key = s.spec_args[1]
+    if type(key) is str and key.startswith(SHARED_PREFIX):
+        return (key, s.res, s.storage)
+    return None
 
 
 def unit_noise(key, day0):
@@ -321,6 +334,11 @@ class Scenario:
             _check_res(self.gen_res, "generate.resolution")
             self.gen_role = g.get("role_name", "cwsweep-reader")
             self.gen_ext = g.get("external_id")
+            # keep_accounts: at most this many generated accounts stay built
+            # (oldest first out, rebuilt on a later request): a million
+            # buckets then fit in memory; 0 keeps them all
+            self.gen_keep = int(g.get("keep_accounts", 0))
+            self.gen_built = collections.deque()
         self._lock = threading.Lock()
         self._base_cache = {}
         self._bin_cache = {}
@@ -384,6 +402,10 @@ class Scenario:
             if acc is None:
                 acc = self._generate_account(i, acct_id)
                 self.accounts[acct_id] = acc
+                if self.gen_keep > 0:
+                    self.gen_built.append(acct_id)
+                    while len(self.gen_built) > self.gen_keep:
+                        self.accounts.pop(self.gen_built.popleft(), None)
         return acc
 
     def _generate_account(self, i, acct_id):
@@ -394,10 +416,18 @@ class Scenario:
         spike_every = int(g.get("spike_every", 50))
         no_metrics_every = int(g.get("no_request_metrics_every", 0))
         prefix = g.get("bucket_prefix", "gen")
+        # templates: K: bucket n's BytesDownloaded is template n % K (K a
+        # multiple of spike_every keeps the spikes where they were), so the
+        # points are made once per template, not per bucket: a lighter mode
+        # for a million-bucket bench
+        templates = int(g.get("templates", 0))
+        if spike_every and templates % spike_every:
+            templates = 0
         for j in range(self.gen_nb):
             name = "%s-%s-%03d" % (prefix, acct_id, j)
             n = (i * self.gen_nb + j)
-            u = zlib.crc32(name.encode()) / 4294967295.0
+            seed = "%s%d" % (SHARED_PREFIX, n % templates) if templates else name
+            u = zlib.crc32(seed.encode()) / 4294967295.0
             series = {"base": lo * (hi / lo) ** u, "weekly": weekly,
                       "noise": float(g.get("noise", 0.08)), "days": self.gen_days}
             if spike_every and n % spike_every == spike_every - 1:
@@ -407,7 +437,7 @@ class Scenario:
             acc.buckets.append({"name": name,
                                 "region": self.gen_regions[j % len(self.gen_regions)],
                                 "request_metrics": rm, "series": series,
-                                "resolution": self.gen_res})
+                                "resolution": self.gen_res, "series_key": seed})
         return acc
 
     def get_role(self, arn):
@@ -442,7 +472,8 @@ class Scenario:
                         args = (overrides[mname], "%s/%s" % (b["name"], mname),
                                 days_default, 1.0, False)
                     elif mname == "BytesDownloaded":
-                        args = (sdef, b["name"], days_default, 1.0, False)
+                        args = (sdef, b.get("series_key", b["name"]), days_default, 1.0,
+                                False)
                     else:
                         args = (sdef, "%s/%s" % (b["name"], mname), days_default,
                                 scale, False)
@@ -452,7 +483,8 @@ class Scenario:
                 for mname, (unit, stype, scale) in STORAGE_METRICS.items():
                     dims = (("BucketName", b["name"]), ("StorageType", stype))
                     args = (dict(sdef, spikes=[], noise=0.0, weekly=[1.0] * 7),
-                            "%s/%s" % (b["name"], mname), days_default, scale, True)
+                            "%s/%s" % (b.get("series_key", b["name"]), mname), days_default,
+                            scale, True)
                     s = Series("AWS/S3", mname, dims, unit, args, DAY, b["name"],
                                storage=True)
                     per[s.key] = s
@@ -547,7 +579,7 @@ class Scenario:
 
     def _complete_points(self, s, today0):
         """(timestamps, values) of all complete days before today0."""
-        ck = (id(s), s.key, today0)
+        ck = (_shared_key(s) or (id(s), s.key), today0)
         hit = self._base_cache.get(ck)
         if hit is not None:
             return hit
@@ -616,7 +648,7 @@ class Scenario:
 
     def _complete_bins(self, s, today0, period, offset):
         """Bins over the complete days: (keys, sums, counts, mins, maxs)."""
-        ck = (id(s), s.key, today0, period, offset)
+        ck = (_shared_key(s) or (id(s), s.key), today0, period, offset)
         hit = self._bin_cache.get(ck)
         if hit is not None:
             return hit
@@ -754,8 +786,10 @@ class Scenario:
                     vs = ",".join([vs] + tvs if vs else tvs)
         return n, '"Timestamps":[%s],"Values":[%s]' % (ts, vs)
 
-    def prewarm(self, now, periods=(DAY,), metrics=("BytesDownloaded",)):
-        """Generate every series of the scenario ahead of the first request."""
+    def prewarm(self, now, periods=(DAY,), metrics=("BytesDownloaded", "BucketSizeBytes")):
+        """Generate every series of the scenario ahead of the first request:
+        the daily BytesDownloaded sums and the BucketSizeBytes averages (a
+        sweep's coverage asks for the stored bytes of every bucket)."""
         today0 = (int(now) // DAY) * DAY
         ids = list(self.account_order) + self.generated_ids()
         n = 0
@@ -765,7 +799,8 @@ class Scenario:
                 for s in ordered:
                     if s.name in metrics:
                         for p in periods:
-                            self._bin_text(s, today0, p, today0 % p, "Sum")
+                            self._bin_text(s, today0, p, today0 % p,
+                                           "Average" if s.storage else "Sum")
                         s.listing_json()
                         n += 1
         return n

@@ -4,17 +4,21 @@
  * results through an id map) and as a ListMetrics page.  Invariants: a
  * failure leaves the results untouched and the page empty, the message is
  * a terminated string; a success places only finite values inside the
- * window and names are non-empty, sorted and unique.
+ * window and names are non-empty, sorted and unique.  Differential: the
+ * GetMetricData scanner and the reference jansson parser (tests/bench/
+ * gmd_ref.c) agree on every input (same series or same error class).
  */
 #include <jansson.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cloudwatch.h"
 #include "err.h"
+#include "gmd_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -94,12 +98,17 @@ static void lm(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int seeded;
+	char why[CW_ERRBUF];
 
 	if (!seeded) {
 		json_object_seed(1);
 		seeded = 1;
 	}
 	gmd(data, size);
+	if (cw_gmd_ref_compare((const char *)data, size, why, sizeof(why))) {
+		fprintf(stderr, "scanner and reference differ: %s\n", why);
+		abort();
+	}
 	lm(data, size);
 	return 0;
 }

@@ -4,6 +4,11 @@
  * timestamps, gaps, PartialData + NextToken merging, Forbidden and
  * InternalError results, ListMetrics paging) plus garbage.
  *
+ * GetMetricData pages go through a scanner (cloudwatch.c); the jansson
+ * parser it replaced stays as the reference (tests/bench/gmd_ref.c), and
+ * every page here is also given to both, which must agree: the same
+ * series bit for bit, or the same error class.
+ *
  * The window in every response test: 7 days from T0 at a daily period.
  */
 #include <check.h>
@@ -12,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cloudwatch.h"
 #include "err.h"
+#include "gmd_ref.h"
 #include "testlib.h"
 
 #define DAY 86400
@@ -512,6 +519,405 @@ START_TEST(gmd_limits)
 }
 END_TEST
 
+/* ---- the scanner against the reference ----------------------------------- */
+
+/* body (NUL-terminated) through both parsers, which must agree. */
+static void same_as_ref(const char *what, const char *body, size_t len)
+{
+	char why[CW_ERRBUF];
+	char *copy = malloc(len ? len : 1);
+
+	/* an exact-length copy: nothing may be read past len */
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, body, len);
+	ck_assert_msg(cw_gmd_ref_compare(copy, len, why, sizeof(why)) == 0, "%s: %s", what, why);
+	free(copy);
+}
+
+static const char *const gmd_files[] = {
+	"gmd_basic.json", "gmd_page1.json", "gmd_page2.json", "gmd_errors.json",
+	"gmd_iso.json", NULL,
+};
+
+/* Pages the scanner must refuse, with the class and a piece of the message. */
+static const struct {
+	const char *body;
+	int rc;
+	const char *msg;
+} gmd_refused[] = {
+	/* duplicate keys, at every level, also through an escape */
+	{ "{\"NextToken\":\"a\",\"NextToken\":\"b\"}", CW_EPARSE, "not JSON" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Id\":\"q1\"}]}", CW_EPARSE, "not JSON" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"\\u0049d\":\"q1\"}]}", CW_EPARSE, "not JSON" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Label\":{\"a\":1,\"a\":2}}]}", CW_EPARSE,
+	  "not JSON" },
+	{ "{\"Messages\":[{\"Code\":\"a\",\"Code\":\"b\"}]}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":{\"k1\":1,\"k2\":1,\"k3\":1,\"k4\":1,\"k5\":1,\"k6\":1,\"k7\":1,\"k8\":1,"
+	  "\"k9\":1,\"k10\":1,\"k3\":1}}", CW_EPARSE, "not JSON" },
+	/* a repeated member after points were written: nothing stays */
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[1700006400],\"Values\":[1],"
+	  "\"Timestamps\":[1700092800,x]}]}", CW_EPARSE, "not JSON" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[1700006400],\"Values\":[1],"
+	  "\"Timestamps\":[1700092800],\"Values\":[2]}]}", CW_EPARSE, "not JSON" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q1\",\"Timestamps\":[1700006400,1700092800],"
+	  "\"Values\":[1,2]},{\"Id\":\"q0\",\"Timestamps\":[1700006400],\"Values\":[1,]}]}",
+	  CW_EPARSE, "not JSON" },
+	/* strings: UTF-8, escapes, control characters */
+	{ "{\"x\":\"\xc0\x80\"}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":\"\xed\xa0\x80\"}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":\"\xf4\x90\x80\x80\"}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":\"\xe2\x82\"}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":\"\x80\"}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":\"a\tb\"}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":\"\\x\"}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":\"\\u12\"}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":\"\\u0000\"}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":\"\\ud800\"}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":\"\\udc00\\ud800\"}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":\"\\ud800\\u0041\"}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":\"abc", CW_EPARSE, "not JSON" },
+	/* numbers: grammar, int64, finite */
+	{ "{\"x\":01}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":1.}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":.5}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":-}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":1e}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":1e+}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":+1}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":NaN}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":Infinity}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":9223372036854775808}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":-9223372036854775809}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":123456789012345678901}", CW_EPARSE, "not JSON" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[1700006400],"
+	  "\"Values\":[1e400]}]}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":-0.001e312}", CW_EPARSE, "not JSON" },
+	/* structure */
+	{ "{\"x\":[1,]}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":1,}", CW_EPARSE, "not JSON" },
+	{ "{\"x\" 1}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":tru}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":nul}", CW_EPARSE, "not JSON" },
+	{ "{} {}", CW_EPARSE, "not JSON" },
+	{ "\xef\xbb\xbf{}", CW_EPARSE, "not JSON" },
+	{ "{\"x\":[1 2]}", CW_EPARSE, "not JSON" },
+	{ "{\f}", CW_EPARSE, "not JSON" },
+	{ "[]", CW_EPARSE, "not a JSON object" },
+	{ "[1,{}]", CW_EPARSE, "not a JSON object" },
+	/* the shape: every check of the tree parser, in its order */
+	{ "{\"MetricDataResults\":{}}", CW_EPARSE, "MetricDataResults or Messages: bad type" },
+	{ "{\"MetricDataResults\":[],\"Messages\":[{\"Value\":[]}]}", CW_EPARSE,
+	  "MetricDataResults or Messages: bad type" },
+	{ "{\"MetricDataResults\":[],\"Messages\":[null]}", CW_EPARSE,
+	  "MetricDataResults or Messages: bad type" },
+	{ "{\"NextToken\":[],\"MetricDataResults\":{}}", CW_EPARSE,
+	  "MetricDataResults or Messages: bad type" },
+	{ "{\"NextToken\":true}", CW_EPARSE, "NextToken: not a string" },
+	{ "{\"MetricDataResults\":[7],\"NextToken\":1}", CW_EPARSE, "NextToken: not a string" },
+	{ "{\"MetricDataResults\":[7]}", CW_EPARSE, "MetricDataResults[0]: no Id" },
+	{ "{\"MetricDataResults\":[{\"Id\":null}]}", CW_EPARSE, "MetricDataResults[0]: no Id" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\"},{\"StatusCode\":\"Complete\"}]}", CW_EPARSE,
+	  "MetricDataResults[1]: no Id" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"StatusCode\":\"complete\"}]}", CW_EPARSE,
+	  "MetricDataResults[0]: unknown StatusCode" },
+	{ "{\"MetricDataResults\":[{\"StatusCode\":\"x\",\"Id\":\"q0\",\"Values\":{}}]}",
+	  CW_EPARSE, "MetricDataResults[0]: unknown StatusCode" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Values\":\"1\"}]}", CW_EPARSE,
+	  "MetricDataResults[0]: bad member type" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Messages\":{}}]}", CW_EPARSE,
+	  "MetricDataResults[0]: bad member type" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Messages\":[{\"Code\":1}]}]}", CW_EPARSE,
+	  "MetricDataResults[0]: bad member type" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[1,2],\"Values\":[1]}]}",
+	  CW_EPARSE, "MetricDataResults[0]: 2 timestamps but 1 values" },
+	{ "{\"MetricDataResults\":[{\"Values\":[1,2,3],\"Id\":\"q9\"}]}", CW_EPARSE,
+	  "MetricDataResults[0]: 0 timestamps but 3 values" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[1700006400,\"x\"],"
+	  "\"Values\":[1,2]}]}", CW_EPARSE, "MetricDataResults[0]: point 1: bad timestamp" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Values\":[1,null,3],"
+	  "\"Timestamps\":[1,2,true]}]}", CW_EPARSE, "MetricDataResults[0]: point 1: bad" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[1.5e13],\"Values\":[1]}]}",
+	  CW_EPARSE, "point 0: bad timestamp" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[-1.0000001e13],"
+	  "\"Values\":[1]}]}", CW_EPARSE, "point 0: bad timestamp" },
+	{ "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[[]],\"Values\":[1]}]}",
+	  CW_EPARSE, "point 0: bad timestamp" },
+	/* an unknown id is fine, a bad one later is not: nothing applied */
+	{ "{\"MetricDataResults\":[{\"Id\":\"zz\",\"Timestamps\":[1700006400],\"Values\":[1]},"
+	  "{\"Id\":\"q0\",\"Timestamps\":[1700006400],\"Values\":[1]},"
+	  "{\"Id\":\"q1\",\"StatusCode\":5}]}", CW_EPARSE,
+	  "MetricDataResults[2]: unknown StatusCode" },
+	{ NULL, 0, NULL },
+};
+
+START_TEST(gmd_strict)
+{
+	struct cw_gmd_result *r = NULL;
+	struct cw_gmd_page page;
+	char err[CW_ERRBUF];
+
+	ck_assert_int_eq(cw_gmd_results_new(&r, 2, T0, T_END, DAY), 0);
+	for (size_t k = 0; gmd_refused[k].body; k++) {
+		const char *b = gmd_refused[k].body;
+		int rc;
+
+		err[0] = '\0';
+		rc = cw_gmd_accumulate(r, 2, NULL, 2, b, strlen(b), &page, err, sizeof(err));
+		ck_assert_msg(rc == gmd_refused[k].rc, "case %zu (%s): rc %d (%s)", k, b, rc, err);
+		ck_assert_msg(strstr(err, gmd_refused[k].msg) != NULL,
+			      "case %zu (%s): message '%s', want '%s'", k, b, err,
+			      gmd_refused[k].msg);
+		ck_assert_msg(strncmp(err, "GetMetricData", 13) == 0, "case %zu: '%s'", k, err);
+		ck_assert_ptr_null(page.next_token);
+		ck_assert_ptr_null(page.messages);
+		same_as_ref(b, b, strlen(b));
+	}
+	/* a NUL byte anywhere, also where jansson skips one (after a number) */
+	ck_assert_int_eq(cw_gmd_accumulate(r, 2, NULL, 2, "{\"x\":[11\0]}", 12, &page, err,
+					   sizeof(err)), CW_EPARSE);
+	ck_assert_int_eq(cw_gmd_accumulate(r, 2, NULL, 2, "{\"x\":\"a\0\"}", 10, &page, err,
+					   sizeof(err)), CW_EPARSE);
+	for (size_t k = 0; k < 2; k++) {
+		ck_assert_int_eq(r[k].status, CW_GMD_NONE);
+		ck_assert_uint_eq(r[k].points, 0);
+		for (size_t i = 0; i < 7; i++)
+			slot_eq(&r[k].series, i, NAN);
+	}
+	cw_gmd_results_free(r, 2);
+}
+END_TEST
+
+/* Pages that are fine, in shapes the saved responses do not show. */
+static const char *const gmd_fine[] = {
+	/* members in any order, whitespace everywhere, Values before Timestamps */
+	" \r\n\t{ \"Messages\" : [ ] , \"MetricDataResults\" : [ { \"Values\" : [ 3 , 2.5 ] ,"
+	" \"StatusCode\" : \"PartialData\" , \"Timestamps\" : [ 1700179200 , 1700092800 ] ,"
+	" \"Id\" : \"q1\" } ] , \"NextToken\" : \"t\\u00e9\\n\" } \n",
+	/* escapes in keys and values; unknown members of every type */
+	"{\"Metric\\u0044ataResults\":[{\"\\u0049d\":\"q\\u0030\",\"Label\":\"\\ud83d\\ude00\\\"\","
+	"\"Timestamps\":[\"\\u0032023-11-16T00:00:00Z\"],\"Values\":[-0.0],\"Extra\":{\"a\":"
+	"[true,false,null,{},[]],\"b\":-1.5E-3}}],\"Other\":[1e308,-9223372036854775808]}",
+	/* messages: null and missing parts, more than 20, empty ones */
+	"{\"MetricDataResults\":[{\"Id\":\"q2\",\"Messages\":[{},{\"Code\":\"C\"}]},"
+	"{\"Id\":\"q0\",\"StatusCode\":null,\"Messages\":[{\"Code\":null,\"Value\":\"only value\"}]}],"
+	"\"Messages\":[{},{\"Value\":\"v\"},{\"Code\":\"c\",\"Value\":null},{\"Code\":\"1\"},"
+	"{\"Code\":\"2\"},{\"Code\":\"3\"},{\"Code\":\"4\"},{\"Code\":\"5\"},{\"Code\":\"6\"},"
+	"{\"Code\":\"7\"},{\"Code\":\"8\"},{\"Code\":\"9\"},{\"Code\":\"10\"},{\"Code\":\"11\"},"
+	"{\"Code\":\"12\"},{\"Code\":\"13\"},{\"Code\":\"14\"},{\"Code\":\"15\"},{\"Code\":\"16\"},"
+	"{\"Code\":\"17\"},{\"Code\":\"18\"},{\"Code\":\"19\"}]}",
+	/* the same query twice in a page; points outside the window; -0 */
+	"{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":[1700006400,1600000000,"
+	"1800000000],\"Values\":[1,2,3]},{\"Id\":\"q0\",\"Timestamps\":[1700006401],"
+	"\"Values\":[-0]},{\"Id\":\"q3\",\"Timestamps\":[1],\"Values\":[1]}]}",
+	/* real and string timestamps, ascending order, numbers of every form */
+	"{\"MetricDataResults\":[{\"Id\":\"q1\",\"Timestamps\":[1.7000064E9,1700092800.999,"
+	"\"1700179200\",\"2023-11-18T00:00:00.000+00:00\",17002656e2,1700352000e-0],"
+	"\"Values\":[0.1,1e-7,123456789012345678,0.30000000000000004,1.7976931348623157e308,"
+	"4.9e-324]}]}",
+	/* long numbers: more digits than a double holds */
+	"{\"MetricDataResults\":[{\"Id\":\"q2\",\"Timestamps\":[1700006400,1700092800,1700179200],"
+	"\"Values\":[3.14159265358979323846264338327950288419716939937510,"
+	"100000000000000000000000000000000000000000.5,"
+	"0.000000000000000000000000000000000000000000000000000000000000000000000001]}]}",
+	"{}",
+	"{\"MetricDataResults\":[]}",
+	NULL,
+};
+
+START_TEST(gmd_same_as_reference)
+{
+	size_t len;
+
+	for (size_t k = 0; gmd_files[k]; k++) {
+		char *body = load(gmd_files[k], &len);
+
+		same_as_ref(gmd_files[k], body, len);
+		/* every prefix of a page is refused alike, and read within bounds */
+		for (size_t n = 0; n < len; n++)
+			same_as_ref(gmd_files[k], body, n);
+		free(body);
+	}
+	for (size_t k = 0; gmd_garbage[k]; k++)
+		same_as_ref(gmd_garbage[k], gmd_garbage[k], strlen(gmd_garbage[k]));
+	for (size_t k = 0; gmd_fine[k]; k++) {
+		len = strlen(gmd_fine[k]);
+		same_as_ref(gmd_fine[k], gmd_fine[k], len);
+		for (size_t n = 0; n < len; n++)
+			same_as_ref(gmd_fine[k], gmd_fine[k], n);
+	}
+}
+END_TEST
+
+START_TEST(gmd_fine_pages)
+{
+	struct cw_gmd_result *r = NULL;
+	struct cw_gmd_page page;
+	size_t map[4] = { 0, 1, 2, 3 };
+	char err[CW_ERRBUF];
+
+	ck_assert_int_eq(cw_gmd_results_new(&r, 4, T0, T_END, DAY), 0);
+	/* whitespace, order, PartialData, an escaped NextToken */
+	ck_assert_int_eq(cw_gmd_accumulate(r, 4, map, 4, gmd_fine[0], strlen(gmd_fine[0]), &page,
+					   err, sizeof(err)), 0);
+	ck_assert_str_eq(page.next_token, "t\xc3\xa9\n");
+	ck_assert_int_eq(r[1].status, CW_GMD_PARTIAL);
+	slot_eq(&r[1].series, 1, 2.5);
+	slot_eq(&r[1].series, 2, 3.0);
+	cw_gmd_page_release(&page);
+	/* escaped keys and id; an ISO string timestamp; -0.0 keeps its sign */
+	ck_assert_int_eq(cw_gmd_accumulate(r, 4, map, 4, gmd_fine[1], strlen(gmd_fine[1]), &page,
+					   err, sizeof(err)), 0);
+	ck_assert_uint_eq(r[0].points, 1);
+	ck_assert(r[0].series.values[1] == 0.0 && signbit(r[0].series.values[1]));
+	cw_gmd_page_release(&page);
+	/* messages as the tree parser joined them */
+	ck_assert_int_eq(cw_gmd_accumulate(r, 4, map, 4, gmd_fine[2], strlen(gmd_fine[2]), &page,
+					   err, sizeof(err)), 0);
+	ck_assert_str_eq(page.messages, "; v; c; 1; 2; 3; 4; 5; 6; 7; 8; 9; 10; 11; 12; 13; 14; "
+			 "15; 16; 17");
+	ck_assert_ptr_null(r[2].message); /* the first message was empty */
+	ck_assert_str_eq(r[0].message, "only value");
+	cw_gmd_page_release(&page);
+	/* the same query twice: the later point wins; -0 is read as 0 */
+	ck_assert_int_eq(cw_gmd_accumulate(r, 4, map, 4, gmd_fine[3], strlen(gmd_fine[3]), &page,
+					   err, sizeof(err)), 0);
+	ck_assert(r[0].series.values[0] == 0.0 && !signbit(r[0].series.values[0]));
+	ck_assert_uint_eq(r[0].outside, 2);
+	ck_assert_uint_eq(r[3].outside, 1);
+	cw_gmd_page_release(&page);
+	cw_gmd_results_free(r, 4);
+}
+END_TEST
+
+/* Every value is the double strtod gives for its text (an integer: its
+ * int64 as a double, as jansson reads it). */
+START_TEST(gmd_numbers_exact)
+{
+	static const char *const nums[] = {
+		"0", "-0", "1", "-1", "0.5", "-0.0", "0.1", "0.2", "0.3", "1.5", "2.675",
+		"123456.789", "9007199254740992", "9007199254740993", "9007199254740993.0",
+		"9223372036854775807", "-9223372036854775808", "1e22", "1e23", "1.0e-22",
+		"1e-23", "123456789012345.6", "1234567890123456.7", "12345678901234567890.5",
+		"0.000001", "1.7976931348623157e308", "2.2250738585072014e-308", "5e-324",
+		"1e-400", "89255.0e-22", "4.35679e-05", "1234567890.0", "98765.4321",
+		"1.00000000000000011102230246251565404236316680908203125",
+		"0.1000000000000000055511151231257827021181583404541015625",
+		"1.0000000000000000000000000000000000000000001", "3e0", "3E+2", "7e-0", NULL,
+	};
+	struct cw_gmd_result *r = NULL;
+	char err[CW_ERRBUF], body[512];
+
+	ck_assert_int_eq(cw_gmd_results_new(&r, 1, T0, T_END, DAY), 0);
+	for (size_t k = 0; nums[k]; k++) {
+		struct cw_gmd_page page;
+		bool is_int = !strpbrk(nums[k], ".eE");
+		double want = is_int ? (double)strtoll(nums[k], NULL, 10) : strtod(nums[k], NULL);
+
+		snprintf(body, sizeof(body), "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":"
+			 "[%d],\"Values\":[%s]}]}", T0, nums[k]);
+		ck_assert_msg(cw_gmd_accumulate(r, 1, NULL, 1, body, strlen(body), &page, err,
+						sizeof(err)) == 0, "%s: %s", nums[k], err);
+		ck_assert_msg(memcmp(&r[0].series.values[0], &want, sizeof(want)) == 0,
+			      "%s: %.17g, want %.17g", nums[k], r[0].series.values[0], want);
+		same_as_ref(nums[k], body, strlen(body));
+	}
+	/* random decimals in the forms a JSON encoder writes */
+	srand(7);
+	for (int k = 0; k < 3000; k++) {
+		struct cw_gmd_page page;
+		double x = ((double)rand() / RAND_MAX) * pow(10, rand() % 40 - 20);
+		char num[64];
+		double want;
+
+		snprintf(num, sizeof(num), k % 3 == 0 ? "%.17g" : k % 3 == 1 ? "%.6f" : "%.3e", x);
+		want = strtod(num, NULL);
+		snprintf(body, sizeof(body), "{\"MetricDataResults\":[{\"Id\":\"q0\",\"Timestamps\":"
+			 "[%d],\"Values\":[%s]}]}", T0, num);
+		ck_assert_msg(cw_gmd_accumulate(r, 1, NULL, 1, body, strlen(body), &page, err,
+						sizeof(err)) == 0, "%s: %s", num, err);
+		ck_assert_msg(memcmp(&r[0].series.values[0], &want, sizeof(want)) == 0,
+			      "%s: %.17g, want %.17g", num, r[0].series.values[0], want);
+	}
+	cw_gmd_results_free(r, 1);
+}
+END_TEST
+
+/* Nesting: jansson's bound (JSON_PARSER_MAX_DEPTH values deep), no more. */
+START_TEST(gmd_depth)
+{
+	struct cw_gmd_result *r = NULL;
+	struct cw_gmd_page page;
+	char err[CW_ERRBUF];
+	size_t n = 2100, len;
+	char *body = malloc(2 * n + 64);
+
+	ck_assert_ptr_nonnull(body);
+	ck_assert_int_eq(cw_gmd_results_new(&r, 1, T0, T_END, DAY), 0);
+	for (size_t arrays = 2046; arrays <= 2049; arrays++) {
+		/* the root is depth 1, "x" is depth 2: arrays down to depth arrays + 1 */
+		len = (size_t)snprintf(body, 16, "{\"x\":");
+		memset(body + len, '[', arrays);
+		len += arrays;
+		memset(body + len, ']', arrays);
+		len += arrays;
+		body[len++] = '}';
+		body[len] = '\0';
+		ck_assert_int_eq(cw_gmd_accumulate(r, 1, NULL, 1, body, len, &page, err, sizeof(err)),
+				 (arrays + 1 <= 2048 ? 0 : CW_EPARSE));
+		if (arrays + 1 > 2048)
+			ck_assert_msg(strstr(err, "depth") != NULL, "%s", err);
+		cw_gmd_page_release(&page);
+		same_as_ref("depth", body, len);
+	}
+	cw_gmd_results_free(r, 1);
+	free(body);
+}
+END_TEST
+
+/* A page of 500 results as CloudWatch sends one, split in two pages at
+ * every kind of boundary: the scanner and the reference agree. */
+START_TEST(gmd_big_page)
+{
+	struct cw_buf b = CW_BUF_INIT;
+	size_t len;
+	char *body;
+
+	cw_buf_init(&b, 0);
+	ck_assert_int_eq(cw_buf_addstr(&b, "{\"MetricDataResults\":["), 0);
+	for (int i = 0; i < 500; i++) {
+		ck_assert_int_eq(cw_buf_printf(&b, "%s{\"Id\":\"q%d\",\"Label\":\"l%d\",\"Timestamps\":"
+					       "[%d,%d,%d],\"Values\":[%d.25,%d,%de-3],"
+					       "\"StatusCode\":\"%s\"}", i ? "," : "", i % 5, i,
+					       T0 + 2 * DAY, T0 + DAY, T0, i, i * 1000, i,
+					       i % 7 ? "Complete" : "PartialData"), 0);
+	}
+	ck_assert_int_eq(cw_buf_addstr(&b, "],\"NextToken\":\"next\"}"), 0);
+	body = cw_buf_detach(&b, &len);
+	ck_assert_ptr_nonnull(body);
+	same_as_ref("500 results", body, len);
+	free(body);
+	/* long results (past what the one-pass path keeps), newest first, a
+	 * minute apart, so many points share a daily slot */
+	for (int n = 4095; n <= 4097; n++) {
+		cw_buf_init(&b, 0);
+		ck_assert_int_eq(cw_buf_addstr(&b, "{\"MetricDataResults\":[{\"Id\":\"q1\","
+					       "\"Timestamps\":["), 0);
+		for (int k = 0; k < n; k++)
+			ck_assert_int_eq(cw_buf_printf(&b, "%s%d", k ? "," : "",
+						       T0 + 7 * DAY - 60 * k), 0);
+		ck_assert_int_eq(cw_buf_addstr(&b, "],\"Values\":["), 0);
+		for (int k = 0; k < n; k++)
+			ck_assert_int_eq(cw_buf_printf(&b, "%s%d.5", k ? "," : "", k), 0);
+		ck_assert_int_eq(cw_buf_addstr(&b, "]},{\"Id\":\"q2\",\"Timestamps\":[1700006400],"
+					       "\"Values\":[1]}]}"), 0);
+		body = cw_buf_detach(&b, &len);
+		ck_assert_ptr_nonnull(body);
+		same_as_ref("long result", body, len);
+		free(body);
+	}
+}
+END_TEST
+
 /* ---- ListMetrics --------------------------------------------------------- */
 
 START_TEST(lm_paging)
@@ -619,6 +1025,12 @@ static Suite *cloudwatch_suite(void)
 	tcase_add_test(tc, gmd_iso_and_real_timestamps);
 	tcase_add_test(tc, gmd_garbage_refused);
 	tcase_add_test(tc, gmd_limits);
+	tcase_add_test(tc, gmd_strict);
+	tcase_add_test(tc, gmd_same_as_reference);
+	tcase_add_test(tc, gmd_fine_pages);
+	tcase_add_test(tc, gmd_numbers_exact);
+	tcase_add_test(tc, gmd_depth);
+	tcase_add_test(tc, gmd_big_page);
 	tcase_add_test(tc, lm_paging);
 	tcase_add_test(tc, lm_template_prefix);
 	tcase_add_test(tc, lm_garbage_refused);

@@ -37,6 +37,60 @@ START_TEST(buf_grows_and_caps)
 }
 END_TEST
 
+/* Everything a sink was handed, in order. */
+struct sink_log {
+	char data[512];
+	size_t len, calls;
+};
+
+static int log_sink(void *ctx, const char *data, size_t len)
+{
+	struct sink_log *l = ctx;
+
+	ck_assert_uint_le(l->len + len, sizeof(l->data));
+	memcpy(l->data + l->len, data, len);
+	l->len += len;
+	l->calls++;
+	return 0;
+}
+
+/* cw_buf_addch behaves as cw_buf_add of one byte at every cap, allocation
+ * size and sink threshold it can meet. */
+START_TEST(buf_addch_as_add)
+{
+	for (size_t cap = 1; cap <= 140; cap += 3) {
+		for (size_t at = 0; at <= 70; at += 7) {
+			struct cw_buf a, b;
+			struct sink_log la = { .len = 0 }, lb = { .len = 0 };
+
+			cw_buf_init(&a, cap);
+			cw_buf_init(&b, cap);
+			if (at) {
+				cw_buf_set_sink(&a, log_sink, &la, at);
+				cw_buf_set_sink(&b, log_sink, &lb, at);
+			}
+			for (int i = 0; i < 300; i++) {
+				char c = (char)('a' + i % 26);
+				int ra = cw_buf_addch(&a, c), rb = cw_buf_add(&b, &c, 1);
+
+				ck_assert_int_eq(ra, rb);
+				ck_assert_uint_eq(a.len, b.len);
+				ck_assert_uint_eq(a.alloc, b.alloc);
+				if (a.data)
+					ck_assert_mem_eq(a.data, b.data, a.len + 1);
+				ck_assert_uint_eq(la.len, lb.len);
+				ck_assert_uint_eq(la.calls, lb.calls);
+				if (ra)
+					break;
+			}
+			ck_assert_mem_eq(la.data, lb.data, la.len);
+			cw_buf_release(&a);
+			cw_buf_release(&b);
+		}
+	}
+}
+END_TEST
+
 START_TEST(buf_detach_empty)
 {
 	struct cw_buf b = CW_BUF_INIT;
@@ -362,6 +416,7 @@ static Suite *core_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, buf_grows_and_caps);
+	tcase_add_test(tc, buf_addch_as_add);
 	tcase_add_test(tc, buf_detach_empty);
 	tcase_add_loop_test(tc, time_parse_table, 0,
 			    (int)(sizeof(time_cases) / sizeof(time_cases[0])));

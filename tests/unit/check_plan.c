@@ -430,6 +430,60 @@ START_TEST(candidates_when_a_listing_fails)
 }
 END_TEST
 
+START_TEST(resolve_by_account)
+{
+	struct fixture f;
+	struct cw_plan p, q;
+	const char *l0[] = { "logs", "assets" }, *l2[] = { "known", "new1", "new2" };
+
+	fixture_init(&f);
+	build(&p, &f.inv, T0 + 12345);
+	build(&q, &f.inv, T0 + 12345);
+	ck_assert_uint_eq(p.npairs, 5);
+	/* the pairs know their targets, ascending */
+	ck_assert_uint_eq(p.pairs[0].ntargets, 3);
+	ck_assert_uint_eq(p.pairs[0].targets[0], 0);
+	ck_assert_uint_eq(p.pairs[0].targets[2], 3);
+	ck_assert_uint_eq(p.pairs[1].ntargets, 2);
+	/* distinct groups: a candidate group once (A: logs, assets, media) */
+	ck_assert_uint_eq(cw_plan_pairs_groups(&p, 0, 2), 3);
+	ck_assert_uint_eq(cw_plan_pairs_groups(&p, 0, 2), 3); /* scratch left clean */
+	ck_assert_uint_eq(cw_plan_pairs_groups(&p, 3, 2), 2);
+	ck_assert_uint_eq(cw_plan_pairs_groups(&p, 2, 9), 0);  /* out of range */
+	for (int k = 0; k < 2; k++) {
+		struct cw_plan *x = k ? &q : &p;
+
+		ck_assert_int_eq(cw_plan_listing_found(x, 0, l0, 2), 0);
+		cw_plan_listing_done(x, 0);
+		cw_plan_listing_done(x, 1);
+		ck_assert_int_eq(cw_plan_listing_found(x, 2, l2, 3), 0);
+		cw_plan_listing_done(x, 2);
+		cw_plan_listing_failed(x, 3);
+		cw_plan_listing_done(x, 4);
+	}
+	ck_assert_uint_eq(p.pairs[2].ntargets, 3); /* discovered ones joined B's pair */
+	ck_assert_uint_eq(cw_plan_pairs_groups(&p, 2, 1), 3);
+	/* account A alone: the others are left as they were */
+	ck_assert_int_eq(cw_plan_resolve_pairs(&p, 0, 2), 0);
+	ck_assert_int_eq(p.targets[1].state, CW_TGT_FETCH);
+	ck_assert_int_eq(p.targets[2].state, CW_TGT_SKIP);
+	ck_assert_int_eq(p.targets[3].state, CW_TGT_UNMEASURED);
+	ck_assert_int_eq(p.targets[4].state, CW_TGT_SKIP);
+	ck_assert_int_eq(p.targets[5].state, CW_TGT_PENDING);
+	ck_assert_int_eq(p.targets[6].state, CW_TGT_PENDING);
+	ck_assert_int_eq(cw_plan_resolve_pairs(&p, 2, 1), 0);
+	ck_assert_int_eq(cw_plan_resolve_pairs(&p, 3, 2), 0);
+	ck_assert_int_eq(cw_plan_resolve_pairs(&p, 4, 2), CW_EINVAL);
+	/* account by account == all at once */
+	ck_assert_int_eq(cw_plan_resolve(&q), 0);
+	ck_assert_uint_eq(p.ntargets, q.ntargets);
+	for (size_t i = 0; i < p.ntargets; i++)
+		ck_assert_int_eq(p.targets[i].state, q.targets[i].state);
+	cw_plan_release(&p);
+	cw_plan_release(&q);
+}
+END_TEST
+
 START_TEST(bad_settings)
 {
 	struct fixture f;
@@ -522,6 +576,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, metric_without_bucket);
 	tcase_add_test(tc, listings_resolve);
 	tcase_add_test(tc, candidates_when_a_listing_fails);
+	tcase_add_test(tc, resolve_by_account);
 	tcase_add_test(tc, bad_settings);
 	tcase_add_test(tc, from_yaml);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,44 @@
+/*
+ * merge_src.h - the inputs of `cwsweep merge`: report.json files on disk,
+ * and every report.json under an S3 prefix (s3://BUCKET/PREFIX/, where
+ * shards ran with `--hand-off`), listed with ListObjectsV2 and read with
+ * GetObject on the ambient credentials.
+ *
+ * All listings are made when the sources are opened, so a wrong bucket,
+ * refused credentials or an empty prefix stop merge before anything is
+ * read or written.
+ *
+ * Threads: one thread (the command's).
+ */
+#ifndef CW_MERGE_SRC_H
+#define CW_MERGE_SRC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "run.h"
+
+struct cw_merge_src;
+
+/*
+ * Expand args (paths and s3:// prefixes, in order; a prefix gives its
+ * report.json objects in key order) into *out (cw_merge_src_free it).
+ * region: the buckets' region (NULL: AWS_REGION, AWS_DEFAULT_REGION,
+ * us-east-1).  0, or a cw_err with err naming the argument; *transient
+ * tells a failure worth retrying later (network, throttling, 5xx) from a
+ * wrong input (no such bucket, access denied, nothing there).
+ */
+int cw_merge_src_open(struct cw_merge_src **out, char *const *args, size_t nargs,
+		      const char *region, bool *transient, char *err, size_t errlen);
+void cw_merge_src_free(struct cw_merge_src *s);
+
+size_t cw_merge_src_count(const struct cw_merge_src *s);
+/* What messages call input i: its path, or s3://BUCKET/KEY (borrowed). */
+const char *cw_merge_src_name(const struct cw_merge_src *s, size_t i);
+
+/* Read input i into *run (initialised here, as cw_report_json_load does).
+ * 0, or a cw_err with err naming the input; *transient as above. */
+int cw_merge_src_load(struct cw_merge_src *s, size_t i, struct cw_run *run, bool *transient,
+		      char *err, size_t errlen);
+
+#endif

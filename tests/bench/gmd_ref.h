@@ -1,0 +1,28 @@
+/*
+ * gmd_ref.h - the reference GetMetricData page parser (jansson tree), for
+ * the tests, the fuzzer and cw-microbench only: same contract as
+ * cw_gmd_accumulate (cloudwatch.h).  json_object_seed must have been
+ * called before threads start.
+ */
+#ifndef CW_GMD_REF_H
+#define CW_GMD_REF_H
+
+#include <stddef.h>
+
+#include "cloudwatch.h"
+
+int cw_gmd_accumulate_ref(struct cw_gmd_result *r, size_t nr, const size_t *map, size_t nq,
+			  const char *body, size_t len, struct cw_gmd_page *page,
+			  char *err, size_t errlen);
+
+/*
+ * Feed body twice (a second page on top of the first) to cw_gmd_accumulate
+ * and to the reference, each into 4 fresh results over 7 days from
+ * 1700006400 at a daily period through the map q0->r3, q1->r0, q2->r2.
+ * 0 when both agree: the same return code every time and, on success,
+ * the same slots (bit for bit), statuses, messages, counts and page;
+ * otherwise -1 with what differed in why.
+ */
+int cw_gmd_ref_compare(const char *body, size_t len, char *why, size_t whylen);
+
+#endif

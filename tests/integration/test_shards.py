@@ -1,0 +1,379 @@
+#!/usr/bin/env python3
+"""test_shards.py - the S3 hand-off of a sharded run, end to end.
+
+Four shards run as a Kubernetes Indexed Job or an AWS Batch array job would
+run them (`cwsweep run --shard index/4` with JOB_COMPLETION_INDEX or
+AWS_BATCH_JOB_ARRAY_INDEX set, `--hand-off s3://BUCKET/PREFIX/RUN/`), each
+uploading its report.json under RUN/shard-K-of-4/; then `cwsweep merge
+s3://BUCKET/PREFIX/RUN/` lists the prefix (ListObjectsV2, paged), reads
+every report.json (GetObject), writes the merged reports and posts exactly
+one digest to the fake's Slack receiver.  A shard that never handed off is
+a MissingShard failure row and exit 3; a wrong bucket, refused access, an
+empty prefix or a pagination loop is exit 2 with a message naming the
+argument; S3 failing past every retry is exit 3; nothing is written in
+either case.
+
+Against the fake AWS endpoint (tests/fake_aws: CloudWatch, STS, S3 PutObject,
+ListObjectsV2, GetObject, Slack), and against moto_server's S3 when it is on
+PATH (the sweep's CloudWatch stays on the fake; skipped, loudly, without it).
+"""
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BIN = os.path.abspath(os.environ["CW_BIN"]) if os.environ.get("CW_BIN") else ""
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.environ.get("CW_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(SRC, "tests", "fake_aws"))
+sys.path.insert(0, HERE)
+from fakehelper import FakeAWS, clock_env, report_rows  # noqa: E402
+
+ORG = os.path.join(SRC, "tests", "fake_aws", "scenarios", "itest_org.json")
+CALLER = ("AKIAITESTCALLER00001", "itestCallerSECRETdoNotLeak/0000000000001",
+          "itestCallerSESSIONTOKENdoNotLeak+0000000000000000000000000000000000/0000=")
+# The series clock, pinned: 2026-06-16T12:00:00Z (the spikes of itest_org.json
+# hit the day before); every shard replays the same --at.
+SERIES_NOW = 1781611200
+AT = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(SERIES_NOW))
+HOOK_PATH = "/slack/services/T0SHARDS/B0SHARDS/xoxShardsHookSecretDoNotLeak"
+BUCKET = "cwsweep-handoff"
+N = 4
+
+INVENTORY = """\
+defaults:
+  regions: [us-east-1]
+  lookback_days: 35
+  period: 1d
+  detectors: {mean7d: {}, zscore: {}}
+accounts:
+  - id: "111111111111"
+    name: alpha
+    role_arn: arn:aws:iam::111111111111:role/cwsweep-reader
+    external_id: itest-ext-alpha-42
+    regions: [us-east-1, eu-west-1]
+    buckets: [alpha-assets, alpha-logs, alpha-eu, alpha-cold]
+  - id: "222222222222"
+    name: beta
+    role_arn: arn:aws:iam::222222222222:role/cwsweep-reader
+    buckets: [beta-data, beta-web]
+  - id: "300000000000"
+    name: gamma
+    role_arn: arn:aws:iam::300000000000:role/cwsweep-reader
+    regions: [us-east-1, eu-west-1]
+    buckets: auto
+reporting:
+  slack: {enabled: true}
+"""
+
+MOTO = shutil.which("moto_server")
+
+
+def result_key(r):
+    return (r["account_id"], r["region"], r["bucket"], r["detector"], r["status"])
+
+
+class HandOff(unittest.TestCase):
+    """Shards publish to one prefix; merge reads the prefix; one digest."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not BIN or not os.access(BIN, os.X_OK):
+            raise unittest.SkipTest("CW_BIN is not set (run through ctest)")
+        cls.tmp = tempfile.mkdtemp(prefix="cwshards-")
+        cls.home = os.path.join(cls.tmp, "home")
+        os.makedirs(cls.home)
+        with open(ORG, encoding="utf-8") as f:
+            sc = json.load(f)
+        # listings of two keys a page, so merge must follow continuation
+        # tokens; the fault rules pick the case by the region merge signs for
+        sc["s3"] = {"buckets": [BUCKET, "cwsweep-empty"], "list_page_size": 2}
+        sc["faults"] = list(sc.get("faults", [])) + [
+            {"service": "s3", "action": "ListObjectsV2", "region": "ap-south-1",
+             "kind": "access_denied"},
+            {"service": "s3", "action": "ListObjectsV2", "region": "eu-central-1",
+             "kind": "loop_token"},
+            {"service": "s3", "action": "GetObject", "region": "ap-northeast-1",
+             "kind": "error", "status": 503},
+        ]
+        cls.scenario = os.path.join(cls.tmp, "scenario.json")
+        with open(cls.scenario, "w", encoding="utf-8") as f:
+            json.dump(sc, f)
+        cls.inv = os.path.join(cls.tmp, "accounts.yaml")
+        with open(cls.inv, "w", encoding="utf-8") as f:
+            f.write(INVENTORY)
+        cls.fake = FakeAWS(cls.scenario, now=SERIES_NOW)
+        cls.fake.start()
+        try:
+            cls.whole = cls.run_whole()
+        except BaseException:
+            cls.fake.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def env(cls, extra=None, s3_url=None):
+        env = cls.fake.env(access_key=CALLER[0], secret_key=CALLER[1])
+        env.update(AWS_SESSION_TOKEN=CALLER[2], HOME=cls.home,
+                   AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE="/dev/null",
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+                   SLACK_WEBHOOK_URL=cls.fake.url + HOOK_PATH, **clock_env())
+        if s3_url:
+            env["AWS_ENDPOINT_URL_S3"] = s3_url
+        env.update(extra or {})
+        return env
+
+    @classmethod
+    def cwsweep(cls, argv, env):
+        return subprocess.run([BIN] + argv, env=env, cwd=cls.tmp, capture_output=True,
+                              text=True, timeout=120)
+
+    @classmethod
+    def run_whole(cls):
+        out = os.path.join(cls.tmp, "whole")
+        p = cls.cwsweep(["run", "-i", cls.inv, "-o", out, "--at", AT, "--no-state",
+                         "--no-slack", "--format", "json"], cls.env())
+        if p.returncode != 1:
+            raise AssertionError("the unsharded run: exit %d\n%s" % (p.returncode, p.stderr))
+        with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
+            return report_rows(json.load(f))
+
+    def shard(self, k, url, via="k8s", s3_url=None):
+        """One shard as the job engine starts it: K only in the environment."""
+        var = "JOB_COMPLETION_INDEX" if via == "k8s" else "AWS_BATCH_JOB_ARRAY_INDEX"
+        out = os.path.join(self.tmp, "shard-%s-%d" % (url.replace("/", "_"), k))
+        return self.cwsweep(["run", "-i", self.inv, "-o", out, "--at", AT, "--no-state",
+                             "--shard", "index/%d" % N, "--hand-off", url,
+                             "--format", "json"], self.env({var: str(k)}, s3_url))
+
+    def merge(self, *args, s3_url=None, out=None):
+        if out is None:
+            out = tempfile.mkdtemp(prefix="merged-", dir=self.tmp)
+            os.rmdir(out)
+        p = self.cwsweep(["merge"] + list(args) + ["-o", out], self.env(s3_url=s3_url))
+        return p, out
+
+    def objects(self):
+        return {o["key"]: o for o in self.fake.get("/_s3objects")["objects"]
+                if o["bucket"] == BUCKET}
+
+    def slack_posts(self):
+        return [r for r in self.fake.slack()["received"] if r["path"] == HOOK_PATH]
+
+    def assert_nothing_written(self, p, out, code, *words):
+        self.assertEqual(p.returncode, code, p.stdout + p.stderr)
+        self.assertFalse(os.path.exists(out), "merge wrote %s" % out)
+        for w in words:
+            self.assertIn(w, p.stderr)
+
+    # -- the whole hand-off ------------------------------------------------
+
+    def test_four_shards_publish_merge_reads_the_prefix_one_digest(self):
+        url = "s3://%s/nightly/set-1/" % BUCKET
+        posts0 = len(self.slack_posts())
+        for k in range(N):
+            p = self.shard(k, url, via="k8s" if k % 2 == 0 else "batch")
+            # anomalies and failures are merge's to count: the job succeeded
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("handed off to s3://%s/nightly/set-1/shard-%d-of-%d/"
+                          % (BUCKET, k, N), p.stderr)
+        # a set whose name starts alike is not part of this one
+        p = self.shard(0, "s3://%s/nightly/set-10/" % BUCKET)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(self.slack_posts()), posts0, "a shard never posts a digest")
+        objs = self.objects()
+        for k in range(N):
+            o = objs["nightly/set-1/shard-%d-of-%d/report.json" % (k, N)]
+            self.assertEqual(o["sse"], "AES256")
+            self.assertEqual(o["content_type"], "application/json")
+
+        lists0 = self.fake.count(action="ListObjectsV2")
+        gets0 = self.fake.count(action="GetObject")
+        p, out = self.merge(url)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
+            doc = report_rows(json.load(f))
+        self.assertEqual(sorted(map(result_key, doc["results"])),
+                         sorted(map(result_key, self.whole["results"])))
+        self.assertEqual(doc["summary"], self.whole["summary"])
+        self.assertEqual(doc["failures"], [])
+        # four keys, two a page: two pages, the second asked with the token
+        lists = [r for r in self.fake.requests() if r["action"] == "ListObjectsV2"][lists0:]
+        self.assertEqual(len(lists), 2)
+        self.assertTrue(all(r["signature"] == "ok" for r in lists), lists)
+        self.assertEqual(self.fake.count(action="GetObject") - gets0, N)
+        posts = self.slack_posts()[posts0:]
+        self.assertEqual(len(posts), 1, "exactly one digest for the four shards")
+        text = json.dumps(posts[0]["payload"])
+        self.assertIn("alpha-assets", text)
+        for where in (p.stdout, p.stderr, text):
+            self.assertNotIn("doNotLeak", where)
+
+    def test_a_missing_shard_is_a_failure_row_and_exit_3(self):
+        url = "s3://%s/nightly/set-2/" % BUCKET
+        for k in (0, 1, 3):
+            p = self.shard(k, url)
+            self.assertEqual(p.returncode, 0, p.stderr)
+        posts0 = len(self.slack_posts())
+        p, out = self.merge(url)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn("shard 2/4", p.stderr)
+        with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
+            doc = report_rows(json.load(f))
+        missing = [x for x in doc["failures"] if x["code"] == "MissingShard"]
+        self.assertEqual(len(missing), 1, doc["failures"])
+        self.assertIn("shard 2/4", missing[0]["message"])
+        self.assertEqual(len(self.slack_posts()) - posts0, 1)
+
+    # -- inputs that cannot be read: a clear message, nothing written ------
+
+    def test_wrong_bucket_refused_access_empty_prefix(self):
+        out = os.path.join(self.tmp, "never")
+        p, _ = self.merge("s3://cwsweep-nope/nightly/x/", out=out)
+        self.assert_nothing_written(p, out, 2, "s3://cwsweep-nope/nightly/x/", "NoSuchBucket")
+        p, _ = self.merge("s3://cwsweep-empty/nightly/x/", out=out)
+        self.assert_nothing_written(p, out, 2, "s3://cwsweep-empty/nightly/x/",
+                                    "no report.json under this prefix", "--hand-off")
+        p, _ = self.merge("s3://%s/" % BUCKET, "--region", "ap-south-1", out=out)
+        self.assert_nothing_written(p, out, 2, "access denied", "s3:ListBucket")
+        p, _ = self.merge("s3://Not_A_Bucket/x/", out=out)
+        self.assert_nothing_written(p, out, 2, "not an S3 bucket name")
+
+    def test_pagination_loop_and_s3_failing_past_retries(self):
+        url = "s3://%s/nightly/set-3/" % BUCKET
+        for k in range(N):
+            self.assertEqual(self.shard(k, url).returncode, 0)
+        out = os.path.join(self.tmp, "never2")
+        p, _ = self.merge(url, "--region", "eu-central-1", out=out)
+        self.assert_nothing_written(p, out, 2, url, "ListObjectsV2", "pagination loop")
+        gets0 = self.fake.count(action="GetObject")
+        p, _ = self.merge(url, "--region", "ap-northeast-1", out=out)
+        self.assert_nothing_written(p, out, 3, "GetObject", "try again later")
+        self.assertEqual(self.fake.count(action="GetObject") - gets0, 3,
+                         "the standard retry mode: 3 attempts")
+
+    def test_hand_off_usage_errors(self):
+        out = os.path.join(self.tmp, "never3")
+        for argv, words in [
+                (["--hand-off", "s3://%s/x/" % BUCKET], ["--hand-off needs --shard"]),
+                (["--shard", "0/2", "--hand-off", "https://x/"], ["want s3://"]),
+                (["--shard", "index/2", "--hand-off", "s3://%s/x/" % BUCKET],
+                 ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"]),
+                (["--shard", "0/2", "--hand-off", "s3://%s/x/" % BUCKET, "--no-publish"],
+                 ["excludes"])]:
+            p = self.cwsweep(["run", "-i", self.inv, "-o", out, "--no-state"] + argv,
+                             self.env())
+            self.assert_nothing_written(p, out, 2, *words)
+        p = self.cwsweep(["run", "-i", self.inv, "-o", out, "--shard", "index/2"],
+                         self.env({"JOB_COMPLETION_INDEX": "1",
+                                   "AWS_BATCH_JOB_ARRAY_INDEX": "0"}))
+        self.assert_nothing_written(p, out, 2, "disagree")
+        p = self.cwsweep(["run", "-i", self.inv, "-o", out, "--shard", "index/2"],
+                         self.env({"AWS_BATCH_JOB_ARRAY_INDEX": "2"}))
+        self.assert_nothing_written(p, out, 2, "not a number from 0 to N-1")
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@unittest.skipUnless(MOTO, "moto_server not on PATH")
+class HandOffMoto(HandOff):
+    """The same hand-off with S3 on moto_server, an independent emulator:
+    its ListObjectsV2 pages and XML are moto's, not the fake's."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.moto = None
+        try:
+            for _ in range(3):
+                port = free_port()
+                cls.moto_log = tempfile.TemporaryFile()
+                cls.moto = subprocess.Popen([MOTO, "-p", str(port), "-H", "127.0.0.1"],
+                                            stdout=cls.moto_log, stderr=subprocess.STDOUT)
+                cls.moto_url = "http://127.0.0.1:%d" % port
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and cls.moto.poll() is None:
+                    try:
+                        c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                        c.request("PUT", "/" + BUCKET, headers={
+                            "Authorization": "AWS4-HMAC-SHA256 Credential=%s/20250101/"
+                                             "us-east-1/s3/aws4_request, SignedHeaders=host,"
+                                             " Signature=0" % CALLER[0]})
+                        if c.getresponse().status in (200, 409):
+                            return
+                    except OSError:
+                        time.sleep(0.2)
+                    finally:
+                        c.close()
+                cls.moto.terminate()
+                cls.moto.wait()
+            raise RuntimeError("moto_server did not answer on 127.0.0.1")
+        except BaseException:
+            super().tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.moto is not None and cls.moto.poll() is None:
+            cls.moto.terminate()
+            try:
+                cls.moto.wait(10)
+            except subprocess.TimeoutExpired:
+                cls.moto.kill()
+                cls.moto.wait()
+        super().tearDownClass()
+
+    def shard(self, k, url, via="k8s", s3_url=None):
+        return super().shard(k, url, via, s3_url=self.moto_url)
+
+    def merge(self, *args, s3_url=None, out=None):
+        return super().merge(*args, s3_url=self.moto_url, out=out)
+
+    def test_four_shards_publish_merge_reads_the_prefix_one_digest(self):
+        url = "s3://%s/nightly/set-1/" % BUCKET
+        posts0 = len(self.slack_posts())
+        for k in range(N):
+            p = self.shard(k, url, via="k8s" if k % 2 == 0 else "batch")
+            self.assertEqual(p.returncode, 0, p.stderr)
+        p, out = self.merge(url)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
+            doc = report_rows(json.load(f))
+        self.assertEqual(sorted(map(result_key, doc["results"])),
+                         sorted(map(result_key, self.whole["results"])))
+        self.assertEqual(doc["failures"], [])
+        self.assertEqual(len(self.slack_posts()) - posts0, 1)
+
+    def test_wrong_bucket_refused_access_empty_prefix(self):
+        out = os.path.join(self.tmp, "never-moto")
+        p, _ = self.merge("s3://cwsweep-nope/nightly/x/", out=out)
+        self.assert_nothing_written(p, out, 2, "NoSuchBucket")
+        p, _ = self.merge("s3://%s/nowhere/" % BUCKET, out=out)
+        self.assert_nothing_written(p, out, 2, "no report.json under this prefix")
+
+    # the fault rules are the fake's: moto has none
+    test_pagination_loop_and_s3_failing_past_retries = None
+    test_hand_off_usage_errors = None
+
+
+if __name__ == "__main__":
+    if not MOTO:
+        print("\n*** SKIPPED: moto_server is not on PATH: the S3 hand-off was NOT "
+              "checked against moto's S3 ***\n", file=sys.stderr)
+    unittest.main(verbosity=2)
