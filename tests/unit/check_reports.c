@@ -1387,11 +1387,20 @@ static void load_error(const char *text, int want_rc, const char *needle)
 	free(tmp);
 }
 
+/* good with its first `from` replaced by `to` fails to load, saying needle. */
+static void broken(const char *good, const char *from, const char *to, const char *needle)
+{
+	char *bad = replace_first(good, from, to);
+
+	load_error(bad, CW_EPARSE, needle);
+	free(bad);
+}
+
 START_TEST(json_load_errors)
 {
 	struct cw_run run;
 	char err[CW_ERRBUF] = "";
-	char *good, *bad;
+	char *good;
 
 	load_error("{\"schema\": ", CW_EPARSE, "r.json:1:");
 	load_error("{\"schema\": \"other/2\"}", CW_EPARSE, "not a cwsweep report");
@@ -1402,41 +1411,30 @@ START_TEST(json_load_errors)
 	build_run(&run);
 	good = render(&run, "json");
 	cw_run_release(&run);
-	bad = replace_first(good, ",\"anomaly\",", ",\"anomalx\",");
-	load_error(bad, CW_EPARSE, "results[0].status: not a known status");
-	free(bad);
-	bad = replace_first(good, "[0,\"mean7d\",", "[0,\"mean7x\",");
-	load_error(bad, CW_EPARSE, "results[0].detector: not a known detector");
-	free(bad);
-	bad = replace_first(good, ",5500000000,1000000000,", ",\"55000000\",1000000000,");
-	load_error(bad, CW_EPARSE, "results[0].value: expected a number or null");
-	free(bad);
+	broken(good, ",\"anomaly\",", ",\"anomalx\",",
+	       "results[0].status: not a known status");
+	broken(good, "[0,\"mean7d\",", "[0,\"mean7x\",",
+	       "results[0].detector: not a known detector");
+	broken(good, ",5500000000,1000000000,", ",\"55000000\",1000000000,",
+	       "results[0].value: expected a number or null");
 	/* the series references: in range, none unused */
-	bad = replace_first(good, "\"results\":[[0,", "\"results\":[[9,");
-	load_error(bad, CW_EPARSE, "results[0].series: out of range");
-	free(bad);
-	bad = replace_first(good, "\"series\":[", "\"series\":[[\"\",\"\",\"\",\"\",\"x\","
-			    "\"\",\"\",\"\",0,null,0,[]],");
-	load_error(bad, CW_EPARSE, "series[3]: no result refers to it");
-	free(bad);
-	bad = replace_first(good, "[123456789012,42]", "[123456789012,\"42\"]");
-	load_error(bad, CW_EPARSE, "series[1].values: expected numbers or null");
-	free(bad);
-	bad = replace_first(good, "[123456789012,42]", "[123456789012]");
-	load_error(bad, CW_EPARSE, "series[1].values: expected null or an array of `slots` numbers");
-	free(bad);
-	bad = replace_first(good, "[123456789012,42]", "\"x\"");
-	load_error(bad, CW_EPARSE, "series[1].values: expected null or an array of `slots` numbers");
-	free(bad);
-	bad = replace_first(good, "\"series\":[", "\"seriez\":[");
-	load_error(bad, CW_EPARSE, "series: expected an array");
-	free(bad);
-	bad = replace_first(good, "\"result_columns\":[", "\"result_columns\":[1,");
-	load_error(bad, CW_EPARSE, "result_columns: expected an array of column names");
-	free(bad);
-	bad = replace_first(good, "\"results\":[[0,", "\"results\":[{},[0,");
-	load_error(bad, CW_EPARSE, "results[0]: expected an array");
-	free(bad);
+	broken(good, "\"results\":[[0,", "\"results\":[[9,",
+	       "results[0].series: out of range");
+	broken(good, "\"series\":[", "\"series\":[[\"\",\"\",\"\",\"\",\"x\","
+	       "\"\",\"\",\"\",0,null,0,[]],",
+	       "series[3]: no result refers to it");
+	broken(good, "[123456789012,42]", "[123456789012,\"42\"]",
+	       "series[1].values: expected numbers or null");
+	broken(good, "[123456789012,42]", "[123456789012]",
+	       "series[1].values: expected null or an array of `slots` numbers");
+	broken(good, "[123456789012,42]", "\"x\"",
+	       "series[1].values: expected null or an array of `slots` numbers");
+	broken(good, "\"series\":[", "\"seriez\":[",
+	       "series: expected an array");
+	broken(good, "\"result_columns\":[", "\"result_columns\":[1,",
+	       "result_columns: expected an array of column names");
+	broken(good, "\"results\":[[0,", "\"results\":[{},[0,",
+	       "results[0]: expected an array");
 	free(good);
 }
 END_TEST
