@@ -39,22 +39,28 @@
  * elevated, the new level is accepted: the level window is refilled with
  * those periods, the episode closes, and that one period is reported as
  * an anomaly of kind "level_shift"; the next ones are judged against the
- * new level.
+ * new level.  A level on the side not judged (for `up`: 5/7 of the periods
+ * below both halfway to b / ratio and one robust deviation under b: a
+ * drop, or a shift that went back) restarts the window the same way,
+ * silently: the next spike is judged against the new normal.
  *
  * Recurring peaks (periods of a day or less): a would-be anomaly whose
  * place in the month (the same day counted from the month's end, the same
  * day of the month, or the same business day, at the same time of day)
  * held a peak (a value above ratio x its expected value) in 2 of the last
- * 3 months is ok, of kind "recurring_peak", unless it is more than
+ * 3 months (1 of 1 while only one was judged) is ok, of kind
+ * "recurring_peak", unless it is more than
  * `peak_factor` x the largest of those past peaks (0 turns this off); the
- * comparison is made with the weekly profile divided out.
+ * comparison is made with the weekly profile divided out.  A past peak
+ * explains one place of a month (a job runs once: the 1st business day's
+ * peaks do not also make the 3rd of the month recurring).
  *
  * min_history defaults to 3 weeks, when every phase of the profile has the
  * three values it needs.  Assumes non-negative data (bytes, requests).
  *
  * Defaults depend on the period (a day or more / an hour or more /
  * shorter): window 28d / 7d / 1d, weeks 8 / 4 / 0, ratio 2.5 / 2.5 / 2,
- * k 7 / 7 / 6, shift_after 7d / 2d / 6h.  Series with a period under
+ * k 6 / 7 / 6, shift_after 7d / 2d / 6h.  Series with a period under
  * `min_period` (1h) are left to `newhigh`: every period is ok, with no
  * baseline; min_period=0 judges them with the short-period defaults.
  *
@@ -96,7 +102,7 @@ static const struct cw_param_spec robust_params[] = {
 	{ "ratio", CW_PARAM_NUMBER, NAN, 1.0, 1000.0, NULL,
 	  "anomalous only at ratio x the expected value or more (per period: 2.5, 2.5, 2)" },
 	{ "k", CW_PARAM_NUMBER, NAN, 0, 1000.0, NULL,
-	  "and only beyond k robust deviations (MAD) (per period: 7, 7, 6)" },
+	  "and only beyond k robust deviations (MAD) (per period: 6, 7, 6)" },
 	{ "scale_floor", CW_PARAM_NUMBER, 0.1, 0, 10.0, NULL,
 	  "the robust deviation is at least this fraction of the level" },
 	{ "min_excess", CW_PARAM_BYTES, 0, 0, 1e21, NULL,
@@ -143,26 +149,47 @@ struct work {
 	double *med;      /* per phase median */
 	double medsum;
 	size_t medn;
-	uint8_t *ring;    /* elevated flags of the last `shift` non-gap periods */
-	size_t rhead, rcnt, rsum;
-	uint8_t *peak;    /* per slot: a peak at its time (for recurring peaks) */
+	struct flags {    /* flags of the last `shift` judged periods */
+		uint8_t *v;
+		size_t head, cnt, sum;
+	} high, low;      /* elevated; far on the side not judged (up: below) */
+	uint8_t *peak;    /* per slot: 0 not judged, 1 judged, 2 judged a peak */
+	int32_t *used;    /* per peak: the month (y x 12 + m) it explained a slot of */
 	double *dval;     /* per slot: value / S at its time (NaN when none) */
 };
 
 /* First index of sorted a[0..n) whose value is not below x; branchless
- * halving, so noisy data costs no mispredicted jumps. */
+ * halving (a conditional move, no jump), so noisy data costs no
+ * mispredicted jumps. */
 static size_t lower_bound(const double *a, size_t n, double x)
 {
-	const double *base = a;
+	size_t at = 0;
 
 	if (n == 0)
 		return 0;
 	while (n > 1) {
 		size_t half = n / 2;
-		base = base[half - 1] < x ? base + half : base;
+		at = a[at + half - 1] < x ? at + half : at;
 		n -= half;
 	}
-	return (size_t)(base - a) + (*base < x);
+	return at + (a[at] < x);
+}
+
+/* lower_bound of two values in one loop: the two searches are independent,
+ * so their loads overlap instead of waiting for each other. */
+static void lower_bound2(const double *a, size_t n, double x, double y, size_t *ix,
+			 size_t *iy)
+{
+	size_t ax = 0, ay = 0;
+
+	while (n > 1) {
+		size_t half = n / 2;
+		ax = a[ax + half - 1] < x ? ax + half : ax;
+		ay = a[ay + half - 1] < y ? ay + half : ay;
+		n -= half;
+	}
+	*ix = ax + (a[ax] < x);
+	*iy = ay + (a[ay] < y);
 }
 
 /* Sorted a[0..n): insert x, shifting the larger values up (a has room). */
@@ -182,25 +209,31 @@ static void sorted_insert(double *a, size_t n, double x)
 	a[i] = x;
 }
 
-/* Number of a[0..n) below x: a binary search on long arrays, a branchless
- * count (no mispredictions on noisy data) on short ones. */
-static size_t rank_below(const double *a, size_t n, double x)
-{
-	size_t r = 0;
-
-	if (n > 48)
-		return lower_bound(a, n, x);
-	for (size_t k = 0; k < n; k++)
-		r += a[k] < x;
-	return r;
-}
-
 /* Sorted a[0..n): replace one `old` (present) by x; only the values ranked
  * between the two move. */
 static void sorted_replace(double *a, size_t n, double old, double x)
 {
-	size_t i = rank_below(a, n, old);             /* where old is */
-	size_t p = rank_below(a, n, x) - (old < x);   /* where x goes once old left */
+	size_t i, p;
+
+	if (n > 48) {
+		lower_bound2(a, n, old, x, &i, &p);
+	} else {
+		/* one pass counts both ranks, two independent sums each */
+		size_t i0 = 0, i1 = 0, p0 = 0, p1 = 0, k = 0;
+		for (; k + 2 <= n; k += 2) {
+			i0 += a[k] < old;
+			i1 += a[k + 1] < old;
+			p0 += a[k] < x;
+			p1 += a[k + 1] < x;
+		}
+		if (k < n) {
+			i0 += a[k] < old;
+			p0 += a[k] < x;
+		}
+		i = i0 + i1;
+		p = p0 + p1;
+	}
+	p -= old < x; /* i: where old is; p: where x goes once old left */
 
 	if (p > i)
 		memmove(a + i, a + i + 1, (p - i) * sizeof(double));
@@ -257,11 +290,11 @@ static void kth_distances(const struct sides *sd, size_t k, double *kth, double 
 	size_t na = sd->l, nb = sd->n - sd->r;
 	size_t lo = k + 1 > nb ? k + 1 - nb : 0, hi = k + 1 < na ? k + 1 : na;
 	while (lo < hi) {
+		/* lo <= i < hi <= min(na, k + 1): both sides have the index */
 		size_t i = lo + (hi - lo) / 2, j = k + 1 - i;
-		if (i < na && j > 0 && side_a(sd, i) < side_b(sd, j - 1))
-			lo = i + 1;
-		else
-			hi = i;
+		bool right = side_a(sd, i) < side_b(sd, j - 1);
+		lo = right ? i + 1 : lo;
+		hi = right ? hi : i;
 	}
 	size_t i = lo, j = k + 1 - lo;
 	double x = i > 0 ? side_a(sd, i - 1) : -INFINITY;
@@ -278,7 +311,10 @@ static double mad(const double *a, size_t n, double m)
 	struct sides sd = { a, 0, 0, n, m };
 	double lo, hi;
 
-	sd.l = sd.r = lower_bound(a, n, m);
+	/* m is the median: where it starts is the middle, unless ties
+	 * with it reach below the middle */
+	size_t h = n / 2;
+	sd.l = sd.r = h > 0 && a[h - 1] < m && a[h] >= m ? h : lower_bound(a, n, m);
 	if (n % 2) {
 		kth_distances(&sd, n / 2, &lo, &hi);
 		return lo;
@@ -383,9 +419,12 @@ static int nth_business(int64_t y, int m, int n)
 
 /*
  * Recurring peak: true when slot i's place in the month held a peak in 2 of
- * the last 3 months and v is within peak_factor x the largest of them.
+ * the last 3 months and v is within peak_factor x the largest of them.  A
+ * past peak explains one slot of a month: one that already explained
+ * another this month (the job ran on the 1st business day; this is the
+ * 3rd of the month, which it also fell on last month) does not count.
  */
-static bool recurring(const struct cfg *c, const struct work *wk,
+static bool recurring(const struct cfg *c, struct work *wk,
 		      const struct cw_series *s, size_t i, double v)
 {
 	/* v and the past peaks are compared with the weekly profile divided
@@ -398,6 +437,7 @@ static bool recurring(const struct cfg *c, const struct work *wk,
 	if (!(c->peakf > 0) || s->period > DAYS)
 		return false;
 	civil_from_days(day, &y, &m, &d);
+	int32_t month = (int32_t)(y * 12 + m); /* never 0 for a real date */
 	int dim = days_in_month(y, m), bo = 0;
 	if (weekday(day)) {
 		int64_t d0 = days_from_civil(y, m, 1);
@@ -405,7 +445,8 @@ static bool recurring(const struct cfg *c, const struct work *wk,
 			bo += weekday(d0 + k - 1);
 	}
 	for (int anchor = 0; anchor < 3; anchor++) {
-		int hits = 0;
+		int hits = 0, seen = 0;
+		size_t used[3];
 		double top = 0;
 		for (int back = 1; back <= 3; back++) {
 			int64_t y2 = y;
@@ -427,14 +468,24 @@ static bool recurring(const struct cfg *c, const struct work *wk,
 			if (t2 < s->start)
 				continue;
 			size_t j = (size_t)((t2 - s->start) / s->period);
-			if (j >= i || !wk->peak[j])
+			if (j >= i || !wk->peak[j]) /* not judged (too early, a gap) */
 				continue;
-			hits++;
+			seen++;
+			if (wk->peak[j] != 2 || wk->used[j] == month)
+				continue;
+			used[hits++] = j;
 			if (wk->dval[j] > top)
 				top = wk->dval[j];
 		}
-		if (hits >= 2)
-			return v <= c->peakf * top;
+		/* 2 of the last 3 months; 1 of 1 while the history holds only
+		 * one of them (a new series: the job's second run) */
+		if (hits >= 2 || (hits == 1 && seen == 1)) {
+			if (!(v <= c->peakf * top))
+				return false;
+			for (int h = 0; h < hits; h++)
+				wk->used[used[h]] = month;
+			return true;
+		}
 	}
 	return false;
 }
@@ -459,7 +510,7 @@ static void resolve(struct cfg *c, const double *p, const struct cw_series *s)
 		c->weeks = MAX_WEEKS;
 	c->nphase = c->weeks ? (size_t)(WEEK / per) : 1;
 	c->ratio = cw_param_auto(p[P_RATIO], per, 2.5, 2.5, 2.0);
-	c->k = cw_param_auto(p[P_K], per, 7.0, 7.0, 6.0);
+	c->k = cw_param_auto(p[P_K], per, 6.0, 7.0, 6.0);
 	c->floor = p[P_SCALE_FLOOR];
 	c->mex = p[P_MIN_EXCESS];
 	c->pct = p[P_PERCENTILE];
@@ -476,8 +527,10 @@ static void work_free(struct work *wk)
 	free(wk->pcnt);
 	free(wk->ppos);
 	free(wk->med);
-	free(wk->ring);
+	free(wk->high.v);
+	free(wk->low.v);
 	free(wk->peak);
+	free(wk->used);
 	free(wk->dval);
 }
 
@@ -491,29 +544,53 @@ static int work_init(struct work *wk, const struct cfg *c, size_t n)
 	wk->pcnt = calloc(c->nphase, 1);
 	wk->ppos = calloc(c->nphase, 1);
 	wk->med = calloc(c->nphase, sizeof(double));
-	wk->ring = calloc(c->shift, 1);
+	wk->high.v = calloc(c->shift, 1);
+	wk->low.v = calloc(c->shift, 1);
 	wk->peak = calloc(n ? n : 1, 1);
+	wk->used = calloc(n ? n : 1, sizeof(int32_t));
 	wk->dval = malloc((n ? n : 1) * sizeof(double));
 	if (!wk->fifo || !wk->srt || !wk->prof || !wk->psrt || !wk->pcnt || !wk->ppos || !wk->med ||
-	    !wk->ring || !wk->peak || !wk->dval) {
+	    !wk->high.v || !wk->low.v || !wk->peak || !wk->used || !wk->dval) {
 		work_free(wk);
 		return CW_ENOMEM;
 	}
 	return 0;
 }
 
-static void ring_push(struct work *wk, size_t cap, uint8_t f)
+static void flags_push(struct flags *r, size_t cap, uint8_t f)
 {
-	if (wk->rcnt == cap) {
-		wk->rsum -= wk->ring[wk->rhead];
-		wk->ring[wk->rhead] = f;
-		wk->rhead = wk->rhead + 1 == cap ? 0 : wk->rhead + 1;
+	if (r->cnt == cap) {
+		r->sum -= r->v[r->head];
+		r->v[r->head] = f;
+		r->head = r->head + 1 == cap ? 0 : r->head + 1;
 	} else {
-		size_t at = wk->rhead + wk->rcnt;
-		wk->ring[at >= cap ? at - cap : at] = f;
-		wk->rcnt++;
+		size_t at = r->head + r->cnt;
+		r->v[at >= cap ? at - cap : at] = f;
+		r->cnt++;
 	}
-	wk->rsum += f;
+	r->sum += f;
+}
+
+/* The level moved: the window restarts from the last `shift` judged
+ * periods up to i, and both flag rings from nothing. */
+static void relevel(struct work *wk, const struct cfg *c, size_t i)
+{
+	size_t got = 0, k = i + 1;
+
+	wk->cnt = 0;
+	wk->head = 0;
+	wk->wsum = 0;
+	while (k > 0 && got < c->shift) {
+		k--;
+		if (isnan(wk->dval[k]))
+			continue;
+		got++;
+	}
+	for (; k <= i; k++)
+		if (!isnan(wk->dval[k]))
+			win_push(wk, c->w, wk->dval[k]);
+	wk->high.cnt = wk->high.sum = wk->high.head = 0;
+	wk->low.cnt = wk->low.sum = wk->low.head = 0;
 }
 
 static int robust_run(const void *state, const double *p, const struct cw_series *s,
@@ -561,7 +638,7 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 
 		wk.dval[i] = v / S;
 		if (wk.cnt >= 3) {
-			double L = quantile(wk.srt, wk.cnt, c.pct);
+			double L0 = quantile(wk.srt, wk.cnt, c.pct), L = L0;
 			bool sparse = !(L > 0);
 			if (sparse)
 				L = wk.wsum / (double)wk.cnt;
@@ -572,20 +649,29 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 			if (sparse)
 				hi0 = dmax(hi0, wk.srt[wk.cnt - 1] * S);
 			bool maybe = up ? v > b + 0.5 * (hi0 - b) : v < b - 0.5 * (b - lo0);
-			double lim = up ? hi0 : lo0;
-			if (maybe || i >= from) {
-				double m = quantile(wk.srt, wk.cnt, 50);
-				double sd = dmax(MAD_NORMAL * mad(wk.srt, wk.cnt, m), c.floor * L) * S;
+			double lim = up ? hi0 : lo0, sd = NAN;
+			/* far on the side not judged (a drop, for up), on a series
+			 * that is not sparse: halfway to b / ratio, and beyond one
+			 * robust deviation (not just below the median when ratio
+			 * is 1) */
+			bool far = !sparse && c.dir != CW_DIR_BOTH &&
+				   (c.dir == CW_DIR_UP ? v < b - 0.5 * (b - lo0)
+						       : v > b + 0.5 * (hi0 - b));
+			if (maybe || far || i >= from) {
+				double m = c.pct == 50 ? L0 : quantile(wk.srt, wk.cnt, 50);
+				sd = dmax(MAD_NORMAL * mad(wk.srt, wk.cnt, m), c.floor * L) * S;
 				lim = up ? dmax(hi0, b + c.k * sd) : dmin(lo0, b - c.k * sd);
 			}
 			bool elevated = maybe && (up ? v > b + 0.5 * (lim - b) : v < b - 0.5 * (b - lim));
 			bool anomalous = up ? v > lim : v < lim;
-			wk.peak[i] = up && v > hi0 && v > c.ratio * b;
+			wk.peak[i] = 1 + (up && v > hi0 && v > c.ratio * b);
 			j.baseline = b;
 			j.limit = lim;
 			j.score = b != 0 ? v / b : NAN;
 			j.status = CW_STATUS_OK;
-			ring_push(&wk, c.shift, elevated);
+			bool low = far && (c.dir == CW_DIR_UP ? v < b - sd : v > b + sd);
+			flags_push(&wk.high, c.shift, elevated);
+			flags_push(&wk.low, c.shift, low);
 
 			if (open && !elevated)
 				open = false;
@@ -612,27 +698,18 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 				j.episode_len = ep_len;
 				j.episode_peak = ep_peak;
 			}
-			if (elevated && wk.rsum >= need && wk.rcnt == c.shift) {
+			if (elevated && wk.high.sum >= need && wk.high.cnt == c.shift) {
 				/* most of the recent history sits at a new level */
-				size_t got = 0;
-				size_t k = i + 1;
-				wk.cnt = 0;
-				wk.head = 0;
-				wk.wsum = 0;
-				while (k > 0 && got < c.shift) {
-					k--;
-					if (isnan(wk.dval[k]))
-						continue;
-					got++;
-				}
-				for (; k <= i; k++)
-					if (!isnan(wk.dval[k]))
-						win_push(&wk, c.w, wk.dval[k]);
+				relevel(&wk, &c, i);
 				accept = false;
 				open = false;
 				j.status = CW_STATUS_ANOMALY;
 				j.kind = "level_shift";
-				wk.rcnt = wk.rsum = wk.rhead = 0;
+			} else if (low && wk.low.sum >= need && wk.low.cnt == c.shift) {
+				/* ... or at one on the side not judged (a drop, or a
+				 * shift that went back): the new normal, silently */
+				relevel(&wk, &c, i);
+				accept = false;
 			}
 		}
 		if (accept)

@@ -276,12 +276,23 @@ static int finding_text(struct cw_buf *b, const struct cw_run *run, size_t rank,
 		if ((i && (rc = cw_buf_addstr(b, ", "))) ||
 		    (rc = cw_slack_escape(b, run->results[f->members[i]].detector, B_SHORT)))
 			return rc;
+	/* an accepted level shift says so; an episode gives its start, its
+	 * length and its peak: "since Jun 12 (4 days), peak 2.1 TB" */
+	if (r->j.kind && !strcmp(r->j.kind, "level_shift") &&
+	    (rc = cw_buf_addstr(b, MIDDOT "level shift: the new normal from now on")))
+		return rc;
 	if (r->j.episode_len > 1) {
-		char since[40];
+		char since[40], peak[64];
+		int64_t span = (int64_t)r->j.episode_len * rs->series.period;
+		int64_t unit = span % 86400 == 0 ? 86400 : span % 3600 == 0 ? 3600 : 60;
+		const char *uname = unit == 86400 ? "day" : unit == 3600 ? "hour" : "minute";
 
-		if ((rc = cw_buf_printf(b, MIDDOT "%u periods since %s", r->j.episode_len,
+		if ((rc = cw_buf_printf(b, MIDDOT "since %s (%lld %s%s), peak %s",
 					cw_rep_time(r->j.episode_start, rs->series.period, since,
-						    sizeof(since)))))
+						    sizeof(since)),
+					(long long)(span / unit), uname, span == unit ? "" : "s",
+					cw_rep_human(r->j.episode_peak, id->unit, peak,
+						     sizeof(peak)))))
 			return rc;
 	}
 	if ((rc = cw_buf_addstr(b, "\n`")))

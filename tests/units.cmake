@@ -37,8 +37,3 @@ cw_unit(check_metrics     LIBS cw_lifecycle)
 cw_unit(check_heartbeat   LIBS cw_lifecycle)
 cw_unit(check_aws         LIBS cw_aws)
 cw_unit(check_presign     LIBS cw_aws)
-
-# cw-fmtbench: ns per number of cw_fmt_plain and per time of cw_time_iso,
-# old formatting against new (a program to run by hand; not a test).
-add_executable(cw-fmtbench ${CMAKE_CURRENT_SOURCE_DIR}/bench/fmtbench.c)
-target_link_libraries(cw-fmtbench PRIVATE cw_core)

@@ -5,18 +5,28 @@
  *
  * The acknowledgement holds until --until (a time, or a duration from now),
  * or else until the bucket's current episode ends.  The state file is
- * --state FILE, or the inventory's reporting.state_file.  A sweep saves the
- * state it loaded when it started: acknowledge between runs.
+ * --state FILE, or the inventory's reporting.state_file.
+ *
+ * A sweep reads the state, updates it and saves it: ack takes the run's
+ * lock (--lock, or the inventory's, as `cwsweep run` finds it) for its own
+ * read-modify-write, so it never interleaves with a sweep's.  While a
+ * sweep holds it, ack records nothing and exits 75 (as a second run
+ * would): run it again when the sweep is done.  When the lock is not
+ * known (--state alone), the sweep's save still keeps an acknowledgement
+ * written meanwhile (cw_state_save merges them).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "err.h"
 #include "inventory.h"
+#include "lock.h"
 #include "state.h"
 #include "strutil.h"
 #include "timeutil.h"
@@ -26,22 +36,58 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cwsweep ack ACCOUNT/REGION/BUCKET [-i accounts.yaml | --state FILE]\n"
-		"                   [--until TIME|DURATION] [--reason TEXT]\n"
+		"usage: cwsweep ack ACCOUNT/REGION/BUCKET [-i accounts.yaml] [--state FILE]\n"
+		"                   [--lock FILE] [--until TIME|DURATION] [--reason TEXT]\n"
 		"\n"
 		"Acknowledge a bucket's anomaly: the Slack digest stops announcing it, the\n"
 		"reports mark it \"acknowledged\".  It holds until --until, or else until\n"
-		"the bucket's current episode ends.  Run it between sweeps: a sweep saves\n"
-		"the state it loaded when it started.\n"
+		"the bucket's current episode ends.  ack takes the runs' lock: while a\n"
+		"sweep holds it, nothing is recorded and ack exits 75; run it again when\n"
+		"the sweep is done.\n"
 		"\n"
 		"options:\n"
 		"  -i, --inventory FILE  the inventory whose reporting.state_file to use\n"
 		"                        (default accounts.yaml)\n"
 		"  --state FILE          the alert state file (instead of the inventory's)\n"
+		"  --lock FILE           the runs' lock file (default: the inventory's\n"
+		"                        reporting.lock_file, else OUTPUT_DIR/.cwsweep.lock;\n"
+		"                        with --state and no -i, none unless given)\n"
 		"  --until TIME          2026-12-01T00:00:00Z, or a duration from now: 3d, 12h\n"
 		"  --reason TEXT         why, shown to whoever reads the state\n"
 		"  -h, --help            this text\n"
 		"\n%s", cw_exit_codes_help);
+}
+
+/*
+ * Take the runs' lock at path (NULL: none known).  A folder that does not
+ * exist has never held a run's lock: nothing to take.  CW_EXIT_OK, or the
+ * exit code with the message printed: 75 while a sweep holds it.
+ */
+static int take_lock(const char *path, int64_t now, struct cw_lock *lock)
+{
+	char dir[4096], err[CW_ERRBUF];
+	struct stat sb;
+	const char *slash;
+	int rc;
+
+	if (!path)
+		return CW_EXIT_OK;
+	slash = strrchr(path, '/');
+	if (slash && (size_t)(slash - path) < sizeof(dir)) {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+		if (dir[0] && stat(dir, &sb) != 0 && errno == ENOENT)
+			return CW_EXIT_OK;
+	}
+	rc = cw_lock_acquire(path, now, lock, err, sizeof(err));
+	if (rc == CW_LOCK_HELD) {
+		fprintf(stderr, "cwsweep: ack: a sweep is in progress: %s; nothing was recorded, "
+			"acknowledge again when it is done\n", err);
+		return CW_EXIT_LOCKED;
+	}
+	if (rc)
+		return cw_usage_error("ack: %s", err);
+	return CW_EXIT_OK;
 }
 
 int cw_cmd_ack(int argc, char **argv)
@@ -49,17 +95,19 @@ int cw_cmd_ack(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "inventory", required_argument, NULL, 'i' },
 		{ "state", required_argument, NULL, 'S' },
+		{ "lock", required_argument, NULL, 'L' },
 		{ "until", required_argument, NULL, 'U' },
 		{ "reason", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *inv_path = "accounts.yaml", *state_path = NULL, *until_s = NULL;
+	const char *inv_path = NULL, *state_path = NULL, *until_s = NULL, *lock_path = NULL;
 	const char *reason = "";
-	char target[512], err[CW_ERRBUF], when[32];
+	char target[512], err[CW_ERRBUF], when[32], lock_default[4096];
 	char *acct, *region, *bucket, *slash;
 	struct cw_inventory inv;
 	struct cw_state st;
+	struct cw_lock lock = { -1, NULL };
 	bool inv_loaded = false;
 	int64_t now = cw_time_now(), until = 0;
 	int c, code = CW_EXIT_USAGE;
@@ -69,6 +117,7 @@ int cw_cmd_ack(int argc, char **argv)
 		switch (c) {
 		case 'i': inv_path = optarg; break;
 		case 'S': state_path = optarg; break;
+		case 'L': lock_path = optarg; break;
 		case 'U': until_s = optarg; break;
 		case 'R': reason = optarg; break;
 		case 'h':
@@ -113,8 +162,10 @@ int cw_cmd_ack(int argc, char **argv)
 		if (until <= now)
 			return cw_usage_error("ack: --until: %s is not in the future", until_s);
 	}
-	if (!state_path) {
+	if (!state_path || inv_path) {
 		struct cw_diags diags = { NULL, 0, 0 };
+		if (!inv_path)
+			inv_path = "accounts.yaml";
 		if (cw_inventory_load(inv_path, &inv, &diags)) {
 			cw_diags_print(&diags, stderr);
 			cw_diags_release(&diags);
@@ -123,12 +174,27 @@ int cw_cmd_ack(int argc, char **argv)
 		}
 		cw_diags_release(&diags);
 		inv_loaded = true;
-		state_path = inv.reporting.state_file;
+		if (!state_path)
+			state_path = inv.reporting.state_file;
 		if (!state_path) {
 			cw_inventory_release(&inv);
 			return cw_usage_error("ack: %s has no reporting.state_file (or give "
 					      "--state FILE)", inv_path);
 		}
+		if (!lock_path && inv.reporting.lock_file)
+			lock_path = inv.reporting.lock_file;
+		if (!lock_path) {
+			snprintf(lock_default, sizeof(lock_default), "%s/.cwsweep.lock",
+				 inv.reporting.output_dir ? inv.reporting.output_dir
+							  : "./cwsweep-report");
+			lock_path = lock_default;
+		}
+	}
+	code = take_lock(lock_path, now, &lock);
+	if (code != CW_EXIT_OK) {
+		if (inv_loaded)
+			cw_inventory_release(&inv);
+		return code;
 	}
 	cw_state_init(&st);
 	err[0] = '\0';
@@ -144,6 +210,7 @@ int cw_cmd_ack(int argc, char **argv)
 		code = CW_EXIT_OK;
 	}
 	cw_state_release(&st);
+	cw_lock_release(&lock);
 	if (inv_loaded)
 		cw_inventory_release(&inv);
 	return code;

@@ -7,6 +7,10 @@
  * writes nothing (exit 2).  A file that cannot be read or parsed is a row
  * in the failures section, not the end of the run (exit 3, reports still
  * written, even when every file failed).
+ *
+ * --inventory FILE applies that inventory's `exclusions:` as a sweep does:
+ * a file's series has no account, so an exclusion that names one does not
+ * apply, and a bucket glob is matched against the series' name.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -22,6 +26,7 @@
 #include "commands.h"
 #include "detector.h"
 #include "err.h"
+#include "inventory.h"
 #include "log.h"
 #include "report.h"
 #include "run.h"
@@ -41,6 +46,7 @@ struct analyze_opts {
 	const char *formats;
 	int64_t period;  /* 0 = from the data */
 	const char *unit; /* --unit: every series' unit; NULL = what the file says */
+	const char *inventory; /* --inventory: whose exclusions apply; NULL = none */
 	double usd_per_gb; /* 0 = series not priced (no dollar gate) */
 	bool all_periods;
 	bool pretty; /* --pretty */
@@ -52,7 +58,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: cwsweep analyze FILE... [-o DIR] [--detectors LIST] [--format LIST]\n"
 		"                       [--all-periods] [--period DURATION] [--usd-per-gb RATE]\n"
-		"                       [--unit UNIT] [--pretty] [-q]\n"
+		"                       [--unit UNIT] [-i accounts.yaml] [--pretty] [-q]\n"
 		"\n"
 		"Judge series read from files with the detectors, and write the reports.\n"
 		"A FILE is CSV (timestamp,value lines; an optional header), the JSON that\n"
@@ -77,6 +83,10 @@ static void usage(FILE *f)
 		"  --unit UNIT           the unit of every series, for the reports' numbers:\n"
 		"                        a CloudWatch unit (Bytes, Count, Percent, Seconds,\n"
 		"                        ...) or USD; default: what the file says, if anything\n"
+		"  -i, --inventory FILE  apply this inventory's exclusions: (time ranges not\n"
+		"                        judged as anomalies and kept out of the baselines);\n"
+		"                        a bucket glob matches the series' name, and an\n"
+		"                        exclusion for one account does not apply to files\n"
 		"  -q, --quiet           print nothing on stdout; errors and warnings only on stderr\n"
 		"  -h, --help            this text\n"
 		"\n"
@@ -117,6 +127,7 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o, int *first_
 		{ "period", required_argument, NULL, 'P' },
 		{ "usd-per-gb", required_argument, NULL, 'U' },
 		{ "unit", required_argument, NULL, 'T' },
+		{ "inventory", required_argument, NULL, 'i' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -129,7 +140,7 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o, int *first_
 	o->detectors = DEFAULT_DETECTORS;
 	o->formats = DEFAULT_FORMATS;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:i:qh", longopts, NULL)) != -1) {
 		/* "-o --format md": the value is missing, not "--format".  A value
 		 * joined to its option ("--output=-x") is taken as it is. */
 		if (optarg && optarg == argv[optind - 1] && optind >= 2 &&
@@ -176,6 +187,9 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o, int *first_
 						      "CloudWatch unit such as Bytes, Count, Percent, "
 						      "Seconds, Bytes/Second, or USD)", optarg);
 			o->unit = optarg;
+			break;
+		case 'i':
+			o->inventory = optarg;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -244,6 +258,7 @@ static bool status_failed(const char *status)
  * failure row; only running out of memory is returned as an error.
  */
 static int analyze_file(struct cw_run *run, const char *path, const struct analyze_opts *o,
+			const struct cw_inventory *inv,
 			const struct cw_detector_conf *dets, size_t ndets)
 {
 	struct cw_named_series *ns = NULL;
@@ -276,6 +291,11 @@ static int analyze_file(struct cw_run *run, const char *path, const struct analy
 		}
 		ns[i].s.usd_per_unit = o->usd_per_gb / 1e9;
 		rc = cw_run_add_series(run, &id, &ns[i].s, &idx);
+		for (size_t k = 0; !rc && inv && k < inv->nexclusions; k++) {
+			const struct cw_exclusion *x = &inv->exclusions[k];
+			if (cw_exclusion_matches(x, NULL, ns[i].name))
+				rc = cw_run_exclude(run, idx, x->from, x->to, x->reason);
+		}
 		if (rc)
 			break;
 		err[0] = '\0';
@@ -313,6 +333,7 @@ int cw_cmd_analyze(int argc, char **argv)
 	struct cw_detector_conf *dets = NULL;
 	struct cw_run run;
 	struct cw_buf summary = CW_BUF_INIT;
+	struct cw_inventory inv;
 	char err[CW_ERRBUF] = "";
 	size_t ndets = 0, i;
 	int first = 0, rc, code;
@@ -325,6 +346,18 @@ int cw_cmd_analyze(int argc, char **argv)
 				      cw_str_startswith(err, "detectors: ") ? err + 11 : err);
 	if (o.quiet)
 		cw_log_set_level(CW_LOG_QUIET);
+	memset(&inv, 0, sizeof(inv));
+	if (o.inventory) {
+		struct cw_diags diags = { NULL, 0, 0 };
+		if (cw_inventory_load(o.inventory, &inv, &diags)) {
+			cw_diags_print(&diags, stderr);
+			cw_diags_release(&diags);
+			code = cw_usage_error("analyze: -i %s: cannot read the inventory",
+					      o.inventory);
+			goto free_dets;
+		}
+		cw_diags_release(&diags);
+	}
 
 	code = CW_EXIT_PARTIAL;
 	if (cw_run_init(&run, "analyze")) {
@@ -341,7 +374,7 @@ int cw_cmd_analyze(int argc, char **argv)
 		if (cw_log_progress_enabled())
 			cw_log_progress("analyze: %zu/%d %s", i - (size_t)first + 1,
 					argc - first, argv[i]);
-		if (analyze_file(&run, argv[i], &o, dets, ndets)) {
+		if (analyze_file(&run, argv[i], &o, o.inventory ? &inv : NULL, dets, ndets)) {
 			cw_log_progress_end();
 			cw_log_error("analyze: out of memory");
 			goto out;
@@ -368,6 +401,8 @@ out:
 	cw_buf_release(&summary);
 	cw_run_release(&run);
 free_dets:
+	if (o.inventory)
+		cw_inventory_release(&inv);
 	for (i = 0; i < ndets; i++)
 		cw_detector_conf_release(&dets[i]);
 	free(dets);

@@ -3,8 +3,9 @@
  * save (atomic, 0600).  See state.h for the rules and the file format.
  *
  * Entries are kept sorted by key, so a run looks each key up with bsearch
- * and the saved file is stable from night to night.  No locking: one
- * thread, under the run lock.
+ * and the saved file is stable from night to night.  One thread, under
+ * the run lock (which `cwsweep ack` takes too); a save still keeps an
+ * acknowledgement written since the load (see cw_state_save).
  */
 #include "state.h"
 
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "atomicio.h"
 #include "err.h"
@@ -199,6 +201,9 @@ void cw_state_release(struct cw_state *st)
 	for (size_t i = 0; i < st->nacks; i++)
 		ack_release(&st->acks[i]);
 	free(st->acks);
+	for (size_t i = 0; i < st->nloaded_acks; i++)
+		ack_release(&st->loaded_acks[i]);
+	free(st->loaded_acks);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -530,20 +535,73 @@ out:
 	return rc;
 }
 
+/* The identity of the file at path (all 0 when there is none): a save
+ * renames a new file into place, so any write changes it. */
+static void file_id(const char *path, uint64_t id[4])
+{
+	struct stat sb;
+
+	memset(id, 0, 4 * sizeof(*id));
+	if (stat(path, &sb) != 0)
+		return;
+	id[0] = (uint64_t)sb.st_dev;
+	id[1] = (uint64_t)sb.st_ino;
+	id[2] = (uint64_t)sb.st_size;
+	id[3] = (uint64_t)sb.st_mtim.tv_sec * 1000000000u + (uint64_t)sb.st_mtim.tv_nsec;
+}
+
+static bool ack_same(const struct cw_state_ack *a, const struct cw_state_ack *b)
+{
+	return strcmp(a->account_id, b->account_id) == 0 && strcmp(a->region, b->region) == 0 &&
+	       strcmp(a->bucket, b->bucket) == 0;
+}
+
+static bool ack_equal(const struct cw_state_ack *a, const struct cw_state_ack *b)
+{
+	return ack_same(a, b) && a->at == b->at && a->until == b->until &&
+	       strcmp(a->reason, b->reason) == 0;
+}
+
+/* Remember the acknowledgements as loaded (see cw_state_save). */
+static int acks_remember(struct cw_state *st)
+{
+	if (!st->nacks)
+		return 0;
+	st->loaded_acks = calloc(st->nacks, sizeof(*st->loaded_acks));
+	if (!st->loaded_acks)
+		return CW_ENOMEM;
+	for (size_t i = 0; i < st->nacks; i++) {
+		const struct cw_state_ack *a = &st->acks[i];
+		struct cw_state_ack *c = &st->loaded_acks[st->nloaded_acks++];
+
+		*c = (struct cw_state_ack){ cw_strdup(a->account_id), cw_strdup(a->region),
+					    cw_strdup(a->bucket), cw_strdup(a->reason), a->at,
+					    a->until };
+		if (!c->account_id || !c->region || !c->bucket || !c->reason)
+			return CW_ENOMEM;
+	}
+	return 0;
+}
+
 int cw_state_load(struct cw_state *st, const char *path, char *err, size_t errlen)
 {
 	char msg[CW_ERRBUF];
 	char *text = NULL;
+	uint64_t id[4];
 	size_t len = 0;
 	int rc;
 
 	cw_state_init(st);
+	file_id(path, id); /* before reading: a write in between is seen on save */
 	rc = cw_read_file(path, CW_STATE_MAX_BYTES, &text, &len, msg, sizeof(msg));
 	if (rc == CW_ENOTFOUND)
 		return 0; /* the first run */
 	if (rc == 0)
 		rc = cw_state_parse(st, path, text, len, msg, sizeof(msg));
 	free(text);
+	memcpy(st->loaded_id, id, sizeof(id));
+	if (rc == 0 && acks_remember(st))
+		rc = CW_ENOMEM;
 	if (rc == CW_ENOMEM)
 		return cw_fail(err, errlen, rc, "state file %s: out of memory", path);
 	/* msg starts with the path */
@@ -896,13 +954,67 @@ static json_t *entry_json(const struct cw_state_entry *e)
 	return o;
 }
 
+/*
+ * The acknowledgements to save: st's, and those given in the file since st
+ * was loaded (not among st->loaded_acks), the later one for a bucket.
+ * Borrowed pointers into st and disk, in *out (free it).
+ */
+static int acks_to_save(const struct cw_state *st, const char *path, struct cw_state *disk,
+			const struct cw_state_ack ***out, size_t *nout)
+{
+	const struct cw_state_ack **v;
+	uint64_t id[4];
+	char *text = NULL, msg[CW_ERRBUF];
+	size_t len = 0, n = 0;
+
+	cw_state_init(disk);
+	file_id(path, id);
+	if (id[1] && memcmp(id, st->loaded_id, sizeof(id)) != 0 &&
+	    cw_read_file(path, CW_STATE_MAX_BYTES, &text, &len, msg, sizeof(msg)) == 0) {
+		/* a file that does not parse has nothing to keep */
+		(void)cw_state_parse(disk, path, text, len, msg, sizeof(msg));
+		free(text);
+	}
+	v = malloc((st->nacks + disk->nacks + 1) * sizeof(*v));
+	if (!v)
+		return CW_ENOMEM;
+	for (size_t i = 0; i < st->nacks; i++)
+		v[n++] = &st->acks[i];
+	for (size_t i = 0; i < disk->nacks; i++) {
+		const struct cw_state_ack *d = &disk->acks[i];
+		bool known = false;
+		size_t k;
+
+		for (k = 0; k < st->nloaded_acks && !known; k++)
+			known = ack_equal(d, &st->loaded_acks[k]);
+		if (known)
+			continue;
+		for (k = 0; k < n && !ack_same(v[k], d); k++)
+			;
+		if (k == n)
+			v[n++] = d;
+		else if (d->at > v[k]->at)
+			v[k] = d;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
 int cw_state_save(const struct cw_state *st, const char *path, int64_t now,
 		  char *err, size_t errlen)
 {
 	json_t *root = json_object(), *entries = json_array();
+	const struct cw_state_ack **acks_v = NULL;
+	struct cw_state disk;
+	size_t nacks = 0;
 	char *text = NULL;
 	int rc;
 
+	if (acks_to_save(st, path, &disk, &acks_v, &nacks)) {
+		json_decref(entries);
+		goto oom;
+	}
 	if (!root || !entries) {
 		json_decref(entries);
 		goto oom;
@@ -945,13 +1057,13 @@ int cw_state_save(const struct cw_state *st, const char *path, int64_t now,
 				goto oom;
 		}
 	}
-	if (st->nacks) {
+	if (nacks) {
 		json_t *acks = json_array();
 
 		if (!put(root, "acks", acks))
 			goto oom;
-		for (size_t i = 0; i < st->nacks; i++) {
-			const struct cw_state_ack *a = &st->acks[i];
+		for (size_t i = 0; i < nacks; i++) {
+			const struct cw_state_ack *a = acks_v[i];
 			json_t *o = json_object();
 
 			if (!o || json_array_append_new(acks, o) != 0 ||
@@ -970,9 +1082,13 @@ int cw_state_save(const struct cw_state *st, const char *path, int64_t now,
 	rc = cw_write_file_atomic(path, text, strlen(text), 0600, err, errlen);
 	free(text);
 	json_decref(root);
+	free(acks_v);
+	cw_state_release(&disk);
 	return rc;
 oom:
 	json_decref(root);
+	free(acks_v);
+	cw_state_release(&disk);
 	return cw_fail(err, errlen, CW_ENOMEM, "state file %s: out of memory", path);
 }
 

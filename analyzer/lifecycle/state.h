@@ -108,6 +108,12 @@ struct cw_state {
 	size_t nnotices;
 	struct cw_state_ack *acks;
 	size_t nacks;
+	/* What cw_state_load read: the file's identity (device, inode, size,
+	 * modification time in ns; all 0 when there was no file) and its
+	 * acknowledgements, so that cw_state_save keeps one given since. */
+	uint64_t loaded_id[4];
+	struct cw_state_ack *loaded_acks;
+	size_t nloaded_acks;
 };
 
 /* Record an acknowledgement (replacing one for the same bucket). 0 or
@@ -176,7 +182,14 @@ int cw_state_apply_failures(struct cw_state *st, const struct cw_run *run, int64
  */
 void cw_state_announce_all(struct cw_run *run, bool *announce);
 
-/* Write st to path atomically, mode 0600, entries sorted by key. */
+/*
+ * Write st to path atomically, mode 0600, entries sorted by key.
+ * Acknowledgements are merged, not overwritten: when the file changed
+ * since st was loaded (`cwsweep ack` wrote it meanwhile), each
+ * acknowledgement in it that was not there at load time is kept too (for
+ * the same bucket, the one given last wins); one that st dropped because
+ * it ended stays dropped.
+ */
 int cw_state_save(const struct cw_state *st, const char *path, int64_t now,
 		  char *err, size_t errlen);
 

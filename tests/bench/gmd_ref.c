@@ -324,13 +324,18 @@ static bool str_same(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-/* Both messages say "not JSON" (their details differ: jansson's own
- * wording), or they are the same message. */
-static bool same_error(const char *a, const char *b)
+/* A "not JSON" message (the details differ: jansson has its own words). */
+static bool is_syntax(const char *msg)
 {
 	static const char syntax[] = "GetMetricData response: not JSON: ";
-	bool sa = strncmp(a, syntax, sizeof(syntax) - 1) == 0;
-	bool sb = strncmp(b, syntax, sizeof(syntax) - 1) == 0;
+
+	return strncmp(msg, syntax, sizeof(syntax) - 1) == 0;
+}
+
+/* Both messages say "not JSON", or they are the same message. */
+static bool same_error(const char *a, const char *b)
+{
+	bool sa = is_syntax(a), sb = is_syntax(b);
 
 	return sa == sb && (sa || strcmp(a, b) == 0);
 }
@@ -381,10 +386,12 @@ int cw_gmd_ref_compare(const char *body, size_t len, char *why, size_t whylen)
 		ea[0] = eb[0] = '\0';
 		ra = cw_gmd_accumulate(a, CMP_NR, map, 3, body, len, &pa, ea, sizeof(ea));
 		rb = cw_gmd_accumulate_ref(b, CMP_NR, map, 3, body, len, &pb, eb, sizeof(eb));
-		if (ra == CW_EPARSE && rb == 0 && memchr(body, '\0', len)) {
-			/* jansson drops a NUL byte that follows a number; the
+		if (ra == CW_EPARSE && is_syntax(ea) && memchr(body, '\0', len)) {
+			/* jansson drops a NUL byte that follows a number (and may
+			 * then accept the page, or refuse it for its shape); the
 			 * scanner refuses every NUL, as JSON wants */
-			cw_gmd_page_release(&pb);
+			if (!rb)
+				cw_gmd_page_release(&pb);
 			break;
 		}
 		if (ra != rb || (ra && !same_error(ea, eb)))

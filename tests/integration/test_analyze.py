@@ -369,6 +369,52 @@ class AnalyzeTest(unittest.TestCase):
         # and the Markdown for people shows it next to the anomaly
         self.assertIn("| episode since 2014-02-10T00:00:00Z, 3 periods, peak 900 |", md)
 
+    def test_inventory_exclusions(self):
+        """-i: the inventory's exclusions apply to the files' series: a
+        bucket glob matches the series' name; an exclusion for one account
+        does not apply (a file has no account); a bad inventory is exit 2
+        with its file:line:column and nothing written."""
+        spike = os.path.join(self.tmp, "spike.csv")
+        other = os.path.join(self.tmp, "other.csv")
+        for path in (spike, other):
+            write_series(path, [100] * 40 + [900, 100], period=86400)
+        inv = os.path.join(self.tmp, "inv.yaml")
+        with open(inv, "w") as f:
+            f.write('accounts:\n  - {id: "111111111111", regions: [us-east-1], '
+                    'buckets: [media]}\n'
+                    "exclusions:\n"
+                    "  - {from: 2014-02-10T00:00:00Z, to: 2014-02-11T00:00:00Z,\n"
+                    '     bucket: "spi*", reason: a known launch}\n'
+                    "  - {from: 2014-02-01T00:00:00Z, to: 2014-02-12T00:00:00Z,\n"
+                    '     account: "111111111111", reason: one account}\n')
+        p = self.analyze("-i", inv, "--detectors", "robust", "--all-periods", spike, other)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        rows, _, _ = self.check_reports(p)
+        day = {(r["metric"], r["period_start"][:10]): r for r in rows}
+        s = day[("spike", "2014-02-10")]
+        self.assertEqual((s["status"], s["note"], s["baseline"]),
+                         ("ok", "excluded: a known launch", ""))
+        # the excluded 900 fed no baseline: the next day's median is 100
+        self.assertEqual(day[("spike", "2014-02-11")]["baseline"], "100")
+        o = day[("other", "2014-02-10")]
+        self.assertEqual((o["status"], o["note"]), ("anomaly", ""))
+        # without -i the same spike is an anomaly
+        shutil.rmtree(self.out)
+        p = self.analyze("--detectors", "robust", "--all-periods", spike)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        # a bad inventory: exit 2, the place named, nothing written
+        shutil.rmtree(self.out)
+        with open(inv, "w") as f:
+            f.write('accounts:\n  - {id: "111111111111", regions: [us-east-1], '
+                    'buckets: [media]}\n'
+                    "exclusions:\n  - {from: yesterday, to: 2014-02-11T00:00:00Z, "
+                    "reason: x}\n")
+        p = self.analyze("-i", inv, spike)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("inv.yaml:4:", p.stderr)
+        self.assertIn("not a time", p.stderr)
+        self.assertFalse(os.path.exists(self.out))
+
     def test_usage_errors_write_nothing(self):
         ok = os.path.join(self.tmp, "ok.csv")
         write_series(ok, [1, 2, 3])

@@ -993,6 +993,43 @@ class ExclusionTest(SweepCase):
         digest = json.loads(p.stdout) if p.stdout.strip() else {}
         self.assertNotIn("media-prod-assets", json.dumps(digest))  # not announced
 
+    def test_ack_refuses_while_a_sweep_holds_the_lock(self):
+        """ack takes the runs' lock for its read-modify-write of the state:
+        while a sweep holds it (held here as a run holds it), ack records
+        nothing, names the holder and exits 75; afterwards it records.  The
+        lock is --lock, or the inventory's reporting.lock_file."""
+        import fcntl
+        state = os.path.join(self.tmp, "state.json")
+        lock = os.path.join(self.tmp, "run.lock")
+        inv = self.tmpfile("inventory.yaml",
+                           'accounts:\n  - {id: "111111111111", regions: [us-east-1], '
+                           "buckets: [media]}\nreporting:\n  state_file: %s\n"
+                           "  lock_file: %s\n" % (state, lock))
+        env = {"HOME": self.home, "PATH": os.environ.get("PATH", ""), **clock_env()}
+        target = "111111111111/us-east-1/media"
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.write(fd, b"4242 2026-11-26T03:00:00Z\n")
+            for argv in (["ack", target, "--state", state, "--lock", lock],
+                         ["ack", target, "-i", inv]):
+                a = self.cwsweep(argv, env)
+                self.assertEqual(a.returncode, 75, a.stderr)
+                self.assertIn("a sweep is in progress", a.stderr)
+                self.assertIn("(pid 4242, started 2026-11-26T03:00:00Z)", a.stderr)
+                self.assertIn("nothing was recorded", a.stderr)
+                self.assertEqual(a.stdout, "")
+                self.assertFalse(os.path.exists(state))
+        finally:
+            os.close(fd)  # the sweep ends: its lock goes with it
+        a = self.cwsweep(["ack", target, "-i", inv, "--reason", "known launch"], env)
+        self.assertEqual(a.returncode, 0, a.stderr)
+        with open(state, encoding="utf-8") as f:
+            self.assertEqual([x["bucket"] for x in json.load(f)["acks"]], ["media"])
+        # the lock is free again, emptied by ack as a run empties it
+        with open(lock, encoding="utf-8") as f:
+            self.assertEqual(f.read(), "")
+
 
 # ---- replay: the nightly verdict is the --all-periods verdict ------------------
 

@@ -874,6 +874,36 @@ START_TEST(gmd_depth)
 }
 END_TEST
 
+/* A result over CW_CW_MAX_POINTS points is refused as too big. */
+START_TEST(gmd_too_many_points)
+{
+	struct cw_gmd_result *r = NULL;
+	struct cw_gmd_page page;
+	char err[CW_ERRBUF];
+	size_t n = CW_CW_MAX_POINTS + 1, len = 0, cap = 4 * n + 128;
+	char *body = malloc(cap);
+
+	ck_assert_ptr_nonnull(body);
+	len += (size_t)snprintf(body, cap, "{\"MetricDataResults\":[{\"Id\":\"q0\","
+				"\"Timestamps\":[");
+	for (int arr = 0; arr < 2; arr++) {
+		for (size_t k = 0; k < n; k++) {
+			body[len++] = '0';
+			body[len++] = ',';
+		}
+		len--; /* the last comma */
+		len += (size_t)snprintf(body + len, cap - len, "%s",
+					arr == 0 ? "],\"Values\":[" : "]}]}");
+	}
+	ck_assert_int_eq(cw_gmd_results_new(&r, 1, T0, T_END, DAY), 0);
+	ck_assert_int_eq(cw_gmd_accumulate(r, 1, NULL, 1, body, len, &page, err, sizeof(err)),
+			 CW_ETOOBIG);
+	ck_assert_msg(strstr(err, "MetricDataResults[0]: over 1000000 points") != NULL, "%s", err);
+	cw_gmd_results_free(r, 1);
+	free(body);
+}
+END_TEST
+
 /* A page of 500 results as CloudWatch sends one, split in two pages at
  * every kind of boundary: the scanner and the reference agree. */
 START_TEST(gmd_big_page)
@@ -1031,6 +1061,7 @@ static Suite *cloudwatch_suite(void)
 	tcase_add_test(tc, gmd_numbers_exact);
 	tcase_add_test(tc, gmd_depth);
 	tcase_add_test(tc, gmd_big_page);
+	tcase_add_test(tc, gmd_too_many_points);
 	tcase_add_test(tc, lm_paging);
 	tcase_add_test(tc, lm_template_prefix);
 	tcase_add_test(tc, lm_garbage_refused);

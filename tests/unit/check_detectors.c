@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "detector.h"
+#include "dettest.h"
 #include "err.h"
 #include "seriesio.h"
 #include "testlib.h"
@@ -24,41 +25,6 @@
 #define HOUR 3600
 
 /* ---- helpers ---------------------------------------------------------- */
-
-struct got {
-	struct cw_judgement *j;
-	size_t n, cap;
-};
-
-static int collect(void *ctx, const struct cw_judgement *j)
-{
-	struct got *g = ctx;
-	if (g->n == g->cap) {
-		g->cap = g->cap ? g->cap * 2 : 64;
-		g->j = realloc(g->j, g->cap * sizeof(*g->j));
-		ck_assert_ptr_nonnull(g->j);
-	}
-	g->j[g->n++] = *j;
-	return 0;
-}
-
-/* Build one detector from "name:key=value..." or fail the test. */
-static struct cw_detector_conf *det(const char *spec)
-{
-	struct cw_detector_conf *c = NULL;
-	size_t n = 0;
-	char err[CW_ERRBUF] = "";
-	ck_assert_msg(cw_detector_parse_list(spec, &c, &n, err, sizeof(err)) == 0, "%s: %s",
-		      spec, err);
-	ck_assert_uint_eq(n, 1);
-	return c;
-}
-
-static void det_free(struct cw_detector_conf *c)
-{
-	cw_detector_conf_release(c);
-	free(c);
-}
 
 /* A series from a literal array (NaN = gap), all slots complete. */
 static void mkseries(struct cw_series *s, int64_t period, const double *v, size_t n)

@@ -10,45 +10,11 @@
 #include <string.h>
 
 #include "detector.h"
+#include "dettest.h"
 #include "err.h"
 #include "testlib.h"
 
 #define MIN5 300
-
-struct got {
-	struct cw_judgement *j;
-	size_t n, cap;
-};
-
-static int collect(void *ctx, const struct cw_judgement *j)
-{
-	struct got *g = ctx;
-	if (g->n == g->cap) {
-		g->cap = g->cap ? g->cap * 2 : 64;
-		g->j = realloc(g->j, g->cap * sizeof(*g->j));
-		ck_assert_ptr_nonnull(g->j);
-	}
-	g->j[g->n++] = *j;
-	return 0;
-}
-
-static struct got judge_all(const char *spec, const double *v, size_t n, int64_t period)
-{
-	struct cw_detector_conf *c = NULL;
-	size_t nc = 0;
-	char err[CW_ERRBUF] = "";
-	struct cw_series s;
-	struct got g = { NULL, 0, 0 };
-
-	ck_assert_msg(cw_detector_parse_list(spec, &c, &nc, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_int_eq(cw_series_init(&s, 0, period, n), 0);
-	memcpy(s.values, v, n * sizeof(double));
-	ck_assert_int_eq(c->ops->run(c->state, c->p, &s, 0, n, collect, &g), 0);
-	cw_series_release(&s);
-	cw_detector_conf_release(c);
-	free(c);
-	return g;
-}
 
 /*
  * 5-minute slots, window 1h (12 slots), margin 0, rearm 1h.  10 and 11
@@ -66,7 +32,7 @@ START_TEST(test_new_high_and_rearm)
 	v[25] = 21;
 	v[36] = 30;
 	const char *spec = "newhigh:window=1h:margin=0:rearm=1h:smooth=0:direction=up";
-	struct got g = judge_all(spec, v, 40, MIN5);
+	struct got g = judge_all(spec, v, 40, 0, MIN5);
 	ck_assert_uint_eq(g.n, 40);
 	ck_assert_int_eq(g.j[23].status, CW_STATUS_OK);
 	ck_assert_int_eq(g.j[24].status, CW_STATUS_ANOMALY);
@@ -80,14 +46,16 @@ START_TEST(test_new_high_and_rearm)
 	free(g.j);
 
 	/* margin 0.5 of the range (1): the limit is 11.5 */
-	g = judge_all("newhigh:window=1h:margin=0.5:rearm=1h:smooth=0:direction=up", v, 40, MIN5);
+	g = judge_all("newhigh:window=1h:margin=0.5:rearm=1h:smooth=0:direction=up", v, 40, 0,
+		      MIN5);
 	ck_assert(g.j[24].limit == 11.5);
 	ck_assert_int_eq(g.j[24].status, CW_STATUS_ANOMALY);
 	free(g.j);
 
 	/* exactly at the limit is ok */
 	v[24] = 11.5;
-	g = judge_all("newhigh:window=1h:margin=0.5:rearm=1h:smooth=0:direction=up", v, 40, MIN5);
+	g = judge_all("newhigh:window=1h:margin=0.5:rearm=1h:smooth=0:direction=up", v, 40, 0,
+		      MIN5);
 	ck_assert_int_eq(g.j[24].status, CW_STATUS_OK);
 	free(g.j);
 }
@@ -100,7 +68,8 @@ START_TEST(test_new_low_gaps_and_periods)
 		v[i] = i % 2 ? 11 : 10;
 	v[30] = 1;
 	v[20] = NAN;
-	struct got g = judge_all("newhigh:window=1h:margin=0:direction=down:smooth=0", v, 40, MIN5);
+	struct got g = judge_all("newhigh:window=1h:margin=0:direction=down:smooth=0", v, 40, 0,
+				 MIN5);
 	ck_assert_uint_eq(g.n, 39); /* the gap is not judged */
 	ck_assert_int_eq(g.j[29].period_start, 30 * MIN5);
 	ck_assert_int_eq(g.j[29].status, CW_STATUS_ANOMALY);
@@ -109,13 +78,13 @@ START_TEST(test_new_low_gaps_and_periods)
 	free(g.j);
 
 	/* up only: a new low is ok */
-	g = judge_all("newhigh:window=1h:margin=0:smooth=0:direction=up", v, 40, MIN5);
+	g = judge_all("newhigh:window=1h:margin=0:smooth=0:direction=up", v, 40, 0, MIN5);
 	ck_assert_int_eq(g.j[29].status, CW_STATUS_OK);
 	free(g.j);
 
 	/* a daily series is left to robust: ok, no baseline */
 	v[30] = 1e9;
-	g = judge_all("newhigh", v, 40, 86400);
+	g = judge_all("newhigh", v, 40, 0, 86400);
 	ck_assert_int_eq(g.j[29].status, CW_STATUS_OK);
 	ck_assert(isnan(g.j[29].baseline));
 	free(g.j);
@@ -135,7 +104,7 @@ START_TEST(test_smoothed_level_change)
 	double *v = malloc(n * sizeof(double));
 	for (size_t i = 0; i < n; i++)
 		v[i] = i < 576 ? (double)(i % 2) * 100 : 90;
-	struct got g = judge_all("newhigh:min_excess=5:window=1d", v, n, MIN5);
+	struct got g = judge_all("newhigh:min_excess=5:window=1d", v, n, 0, MIN5);
 	size_t alerts = 0, at = 0;
 	for (size_t i = 288; i < g.n; i++) /* after min_history (1d) */
 		if (g.j[i].status == CW_STATUS_ANOMALY) {
@@ -150,7 +119,7 @@ START_TEST(test_smoothed_level_change)
 	ck_assert(g.j[at].value == 90); /* the period's own value */
 	free(g.j);
 
-	g = judge_all("newhigh:min_excess=5:window=1d:smooth=0", v, n, MIN5);
+	g = judge_all("newhigh:min_excess=5:window=1d:smooth=0", v, n, 0, MIN5);
 	for (size_t i = 576; i < g.n; i++)
 		ck_assert_int_eq(g.j[i].status, CW_STATUS_OK);
 	free(g.j);

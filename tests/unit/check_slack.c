@@ -752,9 +752,11 @@ START_TEST(test_one_finding_per_series)
 	/* the lead (mean7d: the larger estimate) tracked a 3-day episode */
 	run.results[run.nresults - 1].j.episode_start = T0 + 17 * DAY;
 	run.results[run.nresults - 1].j.episode_len = 3;
+	run.results[run.nresults - 1].j.episode_peak = 900 * GB;
 	ck_assert_int_eq(cw_run_add_result(&run, a, "zscore", &j, NULL), 0);
 	run.results[run.nresults - 1].est_excess_usd = 62.1;
 	add_result(&run, other, CW_STATUS_ANOMALY, 300 * GB, 100 * GB, 18.0);
+	run.results[run.nresults - 1].j.kind = "level_shift"; /* a one-period shift */
 	root = digest(&run, NULL, NULL, &b);
 	check_limits(root);
 	ck_assert_str_eq(block_text(root, 0), "cwsweep: 2 findings");
@@ -762,8 +764,14 @@ START_TEST(test_one_finding_per_series)
 	ck_assert_uint_eq(nblocks(root), 6);
 	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "`spiky`"));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "mean7d, zscore"));
-	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "3 periods since "));
+	/* the episode's start (T0 = 2023-11-14, + 17 days), length and peak */
+	ck_assert_ptr_nonnull(strstr(block_text(root, 3), "mean7d, zscore"
+				     " \xc2\xb7 since 2023-12-01 (3 days), peak 900 GB\n"));
+	ck_assert_ptr_null(strstr(block_text(root, 3), "level shift"));
 	ck_assert_ptr_nonnull(strstr(block_text(root, 4), "`other`"));
+	ck_assert_ptr_nonnull(strstr(block_text(root, 4), " \xc2\xb7 level shift: the new "
+				     "normal from now on\n"));
+	ck_assert_ptr_null(strstr(block_text(root, 4), "since"));
 	ck_assert_ptr_null(strstr(block_text(root, 4), "zscore"));
 	json_decref(root);
 	cw_buf_release(&b);

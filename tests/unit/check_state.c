@@ -795,6 +795,68 @@ START_TEST(test_ack)
 }
 END_TEST
 
+/* Acknowledge bucket b at `at` in the file, as `cwsweep ack` does. */
+static void ack_bucket(const char *b, int64_t at, int64_t until, const char *reason)
+{
+	struct cw_state st;
+	char err[CW_ERRBUF];
+
+	ck_assert_int_eq(cw_state_load(&st, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_state_ack_add(&st, ACCT, "us-east-1", b, at, until, reason), 0);
+	ck_assert_msg(cw_state_save(&st, path, at, err, sizeof(err)) == 0, "%s", err);
+	cw_state_release(&st);
+}
+
+/* A run's read-modify-write of the state with acknowledgements written in
+ * the middle of it (ack under another lock): the run's save keeps them,
+ * the later one for a bucket wins, and one the run ended stays ended. */
+START_TEST(test_ack_written_during_a_run)
+{
+	struct cw_state st, back;
+	struct cw_run run;
+	bool ann[4];
+	char err[CW_ERRBUF];
+
+	sweep(t0, 500);
+	ack_bucket("logs", t0 + 60, t0 + DAY, "until night 2");
+	ack_bucket("media", t0 + 120, 0, "old reason");
+	/* night 2 starts: the run loads both */
+	ck_assert_int_eq(cw_state_load(&st, path, err, sizeof(err)), 0);
+	ck_assert_uint_eq(st.nacks, 2);
+	/* meanwhile: media acknowledged again, thumbs for the first time */
+	ack_bucket("media", t0 + DAY + 60, 0, "new reason");
+	ack_bucket("thumbs", t0 + DAY + 90, 0, "launch");
+	/* the run ends both it loaded (logs: its until; media: no anomaly
+	 * left) and saves */
+	night(&run, t0 + DAY, 2000);
+	ck_assert_int_eq(cw_state_apply(&st, &run, t0 + DAY, COOLDOWN, GROWTH, ann), 0);
+	ck_assert_uint_eq(st.nacks, 0);
+	ck_assert_msg(cw_state_save(&st, path, t0 + DAY, err, sizeof(err)) == 0, "%s", err);
+	cw_run_release(&run);
+	cw_state_release(&st);
+
+	ck_assert_int_eq(cw_state_load(&back, path, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.nacks, 2);
+	ck_assert_str_eq(back.acks[0].bucket, "media");
+	ck_assert_str_eq(back.acks[0].reason, "new reason");
+	ck_assert_int_eq(back.acks[0].at, t0 + DAY + 60);
+	ck_assert_str_eq(back.acks[1].bucket, "thumbs");
+	ck_assert_str_eq(back.acks[1].reason, "launch");
+	/* the run's own entries are what it saved */
+	ck_assert_ptr_nonnull(cw_state_find(&back, ACCT, "us-east-1", "logs", METRIC,
+					    "threshold"));
+	/* a bucket acknowledged again during a run that keeps the old one:
+	 * the later wins */
+	ack_bucket("media", t0 + DAY + 600, 0, "newest");
+	ck_assert_msg(cw_state_save(&back, path, t0 + DAY, err, sizeof(err)) == 0, "%s", err);
+	cw_state_release(&back);
+	ck_assert_int_eq(cw_state_load(&back, path, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.nacks, 2);
+	ck_assert_str_eq(back.acks[0].reason, "newest");
+	cw_state_release(&back);
+}
+END_TEST
+
 START_TEST(test_ack_file)
 {
 	struct cw_state st;
@@ -826,6 +888,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_nights);
 	tcase_add_test(tc, test_ack);
 	tcase_add_test(tc, test_ack_file);
+	tcase_add_test(tc, test_ack_written_during_a_run);
 	tcase_add_test(tc, test_three_nights_in_memory);
 	tcase_add_test(tc, test_cooldown_zero_and_no_growth);
 	tcase_add_test(tc, test_unjudged_keys_keep_their_state);
