@@ -344,15 +344,19 @@ static int job_call(struct job *j, struct cw_aws_client *c, struct cw_ratelimit 
 /*
  * Take the memory to parse an answer from the run-wide parse bound (waits
  * while other workers parse); a job failure when the answer alone would
- * pass the bound.  *cost: what to give back after the parse.
+ * pass the bound.  tree: the answer is parsed into a jansson tree (its
+ * estimated cost is taken); otherwise it is scanned in place (GetMetricData:
+ * no tree, a few small buffers) and costs its text.  *cost: what to give
+ * back after the parse.
  */
 static int parse_memory_take(struct job *j, const char *stage, const struct cw_buf *body,
-			     size_t *cost)
+			     bool tree, size_t *cost)
 {
 	char msg[CW_ERRBUF];
 	int rc;
 
-	*cost = cw_json_parse_cost(body->data ? body->data : "", body->len);
+	*cost = tree ? cw_json_parse_cost(body->data ? body->data : "", body->len)
+		     : body->len + 4096;
 	rc = cw_aws_parse_memory_take(j->sw->aws, *cost, &j->sw->stop_now);
 	if (rc == CW_ETOOBIG) {
 		snprintf(msg, sizeof(msg), "an answer of %zu bytes would take about %zu MiB to "
@@ -429,7 +433,7 @@ static void list_pages(struct job *j, struct cw_aws_client *c, const struct list
 			cw_aws_response_release(&resp);
 			break;
 		}
-		if (parse_memory_take(j, l->stage, &resp.body, &cost)) {
+		if (parse_memory_take(j, l->stage, &resp.body, true, &cost)) {
 			cw_aws_response_release(&resp);
 			break;
 		}
@@ -574,7 +578,7 @@ static void fetch_run(struct job *j, struct cw_aws_client *c)
 			cw_aws_response_release(&resp);
 			break;
 		}
-		if (parse_memory_take(j, "get-metric-data", &resp.body, &cost)) {
+		if (parse_memory_take(j, "get-metric-data", &resp.body, false, &cost)) {
 			cw_aws_response_release(&resp);
 			break;
 		}

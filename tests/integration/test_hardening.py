@@ -450,32 +450,51 @@ class KillTest(SweepCase):
 
 class JsonBombTest(SweepCase):
 
-    def test_answers_that_cost_more_to_parse_than_the_bound(self):
-        """40 MB of "{}," on every GetMetricData answer (a tree of ~3 GB
-        each): refused before parsing, with the bound in the message; the
-        process stays small."""
+    def bomb(self, action):
+        """A run whose every `action` answer is 40 MB of "{}," (valid JSON,
+        a tree of ~3 GB): (exit code, peak RSS in MB or None under a
+        sanitizer, failures of report.json)."""
         fake = self.start_fake(patch=add_faults(
-            {"kind": "json_bomb", "action": "GetMetricData", "size_mb": 40}))
+            {"kind": "json_bomb", "action": action, "size_mb": 40}))
         inv = self.tmpfile("inv.yaml", SMALL_INVENTORY + "aws:\n  response_memory_mb: 64\n")
-        out = os.path.join(self.tmp, "out")
-        # one worker: each 40 MB answer fits the receive bound and is then
-        # refused by the parse bound
+        out = os.path.join(self.tmp, "out-" + action)
+        # one worker: each 40 MB answer fits the receive bound
         argv = [ts.BIN, "run", "-i", inv, "-o", out, "--at", AT, "--no-state", "--no-slack",
                 "-j", "1"]
         p = subprocess.run([ts.PY, "-c", RSS_WRAPPER] + argv, env=self.env_for(fake),
                            cwd=self.tmp, capture_output=True, text=True, timeout=300)
-        self.assertEqual(p.returncode, 3, p.stderr[-3000:])
         rss_mb = int(p.stdout.strip()) / 1024.0
-        print("\njson bomb: peak RSS %.0f MB" % rss_mb, file=sys.stderr)
+        print("\njson bomb on %s: peak RSS %.0f MB" % (action, rss_mb), file=sys.stderr)
         with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
             doc = json.load(f)
-        codes = {f["code"] for f in doc["failures"]}
-        self.assertEqual(codes, {"ResponseTooLarge"}, doc["failures"])
-        for f in doc["failures"]:
-            self.assertIn("to parse, more than the 64 MiB bound", f["message"])
         with open(ts.BIN, "rb") as f:
             image = f.read()
-        if b"__asan_init" not in image and b"__tsan_init" not in image:
+        if b"__asan_init" in image or b"__tsan_init" in image:
+            rss_mb = None
+        return p, rss_mb, doc["failures"]
+
+    def test_answers_that_cost_more_to_parse_than_the_bound(self):
+        """ListMetrics answers are parsed into a tree: a 40 MB bomb is
+        refused before parsing, with the bound in the message; the process
+        stays small."""
+        p, rss_mb, failures = self.bomb("ListMetrics")
+        self.assertEqual(p.returncode, 3, p.stderr[-3000:])
+        # the listing's row, and each of its listed buckets as not checked
+        self.assertEqual({f["code"] for f in failures}, {"ResponseTooLarge", "NotChecked"},
+                         failures)
+        for f in failures:
+            if f["code"] == "ResponseTooLarge":
+                self.assertIn("to parse, more than the 64 MiB bound", f["message"])
+        if rss_mb is not None:
+            self.assertLess(rss_mb, 200, "peak RSS %.0f MB" % rss_mb)
+
+    def test_get_metric_data_bomb_is_scanned_in_place(self):
+        """GetMetricData answers are scanned without a tree: the same bomb
+        costs its text, and is refused for its shape, not its size."""
+        p, rss_mb, failures = self.bomb("GetMetricData")
+        self.assertEqual(p.returncode, 3, p.stderr[-3000:])
+        self.assertEqual({f["code"] for f in failures}, {"MalformedResponse"}, failures)
+        if rss_mb is not None:
             self.assertLess(rss_mb, 200, "peak RSS %.0f MB" % rss_mb)
 
 
