@@ -218,20 +218,25 @@ static void sorted_replace(double *a, size_t n, double old, double x)
 	if (n > 48) {
 		lower_bound2(a, n, old, x, &i, &p);
 	} else {
-		/* one pass counts both ranks, two independent sums each */
-		size_t i0 = 0, i1 = 0, p0 = 0, p1 = 0, k = 0;
+		/* one pass counts both ranks, two lanes at a time (the
+		 * comparisons give -1 per value below) */
+		typedef double v2d __attribute__((vector_size(16)));
+		typedef long long v2l __attribute__((vector_size(16)));
+		v2d vo = { old, old }, vx = { x, x };
+		v2l ci = { 0, 0 }, cp = { 0, 0 };
+		size_t k = 0;
 		for (; k + 2 <= n; k += 2) {
-			i0 += a[k] < old;
-			i1 += a[k + 1] < old;
-			p0 += a[k] < x;
-			p1 += a[k + 1] < x;
+			v2d e;
+			memcpy(&e, a + k, sizeof(e));
+			ci += e < vo;
+			cp += e < vx;
 		}
+		i = (size_t)-(ci[0] + ci[1]);
+		p = (size_t)-(cp[0] + cp[1]);
 		if (k < n) {
-			i0 += a[k] < old;
-			p0 += a[k] < x;
+			i += a[k] < old;
+			p += a[k] < x;
 		}
-		i = i0 + i1;
-		p = p0 + p1;
 	}
 	p -= old < x; /* i: where old is; p: where x goes once old left */
 
