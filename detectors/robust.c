@@ -143,6 +143,7 @@ struct work {
 	size_t head, cnt;
 	double *srt;      /* the same values sorted */
 	double wsum;
+	size_t mad_at;    /* where the last MAD split the two sides */
 	double *prof;     /* nphase x weeks rings of the values, by time */
 	double *psrt;     /* the same, sorted per phase */
 	uint8_t *pcnt, *ppos;
@@ -278,7 +279,10 @@ static double quantile(const double *a, size_t n, double pct)
  * Median absolute deviation from the median m of sorted a[0..n).  The
  * distances to m on each side of it are sorted (left: m - a[l-1-i],
  * right: a[r+j] - m), so the k-th smallest distance is the k-th of two
- * sorted arrays: a binary search, O(log n).
+ * sorted arrays: a binary search, O(log n).  One value of the window
+ * changes between two slots, so the split between the two sides hardly
+ * moves: the search starts from the last one (`hint`) and looks a few
+ * places either way before it halves what is left.
  */
 struct sides {
 	const double *a;
@@ -289,19 +293,44 @@ struct sides {
 static double side_a(const struct sides *sd, size_t i) { return sd->m - sd->a[sd->l - 1 - i]; }
 static double side_b(const struct sides *sd, size_t j) { return sd->a[sd->r + j] - sd->m; }
 
+/* lo <= i < hi <= min(na, k + 1): both sides have the index, and side a's
+ * i-th distance is below the one of side b that it competes with */
+static bool a_below(const struct sides *sd, size_t k, size_t i)
+{
+	return side_a(sd, i) < side_b(sd, k - i);
+}
+
 /* The k-th and (k+1)-th (0-based) smallest distances, in one search. */
-static void kth_distances(const struct sides *sd, size_t k, double *kth, double *next)
+static void kth_distances(const struct sides *sd, size_t k, size_t *hint, double *kth,
+			  double *next)
 {
 	size_t na = sd->l, nb = sd->n - sd->r;
 	size_t lo = k + 1 > nb ? k + 1 - nb : 0, hi = k + 1 < na ? k + 1 : na;
+	/* the split is the first i in [lo, hi) where a_below fails (hi when
+	 * none): narrow [lo, hi] around the last one */
+	size_t h = *hint < lo ? lo : *hint > hi ? hi : *hint;
+	int steps = 4;
+	if (h < hi && a_below(sd, k, h)) {
+		lo = h + 1;
+		while (steps-- > 0 && lo < hi && a_below(sd, k, lo))
+			lo++;
+		if (lo < hi && !a_below(sd, k, lo))
+			hi = lo;
+	} else {
+		hi = h;
+		while (steps-- > 0 && hi > lo && !a_below(sd, k, hi - 1))
+			hi--;
+		if (hi > lo && a_below(sd, k, hi - 1))
+			lo = hi;
+	}
 	while (lo < hi) {
-		/* lo <= i < hi <= min(na, k + 1): both sides have the index */
-		size_t i = lo + (hi - lo) / 2, j = k + 1 - i;
-		bool right = side_a(sd, i) < side_b(sd, j - 1);
+		size_t i = lo + (hi - lo) / 2;
+		bool right = a_below(sd, k, i);
 		lo = right ? i + 1 : lo;
 		hi = right ? hi : i;
 	}
 	size_t i = lo, j = k + 1 - lo;
+	*hint = lo;
 	double x = i > 0 ? side_a(sd, i - 1) : -INFINITY;
 	double y = j > 0 ? side_b(sd, j - 1) : -INFINITY;
 	*kth = x > y ? x : y;
@@ -311,7 +340,7 @@ static void kth_distances(const struct sides *sd, size_t k, double *kth, double 
 	*next = x < y ? x : y;
 }
 
-static double mad(const double *a, size_t n, double m)
+static double mad(const double *a, size_t n, double m, size_t *hint)
 {
 	struct sides sd = { a, 0, 0, n, m };
 	double lo, hi;
@@ -321,10 +350,10 @@ static double mad(const double *a, size_t n, double m)
 	size_t h = n / 2;
 	sd.l = sd.r = h > 0 && a[h - 1] < m && a[h] >= m ? h : lower_bound(a, n, m);
 	if (n % 2) {
-		kth_distances(&sd, n / 2, &lo, &hi);
+		kth_distances(&sd, n / 2, hint, &lo, &hi);
 		return lo;
 	}
-	kth_distances(&sd, n / 2 - 1, &lo, &hi);
+	kth_distances(&sd, n / 2 - 1, hint, &lo, &hi);
 	return (lo + hi) / 2;
 }
 
@@ -664,7 +693,7 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 						       : v > b + 0.5 * (hi0 - b));
 			if (maybe || far || i >= from) {
 				double m = c.pct == 50 ? L0 : quantile(wk.srt, wk.cnt, 50);
-				sd = dmax(MAD_NORMAL * mad(wk.srt, wk.cnt, m), c.floor * L) * S;
+				sd = dmax(MAD_NORMAL * mad(wk.srt, wk.cnt, m, &wk.mad_at), c.floor * L) * S;
 				lim = up ? dmax(hi0, b + c.k * sd) : dmin(lo0, b - c.k * sd);
 			}
 			bool elevated = maybe && (up ? v > b + 0.5 * (lim - b) : v < b - 0.5 * (b - lim));
