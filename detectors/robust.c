@@ -224,14 +224,25 @@ static void sorted_replace(double *a, size_t n, double old, double x)
 		typedef double v2d __attribute__((vector_size(16)));
 		typedef long long v2l __attribute__((vector_size(16)));
 		v2d vo = { old, old }, vx = { x, x };
-		v2l ci = { 0, 0 }, cp = { 0, 0 };
+		v2l ci = { 0, 0 }, cp = { 0, 0 }, ci2 = { 0, 0 }, cp2 = { 0, 0 };
 		size_t k = 0;
+		for (; k + 4 <= n; k += 4) {
+			v2d e, f;
+			memcpy(&e, a + k, sizeof(e));
+			memcpy(&f, a + k + 2, sizeof(f));
+			ci += e < vo;
+			cp += e < vx;
+			ci2 += f < vo;
+			cp2 += f < vx;
+		}
 		for (; k + 2 <= n; k += 2) {
 			v2d e;
 			memcpy(&e, a + k, sizeof(e));
 			ci += e < vo;
 			cp += e < vx;
 		}
+		ci += ci2;
+		cp += cp2;
 		i = (size_t)-(ci[0] + ci[1]);
 		p = (size_t)-(cp[0] + cp[1]);
 		if (k < n) {
@@ -266,9 +277,15 @@ static void win_push(struct work *wk, size_t cap, double d)
 	wk->wsum += d;
 }
 
-static double quantile(const double *a, size_t n, double pct)
+/* Where the pct-th percentile of n sorted values sits (kept per window
+ * length by the caller: the division is the costly part). */
+static double quantile_pos(size_t n, double pct)
 {
-	double pos = (double)(n - 1) * pct / 100.0;
+	return (double)(n - 1) * pct / 100.0;
+}
+
+static double quantile(const double *a, size_t n, double pos)
+{
 	size_t lo = (size_t)pos;
 	if (lo + 1 >= n)
 		return a[n - 1];
@@ -656,6 +673,8 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 	if (work_init(&wk, &c, to))
 		return CW_ENOMEM;
 	size_t need = (c.shift * 5 + 6) / 7;
+	size_t qn = 0; /* the window length qpos and qmid are for */
+	double qpos = 0, qmid = 0;
 
 	size_t phase = to ? phase_of(s, 0, &c) : 0, next_phase = phase;
 	for (size_t i = 0; i < to; i++) {
@@ -672,7 +691,12 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 
 		wk.dval[i] = v / S;
 		if (wk.cnt >= 3) {
-			double L0 = quantile(wk.srt, wk.cnt, c.pct), L = L0;
+			if (wk.cnt != qn) {
+				qn = wk.cnt;
+				qpos = quantile_pos(qn, c.pct);
+				qmid = quantile_pos(qn, 50);
+			}
+			double L0 = quantile(wk.srt, wk.cnt, qpos), L = L0;
 			bool sparse = !(L > 0);
 			if (sparse)
 				L = wk.wsum / (double)wk.cnt;
@@ -692,7 +716,7 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 				   (c.dir == CW_DIR_UP ? v < b - 0.5 * (b - lo0)
 						       : v > b + 0.5 * (hi0 - b));
 			if (maybe || far || i >= from) {
-				double m = c.pct == 50 ? L0 : quantile(wk.srt, wk.cnt, 50);
+				double m = c.pct == 50 ? L0 : quantile(wk.srt, wk.cnt, qmid);
 				sd = dmax(MAD_NORMAL * mad(wk.srt, wk.cnt, m, &wk.mad_at), c.floor * L) * S;
 				lim = up ? dmax(hi0, b + c.k * sd) : dmin(lo0, b - c.k * sd);
 			}
