@@ -16,14 +16,6 @@ static int strcmp0(const char *a, const char *b)
 	return strcmp(a ? a : "", b ? b : "");
 }
 
-static bool bytes_series(const struct cw_run_series *rs)
-{
-	const struct cw_series *s = &rs->series;
-
-	return rs->id.unit && strcmp(rs->id.unit, "Bytes") == 0 && s->period > 0 &&
-	       s->period <= DAY && DAY % s->period == 0;
-}
-
 static size_t find_or_add(struct cw_acct_totals *t, const struct cw_target_id *id)
 {
 	size_t i;
@@ -64,28 +56,13 @@ static int tot_cmp(const void *pa, const void *pb)
 	return strcmp0(a->account_id, b->account_id);
 }
 
-/* The daily totals of account k: a slot per day from the earliest series
- * start to the latest complete end. */
-static int daily(const struct cw_run *run, struct cw_acct_total *a)
+/* The daily chart of an account: a slot per day from the earliest series
+ * start to the latest complete end (at most 4000). */
+static int daily(const struct cw_acct_sums *s, struct cw_acct_total *a)
 {
-	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	int64_t lo = s->lo, hi = s->hi;
 
-	for (size_t i = 0; i < run->nseries; i++) {
-		const struct cw_run_series *rs = &run->series[i];
-		size_t k;
-
-		if (!bytes_series(rs) || strcmp0(rs->id.account_id, a->account_id) != 0 ||
-		    (!a->account_id[0] && strcmp0(rs->id.account_name, a->account_name) != 0))
-			continue;
-		k = cw_series_complete(&rs->series);
-		if (k == 0)
-			continue;
-		if (rs->series.start < lo)
-			lo = rs->series.start;
-		if (cw_series_time(&rs->series, k) > hi)
-			hi = cw_series_time(&rs->series, k);
-	}
-	if (lo >= hi)
+	if (lo >= hi || s->ndaily == 0)
 		return 0;
 	lo -= ((lo % DAY) + DAY) % DAY;
 	a->start = lo;
@@ -96,26 +73,11 @@ static int daily(const struct cw_run *run, struct cw_acct_total *a)
 	a->daily = malloc(a->ndaily * sizeof(*a->daily));
 	if (!a->daily)
 		return CW_ENOMEM;
-	for (size_t d = 0; d < a->ndaily; d++)
-		a->daily[d] = NAN;
-	for (size_t i = 0; i < run->nseries; i++) {
-		const struct cw_run_series *rs = &run->series[i];
-		size_t k;
+	for (size_t d = 0; d < a->ndaily; d++) {
+		int64_t t = lo + (int64_t)d * DAY;
+		size_t k = (size_t)((t - s->base) / DAY);
 
-		if (!bytes_series(rs) || strcmp0(rs->id.account_id, a->account_id) != 0 ||
-		    (!a->account_id[0] && strcmp0(rs->id.account_name, a->account_name) != 0))
-			continue;
-		k = cw_series_complete(&rs->series);
-		for (size_t j = 0; j < k; j++) {
-			int64_t t = cw_series_time(&rs->series, j);
-			size_t d;
-
-			if (t < lo)
-				continue;
-			d = (size_t)((t - lo) / DAY);
-			if (d < a->ndaily)
-				add(&a->daily[d], rs->series.values[j]);
-		}
+		a->daily[d] = t >= s->base && k < s->ndaily ? (double)s->daily[k] : NAN;
 	}
 	return 0;
 }
@@ -123,30 +85,27 @@ static int daily(const struct cw_run *run, struct cw_acct_total *a)
 int cw_acct_totals_build(const struct cw_run *run, const struct cw_findings *fs,
 			 struct cw_acct_totals *out)
 {
-	size_t cap = run->nseries + (fs ? fs->n : 0) + 1;
+	size_t cap = run->naccts + (fs ? fs->n : 0) + 1;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->v = calloc(cap, sizeof(*out->v));
 	if (!out->v)
 		return CW_ENOMEM;
-	for (size_t i = 0; i < run->nseries; i++) {
-		const struct cw_run_series *rs = &run->series[i];
-		struct cw_acct_total *a = &out->v[find_or_add(out, &rs->id)];
-		const struct cw_series *s = &rs->series;
-		size_t k = cw_series_complete(s), w;
+	/* the run added up each account as its series came */
+	for (size_t i = 0; i < run->naccts && !rc; i++) {
+		const struct cw_acct_sums *s = &run->accts[i];
+		struct cw_acct_total *a = &out->v[out->n++];
 
-		a->series++;
-		if (!bytes_series(rs))
-			continue;
-		a->byte_series++;
-		for (size_t j = 0; j < k; j++)
-			add(&a->lookback, s->values[j]);
-		w = (size_t)(7 * DAY / s->period);
-		for (size_t j = k > w ? k - w : 0; j < k; j++)
-			add(&a->week, s->values[j]);
-		for (size_t j = k > 2 * w ? k - 2 * w : 0; j + w < k && k >= w; j++)
-			add(&a->prev, s->values[j]);
+		a->account_id = s->account_id;
+		a->account_name = s->account_name;
+		a->usd = NAN;
+		a->series = s->series;
+		a->byte_series = s->byte_series;
+		a->lookback = s->lookback == 0 && s->byte_series == 0 ? NAN : (double)s->lookback;
+		a->week = (double)s->week;
+		a->prev = (double)s->prev;
+		rc = daily(s, a);
 	}
 	for (size_t i = 0; fs && i < fs->n; i++) {
 		const struct cw_finding *f = &fs->v[i];
@@ -154,11 +113,6 @@ int cw_acct_totals_build(const struct cw_run *run, const struct cw_findings *fs,
 
 		a->findings++;
 		add(&a->usd, f->est_excess_usd);
-	}
-	for (size_t i = 0; i < out->n && !rc; i++) {
-		if (out->v[i].lookback == 0 && out->v[i].byte_series == 0)
-			out->v[i].lookback = NAN;
-		rc = daily(run, &out->v[i]);
 	}
 	qsort(out->v, out->n, sizeof(*out->v), tot_cmp);
 	return rc;

@@ -153,7 +153,7 @@ static int unmeasured_row(struct cw_buf *out, const struct cw_run *run,
 static int csv_render(const struct cw_run *run, struct cw_buf *out, char *err,
 		      size_t errlen)
 {
-	struct cw_result *sorted = NULL;
+	const struct cw_result *sorted = NULL;
 	struct cw_buf note = CW_BUF_INIT;
 	size_t i;
 	int rc;
@@ -195,7 +195,7 @@ static int csv_render(const struct cw_run *run, struct cw_buf *out, char *err,
 	}
 out:
 	cw_buf_release(&note);
-	free(sorted);
+	cw_rep_sorted_free(run, sorted);
 	if (rc)
 		return cw_fail(err, errlen, rc, "report.csv: %s", cw_strerror(rc));
 	return 0;

@@ -1,6 +1,6 @@
 /*
  * json.c - the whole run for programs (and for `cwsweep merge`):
- * report.json, schema "cwsweep.report/2".
+ * report.json, schema "cwsweep.report/3".
  *
  * Keys come in a fixed order and every value is written the same way each
  * time, so the output of one run is byte-for-byte stable.  The document is
@@ -11,11 +11,15 @@
  * output with jansson and with Python's json module.  It is written front
  * to back and never read back, so it can stream to its file.
  *
- * Everything needed to rebuild a cw_run is in it (json_read.c reads it
- * back): the run metadata, every judgement with its target, the recent
- * history of each judged series (once per series, however many judgements
- * it has: results[i].series is an index into "series"), the failures and
- * the buckets not measured.
+ * Compact by default (no blank, no line break); run->pretty indents it for
+ * people, a row of the two tables on one line each.
+ *
+ * The two large parts are tables, a list of column names and rows as
+ * arrays: "series" names each judged series once (its target, period and
+ * the span the file describes, with the values of that span only for a
+ * series with a finding: the run keeps no other history), and "results"
+ * holds every judgement, naming its series by index.  json_read.c reads
+ * it back (and the older /2 and /1).
  */
 #include "report.h"
 
@@ -32,15 +36,18 @@
 #include "timeutil.h"
 #include "units.h"
 
-/* A pretty-printing writer: two spaces per level, errors sticky in rc. */
+/* The writer: compact, or two spaces per level when pretty; a row (an
+ * array in a table) stays on one line.  Errors sticky in rc. */
 struct jw {
 	struct cw_buf *out;
 	int depth;
 	bool has_items; /* the open container has an element already */
+	bool pretty;
+	int row;        /* > 0: inside a row, items on one line */
 	int rc;
 };
 
-/* Comma, line break and indent before an element; then "key": if any. */
+/* Separator, line break and indent before an element; then "key": if any. */
 static void jw_item(struct jw *w, const char *key)
 {
 	int i;
@@ -48,15 +55,17 @@ static void jw_item(struct jw *w, const char *key)
 	if (w->rc)
 		return;
 	if (w->has_items)
-		w->rc = cw_buf_addch(w->out, ',');
-	if (!w->rc)
-		w->rc = cw_buf_addch(w->out, '\n');
-	for (i = 0; i < w->depth && !w->rc; i++)
-		w->rc = cw_buf_addstr(w->out, "  ");
-	if (key && !w->rc) {
+		w->rc = cw_buf_addstr(w->out, w->row && w->pretty ? ", " : ",");
+	if (w->pretty && !w->row) {
+		if (!w->rc)
+			w->rc = cw_buf_addch(w->out, '\n');
+		for (i = 0; i < w->depth && !w->rc; i++)
+			w->rc = cw_buf_addstr(w->out, "  ");
+	}
+	if (key && !w->row && !w->rc) { /* a row's members are its columns */
 		w->rc = cw_json_string(w->out, key);
 		if (!w->rc)
-			w->rc = cw_buf_addstr(w->out, ": ");
+			w->rc = cw_buf_addstr(w->out, w->pretty ? ": " : ":");
 	}
 	w->has_items = true;
 }
@@ -78,7 +87,7 @@ static void jw_begin(struct jw *w, const char *key, const char *open)
 static void jw_end(struct jw *w, const char *close)
 {
 	w->depth--;
-	if (w->has_items) {
+	if (w->has_items && w->pretty && !w->row) {
 		int i;
 
 		jw_raw(w, "\n");
@@ -87,6 +96,32 @@ static void jw_end(struct jw *w, const char *close)
 	}
 	jw_raw(w, close);
 	w->has_items = true;
+}
+
+static void jw_str(struct jw *w, const char *key, const char *s);
+
+/* A row of a table: an array on one line. */
+static void jw_row_begin(struct jw *w)
+{
+	jw_begin(w, NULL, "[");
+	w->row++;
+}
+
+static void jw_row_end(struct jw *w)
+{
+	jw_end(w, "]");
+	w->row--;
+}
+
+/* The column names of a table. */
+static void jw_columns(struct jw *w, const char *key, const char *const *names, size_t n)
+{
+	jw_begin(w, key, "[");
+	w->row++;
+	for (size_t i = 0; i < n; i++)
+		jw_str(w, NULL, names[i]);
+	jw_end(w, "]");
+	w->row--;
 }
 
 /* A string, or null when s is NULL. */
@@ -235,7 +270,7 @@ static void jw_summary(struct jw *w, const struct cw_run *run)
 struct jseries {
 	size_t *num;   /* run series index -> report index, SIZE_MAX = none */
 	size_t *order; /* report index -> run series index */
-	size_t *from, *to; /* by report index */
+	uint32_t *from, *to; /* by report index */
 	size_t n;
 };
 
@@ -270,18 +305,54 @@ static int jseries_build(struct jseries *js, const struct cw_run *run,
 		if (k == SIZE_MAX) {
 			k = js->num[r->series] = js->n++;
 			js->order[k] = r->series;
-			js->from[k] = from;
-			js->to[k] = to;
+			js->from[k] = (uint32_t)from;
+			js->to[k] = (uint32_t)to;
 		} else if (from < to) {
 			/* an empty window adds nothing to the span */
 			if (js->from[k] == js->to[k] || from < js->from[k])
-				js->from[k] = from;
+				js->from[k] = (uint32_t)from;
 			if (to > js->to[k])
-				js->to[k] = to;
+				js->to[k] = (uint32_t)to;
 		}
 	}
 	return 0;
 }
+
+static const char *const series_columns[] = {
+	"account_id", "account_name", "region", "bucket", "metric", "unit", "owner", "tags",
+	"period_seconds", "start", "slots", "values",
+};
+
+/* One series: its target, period, the span [from, to) and its values there
+ * (null when the run kept none: a series without a finding; [] when it has
+ * no slot). */
+static void jw_series(struct jw *w, const struct cw_run_series *rs, size_t from, size_t to)
+{
+	const struct cw_series *s = &rs->series;
+
+	jw_row_begin(w);
+	jw_ident(w, &rs->id);
+	jw_int(w, NULL, s->period);
+	jw_time(w, NULL, s->n ? cw_series_time(s, from) : 0, s->n > 0);
+	jw_int(w, NULL, (long long)(to - from));
+	if (s->values || s->n == 0) {
+		jw_begin(w, NULL, "[");
+		for (size_t i = from; i < to; i++) {
+			jw_item(w, NULL);
+			jw_plain(w, s->values[i]);
+		}
+		jw_end(w, "]");
+	} else {
+		jw_item(w, NULL);
+		jw_raw(w, "null");
+	}
+	jw_row_end(w);
+}
+
+static const char *const result_columns[] = {
+	"series", "detector", "status", "severity", "period_start", "value", "baseline", "limit",
+	"score", "alert", "est_excess_usd", "note", "finding_id",
+};
 
 static void jw_result(struct jw *w, const struct cw_run *run, const struct cw_result *r,
 		      const struct jseries *js)
@@ -289,78 +360,52 @@ static void jw_result(struct jw *w, const struct cw_run *run, const struct cw_re
 	const struct cw_run_series *rs = &run->series[r->series];
 	char fid[CW_FINDING_ID_LEN];
 
-	jw_begin(w, NULL, "{");
-	jw_ident(w, &rs->id);
-	jw_str(w, "detector", r->detector ? r->detector : "");
-	jw_str(w, "status", cw_rep_status(r->j.status));
-	jw_str(w, "severity", r->j.status == CW_STATUS_ANOMALY
-			      ? cw_rep_severity(r->j.severity) : NULL);
+	jw_row_begin(w);
+	jw_int(w, NULL, (long long)js->num[r->series]);
+	jw_str(w, NULL, r->detector ? r->detector : "");
+	jw_str(w, NULL, cw_rep_status(r->j.status));
+	jw_str(w, NULL, r->j.status == CW_STATUS_ANOMALY ? cw_rep_severity(r->j.severity) : NULL);
 	/* A series without slots (nothing was read) has no judged period. */
-	jw_time(w, "period_start", r->j.period_start, rs->series.n > 0);
-	jw_num(w, "value", r->j.value);
-	jw_num(w, "baseline", r->j.baseline);
-	jw_num(w, "limit", r->j.limit);
-	jw_num(w, "change_pct", cw_rep_change_pct(&r->j));
-	jw_num(w, "score", r->j.score);
-	jw_str(w, "alert", r->alert == CW_ALERT_NONE ? NULL : cw_rep_alert(r->alert));
-	jw_num(w, "est_excess_usd", r->j.status == CW_STATUS_ANOMALY ? r->est_excess_usd : NAN);
-	jw_str(w, "note", r->note);
-	jw_num(w, "est_excess_usd_all", r->est_excess_usd);
-	jw_str(w, "finding_id", r->j.status == CW_STATUS_ANOMALY
-				? cw_result_finding_id(run, r, fid, sizeof(fid)) : NULL);
-	jw_int(w, "series", (long long)js->num[r->series]);
-	jw_end(w, "}");
-}
-
-/* One series' history on one line: {"start": ..., "period": ..., "values": [...]}. */
-static void jw_history(struct jw *w, const struct cw_series *s, size_t from, size_t to)
-{
-	char when[CW_TIME_ISO_LEN];
-	size_t i;
-
-	jw_item(w, NULL);
-	jw_raw(w, "{\"start\": ");
-	if (s->n > 0) {
-		jw_raw(w, "\"");
-		jw_raw(w, cw_time_iso(cw_series_time(s, from), when, sizeof(when)));
-		jw_raw(w, "\"");
-	} else {
-		jw_raw(w, "null");
-	}
-	if (!w->rc)
-		w->rc = cw_buf_printf(w->out, ", \"period\": %lld, \"values\": [",
-				      (long long)s->period);
-	for (i = from; i < to; i++) {
-		if (i > from)
-			jw_raw(w, ", ");
-		jw_plain(w, s->values[i]);
-	}
-	jw_raw(w, "]}");
+	jw_time(w, NULL, r->j.period_start, rs->series.n > 0);
+	jw_num(w, NULL, r->j.value);
+	jw_num(w, NULL, r->j.baseline);
+	jw_num(w, NULL, r->j.limit);
+	jw_num(w, NULL, r->j.score);
+	jw_str(w, NULL, r->alert == CW_ALERT_NONE ? NULL : cw_rep_alert(r->alert));
+	jw_num(w, NULL, r->est_excess_usd);
+	jw_str(w, NULL, r->note);
+	jw_str(w, NULL, r->j.status == CW_STATUS_ANOMALY
+			? cw_result_finding_id(run, r, fid, sizeof(fid)) : NULL);
+	jw_row_end(w);
 }
 
 static int json_render(const struct cw_run *run, struct cw_buf *out, char *err,
 		       size_t errlen)
 {
-	struct jw w = { out, 1, false, 0 };
+	struct jw w = { .out = out, .depth = 1, .pretty = run->pretty };
 	struct jseries js = { NULL, NULL, NULL, NULL, 0 };
-	struct cw_result *sorted = NULL;
+	const struct cw_result *sorted = NULL;
 	size_t i;
 
 	if ((w.rc = cw_rep_sorted(run, &sorted)) || (w.rc = jseries_build(&js, run, sorted)))
 		goto out;
 	jw_raw(&w, "{");
-	jw_str(&w, "schema", "cwsweep.report/2");
+	jw_str(&w, "schema", "cwsweep.report/3");
 	jw_run(&w, run);
 	jw_summary(&w, run);
 
+	jw_columns(&w, "series_columns", series_columns,
+		   sizeof(series_columns) / sizeof(series_columns[0]));
+	jw_begin(&w, "series", "[");
+	for (i = 0; i < js.n; i++)
+		jw_series(&w, &run->series[js.order[i]], js.from[i], js.to[i]);
+	jw_end(&w, "]");
+
+	jw_columns(&w, "result_columns", result_columns,
+		   sizeof(result_columns) / sizeof(result_columns[0]));
 	jw_begin(&w, "results", "[");
 	for (i = 0; i < run->nresults; i++)
 		jw_result(&w, run, &sorted[i], &js);
-	jw_end(&w, "]");
-
-	jw_begin(&w, "series", "[");
-	for (i = 0; i < js.n; i++)
-		jw_history(&w, &run->series[js.order[i]].series, js.from[i], js.to[i]);
 	jw_end(&w, "]");
 
 	jw_begin(&w, "failures", "[");
@@ -419,10 +464,10 @@ static int json_render(const struct cw_run *run, struct cw_buf *out, char *err,
 	jw_end(&w, "]");
 
 	jw_str(&w, "price_note", run->price_note);
-	jw_raw(&w, "\n}\n");
+	jw_raw(&w, w.pretty ? "\n}\n" : "}\n");
 out:
 	jseries_release(&js);
-	free(sorted);
+	cw_rep_sorted_free(run, sorted);
 	if (w.rc)
 		return cw_fail(err, errlen, w.rc, "report.json: %s", cw_strerror(w.rc));
 	return 0;

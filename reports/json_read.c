@@ -1,12 +1,19 @@
 /*
  * json_read.c - read a report.json back into a cw_run, for `cwsweep merge`.
  *
- * Schema "cwsweep.report/2" (what json.c writes): "series" holds the
- * recent history of each judged series once (start, period, values), and
- * each result names its series by index (results[i].series); the target's
- * names come from the results.  Each series becomes one series of the run,
- * spanning exactly the slots written, so rendering the loaded run gives
- * the same reports again.
+ * Schema "cwsweep.report/3" (what json.c writes): two tables, each a list
+ * of column names and rows as arrays.  "series" names each series once with
+ * the span of slots the file describes (start, slots) and its values there,
+ * or null when the run kept none (a series without a finding: it is read
+ * back as a series of that span without values, so the reports list it but
+ * chart nothing and count none of its volume); "results" holds the
+ * judgements, each naming its series by index.  Columns are found by name.
+ *
+ * Schema "cwsweep.report/2": "series" holds the recent history of each
+ * judged series once (start, period, values), and each result names its
+ * series by index (results[i].series); the target's names come from the
+ * results.  Each series becomes one series of the run, spanning exactly the
+ * slots written, so rendering the loaded run gives the same reports again.
  *
  * Schema "cwsweep.report/1" (older reports) is read too: each result
  * carries the history window of its series (history.start, .period,
@@ -321,28 +328,39 @@ static int group_results(struct ld *c, json_t *results, struct groups *g, size_t
 	return rc;
 }
 
-/* Schema 1: add one series per group, spanning its windows, all slots gaps. */
-static int add_series(struct ld *c, json_t *results, struct groups *g, struct cw_run *run)
+/* Schema 1, pass 2: a series for each group (tmp[k] for the group's
+ * order k, kept in gr->series until the series joins the run). */
+static int new_group_series(struct ld *c, struct groups *g, struct cw_series *tmp)
 {
-	size_t k;
 	int rc;
 
-	for (k = 0; k < g->n; k++) {
+	for (size_t k = 0; k < g->n; k++) {
 		struct group *gr = &g->slot[g->order[k]];
 		struct hist h = { gr->start, gr->period, NULL };
-		struct cw_target_id id;
-		struct cw_series s;
 		size_t n = gr->period > 0 ? (size_t)((gr->end - gr->start) / gr->period) : 0;
 
-		snprintf(c->where, sizeof(c->where), "results[%zu]", gr->first);
-		if ((rc = get_id(c, json_array_get(results, gr->first), &id)))
-			return rc;
 		snprintf(c->where, sizeof(c->where), "results[%zu].history", gr->first);
-		if ((rc = new_series(c, &h, n, &s)))
+		if ((rc = new_series(c, &h, n, &tmp[k])))
 			return rc;
-		rc = cw_run_add_series(run, &id, &s, &gr->series);
-		cw_series_release(&s);
-		if (rc)
+		gr->series = k;
+	}
+	return 0;
+}
+
+/* Schema 1, pass 4: the filled series join the run (the run takes their
+ * sums as they come, so they come whole). */
+static int add_series(struct ld *c, json_t *results, struct groups *g, struct cw_series *tmp,
+		      struct cw_run *run)
+{
+	int rc;
+
+	for (size_t k = 0; k < g->n; k++) {
+		struct group *gr = &g->slot[g->order[k]];
+		struct cw_target_id id;
+
+		snprintf(c->where, sizeof(c->where), "results[%zu]", gr->first);
+		if ((rc = get_id(c, json_array_get(results, gr->first), &id)) ||
+		    (rc = cw_run_add_series(run, &id, &tmp[k], &gr->series)))
 			return rc;
 	}
 	return 0;
@@ -405,10 +423,10 @@ static int add_result(struct ld *c, json_t *r, size_t series, struct cw_run *run
 	return 0;
 }
 
-/* Schema 1, pass 2: fill result r's history into its series, add the judgement. */
-static int add_result_v1(struct ld *c, json_t *r, const struct group *gr, struct cw_run *run)
+/* Schema 1, pass 3: fill result r's history into its group's series. */
+static int fill_result_v1(struct ld *c, json_t *r, const struct group *gr, struct cw_series *tmp)
 {
-	struct cw_series *s = &run->series[gr->series].series;
+	struct cw_series *s = &tmp[gr->series];
 	struct hist h;
 	size_t off, at = strlen(c->where);
 	int rc;
@@ -419,7 +437,7 @@ static int add_result_v1(struct ld *c, json_t *r, const struct group *gr, struct
 	snprintf(c->where + at, sizeof(c->where) - at, ".history");
 	rc = fill_values(c, &h, s, off);
 	c->where[at] = '\0';
-	return rc ? rc : add_result(c, r, gr->series, run);
+	return rc;
 }
 
 /* ---- the document ------------------------------------------------------ */
@@ -620,6 +638,7 @@ static int load_failures(struct ld *c, json_t *doc, struct cw_run *run)
 static int load_results_v1(struct ld *c, json_t *results, struct cw_run *run)
 {
 	struct groups g = { NULL, 0, NULL, 0 };
+	struct cw_series *tmp = NULL;
 	size_t *gslot = NULL, i, n = json_array_size(results);
 	int rc;
 
@@ -628,19 +647,30 @@ static int load_results_v1(struct ld *c, json_t *results, struct cw_run *run)
 	g.slot = calloc(g.cap, sizeof(*g.slot));
 	g.order = calloc(g.cap, sizeof(*g.order));
 	gslot = calloc(n + 1, sizeof(*gslot));
-	if (!g.slot || !g.order || !gslot) {
+	tmp = calloc(n + 1, sizeof(*tmp)); /* at most one group per result */
+	if (!g.slot || !g.order || !gslot || !tmp) {
 		rc = CW_ENOMEM;
 		goto out;
 	}
 	if ((rc = group_results(c, results, &g, gslot)) ||
-	    (rc = add_series(c, results, &g, run)))
+	    (rc = new_group_series(c, &g, tmp)))
 		goto out;
 	for (i = 0; i < n; i++) {
 		snprintf(c->where, sizeof(c->where), "results[%zu]", i);
-		if ((rc = add_result_v1(c, json_array_get(results, i), &g.slot[gslot[i]], run)))
+		if ((rc = fill_result_v1(c, json_array_get(results, i), &g.slot[gslot[i]], tmp)))
+			goto out;
+	}
+	if ((rc = add_series(c, results, &g, tmp, run)))
+		goto out;
+	for (i = 0; i < n; i++) {
+		snprintf(c->where, sizeof(c->where), "results[%zu]", i);
+		if ((rc = add_result(c, json_array_get(results, i), g.slot[gslot[i]].series, run)))
 			goto out;
 	}
 out:
+	for (i = 0; tmp && i < n + 1; i++)
+		cw_series_release(&tmp[i]);
+	free(tmp);
 	free(gslot);
 	groups_release(&g);
 	return rc;
@@ -736,6 +766,138 @@ out:
 	return rc;
 }
 
+/*
+ * Schema 3: a row of a table as an object keyed by the table's column
+ * names (*out a new reference; rows may be shorter or longer than the
+ * columns: what is missing is null, what is extra is ignored).
+ */
+static int row_object(struct ld *c, json_t *cols, json_t *row, json_t **out)
+{
+	json_t *o;
+
+	*out = NULL;
+	if (!json_is_array(row))
+		return bad(c, NULL, "expected an array");
+	o = json_object();
+	if (!o)
+		return CW_ENOMEM;
+	for (size_t i = 0; i < json_array_size(cols) && i < json_array_size(row); i++)
+		if (json_object_set(o, json_string_value(json_array_get(cols, i)),
+				    json_array_get(row, i))) {
+			json_decref(o);
+			return CW_ENOMEM;
+		}
+	*out = o;
+	return 0;
+}
+
+/* Schema 3: the column names of table `key` ("series" -> "series_columns"). */
+static int get_columns(struct ld *c, json_t *doc, const char *key, json_t **cols)
+{
+	*cols = json_object_get(doc, key);
+	c->where[0] = '\0';
+	if (!json_is_array(*cols))
+		return bad(c, key, "expected an array of column names");
+	for (size_t i = 0; i < json_array_size(*cols); i++)
+		if (!json_is_string(json_array_get(*cols, i)))
+			return bad(c, key, "expected an array of column names");
+	return 0;
+}
+
+/* Schema 3: series row o as a series of the run (index in *idx). */
+static int add_series_v3(struct ld *c, json_t *o, struct cw_run *run, size_t *idx)
+{
+	struct cw_target_id id;
+	struct cw_series s;
+	struct hist h;
+	long long period = 0, slots = 0;
+	json_t *values = json_object_get(o, "values");
+	int rc;
+
+	if ((rc = get_id(c, o, &id)) ||
+	    (rc = get_int(c, o, "period_seconds", 0, 366LL * 86400, &period)) ||
+	    (rc = get_time(c, o, "start", true, &h.start)) ||
+	    (rc = get_int(c, o, "slots", 0, 20LL * 1000 * 1000, &slots)))
+		return rc;
+	if (values && !json_is_null(values) &&
+	    (!json_is_array(values) || json_array_size(values) != (size_t)slots))
+		return bad(c, "values", "expected null or an array of `slots` numbers");
+	if (slots && period <= 0)
+		return bad(c, "period_seconds", "must be positive");
+	h.period = period;
+	h.values = json_is_array(values) ? values : NULL;
+	if ((rc = new_series(c, &h, (size_t)slots, &s)))
+		return rc;
+	if (h.values && (rc = fill_values(c, &h, &s, 0))) {
+		cw_series_release(&s);
+		return rc;
+	}
+	if (!h.values) { /* the run kept no values of it */
+		free(s.values);
+		s.values = NULL;
+	}
+	rc = cw_run_add_series(run, &id, &s, idx);
+	cw_series_release(&s);
+	return rc;
+}
+
+/* Schema 3: the series table, then the results table. */
+static int load_results_v3(struct ld *c, json_t *doc, json_t *results, json_t *series,
+			   struct cw_run *run)
+{
+	json_t *scols, *rcols, *o = NULL;
+	size_t ns = json_array_size(series), *idx;
+	unsigned char *used; /* 1: a result refers to it, 2: an anomaly does */
+	int rc;
+
+	if ((rc = get_columns(c, doc, "series_columns", &scols)) ||
+	    (rc = get_columns(c, doc, "result_columns", &rcols)))
+		return rc;
+	idx = malloc((ns + 1) * sizeof(*idx));
+	used = calloc(ns + 1, sizeof(*used));
+	if (!idx || !used) {
+		free(idx);
+		free(used);
+		return CW_ENOMEM;
+	}
+	for (size_t k = 0; k < ns && !rc; k++) {
+		snprintf(c->where, sizeof(c->where), "series[%zu]", k);
+		if ((rc = row_object(c, scols, json_array_get(series, k), &o)) == 0)
+			rc = add_series_v3(c, o, run, &idx[k]);
+		json_decref(o);
+		o = NULL;
+	}
+	for (size_t i = 0; i < json_array_size(results) && !rc; i++) {
+		long long k = 0;
+
+		snprintf(c->where, sizeof(c->where), "results[%zu]", i);
+		if ((rc = row_object(c, rcols, json_array_get(results, i), &o)) == 0 &&
+		    (rc = get_int(c, o, "series", 0, ns ? (long long)ns - 1 : -1, &k)) == 0 &&
+		    (rc = add_result(c, o, idx[k], run)) == 0)
+			used[k] |= run->results[run->nresults - 1].j.status == CW_STATUS_ANOMALY
+				   ? 2 : 1;
+		json_decref(o);
+		o = NULL;
+	}
+	for (size_t k = 0; k < ns && !rc; k++) {
+		struct cw_series *sr = &run->series[idx[k]].series;
+
+		snprintf(c->where, sizeof(c->where), "series[%zu]", k);
+		if (!used[k])
+			rc = bad(c, NULL, "no result refers to it");
+		/* a finding is charted: a file without its values gets gaps */
+		if (!rc && used[k] == 2 && !sr->values && sr->n) {
+			if (!(sr->values = malloc(sr->n * sizeof(*sr->values))))
+				rc = CW_ENOMEM;
+			for (size_t i = 0; !rc && i < sr->n; i++)
+				sr->values[i] = NAN;
+		}
+	}
+	free(idx);
+	free(used);
+	return rc;
+}
+
 static int load_doc(struct ld *c, json_t *doc, struct cw_run *run)
 {
 	json_t *results, *series, *schema;
@@ -744,14 +906,16 @@ static int load_doc(struct ld *c, json_t *doc, struct cw_run *run)
 
 	schema = json_object_get(doc, "schema");
 	name = json_is_object(doc) && json_is_string(schema) ? json_string_value(schema) : "";
-	if (strcmp(name, "cwsweep.report/2") == 0)
+	if (strcmp(name, "cwsweep.report/3") == 0)
+		version = 3;
+	else if (strcmp(name, "cwsweep.report/2") == 0)
 		version = 2;
 	else if (strcmp(name, "cwsweep.report/1") == 0)
 		version = 1;
 	else
 		return cw_fail(c->err, c->errlen, CW_EPARSE,
-			       "%s: not a cwsweep report (schema \"cwsweep.report/2\" or "
-			       "\"cwsweep.report/1\" wanted)", c->path);
+			       "%s: not a cwsweep report (schema \"cwsweep.report/3\", /2 or "
+			       "/1 wanted)", c->path);
 	if ((rc = load_meta(c, doc, run)))
 		return rc;
 	results = json_object_get(doc, "results");
@@ -764,7 +928,8 @@ static int load_doc(struct ld *c, json_t *doc, struct cw_run *run)
 		series = json_object_get(doc, "series");
 		if (!json_is_array(series))
 			return bad(c, "series", "expected an array");
-		rc = load_results_v2(c, results, series, run);
+		rc = version == 3 ? load_results_v3(c, doc, results, series, run)
+				  : load_results_v2(c, results, series, run);
 	}
 	return rc ? rc : load_failures(c, doc, run);
 }

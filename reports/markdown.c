@@ -599,31 +599,40 @@ static double move(const struct wow *w)
 	return fabs((w->week - w->prev) / w->prev * 100);
 }
 
-static int wow_cmp(const void *pa, const void *pb)
+/* The larger move first, then the larger week, then by name (not by the
+ * series' index: the run adds series in the order the workers finish). */
+static int wow_cmp(const struct cw_run *run, const struct wow *a, const struct wow *b)
 {
-	const struct wow *a = pa, *b = pb;
+	const struct cw_target_id *x = &run->series[a->series].id;
+	const struct cw_target_id *y = &run->series[b->series].id;
 	double ma = move(a), mb = move(b);
+	int c;
 
 	if (ma != mb)
 		return ma > mb ? -1 : 1;
 	if (a->week != b->week)
 		return a->week > b->week ? -1 : 1;
+	if ((c = strcmp(x->account_id, y->account_id)) || (c = strcmp(x->region, y->region)) ||
+	    (c = strcmp(x->bucket, y->bucket)) || (c = strcmp(x->metric, y->metric)) ||
+	    (c = strcmp(x->account_name, y->account_name)))
+		return c;
 	return a->series < b->series ? -1 : a->series > b->series;
 }
 
-/* Sum of the non-gap slots in [from, to); false when every slot is a gap. */
-static bool window_sum(const struct cw_series *s, size_t from, size_t to, double *sum)
+/* Keep v[0..*n) the best WOW_ROWS movers in order, with x among them when
+ * it belongs. */
+static void top_insert(const struct cw_run *run, struct wow *v, size_t *n,
+		       const struct wow *x)
 {
-	bool any = false;
+	size_t k = *n < WOW_ROWS ? (*n)++ : WOW_ROWS;
 
-	*sum = 0;
-	for (size_t i = from; i < to; i++) {
-		if (!isnan(s->values[i])) {
-			*sum += s->values[i];
-			any = true;
-		}
+	while (k > 0 && wow_cmp(run, x, &v[k - 1]) < 0) {
+		if (k < WOW_ROWS)
+			v[k] = v[k - 1];
+		k--;
 	}
-	return any;
+	if (k < WOW_ROWS)
+		v[k] = *x;
 }
 
 /*
@@ -640,35 +649,29 @@ static int week_over_week(const struct cw_run *run, struct cw_buf *out)
 		{ "Bucket / series", false, true }, { "Last 7 days", true, true },
 		{ "Previous 7 days", true, true }, { "Change", true, true },
 	};
-	struct wow *v = malloc((run->nseries ? run->nseries : 1) * sizeof(*v));
-	double week = 0, prev = 0;
+	struct wow v[WOW_ROWS];
+	long double week = 0, prev = 0; /* exact for byte counts, in any order */
 	char a[32], b[32], pct[32], min[32];
-	size_t n = 0, all = 0;
+	size_t n = 0, ntop = 0, all = 0;
 	int rc = 0;
 
-	if (!v)
-		return CW_ENOMEM;
+	/* the sums were taken as each series was added; a bounded top list */
 	for (size_t i = 0; i < run->nseries; i++) {
-		const struct cw_series *s = &run->series[i].series;
-		size_t k = cw_series_complete(s), w;
+		const struct cw_series_sums *m = &run->series[i].sums;
+		struct wow x = { i, m->wow_week, m->wow_prev };
 
-		if (strcmp(run->series[i].id.unit ? run->series[i].id.unit : "", "Bytes") != 0 ||
-		    s->period <= 0 || s->period > 86400 || 86400 % s->period != 0)
+		if (!m->moved)
 			continue;
-		w = (size_t)(7 * 86400 / s->period);
-		if (k < 2 * w || !window_sum(s, k - w, k, &v[n].week) ||
-		    !window_sum(s, k - 2 * w, k - w, &v[n].prev))
-			continue;
-		v[n].series = i;
-		week += v[n].week;
-		prev += v[n].prev;
+		week += x.week;
+		prev += x.prev;
 		all++;
-		if (v[n].week >= MOVER_MIN_BYTES || v[n].prev >= MOVER_MIN_BYTES)
+		if (x.week >= MOVER_MIN_BYTES || x.prev >= MOVER_MIN_BYTES) {
 			n++;
+			top_insert(run, v, &ntop, &x);
+		}
 	}
 	if (all == 0)
-		goto out;
-	qsort(v, n, sizeof(*v), wow_cmp);
+		return 0;
 	cw_rep_human(MOVER_MIN_BYTES, "Bytes", min, sizeof(min));
 	if ((rc = cw_buf_printf(out, "## Top movers\n\nThe last 7 complete days against the 7 "
 				"before, the largest change (either way) first, among the "
@@ -676,7 +679,7 @@ static int week_over_week(const struct cw_run *run, struct cw_buf *out)
 				"(%zu of %zu).\n\n", min, n, all)) ||
 	    (rc = table_head(out, cols, sizeof(cols) / sizeof(cols[0]))))
 		goto out;
-	for (size_t i = 0; i < n && i < WOW_ROWS && !rc; i++) {
+	for (size_t i = 0; i < ntop && !rc; i++) {
 		const struct cw_target_id *id = &run->series[v[i].series].id;
 
 		cw_rep_human(v[i].week, "Bytes", a, sizeof(a));
@@ -689,13 +692,13 @@ static int week_over_week(const struct cw_run *run, struct cw_buf *out)
 		    (rc = cell_raw(out, pct)) || (rc = row_end(out)))
 			goto out;
 	}
-	cw_rep_human(week, "Bytes", a, sizeof(a));
-	cw_rep_human(prev, "Bytes", b, sizeof(b));
-	cw_rep_pct(prev != 0 ? (week - prev) / prev * 100 : NAN, pct, sizeof(pct));
+	cw_rep_human((double)week, "Bytes", a, sizeof(a));
+	cw_rep_human((double)prev, "Bytes", b, sizeof(b));
+	cw_rep_pct(prev != 0 ? ((double)week - (double)prev) / (double)prev * 100 : NAN, pct,
+		   sizeof(pct));
 	rc = cw_buf_printf(out, "| **all %zu series** | | | **%s** | **%s** | **%s** |\n\n",
 			   all, a, b, pct);
 out:
-	free(v);
 	return rc;
 }
 

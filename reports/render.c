@@ -60,7 +60,7 @@ const char *cw_rep_alert(enum cw_alert a)
 	return "";
 }
 
-int cw_rep_sorted(const struct cw_run *run, struct cw_result **out)
+int cw_rep_sorted(const struct cw_run *run, const struct cw_result **out)
 {
 	struct cw_run view;
 	struct cw_result *copy;
@@ -68,6 +68,10 @@ int cw_rep_sorted(const struct cw_run *run, struct cw_result **out)
 	*out = NULL;
 	if (run->nresults == 0)
 		return 0;
+	if (run->sorted) {
+		*out = run->results;
+		return 0;
+	}
 	copy = malloc(run->nresults * sizeof(*copy));
 	if (!copy)
 		return CW_ENOMEM;
@@ -80,6 +84,12 @@ int cw_rep_sorted(const struct cw_run *run, struct cw_result **out)
 	cw_run_sort_results(&view);
 	*out = copy;
 	return 0;
+}
+
+void cw_rep_sorted_free(const struct cw_run *run, const struct cw_result *sorted)
+{
+	if (sorted && sorted != run->results)
+		free((void *)sorted);
 }
 
 double cw_rep_change_pct(const struct cw_judgement *j)

@@ -31,11 +31,13 @@ const char *cw_rep_alert(enum cw_alert a);
 
 /*
  * The run's results in reading order (cw_run_sort_results: anomalies
- * first, by severity, then excess, then name).  *out: new array of
- * shallow copies (free() the array only; strings stay the run's); NULL
- * when the run has no results.
+ * first, by severity, then excess, then name).  When the run is sorted
+ * already (run->sorted: the commands sort once before the reports) *out is
+ * run->results itself; otherwise a sorted array of shallow copies.  Give
+ * it back with cw_rep_sorted_free.  *out NULL when the run has no results.
  */
-int cw_rep_sorted(const struct cw_run *run, struct cw_result **out);
+int cw_rep_sorted(const struct cw_run *run, const struct cw_result **out);
+void cw_rep_sorted_free(const struct cw_run *run, const struct cw_result *sorted);
 
 /* (value - baseline) / |baseline| in percent; NaN when baseline is NaN or 0
  * or value is NaN. */

@@ -54,9 +54,10 @@ int cw_report_summary(const struct cw_run *run, const char *dir,
 		      struct cw_buf *out);
 
 /*
- * Read a report.json (schema "cwsweep.report/2", or the older /1) back
- * into *run (for `cwsweep merge`): metadata, judgements, failures,
- * unmeasured buckets; each series rebuilt from its history window.  *run is
+ * Read a report.json (schema "cwsweep.report/3", or the older /2 and /1)
+ * back into *run (for `cwsweep merge`): metadata, judgements, failures,
+ * unmeasured buckets; each series rebuilt from its history window (/3: a
+ * series without a finding has no values, only its span).  *run is
  * initialised here (cw_run_release it); on failure it is left empty and
  * err names the file and the place ("r.json: results[3].status: ...").
  */

@@ -201,15 +201,29 @@ static void judgements_sheet(struct xw *x, const struct cw_run *run,
 		{ "est_excess_usd", 14 }, { "est_excess_usd_all", 14 }, { "unit", 8 },
 		{ "note", 30 }, { "owner", 16 }, { "tags", 28 }, { "finding_id", 20 },
 	};
-	lxw_worksheet *ws = sheet(x, "All judgements", cols, sizeof(cols) / sizeof(cols[0]),
-				  run->nresults);
-	char fid[CW_FINDING_ID_LEN];
+	/* a sheet holds LXW_ROW_MAX rows: more judgements go on in
+	 * "All judgements (2)", "(3)", ... */
+	const size_t per = LXW_ROW_MAX - 1;
+	lxw_worksheet *ws = NULL;
+	char fid[CW_FINDING_ID_LEN], name[48];
 
-	for (size_t i = 0; ws && i < run->nresults && !x->rc; i++) {
+	for (size_t i = 0; i == 0 || (ws && i < run->nresults && !x->rc); i++) {
+		if (i % per == 0) {
+			size_t left = run->nresults - i;
+
+			if (i == 0)
+				snprintf(name, sizeof(name), "All judgements");
+			else
+				snprintf(name, sizeof(name), "All judgements (%zu)", i / per + 1);
+			ws = sheet(x, name, cols, sizeof(cols) / sizeof(cols[0]),
+				   left < per ? left : per);
+			if (!ws || i >= run->nresults)
+				break;
+		}
 		const struct cw_result *r = &sorted[i];
 		const struct cw_run_series *rs = &run->series[r->series];
 		const struct cw_target_id *id = &rs->id;
-		lxw_row_t row = (lxw_row_t)(i + 1);
+		lxw_row_t row = (lxw_row_t)(i % per + 1);
 		bool b = is_bytes(id), anomaly = r->j.status == CW_STATUS_ANOMALY;
 
 		text(x, ws, row, 0, run->run_id);
@@ -353,7 +367,7 @@ static int xlsx_render(const struct cw_run *run, struct cw_buf *out, char *err, 
 				     "figure is an estimate, not a bill" };
 	struct cw_findings fs;
 	struct cw_acct_totals t;
-	struct cw_result *sorted = NULL;
+	const struct cw_result *sorted = NULL;
 	char *path = NULL;
 	int fd;
 
@@ -416,7 +430,7 @@ out:
 	cw_buf_release(&x.tmp);
 	cw_acct_totals_release(&t);
 	cw_findings_release(&fs);
-	free(sorted);
+	cw_rep_sorted_free(run, sorted);
 	if (x.rc && err && errlen && !err[0])
 		cw_fail(err, errlen, x.rc, "report.xlsx: %s", cw_strerror(x.rc));
 	return x.rc;

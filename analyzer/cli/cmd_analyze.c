@@ -49,6 +49,7 @@ struct analyze_opts {
 	const char *inventory; /* --inventory: whose exclusions apply; NULL = none */
 	double usd_per_gb; /* 0 = series not priced (no dollar gate) */
 	bool all_periods;
+	bool pretty; /* --pretty */
 	bool quiet;
 };
 
@@ -57,7 +58,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: cwsweep analyze FILE... [-o DIR] [--detectors LIST] [--format LIST]\n"
 		"                       [--all-periods] [--period DURATION] [--usd-per-gb RATE]\n"
-		"                       [--unit UNIT] [-i accounts.yaml] [-q]\n"
+		"                       [--unit UNIT] [-i accounts.yaml] [--pretty] [-q]\n"
 		"\n"
 		"Judge series read from files with the detectors, and write the reports.\n"
 		"A FILE is CSV (timestamp,value lines; an optional header), the JSON that\n"
@@ -72,6 +73,7 @@ static void usage(FILE *f)
 		"                        \"threshold:limit=100GB,mean7d:factor=3\"\n"
 		"                        (default " DEFAULT_DETECTORS ")\n"
 		"  --format LIST         report formats: md, csv, json, html, xlsx (default all)\n"
+		"  --pretty              indent report.json for people (default: compact)\n"
 		"  --all-periods         judge every complete period, not only the last\n"
 		"  --period DURATION     period of the series (5m, 1h, 1d); default: the most\n"
 		"                        common gap between timestamps\n"
@@ -121,6 +123,7 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o, int *first_
 		{ "detectors", required_argument, NULL, 'D' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "all-periods", no_argument, NULL, 'A' },
+		{ "pretty", no_argument, NULL, 'J' },
 		{ "period", required_argument, NULL, 'P' },
 		{ "usd-per-gb", required_argument, NULL, 'U' },
 		{ "unit", required_argument, NULL, 'T' },
@@ -160,6 +163,9 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o, int *first_
 			break;
 		case 'A':
 			o->all_periods = true;
+			break;
+		case 'J':
+			o->pretty = true;
 			break;
 		case 'P':
 			if (cw_parse_duration(optarg, &o->period, err, sizeof(err)))
@@ -358,6 +364,8 @@ int cw_cmd_analyze(int argc, char **argv)
 		cw_log_error("analyze: out of memory");
 		goto free_dets;
 	}
+	run.lean = true; /* values of the series without a finding go once judged */
+	run.pretty = o.pretty;
 	if (set_meta(&run, dets, ndets, o.all_periods)) {
 		cw_log_error("analyze: out of memory");
 		goto out;
@@ -375,6 +383,7 @@ int cw_cmd_analyze(int argc, char **argv)
 	cw_log_progress_end();
 	run.period = common_period(&run);
 	run.finished = cw_time_now();
+	cw_run_sort_results(&run); /* once, for every report */
 
 	/* temporary files that a killed earlier run left (dead PIDs only) */
 	(void)cw_remove_stale_temps(o.dir, "report.", NULL, err, sizeof(err));

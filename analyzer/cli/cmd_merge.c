@@ -26,7 +26,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: cwsweep merge REPORT.json|s3://BUCKET/PREFIX/... [-o DIR] [--format LIST]\n"
-		"                     [--region NAME] [--no-slack | --slack-preview]\n"
+		"                     [--pretty] [--region NAME] [--no-slack | --slack-preview]\n"
 		"                     [--slack-env VAR] [-q]\n"
 		"\n"
 		"Join the report.json files of sharded runs (`cwsweep run --shard K/N\n"
@@ -51,6 +51,7 @@ static void usage(FILE *f)
 		"options:\n"
 		"  -o, --output DIR   where the merged reports go (default ./cwsweep-report)\n"
 		"  --format LIST      report formats: md, csv, json, html, xlsx (default all)\n"
+		"  --pretty           indent report.json for people (default: compact)\n"
 		"  --region NAME      the region of the s3:// buckets (default AWS_REGION,\n"
 		"                     AWS_DEFAULT_REGION, then us-east-1)\n"
 		"  --no-slack         do not post the digest\n"
@@ -214,6 +215,7 @@ int cw_cmd_merge(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "pretty", no_argument, NULL, 'J' },
 		{ "region", required_argument, NULL, 'R' },
 		{ "no-slack", no_argument, NULL, 'N' },
 		{ "slack-preview", no_argument, NULL, 'P' },
@@ -229,7 +231,7 @@ int cw_cmd_merge(int argc, char **argv)
 	struct cw_run run;
 	char err[CW_ERRBUF];
 	struct cw_digest_opts digest = { NULL, NULL, 0, false, NULL, NULL, NULL };
-	bool quiet = false, no_slack = false;
+	bool quiet = false, no_slack = false, pretty = false;
 	bool *announce = NULL, *seen = NULL;
 	struct shard_meta first = { NULL, NULL, 0, 0, 0, 0 };
 	char **run_ids = NULL;
@@ -245,6 +247,7 @@ int cw_cmd_merge(int argc, char **argv)
 				return cw_usage_error("merge: --format: %s", err);
 			formats = optarg;
 			break;
+		case 'J': pretty = true; break;
 		case 'R':
 			if (!*optarg || strlen(optarg) > 40)
 				return cw_usage_error("merge: --region: not a region name: \"%.60s\"",
@@ -330,6 +333,7 @@ int cw_cmd_merge(int argc, char **argv)
 		}
 	}
 	cw_run_sort_results(&run);
+	run.pretty = pretty;
 	/* temporary files that a killed earlier run left (dead PIDs only) */
 	(void)cw_remove_stale_temps(dir, "report.", NULL, err, sizeof(err));
 	if (cw_reports_write(&run, dir, formats, err, sizeof(err))) {

@@ -56,6 +56,7 @@ struct run_opts {
 	const char *lock_file;
 	const char *metrics_file;
 	unsigned jobs;
+	bool pretty; /* --pretty */
 	int64_t at;
 	unsigned shard_k, shard_n; /* n == 0: no sharding */
 	char hand_bucket[64];      /* --hand-off s3://BUCKET/PREFIX/; "" when not given */
@@ -84,7 +85,8 @@ static void usage(FILE *f)
 		"usage: cwsweep run [-i FILE | --config FILE] [-o DIR] [--jobs N] [--dry-run]\n"
 		"                   [--account ID]... [--region NAME]... [--shard K/N]\n"
 		"                   [--hand-off s3://BUCKET/PREFIX/]\n"
-		"                   [--format LIST] [--all-periods] [--state FILE | --no-state]\n"
+		"                   [--format LIST] [--pretty] [--all-periods]\n"
+		"                   [--state FILE | --no-state]\n"
 		"                   [--no-slack | --slack-preview] [--slack-env VAR] [--no-publish]\n"
 		"                   [--lock FILE] [--metrics-file FILE] [--profile NAME]\n"
 		"                   [--at TIME] [-q | -v | --debug-http]\n"
@@ -108,6 +110,7 @@ static void usage(FILE *f)
 		"  -o, --output DIR      report folder (default: reporting.output_dir, else\n"
 		"                        ./cwsweep-report)\n"
 		"  --format LIST         report formats: md, csv, json, html, xlsx (default all)\n"
+		"  --pretty              indent report.json for people (default: compact)\n"
 		"  -j, --jobs N          worker threads, 1-256 (default: aws.jobs, else 16)\n"
 		"  -n, --dry-run         print the plan and the estimated CloudWatch cost\n"
 		"                        (coverage and billing calls included); no network,\n"
@@ -168,7 +171,7 @@ static void usage(FILE *f)
 }
 
 enum {
-	OPT_CONFIG = 256, OPT_FORMAT, OPT_ACCOUNT, OPT_SHARD, OPT_ALL_PERIODS, OPT_STATE,
+	OPT_CONFIG = 256, OPT_FORMAT, OPT_PRETTY, OPT_ACCOUNT, OPT_SHARD, OPT_ALL_PERIODS, OPT_STATE,
 	OPT_NO_STATE, OPT_NO_SLACK, OPT_SLACK_PREVIEW, OPT_LOCK, OPT_PROFILE, OPT_AT,
 	OPT_DEBUG_HTTP, OPT_METRICS_FILE, OPT_REGION, OPT_SLACK_ENV, OPT_NO_PUBLISH,
 	OPT_HAND_OFF,
@@ -247,6 +250,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "hand-off", required_argument, NULL, OPT_HAND_OFF },
 		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "all-periods", no_argument, NULL, OPT_ALL_PERIODS },
+		{ "pretty", no_argument, NULL, OPT_PRETTY },
 		{ "state", required_argument, NULL, OPT_STATE },
 		{ "no-state", no_argument, NULL, OPT_NO_STATE },
 		{ "no-slack", no_argument, NULL, OPT_NO_SLACK },
@@ -284,6 +288,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			o->jobs = (unsigned)v;
 			break;
 		case 'n': o->dry_run = true; break;
+		case OPT_PRETTY: o->pretty = true; break;
 		case OPT_ACCOUNT:
 			if (cw_check_account_id(optarg))
 				return cw_usage_error("run: --account: \"%s\": %s", optarg,
@@ -591,6 +596,8 @@ int cw_cmd_run(int argc, char **argv)
 		cw_log_error("run: out of memory");
 		return CW_EXIT_PARTIAL;
 	}
+	run.lean = true; /* values of the series without a finding go once judged */
+	run.pretty = o.pretty;
 	if (o.config_env) {
 		/* the single-bucket mode of a config.env: one bucket, ambient credentials */
 		if (o.naccounts || o.shard_n || o.nregions) {

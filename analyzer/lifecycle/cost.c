@@ -64,86 +64,73 @@ double cw_price_excess(const struct cw_price_table *t, double month_bytes,
 	return usd > 0 ? usd : 0;
 }
 
-/* The series' transfer over its last CW_COST_MONTH_DAYS of complete slots,
- * scaled up to that span when it holds less history. */
-static double series_month(const struct cw_series *s)
-{
-	const int64_t span = (int64_t)CW_COST_MONTH_DAYS * DAY;
-	int64_t wstart, covered;
-	double sum = 0;
-
-	if (s->n == 0 || s->period <= 0)
-		return 0;
-	wstart = s->complete_end - span;
-	if (wstart < s->start)
-		wstart = s->start;
-	covered = s->complete_end - wstart;
-	if (covered <= 0)
-		return 0;
-	for (size_t i = 0; i < s->n; i++) {
-		int64_t t = cw_series_time(s, i);
-
-		if (t >= wstart && t + s->period <= s->complete_end && !isnan(s->values[i]))
-			sum += s->values[i];
-	}
-	return covered < span ? sum * (double)span / (double)covered : sum;
-}
-
-struct acct_key {
-	const char *account;
-	size_t series;
-};
-
-static int acct_cmp(const void *a, const void *b)
-{
-	const struct acct_key *x = a, *y = b;
-	int c = strcmp(x->account, y->account);
-
-	if (c)
-		return c;
-	return x->series < y->series ? -1 : x->series > y->series;
-}
-
-/* month[i]: the monthly volume of series i's account (NaN: not priced). */
+/* month[i]: the monthly volume of series i's account (NaN: not priced),
+ * from the sums taken as each series was added.  Pool strings: one account
+ * id is one pointer, and accounts come in runs of series. */
 static int account_months(const struct cw_run *run, double *month)
 {
-	struct acct_key *keys;
-	size_t n = 0, i, j;
+	/* long double: integral volumes add up exactly in any order (up to
+	 * 2^64), so the figure does not depend on the order series came in */
+	struct acct { const char *id; long double v; } *acct;
+	size_t n = 0, last = 0;
 
-	keys = malloc((run->nseries ? run->nseries : 1) * sizeof(*keys));
-	if (!keys)
+	acct = malloc((run->naccts ? run->naccts : 1) * sizeof(*acct));
+	if (!acct)
 		return CW_ENOMEM;
-	for (i = 0; i < run->nseries; i++) {
-		month[i] = NAN;
-		if (cw_cost_priced(&run->series[i].id)) {
-			keys[n].account = run->series[i].id.account_id ?
-					  run->series[i].id.account_id : "";
-			keys[n++].series = i;
+	/* the series' months added up in series order, as before */
+	for (size_t pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < run->nseries; i++) {
+			const struct cw_run_series *rs = &run->series[i];
+			size_t k = last;
+
+			if (pass == 1)
+				month[i] = NAN;
+			if (!cw_cost_priced(&rs->id))
+				continue;
+			if (k >= n || acct[k].id != rs->id.account_id)
+				for (k = 0; k < n && acct[k].id != rs->id.account_id; k++)
+					;
+			if (k == n) {
+				acct[n].id = rs->id.account_id;
+				acct[n++].v = 0;
+			}
+			last = k;
+			if (pass == 0)
+				acct[k].v += rs->sums.month;
+			else
+				month[i] = (double)acct[k].v;
 		}
 	}
-	qsort(keys, n, sizeof(*keys), acct_cmp);
-	for (i = 0; i < n; i = j) {
-		double v = 0;
-
-		for (j = i; j < n && strcmp(keys[j].account, keys[i].account) == 0; j++)
-			v += series_month(&run->series[keys[j].series].series);
-		for (size_t k = i; k < j; k++)
-			month[keys[k].series] = v;
-	}
-	free(keys);
+	free(acct);
 	return 0;
 }
 
 struct priced {
+	const struct cw_target_id *id; /* the series' (the run's) */
 	size_t series;
 	int64_t period_start;
 	double usd;
 };
 
+static int strcmp0(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+/* By the series' names, not their index: the run adds series in the order
+ * the workers finish, and the total must not depend on it. */
 static int priced_cmp(const void *a, const void *b)
 {
 	const struct priced *x = a, *y = b;
+	int c;
 
+	if (x->series != y->series &&
+	    ((c = strcmp0(x->id->account_id, y->id->account_id)) ||
+	     (c = strcmp0(x->id->account_name, y->id->account_name)) ||
+	     (c = strcmp0(x->id->region, y->id->region)) ||
+	     (c = strcmp0(x->id->bucket, y->id->bucket)) ||
+	     (c = strcmp0(x->id->metric, y->id->metric))))
+		return c;
 	if (x->series != y->series)
 		return x->series < y->series ? -1 : 1;
 	return x->period_start < y->period_start ? -1 : x->period_start > y->period_start;
@@ -240,7 +227,7 @@ int cw_cost_apply(struct cw_run *run, const struct cw_inventory *inv,
 	struct priced *priced = NULL;
 	struct cw_buf note = CW_BUF_INIT;
 	double *month = NULL;
-	size_t npriced = 0, nregional = 0, nusd = 0;
+	size_t npriced = 0, nregional = 0, nusd = 0, nanom = 0;
 	char *text;
 	int rc;
 
@@ -248,8 +235,10 @@ int cw_cost_apply(struct cw_run *run, const struct cw_inventory *inv,
 		return cw_fail(err, errlen, rc, "price table: %s", cw_strerror(rc));
 	if (!inv)
 		inv = &builtin;
+	for (size_t i = 0; i < run->nresults; i++)
+		nanom += run->results[i].j.status == CW_STATUS_ANOMALY;
 	month = malloc((run->nseries ? run->nseries : 1) * sizeof(*month));
-	priced = malloc((run->nresults ? run->nresults : 1) * sizeof(*priced));
+	priced = malloc((nanom ? nanom : 1) * sizeof(*priced));
 	regional = calloc(inv->nprices ? inv->nprices : 1, sizeof(*regional));
 	if (!month || !priced || !regional) {
 		rc = CW_ENOMEM;
@@ -270,6 +259,7 @@ int cw_cost_apply(struct cw_run *run, const struct cw_inventory *inv,
 		    strcmp(rs->id.unit, "USD") == 0 && !isnan(r->j.value) && !isnan(base)) {
 			excess = r->j.value - base;
 			r->est_excess_usd = excess > 0 ? excess : 0;
+			priced[npriced].id = &rs->id;
 			priced[npriced].series = r->series;
 			priced[npriced].period_start = r->j.period_start;
 			priced[npriced++].usd = r->est_excess_usd;
@@ -290,6 +280,7 @@ int cw_cost_apply(struct cw_run *run, const struct cw_inventory *inv,
 		r->est_excess_usd = cw_price_excess(t, month[r->series], excess > 0 ? excess : 0);
 		if (r->j.status != CW_STATUS_ANOMALY)
 			continue;
+		priced[npriced].id = &rs->id;
 		priced[npriced].series = r->series;
 		priced[npriced].period_start = r->j.period_start;
 		priced[npriced++].usd = r->est_excess_usd;

@@ -32,7 +32,7 @@
 #include "run.h"
 
 /* Days of history that stand for "a month" of transfer. */
-#define CW_COST_MONTH_DAYS 30
+#define CW_COST_MONTH_DAYS CW_SERIES_MONTH_DAYS /* run.h: the sums take it */
 
 /* True when the series of id measures S3 data transfer out (see above). */
 bool cw_cost_priced(const struct cw_target_id *id);

@@ -23,17 +23,315 @@
 #include "timeutil.h"
 #include "units.h"
 
-/* Grow *v (element size sz) so that one more fits. */
+/* Grow *v (element size sz) so that one more fits: by half (the series and
+ * results of a large run are most of its memory; less slack than doubling). */
 static int grow(void **v, size_t *cap, size_t n, size_t sz)
 {
 	if (n < *cap)
 		return 0;
-	size_t nc = *cap ? *cap * 2 : 8;
+	size_t nc = *cap ? *cap + *cap / 2 : 8;
 	void *nv = realloc(*v, nc * sz);
 	if (!nv)
 		return CW_ENOMEM;
 	*v = nv;
 	*cap = nc;
+	return 0;
+}
+
+/* ---- the string pool ------------------------------------------------- */
+
+/*
+ * Series of one run share most of their names (account, region, metric,
+ * unit, owner, tags): each distinct string is stored once, in chunks, and
+ * found again through an open-addressing table.  Equal strings of a pool
+ * are the same pointer.
+ */
+struct pool_chunk {
+	struct pool_chunk *next;
+	size_t used, size;
+	char data[];
+};
+
+struct cw_strpool {
+	const char **slot; /* cap entries, NULL = free; cap a power of two */
+	size_t cap, n;
+	struct pool_chunk *chunks;
+};
+
+#define POOL_CHUNK ((size_t)64 * 1024)
+
+static void pool_free(struct cw_strpool *p)
+{
+	if (!p)
+		return;
+	while (p->chunks) {
+		struct pool_chunk *c = p->chunks;
+
+		p->chunks = c->next;
+		free(c);
+	}
+	free(p->slot);
+	free(p);
+}
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static int pool_grow(struct cw_strpool *p)
+{
+	size_t cap = p->cap ? p->cap * 2 : 1024;
+	const char **slot = calloc(cap, sizeof(*slot));
+
+	if (!slot)
+		return CW_ENOMEM;
+	for (size_t i = 0; i < p->cap; i++) {
+		size_t k;
+
+		if (!p->slot[i])
+			continue;
+		for (k = str_hash(p->slot[i]) & (cap - 1); slot[k]; k = (k + 1) & (cap - 1))
+			;
+		slot[k] = p->slot[i];
+	}
+	free(p->slot);
+	p->slot = slot;
+	p->cap = cap;
+	return 0;
+}
+
+/* The pool's copy of s (NULL -> ""); NULL when out of memory. */
+static char *pool_intern(struct cw_strpool *p, const char *s)
+{
+	size_t len, k;
+	char *d;
+
+	if (!s)
+		s = "";
+	if ((p->n + 1) * 4 > p->cap * 3 && pool_grow(p))
+		return NULL;
+	for (k = str_hash(s) & (p->cap - 1); p->slot[k]; k = (k + 1) & (p->cap - 1))
+		if (strcmp(p->slot[k], s) == 0)
+			return (char *)p->slot[k];
+	len = strlen(s) + 1;
+	if (!p->chunks || p->chunks->size - p->chunks->used < len) {
+		size_t size = len > POOL_CHUNK ? len : POOL_CHUNK;
+		struct pool_chunk *c = malloc(sizeof(*c) + size);
+
+		if (!c)
+			return NULL;
+		c->next = p->chunks;
+		c->used = 0;
+		c->size = size;
+		p->chunks = c;
+	}
+	d = p->chunks->data + p->chunks->used;
+	memcpy(d, s, len);
+	p->chunks->used += len;
+	p->slot[k] = d;
+	p->n++;
+	return d;
+}
+
+static int intern_id(struct cw_run *run, struct cw_target_id *dst,
+		     const struct cw_target_id *src)
+{
+	static const struct cw_target_id none;
+
+	if (!src)
+		src = &none;
+	if (!run->pool && !(run->pool = calloc(1, sizeof(*run->pool))))
+		return CW_ENOMEM;
+	if (!(dst->account_id = pool_intern(run->pool, src->account_id)) ||
+	    !(dst->account_name = pool_intern(run->pool, src->account_name)) ||
+	    !(dst->region = pool_intern(run->pool, src->region)) ||
+	    !(dst->bucket = pool_intern(run->pool, src->bucket)) ||
+	    !(dst->metric = pool_intern(run->pool, src->metric)) ||
+	    !(dst->unit = pool_intern(run->pool, src->unit)) ||
+	    !(dst->owner = pool_intern(run->pool, src->owner)) ||
+	    !(dst->tags = pool_intern(run->pool, src->tags)))
+		return CW_ENOMEM;
+	return 0;
+}
+
+/* ---- what the summaries keep of a series ------------------------------ */
+
+#define DAY 86400
+
+static void add_nan(long double *acc, double v)
+{
+	if (isnan(v))
+		return;
+	*acc = isnan(*acc) ? v : *acc + v;
+}
+
+/* Sum of the non-gap values of [from, to); false when all are gaps. */
+static bool window_sum(const struct cw_series *s, size_t from, size_t to, double *sum)
+{
+	bool any = false;
+
+	*sum = 0;
+	for (size_t i = from; i < to; i++) {
+		if (!isnan(s->values[i])) {
+			*sum += s->values[i];
+			any = true;
+		}
+	}
+	return any;
+}
+
+/* The transfer over the last CW_SERIES_MONTH_DAYS of complete slots, scaled
+ * up to that span when the series holds less history. */
+static double month_sum(const struct cw_series *s)
+{
+	const int64_t span = (int64_t)CW_SERIES_MONTH_DAYS * DAY;
+	int64_t wstart, covered;
+	double sum = 0;
+
+	if (s->n == 0 || s->period <= 0)
+		return 0;
+	wstart = s->complete_end - span;
+	if (wstart < s->start)
+		wstart = s->start;
+	covered = s->complete_end - wstart;
+	if (covered <= 0)
+		return 0;
+	for (size_t i = 0; i < s->n; i++) {
+		int64_t t = cw_series_time(s, i);
+
+		if (t >= wstart && t + s->period <= s->complete_end && !isnan(s->values[i]))
+			sum += s->values[i];
+	}
+	return covered < span ? sum * (double)span / (double)covered : sum;
+}
+
+static void take_sums(struct cw_series_sums *m, const struct cw_target_id *id,
+		      const struct cw_series *s)
+{
+	size_t k = cw_series_complete(s), w;
+
+	memset(m, 0, sizeof(*m));
+	m->month = s->values ? month_sum(s) : 0;
+	m->bytes = strcmp(id->unit, "Bytes") == 0 && s->period > 0 && s->period <= DAY &&
+		   DAY % s->period == 0;
+	if (!m->bytes || !s->values)
+		return;
+	w = (size_t)(7 * DAY / s->period);
+	m->moved = k >= 2 * w && window_sum(s, k - w, k, &m->wow_week) &&
+		   window_sum(s, k - 2 * w, k - w, &m->wow_prev);
+}
+
+/* Does a stand for id (by account id, or by name when the id is "")?  Pool
+ * strings: equal is the same pointer. */
+static bool acct_is(const struct cw_acct_sums *a, const struct cw_target_id *id)
+{
+	return a->account_id == id->account_id &&
+	       (id->account_id[0] || a->account_name == id->account_name);
+}
+
+/* Widen a's days to cover [first, last] (UTC days); false when that would
+ * be more than a century of days (not a chart: the days stay as they are). */
+static int widen_days(struct cw_acct_sums *a, int64_t first, int64_t last, bool *ok)
+{
+	int64_t lo, hi;
+	size_t shift, n;
+
+	*ok = true;
+	if (a->ndaily == 0)
+		a->base = first;
+	if (first >= a->base && last < a->base + (int64_t)a->ndaily * DAY)
+		return 0;
+	lo = first < a->base ? first : a->base;
+	hi = a->base + (int64_t)a->ndaily * DAY;
+	if (last + DAY > hi)
+		hi = last + DAY;
+	n = (size_t)((hi - lo) / DAY);
+	shift = (size_t)((a->base - lo) / DAY);
+	if (n > 40000) {
+		*ok = false;
+		return 0;
+	}
+	if (n > a->cap) {
+		size_t cap = a->cap ? a->cap : 64;
+		long double *v;
+
+		while (cap < n)
+			cap *= 2;
+		v = realloc(a->daily, cap * sizeof(*v));
+		if (!v)
+			return CW_ENOMEM;
+		a->daily = v;
+		a->cap = cap;
+	}
+	memmove(a->daily + shift, a->daily, a->ndaily * sizeof(*a->daily));
+	for (size_t d = 0; d < shift; d++)
+		a->daily[d] = NAN;
+	for (size_t d = shift + a->ndaily; d < n; d++)
+		a->daily[d] = NAN;
+	a->base = lo;
+	a->ndaily = n;
+	return 0;
+}
+
+/* Count a new series in its account's totals. */
+static int add_to_account(struct cw_run *run, const struct cw_target_id *id,
+			  const struct cw_series *s, bool bytes)
+{
+	size_t k = cw_series_complete(s), i = run->last_acct, w;
+	struct cw_acct_sums *a;
+	int64_t first, last;
+	bool ok;
+	int rc;
+
+	if (i >= run->naccts || !acct_is(&run->accts[i], id)) {
+		for (i = 0; i < run->naccts && !acct_is(&run->accts[i], id); i++)
+			;
+		if (i == run->naccts) {
+			if (grow((void **)&run->accts, &run->cap_accts, run->naccts,
+				 sizeof(*run->accts)))
+				return CW_ENOMEM;
+			a = &run->accts[run->naccts++];
+			memset(a, 0, sizeof(*a));
+			a->account_id = id->account_id;
+			a->account_name = id->account_name;
+			a->week = a->prev = NAN;
+			a->lo = INT64_MAX;
+			a->hi = INT64_MIN;
+		}
+		run->last_acct = i;
+	}
+	a = &run->accts[i];
+	a->series++;
+	if (!bytes)
+		return 0;
+	a->byte_series++;
+	if (!s->values) /* read back without values (merge): no volume */
+		return 0;
+	for (size_t j = 0; j < k; j++)
+		add_nan(&a->lookback, s->values[j]);
+	w = (size_t)(7 * DAY / s->period);
+	for (size_t j = k > w ? k - w : 0; j < k; j++)
+		add_nan(&a->week, s->values[j]);
+	for (size_t j = k > 2 * w ? k - 2 * w : 0; j + w < k && k >= w; j++)
+		add_nan(&a->prev, s->values[j]);
+	if (k == 0)
+		return 0;
+	if (s->start < a->lo)
+		a->lo = s->start;
+	if (cw_series_time(s, k) > a->hi)
+		a->hi = cw_series_time(s, k);
+	first = s->start - (((s->start % DAY) + DAY) % DAY);
+	last = cw_series_time(s, k - 1);
+	last -= ((last % DAY) + DAY) % DAY;
+	if ((rc = widen_days(a, first, last, &ok)) || !ok)
+		return rc;
+	for (size_t j = 0; j < k; j++)
+		add_nan(&a->daily[(cw_series_time(s, j) - a->base) / DAY], s->values[j]);
 	return 0;
 }
 
@@ -86,11 +384,14 @@ void cw_run_release(struct cw_run *run)
 	if (!run)
 		return;
 	for (size_t i = 0; i < run->nseries; i++) {
-		cw_target_id_release(&run->series[i].id);
 		cw_series_release(&run->series[i].series);
 		free(run->series[i].excluded);
 	}
 	free(run->series);
+	for (size_t i = 0; i < run->naccts; i++)
+		free(run->accts[i].daily);
+	free(run->accts);
+	pool_free(run->pool);
 	for (size_t i = 0; i < run->nresults; i++)
 		free(run->results[i].note);
 	free(run->results);
@@ -125,14 +426,17 @@ void cw_run_release(struct cw_run *run)
 int cw_run_add_series(struct cw_run *run, const struct cw_target_id *id,
 		      struct cw_series *s, size_t *idx)
 {
-	if (grow((void **)&run->series, &run->cap_series, run->nseries,
-		 sizeof(*run->series)))
+	if (run->nseries >= UINT32_MAX || /* cw_result.series */
+	    grow((void **)&run->series, &run->cap_series, run->nseries, sizeof(*run->series)))
 		return CW_ENOMEM;
 	struct cw_run_series *rs = &run->series[run->nseries];
-	if (cw_target_id_copy(&rs->id, id))
+	memset(rs, 0, sizeof(*rs));
+	if (intern_id(run, &rs->id, id))
+		return CW_ENOMEM;
+	take_sums(&rs->sums, &rs->id, s);
+	if (add_to_account(run, &rs->id, s, rs->sums.bytes))
 		return CW_ENOMEM;
 	rs->series = *s;
-	rs->excluded = NULL;
 	memset(s, 0, sizeof(*s));
 	if (idx)
 		*idx = run->nseries;
@@ -153,12 +457,13 @@ int cw_run_add_result(struct cw_run *run, size_t series, const char *detector,
 		if (!r->note)
 			return CW_ENOMEM;
 	}
-	r->series = series;
+	r->series = (uint32_t)series;
 	r->detector = detector;
 	r->j = *j;
 	r->est_excess_usd = NAN;
 	r->alert = CW_ALERT_NONE;
 	run->nresults++;
+	run->sorted = false;
 	return 0;
 }
 
@@ -449,6 +754,21 @@ int cw_run_exclude(struct cw_run *run, size_t series, int64_t from, int64_t to,
 	return 0;
 }
 
+/* A judged series of a lean run: its values go unless a judgement of it
+ * (results[first..]) is an anomaly; the exclusions were for judging only. */
+static void settle(struct cw_run *run, size_t series, size_t first)
+{
+	struct cw_run_series *rs = &run->series[series];
+
+	free(rs->excluded);
+	rs->excluded = NULL;
+	for (size_t i = first; i < run->nresults; i++)
+		if (run->results[i].j.status == CW_STATUS_ANOMALY)
+			return;
+	free(rs->series.values);
+	rs->series.values = NULL;
+}
+
 int cw_run_judge(struct cw_run *run, size_t series,
 		 const struct cw_detector_conf *dets, size_t ndets,
 		 bool all_periods, char *err, size_t errlen)
@@ -458,7 +778,7 @@ int cw_run_judge(struct cw_run *run, size_t series,
 	const struct cw_run_series *rs = &run->series[series];
 	const struct cw_series *s = &rs->series;
 	struct cw_series hidden;
-	size_t k = cw_series_complete(s);
+	size_t k = cw_series_complete(s), first = run->nresults;
 	int out = 0;
 
 	if (rs->excluded) {
@@ -534,6 +854,8 @@ oom:
 done:
 	if (s == &hidden)
 		free(hidden.values);
+	if (out == 0 && run->lean)
+		settle(run, series, first);
 	return out;
 }
 
@@ -625,8 +947,10 @@ static int result_cmp(const struct cw_run *run, const struct cw_result *a,
 void cw_run_sort_results(struct cw_run *run)
 {
 	size_t n = run->nresults;
-	if (n < 2)
+	if (n < 2) {
+		run->sorted = true;
 		return;
+	}
 	struct cw_result *tmp = malloc(n * sizeof(*tmp));
 	struct cw_result *a = run->results;
 	if (!tmp) {
@@ -640,6 +964,7 @@ void cw_run_sort_results(struct cw_run *run)
 			}
 			a[k] = x;
 		}
+		run->sorted = true;
 		return;
 	}
 	/* bottom-up merge sort: stable, O(n log n) */
@@ -658,4 +983,5 @@ void cw_run_sort_results(struct cw_run *run)
 		memcpy(a, tmp, n * sizeof(*a));
 	}
 	free(tmp);
+	run->sorted = true;
 }

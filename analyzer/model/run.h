@@ -31,10 +31,29 @@ struct cw_target_id {
 	char *tags;         /* inventory tags "k=v;k=v" (bucket over account), "" when none */
 };
 
-/* One fetched (or read) series. */
+/*
+ * What the summaries need of a series, taken when it is added (so its
+ * values may go once it is judged, see cw_run.lean).  Over complete slots.
+ */
+struct cw_series_sums {
+	bool bytes;         /* unit "Bytes" and a period that divides a day */
+	bool moved;         /* bytes, 14 days of complete slots, each week with a datapoint */
+	double wow_week, wow_prev; /* then the sums of the last 7 days and the 7 before */
+	double month;       /* the last CW_SERIES_MONTH_DAYS of complete slots,
+			     * scaled up to that span when shorter (0 when none) */
+};
+
+#define CW_SERIES_MONTH_DAYS 30
+
+/* One fetched (or read) series.  The id's strings belong to the run's
+ * string pool (shared between series, never freed one by one). */
 struct cw_run_series {
 	struct cw_target_id id;
+	/* The values are freed once the series is judged when the run is
+	 * lean and no judgement of it is an anomaly: then values is NULL
+	 * (n, start, period and complete_end stay). */
 	struct cw_series series;
+	struct cw_series_sums sums;
 	/* Excluded periods (inventory exclusions): per slot the reason, or
 	 * NULL; the array is owned, the strings borrowed from the inventory
 	 * (used while judging only).  NULL when nothing is excluded. */
@@ -48,12 +67,12 @@ enum cw_alert { CW_ALERT_NONE, CW_ALERT_NEW, CW_ALERT_ONGOING, CW_ALERT_GREW,
 
 /* One judgement of one series by one detector. */
 struct cw_result {
-	size_t series;       /* index into run->series */
-	const char *detector;/* registry name (static string) */
 	struct cw_judgement j;
-	double est_excess_usd; /* NaN when not priced */
-	enum cw_alert alert;
+	const char *detector;/* registry name (static string) */
 	char *note;          /* owned, may be NULL: "no datapoint in the judged period" */
+	double est_excess_usd; /* NaN when not priced */
+	uint32_t series;     /* index into run->series (a run holds fewer than 2^32) */
+	uint8_t alert;       /* enum cw_alert (packed: a run holds millions of results) */
 };
 
 /* Something that could not be judged (AccessDenied, throttled, bad file). */
@@ -98,6 +117,26 @@ struct cw_coverage {
 	bool complete;         /* every storage listing of the account answered */
 };
 
+/*
+ * One account's totals, added up as its series are added (accounts with
+ * an id by id, the others by name).  Sums skip gaps and are NaN when
+ * nothing counted; they cover the complete slots of "Bytes" series.
+ */
+struct cw_acct_sums {
+	const char *account_id, *account_name; /* the run's pool */
+	size_t series, byte_series;
+	/* long double: byte counts add up exactly in any order (up to 2^64), so
+	 * the totals do not depend on the order the series came in */
+	long double lookback; /* every complete slot (0 when none) */
+	long double week, prev; /* each series' last 7 days, and the 7 before */
+	int64_t lo, hi;      /* earliest start, latest complete end (lo > hi: none) */
+	int64_t base;        /* UTC day of daily[0] */
+	long double *daily;  /* per day from base; NaN: no datapoint */
+	size_t ndaily, cap;
+};
+
+struct cw_strpool; /* interned strings of a run (run.c) */
+
 struct cw_run {
 	/* metadata */
 	char *mode;           /* "analyze", "run", "merge" */
@@ -126,6 +165,18 @@ struct cw_run {
 	struct cw_coverage coverage_was; /* the last run's totals (no account strings) */
 	double total_excess_usd; /* NaN when nothing was priced */
 	char *price_note;        /* the pricing assumption, for the reports */
+
+	/* Lean: once a series is judged, free its values unless one of its
+	 * judgements is an anomaly (the reports chart and list findings only;
+	 * everything else reads the sums).  Set by run and analyze. */
+	bool lean;
+	bool pretty; /* report.json indented for people (--pretty) */
+	/* results are in reading order (cw_run_sort_results ran since the
+	 * last result was added): the reports read them as they are */
+	bool sorted;
+	struct cw_acct_sums *accts; size_t naccts, cap_accts; /* first seen first */
+	size_t last_acct;         /* the entry the last series used */
+	struct cw_strpool *pool;
 };
 
 int cw_run_init(struct cw_run *run, const char *mode);
@@ -135,8 +186,9 @@ void cw_run_release(struct cw_run *run);
 int cw_target_id_copy(struct cw_target_id *dst, const struct cw_target_id *src);
 void cw_target_id_release(struct cw_target_id *id);
 
-/* Append a series (the series' values are stolen: *s is emptied); index in
- * *idx. */
+/* Append a series (the series' values are stolen: *s is emptied; the id's
+ * strings are interned in the run's pool); index in *idx.  Its sums and its
+ * account's totals are taken here. */
 int cw_run_add_series(struct cw_run *run, const struct cw_target_id *id,
 		      struct cw_series *s, size_t *idx);
 int cw_run_add_result(struct cw_run *run, size_t series, const char *detector,
@@ -191,7 +243,8 @@ void cw_run_count(const struct cw_run *run, struct cw_run_counts *c);
 int cw_run_exit_code(const struct cw_run *run);
 
 /* Sort results for reading: anomalies first, by severity (critical first),
- * then by excess over baseline (largest first), then by name.  Stable. */
+ * then by excess over baseline (largest first), then by name.  Stable.
+ * Sets run->sorted (cw_run_add_result clears it). */
 void cw_run_sort_results(struct cw_run *run);
 
 #endif

@@ -601,18 +601,27 @@ static struct cw_plan_group *groups_scratch(struct cw_plan *plan)
 		for (size_t k_ = 0, i = 0; k_ < (plan)->pairs[p_].ntargets &&     \
 		     ((i = (plan)->pairs[p_].targets[k_]), 1); k_++)
 
+/* Whether pairs [first, first + n) hold a candidate (only candidates need
+ * the group scratch: every other target is a group of its own). */
+static bool has_candidates(const struct cw_plan *plan, size_t first, size_t n)
+{
+	FOR_PAIR_TARGETS(plan, first, n, i)
+		if (plan->targets[i].candidate)
+			return true;
+	return false;
+}
+
 int cw_plan_resolve_pairs(struct cw_plan *plan, size_t first, size_t n)
 {
-	struct cw_plan_group *g;
+	struct cw_plan_group *g = NULL;
 
 	if (first > plan->npairs || n > plan->npairs - first)
 		return CW_EINVAL;
-	g = groups_scratch(plan);
-	if (!g)
+	if (has_candidates(plan, first, n) && !(g = groups_scratch(plan)))
 		return CW_ENOMEM;
 	FOR_PAIR_TARGETS(plan, first, n, i) {
 		struct cw_plan_target *t = &plan->targets[i];
-		struct cw_plan_group *gi = &g[t->group];
+		struct cw_plan_group *gi;
 		bool failed = t->listing != SIZE_MAX &&
 			      plan->listings[t->listing].state != CW_LIST_DONE;
 
@@ -624,6 +633,7 @@ int cw_plan_resolve_pairs(struct cw_plan *plan, size_t first, size_t n)
 			t->state = CW_TGT_PENDING; /* decided below, by group */
 		if (!t->candidate)
 			continue;
+		gi = &g[t->group];
 		if (!gi->used) {
 			gi->used = true;
 			gi->first = SIZE_MAX;
@@ -638,10 +648,11 @@ int cw_plan_resolve_pairs(struct cw_plan *plan, size_t first, size_t n)
 	}
 	FOR_PAIR_TARGETS(plan, first, n, i) {
 		struct cw_plan_target *t = &plan->targets[i];
-		const struct cw_plan_group *gi = &g[t->group];
+		const struct cw_plan_group *gi;
 
 		if (!t->candidate || t->state == CW_TGT_FETCH)
 			continue;
+		gi = &g[t->group];
 		if (gi->found)
 			t->state = CW_TGT_SKIP;
 		else if (gi->first_failed != SIZE_MAX)
@@ -651,7 +662,8 @@ int cw_plan_resolve_pairs(struct cw_plan *plan, size_t first, size_t n)
 	}
 	/* leave the scratch unset for the next call */
 	FOR_PAIR_TARGETS(plan, first, n, i)
-		memset(&g[plan->targets[i].group], 0, sizeof(*g));
+		if (plan->targets[i].candidate)
+			memset(&g[plan->targets[i].group], 0, sizeof(*g));
 	return 0;
 }
 
@@ -667,6 +679,11 @@ size_t cw_plan_pairs_groups(struct cw_plan *plan, size_t first, size_t n)
 
 	if (first > plan->npairs || n > plan->npairs - first)
 		return 0;
+	if (!has_candidates(plan, first, n)) {
+		for (size_t p = first; p < first + n; p++)
+			count += plan->pairs[p].ntargets; /* each its own group */
+		return count;
+	}
 	g = groups_scratch(plan);
 	if (!g)
 		return 0;

@@ -121,7 +121,7 @@ struct cw_plan {
 	size_t ngroups;
 	/* scratch of cw_plan_resolve_pairs / cw_plan_pairs_groups: one entry
 	 * per group, left unset between calls (so a call costs its own
-	 * targets, not the plan's) */
+	 * targets, not the plan's); made only once candidates need it */
 	struct cw_plan_group *gscratch; size_t cap_gscratch;
 };
 

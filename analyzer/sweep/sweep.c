@@ -1600,7 +1600,8 @@ static struct bkey *bkeys_merge(const struct bkey *keys, size_t nkeys, struct bk
 	*n = 0;
 	if (!all)
 		return NULL;
-	qsort(nw, nnw, sizeof(*nw), cmp_bkey);
+	if (nnw)
+		qsort(nw, nnw, sizeof(*nw), cmp_bkey);
 	while (i < nkeys || k < nnw)
 		all[(*n)++] = k == nnw || (i < nkeys && cmp_bkey(&keys[i], &nw[k]) <= 0)
 			      ? keys[i++] : nw[k++];

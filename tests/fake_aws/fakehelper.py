@@ -188,6 +188,35 @@ class FakeAWS:
         return self.signed("sts", region, body, hdrs, creds, tamper)
 
 
+def report_rows(doc):
+    """A report.json ("cwsweep.report/3": tables of column names and rows)
+    with its two tables as lists of dicts: each result holds its series'
+    target names too, each series its history as {"start", "period",
+    "values"} (values None when the run kept none). Older schemas as they
+    are."""
+    if doc.get("schema") != "cwsweep.report/3":
+        return doc
+    series = [dict(zip(doc["series_columns"], row)) for row in doc["series"]]
+    names = ("account_id", "account_name", "region", "bucket", "metric", "unit", "owner",
+             "tags")
+    results = []
+    for row in doc["results"]:
+        r = dict(zip(doc["result_columns"], row))
+        r.update({k: series[r["series"]][k] for k in names})
+        results.append(r)
+    out = dict(doc)
+    out["results"] = results
+    out["series"] = [dict(s, start=s["start"], period=s["period_seconds"], values=s["values"])
+                     for s in series]
+    return out
+
+
+def load_report(path):
+    """report_rows of the report.json at path."""
+    with open(path, encoding="utf-8") as f:
+        return report_rows(json.load(f))
+
+
 def sign(url, body, headers, key, secret, token, region, service, amz_date,
          method="POST"):
     """Headers with SigV4 for a request to url (botocore when importable)."""

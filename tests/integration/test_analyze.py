@@ -21,6 +21,10 @@ import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "fake_aws"))
+from fakehelper import report_rows  # noqa: E402
+
 BIN = os.environ.get("CW_BIN", "")
 TESTDATA = os.environ.get("CW_TESTDATA", "")
 NAB = os.path.join(TESTDATA, "nab-aws") if TESTDATA else ""
@@ -130,7 +134,7 @@ class AnalyzeTest(unittest.TestCase):
 
     def read_json(self):
         with open(os.path.join(self.out, "report.json"), encoding="utf-8") as f:
-            return json.load(f)
+            return report_rows(json.load(f))
 
     def check_reports(self, proc):
         """Every report exists and parses; CSV, JSON and exit code agree."""
@@ -140,7 +144,7 @@ class AnalyzeTest(unittest.TestCase):
         for r in raw_rows[1:]:
             self.assertEqual(len(r), len(CSV_COLUMNS), r)
         doc = self.read_json()
-        self.assertEqual(doc["schema"], "cwsweep.report/2")
+        self.assertEqual(doc["schema"], "cwsweep.report/3")
         self.assertEqual(doc["run"]["mode"], "analyze")
         for key in ("started", "finished"):
             self.assertRegex(doc["run"][key], ISO_UTC)
@@ -169,16 +173,20 @@ class AnalyzeTest(unittest.TestCase):
                 if c not in NUMBER_COLUMNS and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
                     self.fail("formula-looking text cell %s=%r" % (c, v))
             self.assertEqual(r["severity"] != "", r["status"] == "anomaly")
-        # each judged series' history once; results name it by index
+        # each judged series once; results name it by index; the history
+        # of a series with a finding only
         used = {r["series"] for r in doc["results"]}
+        found = {r["series"] for r in doc["results"] if r["status"] == "anomaly"}
+        self.assertEqual(found, {i for i, h in enumerate(doc["series"])
+                                 if h["values"] is not None and h["slots"]})
         self.assertEqual(used, set(range(len(doc["series"]))))
         self.assertLessEqual(len(doc["series"]), s["series"])
         for h in doc["series"]:
             if h["values"]:
                 self.assertRegex(h["start"], ISO_UTC)
             if not doc["run"]["all_periods"]:
-                self.assertLessEqual(len(h["values"]), 14)
-            for v in h["values"]:
+                self.assertLessEqual(h["slots"], 14)
+            for v in h["values"] or []:
                 self.assertTrue(v is None or isinstance(v, (int, float)))
         for r in doc["results"]:
             h = doc["series"][r["series"]]

@@ -36,7 +36,7 @@ BIN = os.path.abspath(os.environ["CW_BIN"]) if os.environ.get("CW_BIN") else ""
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("CW_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SRC, "tests", "fake_aws"))
-from fakehelper import FakeAWS, RecordingProxy  # noqa: E402
+from fakehelper import FakeAWS, RecordingProxy, report_rows  # noqa: E402
 
 SCENARIO = os.path.join(SRC, "tests", "fake_aws", "scenarios", "itest5_digest.json")
 CALLER = ("AKIAITEST5CALLER0001", "itest5CallerSECRETdoNotLeak/000000000000")
@@ -235,8 +235,8 @@ class DigestCase(unittest.TestCase):
         self.assertEqual(table[0], CSV_COLUMNS)
         rows = [dict(zip(CSV_COLUMNS, r)) for r in table[1:]]
         with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
-            doc = json.load(f)
-        self.assertEqual(doc["schema"], "cwsweep.report/2")
+            doc = report_rows(json.load(f))
+        self.assertEqual(doc["schema"], "cwsweep.report/3")
         with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
             self.assertTrue(f.read().startswith("# cwsweep report\n"))
         return Report(out, rows, doc)

@@ -449,7 +449,7 @@ class MotoInteropTest(unittest.TestCase):
     def test_json_report_agrees(self):
         with open(os.path.join(self.out, "report.json")) as f:
             doc = json.load(f)
-        self.assertEqual(doc["schema"], "cwsweep.report/2")
+        self.assertEqual(doc["schema"], "cwsweep.report/3")
         self.assertEqual(doc["summary"]["anomalies"], 4, self.context())
 
 

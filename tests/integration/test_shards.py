@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("CW_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SRC, "tests", "fake_aws"))
 sys.path.insert(0, HERE)
-from fakehelper import FakeAWS, clock_env  # noqa: E402
+from fakehelper import FakeAWS, clock_env, report_rows  # noqa: E402
 
 ORG = os.path.join(SRC, "tests", "fake_aws", "scenarios", "itest_org.json")
 CALLER = ("AKIAITESTCALLER00001", "itestCallerSECRETdoNotLeak/0000000000001",
@@ -145,7 +145,7 @@ class HandOff(unittest.TestCase):
         if p.returncode != 1:
             raise AssertionError("the unsharded run: exit %d\n%s" % (p.returncode, p.stderr))
         with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
-            return json.load(f)
+            return report_rows(json.load(f))
 
     def shard(self, k, url, via="k8s", s3_url=None):
         """One shard as the job engine starts it: K only in the environment."""
@@ -201,7 +201,7 @@ class HandOff(unittest.TestCase):
         p, out = self.merge(url)
         self.assertEqual(p.returncode, 1, p.stderr)
         with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
-            doc = json.load(f)
+            doc = report_rows(json.load(f))
         self.assertEqual(sorted(map(result_key, doc["results"])),
                          sorted(map(result_key, self.whole["results"])))
         self.assertEqual(doc["summary"], self.whole["summary"])
@@ -228,7 +228,7 @@ class HandOff(unittest.TestCase):
         self.assertEqual(p.returncode, 3, p.stderr)
         self.assertIn("shard 2/4", p.stderr)
         with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
-            doc = json.load(f)
+            doc = report_rows(json.load(f))
         missing = [x for x in doc["failures"] if x["code"] == "MissingShard"]
         self.assertEqual(len(missing), 1, doc["failures"])
         self.assertIn("shard 2/4", missing[0]["message"])
@@ -354,7 +354,7 @@ class HandOffMoto(HandOff):
         p, out = self.merge(url)
         self.assertEqual(p.returncode, 1, p.stderr)
         with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
-            doc = json.load(f)
+            doc = report_rows(json.load(f))
         self.assertEqual(sorted(map(result_key, doc["results"])),
                          sorted(map(result_key, self.whole["results"])))
         self.assertEqual(doc["failures"], [])

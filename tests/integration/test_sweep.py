@@ -37,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("CW_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
 PY = os.environ.get("CW_PYTHON") or sys.executable
 sys.path.insert(0, os.path.join(SRC, "tests", "fake_aws"))
-from fakehelper import FakeAWS, RecordingProxy, clock_env  # noqa: E402
+from fakehelper import FakeAWS, RecordingProxy, clock_env, report_rows  # noqa: E402
 
 DEMO = os.path.join(SRC, "tests", "fake_aws", "scenarios", "demo.json")
 ORG = os.path.join(SRC, "tests", "fake_aws", "scenarios", "itest_org.json")
@@ -244,8 +244,8 @@ class SweepCase(unittest.TestCase):
         for r in table[1:]:
             self.assertEqual(len(r), len(CSV_COLUMNS), r)
         with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
-            doc = json.load(f)
-        self.assertEqual(doc["schema"], "cwsweep.report/2")
+            doc = report_rows(json.load(f))
+        self.assertEqual(doc["schema"], "cwsweep.report/3")
         self.assertEqual(doc["run"]["mode"], mode)
         s = doc["summary"]
         res = [r for r in rows if r["status"] in ("ok", "anomaly", "insufficient_history")]
@@ -310,6 +310,12 @@ class SweepCase(unittest.TestCase):
                 self.assertEqual(row["period_start"], iso(LAST_DAY), (t, det))
                 self.assertEqual(float(row["value"]), want[LAST_DAY], (t, det))
                 h = rep.doc["series"][results[t + (det,)]["series"]]
+                # the history of a series with a finding only
+                self.assertEqual(h["values"] is not None,
+                                 any(r["status"] == "anomaly" for r in judged[t].values()),
+                                 (t, det))
+                if h["values"] is None:
+                    continue
                 start = calendar.timegm(time.strptime(h["start"], "%Y-%m-%dT%H:%M:%SZ"))
                 self.assertEqual(h["values"],
                                  [want[start + i * DAY] for i in range(len(h["values"]))],

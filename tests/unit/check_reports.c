@@ -287,8 +287,8 @@ START_TEST(xlsx_package)
 
 	ck_assert_ptr_nonnull(ops);
 	build_run(&run);
-	free(run.series[1].id.bucket);
-	run.series[1].id.bucket = cw_strdup("bad\x01\xff utf-8");
+	/* the run's pool owns the names: point at another one */
+	run.series[1].id.bucket = (char *)"bad\x01\xff utf-8";
 	ck_assert_msg(ops->render(&run, &a, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_msg(ops->render(&run, &b, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_gt(a.len, 1000);
@@ -522,7 +522,7 @@ START_TEST(machine_numbers)
 	c = render(&run, "csv");
 	j = render(&run, "json");
 	/* the young bucket's 123456789012-byte day, in its history */
-	ck_assert_ptr_nonnull(strstr(j, "\"values\": [123456789012, 42]"));
+	ck_assert_ptr_nonnull(strstr(j, ",2,[123456789012,42]]"));
 	/* the anomaly row: value, baseline, limit, change_pct, score */
 	ck_assert_ptr_nonnull(strstr(c, ",2014-02-14T00:00:00Z,5500000000,1000000000,"
 				     "3000000000,450,5.5,anomaly,critical,new,0.405,Bytes,"
@@ -533,7 +533,7 @@ START_TEST(machine_numbers)
 		char *want;
 
 		ck_assert_ptr_nonnull(f);
-		want = cw_asprintf("\"finding_id\": \"%.18s\"", f + 9);
+		want = cw_asprintf(",\"%.18s\"]", f + 9); /* the last column */
 		ck_assert_ptr_nonnull(strstr(j, want));
 		ck_assert_uint_eq(strspn(f + 11, "0123456789abcdef"), 16);
 		free(want);
@@ -541,7 +541,8 @@ START_TEST(machine_numbers)
 	/* threshold: no baseline, no score -> empty cells */
 	ck_assert_ptr_nonnull(strstr(c, ",threshold,2014-02-14T00:00:00Z,5500000000,,"
 				     "100000000000,,,ok,,,,Bytes,,5.5,,,team-a,,\r\n"));
-	ck_assert_ptr_nonnull(strstr(j, "\"baseline\": null"));
+	ck_assert_ptr_nonnull(strstr(j, ",\"threshold\",\"ok\",null,\"2014-02-14T00:00:00Z\","
+				     "5500000000,null,100000000000,null,"));
 	ck_assert_ptr_null(strstr(c, "e+"));
 	ck_assert_ptr_null(strstr(j, "e+"));
 	ck_assert_ptr_null(strstr(j, "nan"));
@@ -585,45 +586,99 @@ START_TEST(csv_shape)
 }
 END_TEST
 
+/* The column of table key ("series", "results") named name, or -1. */
+static int column(json_t *doc, const char *key, const char *name)
+{
+	char *cols = cw_asprintf("%s_columns", strcmp(key, "series") == 0 ? "series" : "result");
+	json_t *v = json_object_get(doc, cols);
+
+	free(cols);
+	for (size_t i = 0; i < json_array_size(v); i++)
+		if (strcmp(json_string_value(json_array_get(v, i)), name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Member name of row i of table key. */
+static json_t *cell_of(json_t *doc, const char *key, size_t i, const char *name)
+{
+	int c = column(doc, key, name);
+
+	ck_assert_msg(c >= 0, "no column %s in %s", name, key);
+	return json_array_get(json_array_get(json_object_get(doc, key), i), (size_t)c);
+}
+
 START_TEST(json_parses)
 {
 	struct cw_run run;
 	json_error_t jerr;
-	json_t *doc, *results, *first, *series, *hist;
+	json_t *doc, *results, *series;
 	char *j;
 
 	build_run(&run);
 	j = render(&run, "json");
 	doc = json_loads(j, 0, &jerr);
 	ck_assert_msg(doc != NULL, "report.json: %d:%d: %s", jerr.line, jerr.column, jerr.text);
-	ck_assert_str_eq(json_string_value(json_object_get(doc, "schema")), "cwsweep.report/2");
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "schema")), "cwsweep.report/3");
+	/* compact: one line */
+	ck_assert_ptr_eq(strchr(j, '\n'), j + strlen(j) - 1);
 	results = json_object_get(doc, "results");
 	ck_assert_uint_eq(json_array_size(results), 6);
-	/* reading order: the anomaly first */
-	first = json_array_get(results, 0);
-	ck_assert_str_eq(json_string_value(json_object_get(first, "status")), "anomaly");
-	ck_assert_str_eq(json_string_value(json_object_get(first, "bucket")),
-			 "logs|prod*_`x`[1]<b>#");
-	ck_assert_str_eq(json_string_value(json_object_get(first, "alert")), "new");
-	/* each judged series' history once: three series for six results */
+	/* reading order: the anomaly first, its target in its series row */
+	ck_assert_str_eq(json_string_value(cell_of(doc, "results", 0, "status")), "anomaly");
+	ck_assert_str_eq(json_string_value(cell_of(doc, "results", 0, "alert")), "new");
+	ck_assert_int_eq(json_integer_value(cell_of(doc, "results", 0, "series")), 0);
+	ck_assert_int_eq(column(doc, "results", "bucket"), -1);
+	/* each judged series once: three series for six results */
 	series = json_object_get(doc, "series");
 	ck_assert_uint_eq(json_array_size(series), 3);
-	ck_assert_ptr_null(json_object_get(first, "history"));
-	ck_assert_int_eq(json_integer_value(json_object_get(first, "series")), 0);
-	hist = json_array_get(series, 0);
-	ck_assert_str_eq(json_string_value(json_object_get(hist, "start")),
+	ck_assert_str_eq(json_string_value(cell_of(doc, "series", 0, "bucket")),
+			 "logs|prod*_`x`[1]<b>#");
+	ck_assert_str_eq(json_string_value(cell_of(doc, "series", 0, "start")),
 			 "2014-02-01T00:00:00Z");
-	ck_assert_int_eq(json_integer_value(json_object_get(hist, "period")), DAY);
-	ck_assert_uint_eq(json_array_size(json_object_get(hist, "values")), CW_REPORT_HISTORY);
+	ck_assert_int_eq(json_integer_value(cell_of(doc, "series", 0, "period_seconds")), DAY);
+	ck_assert_int_eq(json_integer_value(cell_of(doc, "series", 0, "slots")),
+			 CW_REPORT_HISTORY);
+	ck_assert_uint_eq(json_array_size(cell_of(doc, "series", 0, "values")),
+			  CW_REPORT_HISTORY);
 	/* the last result is the anomaly's ok sibling: the same series */
-	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(results, 5),
-							    "series")), 0);
+	ck_assert_int_eq(json_integer_value(cell_of(doc, "results", 5, "series")), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(doc, "summary"),
 							    "anomalies")), 1);
 	ck_assert_uint_eq(json_array_size(json_object_get(doc, "failures")), 1);
 	ck_assert_uint_eq(json_array_size(json_object_get(doc, "unmeasured")), 1);
 	json_decref(doc);
 	free(j);
+	cw_run_release(&run);
+}
+END_TEST
+
+/* --pretty: the same document, indented, a row of a table on one line. */
+START_TEST(json_pretty)
+{
+	struct cw_run run;
+	json_error_t jerr;
+	json_t *a, *b;
+	char *compact, *pretty;
+
+	build_run(&run);
+	compact = render(&run, "json");
+	run.pretty = true;
+	pretty = render(&run, "json");
+	ck_assert_ptr_nonnull(strstr(pretty, "\n  \"schema\": \"cwsweep.report/3\",\n"));
+	ck_assert_ptr_nonnull(strstr(pretty, "\n  \"results\": [\n    [0, \"mean7d\", "
+				     "\"anomaly\", \"critical\", \"2014-02-14T00:00:00Z\", "
+				     "5500000000, 1000000000, 3000000000, 5.5, \"new\", 0.405, "
+				     "null, \"f-"));
+	a = json_loads(compact, 0, &jerr);
+	b = json_loads(pretty, 0, &jerr);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert(json_equal(a, b));
+	json_decref(a);
+	json_decref(b);
+	free(compact);
+	free(pretty);
 	cw_run_release(&run);
 }
 END_TEST
@@ -1237,12 +1292,12 @@ START_TEST(coverage_and_not_watched)
 			     "watching it costs about $4.80 a month, est.)") != NULL, "%s", csv);
 	ck_assert(strstr(csv, ",not_found,") < strstr(csv, ",not_watched,"));
 	json = render(&run, "json");
-	ck_assert_msg(strstr(json, "\"not_watched\": 2,\n    \"not_found\": 1,\n    "
-			     "\"coverage\": {\n      \"buckets\": 4,") != NULL, "%s", json);
-	ck_assert_msg(strstr(json, "\"line\": \"watching 2 of 4 buckets (12% of stored "
+	ck_assert_msg(strstr(json, "\"not_watched\":2,\"not_found\":1,"
+			     "\"coverage\":{\"buckets\":4,") != NULL, "%s", json);
+	ck_assert_msg(strstr(json, "\"line\":\"watching 2 of 4 buckets (12% of stored "
 			     "bytes)\"") != NULL, "%s", json);
-	ck_assert_msg(strstr(json, "\"unwatched\": [") != NULL, "%s", json);
-	ck_assert_msg(strstr(json, "\"watch_usd_month\": 4.8,") != NULL, "%s", json);
+	ck_assert_msg(strstr(json, "\"unwatched\":[") != NULL, "%s", json);
+	ck_assert_msg(strstr(json, "\"watch_usd_month\":4.8,") != NULL, "%s", json);
 	free(md);
 	free(csv);
 	free(json);
@@ -1294,9 +1349,10 @@ START_TEST(empty_series)
 	js = render(&run, "json");
 	ck_assert_ptr_nonnull(strstr(c, ",empty,mean7d,,,,,,,insufficient_history,"));
 	ck_assert_ptr_null(strstr(c, "1970"));
-	ck_assert_ptr_nonnull(strstr(js, "\"period_start\": null"));
-	ck_assert_ptr_nonnull(strstr(js, "\"series\": 0\n"));
-	ck_assert_ptr_nonnull(strstr(js, "{\"start\": null, \"period\": 0, \"values\": []}"));
+	ck_assert_ptr_nonnull(strstr(js, "\"results\":[[0,\"mean7d\",\"insufficient_history\","
+				      "null,null,"));
+	ck_assert_ptr_nonnull(strstr(js, "\"series\":[[\"\",\"\",\"\",\"\",\"empty\",\"\","
+				      "\"\",\"\",0,null,0,[]]]"));
 	round_trip(&run);
 	free(c);
 	free(js);
@@ -1331,11 +1387,20 @@ static void load_error(const char *text, int want_rc, const char *needle)
 	free(tmp);
 }
 
+/* good with its first `from` replaced by `to` fails to load, saying needle. */
+static void broken(const char *good, const char *from, const char *to, const char *needle)
+{
+	char *bad = replace_first(good, from, to);
+
+	load_error(bad, CW_EPARSE, needle);
+	free(bad);
+}
+
 START_TEST(json_load_errors)
 {
 	struct cw_run run;
 	char err[CW_ERRBUF] = "";
-	char *good, *bad;
+	char *good;
 
 	load_error("{\"schema\": ", CW_EPARSE, "r.json:1:");
 	load_error("{\"schema\": \"other/2\"}", CW_EPARSE, "not a cwsweep report");
@@ -1346,51 +1411,46 @@ START_TEST(json_load_errors)
 	build_run(&run);
 	good = render(&run, "json");
 	cw_run_release(&run);
-	bad = cw_strdup(good);
-	memcpy(strstr(bad, "\"status\": \"anomaly\""), "\"status\": \"anomalx\"", 19);
-	load_error(bad, CW_EPARSE, "results[0].status: not a known status");
-	free(bad);
-	bad = cw_strdup(good);
-	memcpy(strstr(bad, "\"detector\": \"mean7d\""), "\"detector\": \"mean7x\"", 20);
-	load_error(bad, CW_EPARSE, "results[0].detector: not a known detector");
-	free(bad);
-	bad = cw_strdup(good);
-	memcpy(strstr(bad, "\"value\": 5500000000"), "\"value\": \"55000000\"", 19);
-	load_error(bad, CW_EPARSE, "results[0].value: expected a number or null");
-	free(bad);
-	/* the series references: in range, one target per series, none unused */
-	bad = cw_strdup(good);
-	memcpy(strstr(bad, "\"series\": 0\n"), "\"series\": 9\n", 12);
-	load_error(bad, CW_EPARSE, "results[0].series: out of range");
-	free(bad);
-	bad = cw_strdup(good);
-	memcpy(strstr(bad, "\"series\": 1\n"), "\"series\": 0\n", 12);
-	load_error(bad, CW_EPARSE, "results[1].series: names the series of another target");
-	free(bad);
-	bad = replace_first(good, "\"series\": [\n",
-				   "\"series\": [\n    {\"start\": null, \"period\": 0, "
-				   "\"values\": []},\n");
-	load_error(bad, CW_EPARSE, "series[3]: no result refers to it");
-	free(bad);
-	bad = replace_first(good, "[123456789012, 42]", "[123456789012, \"42\"]");
-	load_error(bad, CW_EPARSE, "series[1].values: expected numbers or null");
-	free(bad);
-	bad = replace_first(good, "\"series\": [", "\"seriez\": [");
-	load_error(bad, CW_EPARSE, "series: expected an array");
-	free(bad);
+	broken(good, ",\"anomaly\",", ",\"anomalx\",",
+	       "results[0].status: not a known status");
+	broken(good, "[0,\"mean7d\",", "[0,\"mean7x\",",
+	       "results[0].detector: not a known detector");
+	broken(good, ",5500000000,1000000000,", ",\"55000000\",1000000000,",
+	       "results[0].value: expected a number or null");
+	/* the series references: in range, none unused */
+	broken(good, "\"results\":[[0,", "\"results\":[[9,",
+	       "results[0].series: out of range");
+	broken(good, "\"series\":[", "\"series\":[[\"\",\"\",\"\",\"\",\"x\","
+	       "\"\",\"\",\"\",0,null,0,[]],",
+	       "series[3]: no result refers to it");
+	broken(good, "[123456789012,42]", "[123456789012,\"42\"]",
+	       "series[1].values: expected numbers or null");
+	broken(good, "[123456789012,42]", "[123456789012]",
+	       "series[1].values: expected null or an array of `slots` numbers");
+	broken(good, "[123456789012,42]", "\"x\"",
+	       "series[1].values: expected null or an array of `slots` numbers");
+	broken(good, "\"series\":[", "\"seriez\":[",
+	       "series: expected an array");
+	broken(good, "\"result_columns\":[", "\"result_columns\":[1,",
+	       "result_columns: expected an array of column names");
+	broken(good, "\"results\":[[0,", "\"results\":[{},[0,",
+	       "results[0]: expected an array");
 	free(good);
 }
 END_TEST
 
-/* A report.json of the older schema (per-result history) still loads, and
- * the loaded run renders as the run it came from. */
-START_TEST(json_load_v1)
+/* A report.json of the older schemas (/1: per-result history; /2: the
+ * history of every series, names with each result) still loads, and the
+ * loaded run renders as the run it came from. */
+START_TEST(json_load_old)
 {
 	static const char *const fmts[][2] = {
 		{ "md", "report.md" }, { "csv", "report.csv" }, { "json", "report.json" },
 	};
+	static const char *const files[] = { "tests/data/report_v1.json",
+					     "tests/data/report_v2.json" };
 	char err[CW_ERRBUF] = "";
-	char *path = cw_test_src("tests/data/report_v1.json");
+	char *path = cw_test_src(files[_i]);
 	struct cw_run run;
 	size_t i;
 
@@ -1403,8 +1463,8 @@ START_TEST(json_load_v1)
 		char *want = cw_test_slurp(gpath), *got = render(&run, fmts[i][0]);
 
 		ck_assert_ptr_nonnull(want);
-		ck_assert_msg(strcmp(want, got) == 0, "%s from the old schema differs:\n%s",
-			      fmts[i][1], got);
+		ck_assert_msg(strcmp(want, got) == 0, "%s from %s differs:\n%s", fmts[i][1],
+			      files[_i], got);
 		free(want);
 		free(got);
 		free(gpath);
@@ -1412,6 +1472,40 @@ START_TEST(json_load_v1)
 	}
 	cw_run_release(&run);
 	free(path);
+}
+END_TEST
+
+/* A series the run kept no values of (a lean run: no finding) is written
+ * with values null and read back as a series of that span without values;
+ * the loaded run writes the same report.json again. */
+START_TEST(json_without_values)
+{
+	char err[CW_ERRBUF] = "";
+	char *tmp = cw_test_tmpdir(), *path = cw_asprintf("%s/report.json", tmp);
+	struct cw_run run, back;
+	char *a, *b;
+
+	build_run(&run);
+	free(run.series[1].series.values); /* the steady bucket: no finding */
+	run.series[1].series.values = NULL;
+	a = render(&run, "json");
+	ck_assert_ptr_nonnull(strstr(a, ",86400,\"2014-02-01T00:00:00Z\",14,null]"));
+	ck_assert_msg(cw_reports_write(&run, tmp, "json", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(cw_report_json_load(path, &back, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(back.nseries, 3);
+	ck_assert_uint_eq(back.series[2].series.n, 14); /* the file's order */
+	ck_assert_ptr_null(back.series[2].series.values);
+	ck_assert_ptr_nonnull(back.series[0].series.values);
+	b = render(&back, "json");
+	ck_assert_str_eq(a, b);
+	free(render(&back, "md")); /* renders without values */
+	free(a);
+	free(b);
+	cw_run_release(&back);
+	cw_run_release(&run);
+	cw_test_rmtree(tmp);
+	free(path);
+	free(tmp);
 }
 END_TEST
 
@@ -1446,6 +1540,7 @@ static Suite *reports_suite(void)
 	tcase_add_test(fmt, machine_numbers);
 	tcase_add_test(fmt, csv_shape);
 	tcase_add_test(fmt, json_parses);
+	tcase_add_test(fmt, json_pretty);
 	tcase_add_test(fmt, md_content);
 	tcase_add_test(fmt, md_caps_anomalies);
 	tcase_add_test(fmt, md_movers);
@@ -1465,7 +1560,8 @@ static Suite *reports_suite(void)
 	tcase_add_test(io, json_round_trip_all_periods);
 	tcase_add_test(io, empty_series);
 	tcase_add_test(io, json_load_errors);
-	tcase_add_test(io, json_load_v1);
+	tcase_add_test(io, json_without_values);
+	tcase_add_loop_test(io, json_load_old, 0, 2);
 	suite_add_tcase(s, io);
 	return s;
 }

@@ -335,6 +335,76 @@ START_TEST(test_sort)
 }
 END_TEST
 
+/* A lean run frees the values of a judged series without a finding and
+ * keeps those with one; names are shared; the sums stay. */
+START_TEST(test_lean)
+{
+	struct cw_run run;
+	double quiet[14], spike[14];
+
+	for (size_t i = 0; i < 14; i++)
+		quiet[i] = spike[i] = 2e9;
+	spike[13] = 9e11;
+	ck_assert_int_eq(cw_run_init(&run, "analyze"), 0);
+	run.lean = true;
+	size_t a = add(&run, "quiet", quiet, 14), b = add(&run, "spike", spike, 14);
+	ck_assert_int_eq(judge(&run, a, "threshold:limit=1e11", false), 0);
+	ck_assert_int_eq(judge(&run, b, "threshold:limit=1e11", false), 0);
+	ck_assert_uint_eq(run.nresults, 2);
+	ck_assert_ptr_null(run.series[a].series.values);
+	ck_assert_uint_eq(run.series[a].series.n, 14); /* the span stays */
+	ck_assert_ptr_nonnull(run.series[b].series.values);
+	ck_assert(run.series[b].series.values[13] == 9e11);
+	/* the same names are one string of the run's pool */
+	ck_assert_ptr_eq(run.series[a].id.bucket, run.series[b].id.bucket);
+	ck_assert_ptr_eq(run.series[a].id.account_id, run.series[b].id.account_id);
+	ck_assert_str_eq(run.series[a].id.metric, "quiet");
+	/* one account, both series in its sums */
+	ck_assert_uint_eq(run.naccts, 1);
+	ck_assert_uint_eq(run.accts[0].series, 2);
+	cw_run_release(&run);
+}
+END_TEST
+
+/* Byte counts add up to the same totals whatever order the series come in. */
+START_TEST(test_sums_any_order)
+{
+	/* 2^53 + 1 and friends: a double sum in one order loses them */
+	double x[14], y[14], z[14];
+	struct cw_run r1, r2;
+
+	for (size_t i = 0; i < 14; i++) {
+		x[i] = 9007199254740992.0; /* 2^53 */
+		y[i] = 1;
+		z[i] = 1;
+	}
+	ck_assert_int_eq(cw_run_init(&r1, "analyze"), 0);
+	ck_assert_int_eq(cw_run_init(&r2, "analyze"), 0);
+	{
+		struct cw_series s;
+		struct cw_target_id id = { .metric = (char *)"m", .unit = (char *)"Bytes" };
+		const double *order1[3] = { x, y, z }, *order2[3] = { y, z, x };
+
+		for (size_t k = 0; k < 3; k++) {
+			ck_assert_int_eq(cw_series_init(&s, T0, DAY, 14), 0);
+			memcpy(s.values, order1[k], sizeof(x));
+			ck_assert_int_eq(cw_run_add_series(&r1, &id, &s, NULL), 0);
+			ck_assert_int_eq(cw_series_init(&s, T0, DAY, 14), 0);
+			memcpy(s.values, order2[k], sizeof(x));
+			ck_assert_int_eq(cw_run_add_series(&r2, &id, &s, NULL), 0);
+		}
+	}
+	ck_assert_uint_eq(r1.naccts, 1);
+	ck_assert_uint_eq(r2.naccts, 1);
+	ck_assert((double)r1.accts[0].lookback == (double)r2.accts[0].lookback);
+	ck_assert((double)r1.accts[0].week == (double)r2.accts[0].week);
+	ck_assert((double)r1.accts[0].daily[3] == (double)r2.accts[0].daily[3]);
+	ck_assert((double)r1.accts[0].daily[3] == 9007199254740994.0);
+	cw_run_release(&r1);
+	cw_run_release(&r2);
+}
+END_TEST
+
 static Suite *run_suite(void)
 {
 	Suite *s = suite_create("run");
@@ -346,6 +416,8 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_judge_all_periods);
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_sort);
+	tcase_add_test(tc, test_lean);
+	tcase_add_test(tc, test_sums_any_order);
 	suite_add_tcase(s, tc);
 	return s;
 }
