@@ -67,11 +67,12 @@
  * Stateful, yet `run` keeps nothing between calls: every call replays the
  * series from its first slot and emits only [from, to), so judging the
  * last period alone gives exactly the verdict that judging every period
- * gives for it.  Per slot: a sorted window (binary search and one
- * memmove), the profile median of `weeks` values, the MAD by a binary
- * search over the two sides of the median (O(log window)), computed only
- * for slots that could be anomalous or are emitted.  The per-call buffers are allocated in `run`; the state
- * from create is never written.
+ * gives for it.  Per slot: a sorted window (binary search, or a vector
+ * count in short windows, and one memmove), the profile median of `weeks`
+ * values, the MAD by a search over the two sides of the median started
+ * from the last split (O(log window)), computed only for slots that could
+ * be anomalous or are emitted.  The per-call buffers are allocated in
+ * `run`; the state from create is never written.
  */
 #include <math.h>
 #include <stdint.h>
@@ -143,6 +144,7 @@ struct work {
 	size_t head, cnt;
 	double *srt;      /* the same values sorted */
 	double wsum;
+	size_t mad_at;    /* where the last MAD split the two sides */
 	double *prof;     /* nphase x weeks rings of the values, by time */
 	double *psrt;     /* the same, sorted per phase */
 	uint8_t *pcnt, *ppos;
@@ -218,20 +220,36 @@ static void sorted_replace(double *a, size_t n, double old, double x)
 	if (n > 48) {
 		lower_bound2(a, n, old, x, &i, &p);
 	} else {
-		/* one pass counts both ranks, two independent sums each */
-		size_t i0 = 0, i1 = 0, p0 = 0, p1 = 0, k = 0;
+		/* one pass counts both ranks, two lanes at a time (the
+		 * comparisons give -1 per value below) */
+		typedef double v2d __attribute__((vector_size(16)));
+		typedef long long v2l __attribute__((vector_size(16)));
+		v2d vo = { old, old }, vx = { x, x };
+		v2l ci = { 0, 0 }, cp = { 0, 0 }, ci2 = { 0, 0 }, cp2 = { 0, 0 };
+		size_t k = 0;
+		for (; k + 4 <= n; k += 4) {
+			v2d e, f;
+			memcpy(&e, a + k, sizeof(e));
+			memcpy(&f, a + k + 2, sizeof(f));
+			ci += e < vo;
+			cp += e < vx;
+			ci2 += f < vo;
+			cp2 += f < vx;
+		}
 		for (; k + 2 <= n; k += 2) {
-			i0 += a[k] < old;
-			i1 += a[k + 1] < old;
-			p0 += a[k] < x;
-			p1 += a[k + 1] < x;
+			v2d e;
+			memcpy(&e, a + k, sizeof(e));
+			ci += e < vo;
+			cp += e < vx;
 		}
+		ci += ci2;
+		cp += cp2;
+		i = (size_t)-(ci[0] + ci[1]);
+		p = (size_t)-(cp[0] + cp[1]);
 		if (k < n) {
-			i0 += a[k] < old;
-			p0 += a[k] < x;
+			i += a[k] < old;
+			p += a[k] < x;
 		}
-		i = i0 + i1;
-		p = p0 + p1;
 	}
 	p -= old < x; /* i: where old is; p: where x goes once old left */
 
@@ -260,9 +278,15 @@ static void win_push(struct work *wk, size_t cap, double d)
 	wk->wsum += d;
 }
 
-static double quantile(const double *a, size_t n, double pct)
+/* Where the pct-th percentile of n sorted values sits (kept per window
+ * length by the caller: the division is the costly part). */
+static double quantile_pos(size_t n, double pct)
 {
-	double pos = (double)(n - 1) * pct / 100.0;
+	return (double)(n - 1) * pct / 100.0;
+}
+
+static double quantile(const double *a, size_t n, double pos)
+{
 	size_t lo = (size_t)pos;
 	if (lo + 1 >= n)
 		return a[n - 1];
@@ -273,7 +297,10 @@ static double quantile(const double *a, size_t n, double pct)
  * Median absolute deviation from the median m of sorted a[0..n).  The
  * distances to m on each side of it are sorted (left: m - a[l-1-i],
  * right: a[r+j] - m), so the k-th smallest distance is the k-th of two
- * sorted arrays: a binary search, O(log n).
+ * sorted arrays: a binary search, O(log n).  One value of the window
+ * changes between two slots, so the split between the two sides hardly
+ * moves: the search starts from the last one (`hint`) and looks a few
+ * places either way before it halves what is left.
  */
 struct sides {
 	const double *a;
@@ -284,19 +311,44 @@ struct sides {
 static double side_a(const struct sides *sd, size_t i) { return sd->m - sd->a[sd->l - 1 - i]; }
 static double side_b(const struct sides *sd, size_t j) { return sd->a[sd->r + j] - sd->m; }
 
+/* lo <= i < hi <= min(na, k + 1): both sides have the index, and side a's
+ * i-th distance is below the one of side b that it competes with */
+static bool a_below(const struct sides *sd, size_t k, size_t i)
+{
+	return side_a(sd, i) < side_b(sd, k - i);
+}
+
 /* The k-th and (k+1)-th (0-based) smallest distances, in one search. */
-static void kth_distances(const struct sides *sd, size_t k, double *kth, double *next)
+static void kth_distances(const struct sides *sd, size_t k, size_t *hint, double *kth,
+			  double *next)
 {
 	size_t na = sd->l, nb = sd->n - sd->r;
 	size_t lo = k + 1 > nb ? k + 1 - nb : 0, hi = k + 1 < na ? k + 1 : na;
+	/* the split is the first i in [lo, hi) where a_below fails (hi when
+	 * none): narrow [lo, hi] around the last one */
+	size_t h = *hint < lo ? lo : *hint > hi ? hi : *hint;
+	int steps = 4;
+	if (h < hi && a_below(sd, k, h)) {
+		lo = h + 1;
+		while (steps-- > 0 && lo < hi && a_below(sd, k, lo))
+			lo++;
+		if (lo < hi && !a_below(sd, k, lo))
+			hi = lo;
+	} else {
+		hi = h;
+		while (steps-- > 0 && hi > lo && !a_below(sd, k, hi - 1))
+			hi--;
+		if (hi > lo && a_below(sd, k, hi - 1))
+			lo = hi;
+	}
 	while (lo < hi) {
-		/* lo <= i < hi <= min(na, k + 1): both sides have the index */
-		size_t i = lo + (hi - lo) / 2, j = k + 1 - i;
-		bool right = side_a(sd, i) < side_b(sd, j - 1);
+		size_t i = lo + (hi - lo) / 2;
+		bool right = a_below(sd, k, i);
 		lo = right ? i + 1 : lo;
 		hi = right ? hi : i;
 	}
 	size_t i = lo, j = k + 1 - lo;
+	*hint = lo;
 	double x = i > 0 ? side_a(sd, i - 1) : -INFINITY;
 	double y = j > 0 ? side_b(sd, j - 1) : -INFINITY;
 	*kth = x > y ? x : y;
@@ -306,7 +358,7 @@ static void kth_distances(const struct sides *sd, size_t k, double *kth, double 
 	*next = x < y ? x : y;
 }
 
-static double mad(const double *a, size_t n, double m)
+static double mad(const double *a, size_t n, double m, size_t *hint)
 {
 	struct sides sd = { a, 0, 0, n, m };
 	double lo, hi;
@@ -316,10 +368,10 @@ static double mad(const double *a, size_t n, double m)
 	size_t h = n / 2;
 	sd.l = sd.r = h > 0 && a[h - 1] < m && a[h] >= m ? h : lower_bound(a, n, m);
 	if (n % 2) {
-		kth_distances(&sd, n / 2, &lo, &hi);
+		kth_distances(&sd, n / 2, hint, &lo, &hi);
 		return lo;
 	}
-	kth_distances(&sd, n / 2 - 1, &lo, &hi);
+	kth_distances(&sd, n / 2 - 1, hint, &lo, &hi);
 	return (lo + hi) / 2;
 }
 
@@ -622,6 +674,8 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 	if (work_init(&wk, &c, to))
 		return CW_ENOMEM;
 	size_t need = (c.shift * 5 + 6) / 7;
+	size_t qn = 0; /* the window length qpos and qmid are for */
+	double qpos = 0, qmid = 0;
 
 	size_t phase = to ? phase_of(s, 0, &c) : 0, next_phase = phase;
 	for (size_t i = 0; i < to; i++) {
@@ -638,7 +692,12 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 
 		wk.dval[i] = v / S;
 		if (wk.cnt >= 3) {
-			double L0 = quantile(wk.srt, wk.cnt, c.pct), L = L0;
+			if (wk.cnt != qn) {
+				qn = wk.cnt;
+				qpos = quantile_pos(qn, c.pct);
+				qmid = quantile_pos(qn, 50);
+			}
+			double L0 = quantile(wk.srt, wk.cnt, qpos), L = L0;
 			bool sparse = !(L > 0);
 			if (sparse)
 				L = wk.wsum / (double)wk.cnt;
@@ -658,8 +717,8 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 				   (c.dir == CW_DIR_UP ? v < b - 0.5 * (b - lo0)
 						       : v > b + 0.5 * (hi0 - b));
 			if (maybe || far || i >= from) {
-				double m = c.pct == 50 ? L0 : quantile(wk.srt, wk.cnt, 50);
-				sd = dmax(MAD_NORMAL * mad(wk.srt, wk.cnt, m), c.floor * L) * S;
+				double m = c.pct == 50 ? L0 : quantile(wk.srt, wk.cnt, qmid);
+				sd = dmax(MAD_NORMAL * mad(wk.srt, wk.cnt, m, &wk.mad_at), c.floor * L) * S;
 				lim = up ? dmax(hi0, b + c.k * sd) : dmin(lo0, b - c.k * sd);
 			}
 			bool elevated = maybe && (up ? v > b + 0.5 * (lim - b) : v < b - 0.5 * (b - lim));
