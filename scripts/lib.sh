@@ -7,7 +7,10 @@ export CW_ROOT
 # with botocore's signer; falls back to the first python3 (built-in checker).
 cw_pick_python() {
   local py
-  for py in python3 /usr/bin/python3; do
+  # Debian's python3 first: scripts/install-deps installs the test modules
+  # (botocore, yaml, yamllint, kubernetes) for it, not for another python3
+  # that may come first on PATH
+  for py in /usr/bin/python3 python3; do
     if command -v "$py" >/dev/null && "$py" -c 'import botocore' 2>/dev/null; then
       command -v "$py"; return
     fi
