@@ -89,6 +89,16 @@ static void text(struct xw *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, cons
 	lxw_check(x, worksheet_write_string(ws, r, c, clean(x, s), x->text), "write");
 }
 
+/* Columns 1-5 of a row: account id and name, region, bucket, metric. */
+static void id_cells(struct xw *x, lxw_worksheet *ws, lxw_row_t r, const struct cw_target_id *id)
+{
+	text(x, ws, r, 1, id->account_id);
+	text(x, ws, r, 2, id->account_name);
+	text(x, ws, r, 3, id->region);
+	text(x, ws, r, 4, id->bucket);
+	text(x, ws, r, 5, id->metric);
+}
+
 static void num(struct xw *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, double v,
 		lxw_format *f)
 {
@@ -227,11 +237,7 @@ static void judgements_sheet(struct xw *x, const struct cw_run *run,
 		bool b = is_bytes(id), anomaly = r->j.status == CW_STATUS_ANOMALY;
 
 		text(x, ws, row, 0, run->run_id);
-		text(x, ws, row, 1, id->account_id);
-		text(x, ws, row, 2, id->account_name);
-		text(x, ws, row, 3, id->region);
-		text(x, ws, row, 4, id->bucket);
-		text(x, ws, row, 5, id->metric);
+		id_cells(x, ws, row, id);
 		text(x, ws, row, 6, r->detector);
 		if (rs->series.n)
 			when(x, ws, row, 7, r->j.period_start);
@@ -299,11 +305,7 @@ static void gaps_sheet(struct xw *x, const struct cw_run *run)
 		const struct cw_failure *f = &run->failures[i];
 
 		text(x, ws, row, 0, "failed");
-		text(x, ws, row, 1, f->id.account_id);
-		text(x, ws, row, 2, f->id.account_name);
-		text(x, ws, row, 3, f->id.region);
-		text(x, ws, row, 4, f->id.bucket);
-		text(x, ws, row, 5, f->id.metric);
+		id_cells(x, ws, row, &f->id);
 		text(x, ws, row, 6, f->stage);
 		text(x, ws, row, 7, f->code);
 		text(x, ws, row, 8, f->message);
@@ -313,11 +315,7 @@ static void gaps_sheet(struct xw *x, const struct cw_run *run)
 		const struct cw_unmeasured *u = &run->unmeasured[i];
 
 		text(x, ws, row, 0, cw_unmeasured_kind_name(u->kind));
-		text(x, ws, row, 1, u->id.account_id);
-		text(x, ws, row, 2, u->id.account_name);
-		text(x, ws, row, 3, u->id.region);
-		text(x, ws, row, 4, u->id.bucket);
-		text(x, ws, row, 5, u->id.metric);
+		id_cells(x, ws, row, &u->id);
 		text(x, ws, row, 8, u->reason);
 		text(x, ws, row, 9, u->fix);
 		text(x, ws, row, 10, u->id.owner);

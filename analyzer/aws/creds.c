@@ -127,14 +127,21 @@ static void display_path(const char *path, char *buf, size_t len)
 		cw_strlcpy(buf, path, len);
 }
 
+const char *cw_env_region(const char *dflt)
+{
+	const char *r = env_get("AWS_REGION");
+
+	return r ? r : env_get("AWS_DEFAULT_REGION") ? env_get("AWS_DEFAULT_REGION") : dflt;
+}
+
 static const char *sts_region(const struct cw_creds_opts *o, const char *profile_region)
 {
+	const char *env = cw_env_region(NULL);
+
 	if (o->sts_region && *o->sts_region)
 		return o->sts_region;
-	if (env_get("AWS_REGION"))
-		return env_get("AWS_REGION");
-	if (env_get("AWS_DEFAULT_REGION"))
-		return env_get("AWS_DEFAULT_REGION");
+	if (env)
+		return env;
 	if (profile_region && *profile_region)
 		return profile_region;
 	return "us-east-1";

@@ -81,6 +81,9 @@ int cw_creds_resolve(const struct cw_creds_opts *o, enum cw_creds_source only,
  * it is not configured (err says why, e.g. "AWS_ACCESS_KEY_ID unset"), or
  * another cw_err when it is configured but failed.
  */
+/* The region the environment names: AWS_REGION, else AWS_DEFAULT_REGION
+ * (empty counts as unset), else dflt (may be NULL). */
+const char *cw_env_region(const char *dflt);
 int cw_creds_from_env(struct cw_creds *out, char *err, size_t errlen);
 int cw_creds_from_profile(const struct cw_creds_opts *o, struct cw_creds *out,
 			  char *err, size_t errlen);

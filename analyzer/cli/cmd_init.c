@@ -14,6 +14,7 @@
 #include "c7norg.h"
 #include "cli.h"
 #include "commands.h"
+#include "creds.h"
 #include "err.h"
 #include "orgsync.h"
 #include "strutil.h"
@@ -224,11 +225,9 @@ int cw_cmd_init(int argc, char **argv)
 		return cw_c7n_org_convert(c7n, role, stdout, stderr) ? CW_EXIT_USAGE : CW_EXIT_OK;
 	}
 	if (!nregions) {
-		const char *r = getenv("AWS_REGION");
+		const char *r = cw_env_region(NULL);
 
-		if (!r || !*r)
-			r = getenv("AWS_DEFAULT_REGION");
-		regions[nregions++] = (char *)(r && *r && !cw_check_region(r) ? r : "us-east-1");
+		regions[nregions++] = (char *)(r && !cw_check_region(r) ? r : "us-east-1");
 	}
 	return from_organizations(role ? role : "cwsweep-reader", profile, mgmt, ext, regions,
 				  nregions);

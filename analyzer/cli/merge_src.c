@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "aws.h"
+#include "creds.h"
 #include "err.h"
 #include "report.h"
+#include "retry.h"
 #include "s3.h"
 #include "strutil.h"
 
@@ -34,24 +36,14 @@ struct cw_merge_src {
 	struct cw_s3_session ses;
 };
 
-static const char *env_or(const char *a, const char *b, const char *dflt)
-{
-	const char *v = getenv(a);
-
-	if (v && *v)
-		return v;
-	v = getenv(b);
-	return v && *v ? v : dflt;
-}
-
-/* Worth trying again later: the network, throttling or S3's own trouble. */
+/* Worth trying again later: the network, throttling or S3's own trouble
+ * (the retry rules' classes, after the retries ran out). */
 static bool is_transient(int rc, const struct cw_aws_response *resp)
 {
 	if (rc == CW_EHTTP || rc == CW_EINTR)
 		return true;
-	return rc == CW_EAWS && (resp->status >= 500 || resp->status == 429 ||
-				 strcmp(resp->code, "SlowDown") == 0 ||
-				 strcmp(resp->code, "Throttling") == 0);
+	return rc == CW_EAWS &&
+	       cw_retry_classify(resp->status, resp->code, CW_XFER_OK) != CW_RETRY_NONE;
 }
 
 /* One clear sentence for S3's answer about what (an s3:// URL). */
@@ -192,8 +184,7 @@ int cw_merge_src_open(struct cw_merge_src **out, char *const *args, size_t nargs
 	*transient = false;
 	if (!s)
 		return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
-	cw_strlcpy(s->region, region ? region : env_or("AWS_REGION", "AWS_DEFAULT_REGION",
-						       "us-east-1"), sizeof(s->region));
+	cw_strlcpy(s->region, region ? region : cw_env_region("us-east-1"), sizeof(s->region));
 	for (size_t i = 0; i < nargs && !rc; i++) {
 		if (cw_str_startswith(args[i], "s3://")) {
 			rc = add_prefix(s, args[i], transient, err, errlen);
