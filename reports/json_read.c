@@ -886,7 +886,7 @@ static int load_results_v3(struct ld *c, json_t *doc, json_t *results, json_t *s
 		if (!used[k])
 			rc = bad(c, NULL, "no result refers to it");
 		/* a finding is charted: a file without its values gets gaps */
-		if (!rc && used[k] == 2 && !sr->values && sr->n) {
+		if (!rc && (used[k] & 2) && !sr->values && sr->n) {
 			if (!(sr->values = malloc(sr->n * sizeof(*sr->values))))
 				rc = CW_ENOMEM;
 			for (size_t i = 0; !rc && i < sr->n; i++)

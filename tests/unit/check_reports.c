@@ -1509,6 +1509,41 @@ START_TEST(json_without_values)
 }
 END_TEST
 
+/* A file that kept no values of a series with a finding (written so, or
+ * edited by hand) still loads: the finding's chart gets gaps, whatever
+ * else the series' results say. */
+START_TEST(json_finding_without_values)
+{
+	char err[CW_ERRBUF] = "";
+	struct cw_run run, back;
+	size_t i, anomalies = 0;
+	char *a;
+
+	build_run(&run);
+	free(run.series[0].series.values); /* the spiky bucket: anomaly and ok */
+	run.series[0].series.values = NULL;
+	a = render(&run, "json");
+	ck_assert_msg(cw_report_json_parse("r.json", a, strlen(a), &back, err, sizeof(err)) == 0,
+		      "%s", err);
+	for (i = 0; i < back.nresults; i++) {
+		const struct cw_series *s = &back.series[back.results[i].series].series;
+
+		if (back.results[i].j.status != CW_STATUS_ANOMALY)
+			continue;
+		anomalies++;
+		ck_assert_uint_gt(s->n, 0);
+		ck_assert_ptr_nonnull(s->values);
+		for (size_t k = 0; k < s->n; k++)
+			ck_assert(isnan(s->values[k]));
+	}
+	ck_assert_uint_eq(anomalies, 1);
+	free(render(&back, "md"));
+	free(a);
+	cw_run_release(&back);
+	cw_run_release(&run);
+}
+END_TEST
+
 static Suite *reports_suite(void)
 {
 	Suite *s = suite_create("reports");
@@ -1560,6 +1595,7 @@ static Suite *reports_suite(void)
 	tcase_add_test(io, json_round_trip_all_periods);
 	tcase_add_test(io, empty_series);
 	tcase_add_test(io, json_load_errors);
+	tcase_add_test(io, json_finding_without_values);
 	tcase_add_test(io, json_without_values);
 	tcase_add_loop_test(io, json_load_old, 0, 2);
 	suite_add_tcase(s, io);
