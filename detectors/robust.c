@@ -81,6 +81,7 @@
 
 #include "detector.h"
 #include "err.h"
+#include "robust_window.h"
 
 enum {
 	P_WINDOW = CW_P_FIRST_OWN, P_WEEKS, P_RATIO, P_K, P_SCALE_FLOOR, P_MIN_EXCESS,
@@ -151,6 +152,7 @@ struct work {
 	double *med;      /* per phase median */
 	double medsum;
 	size_t medn;
+	double avg;       /* medsum / medn, 0 while medn is 0 */
 	struct flags {    /* flags of the last `shift` judged periods */
 		uint8_t *v;
 		size_t head, cnt, sum;
@@ -160,111 +162,11 @@ struct work {
 	double *dval;     /* per slot: value / S at its time (NaN when none) */
 };
 
-/* First index of sorted a[0..n) whose value is not below x; branchless
- * halving (a conditional move, no jump), so noisy data costs no
- * mispredicted jumps. */
-static size_t lower_bound(const double *a, size_t n, double x)
-{
-	size_t at = 0;
-
-	if (n == 0)
-		return 0;
-	while (n > 1) {
-		size_t half = n / 2;
-		at = a[at + half - 1] < x ? at + half : at;
-		n -= half;
-	}
-	return at + (a[at] < x);
-}
-
-/* lower_bound of two values in one loop: the two searches are independent,
- * so their loads overlap instead of waiting for each other. */
-static void lower_bound2(const double *a, size_t n, double x, double y, size_t *ix,
-			 size_t *iy)
-{
-	size_t ax = 0, ay = 0;
-
-	while (n > 1) {
-		size_t half = n / 2;
-		ax = a[ax + half - 1] < x ? ax + half : ax;
-		ay = a[ay + half - 1] < y ? ay + half : ay;
-		n -= half;
-	}
-	*ix = ax + (a[ax] < x);
-	*iy = ay + (a[ay] < y);
-}
-
-/* Sorted a[0..n): insert x, shifting the larger values up (a has room). */
-static void sorted_insert(double *a, size_t n, double x)
-{
-	if (n > 48) {
-		size_t at = lower_bound(a, n, x);
-		memmove(a + at + 1, a + at, (n - at) * sizeof(double));
-		a[at] = x;
-		return;
-	}
-	size_t i = n;
-	while (i > 0 && a[i - 1] > x) {
-		a[i] = a[i - 1];
-		i--;
-	}
-	a[i] = x;
-}
-
-/* Sorted a[0..n): replace one `old` (present) by x; only the values ranked
- * between the two move. */
-static void sorted_replace(double *a, size_t n, double old, double x)
-{
-	size_t i, p;
-
-	if (n > 48) {
-		lower_bound2(a, n, old, x, &i, &p);
-	} else {
-		/* one pass counts both ranks, two lanes at a time (the
-		 * comparisons give -1 per value below) */
-		typedef double v2d __attribute__((vector_size(16)));
-		typedef long long v2l __attribute__((vector_size(16)));
-		v2d vo = { old, old }, vx = { x, x };
-		v2l ci = { 0, 0 }, cp = { 0, 0 }, ci2 = { 0, 0 }, cp2 = { 0, 0 };
-		size_t k = 0;
-		for (; k + 4 <= n; k += 4) {
-			v2d e, f;
-			memcpy(&e, a + k, sizeof(e));
-			memcpy(&f, a + k + 2, sizeof(f));
-			ci += e < vo;
-			cp += e < vx;
-			ci2 += f < vo;
-			cp2 += f < vx;
-		}
-		for (; k + 2 <= n; k += 2) {
-			v2d e;
-			memcpy(&e, a + k, sizeof(e));
-			ci += e < vo;
-			cp += e < vx;
-		}
-		ci += ci2;
-		cp += cp2;
-		i = (size_t)-(ci[0] + ci[1]);
-		p = (size_t)-(cp[0] + cp[1]);
-		if (k < n) {
-			i += a[k] < old;
-			p += a[k] < x;
-		}
-	}
-	p -= old < x; /* i: where old is; p: where x goes once old left */
-
-	if (p > i)
-		memmove(a + i, a + i + 1, (p - i) * sizeof(double));
-	else if (p < i)
-		memmove(a + p + 1, a + p, (i - p) * sizeof(double));
-	a[p] = x;
-}
-
 static void win_push(struct work *wk, size_t cap, double d)
 {
 	if (wk->cnt == cap) {
 		double old = wk->fifo[wk->head];
-		sorted_replace(wk->srt, wk->cnt, old, d);
+		cw_sorted_replace(wk->srt, wk->cnt, old, d);
 		wk->wsum += d - old;
 		wk->fifo[wk->head] = d;
 		wk->head = wk->head + 1 == cap ? 0 : wk->head + 1;
@@ -273,116 +175,16 @@ static void win_push(struct work *wk, size_t cap, double d)
 		size_t at = wk->head + wk->cnt;
 		wk->fifo[at >= cap ? at - cap : at] = d;
 	}
-	sorted_insert(wk->srt, wk->cnt, d);
+	cw_sorted_insert(wk->srt, wk->cnt, d);
 	wk->cnt++;
 	wk->wsum += d;
 }
 
-/* Where the pct-th percentile of n sorted values sits (kept per window
- * length by the caller: the division is the costly part). */
-static double quantile_pos(size_t n, double pct)
-{
-	return (double)(n - 1) * pct / 100.0;
-}
-
-static double quantile(const double *a, size_t n, double pos)
-{
-	size_t lo = (size_t)pos;
-	if (lo + 1 >= n)
-		return a[n - 1];
-	return a[lo] + (a[lo + 1] - a[lo]) * (pos - (double)lo);
-}
-
-/*
- * Median absolute deviation from the median m of sorted a[0..n).  The
- * distances to m on each side of it are sorted (left: m - a[l-1-i],
- * right: a[r+j] - m), so the k-th smallest distance is the k-th of two
- * sorted arrays: a binary search, O(log n).  One value of the window
- * changes between two slots, so the split between the two sides hardly
- * moves: the search starts from the last one (`hint`) and looks a few
- * places either way before it halves what is left.
- */
-struct sides {
-	const double *a;
-	size_t l, r, n; /* a[..l) < m <= a[r..n) with l == r */
-	double m;
-};
-
-static double side_a(const struct sides *sd, size_t i) { return sd->m - sd->a[sd->l - 1 - i]; }
-static double side_b(const struct sides *sd, size_t j) { return sd->a[sd->r + j] - sd->m; }
-
-/* lo <= i < hi <= min(na, k + 1): both sides have the index, and side a's
- * i-th distance is below the one of side b that it competes with */
-static bool a_below(const struct sides *sd, size_t k, size_t i)
-{
-	return side_a(sd, i) < side_b(sd, k - i);
-}
-
-/* The k-th and (k+1)-th (0-based) smallest distances, in one search. */
-static void kth_distances(const struct sides *sd, size_t k, size_t *hint, double *kth,
-			  double *next)
-{
-	size_t na = sd->l, nb = sd->n - sd->r;
-	size_t lo = k + 1 > nb ? k + 1 - nb : 0, hi = k + 1 < na ? k + 1 : na;
-	/* the split is the first i in [lo, hi) where a_below fails (hi when
-	 * none): narrow [lo, hi] around the last one */
-	size_t h = *hint < lo ? lo : *hint > hi ? hi : *hint;
-	int steps = 4;
-	if (h < hi && a_below(sd, k, h)) {
-		lo = h + 1;
-		while (steps-- > 0 && lo < hi && a_below(sd, k, lo))
-			lo++;
-		if (lo < hi && !a_below(sd, k, lo))
-			hi = lo;
-	} else {
-		hi = h;
-		while (steps-- > 0 && hi > lo && !a_below(sd, k, hi - 1))
-			hi--;
-		if (hi > lo && a_below(sd, k, hi - 1))
-			lo = hi;
-	}
-	while (lo < hi) {
-		size_t i = lo + (hi - lo) / 2;
-		bool right = a_below(sd, k, i);
-		lo = right ? i + 1 : lo;
-		hi = right ? hi : i;
-	}
-	size_t i = lo, j = k + 1 - lo;
-	*hint = lo;
-	double x = i > 0 ? side_a(sd, i - 1) : -INFINITY;
-	double y = j > 0 ? side_b(sd, j - 1) : -INFINITY;
-	*kth = x > y ? x : y;
-	/* the next one: the smaller of what follows on either side */
-	x = i < na ? side_a(sd, i) : INFINITY;
-	y = j < nb ? side_b(sd, j) : INFINITY;
-	*next = x < y ? x : y;
-}
-
-static double mad(const double *a, size_t n, double m, size_t *hint)
-{
-	struct sides sd = { a, 0, 0, n, m };
-	double lo, hi;
-
-	/* m is the median: where it starts is the middle, unless ties
-	 * with it reach below the middle */
-	size_t h = n / 2;
-	sd.l = sd.r = h > 0 && a[h - 1] < m && a[h] >= m ? h : lower_bound(a, n, m);
-	if (n % 2) {
-		kth_distances(&sd, n / 2, hint, &lo, &hi);
-		return lo;
-	}
-	kth_distances(&sd, n / 2 - 1, hint, &lo, &hi);
-	return (lo + hi) / 2;
-}
-
 static double profile(const struct cfg *c, const struct work *wk, size_t ph)
 {
-	if (!c->weeks || wk->pcnt[ph] < 3 || wk->medn == 0)
+	if (!c->weeks || wk->pcnt[ph] < 3 || !(wk->avg > 0))
 		return 1.0;
-	double avg = wk->medsum / (double)wk->medn;
-	if (!(avg > 0))
-		return 1.0;
-	double f = wk->med[ph] / avg;
+	double f = wk->med[ph] / wk->avg;
 	return f < 0.1 ? 0.1 : f > 10 ? 10 : f;
 }
 
@@ -395,9 +197,9 @@ static void profile_feed(const struct cfg *c, struct work *wk, size_t ph, double
 	if (!c->weeks)
 		return;
 	if (n == c->weeks) /* the oldest value of this phase gives way */
-		sorted_replace(srt, n, ring[wk->ppos[ph]], v);
+		cw_sorted_replace(srt, n, ring[wk->ppos[ph]], v);
 	else
-		sorted_insert(srt, n++, v);
+		cw_sorted_insert(srt, n++, v);
 	ring[wk->ppos[ph]] = v;
 	wk->ppos[ph] = (uint8_t)((size_t)wk->ppos[ph] + 1 == c->weeks ? 0 : wk->ppos[ph] + 1);
 	wk->pcnt[ph] = (uint8_t)n;
@@ -409,6 +211,35 @@ static void profile_feed(const struct cfg *c, struct work *wk, size_t ph, double
 	if (n >= 3)
 		wk->medsum += m;
 	wk->med[ph] = m;
+	wk->avg = wk->medn ? wk->medsum / (double)wk->medn : 0;
+}
+
+/*
+ * The profile takes every value, whatever the verdicts, so it runs ahead
+ * of them, a chunk of slots at a time: each slot's factor S (the profile
+ * before its own value joins) and its deseasonalised value v / S.  Its
+ * divisions then overlap one another instead of waiting on each verdict.
+ */
+enum { CHUNK = 256 };
+
+static void profile_ahead(const struct cfg *c, struct work *wk, const double *x, size_t lo,
+			  size_t hi, size_t *phase, double *sfac)
+{
+	size_t ph = *phase;
+
+	for (size_t i = lo; i < hi; i++) {
+		double v = x[i];
+		size_t at = ph;
+		ph = ph + 1 == c->nphase ? 0 : ph + 1;
+		wk->dval[i] = NAN;
+		if (isnan(v))
+			continue;
+		double S = profile(c, wk, at);
+		sfac[i - lo] = S;
+		wk->dval[i] = v / S;
+		profile_feed(c, wk, at, v);
+	}
+	*phase = ph;
 }
 
 static size_t phase_of(const struct cw_series *s, size_t i, const struct cfg *c)
@@ -677,27 +508,25 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 	size_t qn = 0; /* the window length qpos and qmid are for */
 	double qpos = 0, qmid = 0;
 
-	size_t phase = to ? phase_of(s, 0, &c) : 0, next_phase = phase;
+	size_t phase = to ? phase_of(s, 0, &c) : 0;
+	double sfac[CHUNK]; /* the profile factor of each slot of the chunk */
 	for (size_t i = 0; i < to; i++) {
+		if (i % CHUNK == 0)
+			profile_ahead(&c, &wk, x, i, i + CHUNK < to ? i + CHUNK : to, &phase, sfac);
 		double v = x[i];
-		phase = next_phase;
-		next_phase = phase + 1 == c.nphase ? 0 : phase + 1;
-		wk.dval[i] = NAN;
 		if (isnan(v))
 			continue;
-		size_t ph = phase;
-		double S = profile(&c, &wk, ph);
+		double S = sfac[i % CHUNK];
 		struct cw_judgement j = cw_judgement_start(s, i, p);
 		bool accept = true;
 
-		wk.dval[i] = v / S;
 		if (wk.cnt >= 3) {
 			if (wk.cnt != qn) {
 				qn = wk.cnt;
-				qpos = quantile_pos(qn, c.pct);
-				qmid = quantile_pos(qn, 50);
+				qpos = cw_quantile_pos(qn, c.pct);
+				qmid = cw_quantile_pos(qn, 50);
 			}
-			double L0 = quantile(wk.srt, wk.cnt, qpos), L = L0;
+			double L0 = cw_sorted_quantile(wk.srt, wk.cnt, qpos), L = L0;
 			bool sparse = !(L > 0);
 			if (sparse)
 				L = wk.wsum / (double)wk.cnt;
@@ -717,8 +546,8 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 				   (c.dir == CW_DIR_UP ? v < b - 0.5 * (b - lo0)
 						       : v > b + 0.5 * (hi0 - b));
 			if (maybe || far || i >= from) {
-				double m = c.pct == 50 ? L0 : quantile(wk.srt, wk.cnt, qmid);
-				sd = dmax(MAD_NORMAL * mad(wk.srt, wk.cnt, m, &wk.mad_at), c.floor * L) * S;
+				double m = c.pct == 50 ? L0 : cw_sorted_quantile(wk.srt, wk.cnt, qmid);
+				sd = dmax(MAD_NORMAL * cw_sorted_mad(wk.srt, wk.cnt, m, &wk.mad_at), c.floor * L) * S;
 				lim = up ? dmax(hi0, b + c.k * sd) : dmin(lo0, b - c.k * sd);
 			}
 			bool elevated = maybe && (up ? v > b + 0.5 * (lim - b) : v < b - 0.5 * (b - lim));
@@ -773,7 +602,6 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 		}
 		if (accept)
 			win_push(&wk, c.w, wk.dval[i]);
-		profile_feed(&c, &wk, ph, v);
 		if (i >= from) {
 			rc = emit(ctx, &j);
 			if (rc)
