@@ -162,7 +162,7 @@ struct work {
 	double *dval;     /* per slot: value / S at its time (NaN when none) */
 };
 
-static void win_push(struct work *wk, size_t cap, double d)
+static inline void win_push(struct work *wk, size_t cap, double d)
 {
 	if (wk->cnt == cap) {
 		double old = wk->fifo[wk->head];
@@ -440,7 +440,7 @@ static int work_init(struct work *wk, const struct cfg *c, size_t n)
 	return 0;
 }
 
-static void flags_push(struct flags *r, size_t cap, uint8_t f)
+static inline void flags_push(struct flags *r, size_t cap, uint8_t f)
 {
 	if (r->cnt == cap) {
 		r->sum -= r->v[r->head];

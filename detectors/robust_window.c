@@ -10,12 +10,10 @@
 
 /* Windows up to SHORT values count ranks in one pass over all of them;
  * up to LONG values in two levels of blocks of BLOCK; longer ones halve. */
-#define SHORT 48
+#define SHORT CW_SORTED_SHORT
 #define BLOCK 16
 #define LONG 2048
 
-typedef double v2d __attribute__((vector_size(16)));
-typedef long long v2l __attribute__((vector_size(16)));
 
 /* First index of sorted a[0..n) whose value is not below x; branchless
  * halving (a conditional move, no jump), so noisy data costs no
@@ -51,49 +49,14 @@ static void lower_bound2(const double *a, size_t n, double x, double y, size_t *
 	*iy = ay + (a[ay] < y);
 }
 
-/* How many of a[0..n) are below x and below y: one pass, two lanes at a
- * time (a comparison gives -1 per value below). */
-static void count_below2(const double *a, size_t n, double x, double y, size_t *cx,
-			 size_t *cy)
-{
-	v2d vx = { x, x }, vy = { y, y };
-	v2l c1 = { 0, 0 }, c2 = { 0, 0 }, c3 = { 0, 0 }, c4 = { 0, 0 };
-	size_t k = 0;
-
-	for (; k + 4 <= n; k += 4) {
-		v2d e, f;
-		memcpy(&e, a + k, sizeof(e));
-		memcpy(&f, a + k + 2, sizeof(f));
-		c1 += e < vx;
-		c2 += e < vy;
-		c3 += f < vx;
-		c4 += f < vy;
-	}
-	for (; k + 2 <= n; k += 2) {
-		v2d e;
-		memcpy(&e, a + k, sizeof(e));
-		c1 += e < vx;
-		c2 += e < vy;
-	}
-	c1 += c3;
-	c2 += c4;
-	size_t i = (size_t)-(c1[0] + c1[1]), p = (size_t)-(c2[0] + c2[1]);
-	if (k < n) {
-		i += a[k] < x;
-		p += a[k] < y;
-	}
-	*cx = i;
-	*cy = p;
-}
-
 /* How many of the 16 values at a are below x (all of them present). */
 static size_t count_block(const double *a, double x)
 {
-	v2d vx = { x, x };
-	v2l c1 = { 0, 0 }, c2 = { 0, 0 };
+	cw_v2d vx = { x, x };
+	cw_v2l c1 = { 0, 0 }, c2 = { 0, 0 };
 
 	for (size_t k = 0; k < BLOCK; k += 4) {
-		v2d e, f;
+		cw_v2d e, f;
 		memcpy(&e, a + k, sizeof(e));
 		memcpy(&f, a + k + 2, sizeof(f));
 		c1 += e < vx;
@@ -145,7 +108,7 @@ size_t cw_sorted_rank(const double *a, size_t n, double x)
 	size_t r, unused;
 
 	if (n <= SHORT) {
-		count_below2(a, n, x, x, &r, &unused);
+		cw_count_below2(a, n, x, x, &r, &unused);
 		return r;
 	}
 	return n <= LONG ? rank_blocks(a, n, x) : lower_bound(a, n, x);
@@ -167,29 +130,19 @@ void cw_sorted_insert(double *a, size_t n, double x)
 	a[i] = x;
 }
 
-void cw_sorted_replace(double *a, size_t n, double old, double x)
+void cw_sorted_replace_long(double *a, size_t n, double old, double x)
 {
 	size_t i, p;
 
-	if (n <= SHORT)
-		count_below2(a, n, old, x, &i, &p);
-	else if (n <= LONG)
+	if (n <= LONG)
 		rank_blocks2(a, n, old, x, &i, &p);
 	else
 		lower_bound2(a, n, old, x, &i, &p);
 	p -= old < x; /* i: where old is; p: where x goes once old left */
-
-	if (n <= SHORT) {
-		/* a few values: a loop costs less than the call */
-		for (; i < p; i++)
-			a[i] = a[i + 1];
-		for (; i > p; i--)
-			a[i] = a[i - 1];
-	} else if (p > i) {
+	if (p > i)
 		memmove(a + i, a + i + 1, (p - i) * sizeof(double));
-	} else if (p < i) {
+	else if (p < i)
 		memmove(a + p + 1, a + p, (i - p) * sizeof(double));
-	}
 	a[p] = x;
 }
 

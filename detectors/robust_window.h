@@ -27,32 +27,68 @@ size_t cw_sorted_rank(const double *a, size_t n, double x);
  * 48 values, before them in longer ones. */
 void cw_sorted_insert(double *a, size_t n, double x);
 
-/* Sorted a[0..n): replace the first value equal to `old` (present) by x;
- * only the values ranked between the two move. */
-void cw_sorted_replace(double *a, size_t n, double old, double x);
+/* Windows up to this many values count ranks in one pass over them all. */
+#define CW_SORTED_SHORT 48
 
-/* cw_sorted_replace for a handful of values (n <= CW_SORTED_SMALL, the
- * same n every call): the new array is built in loops that always run n
- * times, so no jump depends on the data. */
-#define CW_SORTED_SMALL 32
-static inline void cw_sorted_replace_small(double *a, size_t n, double old, double x)
+typedef double cw_v2d __attribute__((vector_size(16)));
+typedef long long cw_v2l __attribute__((vector_size(16)));
+
+/* How many of a[0..n) are below x and below y: one pass, two lanes at a
+ * time (a comparison gives -1 per value below). */
+static inline void cw_count_below2(const double *a, size_t n, double x, double y, size_t *cx,
+				   size_t *cy)
 {
-	double t[CW_SORTED_SMALL];
-	size_t i = 0, p = 0;
+	cw_v2d vx = { x, x }, vy = { y, y };
+	cw_v2l c1 = { 0, 0 }, c2 = { 0, 0 }, c3 = { 0, 0 }, c4 = { 0, 0 };
+	size_t k = 0;
 
-	for (size_t k = 0; k < n; k++) {
-		i += a[k] < old;
-		p += a[k] < x;
+	for (; k + 4 <= n; k += 4) {
+		cw_v2d e, f;
+		memcpy(&e, a + k, sizeof(e));
+		memcpy(&f, a + k + 2, sizeof(f));
+		c1 += e < vx;
+		c2 += e < vy;
+		c3 += f < vx;
+		c4 += f < vy;
 	}
+	for (; k + 2 <= n; k += 2) {
+		cw_v2d e;
+		memcpy(&e, a + k, sizeof(e));
+		c1 += e < vx;
+		c2 += e < vy;
+	}
+	c1 += c3;
+	c2 += c4;
+	size_t i = (size_t)-(c1[0] + c1[1]), p = (size_t)-(c2[0] + c2[1]);
+	if (k < n) {
+		i += a[k] < x;
+		p += a[k] < y;
+	}
+	*cx = i;
+	*cy = p;
+}
+
+/* cw_sorted_replace of a window longer than CW_SORTED_SHORT. */
+void cw_sorted_replace_long(double *a, size_t n, double old, double x);
+
+/* Sorted a[0..n): replace the first value equal to `old` (present) by x;
+ * only the values ranked between the two move.  Short windows are done
+ * here, inline: a loop costs less than the calls. */
+static inline void cw_sorted_replace(double *a, size_t n, double old, double x)
+{
+	size_t i, p;
+
+	if (n > CW_SORTED_SHORT) {
+		cw_sorted_replace_long(a, n, old, x);
+		return;
+	}
+	cw_count_below2(a, n, old, x, &i, &p);
 	p -= old < x; /* i: where old is; p: where x goes once old left */
-	for (size_t k = 0; k < n; k++) {
-		/* below both or above both: stays; between: moves one place
-		 * towards where old was */
-		size_t from = k + (k >= i && k < p) - (k > p && k <= i);
-		t[k] = a[from];
-	}
-	t[p] = x;
-	memcpy(a, t, n * sizeof(double));
+	for (; i < p; i++)
+		a[i] = a[i + 1];
+	for (; i > p; i--)
+		a[i] = a[i - 1];
+	a[p] = x;
 }
 
 /* Where the pct-th percentile of n sorted values sits (kept per window
