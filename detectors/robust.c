@@ -227,6 +227,13 @@ static void profile_ahead(const struct cfg *c, struct work *wk, const double *x,
 {
 	size_t ph = *phase;
 
+	if (!c->weeks) { /* no profile: S is 1 and v / 1 is v (NaN for a gap) */
+		for (size_t i = lo; i < hi; i++) {
+			sfac[i - lo] = 1.0;
+			wk->dval[i] = x[i];
+		}
+		return;
+	}
 	for (size_t i = lo; i < hi; i++) {
 		double v = x[i];
 		size_t at = ph;
@@ -555,7 +562,6 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 			wk.peak[i] = 1 + (up && v > hi0 && v > c.ratio * b);
 			j.baseline = b;
 			j.limit = lim;
-			j.score = b != 0 ? v / b : NAN;
 			j.status = CW_STATUS_OK;
 			bool low = far && (c.dir == CW_DIR_UP ? v < b - sd : v > b + sd);
 			flags_push(&wk.high, c.shift, elevated);
@@ -603,6 +609,8 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 		if (accept)
 			win_push(&wk, c.w, wk.dval[i]);
 		if (i >= from) {
+			if (!isnan(j.baseline)) /* divided only for what is emitted */
+				j.score = j.baseline != 0 ? v / j.baseline : NAN;
 			rc = emit(ctx, &j);
 			if (rc)
 				break;
