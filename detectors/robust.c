@@ -67,12 +67,15 @@
  * Stateful, yet `run` keeps nothing between calls: every call replays the
  * series from its first slot and emits only [from, to), so judging the
  * last period alone gives exactly the verdict that judging every period
- * gives for it.  Per slot: a sorted window (binary search, or a vector
- * count in short windows, and one memmove), the profile median of `weeks`
- * values, the MAD by a search over the two sides of the median started
- * from the last split (O(log window)), computed only for slots that could
- * be anomalous or are emitted.  The per-call buffers are allocated in
- * `run`; the state from create is never written.
+ * gives for it.  Per slot: a sorted window (robust_window.c: ranks
+ * counted in one pass in short windows, in two levels of blocks in longer
+ * ones, and one move of the values between the two), the profile median
+ * of `weeks` values, computed ahead of the verdicts a chunk at a time (the
+ * profile takes every value, so it does not wait on them), the MAD by a
+ * search over the two sides of the median started from the last split
+ * (O(log window)), computed only for slots that could be anomalous or are
+ * emitted.  The per-call buffers are allocated in `run`; the state from
+ * create is never written.
  */
 #include <math.h>
 #include <stdint.h>

@@ -14,7 +14,6 @@
 #define BLOCK 16
 #define LONG 2048
 
-
 /* First index of sorted a[0..n) whose value is not below x; branchless
  * halving (a conditional move, no jump), so noisy data costs no
  * mispredicted jumps. */

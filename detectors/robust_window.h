@@ -5,13 +5,16 @@
  *
  * A window of n values is a plain sorted array a[0..n): reading a rank is
  * one load, which the percentile and the MAD's search do many times a
- * slot.  What costs is finding where a value goes: for the window sizes
- * robust uses (28, 168, 288 values) a binary search is a chain of
- * dependent loads, so the ranks are counted instead, in two levels (every
- * 16th value, then the 16 values of one block), with no load waiting for
- * another.  Ties: a value leaves from the first place that holds an equal
- * value and enters before the first value not below it, whatever the
- * method, so the array is the same bit for bit.
+ * slot.  What costs is finding where a value goes and moving the values
+ * between where one left and where the other enters.  A binary search is
+ * a chain of dependent loads, so ranks are counted instead: in one pass
+ * over windows of up to 48 values (robust's daily 28), in two levels over
+ * windows of up to 2048 (every 16th value, then the 16 values of one
+ * block: hourly 168, 5-minute 288), with no load waiting for another;
+ * longer windows halve.  Ties: in a replacement a value leaves from the
+ * first place that holds an equal value and enters before the first value
+ * not below it, whatever the method, so the array is the same bit for bit
+ * (equal values differ only as 0 and -0).
  */
 #ifndef CW_ROBUST_WINDOW_H
 #define CW_ROBUST_WINDOW_H
