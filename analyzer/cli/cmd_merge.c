@@ -36,9 +36,11 @@ static void usage(FILE *f)
 		"(every anomaly when they ran without state).\n"
 		"\n"
 		"The reports must belong together: the same kind (run with run), the same\n"
-		"--at and period, the same split K/N with each K once, no run twice (else\n"
-		"exit 2, nothing written).  A shard of the split that is not given is a\n"
-		"failure row naming it, and the exit code is 3.\n"
+		"--at and period, the same judged period (shards started on either side\n"
+		"of midnight without a common --at do not), the same split K/N with each\n"
+		"K once, no run twice (else exit 2, nothing written).  A shard of the\n"
+		"split that is not given is a failure row naming it, and the exit code\n"
+		"is 3.\n"
 		"\n"
 		"An argument s3://BUCKET/PREFIX/ stands for every report.json under that\n"
 		"prefix (ListObjectsV2, then GetObject; ambient credentials that need\n"
@@ -76,15 +78,26 @@ struct shard_meta {
 	char *run_id;    /* of the first report, for messages */
 	int64_t at;      /* --at of the shards (0: the real clock) */
 	int64_t period;
+	int64_t judged;  /* end of the last period a sweep judged (0: unknown) */
 	unsigned n;      /* N of K/N; 0: not sharded */
 	int sharded;     /* 1 when the first report was a shard */
 };
 
+/* The end of the last complete period a sweep judged: its start ("now",
+ * or --at) floored to its period, as the plan computes it; 0 for other
+ * kinds of report (analyze judges what its files hold). */
+static int64_t judged_end(const struct cw_run *s)
+{
+	if (!s->mode || strcmp(s->mode, "run") != 0 || s->period <= 0 || s->started <= 0)
+		return 0;
+	return cw_time_floor(s->started, s->period);
+}
+
 /*
  * A report may join the others when it is of the same kind (a sweep with
  * sweeps, not an analyze run), was replayed at the same --at with the same
- * period, belongs to the same split (K/N with the same N, each K once),
- * and is not the same run given twice.  0, or the exit code of the usage
+ * period and judged the same last period, belongs to the same split (K/N
+ * with the same N, each K once), and is not the same run given twice.  0, or the exit code of the usage
  * error (printed).
  */
 static int check_shard(const char *path, const struct cw_run *s, bool is_first,
@@ -97,6 +110,7 @@ static int check_shard(const char *path, const struct cw_run *s, bool is_first,
 		m->run_id = cw_strdup(s->run_id ? s->run_id : "");
 		m->at = s->at;
 		m->period = s->period;
+		m->judged = judged_end(s);
 		m->n = s->shard_n;
 		m->sharded = s->shard_n != 0;
 		if (!m->mode || !m->run_id)
@@ -114,6 +128,17 @@ static int check_shard(const char *path, const struct cw_run *s, bool is_first,
 		if (s->period && m->period && s->period != m->period)
 			return cw_usage_error("merge: %s: a different period than the first "
 					      "report", path);
+		if (judged_end(s) && m->judged && judged_end(s) != m->judged) {
+			char a[CW_TIME_ISO_LEN], b[CW_TIME_ISO_LEN];
+
+			return cw_usage_error("merge: %s: judged the period ending %s, the first "
+					      "report the one ending %s: the shards started on "
+					      "different sides of a period's end without a common "
+					      "--at (give every shard of a run the same --at, as "
+					      "scripts/k8s and scripts/batch do)", path,
+					      cw_time_iso(judged_end(s), a, sizeof(a)),
+					      cw_time_iso(m->judged, b, sizeof(b)));
+		}
 		if ((s->shard_n != 0) != m->sharded || (m->sharded && s->shard_n != m->n))
 			return cw_usage_error("merge: %s: shard %u/%u does not belong with the "
 					      "first report's split (%s)", path, s->shard_k,
@@ -233,7 +258,7 @@ int cw_cmd_merge(int argc, char **argv)
 	struct cw_digest_opts digest = { NULL, NULL, 0, false, NULL, NULL, NULL };
 	bool quiet = false, no_slack = false, pretty = false;
 	bool *announce = NULL, *seen = NULL;
-	struct shard_meta first = { NULL, NULL, 0, 0, 0, 0 };
+	struct shard_meta first = { NULL, NULL, 0, 0, 0, 0, 0 };
 	char **run_ids = NULL;
 	size_t nids = 0;
 	int c, code = CW_EXIT_PARTIAL;

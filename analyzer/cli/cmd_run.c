@@ -596,6 +596,11 @@ int cw_cmd_run(int argc, char **argv)
 		cw_log_error("run: out of memory");
 		return CW_EXIT_PARTIAL;
 	}
+	if (o.hand_bucket[0] && !o.at)
+		cw_log_warn("run: --hand-off without --at: this shard judges the period before "
+			    "its own start, and merge refuses shards that judged different "
+			    "periods; give every shard of the run the same --at (as "
+			    "scripts/k8s and scripts/batch do)");
 	run.lean = true; /* values of the series without a finding go once judged */
 	run.pretty = o.pretty;
 	if (o.config_env) {
@@ -702,7 +707,11 @@ int cw_cmd_run(int argc, char **argv)
 	if (state_path)
 		remove_stale_temps_of(state_path);
 
+	/* One "now" for the plan and the report, so the judged period that
+	 * report.json implies (started, floored to the period) is the one the
+	 * sweep judged, even for a run that starts a moment before midnight. */
 	run.started = o.at ? o.at : cw_time_now();
+	so.now = run.started;
 	run.at = o.at;
 	run.shard_k = o.shard_k;
 	run.shard_n = o.shard_n;
