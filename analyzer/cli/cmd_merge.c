@@ -14,20 +14,25 @@
 #include "buf.h"
 #include "cli.h"
 #include "commands.h"
+#include "creds.h"
 #include "err.h"
 #include "log.h"
 #include "merge_src.h"
+#include "publish.h"
 #include "report.h"
 #include "run.h"
+#include "s3.h"
 #include "strutil.h"
 #include "timeutil.h"
+#include "units.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: cwsweep merge REPORT.json|s3://BUCKET/PREFIX/... [-o DIR] [--format LIST]\n"
-		"                     [--pretty] [--region NAME] [--no-slack | --slack-preview]\n"
-		"                     [--slack-env VAR] [-q]\n"
+		"                     [--pretty] [--region NAME] [--publish s3://BUCKET/PREFIX/]\n"
+		"                     [--publish-link-expiry DURATION]\n"
+		"                     [--no-slack | --slack-preview] [--slack-env VAR] [-q]\n"
 		"\n"
 		"Join the report.json files of sharded runs (`cwsweep run --shard K/N\n"
 		"--no-slack`) into one set of reports, with every shard's judgements,\n"
@@ -56,6 +61,15 @@ static void usage(FILE *f)
 		"  --pretty           indent report.json for people (default: compact)\n"
 		"  --region NAME      the region of the s3:// buckets (default AWS_REGION,\n"
 		"                     AWS_DEFAULT_REGION, then us-east-1)\n"
+		"  --publish s3://BUCKET/PREFIX/\n"
+		"                     upload the merged reports to PREFIX/RUN_ID/report.*\n"
+		"                     (as reporting.publish does for a run; s3:PutObject)\n"
+		"                     and link the digest to report.html there (a presigned\n"
+		"                     URL); not under an input prefix, which a later merge\n"
+		"                     would read.  A failed upload is exit 3, the digest\n"
+		"                     is still posted, without the link\n"
+		"  --publish-link-expiry DURATION\n"
+		"                     how long that link works, 1m to 7d (default 7d)\n"
 		"  --no-slack         do not post the digest\n"
 		"  --slack-preview    print the digest's JSON payload to stdout, do not post;\n"
 		"                     stdout then holds only that JSON (the summary goes to\n"
@@ -225,6 +239,34 @@ static int merge_into(struct cw_run *dst, struct cw_run *src)
 	return 0;
 }
 
+/*
+ * The merged reports must not land where merge reads: every report.json
+ * under an input prefix is an input, so a merge published inside one
+ * would be read by the next merge of that prefix (and refused there as a
+ * report of `cwsweep merge`).  0, or the usage error's exit code.
+ */
+static int publish_outside_inputs(const char *bucket, const char *prefix, char *const *args,
+				  size_t nargs)
+{
+	for (size_t i = 0; i < nargs; i++) {
+		char b[64], p[1024], err[CW_ERRBUF];
+		size_t n;
+
+		if (!cw_str_startswith(args[i], "s3://") ||
+		    cw_s3_url_parse(args[i], b, sizeof(b), p, sizeof(p), err, sizeof(err)) ||
+		    strcmp(b, bucket) != 0)
+			continue; /* a bad input is said when it is opened */
+		n = strlen(p);
+		if (n == 0 || (strncmp(prefix, p, n) == 0 && (prefix[n] == '\0' || prefix[n] == '/')))
+			return cw_usage_error("merge: --publish s3://%s/%s%s: inside the input "
+					      "prefix %s, where the next merge of it would read "
+					      "the merged report as a shard; publish elsewhere "
+					      "(e.g. s3://%s/reports/)", bucket, prefix,
+					      prefix[0] ? "/" : "", args[i], bucket);
+	}
+	return 0;
+}
+
 /* An input that could not be read: exit 2 when it is wrong, 3 when S3 or
  * the network failed past every retry (try again later); nothing written. */
 static int src_error(const char *err, bool transient)
@@ -242,6 +284,8 @@ int cw_cmd_merge(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "pretty", no_argument, NULL, 'J' },
 		{ "region", required_argument, NULL, 'R' },
+		{ "publish", required_argument, NULL, 'U' },
+		{ "publish-link-expiry", required_argument, NULL, 'X' },
 		{ "no-slack", no_argument, NULL, 'N' },
 		{ "slack-preview", no_argument, NULL, 'P' },
 		{ "slack-env", required_argument, NULL, 'E' },
@@ -261,6 +305,9 @@ int cw_cmd_merge(int argc, char **argv)
 	struct shard_meta first = { NULL, NULL, 0, 0, 0, 0, 0 };
 	char **run_ids = NULL;
 	size_t nids = 0;
+	char pub_bucket[64] = "", pub_prefix[1024] = "";
+	int64_t pub_expiry = 7 * 86400;
+	struct cw_buf publink = CW_BUF_INIT;
 	int c, code = CW_EXIT_PARTIAL;
 
 	opterr = 0;
@@ -279,6 +326,17 @@ int cw_cmd_merge(int argc, char **argv)
 						      optarg);
 			region = optarg;
 			break;
+		case 'U':
+			if (cw_s3_url_parse(optarg, pub_bucket, sizeof(pub_bucket), pub_prefix,
+					    sizeof(pub_prefix), err, sizeof(err)))
+				return cw_usage_error("merge: --publish: %s", err);
+			break;
+		case 'X':
+			if (cw_parse_duration(optarg, &pub_expiry, err, sizeof(err)) ||
+			    pub_expiry < 60 || pub_expiry > 7 * 86400)
+				return cw_usage_error("merge: --publish-link-expiry: want a duration "
+						      "from 1m to 7d (S3's limit), got \"%s\"", optarg);
+			break;
 		case 'N': no_slack = true; break;
 		case 'P': digest.preview = true; break;
 		case 'E': digest.webhook_env = optarg; break;
@@ -294,6 +352,9 @@ int cw_cmd_merge(int argc, char **argv)
 		return cw_usage_error("merge: name at least one report.json (see `cwsweep merge --help`)");
 	if (no_slack && digest.preview)
 		return cw_usage_error("merge: --no-slack and --slack-preview exclude each other");
+	if (pub_bucket[0] && publish_outside_inputs(pub_bucket, pub_prefix, argv + optind,
+						    (size_t)(argc - optind)))
+		return CW_EXIT_USAGE;
 	if (quiet)
 		cw_log_set_level(CW_LOG_QUIET);
 
@@ -370,6 +431,21 @@ int cw_cmd_merge(int argc, char **argv)
 	if (!quiet && cw_report_summary(&run, dir, &summary) == 0)
 		fputs(cw_buf_str(&summary), digest.preview ? stderr : stdout);
 	fflush(stdout);
+	/* Where readers look: the merged reports in S3, linked from the digest. */
+	if (pub_bucket[0]) {
+		struct cw_publish_opts po = {
+			.bucket = pub_bucket,
+			.prefix = pub_prefix,
+			.region = region ? region : cw_env_region("us-east-1"),
+			.expiry = pub_expiry,
+		};
+
+		if (cw_cli_publish("merge", &po, dir, run.run_id, "published to", &publink, NULL,
+				   0))
+			code = CW_EXIT_PARTIAL;
+		else
+			digest.report_link = cw_buf_str(&publink);
+	}
 	/* The shards' alert marks decide what is news (no marks: every anomaly). */
 	announce = calloc(run.nresults ? run.nresults : 1, sizeof(*announce));
 	if (!announce) {
@@ -395,6 +471,7 @@ out:
 	free(first.mode);
 	free(first.run_id);
 	cw_buf_release(&summary);
+	cw_buf_release(&publink);
 	cw_run_release(&run);
 	return code;
 }

@@ -812,25 +812,16 @@ int cw_cmd_run(int argc, char **argv)
 			.max_attempts = inv.aws.max_attempts,
 		};
 		const char *folder = run.run_id;
-		size_t up = 0;
 
 		if (o.hand_bucket[0]) {
 			snprintf(shard_dir, sizeof(shard_dir), "shard-%u-of-%u", o.shard_k,
 				 o.shard_n);
 			folder = shard_dir;
 		}
-		if (cw_publish_reports(&po, dir, folder, &publink, &up, err, sizeof(err))) {
-			cw_log_error("run: %s (the reports are in %s)", err, dir);
-			if (!partly[0])
-				snprintf(partly, sizeof(partly), "the reports could not be "
-					 "published: %s", err);
+		if (cw_cli_publish("run", &po, dir, folder, o.hand_bucket[0] ? "handed off to"
+				   : "published to", &publink, partly[0] ? NULL : partly,
+				   sizeof(partly)))
 			code = CW_EXIT_PARTIAL;
-			cw_buf_reset(&publink);
-		} else {
-			cw_log_info("run: %zu reports %s s3://%s/%s%s%s/", up,
-				    o.hand_bucket[0] ? "handed off to" : "published to", po.bucket,
-				    po.prefix, po.prefix[0] ? "/" : "", folder);
-		}
 	}
 	/* A handed-off shard succeeded once its report is there: its anomalies
 	 * and failure rows are merge's to count (a job engine must not retry a

@@ -166,6 +166,16 @@ def expanded(argv):
         set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text))
 
 
+def check_published(test, argv, handoff):
+    """merge publishes its reports (--publish), outside the prefix it reads
+    (cwsweep refuses that too: the next merge would read them)."""
+    test.assertIn("--publish", argv, "the merged reports must reach S3")
+    pub = argv[argv.index("--publish") + 1]
+    test.assertRegex(pub, r"^s3://[a-z0-9.-]+/.+/$")
+    test.assertFalse(pub.startswith(handoff) or handoff.startswith(pub),
+                     "%s overlaps the hand-off prefix %s" % (pub, handoff))
+
+
 def setUpModule():
     if not BIN or not os.access(BIN, os.X_OK):
         raise unittest.SkipTest("CW_BIN is not set (run through ctest)")
@@ -370,6 +380,7 @@ class Kubernetes(CommandLines):
         shard_url = handoff.replace("$(%s)" % var, nightly_job + m.group(1))
         merge_url = merge["args"][1].replace("$(JOB_NAME)", nightly_job)
         self.assertEqual(merge_url, shard_url)
+        check_published(self, merge["args"], merge_url)
         for e in init["env"] + merge["env"]:
             if e["name"] == "JOB_NAME":
                 self.assertEqual(e["valueFrom"]["fieldRef"]["fieldPath"],
@@ -568,6 +579,7 @@ class Batch(CommandLines):
         self.assertEqual(p.returncode, 2, "the default --at must not be a time")
         mcmd = self.merge_def["containerProperties"]["command"]
         self.assertEqual(mcmd[:2], ["merge", "Ref::handoff"])
+        check_published(self, mcmd, self.submit_merge["parameters"]["handoff"])
         self.assertEqual(self.submit_shards["jobDefinition"], self.shard_def["jobDefinitionName"])
         self.assertEqual(self.submit_merge["jobDefinition"], self.merge_def["jobDefinitionName"])
         self.assertEqual(self.submit_shards["parameters"]["handoff"],

@@ -107,6 +107,8 @@ class HandOff(unittest.TestCase):
              "kind": "loop_token"},
             {"service": "s3", "action": "GetObject", "region": "ap-northeast-1",
              "kind": "error", "status": 503},
+            {"service": "s3", "action": "PutObject", "region": "ca-central-1",
+             "kind": "access_denied"},
         ]
         cls.scenario = os.path.join(cls.tmp, "scenario.json")
         with open(cls.scenario, "w", encoding="utf-8") as f:
@@ -240,6 +242,73 @@ class HandOff(unittest.TestCase):
         self.assertIn("alpha-assets", text)
         for where in (p.stdout, p.stderr, text):
             self.assertNotIn("doNotLeak", where)
+
+    def test_merge_publishes_the_merged_reports_and_links_them(self):
+        """merge --publish: the merged reports go to S3 under PREFIX/RUN_ID/
+        (PutObject, SSE), the one digest links report.html there through a
+        presigned URL that works; never inside the prefix merge reads; a
+        refused upload is exit 3, the reports stay on disk and the digest
+        is still posted, without the link."""
+        import re
+        import urllib.request
+        url = "s3://%s/nightly/set-pub/" % BUCKET
+        for k in range(N):
+            self.assertEqual(self.shard(k, url).returncode, 0)
+        posts0 = len(self.slack_posts())
+        p, out = self.merge(url, "--publish", "s3://%s/reports/" % BUCKET,
+                            "--publish-link-expiry", "2d")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
+            run_id = json.load(f)["run"]["run_id"]
+        self.assertTrue(run_id.startswith("merge-"), run_id)
+        objs = self.objects()
+        names = sorted(k for k in objs if k.startswith("reports/"))
+        self.assertEqual(names, ["reports/%s/report.%s" % (run_id, e)
+                                 for e in ("csv", "html", "json", "md", "xlsx")])
+        for k in names:
+            self.assertEqual(objs[k]["sse"], "AES256")
+            self.assertEqual(objs[k]["size"], os.path.getsize(os.path.join(
+                out, k.rsplit("/", 1)[1])), k)
+        posts = self.slack_posts()[posts0:]
+        self.assertEqual(len(posts), 1)
+        text = json.dumps(posts[0]["payload"])
+        m = re.search(r"<(http://[^|>]+)\|the report>", json.loads(text)["blocks"][-1]
+                      ["elements"][0]["text"])
+        self.assertIsNotNone(m, text)
+        link = m.group(1).replace("&amp;", "&")
+        self.assertIn("/%s/reports/%s/report.html?X-Amz-Algorithm=" % (BUCKET, run_id), link)
+        self.assertIn("X-Amz-Expires=172800", link)
+        with urllib.request.urlopen(link, timeout=10) as r:
+            self.assertTrue(r.read().startswith(b"<!DOCTYPE html>"))
+
+        # inside the prefix it reads: refused before anything is read
+        never = os.path.join(self.tmp, "never-pub")
+        for inside in (url + "merged/", url):
+            p, _ = self.merge(url, "--publish", inside, out=never)
+            self.assert_nothing_written(p, never, 2, "inside the input prefix")
+        p, _ = self.merge("s3://%s/" % BUCKET, "--publish", "s3://%s/reports/" % BUCKET,
+                          out=never)
+        self.assert_nothing_written(p, never, 2, "inside the input prefix")
+        p, _ = self.merge(url, "--publish", "s3://%s/nightly/set-pub-merged/" % BUCKET,
+                          "--no-slack", out=never)
+        self.assertEqual(p.returncode, 1, "a sibling prefix is not inside: " + p.stderr)
+        shutil.rmtree(never)
+        for bad in (["--publish", "https://x/"], ["--publish-link-expiry", "8d"],
+                    ["--publish-link-expiry", "soon"]):
+            p, _ = self.merge(url, *bad, out=never)
+            self.assert_nothing_written(p, never, 2, bad[0])
+
+        # refused: exit 3, the reports on disk, the digest without a link
+        posts0 = len(self.slack_posts())
+        p, out = self.merge(url, "--region", "ca-central-1",
+                            "--publish", "s3://%s/reports/" % BUCKET)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn("AccessDenied", p.stderr)
+        self.assertIn("the reports are in %s" % out, p.stderr)
+        self.assertTrue(os.path.exists(os.path.join(out, "report.html")))
+        posts = self.slack_posts()[posts0:]
+        self.assertEqual(len(posts), 1)
+        self.assertNotIn("X-Amz-Signature", json.dumps(posts[0]["payload"]))
 
     def test_a_missing_shard_is_a_failure_row_and_exit_3(self):
         url = "s3://%s/nightly/set-2/" % BUCKET
@@ -427,6 +496,7 @@ class HandOffMoto(HandOff):
     # the fault rules and the clock tolerance are the fake's: moto has none
     test_pagination_loop_and_s3_failing_past_retries = None
     test_shards_started_on_either_side_of_midnight_judge_one_day = None
+    test_merge_publishes_the_merged_reports_and_links_them = None
     test_hand_off_usage_errors = None
 
 
