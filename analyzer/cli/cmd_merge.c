@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "atomicio.h"
 #include "buf.h"
@@ -16,12 +17,14 @@
 #include "commands.h"
 #include "creds.h"
 #include "err.h"
+#include "inventory.h"
 #include "log.h"
 #include "merge_src.h"
 #include "publish.h"
 #include "report.h"
 #include "run.h"
 #include "s3.h"
+#include "state.h"
 #include "strutil.h"
 #include "timeutil.h"
 #include "units.h"
@@ -32,13 +35,15 @@ static void usage(FILE *f)
 		"usage: cwsweep merge REPORT.json|s3://BUCKET/PREFIX/... [-o DIR] [--format LIST]\n"
 		"                     [--pretty] [--region NAME] [--publish s3://BUCKET/PREFIX/]\n"
 		"                     [--publish-link-expiry DURATION]\n"
+		"                     [--state FILE|s3://BUCKET/KEY [-i accounts.yaml]]\n"
 		"                     [--no-slack | --slack-preview] [--slack-env VAR] [-q]\n"
 		"\n"
 		"Join the report.json files of sharded runs (`cwsweep run --shard K/N\n"
 		"--no-slack`) into one set of reports, with every shard's judgements,\n"
 		"failures and not-measured buckets, and post one Slack digest for all of\n"
 		"them.  The digest announces what the shards marked new, grew or resolved\n"
-		"(every anomaly when they ran without state).\n"
+		"(every anomaly when they ran without state), or, with --state, what the\n"
+		"alert state that merge keeps says is news.\n"
 		"\n"
 		"The reports must belong together: the same kind (run with run), the same\n"
 		"--at and period, the same judged period (shards started on either side\n"
@@ -70,6 +75,19 @@ static void usage(FILE *f)
 		"                     is still posted, without the link\n"
 		"  --publish-link-expiry DURATION\n"
 		"                     how long that link works, 1m to 7d (default 7d)\n"
+		"  --state FILE|s3://BUCKET/KEY\n"
+		"                     the alert state of the sharded runs, kept by merge\n"
+		"                     (the shards run --no-state): new, grew, ongoing and\n"
+		"                     resolved as `run --state` marks them, for all shards\n"
+		"                     at once.  In S3 it is read with GetObject (none yet:\n"
+		"                     an empty state) and written back with PutObject after\n"
+		"                     the reports; one merge at a time per state.  A state\n"
+		"                     that cannot be read is exit 2 (3 when S3 failed past\n"
+		"                     the retries), nothing written; one that cannot be\n"
+		"                     saved is exit 3\n"
+		"  -i, --inventory FILE\n"
+		"                     take reporting.cooldown and reporting.growth_factor\n"
+		"                     from this inventory (default 7d and 2)\n"
 		"  --no-slack         do not post the digest\n"
 		"  --slack-preview    print the digest's JSON payload to stdout, do not post;\n"
 		"                     stdout then holds only that JSON (the summary goes to\n"
@@ -277,6 +295,110 @@ static int src_error(const char *err, bool transient)
 	return CW_EXIT_PARTIAL;
 }
 
+/* Where merge keeps the alert state (--state): a file, or an S3 object. */
+struct merge_state {
+	const char *where;  /* as given; NULL: no state */
+	char bucket[64];    /* "" for a file */
+	char key[1024];
+};
+
+/* reporting.cooldown and reporting.growth_factor of the inventory at path:
+ * 0, or the usage error's exit code (its problems printed). */
+static int state_settings(const char *path, int64_t *cooldown, double *growth)
+{
+	struct cw_diags diags = { NULL, 0, 0 };
+	struct cw_inventory inv;
+	int rc = cw_inventory_load(path, &inv, &diags);
+
+	cw_diags_print(&diags, stderr);
+	cw_diags_release(&diags);
+	if (rc)
+		return cw_usage_error("merge: -i %s: cannot read the inventory", path);
+	*cooldown = inv.reporting.cooldown;
+	*growth = inv.reporting.growth_factor;
+	cw_inventory_release(&inv);
+	return 0;
+}
+
+/* Read the state into st (none yet: empty).  0, or the exit code (2: it
+ * cannot be read; 3: S3 failed past the retries); the error is printed. */
+static int state_load(const struct merge_state *ms, struct cw_merge_src *src,
+		      struct cw_state *st)
+{
+	char err[CW_ERRBUF], *text = NULL;
+	bool transient = false;
+	size_t len;
+	int rc;
+
+	if (!ms->bucket[0]) {
+		if (cw_state_load(st, ms->where, err, sizeof(err)) == 0)
+			return 0;
+		cw_log_error("merge: --state %s: %s", ms->where, err);
+		return CW_EXIT_PARTIAL;
+	}
+	rc = cw_merge_src_get_object(src, ms->bucket, ms->key, &text, &len, &transient, err,
+				     sizeof(err));
+	if (rc == CW_ENOTFOUND) {
+		cw_log_info("merge: --state %s: no state yet; starting from an empty state",
+			    ms->where);
+		return 0;
+	}
+	if (rc) {
+		char what[CW_ERRBUF + 16];
+
+		snprintf(what, sizeof(what), "--state: %s", err);
+		return src_error(what, transient);
+	}
+	/* as a run treats a corrupt file: a warning, and an empty state */
+	if ((rc = cw_state_parse(st, ms->where, text, len, err, sizeof(err))) != 0) {
+		if (rc == CW_ENOMEM) {
+			free(text);
+			cw_log_error("merge: out of memory");
+			return CW_EXIT_PARTIAL;
+		}
+		cw_log_warn("merge: %s; starting from an empty state", err);
+	}
+	free(text);
+	return 0;
+}
+
+/* Save the state (an S3 object goes through DIR/.cwsweep-state.json, then
+ * PutObject).  0, or -1 with the error printed. */
+static int state_save(const struct merge_state *ms, struct cw_merge_src *src,
+		      const struct cw_state *st, const char *dir, int64_t now)
+{
+	char err[CW_ERRBUF], *path, *text = NULL;
+	bool transient = false;
+	size_t len = 0;
+	int rc;
+
+	if (!ms->bucket[0]) {
+		if (cw_state_save(st, ms->where, now, err, sizeof(err)) == 0)
+			return 0;
+		cw_log_error("merge: %s (the next merge will announce again what this one did)",
+			     err);
+		return -1;
+	}
+	path = cw_asprintf("%s/.cwsweep-state.json", dir);
+	rc = path ? cw_state_save(st, path, now, err, sizeof(err)) : CW_ENOMEM;
+	if (!rc)
+		rc = cw_read_file(path, (size_t)1 << 30, &text, &len, err, sizeof(err));
+	if (!rc)
+		rc = cw_merge_src_put_object(src, ms->bucket, ms->key, text, len, &transient, err,
+					     sizeof(err));
+	if (path)
+		unlink(path);
+	free(path);
+	free(text);
+	if (rc) {
+		cw_log_error("merge: --state: %s (the next merge will announce again what this "
+			     "one did)", rc == CW_ENOMEM ? "out of memory" : err);
+		return -1;
+	}
+	cw_log_info("merge: alert state saved to %s", ms->where);
+	return 0;
+}
+
 int cw_cmd_merge(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -286,6 +408,8 @@ int cw_cmd_merge(int argc, char **argv)
 		{ "region", required_argument, NULL, 'R' },
 		{ "publish", required_argument, NULL, 'U' },
 		{ "publish-link-expiry", required_argument, NULL, 'X' },
+		{ "state", required_argument, NULL, 'S' },
+		{ "inventory", required_argument, NULL, 'i' },
 		{ "no-slack", no_argument, NULL, 'N' },
 		{ "slack-preview", no_argument, NULL, 'P' },
 		{ "slack-env", required_argument, NULL, 'E' },
@@ -306,12 +430,18 @@ int cw_cmd_merge(int argc, char **argv)
 	char **run_ids = NULL;
 	size_t nids = 0;
 	char pub_bucket[64] = "", pub_prefix[1024] = "";
+	struct merge_state ms = { NULL, "", "" };
+	const char *inv_path = NULL;
+	int64_t cooldown = 7 * 86400;
+	double growth = 2.0;
+	struct cw_state state;
+	bool *announce_failures = NULL;
 	int64_t pub_expiry = 7 * 86400;
 	struct cw_buf publink = CW_BUF_INIT;
 	int c, code = CW_EXIT_PARTIAL;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:f:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:f:i:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': dir = optarg; break;
 		case 'f':
@@ -337,6 +467,25 @@ int cw_cmd_merge(int argc, char **argv)
 				return cw_usage_error("merge: --publish-link-expiry: want a duration "
 						      "from 1m to 7d (S3's limit), got \"%s\"", optarg);
 			break;
+		case 'S':
+			if (!*optarg)
+				return cw_usage_error("merge: --state: empty value");
+			if (cw_str_startswith(optarg, "s3://")) {
+				if (cw_s3_url_parse(optarg, ms.bucket, sizeof(ms.bucket), ms.key,
+						    sizeof(ms.key), err, sizeof(err)))
+					return cw_usage_error("merge: --state: %s", err);
+				if (!ms.key[0] || optarg[strlen(optarg) - 1] == '/')
+					return cw_usage_error("merge: --state: %s: want "
+							      "s3://BUCKET/KEY (an object, not "
+							      "a prefix)", optarg);
+			}
+			ms.where = optarg;
+			break;
+		case 'i':
+			if (!*optarg)
+				return cw_usage_error("merge: --inventory: empty value");
+			inv_path = optarg;
+			break;
 		case 'N': no_slack = true; break;
 		case 'P': digest.preview = true; break;
 		case 'E': digest.webhook_env = optarg; break;
@@ -355,9 +504,14 @@ int cw_cmd_merge(int argc, char **argv)
 	if (pub_bucket[0] && publish_outside_inputs(pub_bucket, pub_prefix, argv + optind,
 						    (size_t)(argc - optind)))
 		return CW_EXIT_USAGE;
+	if (inv_path && !ms.where)
+		return cw_usage_error("merge: -i gives the alert state's settings: it needs --state");
 	if (quiet)
 		cw_log_set_level(CW_LOG_QUIET);
+	if (inv_path && (code = state_settings(inv_path, &cooldown, &growth)) != 0)
+		return code;
 
+	cw_state_init(&state);
 	if (cw_run_init(&run, "merge"))
 		return CW_EXIT_PARTIAL;
 	/* S3 prefixes are listed first: a wrong one stops merge before any read */
@@ -420,6 +574,35 @@ int cw_cmd_merge(int argc, char **argv)
 	}
 	cw_run_sort_results(&run);
 	run.pretty = pretty;
+	announce = calloc(run.nresults ? run.nresults : 1, sizeof(*announce));
+	announce_failures = calloc(run.nfailures ? run.nfailures : 1, sizeof(*announce_failures));
+	if (!announce || !announce_failures) {
+		cw_log_error("merge: out of memory");
+		goto out;
+	}
+	if (ms.where) {
+		/* merge's own state judges the whole set: read before anything is
+		 * written, so a state that cannot be read leaves nothing behind */
+		int64_t now = run.started ? run.started : cw_time_now();
+
+		if ((code = state_load(&ms, src, &state)) != 0)
+			goto out;
+		code = CW_EXIT_PARTIAL;
+		if (cw_state_apply(&state, &run, now, cooldown, growth, announce) ||
+		    cw_state_apply_failures(&state, &run, now, cooldown, announce_failures)) {
+			cw_log_error("merge: alert state: out of memory");
+			goto out;
+		}
+		digest.announce_failures = announce_failures;
+	} else {
+		/* The shards' alert marks decide what is news (no marks: every anomaly). */
+		for (size_t i = 0; i < run.nresults; i++) {
+			enum cw_alert a = run.results[i].alert;
+
+			announce[i] = a == CW_ALERT_NONE || a == CW_ALERT_NEW ||
+				      a == CW_ALERT_GREW || a == CW_ALERT_RESOLVED;
+		}
+	}
 	/* temporary files that a killed earlier run left (dead PIDs only) */
 	(void)cw_remove_stale_temps(dir, "report.", NULL, err, sizeof(err));
 	if (cw_reports_write(&run, dir, formats, err, sizeof(err))) {
@@ -427,6 +610,10 @@ int cw_cmd_merge(int argc, char **argv)
 		goto out;
 	}
 	code = cw_run_exit_code(&run);
+	/* after the reports: the state remembers only what a report shows */
+	if (ms.where && state_save(&ms, src, &state, dir, run.started ? run.started
+				   : cw_time_now()) != 0)
+		code = CW_EXIT_PARTIAL;
 	/* with --slack-preview stdout is the payload's alone */
 	if (!quiet && cw_report_summary(&run, dir, &summary) == 0)
 		fputs(cw_buf_str(&summary), digest.preview ? stderr : stdout);
@@ -446,24 +633,13 @@ int cw_cmd_merge(int argc, char **argv)
 		else
 			digest.report_link = cw_buf_str(&publink);
 	}
-	/* The shards' alert marks decide what is news (no marks: every anomaly). */
-	announce = calloc(run.nresults ? run.nresults : 1, sizeof(*announce));
-	if (!announce) {
-		cw_log_error("merge: out of memory");
-		code = CW_EXIT_PARTIAL;
-		goto out;
-	}
-	for (size_t i = 0; i < run.nresults; i++) {
-		enum cw_alert a = run.results[i].alert;
-
-		announce[i] = a == CW_ALERT_NONE || a == CW_ALERT_NEW || a == CW_ALERT_GREW ||
-			      a == CW_ALERT_RESOLVED;
-	}
 	if (!no_slack && cw_cli_digest(&run, announce, dir, &digest) != 0)
 		code = CW_EXIT_PARTIAL;
 out:
 	cw_merge_src_free(src);
+	cw_state_release(&state);
 	free(announce);
+	free(announce_failures);
 	free(seen);
 	for (size_t i = 0; i < nids; i++)
 		free(run_ids[i]);

@@ -166,14 +166,24 @@ def expanded(argv):
         set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text))
 
 
-def check_published(test, argv, handoff):
+def check_merge_outputs(test, argv, handoff, shard_argv):
     """merge publishes its reports (--publish), outside the prefix it reads
-    (cwsweep refuses that too: the next merge would read them)."""
+    (cwsweep refuses that too: the next merge would read them); it keeps
+    the alert state of the whole set in one S3 object (--state), with the
+    inventory's settings (-i), while the shards keep none (--no-state)."""
     test.assertIn("--publish", argv, "the merged reports must reach S3")
     pub = argv[argv.index("--publish") + 1]
     test.assertRegex(pub, r"^s3://[a-z0-9.-]+/.+/$")
     test.assertFalse(pub.startswith(handoff) or handoff.startswith(pub),
                      "%s overlaps the hand-off prefix %s" % (pub, handoff))
+    test.assertIn("--state", argv, "merge keeps the alert state")
+    state = argv[argv.index("--state") + 1]
+    test.assertRegex(state, r"^s3://[a-z0-9.-]+/[^$]+\.json$")
+    test.assertFalse(state.startswith(handoff) or state.startswith(pub), state)
+    test.assertEqual(argv[argv.index("--inventory") + 1],
+                     shard_argv[shard_argv.index("--inventory") + 1],
+                     "the shards' inventory gives merge its cooldown")
+    test.assertIn("--no-state", shard_argv, "one state: merge's")
 
 
 def setUpModule():
@@ -197,9 +207,11 @@ class CommandLines(unittest.TestCase):
         if "--shard" in real:
             v = real[real.index("--shard") + 1]
             self.assertRegex(v, r"^(index|\d+)/[1-9]\d*$", where)
-        for a in real:
+        for i, a in enumerate(real):
             if a.startswith("s3://"):
-                self.assertRegex(a, r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s$]*)?/$",
+                # a prefix, or the object of --state
+                end = r"/[^\s$]+\.json" if real[i - 1] == "--state" else r"(/[^\s$]*)?/"
+                self.assertRegex(a, r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]%s$" % end,
                                  "%s: %s" % (where, a))
         return real
 
@@ -380,7 +392,10 @@ class Kubernetes(CommandLines):
         shard_url = handoff.replace("$(%s)" % var, nightly_job + m.group(1))
         merge_url = merge["args"][1].replace("$(JOB_NAME)", nightly_job)
         self.assertEqual(merge_url, shard_url)
-        check_published(self, merge["args"], merge_url)
+        check_merge_outputs(self, merge["args"], merge_url, args)
+        mounts = {m["mountPath"] for m in merge.get("volumeMounts", [])}
+        self.assertIn(os.path.dirname(merge["args"][merge["args"].index("--inventory") + 1]),
+                      mounts)
         for e in init["env"] + merge["env"]:
             if e["name"] == "JOB_NAME":
                 self.assertEqual(e["valueFrom"]["fieldRef"]["fieldPath"],
@@ -579,7 +594,7 @@ class Batch(CommandLines):
         self.assertEqual(p.returncode, 2, "the default --at must not be a time")
         mcmd = self.merge_def["containerProperties"]["command"]
         self.assertEqual(mcmd[:2], ["merge", "Ref::handoff"])
-        check_published(self, mcmd, self.submit_merge["parameters"]["handoff"])
+        check_merge_outputs(self, mcmd, self.submit_merge["parameters"]["handoff"], cmd)
         self.assertEqual(self.submit_shards["jobDefinition"], self.shard_def["jobDefinitionName"])
         self.assertEqual(self.submit_merge["jobDefinition"], self.merge_def["jobDefinitionName"])
         self.assertEqual(self.submit_shards["parameters"]["handoff"],

@@ -310,6 +310,51 @@ class HandOff(unittest.TestCase):
         self.assertEqual(len(posts), 1)
         self.assertNotIn("X-Amz-Signature", json.dumps(posts[0]["payload"]))
 
+    def test_merge_keeps_the_alert_state_of_the_sharded_runs(self):
+        """The shards run --no-state; merge --state s3://BUCKET/KEY keeps one
+        state for the whole set: the first night announces the anomaly as
+        new and writes the state object; the same night merged again finds
+        it ongoing and posts nothing new.  A local --state FILE does the
+        same.  A state that cannot be read is exit 2, nothing written."""
+        state = "s3://%s/state/cwsweep-state.json" % BUCKET
+        local = os.path.join(self.tmp, "merge-state.json")
+
+        def night(name, where, *extra):
+            url = "s3://%s/nightly/%s/" % (BUCKET, name)
+            for k in range(N):
+                self.assertEqual(self.shard(k, url).returncode, 0)
+            posts0 = len(self.slack_posts())
+            p, out = self.merge(url, "--state", where, *extra)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
+                doc = report_rows(json.load(f))
+            alerts = {r["alert"] for r in doc["results"] if r["status"] == "anomaly"}
+            return alerts, self.slack_posts()[posts0:]
+
+        for where, extra in ((state, ["-i", self.inv]), (local, [])):
+            alerts, posts = night("state-1-%d" % len(where), where, *extra)
+            self.assertEqual(alerts, {"new"})
+            self.assertEqual(len(posts), 1)
+            self.assertIn("alpha-assets", json.dumps(posts[0]["payload"]))
+            alerts, posts = night("state-2-%d" % len(where), where, *extra)
+            self.assertEqual(alerts, {"ongoing"})
+            self.assertEqual(posts, [], "nothing new: no digest")
+        obj = self.objects()["state/cwsweep-state.json"]
+        self.assertEqual(obj["content_type"], "application/json")
+        with open(local, encoding="utf-8") as f:
+            self.assertEqual(json.load(f)["schema"], "cwsweep.state/1")
+
+        url = "s3://%s/nightly/state-1-%d/" % (BUCKET, len(state))
+        never = os.path.join(self.tmp, "never-state")
+        for argv, words in (
+                (["--state", "s3://cwsweep-nope/state.json"], ["NoSuchBucket", "--state"]),
+                (["--state", "s3://%s/state/" % BUCKET], ["s3://BUCKET/KEY"]),
+                (["--state", "s3://%s" % BUCKET], ["s3://BUCKET/KEY"]),
+                (["-i", self.inv], ["needs --state"]),
+                (["--state", local, "-i", os.path.join(self.tmp, "nope.yaml")], ["-i"])):
+            p, _ = self.merge(url, *argv, out=never)
+            self.assert_nothing_written(p, never, 2, *words)
+
     def test_a_missing_shard_is_a_failure_row_and_exit_3(self):
         url = "s3://%s/nightly/set-2/" % BUCKET
         for k in (0, 1, 3):
@@ -497,6 +542,7 @@ class HandOffMoto(HandOff):
     test_pagination_loop_and_s3_failing_past_retries = None
     test_shards_started_on_either_side_of_midnight_judge_one_day = None
     test_merge_publishes_the_merged_reports_and_links_them = None
+    test_merge_keeps_the_alert_state_of_the_sharded_runs = None
     test_hand_off_usage_errors = None
 
 
