@@ -20,6 +20,7 @@
 #include "inventory.h"
 #include "log.h"
 #include "merge_src.h"
+#include "outcome.h"
 #include "publish.h"
 #include "report.h"
 #include "run.h"
@@ -363,9 +364,10 @@ static int state_load(const struct merge_state *ms, struct cw_merge_src *src,
 }
 
 /* Save the state (an S3 object goes through DIR/.cwsweep-state.json, then
- * PutObject).  0, or -1 with the error printed. */
+ * PutObject).  0, or -1 with the error printed and said in why. */
 static int state_save(const struct merge_state *ms, struct cw_merge_src *src,
-		      const struct cw_state *st, const char *dir, int64_t now)
+		      const struct cw_state *st, const char *dir, int64_t now, char *why,
+		      size_t whylen)
 {
 	char err[CW_ERRBUF], *path, *text = NULL;
 	bool transient = false;
@@ -377,6 +379,7 @@ static int state_save(const struct merge_state *ms, struct cw_merge_src *src,
 			return 0;
 		cw_log_error("merge: %s (the next merge will announce again what this one did)",
 			     err);
+		snprintf(why, whylen, "the alert state could not be saved: %s", err);
 		return -1;
 	}
 	path = cw_asprintf("%s/.cwsweep-state.json", dir);
@@ -393,6 +396,8 @@ static int state_save(const struct merge_state *ms, struct cw_merge_src *src,
 	if (rc) {
 		cw_log_error("merge: --state: %s (the next merge will announce again what this "
 			     "one did)", rc == CW_ENOMEM ? "out of memory" : err);
+		snprintf(why, whylen, "the alert state could not be saved: %s",
+			 rc == CW_ENOMEM ? "out of memory" : err);
 		return -1;
 	}
 	cw_log_info("merge: alert state saved to %s", ms->where);
@@ -436,6 +441,8 @@ int cw_cmd_merge(int argc, char **argv)
 	double growth = 2.0;
 	struct cw_state state;
 	bool *announce_failures = NULL;
+	bool working = false, digest_told = false;
+	char partly[CW_ERRBUF + 128] = ""; /* why exit 3, when not the failure rows */
 	int64_t pub_expiry = 7 * 86400;
 	struct cw_buf publink = CW_BUF_INIT;
 	int c, code = CW_EXIT_PARTIAL;
@@ -514,6 +521,7 @@ int cw_cmd_merge(int argc, char **argv)
 	cw_state_init(&state);
 	if (cw_run_init(&run, "merge"))
 		return CW_EXIT_PARTIAL;
+	working = true; /* from here, a failure is told like a run's (see out) */
 	/* S3 prefixes are listed first: a wrong one stops merge before any read */
 	if (cw_merge_src_open(&src, argv + optind, (size_t)(argc - optind), region, &transient,
 			      err, sizeof(err))) {
@@ -612,7 +620,7 @@ int cw_cmd_merge(int argc, char **argv)
 	code = cw_run_exit_code(&run);
 	/* after the reports: the state remembers only what a report shows */
 	if (ms.where && state_save(&ms, src, &state, dir, run.started ? run.started
-				   : cw_time_now()) != 0)
+				   : cw_time_now(), partly, sizeof(partly)) != 0)
 		code = CW_EXIT_PARTIAL;
 	/* with --slack-preview stdout is the payload's alone */
 	if (!quiet && cw_report_summary(&run, dir, &summary) == 0)
@@ -627,15 +635,45 @@ int cw_cmd_merge(int argc, char **argv)
 			.expiry = pub_expiry,
 		};
 
-		if (cw_cli_publish("merge", &po, dir, run.run_id, "published to", &publink, NULL,
-				   0))
+		if (cw_cli_publish("merge", &po, dir, run.run_id, "published to", &publink,
+				   partly[0] ? NULL : partly, sizeof(partly)))
 			code = CW_EXIT_PARTIAL;
 		else
 			digest.report_link = cw_buf_str(&publink);
 	}
-	if (!no_slack && cw_cli_digest(&run, announce, dir, &digest) != 0)
-		code = CW_EXIT_PARTIAL;
+	if (!no_slack) {
+		if (cw_cli_digest(&run, announce, dir, &digest) != 0) {
+			code = CW_EXIT_PARTIAL;
+			partly[0] = '\0'; /* the channel is what failed: no notice */
+			digest_told = true;
+		} else {
+			/* the digest lists the failure rows (missing shards) itself */
+			digest_told = run.nfailures > 0 && !partly[0];
+		}
+	}
 out:
+	/* The nightly merge is the sharded run's outcome: exit 2 or 3 that the
+	 * digest did not tell posts the short notice, as `run` does (not when
+	 * someone reads stderr on a terminal; --slack-preview prints it). */
+	if (working && (code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL) && !digest_told &&
+	    !no_slack && (digest.preview || !isatty(STDERR_FILENO))) {
+		struct cw_outcome oc;
+		char reason[CW_ERRBUF + 128];
+
+		if (partly[0])
+			cw_strlcpy(reason, partly, sizeof(reason));
+		else
+			cw_log_first_error(reason, sizeof(reason));
+		memset(&oc, 0, sizeof(oc));
+		oc.exit_code = code;
+		oc.reason = reason;
+		oc.run_id = run.run_id;
+		oc.now = cw_time_now();
+		oc.notice = true;
+		oc.preview = digest.preview;
+		oc.webhook_env = digest.webhook_env;
+		cw_outcome_notice(&oc);
+	}
 	cw_merge_src_free(src);
 	cw_state_release(&state);
 	free(announce);

@@ -306,9 +306,13 @@ class HandOff(unittest.TestCase):
         self.assertIn("AccessDenied", p.stderr)
         self.assertIn("the reports are in %s" % out, p.stderr)
         self.assertTrue(os.path.exists(os.path.join(out, "report.html")))
-        posts = self.slack_posts()[posts0:]
-        self.assertEqual(len(posts), 1)
-        self.assertNotIn("X-Amz-Signature", json.dumps(posts[0]["payload"]))
+        # the digest, without a link; then the notice that says why exit 3
+        digest, notice = self.slack_posts()[posts0:]
+        self.assertNotIn("X-Amz-Signature", json.dumps(digest["payload"]))
+        text = json.dumps(notice["payload"])
+        self.assertIn("ran partly", text)
+        self.assertIn("could not be published", text)
+        self.assertIn("AccessDenied", text)
 
     def test_merge_keeps_the_alert_state_of_the_sharded_runs(self):
         """The shards run --no-state; merge --state s3://BUCKET/KEY keeps one
@@ -409,8 +413,17 @@ class HandOff(unittest.TestCase):
 
     def test_wrong_bucket_refused_access_empty_prefix(self):
         out = os.path.join(self.tmp, "never")
+        posts0 = len(self.slack_posts())
         p, _ = self.merge("s3://cwsweep-nope/nightly/x/", out=out)
         self.assert_nothing_written(p, out, 2, "s3://cwsweep-nope/nightly/x/", "NoSuchBucket")
+        # the nightly merge that could not run says so where people look
+        (notice,) = self.slack_posts()[posts0:]
+        text = json.dumps(notice["payload"])
+        self.assertIn("could not run", text)
+        self.assertIn("NoSuchBucket", text)
+        self.assertNotIn("doNotLeak", text)
+        p, _ = self.merge("s3://cwsweep-nope/nightly/x/", "--no-slack", out=out)
+        self.assertEqual(len(self.slack_posts()), posts0 + 1, "--no-slack posts nothing")
         p, _ = self.merge("s3://cwsweep-empty/nightly/x/", out=out)
         self.assert_nothing_written(p, out, 2, "s3://cwsweep-empty/nightly/x/",
                                     "no report.json under this prefix", "--hand-off")
