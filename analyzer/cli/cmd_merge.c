@@ -132,8 +132,8 @@ static int64_t judged_end(const struct cw_run *s)
  * A report may join the others when it is of the same kind (a sweep with
  * sweeps, not an analyze run), was replayed at the same --at with the same
  * period and judged the same last period, belongs to the same split (K/N
- * with the same N, each K once), and is not the same run given twice.  0, or the exit code of the usage
- * error (printed).
+ * with the same N, each K once), and is not the same run given twice.  0,
+ * or the exit code of the usage error (printed).
  */
 static int check_shard(const char *path, const struct cw_run *s, bool is_first,
 		       struct shard_meta *m, bool **seen, char ***ids, size_t *nids)
@@ -278,7 +278,8 @@ static int publish_outside_inputs(const char *bucket, const char *prefix, char *
 		    strcmp(b, bucket) != 0)
 			continue; /* a bad input is said when it is opened */
 		n = strlen(p);
-		if (n == 0 || (strncmp(prefix, p, n) == 0 && (prefix[n] == '\0' || prefix[n] == '/')))
+		if (n == 0 ||
+		    (strncmp(prefix, p, n) == 0 && (prefix[n] == '\0' || prefix[n] == '/')))
 			return cw_usage_error("merge: --publish s3://%s/%s%s: inside the input "
 					      "prefix %s, where the next merge of it would read "
 					      "the merged report as a shard; publish elsewhere "
@@ -474,7 +475,8 @@ int cw_cmd_merge(int argc, char **argv)
 			if (cw_parse_duration(optarg, &pub_expiry, err, sizeof(err)) ||
 			    pub_expiry < 60 || pub_expiry > 7 * 86400)
 				return cw_usage_error("merge: --publish-link-expiry: want a duration "
-						      "from 1m to 7d (S3's limit), got \"%s\"", optarg);
+						      "from 1m to 7d (S3's limit), got \"%s\"",
+						      optarg);
 			break;
 		case 'S':
 			if (!*optarg)
