@@ -167,13 +167,16 @@ class HandOff(unittest.TestCase):
     def shard_at_clock(self, k, url, clock, at=AT):
         """Shard k as a pod that starts at `clock` (UTC, libfaketime), with
         the run's one --at, or none."""
+        # (an ASan build wants its runtime first; libfaketime is preloaded)
         env = self.env({"JOB_COMPLETION_INDEX": str(k), "LD_PRELOAD": FAKETIME_LIB,
-                        "FAKETIME": "@" + clock, "TZ": "UTC"})
+                        "FAKETIME": "@" + clock, "TZ": "UTC",
+                        "ASAN_OPTIONS": "verify_asan_link_order=0"})
         env.pop("FAKETIME_START_AFTER_SECONDS", None)
         out = os.path.join(self.tmp, "clock-%s-%d" % (url.replace("/", "_"), k))
         argv = ["run", "-i", self.inv, "-o", out, "--no-state", "--shard", "index/%d" % N,
                 "--hand-off", url, "--format", "json"] + (["--at", at] if at else [])
         p = self.cwsweep(argv, env)
+        self.assertTrue(os.path.exists(os.path.join(out, "report.json")), p.stderr)
         with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
             finished = json.load(f)["run"]["finished"]
         # the clock really was the pod's
