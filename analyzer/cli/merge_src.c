@@ -272,6 +272,28 @@ int cw_merge_src_load(struct cw_merge_src *s, size_t i, struct cw_run *run, bool
 	return rc;
 }
 
+/* GET (body NULL) or PUT of body on s3://bucket/key, on the session of s;
+ * a GET of a key that is not there is CW_ENOTFOUND. */
+static int object_call(struct cw_merge_src *s, const char *bucket, const char *key,
+		       const char *body, size_t len, struct cw_aws_response *resp,
+		       bool *transient, char *err, size_t errlen)
+{
+	int rc;
+
+	*transient = false;
+	if ((rc = open_session(s, err, errlen)))
+		return rc;
+	rc = cw_s3_call(&s->ses.s3, s->region, body ? "PUT" : "GET", bucket, key, NULL,
+			body ? "application/json" : NULL, body, len, resp, err, errlen);
+	if (rc == CW_EAWS && !body && strcmp(resp->code, "NoSuchKey") == 0)
+		return CW_ENOTFOUND;
+	if (rc)
+		rc = object_fail(rc, resp, body ? "PutObject" : "GetObject", bucket, key,
+				 body ? "s3:PutObject on it" : "s3:GetObject on it", transient,
+				 err, errlen);
+	return rc;
+}
+
 int cw_merge_src_get_object(struct cw_merge_src *s, const char *bucket, const char *key,
 			    char **body, size_t *len, bool *transient, char *err,
 			    size_t errlen)
@@ -281,26 +303,15 @@ int cw_merge_src_get_object(struct cw_merge_src *s, const char *bucket, const ch
 
 	*body = NULL;
 	*len = 0;
-	*transient = false;
-	if ((rc = open_session(s, err, errlen)))
-		return rc;
 	cw_aws_response_init(&resp);
-	rc = cw_s3_get_object(&s->ses.s3, s->region, bucket, key, &resp, err, errlen);
-	if (rc == CW_EAWS && strcmp(resp.code, "NoSuchKey") == 0) {
-		rc = CW_ENOTFOUND;
-	} else if (rc) {
-		rc = object_fail(rc, &resp, "GetObject", bucket, key, "s3:GetObject on it",
-				 transient, err, errlen);
-	} else {
-		*body = malloc(resp.body.len + 1);
-		if (!*body) {
-			rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
-		} else {
-			if (resp.body.len)
-				memcpy(*body, resp.body.data, resp.body.len);
-			(*body)[resp.body.len] = '\0';
-			*len = resp.body.len;
-		}
+	rc = object_call(s, bucket, key, NULL, 0, &resp, transient, err, errlen);
+	if (!rc && !(*body = malloc(resp.body.len + 1)))
+		rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+	if (!rc) {
+		if (resp.body.len)
+			memcpy(*body, resp.body.data, resp.body.len);
+		(*body)[resp.body.len] = '\0';
+		*len = resp.body.len;
 	}
 	cw_aws_response_release(&resp);
 	return rc;
@@ -313,15 +324,8 @@ int cw_merge_src_put_object(struct cw_merge_src *s, const char *bucket, const ch
 	struct cw_aws_response resp;
 	int rc;
 
-	*transient = false;
-	if ((rc = open_session(s, err, errlen)))
-		return rc;
 	cw_aws_response_init(&resp);
-	rc = cw_s3_call(&s->ses.s3, s->region, "PUT", bucket, key, NULL, "application/json",
-			body, len, &resp, err, errlen);
-	if (rc)
-		rc = object_fail(rc, &resp, "PutObject", bucket, key, "s3:PutObject on it",
-				 transient, err, errlen);
+	rc = object_call(s, bucket, key, body ? body : "", len, &resp, transient, err, errlen);
 	cw_aws_response_release(&resp);
 	return rc;
 }
