@@ -944,6 +944,34 @@ static int result_cmp(const struct cw_run *run, const struct cw_result *a,
 	return strcmp0(a->detector, b->detector);
 }
 
+/*
+ * Put a[] in the order of ix (a[i] becomes the old a[ix[i]]) in place,
+ * following each cycle of the permutation once; ix is spent (every entry
+ * ends as its own index).
+ */
+static void permute(struct cw_result *a, size_t *ix, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct cw_result x;
+		size_t j = i;
+
+		if (ix[i] == i)
+			continue;
+		x = a[i];
+		for (;;) {
+			size_t k = ix[j];
+
+			ix[j] = j;
+			if (k == i) {
+				a[j] = x;
+				break;
+			}
+			a[j] = a[k];
+			j = k;
+		}
+	}
+}
+
 void cw_run_sort_results(struct cw_run *run)
 {
 	size_t n = run->nresults;
@@ -951,9 +979,15 @@ void cw_run_sort_results(struct cw_run *run)
 		run->sorted = true;
 		return;
 	}
-	struct cw_result *tmp = malloc(n * sizeof(*tmp));
+	/* The sort moves indices (a run holds millions of results: a second
+	 * copy of them would be the run's peak of memory), then the results
+	 * move once, in place. */
+	size_t *ix = malloc(n * sizeof(*ix));
+	size_t *tmp = malloc(n * sizeof(*tmp));
 	struct cw_result *a = run->results;
-	if (!tmp) {
+	if (!ix || !tmp) {
+		free(ix);
+		free(tmp);
 		/* stable insertion sort in place when memory is short */
 		for (size_t i = 1; i < n; i++) {
 			struct cw_result x = a[i];
@@ -967,6 +1001,8 @@ void cw_run_sort_results(struct cw_run *run)
 		run->sorted = true;
 		return;
 	}
+	for (size_t i = 0; i < n; i++)
+		ix[i] = i;
 	/* bottom-up merge sort: stable, O(n log n) */
 	for (size_t width = 1; width < n; width *= 2) {
 		for (size_t lo = 0; lo < n; lo += 2 * width) {
@@ -974,14 +1010,19 @@ void cw_run_sort_results(struct cw_run *run)
 			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
 			size_t i = lo, j = mid, o = lo;
 			while (i < mid && j < hi)
-				tmp[o++] = result_cmp(run, &a[j], &a[i]) < 0 ? a[j++] : a[i++];
+				tmp[o++] = result_cmp(run, &a[ix[j]], &a[ix[i]]) < 0 ? ix[j++]
+										       : ix[i++];
 			while (i < mid)
-				tmp[o++] = a[i++];
+				tmp[o++] = ix[i++];
 			while (j < hi)
-				tmp[o++] = a[j++];
+				tmp[o++] = ix[j++];
 		}
-		memcpy(a, tmp, n * sizeof(*a));
+		size_t *t = ix;
+		ix = tmp;
+		tmp = t;
 	}
 	free(tmp);
+	permute(a, ix, n);
+	free(ix);
 	run->sorted = true;
 }
