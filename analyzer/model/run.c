@@ -949,7 +949,7 @@ static int result_cmp(const struct cw_run *run, const struct cw_result *a,
  * following each cycle of the permutation once; ix is spent (every entry
  * ends as its own index).
  */
-static void permute(struct cw_result *a, size_t *ix, size_t n)
+static void permute(struct cw_result *a, uint32_t *ix, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct cw_result x;
@@ -961,7 +961,7 @@ static void permute(struct cw_result *a, size_t *ix, size_t n)
 		for (;;) {
 			size_t k = ix[j];
 
-			ix[j] = j;
+			ix[j] = (uint32_t)j;
 			if (k == i) {
 				a[j] = x;
 				break;
@@ -979,16 +979,18 @@ void cw_run_sort_results(struct cw_run *run)
 		run->sorted = true;
 		return;
 	}
-	/* The sort moves indices (a run holds millions of results: a second
-	 * copy of them would be the run's peak of memory), then the results
-	 * move once, in place. */
-	size_t *ix = malloc(n * sizeof(*ix));
-	size_t *tmp = malloc(n * sizeof(*tmp));
+	/* The sort moves 32-bit indices (a run holds millions of results: a
+	 * second copy of them would be the run's peak of memory), then the
+	 * results move once, in place. */
+	bool small = n <= UINT32_MAX;
+	uint32_t *ix = small ? malloc(n * sizeof(*ix)) : NULL;
+	uint32_t *tmp = small ? malloc(n * sizeof(*tmp)) : NULL;
 	struct cw_result *a = run->results;
 	if (!ix || !tmp) {
 		free(ix);
 		free(tmp);
-		/* stable insertion sort in place when memory is short */
+		/* stable insertion sort in place when memory is short (or
+		 * beyond 2^32 results, more than memory holds) */
 		for (size_t i = 1; i < n; i++) {
 			struct cw_result x = a[i];
 			size_t k = i;
@@ -1002,7 +1004,7 @@ void cw_run_sort_results(struct cw_run *run)
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		ix[i] = i;
+		ix[i] = (uint32_t)i;
 	/* bottom-up merge sort: stable, O(n log n) */
 	for (size_t width = 1; width < n; width *= 2) {
 		for (size_t lo = 0; lo < n; lo += 2 * width) {
@@ -1017,7 +1019,7 @@ void cw_run_sort_results(struct cw_run *run)
 			while (j < hi)
 				tmp[o++] = ix[j++];
 		}
-		size_t *t = ix;
+		uint32_t *t = ix;
 		ix = tmp;
 		tmp = t;
 	}
