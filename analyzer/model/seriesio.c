@@ -23,20 +23,28 @@ struct pts {
 	size_t n, cap;
 };
 
+/* Room for cap points in all (a file of thousands of series holds all of
+ * their points at once: each list is sized to its series, not rounded up). */
+static int pts_reserve(struct pts *p, size_t cap)
+{
+	if (cap <= p->cap)
+		return 0;
+	int64_t *nt = realloc(p->t, cap * sizeof(*nt));
+	if (!nt)
+		return CW_ENOMEM;
+	p->t = nt;
+	double *nv = realloc(p->v, cap * sizeof(*nv));
+	if (!nv)
+		return CW_ENOMEM;
+	p->v = nv;
+	p->cap = cap;
+	return 0;
+}
+
 static int pts_add(struct pts *p, int64_t t, double v)
 {
-	if (p->n == p->cap) {
-		size_t nc = p->cap ? p->cap * 2 : 256;
-		int64_t *nt = realloc(p->t, nc * sizeof(*nt));
-		if (!nt)
-			return CW_ENOMEM;
-		p->t = nt;
-		double *nv = realloc(p->v, nc * sizeof(*nv));
-		if (!nv)
-			return CW_ENOMEM;
-		p->v = nv;
-		p->cap = nc;
-	}
+	if (p->n == p->cap && pts_reserve(p, p->cap ? p->cap * 2 : 64))
+		return CW_ENOMEM;
 	p->t[p->n] = t;
 	p->v[p->n] = v;
 	p->n++;
@@ -276,6 +284,8 @@ static int parse_entry(json_t *e, size_t idx, const char *where, struct group **
 	if (json_is_string(jst))
 		g->status = json_string_value(jst); /* the last page's word stands */
 
+	if (pts_reserve(&g->p, g->p.n + json_array_size(jts)))
+		return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
 	for (size_t k = 0; k < json_array_size(jts); k++) {
 		json_t *jt = json_array_get(jts, k), *jv = json_array_get(jvs, k);
 		int64_t t;
