@@ -65,8 +65,17 @@ static void lxw_check(struct xw *x, lxw_error e, const char *what)
  * most CELL_MAX bytes (cut at a character boundary). */
 static const char *clean(struct xw *x, const char *s)
 {
+	size_t k = 0;
+
+	if (!s)
+		return "";
+	/* the common case: short printable ASCII, as it is */
+	while (k < CELL_MAX - 4 && (unsigned char)s[k] >= 0x20 && (unsigned char)s[k] < 0x7f)
+		k++;
+	if (!s[k])
+		return s;
 	cw_buf_reset(&x->tmp);
-	for (s = s ? s : ""; *s && x->tmp.len < CELL_MAX - 4;) {
+	for (; *s && x->tmp.len < CELL_MAX - 4;) {
 		size_t n = cw_utf8_len(s);
 		int rc;
 
