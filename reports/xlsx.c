@@ -607,6 +607,7 @@ static int xlsx_render(const struct cw_run *run, struct cw_buf *out, char *err, 
 		goto out;
 	}
 	props.created = (time_t)run->started; /* the same run, the same file */
+	props.subject = run->run_id && run->run_id[0] ? run->run_id : NULL; /* not on every row */
 	lxw_check(&x, workbook_set_properties(x.wb, &props), "properties");
 	x.head = format(&x, NULL);
 	if (x.head)

@@ -84,6 +84,15 @@ class Workbook(unittest.TestCase):
             self.assertIn("<autoFilter", s)
             self.assertIn("customWidth", s)
 
+    def test_run_id_in_properties(self):
+        with open(os.path.join(SRC, "tests", "data", "golden", "report.json"),
+                  encoding="utf-8") as f:
+            run_id = json.load(f)["run"]["run_id"]
+        core = ET.fromstring(self.zip.read("docProps/core.xml"))
+        subject = core.find("{http://purl.org/dc/elements/1.1/}subject")
+        # merge names its own run after the shards' ("merge-" + their id)
+        self.assertIn(run_id, subject.text)
+
     def test_number_formats(self):
         styles = self.zip.read("xl/styles.xml").decode()
         for code in ("[$$-409]#,##0.00", "0.0%", "yyyy-mm-dd hh:mm", "#,##0.000"):
