@@ -1,13 +1,12 @@
 /*
  * cloudwatch.c - GetMetricData / ListMetrics bodies (AWS JSON 1.0): the
- * requests written straight into a buffer, ListMetrics pages read through
- * jansson, GetMetricData pages through a scanner of their own (below: they
- * are most of a sweep's bytes).
+ * requests written straight into a buffer, the answers read by a scanner
+ * of their own, without a tree (below: GetMetricData pages are most of a
+ * sweep's bytes, ListMetrics pages a bucket's name and dimensions each).
  *
  * Parsing checks the whole page first (syntax, types, sizes, ids), then
  * applies it, so a malformed page changes nothing.  No shared state, no
- * locking (json_object_seed(0) must have been called before threads
- * start, as DESIGN.md says).
+ * locking.  jansson.h is included for its nesting limit only.
  */
 #include "cloudwatch.h"
 
@@ -276,65 +275,6 @@ int cw_lm_request_at(char **body, size_t *len, const struct cw_metric_def *m,
 	return jw_finish(&w, &scratch, body, len, "ListMetrics", err, errlen);
 }
 
-/* ---- parsing helpers ----------------------------------------------------- */
-
-static json_t *load(const char *body, size_t len, const char *what, int *rc,
-		    char *err, size_t errlen)
-{
-	json_error_t je;
-	json_t *root;
-
-	if (!body || len > CW_CW_MAX_BODY) {
-		*rc = cw_fail(err, errlen, CW_ETOOBIG, "%s response: over %zu bytes", what,
-			      CW_CW_MAX_BODY);
-		return NULL;
-	}
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
-		*rc = cw_fail(err, errlen, CW_EPARSE, "%s response: not JSON: %s at %d:%d",
-			      what, je.text, je.line, je.column);
-		return NULL;
-	}
-	if (!json_is_object(root)) {
-		json_decref(root);
-		*rc = cw_fail(err, errlen, CW_EPARSE, "%s response: not a JSON object", what);
-		return NULL;
-	}
-	return root;
-}
-
-/* Optional array member: NULL when absent or null; *bad when another type. */
-static json_t *opt_array(json_t *o, const char *key, bool *bad)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!v || json_is_null(v))
-		return NULL;
-	if (!json_is_array(v))
-		*bad = true;
-	return json_is_array(v) ? v : NULL;
-}
-
-/* NextToken: absent, null or "" -> NULL; a string -> it; else CW_EPARSE. */
-static int next_token(json_t *root, const char **out, const char *what,
-		      char *err, size_t errlen)
-{
-	json_t *v = json_object_get(root, "NextToken");
-
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v))
-		return cw_fail(err, errlen, CW_EPARSE, "%s response: NextToken: not a string",
-			       what);
-	if (json_string_length(v) > CW_CW_MAX_TOKEN)
-		return cw_fail(err, errlen, CW_ETOOBIG, "%s response: NextToken: over %zu bytes",
-			       what, CW_CW_MAX_TOKEN);
-	if (json_string_length(v) > 0)
-		*out = json_string_value(v);
-	return 0;
-}
-
 static const struct {
 	const char *name;
 	enum cw_gmd_status s;
@@ -475,6 +415,7 @@ struct gp_scratch {
 
 struct gp {
 	const char *b, *end;        /* the body */
+	const char *what;           /* "GetMetricData" or "ListMetrics", for messages */
 	int rc;                     /* first syntax error (or ENOMEM) */
 	char *err;
 	size_t errlen;
@@ -528,16 +469,16 @@ static int gp_syntax(struct gp *g, const char *p, const char *what)
 			col++;
 		}
 	}
-	g->rc = cw_fail(g->err, g->errlen, CW_EPARSE,
-			"GetMetricData response: not JSON: %s at %zu:%zu", what, line, col);
+	g->rc = cw_fail(g->err, g->errlen, CW_EPARSE, "%s response: not JSON: %s at %zu:%zu",
+			g->what, what, line, col);
 	return g->rc;
 }
 
 static int gp_nomem(struct gp *g)
 {
 	if (!g->rc)
-		g->rc = cw_fail(g->err, g->errlen, CW_ENOMEM,
-				"GetMetricData response: out of memory");
+		g->rc = cw_fail(g->err, g->errlen, CW_ENOMEM, "%s response: out of memory",
+				g->what);
 	return g->rc;
 }
 
@@ -1952,6 +1893,7 @@ int cw_gmd_accumulate(struct cw_gmd_result *r, size_t nr, const size_t *map, siz
 	memset(&g, 0, sizeof(g));
 	g.b = body;
 	g.end = body + len;
+	g.what = "GetMetricData";
 	g.err = err;
 	g.errlen = errlen;
 	g.msgs = GP_NONE;
@@ -2000,58 +1942,146 @@ void cw_lm_page_release(struct cw_lm_page *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static bool str_member(json_t *o, const char *k, const char *want)
-{
-	const char *s = json_string_value(json_object_get(o, k));
+/*
+ * ListMetrics pages go through the same scanner as GetMetricData pages:
+ * the same strictness as json_loadb with JSON_REJECT_DUPLICATES, then the
+ * shape the tree parser checked, in its order and with its messages (a
+ * JSON object; Metrics absent, null or an array of at most
+ * CW_CW_MAX_RESULTS objects whose Dimensions, when present, are an array
+ * of objects with a string Name and an absent, null or string Value;
+ * NextToken absent, null or a string of at most CW_CW_MAX_TOKEN bytes).
+ * A metric is matched as soon as it was read; its names go once the page
+ * fails.
+ */
+struct lm_dim {
+	struct gp_str name, value;
+	bool name_ok;  /* Name is a string */
+	bool has_value; /* Value is a string */
+};
 
-	return s && want && strcmp(s, want) == 0;
+struct lm_scan {
+	const struct cw_metric_def *m;
+	const char *account, *region;
+	char **fixed;        /* per template dimension: its value substituted, or NULL */
+	struct lm_dim *d;    /* the dimensions of the metric being read */
+	size_t nd, ad;
+	bool metrics_bad;    /* Metrics: not an array */
+	size_t count;        /* elements of Metrics */
+	int shape_rc;        /* the first bad metric: code and message */
+	char shape_err[CW_ERRBUF];
+	char **names;        /* matched buckets (unsorted) */
+	size_t nnames, anames, skipped;
+};
+
+static void lm_shape(struct gp *g, struct lm_scan *ls, size_t i, size_t k, bool dim)
+{
+	if (ls->shape_rc)
+		return;
+	ls->shape_rc = CW_EPARSE;
+	if (dim)
+		snprintf(ls->shape_err, sizeof(ls->shape_err), "%s response: Metrics[%zu]."
+			 "Dimensions[%zu]: bad shape", g->what, i, k);
+	else
+		snprintf(ls->shape_err, sizeof(ls->shape_err),
+			 "%s response: Metrics[%zu]: bad shape", g->what, i);
+}
+
+/* One element of Dimensions at *pp (depth 5), into ls->d. */
+static int lm_dim_read(struct gp *g, struct lm_scan *ls, const char **pp, size_t i, size_t k)
+{
+	const char *p = *pp;
+	size_t base = g->nkeys, arena = g->larena;
+	struct lm_dim dim = { .name_ok = false };
+	struct gp_str key;
+	bool first = true, bad = false;
+	int rc;
+
+	if (*p != '{') {
+		lm_shape(g, ls, i, k, true);
+		return gp_skip(g, pp, 5);
+	}
+	p++;
+	while ((rc = gp_obj_next(g, &p, &key, &first)) == 1) {
+		bool name = gp_is(g, &key, "Name"), value = !name && gp_is(g, &key, "Value");
+
+		if ((name || value) && *p == '"') {
+			if (gp_string(g, &p, name ? &dim.name : &dim.value))
+				return g->rc;
+			if (name)
+				dim.name_ok = true;
+			else
+				dim.has_value = true;
+			continue;
+		}
+		if (name || (value && !gp_null(p, g->end)))
+			bad = true;
+		if (gp_skip(g, &p, 6))
+			return g->rc;
+	}
+	if (rc || gp_keys_end(g, base, arena, p))
+		return g->rc;
+	*pp = p;
+	if (bad || !dim.name_ok) {
+		lm_shape(g, ls, i, k, true);
+		return 0;
+	}
+	if (ls->nd == ls->ad) {
+		size_t a = ls->ad ? ls->ad * 2 : 8;
+		struct lm_dim *v = realloc(ls->d, a * sizeof(*v));
+
+		if (!v)
+			return gp_nomem(g);
+		ls->d = v;
+		ls->ad = a;
+	}
+	ls->d[ls->nd++] = dim;
+	return 0;
+}
+
+/* The text of s: in the body when it holds no escape, else unescaped into sc. */
+static const char *lm_text(struct gp *g, const struct gp_str *s, struct gp_scratch *sc)
+{
+	return s->esc ? gp_text(g, s, sc) : g->b + s->off;
 }
 
 /*
- * The bucket named by metric `met` if its dimension set is exactly m's:
- * a borrowed pointer into met plus length, or NULL.
+ * The bucket a metric names when its dimension set is exactly the
+ * template's (as lm_match of the tree parser did), else NULL; *blen its
+ * length.  Borrowed from the body or g->s1.
  */
-static const char *lm_match(const struct cw_metric_def *m, json_t *dims, size_t *blen,
-			    const char *account, const char *region)
+static const char *lm_bucket(struct gp *g, struct lm_scan *ls, size_t *blen)
 {
+	const struct cw_metric_def *m = ls->m;
 	const char *bucket = NULL;
 
-	if (json_array_size(dims) != m->ndims)
+	if (ls->nd != m->ndims)
 		return NULL;
 	for (size_t i = 0; i < m->ndims; i++) {
 		const struct cw_dim_tmpl *t = &m->dims[i];
 		const char *ph = t->value ? strstr(t->value, BUCKET_PH) : NULL;
-		const char *val = NULL;
-		size_t vlen = 0, k, seen = 0;
-		json_t *d;
+		const struct lm_dim *hit = NULL;
+		size_t seen = 0, vlen, pre, suf;
+		const char *val;
 
-		json_array_foreach(dims, k, d) {
-			if (str_member(d, "Name", t->name)) {
-				val = json_string_value(json_object_get(d, "Value"));
-				vlen = json_string_length(json_object_get(d, "Value"));
+		for (size_t k = 0; t->name && k < ls->nd; k++)
+			if (gp_is(g, &ls->d[k].name, t->name)) {
+				hit = &ls->d[k];
 				seen++;
 			}
-		}
-		if (seen != 1 || !val || memchr(val, '\0', vlen))
+		if (seen != 1 || !hit->has_value || !t->value)
 			return NULL;
+		vlen = hit->value.len;
 		if (!ph) {
-			struct cw_buf want = CW_BUF_INIT;
-			bool same;
-
-			cw_buf_init(&want, 0);
-			same = !subst(&want, t->value, NULL, account, region) &&
-			       strcmp(val, cw_buf_str(&want)) == 0;
-			cw_buf_release(&want);
-			if (!same)
+			if (!ls->fixed[i] || !gp_is(g, &hit->value, ls->fixed[i]))
 				return NULL;
 			continue;
 		}
 		/* value = prefix {bucket} suffix */
-		size_t pre = (size_t)(ph - t->value);
-		size_t suf = strlen(ph + strlen(BUCKET_PH));
-
-		if (vlen <= pre + suf || strncmp(val, t->value, pre) != 0 ||
-		    strcmp(val + vlen - suf, ph + strlen(BUCKET_PH)) != 0 || bucket)
+		pre = (size_t)(ph - t->value);
+		suf = strlen(ph + strlen(BUCKET_PH));
+		if (bucket || vlen <= pre + suf || !(val = lm_text(g, &hit->value, &g->s1)) ||
+		    memcmp(val, t->value, pre) != 0 ||
+		    memcmp(val + vlen - suf, ph + strlen(BUCKET_PH), suf) != 0)
 			return NULL;
 		bucket = val + pre;
 		*blen = vlen - pre - suf;
@@ -2059,6 +2089,148 @@ static const char *lm_match(const struct cw_metric_def *m, json_t *dims, size_t 
 	if (bucket && *blen > CW_CW_MAX_NAME)
 		return NULL;
 	return bucket;
+}
+
+/* One element of Metrics at *pp (depth 3), matched at once. */
+static int lm_metric_read(struct gp *g, struct lm_scan *ls, const char **pp, size_t i)
+{
+	const char *p = *pp;
+	size_t base = g->nkeys, arena = g->larena;
+	struct gp_str key, ns = { 0 }, name = { 0 };
+	bool first = true, has_ns = false, has_name = false;
+	const char *b;
+	size_t blen = 0, k = 0;
+	int rc;
+
+	if (*p != '{') {
+		lm_shape(g, ls, i, 0, false);
+		return gp_skip(g, pp, 3);
+	}
+	ls->nd = 0;
+	p++;
+	while ((rc = gp_obj_next(g, &p, &key, &first)) == 1) {
+		if (*p == '"' && (gp_is(g, &key, "Namespace") || gp_is(g, &key, "MetricName"))) {
+			bool is_ns = gp_is(g, &key, "Namespace");
+
+			if (gp_string(g, &p, is_ns ? &ns : &name))
+				return g->rc;
+			*(is_ns ? &has_ns : &has_name) = true;
+			continue;
+		}
+		if (gp_is(g, &key, "Dimensions")) {
+			bool dfirst = true;
+
+			if (*p != '[') {
+				lm_shape(g, ls, i, 0, false);
+				if (gp_skip(g, &p, 4))
+					return g->rc;
+				continue;
+			}
+			p++;
+			while ((rc = gp_arr_next(g, &p, &dfirst)) == 1)
+				if (lm_dim_read(g, ls, &p, i, k++))
+					return g->rc;
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (gp_skip(g, &p, 4))
+			return g->rc;
+	}
+	if (rc || gp_keys_end(g, base, arena, p))
+		return g->rc;
+	*pp = p;
+	if (ls->shape_rc || ls->count > CW_CW_MAX_RESULTS)
+		return 0; /* the page fails anyway */
+	if (!has_ns || !has_name || !ls->m->namespace_ || !ls->m->name ||
+	    !gp_is(g, &ns, ls->m->namespace_) ||
+	    !gp_is(g, &name, ls->m->name) || !(b = lm_bucket(g, ls, &blen))) {
+		ls->skipped++;
+		return 0;
+	}
+	if (ls->nnames == ls->anames) {
+		size_t a = ls->anames ? ls->anames * 2 : 64;
+		char **v = realloc(ls->names, a * sizeof(*v));
+
+		if (!v)
+			return gp_nomem(g);
+		ls->names = v;
+		ls->anames = a;
+	}
+	if (!(ls->names[ls->nnames] = cw_strndup(b, blen)))
+		return gp_nomem(g);
+	ls->nnames++;
+	return 0;
+}
+
+/* The whole page; then the shape errors in the tree parser's order. */
+static int lm_check(struct gp *g, struct lm_scan *ls)
+{
+	const char *p = gp_ws(g->b, g->end);
+	size_t base = 0, arena = 0;
+	struct gp_str key;
+	bool first = true, tok_bad = false;
+	int rc;
+
+	if (p >= g->end || (*p != '{' && *p != '['))
+		return gp_syntax(g, p, "'[' or '{' expected");
+	if (*p == '[') {
+		if (gp_skip(g, &p, 1))
+			return g->rc;
+		p = gp_ws(p, g->end);
+		if (p < g->end)
+			return gp_syntax(g, p, "end of input expected");
+		return cw_fail(g->err, g->errlen, CW_EPARSE, "%s response: not a JSON object",
+			       g->what);
+	}
+	p++;
+	while ((rc = gp_obj_next(g, &p, &key, &first)) == 1) {
+		if (gp_is(g, &key, "Metrics") && *p == '[') {
+			bool afirst = true;
+
+			p++;
+			while ((rc = gp_arr_next(g, &p, &afirst)) == 1)
+				if (lm_metric_read(g, ls, &p, ls->count++))
+					return g->rc;
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (gp_is(g, &key, "NextToken") && *p == '"') {
+			if (gp_string(g, &p, &g->tok))
+				return g->rc;
+			g->has_tok = true;
+			continue;
+		}
+		if (!gp_null(p, g->end)) {
+			if (gp_is(g, &key, "Metrics"))
+				ls->metrics_bad = true;
+			else if (gp_is(g, &key, "NextToken"))
+				tok_bad = true;
+		}
+		if (gp_skip(g, &p, 2))
+			return g->rc;
+	}
+	if (rc || gp_keys_end(g, base, arena, p))
+		return g->rc;
+	p = gp_ws(p, g->end);
+	if (p < g->end)
+		return gp_syntax(g, p, "end of input expected");
+	if (ls->metrics_bad)
+		return cw_fail(g->err, g->errlen, CW_EPARSE, "%s response: Metrics: not an array",
+			       g->what);
+	if (ls->count > CW_CW_MAX_RESULTS)
+		return cw_fail(g->err, g->errlen, CW_ETOOBIG, "%s response: over %zu metrics",
+			       g->what, CW_CW_MAX_RESULTS);
+	if (tok_bad)
+		return cw_fail(g->err, g->errlen, CW_EPARSE, "%s response: NextToken: not a string",
+			       g->what);
+	if (g->has_tok && g->tok.len > CW_CW_MAX_TOKEN)
+		return cw_fail(g->err, g->errlen, CW_ETOOBIG,
+			       "%s response: NextToken: over %zu bytes", g->what, CW_CW_MAX_TOKEN);
+	if (ls->shape_rc)
+		return cw_fail(g->err, g->errlen, ls->shape_rc, "%s", ls->shape_err);
+	return 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -2076,90 +2248,79 @@ int cw_lm_parse_at(struct cw_lm_page *page, const struct cw_metric_def *m,
 		   const char *account, const char *region, const char *body, size_t len,
 		   char *err, size_t errlen)
 {
-	json_t *root, *metrics, *met;
-	const char *tok = NULL;
-	bool bad = false;
-	size_t i, out = 0;
+	struct lm_scan ls = { .m = m, .account = account, .region = region };
+	struct cw_buf fixed = CW_BUF_INIT;
+	struct gp g;
 	int rc = 0;
 
 	memset(page, 0, sizeof(*page));
-	root = load(body, len, "ListMetrics", &rc, err, errlen);
-	if (!root)
-		return rc;
-	metrics = opt_array(root, "Metrics", &bad);
-	if (bad) {
-		rc = cw_fail(err, errlen, CW_EPARSE, "ListMetrics response: Metrics: not an array");
-		goto out;
-	}
-	if (json_array_size(metrics) > CW_CW_MAX_RESULTS) {
-		rc = cw_fail(err, errlen, CW_ETOOBIG, "ListMetrics response: over %zu metrics",
-			     CW_CW_MAX_RESULTS);
-		goto out;
-	}
-	rc = next_token(root, &tok, "ListMetrics", err, errlen);
-	if (rc)
-		goto out;
-	json_array_foreach(metrics, i, met) {
-		json_t *dims = json_object_get(met, "Dimensions");
-		size_t k;
-		json_t *d;
+	if (!body || len > CW_CW_MAX_BODY)
+		return cw_fail(err, errlen, CW_ETOOBIG, "ListMetrics response: over %zu bytes",
+			       CW_CW_MAX_BODY);
+	memset(&g, 0, sizeof(g));
+	g.b = body;
+	g.end = body + len;
+	g.what = "ListMetrics";
+	g.err = err;
+	g.errlen = errlen;
+	g.msgs = GP_NONE;
+	g.tbuf_of = GP_NONE;
+	/* the fixed dimension values, substituted once for the page */
+	ls.fixed = calloc(m->ndims + 1, sizeof(*ls.fixed));
+	if (!ls.fixed)
+		rc = gp_nomem(&g);
+	cw_buf_init(&fixed, 0);
+	for (size_t i = 0; !rc && i < m->ndims; i++) {
+		const char *v = m->dims[i].value;
 
-		if (!json_is_object(met) || (dims && !json_is_array(dims))) {
-			rc = cw_fail(err, errlen, CW_EPARSE,
-				     "ListMetrics response: Metrics[%zu]: bad shape", i);
-			goto out;
+		if (!v || strstr(v, BUCKET_PH))
+			continue;
+		if (subst(&fixed, v, NULL, account, region) ||
+		    !(ls.fixed[i] = cw_strdup(cw_buf_str(&fixed))))
+			rc = gp_nomem(&g);
+	}
+	cw_buf_release(&fixed);
+	if (!rc)
+		rc = lm_check(&g, &ls);
+	if (!rc && g.has_tok && g.tok.len > 0) {
+		page->next_token = malloc(g.tok.len + 1);
+		if (!page->next_token) {
+			rc = gp_nomem(&g);
+		} else {
+			gp_unescape(&g, &g.tok, page->next_token);
+			page->next_token[g.tok.len] = '\0';
 		}
-		json_array_foreach(dims, k, d) {
-			json_t *n = json_object_get(d, "Name"), *v = json_object_get(d, "Value");
-
-			if (!json_is_object(d) || !json_is_string(n) ||
-			    (v && !json_is_string(v) && !json_is_null(v))) {
-				rc = cw_fail(err, errlen, CW_EPARSE,
-					     "ListMetrics response: Metrics[%zu].Dimensions[%zu]: "
-					     "bad shape", i, k);
-				goto out;
+	}
+	if (!rc) {
+		/* sort and drop duplicates */
+		page->names = ls.names;
+		ls.names = NULL;
+		page->skipped = ls.skipped;
+		if (ls.nnames > 1)
+			qsort(page->names, ls.nnames, sizeof(*page->names), cmp_str);
+		for (size_t i = 0; i < ls.nnames; i++) {
+			if (page->n > 0 && strcmp(page->names[page->n - 1], page->names[i]) == 0) {
+				free(page->names[i]);
+				page->skipped++;
+				continue;
 			}
+			page->names[page->n++] = page->names[i];
 		}
+		if (!page->names && !(page->names = calloc(1, sizeof(*page->names))))
+			rc = gp_nomem(&g);
 	}
-
-	page->names = calloc(json_array_size(metrics) + 1, sizeof(*page->names));
-	if (!page->names || (tok && !(page->next_token = cw_strdup(tok)))) {
-		rc = cw_fail(err, errlen, CW_ENOMEM, "ListMetrics response: out of memory");
-		goto out;
-	}
-	json_array_foreach(metrics, i, met) {
-		const char *b = NULL;
-		size_t blen = 0;
-
-		if (str_member(met, "Namespace", m->namespace_) &&
-		    str_member(met, "MetricName", m->name))
-			b = lm_match(m, json_object_get(met, "Dimensions"), &blen, account, region);
-		if (!b) {
-			page->skipped++;
-			continue;
-		}
-		page->names[out] = cw_strndup(b, blen);
-		if (!page->names[out]) {
-			page->n = out;
-			rc = cw_fail(err, errlen, CW_ENOMEM, "ListMetrics response: out of memory");
-			goto out;
-		}
-		out++;
-	}
-	/* sort and drop duplicates */
-	if (out > 1)
-		qsort(page->names, out, sizeof(*page->names), cmp_str);
-	page->n = 0;
-	for (i = 0; i < out; i++) {
-		if (page->n > 0 && strcmp(page->names[page->n - 1], page->names[i]) == 0) {
-			free(page->names[i]);
-			page->skipped++;
-			continue;
-		}
-		page->names[page->n++] = page->names[i];
-	}
-out:
-	json_decref(root);
+	for (size_t i = 0; ls.names && i < ls.nnames; i++)
+		free(ls.names[i]);
+	free(ls.names);
+	for (size_t i = 0; ls.fixed && i < m->ndims; i++)
+		free(ls.fixed[i]);
+	free(ls.fixed);
+	free(ls.d);
+	free(g.keys);
+	free(g.arena.p);
+	free(g.s1.p);
+	free(g.s2.p);
+	free(g.sk.p);
 	if (rc)
 		cw_lm_page_release(page);
 	return rc;
