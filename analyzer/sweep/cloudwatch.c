@@ -1950,27 +1950,27 @@ void cw_lm_page_release(struct cw_lm_page *p)
  * CW_CW_MAX_RESULTS objects whose Dimensions, when present, are an array
  * of objects with a string Name and an absent, null or string Value;
  * NextToken absent, null or a string of at most CW_CW_MAX_TOKEN bytes).
- * A metric is matched as soon as it was read; its names go once the page
- * fails.
+ * Each metric goes to the visitor as soon as it was read, while the page
+ * is good so far; what the visitor kept goes once the page fails.
  */
 struct lm_dim {
 	struct gp_str name, value;
-	bool name_ok;  /* Name is a string */
 	bool has_value; /* Value is a string */
 };
 
 struct lm_scan {
-	const struct cw_metric_def *m;
-	const char *account, *region;
-	char **fixed;        /* per template dimension: its value substituted, or NULL */
+	cw_lm_visit_fn visit;
+	void *vctx;
 	struct lm_dim *d;    /* the dimensions of the metric being read */
 	size_t nd, ad;
+	struct gp_scratch text; /* the metric's strings, unescaped, NUL-terminated */
+	const char **dn, **dv; /* per dimension: name, value (NULL: none) */
+	size_t *dl;          /* value lengths */
+	size_t av;
 	bool metrics_bad;    /* Metrics: not an array */
 	size_t count;        /* elements of Metrics */
 	int shape_rc;        /* the first bad metric: code and message */
 	char shape_err[CW_ERRBUF];
-	char **names;        /* matched buckets (unsorted) */
-	size_t nnames, anames, skipped;
 };
 
 static void lm_shape(struct gp *g, struct lm_scan *ls, size_t i, size_t k, bool dim)
@@ -1991,9 +1991,9 @@ static int lm_dim_read(struct gp *g, struct lm_scan *ls, const char **pp, size_t
 {
 	const char *p = *pp;
 	size_t base = g->nkeys, arena = g->larena;
-	struct lm_dim dim = { .name_ok = false };
+	struct lm_dim dim = { .has_value = false };
 	struct gp_str key;
-	bool first = true, bad = false;
+	bool first = true, bad = false, name_ok = false;
 	int rc;
 
 	if (*p != '{') {
@@ -2008,7 +2008,7 @@ static int lm_dim_read(struct gp *g, struct lm_scan *ls, const char **pp, size_t
 			if (gp_string(g, &p, name ? &dim.name : &dim.value))
 				return g->rc;
 			if (name)
-				dim.name_ok = true;
+				name_ok = true;
 			else
 				dim.has_value = true;
 			continue;
@@ -2021,7 +2021,7 @@ static int lm_dim_read(struct gp *g, struct lm_scan *ls, const char **pp, size_t
 	if (rc || gp_keys_end(g, base, arena, p))
 		return g->rc;
 	*pp = p;
-	if (bad || !dim.name_ok) {
+	if (bad || !name_ok) {
 		lm_shape(g, ls, i, k, true);
 		return 0;
 	}
@@ -2038,68 +2038,68 @@ static int lm_dim_read(struct gp *g, struct lm_scan *ls, const char **pp, size_t
 	return 0;
 }
 
-/* The text of s: in the body when it holds no escape, else unescaped into sc. */
-static const char *lm_text(struct gp *g, const struct gp_str *s, struct gp_scratch *sc)
+/* Unescape s into ls->text at *at (room was reserved); its start. */
+static const char *lm_put(struct gp *g, struct lm_scan *ls, const struct gp_str *s, size_t *at)
 {
-	return s->esc ? gp_text(g, s, sc) : g->b + s->off;
+	char *o = ls->text.p + *at;
+
+	gp_unescape(g, s, o);
+	o[s->len] = '\0';
+	*at += s->len + 1;
+	return o;
 }
 
-/*
- * The bucket a metric names when its dimension set is exactly the
- * template's (as lm_match of the tree parser did), else NULL; *blen its
- * length.  Borrowed from the body or g->s1.
- */
-static const char *lm_bucket(struct gp *g, struct lm_scan *ls, size_t *blen)
+/* The metric just read, as C strings, to the visitor. */
+static int lm_visit(struct gp *g, struct lm_scan *ls, const struct gp_str *ns,
+		    const struct gp_str *name)
 {
-	const struct cw_metric_def *m = ls->m;
-	const char *bucket = NULL;
+	struct cw_lm_metric m = { .ndims = ls->nd };
+	size_t need = (ns ? ns->len + 1 : 0) + (name ? name->len + 1 : 0), at = 0;
 
-	if (ls->nd != m->ndims)
-		return NULL;
-	for (size_t i = 0; i < m->ndims; i++) {
-		const struct cw_dim_tmpl *t = &m->dims[i];
-		const char *ph = t->value ? strstr(t->value, BUCKET_PH) : NULL;
-		const struct lm_dim *hit = NULL;
-		size_t seen = 0, vlen, pre, suf;
-		const char *val;
+	for (size_t k = 0; k < ls->nd; k++)
+		need += ls->d[k].name.len + 1 + (ls->d[k].has_value ? ls->d[k].value.len + 1 : 0);
+	if (gp_reserve(&ls->text, need + 1))
+		return gp_nomem(g);
+	if (ls->nd > ls->av) {
+		size_t a = ls->nd * 2;
+		const char **dn = realloc(ls->dn, a * sizeof(*dn));
 
-		for (size_t k = 0; t->name && k < ls->nd; k++)
-			if (gp_is(g, &ls->d[k].name, t->name)) {
-				hit = &ls->d[k];
-				seen++;
-			}
-		if (seen != 1 || !hit->has_value || !t->value)
-			return NULL;
-		vlen = hit->value.len;
-		if (!ph) {
-			if (!ls->fixed[i] || !gp_is(g, &hit->value, ls->fixed[i]))
-				return NULL;
-			continue;
-		}
-		/* value = prefix {bucket} suffix */
-		pre = (size_t)(ph - t->value);
-		suf = strlen(ph + strlen(BUCKET_PH));
-		if (bucket || vlen <= pre + suf || !(val = lm_text(g, &hit->value, &g->s1)) ||
-		    memcmp(val, t->value, pre) != 0 ||
-		    memcmp(val + vlen - suf, ph + strlen(BUCKET_PH), suf) != 0)
-			return NULL;
-		bucket = val + pre;
-		*blen = vlen - pre - suf;
+		if (dn)
+			ls->dn = dn;
+		const char **dv = realloc(ls->dv, a * sizeof(*dv));
+
+		if (dv)
+			ls->dv = dv;
+		size_t *dl = realloc(ls->dl, a * sizeof(*dl));
+
+		if (dl)
+			ls->dl = dl;
+		if (!dn || !dv || !dl)
+			return gp_nomem(g);
+		ls->av = a;
 	}
-	if (bucket && *blen > CW_CW_MAX_NAME)
-		return NULL;
-	return bucket;
+	m.namespace_ = ns ? lm_put(g, ls, ns, &at) : NULL;
+	m.name = name ? lm_put(g, ls, name, &at) : NULL;
+	for (size_t k = 0; k < ls->nd; k++) {
+		ls->dn[k] = lm_put(g, ls, &ls->d[k].name, &at);
+		ls->dv[k] = ls->d[k].has_value ? lm_put(g, ls, &ls->d[k].value, &at) : NULL;
+		ls->dl[k] = ls->d[k].has_value ? ls->d[k].value.len : 0;
+	}
+	m.dim_name = ls->dn;
+	m.dim_value = ls->dv;
+	m.dim_value_len = ls->dl;
+	if (ls->visit(ls->vctx, &m))
+		return gp_nomem(g);
+	return 0;
 }
 
-/* One element of Metrics at *pp (depth 3), matched at once. */
+/* One element of Metrics at *pp (depth 3), visited at once. */
 static int lm_metric_read(struct gp *g, struct lm_scan *ls, const char **pp, size_t i)
 {
 	const char *p = *pp;
-	size_t base = g->nkeys, arena = g->larena;
+	size_t base = g->nkeys, arena = g->larena, k = 0;
 	struct gp_str key, ns = { 0 }, name = { 0 };
 	bool first = true, has_ns = false, has_name = false;
-	const char *b;
-	size_t blen = 0, k = 0;
 	int rc;
 
 	if (*p != '{') {
@@ -2142,25 +2142,7 @@ static int lm_metric_read(struct gp *g, struct lm_scan *ls, const char **pp, siz
 	*pp = p;
 	if (ls->shape_rc || ls->count > CW_CW_MAX_RESULTS)
 		return 0; /* the page fails anyway */
-	if (!has_ns || !has_name || !ls->m->namespace_ || !ls->m->name ||
-	    !gp_is(g, &ns, ls->m->namespace_) ||
-	    !gp_is(g, &name, ls->m->name) || !(b = lm_bucket(g, ls, &blen))) {
-		ls->skipped++;
-		return 0;
-	}
-	if (ls->nnames == ls->anames) {
-		size_t a = ls->anames ? ls->anames * 2 : 64;
-		char **v = realloc(ls->names, a * sizeof(*v));
-
-		if (!v)
-			return gp_nomem(g);
-		ls->names = v;
-		ls->anames = a;
-	}
-	if (!(ls->names[ls->nnames] = cw_strndup(b, blen)))
-		return gp_nomem(g);
-	ls->nnames++;
-	return 0;
+	return lm_visit(g, ls, has_ns ? &ns : NULL, has_name ? &name : NULL);
 }
 
 /* The whole page; then the shape errors in the tree parser's order. */
@@ -2233,6 +2215,133 @@ static int lm_check(struct gp *g, struct lm_scan *ls)
 	return 0;
 }
 
+int cw_lm_scan(const char *body, size_t len, cw_lm_visit_fn visit, void *ctx,
+	       char **next_token, char *err, size_t errlen)
+{
+	struct lm_scan ls = { .visit = visit, .vctx = ctx };
+	struct gp g;
+	int rc;
+
+	*next_token = NULL;
+	if (!body || len > CW_CW_MAX_BODY)
+		return cw_fail(err, errlen, CW_ETOOBIG, "ListMetrics response: over %zu bytes",
+			       CW_CW_MAX_BODY);
+	memset(&g, 0, sizeof(g));
+	g.b = body;
+	g.end = body + len;
+	g.what = "ListMetrics";
+	g.err = err;
+	g.errlen = errlen;
+	g.msgs = GP_NONE;
+	g.tbuf_of = GP_NONE;
+	rc = lm_check(&g, &ls);
+	if (!rc && g.has_tok && g.tok.len > 0) {
+		*next_token = malloc(g.tok.len + 1);
+		if (!*next_token) {
+			rc = gp_nomem(&g);
+		} else {
+			gp_unescape(&g, &g.tok, *next_token);
+			(*next_token)[g.tok.len] = '\0';
+		}
+	}
+	free(ls.d);
+	free(ls.text.p);
+	free(ls.dn);
+	free(ls.dv);
+	free(ls.dl);
+	free(g.keys);
+	free(g.arena.p);
+	free(g.s1.p);
+	free(g.s2.p);
+	free(g.sk.p);
+	return rc;
+}
+
+/* ---- ListMetrics of one metric template ---------------------------------- */
+
+struct lm_take {
+	const struct cw_metric_def *m;
+	char **fixed;        /* per template dimension: its value substituted, or NULL */
+	char **names;        /* matched buckets (unsorted) */
+	size_t n, alloc, skipped;
+};
+
+static bool str_eq(const char *s, const char *want)
+{
+	return s && want && strcmp(s, want) == 0;
+}
+
+/*
+ * The bucket metric met names when its dimension set is exactly the
+ * template's, else NULL; *blen its length.  Borrowed from met.
+ */
+static const char *lm_match(const struct lm_take *t, const struct cw_lm_metric *met,
+			    size_t *blen)
+{
+	const struct cw_metric_def *m = t->m;
+	const char *bucket = NULL;
+
+	if (!str_eq(met->namespace_, m->namespace_) || !str_eq(met->name, m->name) ||
+	    met->ndims != m->ndims)
+		return NULL;
+	for (size_t i = 0; i < m->ndims; i++) {
+		const struct cw_dim_tmpl *d = &m->dims[i];
+		const char *ph = d->value ? strstr(d->value, BUCKET_PH) : NULL;
+		const char *val = NULL;
+		size_t vlen = 0, seen = 0, pre, suf;
+
+		for (size_t k = 0; k < met->ndims; k++)
+			if (str_eq(met->dim_name[k], d->name)) {
+				val = met->dim_value[k];
+				vlen = met->dim_value_len[k];
+				seen++;
+			}
+		if (seen != 1 || !val || !d->value)
+			return NULL;
+		if (!ph) {
+			if (!str_eq(val, t->fixed[i]))
+				return NULL;
+			continue;
+		}
+		/* value = prefix {bucket} suffix */
+		pre = (size_t)(ph - d->value);
+		suf = strlen(ph + strlen(BUCKET_PH));
+		if (vlen <= pre + suf || strncmp(val, d->value, pre) != 0 ||
+		    strcmp(val + vlen - suf, ph + strlen(BUCKET_PH)) != 0 || bucket)
+			return NULL;
+		bucket = val + pre;
+		*blen = vlen - pre - suf;
+	}
+	if (bucket && *blen > CW_CW_MAX_NAME)
+		return NULL;
+	return bucket;
+}
+
+static int lm_take_one(void *ctx, const struct cw_lm_metric *met)
+{
+	struct lm_take *t = ctx;
+	const char *b;
+	size_t blen = 0;
+
+	if (!(b = lm_match(t, met, &blen))) {
+		t->skipped++;
+		return 0;
+	}
+	if (t->n == t->alloc) {
+		size_t a = t->alloc ? t->alloc * 2 : 64;
+		char **v = realloc(t->names, a * sizeof(*v));
+
+		if (!v)
+			return CW_ENOMEM;
+		t->names = v;
+		t->alloc = a;
+	}
+	if (!(t->names[t->n] = cw_strndup(b, blen)))
+		return CW_ENOMEM;
+	t->n++;
+	return 0;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -2248,27 +2357,15 @@ int cw_lm_parse_at(struct cw_lm_page *page, const struct cw_metric_def *m,
 		   const char *account, const char *region, const char *body, size_t len,
 		   char *err, size_t errlen)
 {
-	struct lm_scan ls = { .m = m, .account = account, .region = region };
+	struct lm_take t = { .m = m };
 	struct cw_buf fixed = CW_BUF_INIT;
-	struct gp g;
 	int rc = 0;
 
 	memset(page, 0, sizeof(*page));
-	if (!body || len > CW_CW_MAX_BODY)
-		return cw_fail(err, errlen, CW_ETOOBIG, "ListMetrics response: over %zu bytes",
-			       CW_CW_MAX_BODY);
-	memset(&g, 0, sizeof(g));
-	g.b = body;
-	g.end = body + len;
-	g.what = "ListMetrics";
-	g.err = err;
-	g.errlen = errlen;
-	g.msgs = GP_NONE;
-	g.tbuf_of = GP_NONE;
 	/* the fixed dimension values, substituted once for the page */
-	ls.fixed = calloc(m->ndims + 1, sizeof(*ls.fixed));
-	if (!ls.fixed)
-		rc = gp_nomem(&g);
+	t.fixed = calloc(m->ndims + 1, sizeof(*t.fixed));
+	if (!t.fixed)
+		rc = CW_ENOMEM;
 	cw_buf_init(&fixed, 0);
 	for (size_t i = 0; !rc && i < m->ndims; i++) {
 		const char *v = m->dims[i].value;
@@ -2276,29 +2373,22 @@ int cw_lm_parse_at(struct cw_lm_page *page, const struct cw_metric_def *m,
 		if (!v || strstr(v, BUCKET_PH))
 			continue;
 		if (subst(&fixed, v, NULL, account, region) ||
-		    !(ls.fixed[i] = cw_strdup(cw_buf_str(&fixed))))
-			rc = gp_nomem(&g);
+		    !(t.fixed[i] = cw_strdup(cw_buf_str(&fixed))))
+			rc = CW_ENOMEM;
 	}
 	cw_buf_release(&fixed);
-	if (!rc)
-		rc = lm_check(&g, &ls);
-	if (!rc && g.has_tok && g.tok.len > 0) {
-		page->next_token = malloc(g.tok.len + 1);
-		if (!page->next_token) {
-			rc = gp_nomem(&g);
-		} else {
-			gp_unescape(&g, &g.tok, page->next_token);
-			page->next_token[g.tok.len] = '\0';
-		}
-	}
+	if (rc)
+		rc = cw_fail(err, errlen, CW_ENOMEM, "ListMetrics response: out of memory");
+	else
+		rc = cw_lm_scan(body, len, lm_take_one, &t, &page->next_token, err, errlen);
 	if (!rc) {
 		/* sort and drop duplicates */
-		page->names = ls.names;
-		ls.names = NULL;
-		page->skipped = ls.skipped;
-		if (ls.nnames > 1)
-			qsort(page->names, ls.nnames, sizeof(*page->names), cmp_str);
-		for (size_t i = 0; i < ls.nnames; i++) {
+		page->names = t.names;
+		t.names = NULL;
+		page->skipped = t.skipped;
+		if (t.n > 1)
+			qsort(page->names, t.n, sizeof(*page->names), cmp_str);
+		for (size_t i = 0; i < t.n; i++) {
 			if (page->n > 0 && strcmp(page->names[page->n - 1], page->names[i]) == 0) {
 				free(page->names[i]);
 				page->skipped++;
@@ -2307,20 +2397,14 @@ int cw_lm_parse_at(struct cw_lm_page *page, const struct cw_metric_def *m,
 			page->names[page->n++] = page->names[i];
 		}
 		if (!page->names && !(page->names = calloc(1, sizeof(*page->names))))
-			rc = gp_nomem(&g);
+			rc = cw_fail(err, errlen, CW_ENOMEM, "ListMetrics response: out of memory");
 	}
-	for (size_t i = 0; ls.names && i < ls.nnames; i++)
-		free(ls.names[i]);
-	free(ls.names);
-	for (size_t i = 0; ls.fixed && i < m->ndims; i++)
-		free(ls.fixed[i]);
-	free(ls.fixed);
-	free(ls.d);
-	free(g.keys);
-	free(g.arena.p);
-	free(g.s1.p);
-	free(g.s2.p);
-	free(g.sk.p);
+	for (size_t i = 0; t.names && i < t.n; i++)
+		free(t.names[i]);
+	free(t.names);
+	for (size_t i = 0; t.fixed && i < m->ndims; i++)
+		free(t.fixed[i]);
+	free(t.fixed);
 	if (rc)
 		cw_lm_page_release(page);
 	return rc;

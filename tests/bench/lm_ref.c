@@ -266,7 +266,10 @@ int cw_lm_ref_compare(const struct cw_metric_def *m, const char *account, const 
 	int rb = cw_lm_parse_at_ref(&b, m, account, region, body, len, eb, sizeof(eb));
 	int rc = 0;
 
-	if (ra != rb) {
+	if (ra == CW_EPARSE && strstr(ea, "not JSON") && memchr(body, '\0', len)) {
+		/* jansson drops a NUL byte that follows a number (and may then
+		 * accept the page); the scanner refuses every NUL, as JSON wants */
+	} else if (ra != rb) {
 		snprintf(why, whylen, "return %d (%s) vs reference %d (%s)", ra, ea, rb, eb);
 		rc = -1;
 	} else if (ra == 0) {
