@@ -1879,6 +1879,44 @@ static void gp_apply(struct gp *g, struct cw_gmd_result *r, struct cw_gmd_page *
 	}
 }
 
+/* A scanner over body for a `what` response ("GetMetricData", ...). */
+static void gp_init(struct gp *g, const char *body, size_t len, const char *what, char *err,
+		    size_t errlen)
+{
+	memset(g, 0, sizeof(*g));
+	g->b = body;
+	g->end = body + len;
+	g->what = what;
+	g->err = err;
+	g->errlen = errlen;
+	g->msgs = GP_NONE;
+	g->tbuf_of = GP_NONE;
+}
+
+/* The page's NextToken into *out: new, NULL when there is none or it is "". */
+static int gp_token(struct gp *g, char **out)
+{
+	*out = NULL;
+	if (!g->has_tok || g->tok.len == 0)
+		return 0;
+	if (!(*out = malloc(g->tok.len + 1)))
+		return gp_nomem(g);
+	gp_unescape(g, &g->tok, *out);
+	(*out)[g->tok.len] = '\0';
+	return 0;
+}
+
+static void gp_release(struct gp *g)
+{
+	free(g->keys);
+	free(g->arena.p);
+	free(g->s1.p);
+	free(g->s2.p);
+	free(g->sk.p);
+	free(g->res);
+	free(g->tbuf);
+}
+
 int cw_gmd_accumulate(struct cw_gmd_result *r, size_t nr, const size_t *map, size_t nq,
 		      const char *body, size_t len, struct cw_gmd_page *page,
 		      char *err, size_t errlen)
@@ -1890,40 +1928,19 @@ int cw_gmd_accumulate(struct cw_gmd_result *r, size_t nr, const size_t *map, siz
 	if (!body || len > CW_CW_MAX_BODY)
 		return cw_fail(err, errlen, CW_ETOOBIG, "GetMetricData response: over %zu bytes",
 			       CW_CW_MAX_BODY);
-	memset(&g, 0, sizeof(g));
-	g.b = body;
-	g.end = body + len;
-	g.what = "GetMetricData";
-	g.err = err;
-	g.errlen = errlen;
-	g.msgs = GP_NONE;
+	gp_init(&g, body, len, "GetMetricData", err, errlen);
 	g.r = r;
-	g.tbuf_of = GP_NONE;
 	g.tbuf = malloc(GP_TBUF * sizeof(*g.tbuf));
-	rc = g.tbuf ? gp_check(&g, nr, map, nq)
-		    : cw_fail(err, errlen, CW_ENOMEM, "GetMetricData response: out of memory");
-	if (!rc && g.has_tok && g.tok.len > 0) {
-		page->next_token = malloc(g.tok.len + 1);
-		if (!page->next_token) {
-			rc = cw_fail(err, errlen, CW_ENOMEM, "GetMetricData response: out of memory");
-		} else {
-			gp_unescape(&g, &g.tok, page->next_token);
-			page->next_token[g.tok.len] = '\0';
-		}
-	}
+	rc = g.tbuf ? gp_check(&g, nr, map, nq) : gp_nomem(&g);
+	if (!rc)
+		rc = gp_token(&g, &page->next_token);
 	if (!rc)
 		gp_apply(&g, r, page);
 	else
 		for (size_t i = 0; i < g.nres; i++)
 			if (g.res[i].fused)
 				gp_unfuse(&g, &g.res[i]);
-	free(g.keys);
-	free(g.arena.p);
-	free(g.s1.p);
-	free(g.s2.p);
-	free(g.sk.p);
-	free(g.res);
-	free(g.tbuf);
+	gp_release(&g);
 	if (rc)
 		cw_gmd_page_release(page);
 	return rc;
@@ -2226,34 +2243,16 @@ int cw_lm_scan(const char *body, size_t len, cw_lm_visit_fn visit, void *ctx,
 	if (!body || len > CW_CW_MAX_BODY)
 		return cw_fail(err, errlen, CW_ETOOBIG, "ListMetrics response: over %zu bytes",
 			       CW_CW_MAX_BODY);
-	memset(&g, 0, sizeof(g));
-	g.b = body;
-	g.end = body + len;
-	g.what = "ListMetrics";
-	g.err = err;
-	g.errlen = errlen;
-	g.msgs = GP_NONE;
-	g.tbuf_of = GP_NONE;
+	gp_init(&g, body, len, "ListMetrics", err, errlen);
 	rc = lm_check(&g, &ls);
-	if (!rc && g.has_tok && g.tok.len > 0) {
-		*next_token = malloc(g.tok.len + 1);
-		if (!*next_token) {
-			rc = gp_nomem(&g);
-		} else {
-			gp_unescape(&g, &g.tok, *next_token);
-			(*next_token)[g.tok.len] = '\0';
-		}
-	}
+	if (!rc)
+		rc = gp_token(&g, next_token);
 	free(ls.d);
 	free(ls.text.p);
 	free(ls.dn);
 	free(ls.dv);
 	free(ls.dl);
-	free(g.keys);
-	free(g.arena.p);
-	free(g.s1.p);
-	free(g.s2.p);
-	free(g.sk.p);
+	gp_release(&g);
 	return rc;
 }
 

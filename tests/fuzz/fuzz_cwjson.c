@@ -6,7 +6,7 @@
  * a terminated string; a success places only finite values inside the
  * window and names are non-empty, sorted and unique.  Differential: the
  * GetMetricData and ListMetrics scanners and the reference jansson parsers
- * (tests/bench/gmd_ref.c, lm_ref.c) agree on every input (same series or
+ * (tests/bench/gmd_ref.c) agree on every input (same series or
  * names, or the same error).
  */
 #include <jansson.h>
@@ -20,7 +20,6 @@
 #include "cloudwatch.h"
 #include "err.h"
 #include "gmd_ref.h"
-#include "lm_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

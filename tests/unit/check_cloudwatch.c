@@ -21,7 +21,6 @@
 #include "cloudwatch.h"
 #include "err.h"
 #include "gmd_ref.h"
-#include "lm_ref.h"
 #include "testlib.h"
 
 #define DAY 86400
