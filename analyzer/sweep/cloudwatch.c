@@ -482,6 +482,26 @@ static int gp_nomem(struct gp *g)
 	return g->rc;
 }
 
+/*
+ * v (an array of *alloc elements of size bytes) with room for need
+ * elements: v itself, or a larger copy (the allocation doubles from 64,
+ * *alloc updated), or NULL (ENOMEM; v is still valid).
+ */
+static void *grow(void *v, size_t *alloc, size_t need, size_t size)
+{
+	size_t a = *alloc ? *alloc : 64;
+	void *p;
+
+	if (need <= *alloc)
+		return v;
+	while (a < need)
+		a *= 2;
+	if (a > SIZE_MAX / size || !(p = realloc(v, a * size)))
+		return NULL;
+	*alloc = a;
+	return p;
+}
+
 /* At least n bytes in s: 0 or CW_ENOMEM. */
 static int gp_reserve(struct gp_scratch *s, size_t n)
 {
@@ -1032,13 +1052,11 @@ static int gp_key_push(struct gp *g, const struct gp_str *s)
 	if (g->apply)
 		return 0;
 	if (g->nkeys == g->akeys) {
-		size_t a = g->akeys ? g->akeys * 2 : 64;
-		struct gp_key *v = realloc(g->keys, a * sizeof(*v));
+		struct gp_key *v = grow(g->keys, &g->akeys, g->nkeys + 1, sizeof(*v));
 
 		if (!v)
 			return gp_nomem(g);
 		g->keys = v;
-		g->akeys = a;
 	}
 	k = &g->keys[g->nkeys++];
 	k->len = s->len;
@@ -1674,15 +1692,13 @@ verdict:
 		return 0;
 	}
 	if (g->nres == g->ares) {
-		size_t a = g->ares ? g->ares * 2 : 64;
-		struct gp_res *v = realloc(g->res, a * sizeof(*v));
+		struct gp_res *v = grow(g->res, &g->ares, g->nres + 1, sizeof(*v));
 
 		if (!v) {
 			gp_nomem(g);
 			goto fail;
 		}
 		g->res = v;
-		g->ares = a;
 	}
 	if (!res.fused && res.n > 0 && res.slot != GP_NONE)
 		g->deferred = true; /* later results must not pass it */
@@ -1981,8 +1997,7 @@ struct lm_scan {
 	struct lm_dim *d;    /* the dimensions of the metric being read */
 	size_t nd, ad;
 	struct gp_scratch text; /* the metric's strings, unescaped, NUL-terminated */
-	const char **dn, **dv; /* per dimension: name, value (NULL: none) */
-	size_t *dl;          /* value lengths */
+	struct cw_lm_dim *dims; /* the dimensions as the visitor sees them */
 	size_t av;
 	bool metrics_bad;    /* Metrics: not an array */
 	size_t count;        /* elements of Metrics */
@@ -2043,13 +2058,11 @@ static int lm_dim_read(struct gp *g, struct lm_scan *ls, const char **pp, size_t
 		return 0;
 	}
 	if (ls->nd == ls->ad) {
-		size_t a = ls->ad ? ls->ad * 2 : 8;
-		struct lm_dim *v = realloc(ls->d, a * sizeof(*v));
+		struct lm_dim *v = grow(ls->d, &ls->ad, ls->nd + 1, sizeof(*v));
 
 		if (!v)
 			return gp_nomem(g);
 		ls->d = v;
-		ls->ad = a;
 	}
 	ls->d[ls->nd++] = dim;
 	return 0;
@@ -2078,33 +2091,22 @@ static int lm_visit(struct gp *g, struct lm_scan *ls, const struct gp_str *ns,
 	if (gp_reserve(&ls->text, need + 1))
 		return gp_nomem(g);
 	if (ls->nd > ls->av) {
-		size_t a = ls->nd * 2;
-		const char **dn = realloc(ls->dn, a * sizeof(*dn));
+		struct cw_lm_dim *v = grow(ls->dims, &ls->av, ls->nd, sizeof(*v));
 
-		if (dn)
-			ls->dn = dn;
-		const char **dv = realloc(ls->dv, a * sizeof(*dv));
-
-		if (dv)
-			ls->dv = dv;
-		size_t *dl = realloc(ls->dl, a * sizeof(*dl));
-
-		if (dl)
-			ls->dl = dl;
-		if (!dn || !dv || !dl)
+		if (!v)
 			return gp_nomem(g);
-		ls->av = a;
+		ls->dims = v;
 	}
 	m.namespace_ = ns ? lm_put(g, ls, ns, &at) : NULL;
 	m.name = name ? lm_put(g, ls, name, &at) : NULL;
 	for (size_t k = 0; k < ls->nd; k++) {
-		ls->dn[k] = lm_put(g, ls, &ls->d[k].name, &at);
-		ls->dv[k] = ls->d[k].has_value ? lm_put(g, ls, &ls->d[k].value, &at) : NULL;
-		ls->dl[k] = ls->d[k].has_value ? ls->d[k].value.len : 0;
+		const struct lm_dim *d = &ls->d[k];
+
+		ls->dims[k].name = lm_put(g, ls, &d->name, &at);
+		ls->dims[k].value = d->has_value ? lm_put(g, ls, &d->value, &at) : NULL;
+		ls->dims[k].value_len = d->has_value ? d->value.len : 0;
 	}
-	m.dim_name = ls->dn;
-	m.dim_value = ls->dv;
-	m.dim_value_len = ls->dl;
+	m.dims = ls->dims;
 	if (ls->visit(ls->vctx, &m))
 		return gp_nomem(g);
 	return 0;
@@ -2249,9 +2251,7 @@ int cw_lm_scan(const char *body, size_t len, cw_lm_visit_fn visit, void *ctx,
 		rc = gp_token(&g, next_token);
 	free(ls.d);
 	free(ls.text.p);
-	free(ls.dn);
-	free(ls.dv);
-	free(ls.dl);
+	free(ls.dims);
 	gp_release(&g);
 	return rc;
 }
@@ -2290,9 +2290,9 @@ static const char *lm_match(const struct lm_take *t, const struct cw_lm_metric *
 		size_t vlen = 0, seen = 0, pre, suf;
 
 		for (size_t k = 0; k < met->ndims; k++)
-			if (str_eq(met->dim_name[k], d->name)) {
-				val = met->dim_value[k];
-				vlen = met->dim_value_len[k];
+			if (str_eq(met->dims[k].name, d->name)) {
+				val = met->dims[k].value;
+				vlen = met->dims[k].value_len;
 				seen++;
 			}
 		if (seen != 1 || !val || !d->value)
@@ -2327,13 +2327,11 @@ static int lm_take_one(void *ctx, const struct cw_lm_metric *met)
 		return 0;
 	}
 	if (t->n == t->alloc) {
-		size_t a = t->alloc ? t->alloc * 2 : 64;
-		char **v = realloc(t->names, a * sizeof(*v));
+		char **v = grow(t->names, &t->alloc, t->n + 1, sizeof(*v));
 
 		if (!v)
 			return CW_ENOMEM;
 		t->names = v;
-		t->alloc = a;
 	}
 	if (!(t->names[t->n] = cw_strndup(b, blen)))
 		return CW_ENOMEM;

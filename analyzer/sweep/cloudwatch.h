@@ -138,13 +138,16 @@ void cw_lm_page_release(struct cw_lm_page *p);
 
 /* One metric of a ListMetrics page as the scanner read it.  Strings are
  * NUL-terminated and borrowed until the visitor returns. */
+struct cw_lm_dim {
+	const char *name;  /* Dimensions[k].Name */
+	const char *value; /* its Value; NULL: absent or null */
+	size_t value_len;
+};
 struct cw_lm_metric {
-	const char *namespace_;       /* NULL: absent or not a string */
-	const char *name;             /* MetricName; NULL likewise */
+	const char *namespace_; /* NULL: absent or not a string */
+	const char *name;       /* MetricName; NULL likewise */
+	const struct cw_lm_dim *dims;
 	size_t ndims;
-	const char *const *dim_name;  /* each Dimensions[k].Name */
-	const char *const *dim_value; /* each Value; NULL: absent or null */
-	const size_t *dim_value_len;
 };
 
 /* Called for each metric in page order; 0, or CW_ENOMEM to stop. */

@@ -42,10 +42,10 @@ void cw_storage_page_release(struct cw_storage_page *p)
 }
 
 /* A usable dimension value: 1..CW_STORAGE_MAX_NAME bytes. */
-static const char *dim_value(const struct cw_lm_metric *met, size_t k)
+static const char *dim_value(const struct cw_lm_dim *d)
 {
-	const char *s = met->dim_value[k];
-	size_t n = met->dim_value_len[k];
+	const char *s = d->value;
+	size_t n = d->value_len;
 
 	if (!s || n == 0 || n > CW_STORAGE_MAX_NAME || memchr(s, '\0', n))
 		return NULL;
@@ -65,12 +65,12 @@ static bool match(const struct cw_lm_metric *met, const char **bucket, const cha
 	    !str_is(met->name, CW_STORAGE_METRIC) || met->ndims != 2)
 		return false;
 	for (size_t k = 0; k < met->ndims; k++) {
-		const char *n = met->dim_name[k];
+		const char *n = met->dims[k].name;
 
 		if (str_is(n, "BucketName") && !*bucket)
-			*bucket = dim_value(met, k);
+			*bucket = dim_value(&met->dims[k]);
 		else if (str_is(n, "StorageType") && !*type)
-			*type = dim_value(met, k);
+			*type = dim_value(&met->dims[k]);
 		else
 			return false;
 	}
