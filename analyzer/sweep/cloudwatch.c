@@ -1710,14 +1710,14 @@ fail:
 	return g->rc;
 }
 
-/* Pass 1 over the whole document. */
-static int gp_check(struct gp *g, size_t nr, const size_t *map, size_t nq)
+/*
+ * The page's root: 0 with *pp after its '{', or an error (a syntax error,
+ * or "not a JSON object" for a well-formed array, as json_loadb and the
+ * tree parser said).
+ */
+static int gp_root_open(struct gp *g, const char **pp)
 {
 	const char *p = gp_ws(g->b, g->end);
-	size_t base = 0, arena = 0;
-	struct gp_str key;
-	bool first = true;
-	int rc;
 
 	if (p >= g->end || (*p != '{' && *p != '['))
 		return gp_syntax(g, p, "'[' or '{' expected");
@@ -1727,10 +1727,35 @@ static int gp_check(struct gp *g, size_t nr, const size_t *map, size_t nq)
 		p = gp_ws(p, g->end);
 		if (p < g->end)
 			return gp_syntax(g, p, "end of input expected");
-		return cw_fail(g->err, g->errlen, CW_EPARSE,
-			       "GetMetricData response: not a JSON object");
+		return cw_fail(g->err, g->errlen, CW_EPARSE, "%s response: not a JSON object",
+			       g->what);
 	}
-	p++;
+	*pp = p + 1;
+	return 0;
+}
+
+/* After the root's members (rc of the last gp_obj_next, p after its '}'):
+ * its keys unique and nothing but whitespace after it. */
+static int gp_root_close(struct gp *g, int rc, const char *p)
+{
+	if (rc || gp_keys_end(g, 0, 0, p))
+		return g->rc ? g->rc : rc;
+	p = gp_ws(p, g->end);
+	if (p < g->end)
+		return gp_syntax(g, p, "end of input expected");
+	return 0;
+}
+
+/* Pass 1 over the whole document. */
+static int gp_check(struct gp *g, size_t nr, const size_t *map, size_t nq)
+{
+	const char *p;
+	struct gp_str key;
+	bool first = true;
+	int rc;
+
+	if ((rc = gp_root_open(g, &p)))
+		return rc;
 	while ((rc = gp_obj_next(g, &p, &key, &first)) == 1) {
 		if (gp_is(g, &key, "MetricDataResults") && *p == '[') {
 			bool afirst = true;
@@ -1767,11 +1792,8 @@ static int gp_check(struct gp *g, size_t nr, const size_t *map, size_t nq)
 		if (gp_skip(g, &p, 2))
 			return g->rc;
 	}
-	if (rc || gp_keys_end(g, base, arena, p))
-		return g->rc;
-	p = gp_ws(p, g->end);
-	if (p < g->end)
-		return gp_syntax(g, p, "end of input expected");
+	if ((rc = gp_root_close(g, rc, p)))
+		return rc;
 	/* the shape, in the tree parser's order */
 	if (g->root_bad)
 		return cw_fail(g->err, g->errlen, CW_EPARSE,
@@ -2167,24 +2189,13 @@ static int lm_metric_read(struct gp *g, struct lm_scan *ls, const char **pp, siz
 /* The whole page; then the shape errors in the tree parser's order. */
 static int lm_check(struct gp *g, struct lm_scan *ls)
 {
-	const char *p = gp_ws(g->b, g->end);
-	size_t base = 0, arena = 0;
+	const char *p;
 	struct gp_str key;
 	bool first = true, tok_bad = false;
 	int rc;
 
-	if (p >= g->end || (*p != '{' && *p != '['))
-		return gp_syntax(g, p, "'[' or '{' expected");
-	if (*p == '[') {
-		if (gp_skip(g, &p, 1))
-			return g->rc;
-		p = gp_ws(p, g->end);
-		if (p < g->end)
-			return gp_syntax(g, p, "end of input expected");
-		return cw_fail(g->err, g->errlen, CW_EPARSE, "%s response: not a JSON object",
-			       g->what);
-	}
-	p++;
+	if ((rc = gp_root_open(g, &p)))
+		return rc;
 	while ((rc = gp_obj_next(g, &p, &key, &first)) == 1) {
 		if (gp_is(g, &key, "Metrics") && *p == '[') {
 			bool afirst = true;
@@ -2212,11 +2223,8 @@ static int lm_check(struct gp *g, struct lm_scan *ls)
 		if (gp_skip(g, &p, 2))
 			return g->rc;
 	}
-	if (rc || gp_keys_end(g, base, arena, p))
-		return g->rc;
-	p = gp_ws(p, g->end);
-	if (p < g->end)
-		return gp_syntax(g, p, "end of input expected");
+	if ((rc = gp_root_close(g, rc, p)))
+		return rc;
 	if (ls->metrics_bad)
 		return cw_fail(g->err, g->errlen, CW_EPARSE, "%s response: Metrics: not an array",
 			       g->what);
