@@ -1746,6 +1746,19 @@ static int gp_root_close(struct gp *g, int rc, const char *p)
 	return 0;
 }
 
+/* The page's NextToken: absent, null or a string of at most CW_CW_MAX_TOKEN
+ * bytes (0), else the tree parser's error. */
+static int gp_token_check(struct gp *g)
+{
+	if (g->tok_bad)
+		return cw_fail(g->err, g->errlen, CW_EPARSE, "%s response: NextToken: not a string",
+			       g->what);
+	if (g->has_tok && g->tok.len > CW_CW_MAX_TOKEN)
+		return cw_fail(g->err, g->errlen, CW_ETOOBIG,
+			       "%s response: NextToken: over %zu bytes", g->what, CW_CW_MAX_TOKEN);
+	return 0;
+}
+
 /* Pass 1 over the whole document. */
 static int gp_check(struct gp *g, size_t nr, const size_t *map, size_t nq)
 {
@@ -1801,13 +1814,8 @@ static int gp_check(struct gp *g, size_t nr, const size_t *map, size_t nq)
 	if (g->results > CW_CW_MAX_RESULTS)
 		return cw_fail(g->err, g->errlen, CW_ETOOBIG,
 			       "GetMetricData response: over %zu results", CW_CW_MAX_RESULTS);
-	if (g->tok_bad)
-		return cw_fail(g->err, g->errlen, CW_EPARSE,
-			       "GetMetricData response: NextToken: not a string");
-	if (g->has_tok && g->tok.len > CW_CW_MAX_TOKEN)
-		return cw_fail(g->err, g->errlen, CW_ETOOBIG,
-			       "GetMetricData response: NextToken: over %zu bytes",
-			       CW_CW_MAX_TOKEN);
+	if ((rc = gp_token_check(g)))
+		return rc;
 	if (g->res_rc)
 		return cw_fail(g->err, g->errlen, g->res_rc, "%s", g->res_err);
 	/* pass 2 converts numbers of any length without failing */
@@ -2191,7 +2199,7 @@ static int lm_check(struct gp *g, struct lm_scan *ls)
 {
 	const char *p;
 	struct gp_str key;
-	bool first = true, tok_bad = false;
+	bool first = true;
 	int rc;
 
 	if ((rc = gp_root_open(g, &p)))
@@ -2218,7 +2226,7 @@ static int lm_check(struct gp *g, struct lm_scan *ls)
 			if (gp_is(g, &key, "Metrics"))
 				ls->metrics_bad = true;
 			else if (gp_is(g, &key, "NextToken"))
-				tok_bad = true;
+				g->tok_bad = true;
 		}
 		if (gp_skip(g, &p, 2))
 			return g->rc;
@@ -2231,12 +2239,8 @@ static int lm_check(struct gp *g, struct lm_scan *ls)
 	if (ls->count > CW_CW_MAX_RESULTS)
 		return cw_fail(g->err, g->errlen, CW_ETOOBIG, "%s response: over %zu metrics",
 			       g->what, CW_CW_MAX_RESULTS);
-	if (tok_bad)
-		return cw_fail(g->err, g->errlen, CW_EPARSE, "%s response: NextToken: not a string",
-			       g->what);
-	if (g->has_tok && g->tok.len > CW_CW_MAX_TOKEN)
-		return cw_fail(g->err, g->errlen, CW_ETOOBIG,
-			       "%s response: NextToken: over %zu bytes", g->what, CW_CW_MAX_TOKEN);
+	if ((rc = gp_token_check(g)))
+		return rc;
 	if (ls->shape_rc)
 		return cw_fail(g->err, g->errlen, ls->shape_rc, "%s", ls->shape_err);
 	return 0;
