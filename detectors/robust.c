@@ -37,7 +37,9 @@
  *
  * Level shifts: when at least 5/7 of the last `shift_after` periods were
  * elevated, the new level is accepted: the level window is refilled with
- * those periods, the episode closes, and that one period is reported as
+ * the elevated ones among them (not the days before an episode that
+ * became a shift: with them, a shift that goes back leaves a window of two
+ * levels), the episode closes, and that one period is reported as
  * an anomaly of kind "level_shift"; the next ones are judged against the
  * new level.  A level on the side not judged (for `up`: 5/7 of the periods
  * below both halfway to b / ratio and one robust deviation under b: a
@@ -48,8 +50,10 @@
  * place in the month (the same day counted from the month's end, the same
  * day of the month, or the same business day, at the same time of day)
  * held a peak (a value above ratio x its expected value) in 2 of the last
- * 3 months (1 of 1 while only one was judged) is ok, of kind
- * "recurring_peak", unless it is more than
+ * 3 months (1 of 1 while only one was judged; 1 of 3 when that peak was
+ * itself recurring at the same place: an established job that skipped a
+ * month or ran on a holiday) is ok, of kind "recurring_peak", also inside
+ * an episode (which stays open without it), unless it is more than
  * `peak_factor` x the largest of those past peaks (0 turns this off); the
  * comparison is made with the weekly profile divided out.  A past peak
  * explains one place of a month (a job runs once: the 1st business day's
@@ -748,22 +752,23 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 
 			if (open && !elevated)
 				open = false;
-			if (open) {
+			if (anomalous && up && recurring(&c, &wk, s, i, wk.dval[i])) {
+				/* the month's job, also inside an episode: that
+				 * one stays open, without this period */
+				j.kind = "recurring_peak";
+				accept = false;
+			} else if (open) {
 				j.status = CW_STATUS_ANOMALY;
 				ep_len++;
 				if (up ? v > ep_peak : v < ep_peak)
 					ep_peak = v;
 				accept = false;
 			} else if (anomalous) {
-				if (up && recurring(&c, &wk, s, i, wk.dval[i])) {
-					j.kind = "recurring_peak";
-				} else {
-					j.status = CW_STATUS_ANOMALY;
-					open = true;
-					ep_start = i;
-					ep_len = 1;
-					ep_peak = v;
-				}
+				j.status = CW_STATUS_ANOMALY;
+				open = true;
+				ep_start = i;
+				ep_len = 1;
+				ep_peak = v;
 				accept = false;
 			}
 			if (j.status == CW_STATUS_ANOMALY) {

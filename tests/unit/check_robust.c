@@ -439,6 +439,35 @@ START_TEST(test_recurring_established)
 }
 END_TEST
 
+/*
+ * The month's job inside an episode: 100 a day, 1000 on the last day of
+ * January to April, and 400 (above the limit 250) from 2025-04-29 to
+ * 05-01.  April 30 held its peak in the last three months: a recurring
+ * peak, not a growth of the episode that opened on the 29th, which stays
+ * open without it (May 1 is its second period).
+ */
+START_TEST(test_recurring_inside_episode)
+{
+	const int ends[] = { 30, 58, 89, 119 }; /* Jan 31 .. Apr 30 */
+	double v[125];
+	for (size_t i = 0; i < 125; i++)
+		v[i] = 100;
+	for (size_t k = 0; k < 4; k++)
+		v[ends[k]] = 1000;
+	v[118] = v[120] = 400;
+	struct got g = judge_all("robust:weeks=0", v, 125, (int64_t)JAN1 * DAY, DAY);
+	ck_assert_int_eq(g.j[118].status, CW_STATUS_ANOMALY);
+	ck_assert_int_eq(g.j[119].status, CW_STATUS_OK);
+	ck_assert_str_eq(g.j[119].kind, "recurring_peak");
+	ck_assert_int_eq(g.j[120].status, CW_STATUS_ANOMALY);
+	ck_assert_int_eq(g.j[120].episode_start, (int64_t)(JAN1 + 118) * DAY);
+	ck_assert_uint_eq(g.j[120].episode_len, 2);
+	ck_near(g.j[120].episode_peak, 400);
+	ck_near(g.j[120].baseline, 100);
+	free(g.j);
+}
+END_TEST
+
 /* ---- parameters ------------------------------------------------------------ */
 
 START_TEST(test_period_defaults)
@@ -671,6 +700,7 @@ static Suite *robust_suite(void)
 	tcase_add_test(tc, test_level_shift);
 	tcase_add_test(tc, test_recurring_peak);
 	tcase_add_test(tc, test_recurring_established);
+	tcase_add_test(tc, test_recurring_inside_episode);
 	tcase_add_test(tc, test_shift_keeps_the_new_level_only);
 	tcase_add_test(tc, test_drop_is_the_new_normal);
 	tcase_add_test(tc, test_period_defaults);
