@@ -18,6 +18,7 @@
 #include "err.h"
 #include "log.h"
 #include "notify.h"
+#include "publish.h"
 #include "strutil.h"
 #include "timeutil.h"
 #include "units.h"
@@ -160,4 +161,24 @@ out:
 	cw_wipe(url, sizeof(url));
 	cw_buf_release(&payload);
 	return rc;
+}
+
+int cw_cli_publish(const char *cmd, const struct cw_publish_opts *po, const char *dir,
+		   const char *folder, const char *verb, struct cw_buf *link, char *why,
+		   size_t whylen)
+{
+	char err[CW_ERRBUF];
+	size_t up = 0;
+	int rc = cw_publish_reports(po, dir, folder, link, &up, err, sizeof(err));
+
+	if (rc) {
+		cw_log_error("%s: %s (the reports are in %s)", cmd, err, dir);
+		if (why && whylen)
+			snprintf(why, whylen, "the reports could not be published: %s", err);
+		cw_buf_reset(link);
+		return rc;
+	}
+	cw_log_info("%s: %zu reports %s s3://%s/%s%s%s/", cmd, up, verb, po->bucket, po->prefix,
+		    po->prefix[0] ? "/" : "", folder);
+	return 0;
 }

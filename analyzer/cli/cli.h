@@ -55,6 +55,19 @@ int cw_cli_digest(const struct cw_run *run, const bool *announce, const char *di
 		  const struct cw_digest_opts *o);
 
 /*
+ * Upload the reports of dir to s3://BUCKET/PREFIX/folder/ (publish.h) and
+ * log where they went ("CMD: N reports VERB s3://..."); link gets the
+ * presigned link for the digest.  0, or a cw_err: the error is logged
+ * (naming dir, where the reports still are), why (may be NULL) gets the
+ * sentence for the problem notice, and link is emptied.
+ */
+struct cw_publish_opts;
+struct cw_buf;
+int cw_cli_publish(const char *cmd, const struct cw_publish_opts *po, const char *dir,
+		   const char *folder, const char *verb, struct cw_buf *link, char *why,
+		   size_t whylen);
+
+/*
  * The inventory's `organization:` section resolved (see orgsync.h): on
  * success *inv is replaced by the inventory with Organizations' accounts
  * and 0 is returned.  CW_EXIT_USAGE when that inventory has problems

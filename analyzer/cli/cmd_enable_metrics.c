@@ -5,9 +5,10 @@
  * --apply, create the missing ones.
  *
  * Per account (its role, as a sweep assumes it) and region: ListMetrics of
- * the free daily storage metric BucketSizeBytes (StorageType
- * StandardStorage) finds the buckets and their region; with --min-stored,
- * one GetMetricData call per account-region reads their size; then
+ * the free daily storage metric BucketSizeBytes (every StorageType: a
+ * bucket of Glacier data only has no StandardStorage metric) finds the
+ * buckets and their region, as a sweep's coverage does; with --min-stored,
+ * GetMetricData reads their size summed over the storage classes; then
  * GetBucketMetricsConfiguration per bucket says whether EntireBucket
  * exists.  --apply then calls PutBucketMetricsConfiguration for the
  * missing ones only, so an existing configuration is never replaced and a
@@ -33,6 +34,7 @@
 #include "log.h"
 #include "pager.h"
 #include "s3.h"
+#include "storage.h"
 #include "strutil.h"
 #include "timeutil.h"
 #include "units.h"
@@ -88,8 +90,8 @@ static void usage(FILE *f)
 		"  -i, --inventory FILE  the inventory (default accounts.yaml); `buckets: auto`\n"
 		"                        accounts: every bucket with storage metrics\n"
 		"  --bucket GLOB         only buckets whose name matches (repeatable)\n"
-		"  --min-stored SIZE     only buckets holding at least SIZE in Standard\n"
-		"                        storage (e.g. 100GB), from BucketSizeBytes\n"
+		"  --min-stored SIZE     only buckets holding at least SIZE (e.g. 100GB), all\n"
+		"                        storage classes together, from BucketSizeBytes\n"
 		"  --role-name NAME      assume this role instead of each account's (one that\n"
 		"                        may s3:GetMetricsConfiguration/PutMetricsConfiguration)\n"
 		"  --profile NAME        AWS profile for the ambient credentials\n"
@@ -172,22 +174,6 @@ static bool glob_ok(const struct opts *o, const char *bucket)
 	return false;
 }
 
-/* The storage metric whose listing names an account-region's buckets. */
-static void storage_metric(struct cw_metric_def *m, struct cw_dim_tmpl dims[2])
-{
-	memset(m, 0, sizeof(*m));
-	dims[0] = (struct cw_dim_tmpl){ "BucketName", "{bucket}" };
-	dims[1] = (struct cw_dim_tmpl){ "StorageType", "StandardStorage" };
-	m->namespace_ = "AWS/S3";
-	m->name = "BucketSizeBytes";
-	m->stat = "Average";
-	m->unit = "Bytes";
-	m->dims = dims;
-	m->ndims = 2;
-	m->per_bucket = true;
-	m->label = "AWS/S3 BucketSizeBytes Average";
-}
-
 struct ctx {
 	const struct opts *o;
 	const struct cw_inventory *inv;
@@ -220,51 +206,42 @@ static int cw_call(struct ctx *x, struct cw_credcache_ref *ref, const char *regi
 	return cw_aws_call(x->client, &req, cw_credcache_fn, ref, resp, err, errlen);
 }
 
-/* The buckets ListMetrics shows in one account-region, into names. */
+/*
+ * The buckets the daily storage metrics show in one account-region, in
+ * every storage class (a bucket holding only Standard-IA or Glacier data
+ * has no StandardStorage metric), into *set (finished).
+ */
 static int list_region(struct ctx *x, struct cw_credcache_ref *ref, const char *region,
-		       char ***names, size_t *n, char *err, size_t errlen)
+		       struct cw_storage_set *set, char *err, size_t errlen)
 {
-	struct cw_metric_def m;
-	struct cw_dim_tmpl dims[2];
 	struct cw_pager pg;
 	char *next = NULL;
 	int rc = 0;
 
-	storage_metric(&m, dims);
 	cw_pager_init(&pg, 0);
 	for (;;) {
 		struct cw_aws_response resp;
-		struct cw_lm_page lp;
+		struct cw_storage_page page;
 		char *body = NULL;
 		size_t len = 0;
 
-		rc = cw_lm_request(&body, &len, &m, next, err, errlen);
+		rc = cw_storage_lm_request(&body, &len, next, err, errlen);
 		if (rc)
 			break;
 		cw_aws_response_init(&resp);
 		rc = cw_call(x, ref, region, CW_TARGET_LM, "ListMetrics", body, len, &resp, err,
 			     errlen);
 		free(body);
-		memset(&lp, 0, sizeof(lp));
+		memset(&page, 0, sizeof(page));
 		if (!rc)
-			rc = cw_lm_parse(&lp, &m, resp.body.data, resp.body.len, err, errlen);
+			rc = cw_storage_lm_parse(&page, resp.body.data, resp.body.len, err, errlen);
 		cw_aws_response_release(&resp);
-		for (size_t i = 0; !rc && i < lp.n; i++) {
-			char **v = realloc(*names, (*n + 1) * sizeof(*v));
-
-			if (!v || !(v[*n] = cw_strdup(lp.names[i]))) {
-				if (v)
-					*names = v;
-				rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
-				break;
-			}
-			*names = v;
-			(*n)++;
-		}
+		if (!rc && cw_storage_set_add(set, &page))
+			rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
 		free(next);
-		next = lp.next_token;
-		lp.next_token = NULL;
-		cw_lm_page_release(&lp);
+		next = page.next_token;
+		page.next_token = NULL;
+		cw_storage_page_release(&page);
 		if (!rc)
 			rc = cw_pager_next(&pg, next, "ListMetrics", err, errlen);
 		if (rc || !next)
@@ -272,81 +249,106 @@ static int list_region(struct ctx *x, struct cw_credcache_ref *ref, const char *
 	}
 	free(next);
 	cw_pager_release(&pg);
+	cw_storage_set_finish(set);
 	return rc;
 }
 
-/* BucketSizeBytes (Standard, latest daily average) of rows[from..to). */
-static int sizes(struct ctx *x, struct cw_credcache_ref *ref, const char *region,
-		 size_t from, size_t to, char *err, size_t errlen)
+/* One GetMetricData call (and its pages) for queries q[0..k): each
+ * query's latest datapoint is added to the stored bytes of its row. */
+static int sizes_call(struct ctx *x, struct cw_credcache_ref *ref, const char *region,
+		      const struct cw_gmd_query *q, struct row *const *rows, size_t k,
+		      char *err, size_t errlen)
 {
-	struct cw_metric_def m;
-	struct cw_dim_tmpl dims[2];
-	int64_t end = cw_time_floor(x->o->at ? x->o->at : cw_time_now(), 86400);
-	int64_t start = end - 4 * 86400;
-	int rc = 0;
+	struct cw_gmd_result *res = NULL;
+	struct cw_pager pg;
+	char *next = NULL;
+	int64_t start, end;
+	int rc;
 
-	storage_metric(&m, dims);
-	for (size_t at = from; !rc && at < to; at += 500) {
-		size_t k = to - at > 500 ? 500 : to - at;
-		struct cw_gmd_query q[500];
-		struct cw_gmd_result *res = NULL;
-		struct cw_pager pg;
-		char *next = NULL;
+	cw_storage_window(x->o->at ? x->o->at : cw_time_now(), &start, &end);
+	rc = cw_gmd_results_new(&res, k, start, end, 86400);
+	cw_pager_init(&pg, 0);
+	while (!rc) {
+		struct cw_aws_response resp;
+		struct cw_gmd_page gp;
+		char *body = NULL;
+		size_t len = 0;
 
-		for (size_t i = 0; i < k; i++)
-			q[i] = (struct cw_gmd_query){ .metric = &m, .bucket = x->plan->v[at + i].bucket };
-		rc = cw_gmd_results_new(&res, k, start, end, 86400);
-		cw_pager_init(&pg, 0);
-		while (!rc) {
-			struct cw_aws_response resp;
-			struct cw_gmd_page gp;
-			char *body = NULL;
-			size_t len = 0;
-
-			rc = cw_gmd_request(&body, &len, q, k, start, end, 86400, next, err, errlen);
-			if (rc)
-				break;
-			cw_aws_response_init(&resp);
-			rc = cw_call(x, ref, region, CW_TARGET_GMD, "GetMetricData", body, len,
-				     &resp, err, errlen);
-			free(body);
-			memset(&gp, 0, sizeof(gp));
-			if (!rc)
-				rc = cw_gmd_accumulate(res, k, NULL, k, resp.body.data, resp.body.len,
-						       &gp, err, errlen);
-			cw_aws_response_release(&resp);
-			free(next);
-			next = gp.next_token;
-			gp.next_token = NULL;
-			cw_gmd_page_release(&gp);
-			if (!rc)
-				rc = cw_pager_next(&pg, next, "GetMetricData", err, errlen);
-			if (!next)
-				break;
-		}
+		rc = cw_gmd_request(&body, &len, q, k, start, end, 86400, next, err, errlen);
+		if (rc)
+			break;
+		cw_aws_response_init(&resp);
+		rc = cw_call(x, ref, region, CW_TARGET_GMD, "GetMetricData", body, len, &resp,
+			     err, errlen);
+		free(body);
+		memset(&gp, 0, sizeof(gp));
+		if (!rc)
+			rc = cw_gmd_accumulate(res, k, NULL, k, resp.body.data, resp.body.len, &gp,
+					       err, errlen);
+		cw_aws_response_release(&resp);
 		free(next);
-		cw_pager_release(&pg);
-		for (size_t i = 0; !rc && i < k; i++) {
-			const struct cw_series *s = &res[i].series;
-
-			for (size_t j = s->n; j-- > 0;)
-				if (!isnan(s->values[j])) {
-					x->plan->v[at + i].stored = s->values[j];
-					break;
-				}
-		}
-		if (res)
-			cw_gmd_results_free(res, k);
+		next = gp.next_token;
+		gp.next_token = NULL;
+		cw_gmd_page_release(&gp);
+		if (!rc)
+			rc = cw_pager_next(&pg, next, "GetMetricData", err, errlen);
+		if (!next)
+			break;
 	}
+	free(next);
+	cw_pager_release(&pg);
+	for (size_t i = 0; !rc && i < k; i++) {
+		double v = cw_storage_latest(&res[i].series);
+
+		if (!isnan(v))
+			rows[i]->stored = isnan(rows[i]->stored) ? v : rows[i]->stored + v;
+	}
+	if (res)
+		cw_gmd_results_free(res, k);
 	return rc;
 }
 
-static bool has_name(char **v, size_t n, const char *s)
+/*
+ * The stored bytes of rows[from..to): BucketSizeBytes (Average, the latest
+ * day) summed over the storage classes set lists for each bucket, 500
+ * queries a call.
+ */
+static int sizes(struct ctx *x, struct cw_credcache_ref *ref, const char *region,
+		 const struct cw_storage_set *set, size_t from, size_t to, char *err,
+		 size_t errlen)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i], s) == 0)
-			return true;
-	return false;
+	struct cw_storage_metric *m = calloc(500, sizeof(*m));
+	struct cw_gmd_query *q = calloc(500, sizeof(*q));
+	struct row **rows = calloc(500, sizeof(*rows));
+	size_t k = 0;
+	int rc = m && q && rows ? 0 : cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+
+	for (size_t i = from; !rc && i < to; i++) {
+		const struct cw_storage_bucket *b = cw_storage_set_find(set, x->plan->v[i].bucket);
+
+		for (size_t t = 0; !rc && b && t < b->ntypes; t++) {
+			if (cw_storage_metric_init(&m[k], b->types[t])) {
+				rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+				break;
+			}
+			q[k] = (struct cw_gmd_query){ .metric = &m[k].def,
+						      .bucket = x->plan->v[i].bucket };
+			rows[k++] = &x->plan->v[i];
+			if (k == 500) {
+				rc = sizes_call(x, ref, region, q, rows, k, err, errlen);
+				while (k > 0)
+					cw_storage_metric_release(&m[--k]);
+			}
+		}
+	}
+	if (!rc && k)
+		rc = sizes_call(x, ref, region, q, rows, k, err, errlen);
+	while (m && k > 0)
+		cw_storage_metric_release(&m[--k]);
+	free(m);
+	free(q);
+	free(rows);
+	return rc;
 }
 
 /* One account: find its buckets, their sizes, and their configurations. */
@@ -354,16 +356,14 @@ static int plan_account(struct ctx *x, const struct cw_account_def *a, struct cw
 {
 	struct cw_credcache_ref ref = { x->cache, a };
 	char err[CW_ERRBUF];
-	char **found[64];
-	size_t nfound[64];
+	struct cw_storage_set found[64];
 	size_t nr = a->nregions < 64 ? a->nregions : 64;
 	int rc = 0;
 
 	memset(found, 0, sizeof(found));
-	memset(nfound, 0, sizeof(nfound));
 	for (size_t r = 0; r < nr; r++) {
 		err[0] = '\0';
-		if (list_region(x, &ref, a->regions[r], &found[r], &nfound[r], err, sizeof(err))) {
+		if (list_region(x, &ref, a->regions[r], &found[r], err, sizeof(err))) {
 			rc = row_add(x->plan, a, "", a->regions[r], ST_FAILED, err);
 			goto out;
 		}
@@ -371,8 +371,8 @@ static int plan_account(struct ctx *x, const struct cw_account_def *a, struct cw
 	for (size_t r = 0; r < nr; r++) {
 		size_t first = x->plan->n;
 
-		for (size_t i = 0; i < nfound[r]; i++) {
-			const char *b = found[r][i];
+		for (size_t i = 0; i < found[r].n; i++) {
+			const char *b = found[r].v[i].name;
 			bool listed = a->buckets_auto;
 
 			for (size_t k = 0; !listed && k < a->nbuckets; k++)
@@ -382,7 +382,8 @@ static int plan_account(struct ctx *x, const struct cw_account_def *a, struct cw
 				goto out;
 		}
 		if (x->o->min_stored >= 0 && x->plan->n > first &&
-		    sizes(x, &ref, a->regions[r], first, x->plan->n, err, sizeof(err))) {
+		    sizes(x, &ref, a->regions[r], &found[r], first, x->plan->n, err,
+			  sizeof(err))) {
 			for (size_t i = first; i < x->plan->n; i++)
 				row_fail(x->plan, &x->plan->v[i], err);
 		}
@@ -392,7 +393,7 @@ static int plan_account(struct ctx *x, const struct cw_account_def *a, struct cw
 		bool seen = false;
 
 		for (size_t r = 0; r < nr && !seen; r++)
-			seen = has_name(found[r], nfound[r], a->buckets[k].name);
+			seen = cw_storage_set_find(&found[r], a->buckets[k].name) != NULL;
 		if (!seen && glob_ok(x->o, a->buckets[k].name) &&
 		    (rc = row_add(x->plan, a, a->buckets[k].name, a->buckets[k].region,
 				  ST_NOT_FOUND, "no BucketSizeBytes in any region of the account "
@@ -424,11 +425,8 @@ static int plan_account(struct ctx *x, const struct cw_account_def *a, struct cw
 		cw_aws_response_release(&resp);
 	}
 out:
-	for (size_t r = 0; r < nr; r++) {
-		for (size_t i = 0; i < nfound[r]; i++)
-			free(found[r][i]);
-		free(found[r]);
-	}
+	for (size_t r = 0; r < nr; r++)
+		cw_storage_set_release(&found[r]);
 	return rc;
 }
 

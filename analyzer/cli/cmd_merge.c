@@ -9,36 +9,51 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "atomicio.h"
 #include "buf.h"
 #include "cli.h"
 #include "commands.h"
+#include "creds.h"
 #include "err.h"
+#include "inventory.h"
 #include "log.h"
 #include "merge_src.h"
+#include "outcome.h"
+#include "publish.h"
 #include "report.h"
 #include "run.h"
+#include "s3.h"
+#include "state.h"
 #include "strutil.h"
 #include "timeutil.h"
+#include "units.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: cwsweep merge REPORT.json|s3://BUCKET/PREFIX/... [-o DIR] [--format LIST]\n"
-		"                     [--pretty] [--region NAME] [--no-slack | --slack-preview]\n"
-		"                     [--slack-env VAR] [-q]\n"
+		"                     [--pretty] [--region NAME] [--publish s3://BUCKET/PREFIX/]\n"
+		"                     [--publish-link-expiry DURATION]\n"
+		"                     [--state FILE|s3://BUCKET/KEY [-i accounts.yaml]]\n"
+		"                     [--no-slack | --slack-preview] [--slack-env VAR] [-q]\n"
 		"\n"
 		"Join the report.json files of sharded runs (`cwsweep run --shard K/N\n"
 		"--no-slack`) into one set of reports, with every shard's judgements,\n"
 		"failures and not-measured buckets, and post one Slack digest for all of\n"
 		"them.  The digest announces what the shards marked new, grew or resolved\n"
-		"(every anomaly when they ran without state).\n"
+		"(every anomaly when they ran without state), or, with --state, what the\n"
+		"alert state that merge keeps says is news.\n"
 		"\n"
 		"The reports must belong together: the same kind (run with run), the same\n"
-		"--at and period, the same split K/N with each K once, no run twice (else\n"
-		"exit 2, nothing written).  A shard of the split that is not given is a\n"
-		"failure row naming it, and the exit code is 3.\n"
+		"--at and period, the same judged period (shards started on either side\n"
+		"of midnight without a common --at do not), the same split K/N with each\n"
+		"K once, no run twice (else exit 2, nothing written).  A shard of the\n"
+		"split that is not given is a failure row naming it, and the exit code\n"
+		"is 3.  A merge that could not run (exit 2) or ran partly for another\n"
+		"reason (exit 3: S3, the state, the upload) posts a short notice to the\n"
+		"webhook, as `run` does (not when stderr is a terminal).\n"
 		"\n"
 		"An argument s3://BUCKET/PREFIX/ stands for every report.json under that\n"
 		"prefix (ListObjectsV2, then GetObject; ambient credentials that need\n"
@@ -54,6 +69,28 @@ static void usage(FILE *f)
 		"  --pretty           indent report.json for people (default: compact)\n"
 		"  --region NAME      the region of the s3:// buckets (default AWS_REGION,\n"
 		"                     AWS_DEFAULT_REGION, then us-east-1)\n"
+		"  --publish s3://BUCKET/PREFIX/\n"
+		"                     upload the merged reports to PREFIX/RUN_ID/report.*\n"
+		"                     (as reporting.publish does for a run; s3:PutObject)\n"
+		"                     and link the digest to report.html there (a presigned\n"
+		"                     URL); not under an input prefix, which a later merge\n"
+		"                     would read.  A failed upload is exit 3, the digest\n"
+		"                     is still posted, without the link\n"
+		"  --publish-link-expiry DURATION\n"
+		"                     how long that link works, 1m to 7d (default 7d)\n"
+		"  --state FILE|s3://BUCKET/KEY\n"
+		"                     the alert state of the sharded runs, kept by merge\n"
+		"                     (the shards run --no-state): new, grew, ongoing and\n"
+		"                     resolved as `run --state` marks them, for all shards\n"
+		"                     at once.  In S3 it is read with GetObject (none yet:\n"
+		"                     an empty state) and written back with PutObject after\n"
+		"                     the reports; one merge at a time per state.  A state\n"
+		"                     that cannot be read is exit 2 (3 when S3 failed past\n"
+		"                     the retries), nothing written; one that cannot be\n"
+		"                     saved is exit 3\n"
+		"  -i, --inventory FILE\n"
+		"                     take reporting.cooldown and reporting.growth_factor\n"
+		"                     from this inventory (default 7d and 2)\n"
 		"  --no-slack         do not post the digest\n"
 		"  --slack-preview    print the digest's JSON payload to stdout, do not post;\n"
 		"                     stdout then holds only that JSON (the summary goes to\n"
@@ -76,16 +113,27 @@ struct shard_meta {
 	char *run_id;    /* of the first report, for messages */
 	int64_t at;      /* --at of the shards (0: the real clock) */
 	int64_t period;
+	int64_t judged;  /* end of the last period a sweep judged (0: unknown) */
 	unsigned n;      /* N of K/N; 0: not sharded */
 	int sharded;     /* 1 when the first report was a shard */
 };
 
+/* The end of the last complete period a sweep judged: its start ("now",
+ * or --at) floored to its period, as the plan computes it; 0 for other
+ * kinds of report (analyze judges what its files hold). */
+static int64_t judged_end(const struct cw_run *s)
+{
+	if (!s->mode || strcmp(s->mode, "run") != 0 || s->period <= 0 || s->started <= 0)
+		return 0;
+	return cw_time_floor(s->started, s->period);
+}
+
 /*
  * A report may join the others when it is of the same kind (a sweep with
  * sweeps, not an analyze run), was replayed at the same --at with the same
- * period, belongs to the same split (K/N with the same N, each K once),
- * and is not the same run given twice.  0, or the exit code of the usage
- * error (printed).
+ * period and judged the same last period, belongs to the same split (K/N
+ * with the same N, each K once), and is not the same run given twice.  0,
+ * or the exit code of the usage error (printed).
  */
 static int check_shard(const char *path, const struct cw_run *s, bool is_first,
 		       struct shard_meta *m, bool **seen, char ***ids, size_t *nids)
@@ -97,6 +145,7 @@ static int check_shard(const char *path, const struct cw_run *s, bool is_first,
 		m->run_id = cw_strdup(s->run_id ? s->run_id : "");
 		m->at = s->at;
 		m->period = s->period;
+		m->judged = judged_end(s);
 		m->n = s->shard_n;
 		m->sharded = s->shard_n != 0;
 		if (!m->mode || !m->run_id)
@@ -114,6 +163,17 @@ static int check_shard(const char *path, const struct cw_run *s, bool is_first,
 		if (s->period && m->period && s->period != m->period)
 			return cw_usage_error("merge: %s: a different period than the first "
 					      "report", path);
+		if (judged_end(s) && m->judged && judged_end(s) != m->judged) {
+			char a[CW_TIME_ISO_LEN], b[CW_TIME_ISO_LEN];
+
+			return cw_usage_error("merge: %s: judged the period ending %s, the first "
+					      "report the one ending %s: the shards started on "
+					      "different sides of a period's end without a common "
+					      "--at (give every shard of a run the same --at, as "
+					      "scripts/k8s and scripts/batch do)", path,
+					      cw_time_iso(judged_end(s), a, sizeof(a)),
+					      cw_time_iso(m->judged, b, sizeof(b)));
+		}
 		if ((s->shard_n != 0) != m->sharded || (m->sharded && s->shard_n != m->n))
 			return cw_usage_error("merge: %s: shard %u/%u does not belong with the "
 					      "first report's split (%s)", path, s->shard_k,
@@ -200,6 +260,35 @@ static int merge_into(struct cw_run *dst, struct cw_run *src)
 	return 0;
 }
 
+/*
+ * The merged reports must not land where merge reads: every report.json
+ * under an input prefix is an input, so a merge published inside one
+ * would be read by the next merge of that prefix (and refused there as a
+ * report of `cwsweep merge`).  0, or the usage error's exit code.
+ */
+static int publish_outside_inputs(const char *bucket, const char *prefix, char *const *args,
+				  size_t nargs)
+{
+	for (size_t i = 0; i < nargs; i++) {
+		char b[64], p[1024], err[CW_ERRBUF];
+		size_t n;
+
+		if (!cw_str_startswith(args[i], "s3://") ||
+		    cw_s3_url_parse(args[i], b, sizeof(b), p, sizeof(p), err, sizeof(err)) ||
+		    strcmp(b, bucket) != 0)
+			continue; /* a bad input is said when it is opened */
+		n = strlen(p);
+		if (n == 0 ||
+		    (strncmp(prefix, p, n) == 0 && (prefix[n] == '\0' || prefix[n] == '/')))
+			return cw_usage_error("merge: --publish s3://%s/%s%s: inside the input "
+					      "prefix %s, where the next merge of it would read "
+					      "the merged report as a shard; publish elsewhere "
+					      "(e.g. s3://%s/reports/)", bucket, prefix,
+					      prefix[0] ? "/" : "", args[i], bucket);
+	}
+	return 0;
+}
+
 /* An input that could not be read: exit 2 when it is wrong, 3 when S3 or
  * the network failed past every retry (try again later); nothing written. */
 static int src_error(const char *err, bool transient)
@@ -210,6 +299,114 @@ static int src_error(const char *err, bool transient)
 	return CW_EXIT_PARTIAL;
 }
 
+/* Where merge keeps the alert state (--state): a file, or an S3 object. */
+struct merge_state {
+	const char *where;  /* as given; NULL: no state */
+	char bucket[64];    /* "" for a file */
+	char key[1024];
+};
+
+/* reporting.cooldown and reporting.growth_factor of the inventory at path:
+ * 0, or the usage error's exit code (its problems printed). */
+static int state_settings(const char *path, int64_t *cooldown, double *growth)
+{
+	struct cw_diags diags = { NULL, 0, 0 };
+	struct cw_inventory inv;
+	int rc = cw_inventory_load(path, &inv, &diags);
+
+	cw_diags_print(&diags, stderr);
+	cw_diags_release(&diags);
+	if (rc)
+		return cw_usage_error("merge: -i %s: cannot read the inventory", path);
+	*cooldown = inv.reporting.cooldown;
+	*growth = inv.reporting.growth_factor;
+	cw_inventory_release(&inv);
+	return 0;
+}
+
+/* Read the state into st (none yet: empty).  0, or the exit code (2: it
+ * cannot be read; 3: S3 failed past the retries); the error is printed. */
+static int state_load(const struct merge_state *ms, struct cw_merge_src *src,
+		      struct cw_state *st)
+{
+	char err[CW_ERRBUF], *text = NULL;
+	bool transient = false;
+	size_t len;
+	int rc;
+
+	if (!ms->bucket[0]) {
+		if (cw_state_load(st, ms->where, err, sizeof(err)) == 0)
+			return 0;
+		cw_log_error("merge: --state %s: %s", ms->where, err);
+		return CW_EXIT_PARTIAL;
+	}
+	rc = cw_merge_src_get_object(src, ms->bucket, ms->key, &text, &len, &transient, err,
+				     sizeof(err));
+	if (rc == CW_ENOTFOUND) {
+		cw_log_info("merge: --state %s: no state yet; starting from an empty state",
+			    ms->where);
+		return 0;
+	}
+	if (rc) {
+		char what[CW_ERRBUF + 16];
+
+		snprintf(what, sizeof(what), "--state: %s", err);
+		return src_error(what, transient);
+	}
+	/* as a run treats a corrupt file: a warning, and an empty state */
+	if ((rc = cw_state_parse(st, ms->where, text, len, err, sizeof(err))) != 0) {
+		if (rc == CW_ENOMEM) {
+			free(text);
+			cw_log_error("merge: out of memory");
+			return CW_EXIT_PARTIAL;
+		}
+		cw_log_warn("merge: %s; starting from an empty state", err);
+	}
+	free(text);
+	return 0;
+}
+
+/* Save the state (an S3 object goes through DIR/.cwsweep-state.json, then
+ * PutObject).  0, or -1 with the error printed and said in why. */
+static int state_save(const struct merge_state *ms, struct cw_merge_src *src,
+		      const struct cw_state *st, const char *dir, int64_t now, char *why,
+		      size_t whylen)
+{
+	char err[CW_ERRBUF], *path, *text = NULL;
+	bool transient = false;
+	size_t len = 0;
+	int rc;
+
+	if (!ms->bucket[0]) {
+		if (cw_state_save(st, ms->where, now, err, sizeof(err)) == 0)
+			return 0;
+		cw_log_error("merge: %s (the next merge will announce again what this one did)",
+			     err);
+		snprintf(why, whylen, "the alert state could not be saved: %s", err);
+		return -1;
+	}
+	path = cw_asprintf("%s/.cwsweep-state.json", dir);
+	rc = path ? cw_state_save(st, path, now, err, sizeof(err)) : CW_ENOMEM;
+	if (!rc)
+		rc = cw_read_file(path, (size_t)1 << 30, &text, &len, err, sizeof(err));
+	if (!rc)
+		rc = cw_merge_src_put_object(src, ms->bucket, ms->key, text, len, &transient, err,
+					     sizeof(err));
+	if (path)
+		unlink(path);
+	free(path);
+	free(text);
+	if (rc) {
+		cw_log_error("merge: --state: %s (the next merge will announce again what this "
+			     "one did)", rc == CW_ENOMEM ? "out of memory" : err);
+		snprintf(why, whylen, "the alert state could not be saved: %s",
+			 rc == CW_ENOMEM ? "out of memory" : err);
+		return -1;
+	}
+	cw_log_info("merge: alert state saved to %s", ms->where);
+	return 0;
+}
+
 int cw_cmd_merge(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -217,6 +414,10 @@ int cw_cmd_merge(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "pretty", no_argument, NULL, 'J' },
 		{ "region", required_argument, NULL, 'R' },
+		{ "publish", required_argument, NULL, 'U' },
+		{ "publish-link-expiry", required_argument, NULL, 'X' },
+		{ "state", required_argument, NULL, 'S' },
+		{ "inventory", required_argument, NULL, 'i' },
 		{ "no-slack", no_argument, NULL, 'N' },
 		{ "slack-preview", no_argument, NULL, 'P' },
 		{ "slack-env", required_argument, NULL, 'E' },
@@ -233,13 +434,24 @@ int cw_cmd_merge(int argc, char **argv)
 	struct cw_digest_opts digest = { NULL, NULL, 0, false, NULL, NULL, NULL };
 	bool quiet = false, no_slack = false, pretty = false;
 	bool *announce = NULL, *seen = NULL;
-	struct shard_meta first = { NULL, NULL, 0, 0, 0, 0 };
+	struct shard_meta first = { NULL, NULL, 0, 0, 0, 0, 0 };
 	char **run_ids = NULL;
 	size_t nids = 0;
+	char pub_bucket[64] = "", pub_prefix[1024] = "";
+	struct merge_state ms = { NULL, "", "" };
+	const char *inv_path = NULL;
+	int64_t cooldown = 7 * 86400;
+	double growth = 2.0;
+	struct cw_state state;
+	bool *announce_failures = NULL;
+	bool working = false, digest_told = false;
+	char partly[CW_ERRBUF + 128] = ""; /* why exit 3, when not the failure rows */
+	int64_t pub_expiry = 7 * 86400;
+	struct cw_buf publink = CW_BUF_INIT;
 	int c, code = CW_EXIT_PARTIAL;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:f:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:f:i:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': dir = optarg; break;
 		case 'f':
@@ -253,6 +465,37 @@ int cw_cmd_merge(int argc, char **argv)
 				return cw_usage_error("merge: --region: not a region name: \"%.60s\"",
 						      optarg);
 			region = optarg;
+			break;
+		case 'U':
+			if (cw_s3_url_parse(optarg, pub_bucket, sizeof(pub_bucket), pub_prefix,
+					    sizeof(pub_prefix), err, sizeof(err)))
+				return cw_usage_error("merge: --publish: %s", err);
+			break;
+		case 'X':
+			if (cw_parse_duration(optarg, &pub_expiry, err, sizeof(err)) ||
+			    pub_expiry < 60 || pub_expiry > 7 * 86400)
+				return cw_usage_error("merge: --publish-link-expiry: want a duration "
+						      "from 1m to 7d (S3's limit), got \"%s\"",
+						      optarg);
+			break;
+		case 'S':
+			if (!*optarg)
+				return cw_usage_error("merge: --state: empty value");
+			if (cw_str_startswith(optarg, "s3://")) {
+				if (cw_s3_url_parse(optarg, ms.bucket, sizeof(ms.bucket), ms.key,
+						    sizeof(ms.key), err, sizeof(err)))
+					return cw_usage_error("merge: --state: %s", err);
+				if (!ms.key[0] || optarg[strlen(optarg) - 1] == '/')
+					return cw_usage_error("merge: --state: %s: want "
+							      "s3://BUCKET/KEY (an object, not "
+							      "a prefix)", optarg);
+			}
+			ms.where = optarg;
+			break;
+		case 'i':
+			if (!*optarg)
+				return cw_usage_error("merge: --inventory: empty value");
+			inv_path = optarg;
 			break;
 		case 'N': no_slack = true; break;
 		case 'P': digest.preview = true; break;
@@ -269,11 +512,20 @@ int cw_cmd_merge(int argc, char **argv)
 		return cw_usage_error("merge: name at least one report.json (see `cwsweep merge --help`)");
 	if (no_slack && digest.preview)
 		return cw_usage_error("merge: --no-slack and --slack-preview exclude each other");
+	if (pub_bucket[0] && publish_outside_inputs(pub_bucket, pub_prefix, argv + optind,
+						    (size_t)(argc - optind)))
+		return CW_EXIT_USAGE;
+	if (inv_path && !ms.where)
+		return cw_usage_error("merge: -i gives the alert state's settings: it needs --state");
 	if (quiet)
 		cw_log_set_level(CW_LOG_QUIET);
+	if (inv_path && (code = state_settings(inv_path, &cooldown, &growth)) != 0)
+		return code;
 
+	cw_state_init(&state);
 	if (cw_run_init(&run, "merge"))
 		return CW_EXIT_PARTIAL;
+	working = true; /* from here, a failure is told like a run's (see out) */
 	/* S3 prefixes are listed first: a wrong one stops merge before any read */
 	if (cw_merge_src_open(&src, argv + optind, (size_t)(argc - optind), region, &transient,
 			      err, sizeof(err))) {
@@ -334,6 +586,35 @@ int cw_cmd_merge(int argc, char **argv)
 	}
 	cw_run_sort_results(&run);
 	run.pretty = pretty;
+	announce = calloc(run.nresults ? run.nresults : 1, sizeof(*announce));
+	announce_failures = calloc(run.nfailures ? run.nfailures : 1, sizeof(*announce_failures));
+	if (!announce || !announce_failures) {
+		cw_log_error("merge: out of memory");
+		goto out;
+	}
+	if (ms.where) {
+		/* merge's own state judges the whole set: read before anything is
+		 * written, so a state that cannot be read leaves nothing behind */
+		int64_t now = run.started ? run.started : cw_time_now();
+
+		if ((code = state_load(&ms, src, &state)) != 0)
+			goto out;
+		code = CW_EXIT_PARTIAL;
+		if (cw_state_apply(&state, &run, now, cooldown, growth, announce) ||
+		    cw_state_apply_failures(&state, &run, now, cooldown, announce_failures)) {
+			cw_log_error("merge: alert state: out of memory");
+			goto out;
+		}
+		digest.announce_failures = announce_failures;
+	} else {
+		/* The shards' alert marks decide what is news (no marks: every anomaly). */
+		for (size_t i = 0; i < run.nresults; i++) {
+			enum cw_alert a = run.results[i].alert;
+
+			announce[i] = a == CW_ALERT_NONE || a == CW_ALERT_NEW ||
+				      a == CW_ALERT_GREW || a == CW_ALERT_RESOLVED;
+		}
+	}
 	/* temporary files that a killed earlier run left (dead PIDs only) */
 	(void)cw_remove_stale_temps(dir, "report.", NULL, err, sizeof(err));
 	if (cw_reports_write(&run, dir, formats, err, sizeof(err))) {
@@ -341,28 +622,66 @@ int cw_cmd_merge(int argc, char **argv)
 		goto out;
 	}
 	code = cw_run_exit_code(&run);
+	/* after the reports: the state remembers only what a report shows */
+	if (ms.where && state_save(&ms, src, &state, dir, run.started ? run.started
+				   : cw_time_now(), partly, sizeof(partly)) != 0)
+		code = CW_EXIT_PARTIAL;
 	/* with --slack-preview stdout is the payload's alone */
 	if (!quiet && cw_report_summary(&run, dir, &summary) == 0)
 		fputs(cw_buf_str(&summary), digest.preview ? stderr : stdout);
 	fflush(stdout);
-	/* The shards' alert marks decide what is news (no marks: every anomaly). */
-	announce = calloc(run.nresults ? run.nresults : 1, sizeof(*announce));
-	if (!announce) {
-		cw_log_error("merge: out of memory");
-		code = CW_EXIT_PARTIAL;
-		goto out;
-	}
-	for (size_t i = 0; i < run.nresults; i++) {
-		enum cw_alert a = run.results[i].alert;
+	/* Where readers look: the merged reports in S3, linked from the digest. */
+	if (pub_bucket[0]) {
+		struct cw_publish_opts po = {
+			.bucket = pub_bucket,
+			.prefix = pub_prefix,
+			.region = region ? region : cw_env_region("us-east-1"),
+			.expiry = pub_expiry,
+		};
 
-		announce[i] = a == CW_ALERT_NONE || a == CW_ALERT_NEW || a == CW_ALERT_GREW ||
-			      a == CW_ALERT_RESOLVED;
+		if (cw_cli_publish("merge", &po, dir, run.run_id, "published to", &publink,
+				   partly[0] ? NULL : partly, sizeof(partly)))
+			code = CW_EXIT_PARTIAL;
+		else
+			digest.report_link = cw_buf_str(&publink);
 	}
-	if (!no_slack && cw_cli_digest(&run, announce, dir, &digest) != 0)
-		code = CW_EXIT_PARTIAL;
+	if (!no_slack) {
+		if (cw_cli_digest(&run, announce, dir, &digest) != 0) {
+			code = CW_EXIT_PARTIAL;
+			partly[0] = '\0'; /* the channel is what failed: no notice */
+			digest_told = true;
+		} else {
+			/* the digest lists the failure rows (missing shards) itself */
+			digest_told = run.nfailures > 0 && !partly[0];
+		}
+	}
 out:
+	/* The nightly merge is the sharded run's outcome: exit 2 or 3 that the
+	 * digest did not tell posts the short notice, as `run` does (not when
+	 * someone reads stderr on a terminal; --slack-preview prints it). */
+	if (working && (code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL) && !digest_told &&
+	    !no_slack && (digest.preview || !isatty(STDERR_FILENO))) {
+		struct cw_outcome oc;
+		char reason[CW_ERRBUF + 128];
+
+		if (partly[0])
+			cw_strlcpy(reason, partly, sizeof(reason));
+		else
+			cw_log_first_error(reason, sizeof(reason));
+		memset(&oc, 0, sizeof(oc));
+		oc.exit_code = code;
+		oc.reason = reason;
+		oc.run_id = run.run_id;
+		oc.now = cw_time_now();
+		oc.notice = true;
+		oc.preview = digest.preview;
+		oc.webhook_env = digest.webhook_env;
+		cw_outcome_notice(&oc);
+	}
 	cw_merge_src_free(src);
+	cw_state_release(&state);
 	free(announce);
+	free(announce_failures);
 	free(seen);
 	for (size_t i = 0; i < nids; i++)
 		free(run_ids[i]);
@@ -370,6 +689,7 @@ out:
 	free(first.mode);
 	free(first.run_id);
 	cw_buf_release(&summary);
+	cw_buf_release(&publink);
 	cw_run_release(&run);
 	return code;
 }

@@ -55,6 +55,7 @@ struct run_opts {
 	const char *state_file;
 	const char *lock_file;
 	const char *metrics_file;
+	int64_t stale_lock_after; /* --stale-lock-after */
 	unsigned jobs;
 	bool pretty; /* --pretty */
 	int64_t at;
@@ -88,7 +89,8 @@ static void usage(FILE *f)
 		"                   [--format LIST] [--pretty] [--all-periods]\n"
 		"                   [--state FILE | --no-state]\n"
 		"                   [--no-slack | --slack-preview] [--slack-env VAR] [--no-publish]\n"
-		"                   [--lock FILE] [--metrics-file FILE] [--profile NAME]\n"
+		"                   [--lock FILE] [--stale-lock-after DURATION]\n"
+		"                   [--metrics-file FILE] [--profile NAME]\n"
 		"                   [--at TIME] [-q | -v | --debug-http]\n"
 		"\n"
 		"Sweep every account of the inventory: assume each account's role, fetch the\n"
@@ -144,7 +146,14 @@ static void usage(FILE *f)
 		"                        (default: reporting.slack.webhook_env, else\n"
 		"                        SLACK_WEBHOOK_URL)\n"
 		"  --lock FILE           lock file that keeps two runs apart (default:\n"
-		"                        reporting.lock_file, else DIR/.cwsweep.lock)\n"
+		"                        reporting.lock_file, else DIR/.cwsweep.lock); a run\n"
+		"                        that finds it held exits 75\n"
+		"  --stale-lock-after DURATION\n"
+		"                        a run that finds the lock held by a run started\n"
+		"                        longer ago than this (default 12h; 1m to 30d) says\n"
+		"                        so as a failure: an error, the problem notice (once\n"
+		"                        a UTC day per holder), a failure heartbeat; still\n"
+		"                        exit 75, and nothing else is done\n"
 		"  --metrics-file FILE   write the run's Prometheus metrics there, atomically,\n"
 		"                        whatever the exit code (for node_exporter's textfile\n"
 		"                        collector; default: reporting.metrics_file)\n"
@@ -174,7 +183,7 @@ enum {
 	OPT_CONFIG = 256, OPT_FORMAT, OPT_PRETTY, OPT_ACCOUNT, OPT_SHARD, OPT_ALL_PERIODS, OPT_STATE,
 	OPT_NO_STATE, OPT_NO_SLACK, OPT_SLACK_PREVIEW, OPT_LOCK, OPT_PROFILE, OPT_AT,
 	OPT_DEBUG_HTTP, OPT_METRICS_FILE, OPT_REGION, OPT_SLACK_ENV, OPT_NO_PUBLISH,
-	OPT_HAND_OFF,
+	OPT_HAND_OFF, OPT_STALE_LOCK_AFTER,
 };
 
 /* K of `--shard index/N`: what the job scheduler gave this pod or child job
@@ -256,6 +265,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "no-slack", no_argument, NULL, OPT_NO_SLACK },
 		{ "slack-preview", no_argument, NULL, OPT_SLACK_PREVIEW },
 		{ "lock", required_argument, NULL, OPT_LOCK },
+		{ "stale-lock-after", required_argument, NULL, OPT_STALE_LOCK_AFTER },
 		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 		{ "profile", required_argument, NULL, OPT_PROFILE },
 		{ "at", required_argument, NULL, OPT_AT },
@@ -270,6 +280,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->stale_lock_after = 12 * 3600;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":i:o:j:nqvh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -330,6 +341,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case OPT_NO_SLACK: o->no_slack = true; break;
 		case OPT_SLACK_PREVIEW: o->slack_preview = true; break;
 		case OPT_LOCK: o->lock_file = optarg; break;
+		case OPT_STALE_LOCK_AFTER:
+			if (cw_parse_duration(optarg, &o->stale_lock_after, err, sizeof(err)) ||
+			    o->stale_lock_after < 60 || o->stale_lock_after > 30 * 86400)
+				return cw_usage_error("run: --stale-lock-after: want a duration from "
+						      "1m to 30d, e.g. 12h, got \"%s\"", optarg);
+			break;
 		case OPT_METRICS_FILE: o->metrics_file = optarg; break;
 		case OPT_PROFILE: o->profile = optarg; break;
 		case OPT_AT:
@@ -526,6 +543,59 @@ static void remove_stale_temps_of(const char *file)
 	free(copy);
 }
 
+/*
+ * The run holding the lock at path started longer than `after` ago: say so
+ * in why (the error and the notice's reason) and return true.  *started:
+ * the holder's start (0: unknown, when it left no record).
+ */
+static bool stale_lock(const char *path, int64_t after, int64_t *started, char *why,
+		       size_t whylen)
+{
+	char when[CW_TIME_ISO_LEN];
+	long long pid;
+	int64_t held;
+
+	if (cw_lock_holder(path, &pid, started) != 0)
+		return false;
+	held = cw_time_now() - *started;
+	if (held <= after)
+		return false;
+	snprintf(why, whylen, "another cwsweep run (pid %lld, started %s) has held the lock "
+		 "%.300s for %.1f h, longer than --stale-lock-after (%.1f h): it may hang, and "
+		 "no sweep runs until it ends", pid, cw_time_iso(*started, when, sizeof(when)),
+		 path, (double)held / 3600.0, (double)after / 3600.0);
+	return true;
+}
+
+/*
+ * The stale-lock notice goes out once a UTC day per holder: PATH.stale
+ * records the last one told ("PID START DAY").  Not the alert state: the
+ * holder may still write that.  True when this one is new (and recorded).
+ */
+static bool stale_notice_due(const char *lock_path, int64_t started)
+{
+	char *mark = cw_asprintf("%s.stale", lock_path), *old = NULL, err[CW_ERRBUF];
+	char rec[96];
+	long long pid;
+	int64_t start;
+	size_t len = 0;
+	bool due = true;
+
+	if (!mark || cw_lock_holder(lock_path, &pid, &start) != 0 || start != started) {
+		free(mark);
+		return true;
+	}
+	snprintf(rec, sizeof(rec), "%lld %lld %lld\n", pid, (long long)started,
+		 (long long)(cw_time_now() / 86400));
+	if (cw_read_file(mark, sizeof(rec), &old, &len, err, sizeof(err)) == 0)
+		due = strcmp(old, rec) != 0;
+	if (due && cw_write_file_atomic(mark, rec, strlen(rec), 0600, err, sizeof(err)))
+		cw_log_warn("run: %s (the notice may be posted again today)", err);
+	free(old);
+	free(mark);
+	return due;
+}
+
 /* "run ID: 3 accounts, ..." into out: the line a cron log keeps. */
 static void summary_text(const struct cw_run *run, int64_t t0_ms, char *out, size_t outlen)
 {
@@ -576,6 +646,8 @@ int cw_cmd_run(int argc, char **argv)
 	int64_t t0 = cw_time_mono_ms();
 	double wall0 = cw_outcome_wall_now();
 	bool swept = false, inv_loaded = false, state_loaded = false, digest_told = false;
+	bool stale = false, stale_due = false;
+	int64_t holder_started = 0;
 	char partly[CW_ERRBUF + 128] = ""; /* why exit 3, when not the failure rows */
 	int rc, code = CW_EXIT_USAGE;
 
@@ -596,6 +668,11 @@ int cw_cmd_run(int argc, char **argv)
 		cw_log_error("run: out of memory");
 		return CW_EXIT_PARTIAL;
 	}
+	if (o.hand_bucket[0] && !o.at)
+		cw_log_warn("run: --hand-off without --at: this shard judges the period before "
+			    "its own start, and merge refuses shards that judged different "
+			    "periods; give every shard of the run the same --at (as "
+			    "scripts/k8s and scripts/batch do)");
 	run.lean = true; /* values of the series without a finding go once judged */
 	run.pretty = o.pretty;
 	if (o.config_env) {
@@ -693,16 +770,35 @@ int cw_cmd_run(int argc, char **argv)
 	if (rc) {
 		cw_log_error("run: %s", err);
 		code = rc == CW_LOCK_HELD ? CW_EXIT_LOCKED : CW_EXIT_USAGE;
+		/* skipped: quiet while the holder is young, a failure once it hangs */
+		if (rc == CW_LOCK_HELD &&
+		    (stale = stale_lock(lock_path, o.stale_lock_after, &holder_started, partly,
+					sizeof(partly)))) {
+			cw_log_error("run: %s", partly);
+			stale_due = stale_notice_due(lock_path, holder_started);
+		}
 		unmake_dirs(dir, made); /* "nothing written" */
 		goto out;
 	}
-	/* Under the lock: what killed runs left half-written goes. */
+	/* Under the lock: a hung holder's stale-lock record is past, and what
+	 * killed runs left half-written goes. */
+	{
+		char *mark = cw_asprintf("%s.stale", lock_path);
+
+		if (mark)
+			unlink(mark);
+		free(mark);
+	}
 	state_path = o.no_state ? NULL : o.state_file ? o.state_file : inv.reporting.state_file;
 	remove_stale_temps(dir, "report.");
 	if (state_path)
 		remove_stale_temps_of(state_path);
 
+	/* One "now" for the plan and the report, so the judged period that
+	 * report.json implies (started, floored to the period) is the one the
+	 * sweep judged, even for a run that starts a moment before midnight. */
 	run.started = o.at ? o.at : cw_time_now();
+	so.now = run.started;
 	run.at = o.at;
 	run.shard_k = o.shard_k;
 	run.shard_n = o.shard_n;
@@ -803,25 +899,16 @@ int cw_cmd_run(int argc, char **argv)
 			.max_attempts = inv.aws.max_attempts,
 		};
 		const char *folder = run.run_id;
-		size_t up = 0;
 
 		if (o.hand_bucket[0]) {
 			snprintf(shard_dir, sizeof(shard_dir), "shard-%u-of-%u", o.shard_k,
 				 o.shard_n);
 			folder = shard_dir;
 		}
-		if (cw_publish_reports(&po, dir, folder, &publink, &up, err, sizeof(err))) {
-			cw_log_error("run: %s (the reports are in %s)", err, dir);
-			if (!partly[0])
-				snprintf(partly, sizeof(partly), "the reports could not be "
-					 "published: %s", err);
+		if (cw_cli_publish("run", &po, dir, folder, o.hand_bucket[0] ? "handed off to"
+				   : "published to", &publink, partly[0] ? NULL : partly,
+				   sizeof(partly)))
 			code = CW_EXIT_PARTIAL;
-			cw_buf_reset(&publink);
-		} else {
-			cw_log_info("run: %zu reports %s s3://%s/%s%s%s/", up,
-				    o.hand_bucket[0] ? "handed off to" : "published to", po.bucket,
-				    po.prefix, po.prefix[0] ? "/" : "", folder);
-		}
 	}
 	/* A handed-off shard succeeded once its report is there: its anomalies
 	 * and failure rows are merge's to count (a job engine must not retry a
@@ -865,6 +952,8 @@ out:
 
 		if (code == CW_EXIT_USAGE)
 			cw_log_first_error(reason, sizeof(reason));
+		else if (code == CW_EXIT_LOCKED)
+			cw_strlcpy(reason, partly, sizeof(reason));
 		else if (partly[0])
 			cw_strlcpy(reason, partly, sizeof(reason));
 		else if (run.nfailures)
@@ -881,19 +970,24 @@ out:
 		oc.wall_start = wall0;
 		/* failure rows are in the digest already; a failed post is the channel;
 		 * someone at a terminal reads the error there (a preview still shows) */
-		oc.notice = (code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL) && !digest_told &&
+		oc.notice = (code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL || stale_due) &&
+			    !digest_told &&
 			    !o.no_slack && (o.slack_preview || !isatty(STDERR_FILENO)) &&
 			    (!inv_loaded || inv.reporting.slack_enabled || cfg.slack_webhook);
 		oc.preview = o.slack_preview;
 		oc.webhook = cfg.slack_webhook;
 		oc.webhook_env = o.slack_env ? o.slack_env
 			       : inv_loaded ? inv.reporting.slack_webhook_env : NULL;
-		oc.state_path = o.no_state ? NULL : o.state_file ? o.state_file
+		/* (a skipped run leaves the holder's state alone) */
+		oc.state_path = o.no_state || code == CW_EXIT_LOCKED ? NULL
+			      : o.state_file ? o.state_file
 			      : inv_loaded ? inv.reporting.state_file : NULL;
 		oc.state = state_loaded ? &state : NULL;
 		oc.metrics_path = o.metrics_file ? o.metrics_file
 				: inv_loaded ? inv.reporting.metrics_file : NULL;
 		oc.heartbeat_env = inv_loaded ? inv.reporting.heartbeat_url_env : NULL;
+		oc.lock_holder_started = holder_started;
+		oc.stale_lock = stale;
 		cw_outcome_notice(&oc);
 		cw_outcome_publish(&oc);
 	}

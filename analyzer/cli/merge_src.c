@@ -67,6 +67,26 @@ static int s3_fail(int rc, const struct cw_aws_response *resp, const char *what,
 		       resp->message, resp->status);
 }
 
+/* Say what S3 answered about s3://bucket/key (verb: the call), as the
+ * inputs' errors do. */
+static int object_fail(int rc, const struct cw_aws_response *resp, const char *verb,
+		       const char *bucket, const char *key, const char *perm, bool *transient,
+		       char *err, size_t errlen)
+{
+	char what[1200];
+
+	*transient = is_transient(rc, resp);
+	snprintf(what, sizeof(what), "s3://%.63s/%.1024s: %s", bucket, key, verb);
+	rc = s3_fail(rc, resp, what, perm, err, errlen);
+	if (rc != CW_EAWS) {
+		char inner[CW_ERRBUF];
+
+		cw_strlcpy(inner, err, sizeof(inner));
+		cw_fail(err, errlen, rc, "%s: %s", what, inner);
+	}
+	return rc;
+}
+
 static int add_input(struct cw_merge_src *s, const char *name, const char *bucket,
 		     const char *key)
 {
@@ -241,22 +261,71 @@ int cw_merge_src_load(struct cw_merge_src *s, size_t i, struct cw_run *run, bool
 	cw_aws_response_init(&resp);
 	rc = cw_s3_get_object(&s->ses.s3, s->region, in->bucket, in->key, &resp, err, errlen);
 	if (rc) {
-		char what[1200];
-
-		*transient = is_transient(rc, &resp);
-		snprintf(what, sizeof(what), "%s: GetObject", in->name);
-		rc = s3_fail(rc, &resp, what, "s3:GetObject on the prefix", err, errlen);
-		if (rc != CW_EAWS) {
-			char inner[CW_ERRBUF];
-
-			cw_strlcpy(inner, err, sizeof(inner));
-			cw_fail(err, errlen, rc, "%s: %s", in->name, inner);
-		}
+		rc = object_fail(rc, &resp, "GetObject", in->bucket, in->key,
+				 "s3:GetObject on the prefix", transient, err, errlen);
 		cw_aws_response_release(&resp);
 		return rc;
 	}
 	rc = cw_report_json_parse(in->name, resp.body.data ? resp.body.data : "", resp.body.len,
 				  run, err, errlen);
+	cw_aws_response_release(&resp);
+	return rc;
+}
+
+/* GET (body NULL) or PUT of body on s3://bucket/key, on the session of s;
+ * a GET of a key that is not there is CW_ENOTFOUND. */
+static int object_call(struct cw_merge_src *s, const char *bucket, const char *key,
+		       const char *body, size_t len, struct cw_aws_response *resp,
+		       bool *transient, char *err, size_t errlen)
+{
+	int rc;
+
+	*transient = false;
+	if ((rc = open_session(s, err, errlen)))
+		return rc;
+	rc = cw_s3_call(&s->ses.s3, s->region, body ? "PUT" : "GET", bucket, key, NULL,
+			body ? "application/json" : NULL, body, len, resp, err, errlen);
+	if (rc == CW_EAWS && !body && strcmp(resp->code, "NoSuchKey") == 0)
+		return CW_ENOTFOUND;
+	if (rc)
+		rc = object_fail(rc, resp, body ? "PutObject" : "GetObject", bucket, key,
+				 body ? "s3:PutObject on it" : "s3:GetObject on it", transient,
+				 err, errlen);
+	return rc;
+}
+
+int cw_merge_src_get_object(struct cw_merge_src *s, const char *bucket, const char *key,
+			    char **body, size_t *len, bool *transient, char *err,
+			    size_t errlen)
+{
+	struct cw_aws_response resp;
+	int rc;
+
+	*body = NULL;
+	*len = 0;
+	cw_aws_response_init(&resp);
+	rc = object_call(s, bucket, key, NULL, 0, &resp, transient, err, errlen);
+	if (!rc && !(*body = malloc(resp.body.len + 1)))
+		rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+	if (!rc) {
+		if (resp.body.len)
+			memcpy(*body, resp.body.data, resp.body.len);
+		(*body)[resp.body.len] = '\0';
+		*len = resp.body.len;
+	}
+	cw_aws_response_release(&resp);
+	return rc;
+}
+
+int cw_merge_src_put_object(struct cw_merge_src *s, const char *bucket, const char *key,
+			    const char *body, size_t len, bool *transient, char *err,
+			    size_t errlen)
+{
+	struct cw_aws_response resp;
+	int rc;
+
+	cw_aws_response_init(&resp);
+	rc = object_call(s, bucket, key, body ? body : "", len, &resp, transient, err, errlen);
 	cw_aws_response_release(&resp);
 	return rc;
 }

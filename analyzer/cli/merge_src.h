@@ -41,4 +41,19 @@ const char *cw_merge_src_name(const struct cw_merge_src *s, size_t i);
 int cw_merge_src_load(struct cw_merge_src *s, size_t i, struct cw_run *run, bool *transient,
 		      char *err, size_t errlen);
 
+/*
+ * The alert state merge keeps in S3 (`merge --state s3://BUCKET/KEY`), on
+ * the same session as the inputs (opened here when needed).  GetObject:
+ * the bytes in *body (malloc'd, NUL-terminated; free it), CW_ENOTFOUND
+ * when there is no such key (nothing in *body).  PutObject of body (JSON;
+ * encrypted as the bucket's default says).  Either: 0, or a cw_err with
+ * err naming the object and *transient as above.
+ */
+int cw_merge_src_get_object(struct cw_merge_src *s, const char *bucket, const char *key,
+			    char **body, size_t *len, bool *transient, char *err,
+			    size_t errlen);
+int cw_merge_src_put_object(struct cw_merge_src *s, const char *bucket, const char *key,
+			    const char *body, size_t len, bool *transient, char *err,
+			    size_t errlen);
+
 #endif

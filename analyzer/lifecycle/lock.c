@@ -22,9 +22,11 @@
 
 #define HOLDER_MAX 128 /* "PID TIME\n" is far shorter */
 
-/* Read the holder's "PID TIME" into pid / when; false when the file does
- * not hold them (the holder may be writing it right now). */
-static bool read_holder(int fd, long long *pid, char *when, size_t whenlen)
+/* Read the holder's "PID TIME" into pid / when (and *started, when not
+ * NULL); false when the file does not hold them (the holder may be writing
+ * it right now). */
+static bool read_holder_at(int fd, long long *pid, char *when, size_t whenlen,
+			   int64_t *started)
 {
 	char buf[HOLDER_MAX];
 	char *save = NULL, *p, *t;
@@ -40,7 +42,32 @@ static bool read_holder(int fd, long long *pid, char *when, size_t whenlen)
 	if (!t || cw_parse_i64(p, 1, 0x7fffffff, pid) != 0 || cw_time_parse(t, &at) != 0)
 		return false;
 	cw_time_iso(at, when, whenlen);
+	if (started)
+		*started = at;
 	return true;
+}
+
+static bool read_holder(int fd, long long *pid, char *when, size_t whenlen)
+{
+	return read_holder_at(fd, pid, when, whenlen, NULL);
+}
+
+int cw_lock_holder(const char *path, long long *pid, int64_t *started)
+{
+	char when[CW_TIME_ISO_LEN];
+	struct stat st;
+	bool ok;
+	int fd;
+
+	*pid = 0;
+	*started = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return CW_ENOTFOUND;
+	ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	     read_holder_at(fd, pid, when, sizeof(when), started);
+	close(fd);
+	return ok ? 0 : CW_ENOTFOUND;
 }
 
 static int write_holder(int fd, int64_t now)

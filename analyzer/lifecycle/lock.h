@@ -51,6 +51,14 @@ struct cw_lock {
 int cw_lock_acquire(const char *path, int64_t now, struct cw_lock *out,
 		    char *err, size_t errlen);
 
+/*
+ * Who holds the lock at path, from its record (after cw_lock_acquire said
+ * CW_LOCK_HELD): *pid and *started (UTC seconds, as the holder wrote it).
+ * 0, or CW_ENOTFOUND when there is no readable record (the holder has just
+ * finished, or not yet written it); both are 0 then.
+ */
+int cw_lock_holder(const char *path, long long *pid, int64_t *started);
+
 /* Empty the file and drop the lock (closing the descriptor).  Safe on a
  * lock that was never taken, and twice. */
 void cw_lock_release(struct cw_lock *lock);

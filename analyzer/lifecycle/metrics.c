@@ -14,6 +14,7 @@
 #include "strutil.h"
 
 #define LAST_SUCCESS "cwsweep_last_success_timestamp_seconds"
+#define SKIPPED "cwsweep_skipped_runs_in_a_row"
 #define METRICS_MAX_BYTES ((size_t)1 << 20)
 
 static int gauge(struct cw_buf *b, const char *name, const char *help)
@@ -99,6 +100,12 @@ int cw_metrics_text(struct cw_buf *b, const struct cw_metrics_in *m)
 	if (last_ok > 0)
 		TRY(one(b, LAST_SUCCESS, "End of the last run that exited 0 or 1, UTC epoch "
 			"seconds.", last_ok));
+	TRY(one(b, SKIPPED, "Runs in a row that did not run because another run held the "
+		"lock (exit 75); 0 once a run ran.", m->exit_code == 75 ? m->skipped_in_a_row : 0));
+	if (m->exit_code == 75 && m->lock_holder_started > 0)
+		TRY(one(b, "cwsweep_lock_holder_start_timestamp_seconds", "Start of the run that "
+			"held the lock when the last run was skipped, UTC epoch seconds.",
+			m->lock_holder_started));
 	TRY(gauge(b, "cwsweep_last_run_api_calls", "AWS API attempts of the last run, by "
 		  "action."));
 	for (size_t i = 0; run && i < run->ncalls && !rc; i++) {
@@ -139,11 +146,13 @@ int cw_metrics_text(struct cw_buf *b, const struct cw_metrics_in *m)
 	return rc;
 }
 
-double cw_metrics_last_success(const char *path)
+/* The value of the gauge name (no labels) in the file at path; 0 when
+ * absent, unreadable or not a positive number. */
+static double read_gauge(const char *path, const char *name)
 {
 	char *text = NULL, err[CW_ERRBUF];
+	size_t len, n = strlen(name);
 	double v = 0;
-	size_t len;
 
 	if (cw_read_file(path, METRICS_MAX_BYTES, &text, &len, err, sizeof(err)) != 0)
 		return 0;
@@ -152,17 +161,27 @@ double cw_metrics_last_success(const char *path)
 
 		if (nl)
 			*nl = '\0';
-		if (cw_str_startswith(line, LAST_SUCCESS " ")) {
+		if (strncmp(line, name, n) == 0 && line[n] == ' ') {
 			char *end;
-			double x = strtod(line + sizeof(LAST_SUCCESS), &end);
+			double x = strtod(line + n + 1, &end);
 
-			if (end != line + sizeof(LAST_SUCCESS) && isfinite(x) && x > 0)
+			if (end != line + n + 1 && isfinite(x) && x > 0)
 				v = x;
 		}
 		line = nl ? nl + 1 : NULL;
 	}
 	free(text);
 	return v;
+}
+
+double cw_metrics_last_success(const char *path)
+{
+	return read_gauge(path, LAST_SUCCESS);
+}
+
+double cw_metrics_skipped_in_a_row(const char *path)
+{
+	return read_gauge(path, SKIPPED);
 }
 
 int cw_metrics_write(const char *path, const struct cw_metrics_in *m, char *err,

@@ -14,7 +14,10 @@
  *   cwsweep_last_success_timestamp_seconds (exit 0 or 1),
  *   cwsweep_last_run_api_calls{action}, cwsweep_last_run_throttled{action},
  *   cwsweep_last_run_series_judged, _anomalies, _failures, _not_measured,
- *   cwsweep_last_run_accounts, cwsweep_buckets_watched, cwsweep_buckets_known
+ *   cwsweep_last_run_accounts, cwsweep_buckets_watched, cwsweep_buckets_known,
+ *   cwsweep_skipped_runs_in_a_row (runs that found the lock held, exit 75,
+ *   since the last run that ran), cwsweep_lock_holder_start_timestamp_seconds
+ *   (exit 75: when the run holding the lock started)
  *
  * Threads: none (the thread that owns the run, after it).
  */
@@ -32,6 +35,8 @@ struct cw_metrics_in {
 	int exit_code;
 	double started, finished; /* wall clock, UTC epoch seconds (with fraction) */
 	double last_success;      /* of an earlier run; 0 = unknown */
+	double skipped_in_a_row;  /* exit 75: skips in a row, this one included */
+	double lock_holder_started; /* exit 75: the holder's start; 0 = unknown */
 };
 
 /* The text into out (appended).  0 or CW_ENOMEM. */
@@ -39,6 +44,8 @@ int cw_metrics_text(struct cw_buf *out, const struct cw_metrics_in *m);
 
 /* The last success time a metrics file records; 0 when absent or unreadable. */
 double cw_metrics_last_success(const char *path);
+/* The skips in a row it records; 0 when absent or unreadable. */
+double cw_metrics_skipped_in_a_row(const char *path);
 
 /* Write the file atomically (mode 0644): 0, or a cw_err with err. */
 int cw_metrics_write(const char *path, const struct cw_metrics_in *m,

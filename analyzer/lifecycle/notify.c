@@ -227,7 +227,7 @@ int cw_notice_payload(struct cw_buf *out, int exit_code, const char *reason,
 	}
 	clean[o] = '\0';
 	if (cw_buf_printf(&text, "*cwsweep %s* on %s: %s\nexit code %d%s%s",
-			  exit_code == 2 ? "could not run" : "ran partly",
+			  exit_code == 3 ? "ran partly" : "could not run",
 			  host && *host ? host : "this host", clean, exit_code,
 			  run_id && *run_id ? ", run " : "", run_id ? run_id : ""))
 		goto out;

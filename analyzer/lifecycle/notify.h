@@ -66,8 +66,9 @@ int cw_slack_webhook_from_env(const char *var_name, char *out, size_t outlen,
 const char *cw_slack_webhook_host(const char *webhook_url, char *host, size_t hostlen);
 
 /*
- * The short Slack message of a run that could not run (exit 2) or ran
- * partly (exit 3): "*cwsweep could not run* on HOST: REASON" with the run
+ * The short Slack message of a run that could not run (exit 2, or 75 for a
+ * stale lock) or ran partly (exit 3): "*cwsweep could not run* on HOST:
+ * REASON" with the run
  * id and exit code, as {text, blocks} JSON into out (appended).  reason is
  * outside text: redacted and escaped for Slack here.  0 or CW_ENOMEM.
  */

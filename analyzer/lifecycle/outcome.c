@@ -19,7 +19,7 @@
 #include "notify.h"
 #include "strutil.h"
 
-#define EXIT_LOCKED 75 /* another run holds the lock: that run pings */
+#define EXIT_LOCKED 75 /* another run holds the lock: that run pings, if alive */
 
 double cw_outcome_wall_now(void)
 {
@@ -124,14 +124,18 @@ void cw_outcome_publish(const struct cw_outcome *o)
 
 	if (o->metrics_path) {
 		struct cw_metrics_in m = { o->run, o->exit_code, o->wall_start,
-					   cw_outcome_wall_now(), 0 };
+					   cw_outcome_wall_now(), 0, 0,
+					   (double)o->lock_holder_started };
 
 		m.last_success = cw_metrics_last_success(o->metrics_path);
+		if (o->exit_code == EXIT_LOCKED)
+			m.skipped_in_a_row = cw_metrics_skipped_in_a_row(o->metrics_path) + 1;
 		remove_stale_of(o->metrics_path);
 		if (cw_metrics_write(o->metrics_path, &m, err, sizeof(err)))
 			cw_log_warn("%s", err);
 	}
-	if (o->heartbeat_env && o->exit_code != EXIT_LOCKED) {
+	/* a skipped run: the holder pings when it ends, unless it hangs */
+	if (o->heartbeat_env && (o->exit_code != EXIT_LOCKED || o->stale_lock)) {
 		const char *url = getenv(o->heartbeat_env);
 		char body[640];
 
@@ -141,6 +145,8 @@ void cw_outcome_publish(const struct cw_outcome *o)
 		}
 		if (o->summary)
 			cw_strlcpy(body, o->summary, sizeof(body));
+		else if (o->reason && *o->reason)
+			cw_strlcpy(body, o->reason, sizeof(body));
 		else
 			cw_log_first_error(body, sizeof(body));
 		if (cw_heartbeat_ping(url, ok, body, err, sizeof(err)))

@@ -1,8 +1,10 @@
 /*
  * outcome.h - what a run tells the world besides its reports, whatever
  * its exit code: a short "could not run / ran partly" notice to the Slack
- * channel (exit 2 and 3, once a UTC day per reason via the alert state),
- * the Prometheus metrics file and the heartbeat ping.  None of them
+ * channel (exit 2 and 3, once a UTC day per reason via the alert state; a
+ * run skipped for a stale lock, exit 75), the Prometheus metrics file
+ * (skips in a row counted across runs) and the heartbeat ping (none for a
+ * skipped run, unless the lock is stale: then a failure).  None of them
  * changes the exit code; each failure is a warning.
  *
  * Threads: the thread that owns the run, after it, with
@@ -36,6 +38,10 @@ struct cw_outcome {
 	/* the metrics file and the heartbeat */
 	const char *metrics_path;   /* NULL: none */
 	const char *heartbeat_env;  /* variable holding the heartbeat URL; NULL: none */
+	/* exit 75: when the run holding the lock started (0: unknown), and
+	 * whether it has held it too long (then the heartbeat is a failure) */
+	int64_t lock_holder_started;
+	bool stale_lock;
 };
 
 /* "3 targets failed: AccessDenied (2), Throttling (1)" */

@@ -1462,13 +1462,20 @@ class Handler(BaseHTTPRequestHandler):
 
     def s3_put_object(self, ctx, path, body):
         """PutObject, path style: PUT /BUCKET/KEY, signed; kept in memory with
-        its Content-Type and x-amz-server-side-encryption (GET /_s3objects)."""
+        its Content-Type and x-amz-server-side-encryption (GET /_s3objects).
+        A fault rule that names "action": "PutObject" with kind access_denied
+        (and optionally a region) refuses it; no other rule acts here."""
         st = self.state
         ctx["action"] = "PutObject"
         try:
             self.authenticate(ctx, body, "s3")
         except ApiError as e:
             return self.s3_error(ctx, 403, e.code, e.message)
+        for f in st.sc.faults:
+            if f.get("action") == "PutObject" and f.get("kind") == "access_denied" and \
+                    _fmatch(f.get("region"), ctx["region"]):
+                ctx["fault"] = "access_denied"
+                return self.s3_error(ctx, 403, "AccessDenied", "Access Denied")
         parts = path.lstrip("/").split("/", 1)
         if len(parts) != 2 or not parts[1]:
             return self.s3_error(ctx, 400, "InvalidRequest", "PUT /BUCKET/KEY (path style)")

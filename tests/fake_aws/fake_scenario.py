@@ -481,13 +481,18 @@ class Scenario:
                     per[s.key] = s
             if b.get("storage_metrics", True):
                 for mname, (unit, stype, scale) in STORAGE_METRICS.items():
-                    dims = (("BucketName", b["name"]), ("StorageType", stype))
-                    args = (dict(sdef, spikes=[], noise=0.0, weekly=[1.0] * 7),
-                            "%s/%s" % (b.get("series_key", b["name"]), mname), days_default,
-                            scale, True)
-                    s = Series("AWS/S3", mname, dims, unit, args, DAY, b["name"],
-                               storage=True)
-                    per[s.key] = s
+                    # BucketSizeBytes: one metric per storage class the
+                    # bucket holds ("storage_classes", default Standard only)
+                    stypes = ([stype] if mname != "BucketSizeBytes"
+                              else b.get("storage_classes", [stype]))
+                    for st in stypes:
+                        dims = (("BucketName", b["name"]), ("StorageType", st))
+                        args = (dict(sdef, spikes=[], noise=0.0, weekly=[1.0] * 7),
+                                "%s/%s" % (b.get("series_key", b["name"]), mname),
+                                days_default, scale, True)
+                        s = Series("AWS/S3", mname, dims, unit, args, DAY, b["name"],
+                                   storage=True)
+                        per[s.key] = s
             for extra in b.get("extra_metrics", []):
                 dims = tuple((dd["Name"], dd["Value"]) for dd in extra["dimensions"])
                 args = (extra.get("series", {}), "%s/%s" % (b["name"], extra["name"]),

@@ -166,6 +166,26 @@ def expanded(argv):
         set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text))
 
 
+def check_merge_outputs(test, argv, handoff, shard_argv):
+    """merge publishes its reports (--publish), outside the prefix it reads
+    (cwsweep refuses that too: the next merge would read them); it keeps
+    the alert state of the whole set in one S3 object (--state), with the
+    inventory's settings (-i), while the shards keep none (--no-state)."""
+    test.assertIn("--publish", argv, "the merged reports must reach S3")
+    pub = argv[argv.index("--publish") + 1]
+    test.assertRegex(pub, r"^s3://[a-z0-9.-]+/.+/$")
+    test.assertFalse(pub.startswith(handoff) or handoff.startswith(pub),
+                     "%s overlaps the hand-off prefix %s" % (pub, handoff))
+    test.assertIn("--state", argv, "merge keeps the alert state")
+    state = argv[argv.index("--state") + 1]
+    test.assertRegex(state, r"^s3://[a-z0-9.-]+/[^$]+\.json$")
+    test.assertFalse(state.startswith(handoff) or state.startswith(pub), state)
+    test.assertEqual(argv[argv.index("--inventory") + 1],
+                     shard_argv[shard_argv.index("--inventory") + 1],
+                     "the shards' inventory gives merge its cooldown")
+    test.assertIn("--no-state", shard_argv, "one state: merge's")
+
+
 def setUpModule():
     if not BIN or not os.access(BIN, os.X_OK):
         raise unittest.SkipTest("CW_BIN is not set (run through ctest)")
@@ -187,9 +207,11 @@ class CommandLines(unittest.TestCase):
         if "--shard" in real:
             v = real[real.index("--shard") + 1]
             self.assertRegex(v, r"^(index|\d+)/[1-9]\d*$", where)
-        for a in real:
+        for i, a in enumerate(real):
             if a.startswith("s3://"):
-                self.assertRegex(a, r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s$]*)?/$",
+                # a prefix, or the object of --state
+                end = r"/[^\s$]+\.json" if real[i - 1] == "--state" else r"(/[^\s$]*)?/"
+                self.assertRegex(a, r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]%s$" % end,
                                  "%s: %s" % (where, a))
         return real
 
@@ -370,6 +392,10 @@ class Kubernetes(CommandLines):
         shard_url = handoff.replace("$(%s)" % var, nightly_job + m.group(1))
         merge_url = merge["args"][1].replace("$(JOB_NAME)", nightly_job)
         self.assertEqual(merge_url, shard_url)
+        check_merge_outputs(self, merge["args"], merge_url, args)
+        mounts = {m["mountPath"] for m in merge.get("volumeMounts", [])}
+        self.assertIn(os.path.dirname(merge["args"][merge["args"].index("--inventory") + 1]),
+                      mounts)
         for e in init["env"] + merge["env"]:
             if e["name"] == "JOB_NAME":
                 self.assertEqual(e["valueFrom"]["fieldRef"]["fieldPath"],
@@ -386,6 +412,96 @@ class Kubernetes(CommandLines):
         self.assertTrue({("cronjobs", "get"), ("jobs", "create"), ("jobs", "get")} <= verbs)
         cron_rule = [r for r in role["rules"] if r["resources"] == ["cronjobs"]][0]
         self.assertEqual(cron_rule["resourceNames"], ["cwsweep-shards"])
+
+    def test_every_shard_gets_the_run_s_one_at(self):
+        """The nightly Job's init script, run with a stand-in `kubectl`: the
+        shards' Job it creates carries CWSWEEP_AT (the scheduled time the
+        CronJob put on the nightly Job, else its creation time) in its pod
+        template, and the shard's `--at $(CWSWEEP_AT)` is a time cwsweep
+        takes; the template's own empty value is refused (exit 2)."""
+        shards = self.by[("CronJob", "cwsweep-shards")]
+        nightly = self.by[("CronJob", "cwsweep-nightly")]
+        (c,) = job_spec(shards)["template"]["spec"]["containers"]
+        args = c["args"]
+        self.assertEqual(args[args.index("--at") + 1], "$(CWSWEEP_AT)")
+        env = {e["name"]: e for e in c["env"]}
+        self.assertEqual(env["CWSWEEP_AT"].get("value"), "")
+        (init,) = job_spec(nightly)["template"]["spec"]["initContainers"]
+        self.assertEqual(init["command"][:2], ["/bin/sh", "-c"])
+        tmp = tempfile.mkdtemp(prefix="cwkubectl-")
+        try:
+            tpl = os.path.join(tmp, "cronjob.json")
+            with open(tpl, "w", encoding="utf-8") as f:
+                json.dump(shards, f)
+            kubectl = os.path.join(tmp, "kubectl")
+            # get / create --dry-run / set env --local / create -f, as kubectl
+            # does them, on the CronJob of the manifest
+            with open(kubectl, "w", encoding="utf-8") as f:
+                f.write("""#!%s
+import json, os, sys
+a = sys.argv[1:]
+rec = os.path.join(%r, "created.json")
+def opt(name):
+    return a[a.index(name) + 1]
+if a[:2] == ["get", "job"]:
+    jp = opt("-o")
+    if a[2].endswith("-shards"):
+        print("Complete" if os.path.exists(rec) else "")
+    elif "cronjob-scheduled-timestamp" in jp:
+        assert jp == "jsonpath={.metadata.annotations.batch\\.kubernetes\\.io/" \
+                     "cronjob-scheduled-timestamp}", jp
+        print(os.environ.get("SCHEDULED", ""), end="")
+    else:
+        assert jp == "jsonpath={.metadata.creationTimestamp}", jp
+        print("2026-12-07T02:00:07Z", end="")
+elif a[:2] == ["create", "job"]:
+    assert a[3] == "--from=cronjob/cwsweep-shards" and "--dry-run=client" in a, a
+    cj = json.load(open(%r))
+    print(json.dumps({"apiVersion": "batch/v1", "kind": "Job",
+                      "metadata": {"name": a[2], "namespace": "cwsweep"},
+                      "spec": cj["spec"]["jobTemplate"]["spec"]}))
+elif a[:2] == ["set", "env"]:
+    assert "--local" in a, a
+    job = json.load(open(opt("-f")))
+    k, v = a[-3].split("=", 1) if a[-2] == "-o" else (None, None)
+    for c in job["spec"]["template"]["spec"]["containers"]:
+        if c["name"] == opt("-c"):
+            c["env"] = [e for e in c.get("env", []) if e["name"] != k] + \
+                [{"name": k, "value": v}]
+    print(json.dumps(job))
+elif a[:2] == ["create", "-f"]:
+    os.rename(a[2], rec)
+else:
+    sys.exit("kubectl stand-in: unexpected %%r" %% a)
+""" % (sys.executable, tmp, tpl))
+            os.chmod(kubectl, stat.S_IRWXU)
+            script = init["command"][2].replace("/tmp/", tmp + "/")
+            for scheduled, want in (("2026-12-07T02:00:00Z", "2026-12-07T02:00:00Z"),
+                                    ("", "2026-12-07T02:00:07Z")):
+                rec = os.path.join(tmp, "created.json")
+                if os.path.exists(rec):
+                    os.unlink(rec)
+                p = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True,
+                                   timeout=30, env={"PATH": tmp + ":/usr/bin:/bin",
+                                                    "JOB_NAME": "cwsweep-nightly-29000000",
+                                                    "SCHEDULED": scheduled, "HOME": tmp})
+                self.assertEqual(p.returncode, 0, p.stderr)
+                with open(rec, encoding="utf-8") as f:
+                    job = json.load(f)
+                self.assertEqual(job["metadata"]["name"], "cwsweep-nightly-29000000-shards")
+                (sc,) = job["spec"]["template"]["spec"]["containers"]
+                got = [e for e in sc["env"] if e["name"] == "CWSWEEP_AT"]
+                self.assertEqual(got, [{"name": "CWSWEEP_AT", "value": want}])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        # what the shards' args become: a time cwsweep takes; the
+        # template's empty default is a usage error, never some other day
+        for value, code in (("2026-12-07T02:00:00Z", 0), ("2026-12-07T03:00:00+01:00", 0),
+                            ("", 2)):
+            p = subprocess.run([BIN, "run", "--at", value, "--help"], capture_output=True,
+                               text=True, timeout=30,
+                               env={"PATH": "/usr/bin:/bin", **clock_env()})
+            self.assertEqual(p.returncode, code, (value, p.stderr))
 
     def test_the_inventory_validates(self):
         cm = self.by[("ConfigMap", "cwsweep-inventory")]
@@ -469,8 +585,16 @@ class Batch(CommandLines):
                          "arrayProperties.size == N of --shard index/N")
         self.assertTrue(2 <= n <= 10000, "an array job has 2 to 10,000 children")
         self.assertEqual(cmd[cmd.index("--hand-off") + 1], "Ref::handoff")
+        # one --at for the whole array, fixed at submission; not given, the
+        # default is refused by cwsweep (exit 2) rather than a guess
+        self.assertEqual(cmd[cmd.index("--at") + 1], "Ref::at")
+        p = subprocess.run([BIN, "run", "--at", self.shard_def["parameters"]["at"], "--help"],
+                           capture_output=True, text=True, timeout=30,
+                           env={"PATH": "/usr/bin:/bin", **clock_env()})
+        self.assertEqual(p.returncode, 2, "the default --at must not be a time")
         mcmd = self.merge_def["containerProperties"]["command"]
         self.assertEqual(mcmd[:2], ["merge", "Ref::handoff"])
+        check_merge_outputs(self, mcmd, self.submit_merge["parameters"]["handoff"], cmd)
         self.assertEqual(self.submit_shards["jobDefinition"], self.shard_def["jobDefinitionName"])
         self.assertEqual(self.submit_merge["jobDefinition"], self.merge_def["jobDefinitionName"])
         self.assertEqual(self.submit_shards["parameters"]["handoff"],
@@ -494,7 +618,8 @@ class Batch(CommandLines):
                         "print('job-%%d' %% n)\n" % (sys.executable, log, log))
             os.chmod(aws, stat.S_IRWXU)
             env = {"PATH": tmp + ":/usr/bin:/bin"}
-            p = subprocess.run([os.path.join(BATCH, "submit"), "nightly-20261207T0200Z"],
+            p = subprocess.run([os.path.join(BATCH, "submit"), "nightly-20261207T0200Z",
+                                "2026-12-07T02:00:00Z"],
                                capture_output=True, text=True, env=env, timeout=30)
             self.assertEqual(p.returncode, 0, p.stderr)
             with open(log, encoding="utf-8") as f:
@@ -505,13 +630,32 @@ class Batch(CommandLines):
             self.assertIn("file://%s/submit-shards.json" % BATCH, arr)
             self.assertIn("file://%s/submit-merge.json" % BATCH, mrg)
             want = "handoff=s3://acme-cwsweep-reports/nightly/nightly-20261207T0200Z/"
-            self.assertEqual(arr[arr.index("--parameters") + 1], want)
+            # the array job gets the run's one --at; every child judges it
+            self.assertEqual(arr[arr.index("--parameters") + 1],
+                             want + ",at=2026-12-07T02:00:00Z")
             self.assertEqual(mrg[mrg.index("--parameters") + 1], want)
             self.assertEqual(mrg[mrg.index("--depends-on") + 1], "jobId=job-1")
             self.assertIn("shards job-1, merge job-2", p.stdout)
-            p = subprocess.run([os.path.join(BATCH, "submit"), "bad name"],
-                               capture_output=True, text=True, env=env, timeout=30)
-            self.assertEqual(p.returncode, 2)
+            # without RUN and AT: both from one reading of the clock
+            os.unlink(log)
+            p = subprocess.run([os.path.join(BATCH, "submit")], capture_output=True,
+                               text=True, env={**env, **clock_env()}, timeout=30)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(log, encoding="utf-8") as f:
+                arr = json.loads(f.readline())
+            m = re.fullmatch(r"handoff=s3://acme-cwsweep-reports/nightly/nightly-(\d{8})T"
+                             r"(\d{4})Z/,at=(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):\d\dZ",
+                             arr[arr.index("--parameters") + 1])
+            self.assertIsNotNone(m, arr)
+            self.assertEqual(m.group(1) + m.group(2), "".join(m.group(i) for i in range(3, 8)))
+            r = subprocess.run([BIN, "run", "--at", m.group(0).split(",at=")[1], "--help"],
+                               capture_output=True, text=True, timeout=30,
+                               env={"PATH": "/usr/bin:/bin", **clock_env()})
+            self.assertEqual(r.returncode, 0, "cwsweep takes the --at: " + r.stderr)
+            for argv in (["bad name"], ["run-1", "yesterday"], ["run-1", "2026-12-07"]):
+                p = subprocess.run([os.path.join(BATCH, "submit")] + argv,
+                                   capture_output=True, text=True, env=env, timeout=30)
+                self.assertEqual(p.returncode, 2, argv)
             if shutil.which("shellcheck"):
                 p = subprocess.run(["shellcheck", os.path.join(BATCH, "submit")],
                                    capture_output=True, text=True, timeout=60)

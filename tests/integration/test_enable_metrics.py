@@ -85,6 +85,28 @@ class EnableMetricsTest(SweepCase):
         p = self.enable(fake, "--min-stored", "lots")
         self.assertEqual(p.returncode, 2, p.stderr)
 
+    def test_buckets_in_other_storage_classes(self):
+        # a bucket holding only Standard-IA and Glacier data publishes no
+        # StandardStorage metric: it is found all the same, sized over its
+        # classes, and a sweep names it as not watched
+        def patch(sc):
+            gamma = [a for a in sc["accounts"] if a["id"] == "300000000000"][0]
+            gamma["buckets"].append({
+                "name": "gamma-archive", "region": "us-east-1", "request_metrics": False,
+                "storage_classes": ["StandardIAStorage", "GlacierStorage"],
+                "series": {"base": 1.0e10, "weekly": [1.0] * 7, "noise": 0.0, "days": 40}})
+        fake = self.start_fake(ORG, patch)
+        p = self.enable(fake, "--min-stored", "500GB")
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        self.assertRegex(p.stdout, r"gamma\s+us-east-1\s+gamma-archive\s+600(\.0+)? GB\s+"
+                         r"would add")
+        self.assertIn("1 bucket would get EntireBucket, 3 have it already, 5 below",
+                      p.stdout)
+        p, rep = self.sweep(fake, ORG_INVENTORY)
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        self.assertIn(("300000000000", "gamma-archive"),
+                      [(u["account_id"], u["bucket"]) for u in rep.doc["unwatched"]])
+
     def test_apply_is_idempotent(self):
         fake = self.start_fake(ORG)
         p = self.enable(fake, "--apply")

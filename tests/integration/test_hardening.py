@@ -389,6 +389,98 @@ class MetricsAndHeartbeatTest(SweepCase):
         self.assertNotIn("abc-123", p.stderr)
 
 
+class SkippedRunTest(SweepCase):
+    """A run that finds the lock held (exit 75) is not silent: the metrics
+    file counts the skips in a row and names when the holder started; while
+    the holder is young nothing more (it will ping and post itself); once it
+    has held the lock longer than --stale-lock-after, the skip is a failure:
+    an error, one problem notice a UTC day for that holder, a failure ping."""
+
+    HOOK = "/slack/services/T0LOCK/B0LOCK/lockHookSecretDoNotLeak"
+
+    def test_skips_counted_and_a_stale_lock_is_a_failure(self):
+        import fcntl
+        fake = self.start_fake()
+        metrics = os.path.join(self.tmp, "cwsweep.prom")
+        lock = os.path.join(self.tmp, "run.lock")
+        inv = self.tmpfile("inv.yaml", SMALL_INVENTORY + "reporting:\n"
+                           "  metrics_file: %s\n  heartbeat_url_env: CWSWEEP_HB\n"
+                           "  lock_file: %s\n  slack: {enabled: true}\n" % (metrics, lock))
+        env = self.env_for(fake)
+        env["CWSWEEP_HB"] = "http://127.0.0.1:%d/ping/lock-1" % fake.port
+        env["SLACK_WEBHOOK_URL"] = fake.url + self.HOOK
+        argv = ["run", "-i", inv, "-o", os.path.join(self.tmp, "out"), "--at", AT,
+                "--no-state"]
+
+        def posts():
+            return [r for r in fake.slack()["received"] if r["path"] == self.HOOK]
+
+        def pings():
+            return [x["path"] for x in fake.get("/_pings")["pings"]]
+
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # a holder that started just now (its clock is ours)
+            young = int(time.time())
+            os.write(fd, ("4242 %s\n" % time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                      time.gmtime(young))).encode())
+            for n in (1, 2):
+                p = self.cwsweep(argv, env)
+                self.assertEqual(p.returncode, 75, p.stderr)
+                self.assertNotIn("may hang", p.stderr)
+                promtool_check(self, metrics)
+                m = parse_metrics(metrics)
+                self.assertEqual(m["cwsweep_last_run_exit_code"], 75)
+                self.assertEqual(m["cwsweep_skipped_runs_in_a_row"], n)
+                self.assertEqual(m["cwsweep_lock_holder_start_timestamp_seconds"], young)
+            self.assertEqual((posts(), pings()), ([], []), "the holder tells, not a skip")
+            self.assertEqual(fake.requests(), [], "nothing fetched while locked")
+
+            # the same lock, held since long ago: a hung sweep
+            long_ago = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(young - 30 * 86400))
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, ("4242 %s\n" % long_ago).encode(), 0)
+            for n in (3, 4):
+                p = self.cwsweep(argv, env)
+                self.assertEqual(p.returncode, 75, p.stderr)
+                self.assertIn("(pid 4242, started %s) has held the lock" % long_ago,
+                              p.stderr)
+                self.assertIn("longer than --stale-lock-after (12.0 h)", p.stderr)
+                m = parse_metrics(metrics)
+                self.assertEqual(m["cwsweep_skipped_runs_in_a_row"], n)
+            # one notice for that holder today, a failure ping each time
+            (notice,) = posts()
+            text = json.dumps(notice["payload"])
+            self.assertIn("could not run", text)
+            self.assertIn("may hang", text)
+            self.assertIn("exit code 75", text)
+            self.assertEqual(pings(), ["/ping/lock-1/fail"] * 2)
+            self.assertIn("has held the lock", fake.get("/_pings")["pings"][0]["body"])
+            # a shorter limit is taken; a wrong one is a usage error
+            p = self.cwsweep(argv + ["--stale-lock-after", "soon"], env)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn("--stale-lock-after", p.stderr)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, ("4242 %s\n" % time.strftime(
+                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(young - 7200))).encode(), 0)
+            p = self.cwsweep(argv + ["--stale-lock-after", "1h"], env)
+            self.assertEqual(p.returncode, 75, p.stderr)
+            self.assertIn("longer than --stale-lock-after (1.0 h)", p.stderr)
+            self.assertEqual(len(posts()), 2, "a new holder: told again")
+        finally:
+            os.close(fd)  # the hung sweep ends
+        self.assertTrue(os.path.exists(lock + ".stale"))
+        p = self.cwsweep(argv, env)
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        self.assertFalse(os.path.exists(lock + ".stale"), "the next run clears the record")
+        m = parse_metrics(metrics)
+        self.assertEqual(m["cwsweep_skipped_runs_in_a_row"], 0)
+        self.assertNotIn("cwsweep_lock_holder_start_timestamp_seconds", m)
+        for where in [p.stderr] + [json.dumps(x["payload"]) for x in posts()]:
+            self.assertNotIn("lockHookSecret", where)
+
+
 class KillTest(SweepCase):
     """kill -9 at several points of a run: whatever was written is whole,
     the lock is free, and the next run cleans up and completes."""

@@ -108,12 +108,24 @@ START_TEST(test_same_process_second_open)
 	struct cw_lock a, b;
 	char err[CW_ERRBUF];
 
+	long long pid;
+	int64_t started;
+
 	ck_assert_int_eq(cw_lock_acquire(path, t0, &a, err, sizeof(err)), 0);
 	ck_assert_int_eq(cw_lock_acquire(path, t0, &b, err, sizeof(err)), CW_LOCK_HELD);
 	ck_assert_int_eq(b.fd, -1);
 	ck_assert_ptr_nonnull(strstr(err, "another cwsweep run holds the lock"));
+	/* who holds it, for the skipped run's metrics and stale-lock notice */
+	ck_assert_int_eq(cw_lock_holder(path, &pid, &started), 0);
+	ck_assert_int_eq(pid, (long long)getpid());
+	ck_assert_int_eq(started, t0);
 	cw_lock_release(&b);
 	cw_lock_release(&a);
+	/* released: the record is gone */
+	ck_assert_int_eq(cw_lock_holder(path, &pid, &started), CW_ENOTFOUND);
+	ck_assert_int_eq(pid, 0);
+	ck_assert_int_eq(started, 0);
+	ck_assert_int_eq(cw_lock_holder("/nonexistent/x.lock", &pid, &started), CW_ENOTFOUND);
 	ck_assert_int_eq(cw_lock_acquire(path, t0, &b, err, sizeof(err)), 0);
 	cw_lock_release(&b);
 }

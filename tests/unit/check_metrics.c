@@ -61,7 +61,7 @@ START_TEST(test_text)
 {
 	struct cw_run run;
 	struct cw_buf b = CW_BUF_INIT;
-	struct cw_metrics_in m = { NULL, 1, 1764126000.5, 1764126060.25, 0 };
+	struct cw_metrics_in m = { NULL, 1, 1764126000.5, 1764126060.25, 0, 0, 0 };
 	const char *t;
 
 	small_run(&run);
@@ -91,7 +91,8 @@ START_TEST(test_last_success_carried)
 {
 	char *dir = cw_test_tmpdir(), *path = cw_asprintf("%s/cwsweep.prom", dir), *t;
 	char err[CW_ERRBUF];
-	struct cw_metrics_in ok = { NULL, 0, 1000, 1010, 0 }, bad = { NULL, 2, 2000, 2001, 0 };
+	struct cw_metrics_in ok = { NULL, 0, 1000, 1010, 0, 0, 0 };
+	struct cw_metrics_in bad = { NULL, 2, 2000, 2001, 0, 0, 0 };
 
 	ck_assert_double_eq(cw_metrics_last_success(path), 0);
 	ck_assert_int_eq(cw_metrics_write(path, &ok, err, sizeof(err)), 0);
@@ -115,6 +116,38 @@ START_TEST(test_last_success_carried)
 }
 END_TEST
 
+/* A run skipped because another held the lock: counted in a row, with the
+ * holder's start; a run that ran puts the count back to 0. */
+START_TEST(test_skipped_runs)
+{
+	char *dir = cw_test_tmpdir(), *path = cw_asprintf("%s/cwsweep.prom", dir), *t;
+	char err[CW_ERRBUF];
+	struct cw_metrics_in skip = { NULL, 75, 3000, 3000.5, 1010, 0, 2500 };
+	struct cw_metrics_in ok = { NULL, 0, 4000, 4010, 0, 0, 0 };
+
+	ck_assert_double_eq(cw_metrics_skipped_in_a_row(path), 0);
+	for (int i = 1; i <= 2; i++) {
+		skip.skipped_in_a_row = cw_metrics_skipped_in_a_row(path) + 1;
+		ck_assert_int_eq(cw_metrics_write(path, &skip, err, sizeof(err)), 0);
+		ck_assert_double_eq(cw_metrics_skipped_in_a_row(path), i);
+	}
+	t = cw_test_slurp(path);
+	ck_assert_double_eq(value_of(t, "cwsweep_last_run_exit_code"), 75);
+	ck_assert_double_eq(value_of(t, "cwsweep_lock_holder_start_timestamp_seconds"), 2500);
+	ck_assert_double_eq(value_of(t, "cwsweep_last_success_timestamp_seconds"), 1010);
+	free(t);
+	ok.skipped_in_a_row = 7; /* ignored: this one ran */
+	ck_assert_int_eq(cw_metrics_write(path, &ok, err, sizeof(err)), 0);
+	t = cw_test_slurp(path);
+	ck_assert_double_eq(value_of(t, "cwsweep_skipped_runs_in_a_row"), 0);
+	ck_assert_ptr_null(strstr(t, "cwsweep_lock_holder_start_timestamp_seconds"));
+	free(t);
+	free(path);
+	cw_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 static Suite *metrics_suite(void)
 {
 	Suite *s = suite_create("metrics");
@@ -122,6 +155,7 @@ static Suite *metrics_suite(void)
 
 	tcase_add_test(tc, test_text);
 	tcase_add_test(tc, test_last_success_carried);
+	tcase_add_test(tc, test_skipped_runs);
 	suite_add_tcase(s, tc);
 	return s;
 }
