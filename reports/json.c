@@ -268,8 +268,9 @@ static void jw_summary(struct jw *w, const struct cw_run *run)
  * that span the history windows of all its judgements.
  */
 struct jseries {
-	size_t *num;   /* run series index -> report index, SIZE_MAX = none */
-	size_t *order; /* report index -> run series index */
+	/* 32 bits: a run holds fewer than 2^32 series (cw_result.series) */
+	uint32_t *num;   /* run series index -> report index, UINT32_MAX = none */
+	uint32_t *order; /* report index -> run series index */
 	uint32_t *from, *to; /* by report index */
 	size_t n;
 };
@@ -295,15 +296,16 @@ static int jseries_build(struct jseries *js, const struct cw_run *run,
 	if (!js->num || !js->order || !js->from || !js->to)
 		return CW_ENOMEM;
 	for (i = 0; i < run->nseries; i++)
-		js->num[i] = SIZE_MAX;
+		js->num[i] = UINT32_MAX;
 	for (i = 0; i < run->nresults; i++) {
 		const struct cw_result *r = &sorted[i];
 		size_t from, to;
 
 		cw_rep_window(&run->series[r->series].series, r->j.period_start, &from, &to);
 		k = js->num[r->series];
-		if (k == SIZE_MAX) {
-			k = js->num[r->series] = js->n++;
+		if (k == UINT32_MAX) {
+			k = js->n++;
+			js->num[r->series] = (uint32_t)k;
 			js->order[k] = r->series;
 			js->from[k] = (uint32_t)from;
 			js->to[k] = (uint32_t)to;

@@ -178,6 +178,10 @@ void cw_inv_det_layer_parse(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 
 void cw_inv_det_set_release(struct cw_det_set *s)
 {
+	if (s->borrowed) {
+		memset(s, 0, sizeof(*s));
+		return;
+	}
 	for (size_t i = 0; i < s->n; i++)
 		cw_detector_conf_release(&s->v[i]);
 	free(s->v);

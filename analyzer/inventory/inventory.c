@@ -623,14 +623,20 @@ static void build_bucket(struct cw_inv_ctx *c, struct accts *s, struct acct *x,
 		cw_inv_diag(c, bk->region_at, cw_inv_path(p, sizeof(p), path, "region"),
 			    "%s is not one of this account's regions (%s)", bk->b.region, list);
 	}
+	if (!bk->det.present) {
+		/* the account's layers and nothing more: its set, shared (a
+		 * thousand accounts of a thousand buckets need no million copies;
+		 * building it again would only repeat the account's diagnostics) */
+		bk->b.detectors = x->a.detectors;
+		bk->b.detectors.borrowed = true;
+		return;
+	}
 	memset(&o, 0, sizeof(o));
 	o.period = s->inv->period;
 	o.lookback_days = s->inv->lookback_days;
-	if (bk->det.present) {
-		o.owner = bk->det_at;
-		o.owner_path = cw_inv_path(p, sizeof(p), path, "detectors");
-	}
-	cw_inv_det_build(c, &bk->b.detectors, layers, bk->det.present ? 3 : 2, &o);
+	o.owner = bk->det_at;
+	o.owner_path = cw_inv_path(p, sizeof(p), path, "detectors");
+	cw_inv_det_build(c, &bk->b.detectors, layers, 3, &o);
 }
 
 static void parse_buckets(struct cw_inv_ctx *c, struct accts *s, struct acct *x)

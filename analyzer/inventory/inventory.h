@@ -56,6 +56,9 @@ struct cw_metric_def {
 /* A detector set: the detectors that judge a target, with parameters. */
 struct cw_det_set {
 	struct cw_detector_conf *v; size_t n;
+	/* v belongs to another set (a bucket without detectors of its own
+	 * shares its account's): releasing this one leaves it alone */
+	bool borrowed;
 };
 
 struct cw_bucket_def {

@@ -18,6 +18,7 @@
 
 #include "atomicio.h"
 #include "err.h"
+#include "idxsort.h"
 #include "log.h"
 #include "strutil.h"
 #include "timeutil.h"
@@ -613,33 +614,51 @@ int cw_state_load(struct cw_state *st, const char *path, char *err, size_t errle
 
 /* ---- apply --------------------------------------------------------------- */
 
-/* One judgement of the run, with its key borrowed from the run. */
-struct judged {
-	const char *k[5];
-	int64_t period_start;
-	size_t result;
-};
-
-static int judged_cmp(const void *a, const void *b)
+/* A judgement's key, borrowed from the run. */
+static void judged_key(const struct cw_run *run, const struct cw_result *r, const char *k[5])
 {
-	const struct judged *x = a, *y = b;
-	int c = parts_cmp(x->k, y->k);
+	const struct cw_target_id *id = &run->series[r->series].id;
+
+	k[0] = id->account_id;
+	k[1] = id->region;
+	k[2] = id->bucket;
+	k[3] = id->metric;
+	k[4] = r->detector;
+}
+
+/* The keys of results a and b compared. */
+static int judged_key_cmp(const struct cw_run *run, uint32_t a, uint32_t b)
+{
+	const char *kx[5], *ky[5];
+
+	judged_key(run, &run->results[a], kx);
+	judged_key(run, &run->results[b], ky);
+	return parts_cmp(kx, ky);
+}
+
+/* By key, the latest first, then in the run's order. */
+static int judged_cmp(const void *ctx, uint32_t a, uint32_t b)
+{
+	const struct cw_run *run = ctx;
+	const struct cw_result *x = &run->results[a], *y = &run->results[b];
+	int c = judged_key_cmp(run, a, b);
 
 	if (c)
 		return c;
-	if (x->period_start != y->period_start) /* latest first */
-		return x->period_start > y->period_start ? -1 : 1;
-	return x->result < y->result ? -1 : x->result > y->result;
+	if (x->j.period_start != y->j.period_start) /* latest first */
+		return x->j.period_start > y->j.period_start ? -1 : 1;
+	return a < b ? -1 : a > b;
 }
 
 /*
  * The latest judgement of each key: *out (new array, free() it) holds the
  * result indices, one per key.  Every alert is reset to NONE and announce
- * to false.  Results with a bad series index are left out.
+ * to false.  Results with a bad series index are left out.  The sort moves
+ * 32-bit result indices: a run holds millions of results.
  */
 static int latest_per_key(struct cw_run *run, bool *announce, size_t **out, size_t *nout)
 {
-	struct judged *v;
+	uint32_t *v;
 	size_t n = 0, k = 0;
 
 	*out = NULL;
@@ -651,6 +670,8 @@ static int latest_per_key(struct cw_run *run, bool *announce, size_t **out, size
 	}
 	if (run->nresults == 0)
 		return 0;
+	if (run->nresults > UINT32_MAX) /* cw_result.series: fewer series than that */
+		return CW_ENOMEM;
 	v = malloc(run->nresults * sizeof(*v));
 	*out = malloc(run->nresults * sizeof(**out));
 	if (!v || !*out) {
@@ -659,27 +680,18 @@ static int latest_per_key(struct cw_run *run, bool *announce, size_t **out, size
 		*out = NULL;
 		return CW_ENOMEM;
 	}
-	for (size_t i = 0; i < run->nresults; i++) {
-		const struct cw_result *r = &run->results[i];
-		const struct cw_target_id *id;
-
-		if (r->series >= run->nseries)
-			continue;
-		id = &run->series[r->series].id;
-		v[n].k[0] = id->account_id;
-		v[n].k[1] = id->region;
-		v[n].k[2] = id->bucket;
-		v[n].k[3] = id->metric;
-		v[n].k[4] = r->detector;
-		v[n].period_start = r->j.period_start;
-		v[n].result = i;
-		n++;
+	for (size_t i = 0; i < run->nresults; i++)
+		if (run->results[i].series < run->nseries)
+			v[n++] = (uint32_t)i;
+	if (cw_idxsort(v, n, judged_cmp, run)) {
+		free(v);
+		free(*out);
+		*out = NULL;
+		return CW_ENOMEM;
 	}
-	if (n > 1)
-		qsort(v, n, sizeof(*v), judged_cmp);
 	for (size_t i = 0; i < n; i++)
-		if (i == 0 || parts_cmp(v[i - 1].k, v[i].k) != 0)
-			(*out)[k++] = v[i].result;
+		if (i == 0 || judged_key_cmp(run, v[i - 1], v[i]) != 0)
+			(*out)[k++] = v[i];
 	free(v);
 	*nout = k;
 	return 0;

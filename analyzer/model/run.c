@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "idxsort.h"
 #include "log.h"
 #include "run.h"
 #include "strutil.h"
@@ -944,44 +945,75 @@ static int result_cmp(const struct cw_run *run, const struct cw_result *a,
 	return strcmp0(a->detector, b->detector);
 }
 
+/*
+ * Put a[] in the order of ix (a[i] becomes the old a[ix[i]]) in place,
+ * following each cycle of the permutation once; ix is spent (every entry
+ * ends as its own index).
+ */
+static void permute(struct cw_result *a, uint32_t *ix, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct cw_result x;
+		size_t j = i;
+
+		if (ix[i] == i)
+			continue;
+		x = a[i];
+		for (;;) {
+			size_t k = ix[j];
+
+			ix[j] = (uint32_t)j;
+			if (k == i) {
+				a[j] = x;
+				break;
+			}
+			a[j] = a[k];
+			j = k;
+		}
+	}
+}
+
+static int result_cmp_idx(const void *ctx, uint32_t a, uint32_t b)
+{
+	const struct cw_run *run = ctx;
+
+	return result_cmp(run, &run->results[a], &run->results[b]);
+}
+
 void cw_run_sort_results(struct cw_run *run)
 {
 	size_t n = run->nresults;
+	struct cw_result *a = run->results;
+	uint32_t *ix = NULL;
+
 	if (n < 2) {
 		run->sorted = true;
 		return;
 	}
-	struct cw_result *tmp = malloc(n * sizeof(*tmp));
-	struct cw_result *a = run->results;
-	if (!tmp) {
-		/* stable insertion sort in place when memory is short */
-		for (size_t i = 1; i < n; i++) {
-			struct cw_result x = a[i];
-			size_t k = i;
-			while (k > 0 && result_cmp(run, &a[k - 1], &x) > 0) {
-				a[k] = a[k - 1];
-				k--;
-			}
-			a[k] = x;
+	/* The sort moves 32-bit indices (a run holds millions of results: a
+	 * second copy of them would be the run's peak of memory), then the
+	 * results move once, in place. */
+	if (n <= UINT32_MAX && (ix = malloc(n * sizeof(*ix)))) {
+		for (size_t i = 0; i < n; i++)
+			ix[i] = (uint32_t)i;
+		if (cw_idxsort(ix, n, result_cmp_idx, run) == 0) {
+			permute(a, ix, n);
+			free(ix);
+			run->sorted = true;
+			return;
 		}
-		run->sorted = true;
-		return;
+		free(ix);
 	}
-	/* bottom-up merge sort: stable, O(n log n) */
-	for (size_t width = 1; width < n; width *= 2) {
-		for (size_t lo = 0; lo < n; lo += 2 * width) {
-			size_t mid = lo + width < n ? lo + width : n;
-			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-			size_t i = lo, j = mid, o = lo;
-			while (i < mid && j < hi)
-				tmp[o++] = result_cmp(run, &a[j], &a[i]) < 0 ? a[j++] : a[i++];
-			while (i < mid)
-				tmp[o++] = a[i++];
-			while (j < hi)
-				tmp[o++] = a[j++];
+	/* stable insertion sort in place when memory is short (or beyond 2^32
+	 * results, more than memory holds) */
+	for (size_t i = 1; i < n; i++) {
+		struct cw_result x = a[i];
+		size_t k = i;
+		while (k > 0 && result_cmp(run, &a[k - 1], &x) > 0) {
+			a[k] = a[k - 1];
+			k--;
 		}
-		memcpy(a, tmp, n * sizeof(*a));
+		a[k] = x;
 	}
-	free(tmp);
 	run->sorted = true;
 }

@@ -23,20 +23,28 @@ struct pts {
 	size_t n, cap;
 };
 
+/* Room for cap points in all (a file of thousands of series holds all of
+ * their points at once: each list is sized to its series, not rounded up). */
+static int pts_reserve(struct pts *p, size_t cap)
+{
+	if (cap <= p->cap)
+		return 0;
+	int64_t *nt = realloc(p->t, cap * sizeof(*nt));
+	if (!nt)
+		return CW_ENOMEM;
+	p->t = nt;
+	double *nv = realloc(p->v, cap * sizeof(*nv));
+	if (!nv)
+		return CW_ENOMEM;
+	p->v = nv;
+	p->cap = cap;
+	return 0;
+}
+
 static int pts_add(struct pts *p, int64_t t, double v)
 {
-	if (p->n == p->cap) {
-		size_t nc = p->cap ? p->cap * 2 : 256;
-		int64_t *nt = realloc(p->t, nc * sizeof(*nt));
-		if (!nt)
-			return CW_ENOMEM;
-		p->t = nt;
-		double *nv = realloc(p->v, nc * sizeof(*nv));
-		if (!nv)
-			return CW_ENOMEM;
-		p->v = nv;
-		p->cap = nc;
-	}
+	if (p->n == p->cap && pts_reserve(p, p->cap ? p->cap * 2 : 64))
+		return CW_ENOMEM;
 	p->t[p->n] = t;
 	p->v[p->n] = v;
 	p->n++;
@@ -239,8 +247,12 @@ struct group {
 	struct pts p;
 };
 
-static int parse_entry(json_t *e, size_t idx, const char *where, struct group **gs,
-		       size_t *ng, char *err, size_t errlen)
+/*
+ * The group of entries with Id id: byid maps ids to indices into *gs (a
+ * file holds thousands of entries: no scan of the groups per entry).
+ */
+static int parse_entry(json_t *e, size_t idx, const char *where, json_t *byid,
+		       struct group **gs, size_t *ng, char *err, size_t errlen)
 {
 	json_t *jid = json_object_get(e, "Id");
 	json_t *jts = json_object_get(e, "Timestamps");
@@ -259,12 +271,12 @@ static int parse_entry(json_t *e, size_t idx, const char *where, struct group **
 			       "arrays of the same length", where, idx, id);
 
 	struct group *g = NULL;
-	for (size_t i = 0; i < *ng; i++)
-		if (strcmp((*gs)[i].id, id) == 0)
-			g = &(*gs)[i];
-	if (!g) {
+	json_t *known = json_object_get(byid, id);
+	if (known) {
+		g = &(*gs)[json_integer_value(known)];
+	} else {
 		struct group *n = realloc(*gs, (*ng + 1) * sizeof(*n));
-		if (!n)
+		if (!n || json_object_set_new(byid, id, json_integer((json_int_t)*ng)))
 			return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
 		*gs = n;
 		g = &n[(*ng)++];
@@ -276,6 +288,8 @@ static int parse_entry(json_t *e, size_t idx, const char *where, struct group **
 	if (json_is_string(jst))
 		g->status = json_string_value(jst); /* the last page's word stands */
 
+	if (pts_reserve(&g->p, g->p.n + json_array_size(jts)))
+		return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
 	for (size_t k = 0; k < json_array_size(jts); k++) {
 		json_t *jt = json_array_get(jts, k), *jv = json_array_get(jvs, k);
 		int64_t t;
@@ -444,6 +458,8 @@ static int parse_json(const char *text, size_t len, const char *where, int64_t p
 	json_error_t je;
 	struct group *gs = NULL;
 	struct cw_named_series *v = NULL;
+	json_t *byid = NULL, *bylabel = NULL; /* id / label -> first group's index */
+	bool *shared = NULL;
 	size_t ng = 0, nv = 0;
 	int rc = 0;
 
@@ -462,8 +478,12 @@ static int parse_json(const char *text, size_t len, const char *where, int64_t p
 			     "of aws cloudwatch get-metric-data or get-metric-statistics)", where);
 		goto out;
 	}
+	if (!(byid = json_object()) || !(bylabel = json_object())) {
+		rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < json_array_size(arr); i++) {
-		rc = parse_entry(json_array_get(arr, i), i, where, &gs, &ng, err, errlen);
+		rc = parse_entry(json_array_get(arr, i), i, where, byid, &gs, &ng, err, errlen);
 		if (rc)
 			goto out;
 	}
@@ -472,20 +492,30 @@ static int parse_json(const char *text, size_t len, const char *where, int64_t p
 		goto out;
 	}
 	v = calloc(ng, sizeof(*v));
-	if (!v) {
+	shared = calloc(ng, sizeof(*shared));
+	if (!v || !shared) {
 		rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
 		goto out;
+	}
+	/* the CLI's default label is the metric name, the same for every
+	 * query of one metric: then "Label (Id)" tells them apart */
+	for (size_t k = 0; k < ng; k++) {
+		json_t *first;
+
+		if (!gs[k].label)
+			continue;
+		if ((first = json_object_get(bylabel, gs[k].label))) {
+			shared[json_integer_value(first)] = shared[k] = true;
+		} else if (json_object_set_new(bylabel, gs[k].label, json_integer((json_int_t)k))) {
+			rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+			goto out;
+		}
 	}
 	for (nv = 0; nv < ng; nv++) {
 		struct group *g = &gs[nv];
 		char *name = NULL;
-		bool shared = false;
 
-		/* the CLI's default label is the metric name, the same for every
-		 * query of one metric: then "Label (Id)" tells them apart */
-		for (size_t k = 0; k < ng && g->label && !shared; k++)
-			shared = k != nv && gs[k].label && strcmp(gs[k].label, g->label) == 0;
-		if (shared && !(name = cw_asprintf("%s (%s)", g->label, g->id))) {
+		if (shared[nv] && !(name = cw_asprintf("%s (%s)", g->label, g->id))) {
 			rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -503,6 +533,9 @@ out:
 	for (size_t i = 0; i < ng; i++)
 		pts_release(&gs[i].p);
 	free(gs);
+	free(shared);
+	json_decref(byid);
+	json_decref(bylabel);
 	json_decref(root);
 	return rc;
 }

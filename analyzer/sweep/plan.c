@@ -69,17 +69,21 @@ static int add_target(struct cw_plan *plan, size_t pair, size_t listing,
 	if (grow((void **)&plan->targets, &plan->cap_targets, plan->ntargets + 1,
 		 sizeof(*plan->targets)))
 		return CW_ENOMEM;
-	b = cw_strdup(bucket);
+	/* a listed bucket's name is its definition's (a million targets need
+	 * no second copy of it); a discovered one is the target's own */
+	b = def && bucket == def->name ? def->name : cw_strdup(bucket);
 	if (!b)
 		return CW_ENOMEM;
 	if (pair_add_target(&plan->pairs[pair], plan->ntargets)) {
-		free(b);
+		if (b != bucket)
+			free(b);
 		return CW_ENOMEM;
 	}
 	if (listing != SIZE_MAX &&
 	    listing_add_target(&plan->listings[listing], plan->ntargets)) {
 		plan->pairs[pair].ntargets--;
-		free(b);
+		if (b != bucket)
+			free(b);
 		return CW_ENOMEM;
 	}
 	t = &plan->targets[plan->ntargets++];
@@ -432,7 +436,8 @@ void cw_plan_release(struct cw_plan *plan)
 	if (!plan)
 		return;
 	for (size_t i = 0; i < plan->ntargets; i++)
-		free(plan->targets[i].bucket);
+		if (!plan->targets[i].def || plan->targets[i].bucket != plan->targets[i].def->name)
+			free(plan->targets[i].bucket);
 	free(plan->targets);
 	for (size_t i = 0; i < plan->nlistings; i++)
 		free(plan->listings[i].targets);

@@ -56,7 +56,8 @@ struct cw_plan_target {
 	const struct cw_metric_def *metric;   /* borrowed */
 	const struct cw_bucket_def *def;      /* borrowed; NULL when discovered
 					       * or when the metric has no {bucket} */
-	char *bucket;       /* owned; "" when the metric has no {bucket} */
+	char *bucket;       /* def->name (borrowed) when def, else owned; "" when
+			     * the metric has no {bucket} */
 	size_t pair;        /* index into plan->pairs */
 	size_t listing;     /* index into plan->listings; SIZE_MAX: none needed */
 	size_t group;       /* candidates of one bucket share it; else unique */

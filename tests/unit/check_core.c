@@ -12,6 +12,7 @@
 #include "atomicio.h"
 #include "buf.h"
 #include "err.h"
+#include "idxsort.h"
 #include "log.h"
 #include "strutil.h"
 #include "testlib.h"
@@ -125,6 +126,57 @@ static const struct {
 	{ "", -1 },
 	{ "12ab", -1 },
 };
+
+/* idxsort: the order of a reference sort of (key, index) pairs, at sizes
+ * around the merge widths, with many equal keys (stability). */
+static int key_cmp(const void *ctx, uint32_t a, uint32_t b)
+{
+	const int *key = ctx;
+
+	return (key[a] > key[b]) - (key[a] < key[b]);
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const int *x = a, *y = b;
+
+	if (x[0] != y[0])
+		return (x[0] > y[0]) - (x[0] < y[0]);
+	return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+START_TEST(idxsort_stable)
+{
+	static const size_t sizes[] = { 0, 1, 2, 3, 7, 8, 9, 64, 1000, 4097 };
+	uint32_t seed = 99;
+
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		size_t n = sizes[s];
+		int *key = malloc((n + 1) * sizeof(*key));
+		int *pairs = malloc((n + 1) * 2 * sizeof(*pairs));
+		uint32_t *ix = malloc((n + 1) * sizeof(*ix));
+
+		ck_assert(key && pairs && ix);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			key[i] = (int)((seed >> 16) % 13); /* many ties */
+			pairs[2 * i] = key[i];
+			pairs[2 * i + 1] = (int)i;
+			ix[i] = (uint32_t)(n - 1 - i); /* not the identity: ties keep this order */
+		}
+		ck_assert_int_eq(cw_idxsort(ix, n, key_cmp, key), 0);
+		for (size_t i = 0; i < n; i++)
+			pairs[2 * i + 1] = (int)(n - 1 - (size_t)pairs[2 * i + 1]);
+		qsort(pairs, n, 2 * sizeof(*pairs), pair_cmp);
+		for (size_t i = 0; i < n; i++)
+			ck_assert_msg(ix[i] == n - 1 - (size_t)pairs[2 * i + 1],
+				      "n=%zu: position %zu holds %u", n, i, ix[i]);
+		free(key);
+		free(pairs);
+		free(ix);
+	}
+}
+END_TEST
 
 START_TEST(time_parse_table)
 {
@@ -418,6 +470,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, buf_grows_and_caps);
 	tcase_add_test(tc, buf_addch_as_add);
 	tcase_add_test(tc, buf_detach_empty);
+	tcase_add_test(tc, idxsort_stable);
 	tcase_add_loop_test(tc, time_parse_table, 0,
 			    (int)(sizeof(time_cases) / sizeof(time_cases[0])));
 	tcase_add_test(tc, time_format_and_floor);

@@ -463,6 +463,9 @@ START_TEST(test_full)
 	ck_assert_ptr_null(b->region);
 	ck_assert_uint_eq(b->detectors.n, 2);
 	ck_assert_double_eq(param(&b->detectors, "mean7d", "min_excess"), 5e9);
+	/* no detectors of its own: the account's set, shared, not a copy */
+	ck_assert(b->detectors.borrowed);
+	ck_assert_ptr_eq(b->detectors.v, a->detectors.v);
 	b = &a->buckets[1];
 	ck_assert_str_eq(b->name, "special.bucket");
 	ck_assert_str_eq(b->region, "us-gov-west-1");
@@ -475,6 +478,8 @@ START_TEST(test_full)
 	ck_assert_double_eq(param(&b->detectors, "threshold", "severity"), CW_SEV_CRITICAL);
 	ck_assert_double_eq(param(&b->detectors, "mean7d", "min_excess"), 5e9);
 	ck_assert_uint_eq(b->ntags, 1);
+	ck_assert(!b->detectors.borrowed); /* its own layer: its own set */
+	ck_assert_ptr_ne(b->detectors.v, a->detectors.v);
 	for (size_t i = 0; i < b->detectors.n; i++)
 		ck_assert_ptr_eq(b->detectors.v[i].ops, cw_detector_find(
 					 b->detectors.v[i].ops->name));

@@ -168,6 +168,10 @@ START_TEST(targets_and_listings)
 	ck_assert_uint_eq(p.targets[3].group, p.targets[4].group);
 	ck_assert_uint_ne(p.targets[1].group, p.targets[3].group);
 	ck_assert_ptr_eq(p.targets[0].def, &f.ba[0]);
+	/* a listed bucket's name is its definition's, not a copy; the
+	 * candidates of one bucket all point at it */
+	ck_assert_ptr_eq(p.targets[0].bucket, f.ba[0].name);
+	ck_assert_ptr_eq(p.targets[1].bucket, p.targets[2].bucket);
 	for (size_t i = 0; i < p.ntargets; i++)
 		ck_assert_int_eq(p.targets[i].state, CW_TGT_PENDING);
 	/* one listing per account-region-metric; B's discovers */
@@ -361,6 +365,7 @@ START_TEST(listings_resolve)
 	target_is(&p, 9, "222222222222", "us-east-1", "new2", false, 2, 2);
 	ck_assert(p.targets[8].discovered);
 	ck_assert_ptr_null(p.targets[8].def);
+	ck_assert_ptr_ne(p.targets[8].bucket, p.targets[9].bucket); /* its own copy */
 	ck_assert_uint_eq(p.listings[2].ntargets, 3);
 	cw_plan_listing_failed(&p, 3);   /* D/ap-south-1 */
 	cw_plan_listing_done(&p, 4);     /* D/us-east-1: no d2 */

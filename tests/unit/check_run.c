@@ -5,6 +5,8 @@
  */
 #include <check.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -335,6 +337,62 @@ START_TEST(test_sort)
 }
 END_TEST
 
+/* Many results with many ties: the order holds between every neighbour and
+ * equal keys keep the order they were added in (the sort is stable). */
+static int rank_of(enum cw_status st)
+{
+	return st == CW_STATUS_ANOMALY ? 0 : st == CW_STATUS_INSUFFICIENT ? 2 : 3;
+}
+
+START_TEST(test_sort_many)
+{
+	static const char *const names[] = { "delta", "alpha", "charlie", "bravo" };
+	static const char *const detn[] = { "zscore", "mean7d", "threshold" };
+	static const enum cw_status sts[] = { CW_STATUS_OK, CW_STATUS_ANOMALY,
+					      CW_STATUS_INSUFFICIENT };
+	struct cw_run run;
+	double v[1] = { 1 };
+	size_t n = 5003;
+	uint32_t x = 12345;
+
+	ck_assert_int_eq(cw_run_init(&run, "run"), 0);
+	for (size_t i = 0; i < 4; i++)
+		add(&run, names[i], v, 1);
+	for (size_t i = 0; i < n; i++) {
+		char tag[16];
+		x = x * 1103515245u + 12345u;
+		struct cw_judgement j = {
+			.status = sts[(x >> 8) % 3], .severity = (enum cw_severity)((x >> 12) % 3),
+			.value = (double)((x >> 16) % 5), .baseline = (x >> 20) % 7 ? 0 : NAN,
+		};
+		snprintf(tag, sizeof(tag), "%zu", i);
+		ck_assert_int_eq(cw_run_add_result(&run, (x >> 24) % 4, detn[(x >> 28) % 3], &j,
+						   tag), 0);
+	}
+	cw_run_sort_results(&run);
+	ck_assert(run.sorted);
+	for (size_t i = 0; i + 1 < n; i++) {
+		const struct cw_result *a = &run.results[i], *b = &run.results[i + 1];
+		double ea = isnan(a->j.baseline) ? -1 : a->j.value;
+		double eb = isnan(b->j.baseline) ? -1 : b->j.value;
+		int c = rank_of(a->j.status) - rank_of(b->j.status);
+
+		if (!c && a->j.status == CW_STATUS_ANOMALY)
+			c = (int)b->j.severity - (int)a->j.severity;
+		if (!c)
+			c = ea > eb ? -1 : ea < eb ? 1 : 0;
+		if (!c)
+			c = strcmp(run.series[a->series].id.metric, run.series[b->series].id.metric);
+		if (!c)
+			c = strcmp(a->detector, b->detector);
+		if (!c)
+			c = strtoul(a->note, NULL, 10) < strtoul(b->note, NULL, 10) ? -1 : 1;
+		ck_assert_msg(c < 0, "results %zu and %zu out of order", i, i + 1);
+	}
+	cw_run_release(&run);
+}
+END_TEST
+
 /* A lean run frees the values of a judged series without a finding and
  * keeps those with one; names are shared; the sums stay. */
 START_TEST(test_lean)
@@ -416,6 +474,7 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_judge_all_periods);
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_sort);
+	tcase_add_test(tc, test_sort_many);
 	tcase_add_test(tc, test_lean);
 	tcase_add_test(tc, test_sums_any_order);
 	suite_add_tcase(s, tc);

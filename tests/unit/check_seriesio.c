@@ -232,6 +232,19 @@ START_TEST(test_json_repeated_labels)
 		" \"Values\": [4, 3]},"
 		"{\"Id\": \"x\", \"Label\": \"Other\", \"Timestamps\": [\"2024-01-01T00:00:00Z\"],"
 		" \"Values\": [5]}]}";
+	/* a third with the label after an unrelated one; prod's second page */
+	static const char three[] =
+		"{\"MetricDataResults\": ["
+		"{\"Id\": \"prod\", \"Label\": \"BytesDownloaded\","
+		" \"Timestamps\": [\"2024-01-02T00:00:00Z\"], \"Values\": [2]},"
+		"{\"Id\": \"x\", \"Label\": \"Other\", \"Timestamps\": [\"2024-01-01T00:00:00Z\"],"
+		" \"Values\": [5]},"
+		"{\"Id\": \"dev\", \"Label\": \"BytesDownloaded\","
+		" \"Timestamps\": [\"2024-01-01T00:00:00Z\"], \"Values\": [3]},"
+		"{\"Id\": \"test\", \"Label\": \"BytesDownloaded\","
+		" \"Timestamps\": [\"2024-01-01T00:00:00Z\"], \"Values\": [7]},"
+		"{\"Id\": \"prod\", \"Label\": \"BytesDownloaded\","
+		" \"Timestamps\": [\"2024-01-01T00:00:00Z\"], \"Values\": [1]}]}";
 	char err[CW_ERRBUF] = "";
 	size_t n = 0;
 	struct cw_named_series *v = parse(doc, "g.json", 86400, &n, err);
@@ -241,6 +254,18 @@ START_TEST(test_json_repeated_labels)
 	ck_assert_str_eq(v[0].name, "BytesDownloaded (prod)");
 	ck_assert_str_eq(v[1].name, "BytesDownloaded (dev)");
 	ck_assert_str_eq(v[2].name, "Other");
+	cw_named_series_free(v, n);
+
+	v = parse(three, "h.json", 86400, &n, err);
+	ck_assert_msg(v != NULL, "%s", err);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(v[0].name, "BytesDownloaded (prod)");
+	ck_assert_uint_eq(v[0].s.n, 2); /* both pages */
+	ck_assert_double_eq(v[0].s.values[0], 1);
+	ck_assert_double_eq(v[0].s.values[1], 2);
+	ck_assert_str_eq(v[1].name, "Other");
+	ck_assert_str_eq(v[2].name, "BytesDownloaded (dev)");
+	ck_assert_str_eq(v[3].name, "BytesDownloaded (test)");
 	cw_named_series_free(v, n);
 }
 END_TEST
