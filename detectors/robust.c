@@ -37,7 +37,9 @@
  *
  * Level shifts: when at least 5/7 of the last `shift_after` periods were
  * elevated, the new level is accepted: the level window is refilled with
- * those periods, the episode closes, and that one period is reported as
+ * the elevated ones among them (not the days before an episode that
+ * became a shift: with them, a shift that goes back leaves a window of two
+ * levels), the episode closes, and that one period is reported as
  * an anomaly of kind "level_shift"; the next ones are judged against the
  * new level.  A level on the side not judged (for `up`: 5/7 of the periods
  * below both halfway to b / ratio and one robust deviation under b: a
@@ -48,8 +50,10 @@
  * place in the month (the same day counted from the month's end, the same
  * day of the month, or the same business day, at the same time of day)
  * held a peak (a value above ratio x its expected value) in 2 of the last
- * 3 months (1 of 1 while only one was judged) is ok, of kind
- * "recurring_peak", unless it is more than
+ * 3 months (1 of 1 while only one was judged; 1 of 3 when that peak was
+ * itself recurring at the same place: an established job that skipped a
+ * month or ran on a holiday) is ok, of kind "recurring_peak", also inside
+ * an episode (which stays open without it), unless it is more than
  * `peak_factor` x the largest of those past peaks (0 turns this off); the
  * comparison is made with the weekly profile divided out.  A past peak
  * explains one place of a month (a job runs once: the 1st business day's
@@ -160,7 +164,7 @@ struct work {
 		uint8_t *v;
 		size_t head, cnt, sum;
 	} high, low;      /* elevated; far on the side not judged (up: below) */
-	uint8_t *peak;    /* per slot: 0 not judged, 1 judged, 2 judged a peak */
+	uint8_t *peak;    /* per slot: 0 not judged, 1 judged, 2 a peak, 3 + anchor a recurring one */
 	int32_t *used;    /* per peak: the month (y x 12 + m) it explained a slot of */
 	double *dval;     /* per slot: value / S at its time (NaN when none) */
 };
@@ -339,6 +343,7 @@ static bool recurring(const struct cfg *c, struct work *wk,
 	}
 	for (int anchor = 0; anchor < 3; anchor++) {
 		int hits = 0, seen = 0;
+		bool est = false; /* a past peak recurred at this place */
 		size_t used[3];
 		double top = 0;
 		for (int back = 1; back <= 3; back++) {
@@ -364,19 +369,24 @@ static bool recurring(const struct cfg *c, struct work *wk,
 			if (j >= i || !wk->peak[j]) /* not judged (too early, a gap) */
 				continue;
 			seen++;
-			if (wk->peak[j] != 2 || wk->used[j] == month)
+			if (wk->peak[j] < 2 || wk->used[j] == month)
 				continue;
+			est |= wk->peak[j] == 3 + anchor;
 			used[hits++] = j;
 			if (wk->dval[j] > top)
 				top = wk->dval[j];
 		}
 		/* 2 of the last 3 months; 1 of 1 while the history holds only
-		 * one of them (a new series: the job's second run) */
-		if (hits >= 2 || (hits == 1 && seen == 1)) {
+		 * one of them (a new series: the job's second run); 1 of 3
+		 * when that peak was itself recurring at this place (the
+		 * same anchor): an established job that skipped a month or
+		 * ran on a holiday */
+		if (hits >= 2 || (hits == 1 && (seen == 1 || est))) {
 			if (!(v <= c->peakf * top))
 				return false;
 			for (int h = 0; h < hits; h++)
 				wk->used[used[h]] = month;
+			wk->peak[i] = (uint8_t)(3 + anchor);
 			return true;
 		}
 	}
@@ -464,24 +474,32 @@ static inline void flags_push(struct flags *r, size_t cap, uint8_t f)
 	r->sum += f;
 }
 
-/* The level moved: the window restarts from the last `shift` judged
- * periods up to i, and both flag rings from nothing. */
-static void relevel(struct work *wk, const struct cfg *c, size_t i)
+/* The level moved: the window restarts from those of the last `shift`
+ * judged periods up to i that sit at the new level (flagged in r, a full
+ * ring), and both flag rings from nothing.  The others (the days before an
+ * episode that became a shift, a transition) are not the new level: with
+ * them, a shift that goes back leaves a window of two levels and a scale
+ * inflated for weeks. */
+static void relevel(struct work *wk, const struct cfg *c, size_t i, const struct flags *r)
 {
-	size_t got = 0, k = i + 1;
+	size_t got = 0, k = i + 1, f = r->head; /* the oldest flag */
 
 	wk->cnt = 0;
 	wk->head = 0;
 	wk->wsum = 0;
-	while (k > 0 && got < c->shift) {
+	while (k > 0 && got < r->cnt) {
 		k--;
 		if (isnan(wk->dval[k]))
 			continue;
 		got++;
 	}
-	for (; k <= i; k++)
-		if (!isnan(wk->dval[k]))
+	for (; k <= i; k++) {
+		if (isnan(wk->dval[k]))
+			continue;
+		if (r->v[f])
 			win_push(wk, c->w, wk->dval[k]);
+		f = f + 1 == r->cnt ? 0 : f + 1;
+	}
 	wk->high.cnt = wk->high.sum = wk->high.head = 0;
 	wk->low.cnt = wk->low.sum = wk->low.head = 0;
 }
@@ -572,22 +590,23 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 
 			if (open && !elevated)
 				open = false;
-			if (open) {
+			if (anomalous && up && recurring(&c, &wk, s, i, wk.dval[i])) {
+				/* the month's job, also inside an episode: that
+				 * one stays open, without this period */
+				j.kind = "recurring_peak";
+				accept = false;
+			} else if (open) {
 				j.status = CW_STATUS_ANOMALY;
 				ep_len++;
 				if (up ? v > ep_peak : v < ep_peak)
 					ep_peak = v;
 				accept = false;
 			} else if (anomalous) {
-				if (up && recurring(&c, &wk, s, i, wk.dval[i])) {
-					j.kind = "recurring_peak";
-				} else {
-					j.status = CW_STATUS_ANOMALY;
-					open = true;
-					ep_start = i;
-					ep_len = 1;
-					ep_peak = v;
-				}
+				j.status = CW_STATUS_ANOMALY;
+				open = true;
+				ep_start = i;
+				ep_len = 1;
+				ep_peak = v;
 				accept = false;
 			}
 			if (j.status == CW_STATUS_ANOMALY) {
@@ -597,7 +616,7 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 			}
 			if (elevated && wk.high.sum >= need && wk.high.cnt == c.shift) {
 				/* most of the recent history sits at a new level */
-				relevel(&wk, &c, i);
+				relevel(&wk, &c, i, &wk.high);
 				accept = false;
 				open = false;
 				j.status = CW_STATUS_ANOMALY;
@@ -605,7 +624,7 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 			} else if (low && wk.low.sum >= need && wk.low.cnt == c.shift) {
 				/* ... or at one on the side not judged (a drop, or a
 				 * shift that went back): the new normal, silently */
-				relevel(&wk, &c, i);
+				relevel(&wk, &c, i, &wk.low);
 				accept = false;
 			}
 		}

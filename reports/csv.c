@@ -44,7 +44,8 @@ static int text(struct cw_buf *out, const char *s)
 	return rc ? rc : cw_buf_addch(out, ',');
 }
 
-/* A number cell and its separator: plain, empty when not a number. */
+/* A number cell and its separator: plain, empty when not a number (digits,
+ * sign, point and exponent never need quoting). */
 static int num(struct cw_buf *out, double v)
 {
 	char buf[64] = "";
@@ -52,7 +53,7 @@ static int num(struct cw_buf *out, double v)
 
 	if (isfinite(v))
 		cw_fmt_plain(v, buf, sizeof(buf));
-	if ((rc = cw_csv_cell(out, buf, false)))
+	if ((rc = cw_buf_addstr(out, buf)))
 		return rc;
 	return cw_buf_addch(out, ',');
 }

@@ -4,6 +4,7 @@
  */
 #include "escape.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "err.h"
@@ -45,21 +46,58 @@ size_t cw_utf8_len(const char *s)
 }
 
 /*
- * Walk s one character at a time: ASCII bytes go to `ascii` (which
- * appends what it likes), valid multi-byte sequences are copied, invalid
- * bytes become U+FFFD.  no_c1: C1 control characters (U+0080..U+009F)
- * become '?' too.
+ * Which ASCII bytes a format copies as they are: bit c of ok[c / 64].
+ * Control characters (below 0x20, and 0x7f) and the format's `special`
+ * ones are not plain; the others go out in runs, without a call each.
  */
-static int walk(struct cw_buf *out, const char *s,
+struct plain {
+	uint64_t ok[2];
+};
+
+static struct plain plain_of(const char *special)
+{
+	struct plain p = { { ~(uint64_t)0xffffffffu, ~((uint64_t)1 << 63) } };
+
+	for (; *special; special++)
+		p.ok[(unsigned char)*special >> 6] &= ~((uint64_t)1 << ((unsigned char)*special & 63));
+	return p;
+}
+
+static inline bool is_plain(const struct plain *p, char c)
+{
+	unsigned char u = (unsigned char)c;
+
+	return u < 0x80 && (p->ok[u >> 6] >> (u & 63) & 1);
+}
+
+/*
+ * Walk s one character at a time: runs of plain ASCII bytes are copied,
+ * other ASCII bytes go to `ascii` (which appends what it likes), valid
+ * multi-byte sequences are copied, invalid bytes become U+FFFD.  no_c1:
+ * C1 control characters (U+0080..U+009F) become '?' too.  special: the
+ * printable ASCII bytes that `ascii` changes.
+ */
+static int walk(struct cw_buf *out, const char *s, const char *special,
 		int (*ascii)(struct cw_buf *out, char c), bool no_c1)
 {
+	struct plain pl;
 	int rc;
 
 	if (!s)
 		return 0;
+	pl = plain_of(special);
 	while (*s) {
-		size_t n = cw_utf8_len(s);
+		size_t n = 0;
 
+		while (is_plain(&pl, s[n]))
+			n++;
+		if (n) {
+			if ((rc = cw_buf_add(out, s, n)))
+				return rc;
+			s += n;
+			continue;
+		}
+		n = cw_utf8_len(s);
 		if (n == 1)
 			rc = ascii(out, *s);
 		else if (n == 2 && no_c1 && (unsigned char)s[0] == 0xc2 &&
@@ -83,14 +121,16 @@ static bool is_ctl(char c)
 
 /* ---- Markdown ---------------------------------------------------------- */
 
+/* Everything that starts emphasis, code, links, HTML, headings,
+ * strike-through, entities or ends a table cell. */
+#define MD_SPECIAL "\\|*_`[]<>#~&!"
+
 static int md_char(struct cw_buf *out, char c)
 {
 	/* Table cells end at a line break: keep the text on one line. */
 	if (is_ctl(c))
 		return cw_buf_addch(out, ' ');
-	/* Everything that starts emphasis, code, links, HTML, headings,
-	 * strike-through, entities or ends a table cell. */
-	if (strchr("\\|*_`[]<>#~&!", c)) {
+	if (strchr(MD_SPECIAL, c)) {
 		int rc = cw_buf_addch(out, '\\');
 
 		return rc ? rc : cw_buf_addch(out, c);
@@ -100,7 +140,7 @@ static int md_char(struct cw_buf *out, char c)
 
 int cw_md_escape(struct cw_buf *out, const char *s)
 {
-	return walk(out, s, md_char, false);
+	return walk(out, s, MD_SPECIAL, md_char, false);
 }
 
 /* ---- CSV --------------------------------------------------------------- */
@@ -125,7 +165,7 @@ int cw_csv_cell(struct cw_buf *out, const char *s, bool is_text)
 		return rc;
 	if (guard && (rc = cw_buf_addch(out, '\'')))
 		return rc;
-	if ((rc = walk(out, s, csv_char, false)))
+	if ((rc = walk(out, s, "\"", csv_char, false)))
 		return rc;
 	return quote ? cw_buf_addch(out, '"') : 0;
 }
@@ -156,7 +196,7 @@ int cw_json_string(struct cw_buf *out, const char *s)
 {
 	int rc;
 
-	if ((rc = cw_buf_addch(out, '"')) || (rc = walk(out, s, json_char, false)))
+	if ((rc = cw_buf_addch(out, '"')) || (rc = walk(out, s, "\"\\", json_char, false)))
 		return rc;
 	return cw_buf_addch(out, '"');
 }
@@ -170,7 +210,7 @@ static int term_char(struct cw_buf *out, char c)
 
 int cw_term_escape(struct cw_buf *out, const char *s)
 {
-	return walk(out, s, term_char, true);
+	return walk(out, s, "", term_char, true);
 }
 
 static int html_ascii(struct cw_buf *out, char c)
@@ -194,5 +234,5 @@ static int html_ascii(struct cw_buf *out, char c)
 
 int cw_html_escape(struct cw_buf *out, const char *s)
 {
-	return walk(out, s, html_ascii, true);
+	return walk(out, s, "&<>\"'", html_ascii, true);
 }

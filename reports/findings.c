@@ -104,7 +104,7 @@ static bool better_lead(const struct cw_result *a, const struct cw_result *b)
 	return strcmp0(a->detector, b->detector) < 0;
 }
 
-static int alert_rank(enum cw_alert a)
+int cw_alert_rank(enum cw_alert a)
 {
 	switch (a) {
 	case CW_ALERT_NEW: return 4;
@@ -184,7 +184,7 @@ int cw_findings_build(const struct cw_run *run, const bool *include,
 				f->lead = o[i].idx;
 			if (r->j.severity > f->severity)
 				f->severity = r->j.severity;
-			if (alert_rank(r->alert) > alert_rank(f->alert))
+			if (cw_alert_rank(r->alert) > cw_alert_rank(f->alert))
 				f->alert = r->alert;
 		}
 		f->nmembers++;

@@ -11,7 +11,8 @@
  * (cw_cost_apply counts each series and period once, at its largest
  * estimate).
  *
- * The machine formats (CSV, JSON, XLSX) keep one row per judgement and add
+ * The machine formats (CSV, JSON) keep one row per judgement, the XLSX one
+ * row per series and period with every detector's verdict, and they add
  * the finding's id, a stable name of (account, region, bucket, metric,
  * period): "f-" and 16 hex digits of a 64-bit FNV-1a hash.  The same spike
  * has the same id in every run, shard and format.
@@ -71,6 +72,10 @@ char *cw_result_finding_id(const struct cw_run *run, const struct cw_result *r, 
 /* "mean7d, zscore": the detectors of f, comma-separated, appended to out. */
 int cw_finding_detectors(const struct cw_run *run, const struct cw_finding *f,
 			 struct cw_buf *out);
+
+/* How notable an alert state is (new 4, grew 3, ongoing 2, resolved and
+ * acknowledged 1, none 0): a finding shows its members' most notable. */
+int cw_alert_rank(enum cw_alert a);
 
 /* The lead judgement of f. */
 static inline const struct cw_result *cw_finding_lead(const struct cw_run *run,

@@ -5,11 +5,15 @@
  * Reports stream to their files in REPORT_CHUNK pieces (a run with tens of
  * thousands of series makes reports of tens of megabytes), each into its
  * own temporary file; they replace the old reports together at the end.
+ * The formats render at the same time, one thread each: they only read
+ * the run, and each has its own buffer, file and error text.
  */
 #include "report.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -162,6 +166,63 @@ static int render_to_file(const struct cw_run *run, const char *dir,
 	return cw_afile_finish(file, err, errlen);
 }
 
+/* One format rendered on a thread of its own (the run is only read). */
+struct render_job {
+	const struct cw_run *run;
+	const char *dir;
+	const struct cw_report_ops *ops;
+	struct cw_afile *file;
+	pthread_t thread;
+	bool started;
+	int rc;
+	char err[CW_ERRBUF];
+};
+
+static void *render_job(void *arg)
+{
+	struct render_job *j = arg;
+
+	j->rc = render_to_file(j->run, j->dir, j->ops, j->file, j->err, sizeof(j->err));
+	return NULL;
+}
+
+/*
+ * Render every format at once, one thread each (the first on this one; a
+ * thread that cannot start runs here too); the first format's error in
+ * table order is the one reported.
+ */
+static int render_all(const struct cw_run *run, const char *dir,
+		      const struct cw_report_ops *const *ops, struct cw_afile *files, size_t n,
+		      char *err, size_t errlen)
+{
+	struct render_job *jobs = calloc(n + 1, sizeof(*jobs));
+	int rc = 0;
+
+	if (!jobs)
+		return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		jobs[i] = (struct render_job){ .run = run, .dir = dir, .ops = ops[i],
+					       .file = &files[i] };
+		if (i > 0)
+			jobs[i].started = pthread_create(&jobs[i].thread, NULL, render_job,
+							 &jobs[i]) == 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || !jobs[i].started)
+			render_job(&jobs[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].started)
+			pthread_join(jobs[i].thread, NULL);
+		if (!rc && jobs[i].rc) {
+			rc = jobs[i].rc;
+			if (err && errlen)
+				snprintf(err, errlen, "%s", jobs[i].err);
+		}
+	}
+	free(jobs);
+	return rc;
+}
+
 int cw_reports_write_ops(const struct cw_run *run, const char *dir,
 			 const struct cw_report_ops *const *ops, char *err, size_t errlen)
 {
@@ -178,8 +239,7 @@ int cw_reports_write_ops(const struct cw_run *run, const char *dir,
 		return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
 	if ((rc = cw_mkdirs(dir, err, errlen)))
 		goto out;
-	for (i = 0; i < n && !rc; i++)
-		rc = render_to_file(run, dir, ops[i], &files[i], err, errlen);
+	rc = render_all(run, dir, ops, files, n, err, errlen);
 	/* Every report is complete on disk: only now replace the old ones. */
 	for (i = 0; i < n && !rc; i++)
 		rc = cw_afile_commit(&files[i], err, errlen);

@@ -13,7 +13,10 @@
  *
  * Sheets:
  *   Findings               one row per finding (bucket and period), largest cost first
- *   All judgements         one row per judgement, the columns of report.csv
+ *   Series                 one row per series and judged period: the series'
+ *                          columns, then each detector's verdict, baseline,
+ *                          limit and score side by side (the judgements of
+ *                          report.csv, half the rows and no repeated names)
  *   Accounts               per-account totals
  *   Not watched & failures failures, then buckets not watched or not found
  *                          (a "kind" column says which), with stored bytes
@@ -62,8 +65,17 @@ static void lxw_check(struct xw *x, lxw_error e, const char *what)
  * most CELL_MAX bytes (cut at a character boundary). */
 static const char *clean(struct xw *x, const char *s)
 {
+	size_t k = 0;
+
+	if (!s)
+		return "";
+	/* the common case: short printable ASCII, as it is */
+	while (k < CELL_MAX - 4 && (unsigned char)s[k] >= 0x20 && (unsigned char)s[k] < 0x7f)
+		k++;
+	if (!s[k])
+		return s;
 	cw_buf_reset(&x->tmp);
-	for (s = s ? s : ""; *s && x->tmp.len < CELL_MAX - 4;) {
+	for (; *s && x->tmp.len < CELL_MAX - 4;) {
 		size_t n = cw_utf8_len(s);
 		int rc;
 
@@ -88,6 +100,9 @@ static void text(struct xw *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, cons
 		return;
 	lxw_check(x, worksheet_write_string(ws, r, c, clean(x, s), x->text), "write");
 }
+
+/* The fixed columns of the Series sheet, before each detector's four. */
+#define SERIES_FIXED 17
 
 /* Columns 1-5 of a row: account id and name, region, bucket, metric. */
 static void id_cells(struct xw *x, lxw_worksheet *ws, lxw_row_t r, const struct cw_target_id *id)
@@ -199,66 +214,263 @@ static void findings_sheet(struct xw *x, const struct cw_run *run, const struct 
 	cw_buf_release(&det);
 }
 
-static void judgements_sheet(struct xw *x, const struct cw_run *run,
-			     const struct cw_result *sorted)
+/*
+ * The judgements of one series and period side by side.  Grouping is
+ * linear in the results: a counting sort by series, then each series'
+ * few results by period (and reading position).
+ */
+struct member {
+	int64_t period; /* its period_start */
+	uint32_t pos;   /* its position in the sorted results */
+};
+
+struct groups {
+	struct member *by_series; /* grouped by series, then period and position */
+	size_t *first;       /* per series: its slice of by_series (nseries + 1) */
+	uint32_t *at;        /* per position: where it sits in by_series */
+	const char **dets;   /* detector names, first seen first */
+	size_t ndets;
+};
+
+static int member_cmp(const void *pa, const void *pb)
 {
-	static const struct xcol cols[] = {
-		{ "run_id", 22 }, { "account_id", 15 }, { "account_name", 18 }, { "region", 13 },
-		{ "bucket", 30 }, { "metric", 28 }, { "detector", 11 },
+	const struct member *a = pa, *b = pb;
+
+	if (a->period != b->period)
+		return a->period < b->period ? -1 : 1;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+static void group_release(struct groups *g)
+{
+	free(g->by_series);
+	free(g->first);
+	free(g->at);
+	free(g->dets);
+	memset(g, 0, sizeof(*g));
+}
+
+static int det_index(struct groups *g, const char *name, size_t cap)
+{
+	for (size_t d = 0; d < g->ndets; d++)
+		if (g->dets[d] == name || strcmp(g->dets[d], name) == 0)
+			return (int)d;
+	if (g->ndets == cap)
+		return -1;
+	g->dets[g->ndets] = name;
+	return (int)g->ndets++;
+}
+
+static int group_build(const struct cw_run *run, const struct cw_result *sorted,
+		       struct groups *g)
+{
+	size_t n = run->nresults, ns = run->nseries, cap = 16;
+
+	memset(g, 0, sizeof(*g));
+	g->by_series = malloc((n ? n : 1) * sizeof(*g->by_series));
+	g->at = malloc((n ? n : 1) * sizeof(*g->at));
+	g->first = calloc(ns + 2, sizeof(*g->first));
+	g->dets = malloc(cap * sizeof(*g->dets));
+	if (!g->by_series || !g->at || !g->first || !g->dets)
+		return CW_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = run->results[i].detector ? run->results[i].detector : "";
+
+		if (run->results[i].series >= ns)
+			continue;
+		g->first[run->results[i].series + 2]++;
+		if (det_index(g, name, cap) < 0) {
+			const char **more = realloc(g->dets, 2 * cap * sizeof(*g->dets));
+
+			if (!more)
+				return CW_ENOMEM;
+			g->dets = more;
+			cap *= 2;
+			det_index(g, name, cap);
+		}
+	}
+	for (size_t s = 2; s < ns + 2; s++)
+		g->first[s] += g->first[s - 1];
+	for (size_t i = 0; i < n; i++)
+		if (sorted[i].series < ns)
+			g->by_series[g->first[sorted[i].series + 1]++] =
+				(struct member){ sorted[i].j.period_start, (uint32_t)i };
+	for (size_t s = 0; s < ns; s++) {
+		size_t lo = g->first[s], hi = g->first[s + 1];
+
+		if (hi - lo > 1)
+			qsort(g->by_series + lo, hi - lo, sizeof(*g->by_series), member_cmp);
+		for (size_t k = lo; k < hi; k++)
+			g->at[g->by_series[k].pos] = (uint32_t)k;
+	}
+	return 0;
+}
+
+static const char *worst_status(const struct cw_result *sorted, const struct member *m, size_t nm)
+{
+	enum cw_status st = sorted[m[0].pos].j.status;
+
+	for (size_t k = 1; k < nm; k++) {
+		enum cw_status o = sorted[m[k].pos].j.status;
+
+		if (o == CW_STATUS_ANOMALY || (o == CW_STATUS_OK && st != CW_STATUS_ANOMALY))
+			st = o;
+	}
+	return cw_rep_status(st);
+}
+
+/* One row: a series' judgements of one period (members m, positions in sorted). */
+static void series_row(struct xw *x, lxw_worksheet *ws, lxw_row_t row, const struct cw_run *run,
+		       const struct cw_result *sorted, const struct groups *g, const struct member *m,
+		       size_t nm, struct cw_buf *note)
+{
+	const struct cw_result *r0 = &sorted[m[0].pos];
+	const struct cw_run_series *rs = &run->series[r0->series];
+	const struct cw_target_id *id = &rs->id;
+	bool b = is_bytes(id), anomaly = false;
+	enum cw_severity sev = CW_SEV_INFO;
+	enum cw_alert alert = CW_ALERT_NONE;
+	double value = NAN, usd = NAN;
+	char fid[CW_FINDING_ID_LEN];
+
+	cw_buf_reset(note);
+	for (size_t k = 0; k < nm; k++) {
+		const struct cw_result *r = &sorted[m[k].pos];
+		int d = det_index((struct groups *)g, r->detector ? r->detector : "", g->ndets);
+		lxw_col_t c = (lxw_col_t)(SERIES_FIXED + 4 * (d < 0 ? 0 : d));
+
+		if (isnan(value))
+			value = r->j.value;
+		if (r->j.status == CW_STATUS_ANOMALY) {
+			if (!anomaly || r->j.severity > sev)
+				sev = r->j.severity;
+			anomaly = true;
+			if (!isnan(r->est_excess_usd) && (isnan(usd) || r->est_excess_usd > usd))
+				usd = r->est_excess_usd;
+		}
+		if (cw_alert_rank(r->alert) > cw_alert_rank(alert))
+			alert = r->alert;
+		if (r->note && r->note[0] && !x->rc &&
+		    ((note->len && (x->rc = cw_buf_addstr(note, "; "))) ||
+		     (x->rc = cw_buf_addstr(note, r->detector ? r->detector : "")) ||
+		     (x->rc = cw_buf_addstr(note, ": ")) || (x->rc = cw_buf_addstr(note, r->note))))
+			return;
+		if (d < 0)
+			continue;
+		text(x, ws, row, c, cw_rep_status(r->j.status));
+		num(x, ws, row, c + 1, r->j.baseline, b ? x->bytes : x->num);
+		num(x, ws, row, c + 2, r->j.limit, b ? x->bytes : x->num);
+		num(x, ws, row, c + 3, r->j.score, x->num);
+	}
+	text(x, ws, row, 0, worst_status(sorted, m, nm));
+	id_cells(x, ws, row, id);
+	if (rs->series.n)
+		when(x, ws, row, 6, r0->j.period_start);
+	num(x, ws, row, 7, value, b ? x->bytes : x->num);
+	num(x, ws, row, 8, b ? value / 1e9 : NAN, x->gb);
+	text(x, ws, row, 9, id->unit);
+	text(x, ws, row, 10, anomaly ? cw_rep_severity(sev) : "");
+	text(x, ws, row, 11, cw_rep_alert(alert));
+	num(x, ws, row, 12, usd, x->usd);
+	text(x, ws, row, 13, anomaly ? cw_finding_id(id, r0->j.period_start, fid, sizeof(fid))
+				     : "");
+	text(x, ws, row, 14, id->owner);
+	text(x, ws, row, 15, id->tags);
+	text(x, ws, row, 16, cw_buf_str(note));
+}
+
+/*
+ * "Series": one row per series and judged period (every detector's verdict
+ * in its own columns), in the reading order of its first judgement.
+ * Past a sheet's rows they go on in "Series (2)", "(3)", ...
+ */
+static void series_sheet(struct xw *x, const struct cw_run *run, const struct cw_result *sorted)
+{
+	static const struct xcol fixed[SERIES_FIXED] = {
+		{ "status", 12 }, { "account_id", 15 }, { "account_name", 18 },
+		{ "region", 13 }, { "bucket", 30 }, { "metric", 28 },
 		{ "period_start (UTC)", 17 }, { "value", 18 }, { "value_gb", 12 },
-		{ "baseline", 18 }, { "baseline_gb", 12 }, { "limit", 18 }, { "change", 10 },
-		{ "score", 9 }, { "status", 12 }, { "severity", 10 }, { "alert", 9 },
-		{ "est_excess_usd", 14 }, { "est_excess_usd_all", 14 }, { "unit", 8 },
-		{ "note", 30 }, { "owner", 16 }, { "tags", 28 }, { "finding_id", 20 },
+		{ "unit", 8 }, { "severity", 10 }, { "alert", 9 }, { "est_excess_usd", 14 },
+		{ "finding_id", 20 }, { "owner", 16 }, { "tags", 28 }, { "note", 30 },
 	};
-	/* a sheet holds LXW_ROW_MAX rows: more judgements go on in
-	 * "All judgements (2)", "(3)", ... */
+	static const char *const per_det[4] = { "", " baseline", " limit", " score" };
+	static const double per_width[4] = { 12, 18, 18, 9 };
 	const size_t per = LXW_ROW_MAX - 1;
+	struct groups g;
+	struct xcol *cols = NULL;
+	char **titles = NULL;
+	size_t ncols = 0, nrows = 0, row = 0, sheets = 0;
+	uint8_t *done = NULL;
 	lxw_worksheet *ws = NULL;
-	char fid[CW_FINDING_ID_LEN], name[48];
+	struct cw_buf note = CW_BUF_INIT;
 
-	for (size_t i = 0; i == 0 || (ws && i < run->nresults && !x->rc); i++) {
-		if (i % per == 0) {
-			size_t left = run->nresults - i;
+	if ((x->rc = group_build(run, sorted, &g)))
+		goto out;
+	ncols = SERIES_FIXED + 4 * g.ndets;
+	cols = calloc(ncols, sizeof(*cols));
+	titles = calloc(4 * g.ndets + 1, sizeof(*titles));
+	done = calloc(run->nresults + 1, 1);
+	if (!cols || !titles || !done) {
+		x->rc = CW_ENOMEM;
+		goto out;
+	}
+	memcpy(cols, fixed, sizeof(fixed));
+	for (size_t d = 0; d < g.ndets; d++)
+		for (size_t k = 0; k < 4; k++) {
+			char **t = &titles[4 * d + k];
 
-			if (i == 0)
-				snprintf(name, sizeof(name), "All judgements");
+			if (!(*t = cw_asprintf("%s%s", g.dets[d], per_det[k]))) {
+				x->rc = CW_ENOMEM;
+				goto out;
+			}
+			cols[SERIES_FIXED + 4 * d + k] = (struct xcol){ *t, per_width[k] };
+		}
+	/* rows: one per series and period */
+	for (size_t i = 0; i < run->nresults; i++) {
+		if (sorted[i].series >= run->nseries)
+			continue;
+		size_t k = g.at[i], lo = g.first[sorted[i].series];
+
+		if (k == lo || g.by_series[k - 1].period != sorted[i].j.period_start)
+			nrows++;
+	}
+	for (size_t i = 0; (i == 0 || ws) && i < run->nresults && !x->rc; i++) {
+		if (sorted[i].series >= run->nseries || done[i])
+			continue;
+		size_t k = g.at[i], hi = g.first[sorted[i].series + 1], nm = 0;
+		const struct member *m;
+
+		while (k > g.first[sorted[i].series] &&
+		       g.by_series[k - 1].period == sorted[i].j.period_start)
+			k--;
+		m = &g.by_series[k];
+		while (k + nm < hi && m[nm].period == sorted[i].j.period_start)
+			done[m[nm++].pos] = 1;
+		if (row % per == 0) {
+			char name[48];
+			size_t left = nrows - row;
+
+			if (sheets++ == 0)
+				snprintf(name, sizeof(name), "Series");
 			else
-				snprintf(name, sizeof(name), "All judgements (%zu)", i / per + 1);
-			ws = sheet(x, name, cols, sizeof(cols) / sizeof(cols[0]),
-				   left < per ? left : per);
-			if (!ws || i >= run->nresults)
+				snprintf(name, sizeof(name), "Series (%zu)", sheets);
+			ws = sheet(x, name, cols, ncols, left < per ? left : per);
+			if (!ws)
 				break;
 		}
-		const struct cw_result *r = &sorted[i];
-		const struct cw_run_series *rs = &run->series[r->series];
-		const struct cw_target_id *id = &rs->id;
-		lxw_row_t row = (lxw_row_t)(i % per + 1);
-		bool b = is_bytes(id), anomaly = r->j.status == CW_STATUS_ANOMALY;
-
-		text(x, ws, row, 0, run->run_id);
-		id_cells(x, ws, row, id);
-		text(x, ws, row, 6, r->detector);
-		if (rs->series.n)
-			when(x, ws, row, 7, r->j.period_start);
-		num(x, ws, row, 8, r->j.value, b ? x->bytes : x->num);
-		num(x, ws, row, 9, b ? r->j.value / 1e9 : NAN, x->gb);
-		num(x, ws, row, 10, r->j.baseline, b ? x->bytes : x->num);
-		num(x, ws, row, 11, b ? r->j.baseline / 1e9 : NAN, x->gb);
-		num(x, ws, row, 12, r->j.limit, b ? x->bytes : x->num);
-		num(x, ws, row, 13, pct_fraction(&r->j), x->pct);
-		num(x, ws, row, 14, r->j.score, x->num);
-		text(x, ws, row, 15, cw_rep_status(r->j.status));
-		text(x, ws, row, 16, anomaly ? cw_rep_severity(r->j.severity) : "");
-		text(x, ws, row, 17, cw_rep_alert(r->alert));
-		num(x, ws, row, 18, anomaly ? r->est_excess_usd : NAN, x->usd);
-		num(x, ws, row, 19, r->est_excess_usd, x->usd);
-		text(x, ws, row, 20, id->unit);
-		text(x, ws, row, 21, r->note);
-		text(x, ws, row, 22, id->owner);
-		text(x, ws, row, 23, id->tags);
-		text(x, ws, row, 24, cw_result_finding_id(run, r, fid, sizeof(fid)));
+		series_row(x, ws, (lxw_row_t)(row % per + 1), run, sorted, &g, m, nm, &note);
+		row++;
 	}
+	if (!x->rc && sheets == 0)
+		sheet(x, "Series", cols, ncols, 0);
+out:
+	for (size_t i = 0; titles && i < 4 * g.ndets; i++)
+		free(titles[i]);
+	free(titles);
+	free(cols);
+	free(done);
+	cw_buf_release(&note);
+	group_release(&g);
 }
 
 static void accounts_sheet(struct xw *x, const struct cw_acct_totals *t)
@@ -395,6 +607,7 @@ static int xlsx_render(const struct cw_run *run, struct cw_buf *out, char *err, 
 		goto out;
 	}
 	props.created = (time_t)run->started; /* the same run, the same file */
+	props.subject = run->run_id && run->run_id[0] ? run->run_id : NULL; /* not on every row */
 	lxw_check(&x, workbook_set_properties(x.wb, &props), "properties");
 	x.head = format(&x, NULL);
 	if (x.head)
@@ -408,7 +621,7 @@ static int xlsx_render(const struct cw_run *run, struct cw_buf *out, char *err, 
 	x.num = format(&x, "General");
 	if (!x.rc) {
 		findings_sheet(&x, run, &fs);
-		judgements_sheet(&x, run, sorted ? sorted : run->results);
+		series_sheet(&x, run, sorted ? sorted : run->results);
 		accounts_sheet(&x, &t);
 		gaps_sheet(&x, run);
 	}

@@ -1,15 +1,16 @@
 /*
  * cloudwatch.c - GetMetricData / ListMetrics bodies (AWS JSON 1.0): the
- * requests and ListMetrics pages through jansson, GetMetricData pages
- * through a scanner of their own (below: they are most of a sweep's bytes).
+ * requests written straight into a buffer, the answers read by a scanner
+ * of their own, without a tree (below: GetMetricData pages are most of a
+ * sweep's bytes, ListMetrics pages a bucket's name and dimensions each).
  *
  * Parsing checks the whole page first (syntax, types, sizes, ids), then
  * applies it, so a malformed page changes nothing.  No shared state, no
- * locking (json_object_seed(0) must have been called before threads
- * start, as DESIGN.md says).
+ * locking.  jansson.h is included for its nesting limit only.
  */
 #include "cloudwatch.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "escape.h"
 #include "strutil.h"
 #include "timeutil.h"
 
@@ -57,111 +59,140 @@ int cw_query_index(const char *id, size_t *out)
 /* ---- building ------------------------------------------------------------ */
 
 /*
- * tmpl with every {bucket}, {account} and {region} replaced by bucket,
- * account and region (a NULL one leaves its placeholder as it is): a new
- * string, NULL on ENOMEM.
+ * The request bodies are written straight into a buffer, as jansson's
+ * JSON_COMPACT writes them (the same keys in the same order), without
+ * building a tree: a 500-query GetMetricData body is ~100 KB and the sweep
+ * writes one per batch.  A name or value that is not valid UTF-8 refuses
+ * the request (CW_EINVAL), as json_string() did.
  */
-static char *subst(const char *tmpl, const char *bucket, const char *account,
-		   const char *region)
+struct jw {
+	struct cw_buf b;
+	int rc; /* first error: CW_EINVAL (bad UTF-8) or CW_ENOMEM */
+};
+
+static bool valid_utf8(const char *s)
 {
-	static const char *const ph[] = { BUCKET_PH, "{account}", "{region}" };
-	const char *with[3] = { bucket, account, region };
-	struct cw_buf b = CW_BUF_INIT;
-	const char *p = tmpl;
-
-	cw_buf_init(&b, 0);
-	while (*p) {
-		size_t k;
-
-		for (k = 0; k < 3; k++)
-			if (with[k] && strncmp(p, ph[k], strlen(ph[k])) == 0)
-				break;
-		if (k < 3) {
-			if (cw_buf_addstr(&b, with[k]))
-				return NULL;
-			p += strlen(ph[k]);
-		} else if (cw_buf_addch(&b, *p++)) {
-			return NULL;
-		}
-	}
-	if (cw_buf_addstr(&b, ""))
-		return NULL;
-	return cw_buf_detach(&b, NULL);
+	for (size_t n; *s; s += n)
+		if ((n = cw_utf8_len(s)) == 0)
+			return false;
+	return true;
 }
 
-/* Append {"Name":..,"Value":..} to arr.  0 or -1 (invalid UTF-8, ENOMEM). */
-static int add_dim(json_t *arr, const char *name, const char *value)
+static void jw_raw(struct jw *w, const char *s)
 {
-	json_t *d = json_object();
-	json_t *n = json_string(name), *v = json_string(value);
+	if (!w->rc)
+		w->rc = cw_buf_addstr(&w->b, s);
+}
 
-	if (!d || !n || !v) {
-		json_decref(d);
-		json_decref(n);
-		json_decref(v);
-		return -1;
+static void jw_str(struct jw *w, const char *s)
+{
+	if (w->rc)
+		return;
+	if (!s || !valid_utf8(s))
+		w->rc = CW_EINVAL;
+	else
+		w->rc = cw_json_string(&w->b, s);
+}
+
+static void jw_int(struct jw *w, int64_t v)
+{
+	if (!w->rc)
+		w->rc = cw_buf_printf(&w->b, "%" PRId64, v);
+}
+
+/* "Name":"k" pairs are written with the key as a literal ("\"Name\":"). */
+static void jw_key_str(struct jw *w, const char *key, const char *v)
+{
+	jw_raw(w, key);
+	jw_str(w, v);
+}
+
+/*
+ * Append tmpl to out with every {bucket}, {account} and {region} replaced
+ * by bucket, account and region (a NULL one leaves its placeholder as it
+ * is); out is reset first.
+ */
+static int subst(struct cw_buf *out, const char *tmpl, const char *bucket, const char *account,
+		 const char *region)
+{
+	static const char *const ph[] = { BUCKET_PH, "{account}", "{region}" };
+	static const size_t phlen[] = { sizeof(BUCKET_PH) - 1, 9, 8 };
+	const char *with[3] = { bucket, account, region };
+	const char *p = tmpl;
+	int rc = 0;
+
+	cw_buf_reset(out);
+	while (*p && !rc) {
+		const char *q = strchr(p, '{');
+		size_t k;
+
+		if (!q)
+			return cw_buf_addstr(out, p);
+		if (q > p && (rc = cw_buf_add(out, p, (size_t)(q - p))))
+			break;
+		p = q;
+		for (k = 0; k < 3; k++)
+			if (with[k] && strncmp(p, ph[k], phlen[k]) == 0)
+				break;
+		if (k < 3) {
+			rc = cw_buf_addstr(out, with[k]);
+			p += phlen[k];
+		} else {
+			rc = cw_buf_addch(out, *p++);
+		}
 	}
-	json_object_set_new(d, "Name", n);
-	json_object_set_new(d, "Value", v);
-	return json_array_append_new(arr, d);
+	return rc ? rc : cw_buf_addstr(out, "");
 }
 
 /*
  * The Dimensions array of metric m: with bucket substituted (bucket !=
  * NULL), or only the fixed ones (bucket == NULL, for ListMetrics).
+ * scratch holds each substituted value.
  */
-static json_t *dims_json(const struct cw_metric_def *m, const char *bucket,
-			 const char *account, const char *region)
+static void jw_dims(struct jw *w, struct cw_buf *scratch, const struct cw_metric_def *m,
+		    const char *bucket, const char *account, const char *region)
 {
-	json_t *arr = json_array();
+	bool first = true;
 
-	if (!arr)
-		return NULL;
-	for (size_t i = 0; i < m->ndims; i++) {
+	jw_raw(w, "[");
+	for (size_t i = 0; i < m->ndims && !w->rc; i++) {
 		const struct cw_dim_tmpl *t = &m->dims[i];
-		bool has = t->value && strstr(t->value, BUCKET_PH);
-		char *v;
-		int rc;
+		bool has;
 
-		if (!t->name || !t->value)
-			goto fail;
+		if (!t->name || !t->value) {
+			w->rc = CW_EINVAL;
+			break;
+		}
+		has = strstr(t->value, BUCKET_PH) != NULL;
 		if (has && !bucket)
 			continue;
-		v = subst(t->value, has ? bucket : NULL, account, region);
-		if (!v)
-			goto fail;
-		rc = add_dim(arr, t->name, v);
-		free(v);
-		if (rc)
-			goto fail;
+		if ((w->rc = subst(scratch, t->value, has ? bucket : NULL, account, region)))
+			break;
+		jw_key_str(w, first ? "{\"Name\":" : ",{\"Name\":", t->name);
+		jw_key_str(w, ",\"Value\":", cw_buf_str(scratch));
+		jw_raw(w, "}");
+		first = false;
 	}
-	return arr;
-fail:
-	json_decref(arr);
-	return NULL;
+	jw_raw(w, "]");
 }
 
-static int set_str(json_t *o, const char *k, const char *v)
+/* Hand the body over, or the error of what went wrong. */
+static int jw_finish(struct jw *w, struct cw_buf *scratch, char **body, size_t *len,
+		     const char *what, char *err, size_t errlen)
 {
-	json_t *s = v ? json_string(v) : NULL;
+	cw_buf_release(scratch);
+	if (w->rc) {
+		int rc = w->rc;
 
-	if (!s)
-		return -1;
-	return json_object_set_new(o, k, s);
-}
-
-/* Serialise and hand over root (consumed). */
-static int dump(json_t *root, char **body, size_t *len, const char *what,
-		char *err, size_t errlen)
-{
-	char *s = json_dumps(root, JSON_COMPACT);
-
-	json_decref(root);
-	if (!s)
+		cw_buf_release(&w->b);
+		if (rc == CW_EINVAL)
+			return cw_fail(err, errlen, CW_EINVAL,
+				       "%s request: a name or value is not valid UTF-8", what);
 		return cw_fail(err, errlen, CW_ENOMEM, "%s request: out of memory", what);
-	*body = s;
-	if (len)
-		*len = strlen(s);
+	}
+	*body = cw_buf_detach(&w->b, len);
+	if (!*body)
+		return cw_fail(err, errlen, CW_ENOMEM, "%s request: out of memory", what);
 	return 0;
 }
 
@@ -169,7 +200,8 @@ int cw_gmd_request(char **body, size_t *len, const struct cw_gmd_query *q, size_
 		   int64_t start, int64_t end, int64_t period, const char *next_token,
 		   char *err, size_t errlen)
 {
-	json_t *root = NULL, *qs = NULL;
+	struct jw w = { .rc = 0 };
+	struct cw_buf scratch = CW_BUF_INIT;
 	char id[24];
 
 	*body = NULL;
@@ -180,67 +212,39 @@ int cw_gmd_request(char **body, size_t *len, const struct cw_gmd_query *q, size_
 	if (period <= 0 || end <= start)
 		return cw_fail(err, errlen, CW_EINVAL,
 			       "GetMetricData request: empty time range or bad period");
-	root = json_object();
-	qs = json_array();
-	if (!root || !qs || json_object_set(root, "MetricDataQueries", qs))
-		goto nomem;
 	for (size_t i = 0; i < n; i++) {
 		const struct cw_metric_def *m = q[i].metric;
-		json_t *e = NULL, *ms = NULL, *mt = NULL, *dims = NULL;
 
-		if (!m || !m->namespace_ || !m->name || !m->stat) {
-			json_decref(qs);
-			json_decref(root);
+		if (!m || !m->namespace_ || !m->name || !m->stat)
 			return cw_fail(err, errlen, CW_EINVAL,
 				       "GetMetricData request: query %zu: incomplete metric", i);
-		}
-		dims = dims_json(m, q[i].bucket ? q[i].bucket : "", q[i].account, q[i].region);
-		e = json_object();
-		ms = json_object();
-		mt = json_object();
-		if (!dims || !e || !ms || !mt) {
-			json_decref(dims);
-			json_decref(e);
-			json_decref(ms);
-			json_decref(mt);
-			goto bad;
-		}
-		json_array_append_new(qs, e);
-		json_object_set_new(e, "Id", json_string(cw_query_id(i, id, sizeof(id))));
-		json_object_set_new(e, "MetricStat", ms);
-		if (set_str(mt, "Namespace", m->namespace_) ||
-		    set_str(mt, "MetricName", m->name)) {
-			json_decref(mt);
-			json_decref(dims);
-			goto bad;
-		}
-		json_object_set_new(mt, "Dimensions", dims);
-		json_object_set_new(ms, "Metric", mt);
-		json_object_set_new(ms, "Period", json_integer(period));
-		if (set_str(ms, "Stat", m->stat))
-			goto bad;
-		json_object_set_new(e, "ReturnData", json_true());
-		if (json_array_size(qs) != i + 1 || !json_object_get(e, "Id") ||
-		    !json_object_get(ms, "Period"))
-			goto nomem;
 	}
-	if (json_object_set_new(root, "StartTime", json_integer(start)) ||
-	    json_object_set_new(root, "EndTime", json_integer(end)) ||
-	    set_str(root, "ScanBy", "TimestampDescending"))
-		goto nomem;
-	if (next_token && set_str(root, "NextToken", next_token))
-		goto bad;
-	json_decref(qs);
-	return dump(root, body, len, "GetMetricData", err, errlen);
-bad:
-	json_decref(qs);
-	json_decref(root);
-	return cw_fail(err, errlen, CW_EINVAL,
-		       "GetMetricData request: a name or value is not valid UTF-8");
-nomem:
-	json_decref(qs);
-	json_decref(root);
-	return cw_fail(err, errlen, CW_ENOMEM, "GetMetricData request: out of memory");
+	cw_buf_init(&w.b, 0);
+	cw_buf_init(&scratch, 0);
+	jw_raw(&w, "{\"MetricDataQueries\":[");
+	for (size_t i = 0; i < n && !w.rc; i++) {
+		const struct cw_metric_def *m = q[i].metric;
+
+		jw_key_str(&w, i ? ",{\"Id\":" : "{\"Id\":", cw_query_id(i, id, sizeof(id)));
+		jw_key_str(&w, ",\"MetricStat\":{\"Metric\":{\"Namespace\":", m->namespace_);
+		jw_key_str(&w, ",\"MetricName\":", m->name);
+		jw_raw(&w, ",\"Dimensions\":");
+		jw_dims(&w, &scratch, m, q[i].bucket ? q[i].bucket : "", q[i].account,
+			q[i].region);
+		jw_raw(&w, "},\"Period\":");
+		jw_int(&w, period);
+		jw_key_str(&w, ",\"Stat\":", m->stat);
+		jw_raw(&w, "},\"ReturnData\":true}");
+	}
+	jw_raw(&w, "],\"StartTime\":");
+	jw_int(&w, start);
+	jw_raw(&w, ",\"EndTime\":");
+	jw_int(&w, end);
+	jw_raw(&w, ",\"ScanBy\":\"TimestampDescending\"");
+	if (next_token)
+		jw_key_str(&w, ",\"NextToken\":", next_token);
+	jw_raw(&w, "}");
+	return jw_finish(&w, &scratch, body, len, "GetMetricData", err, errlen);
 }
 
 int cw_lm_request(char **body, size_t *len, const struct cw_metric_def *m,
@@ -253,85 +257,22 @@ int cw_lm_request_at(char **body, size_t *len, const struct cw_metric_def *m,
 		     const char *account, const char *region, const char *next_token,
 		     char *err, size_t errlen)
 {
-	json_t *root, *dims;
+	struct jw w = { .rc = 0 };
+	struct cw_buf scratch = CW_BUF_INIT;
 
 	*body = NULL;
 	if (!m || !m->namespace_ || !m->name)
 		return cw_fail(err, errlen, CW_EINVAL, "ListMetrics request: incomplete metric");
-	root = json_object();
-	if (!root || set_str(root, "Namespace", m->namespace_) ||
-	    set_str(root, "MetricName", m->name))
-		goto bad;
-	dims = dims_json(m, NULL, account, region);
-	/* json_object_set_new takes dims even when it fails */
-	if (!dims || json_object_set_new(root, "Dimensions", dims))
-		goto bad;
-	if (next_token && set_str(root, "NextToken", next_token))
-		goto bad;
-	return dump(root, body, len, "ListMetrics", err, errlen);
-bad:
-	json_decref(root);
-	return cw_fail(err, errlen, CW_EINVAL,
-		       "ListMetrics request: a name or value is not valid UTF-8");
-}
-
-/* ---- parsing helpers ----------------------------------------------------- */
-
-static json_t *load(const char *body, size_t len, const char *what, int *rc,
-		    char *err, size_t errlen)
-{
-	json_error_t je;
-	json_t *root;
-
-	if (!body || len > CW_CW_MAX_BODY) {
-		*rc = cw_fail(err, errlen, CW_ETOOBIG, "%s response: over %zu bytes", what,
-			      CW_CW_MAX_BODY);
-		return NULL;
-	}
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
-		*rc = cw_fail(err, errlen, CW_EPARSE, "%s response: not JSON: %s at %d:%d",
-			      what, je.text, je.line, je.column);
-		return NULL;
-	}
-	if (!json_is_object(root)) {
-		json_decref(root);
-		*rc = cw_fail(err, errlen, CW_EPARSE, "%s response: not a JSON object", what);
-		return NULL;
-	}
-	return root;
-}
-
-/* Optional array member: NULL when absent or null; *bad when another type. */
-static json_t *opt_array(json_t *o, const char *key, bool *bad)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!v || json_is_null(v))
-		return NULL;
-	if (!json_is_array(v))
-		*bad = true;
-	return json_is_array(v) ? v : NULL;
-}
-
-/* NextToken: absent, null or "" -> NULL; a string -> it; else CW_EPARSE. */
-static int next_token(json_t *root, const char **out, const char *what,
-		      char *err, size_t errlen)
-{
-	json_t *v = json_object_get(root, "NextToken");
-
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v))
-		return cw_fail(err, errlen, CW_EPARSE, "%s response: NextToken: not a string",
-			       what);
-	if (json_string_length(v) > CW_CW_MAX_TOKEN)
-		return cw_fail(err, errlen, CW_ETOOBIG, "%s response: NextToken: over %zu bytes",
-			       what, CW_CW_MAX_TOKEN);
-	if (json_string_length(v) > 0)
-		*out = json_string_value(v);
-	return 0;
+	cw_buf_init(&w.b, 0);
+	cw_buf_init(&scratch, 0);
+	jw_key_str(&w, "{\"Namespace\":", m->namespace_);
+	jw_key_str(&w, ",\"MetricName\":", m->name);
+	jw_raw(&w, ",\"Dimensions\":");
+	jw_dims(&w, &scratch, m, NULL, account, region);
+	if (next_token)
+		jw_key_str(&w, ",\"NextToken\":", next_token);
+	jw_raw(&w, "}");
+	return jw_finish(&w, &scratch, body, len, "ListMetrics", err, errlen);
 }
 
 static const struct {
@@ -474,6 +415,7 @@ struct gp_scratch {
 
 struct gp {
 	const char *b, *end;        /* the body */
+	const char *what;           /* "GetMetricData" or "ListMetrics", for messages */
 	int rc;                     /* first syntax error (or ENOMEM) */
 	char *err;
 	size_t errlen;
@@ -527,17 +469,37 @@ static int gp_syntax(struct gp *g, const char *p, const char *what)
 			col++;
 		}
 	}
-	g->rc = cw_fail(g->err, g->errlen, CW_EPARSE,
-			"GetMetricData response: not JSON: %s at %zu:%zu", what, line, col);
+	g->rc = cw_fail(g->err, g->errlen, CW_EPARSE, "%s response: not JSON: %s at %zu:%zu",
+			g->what, what, line, col);
 	return g->rc;
 }
 
 static int gp_nomem(struct gp *g)
 {
 	if (!g->rc)
-		g->rc = cw_fail(g->err, g->errlen, CW_ENOMEM,
-				"GetMetricData response: out of memory");
+		g->rc = cw_fail(g->err, g->errlen, CW_ENOMEM, "%s response: out of memory",
+				g->what);
 	return g->rc;
+}
+
+/*
+ * v (an array of *alloc elements of size bytes) with room for need
+ * elements: v itself, or a larger copy (the allocation doubles from 64,
+ * *alloc updated), or NULL (ENOMEM; v is still valid).
+ */
+static void *grow(void *v, size_t *alloc, size_t need, size_t size)
+{
+	size_t a = *alloc ? *alloc : 64;
+	void *p;
+
+	if (need <= *alloc)
+		return v;
+	while (a < need)
+		a *= 2;
+	if (a > SIZE_MAX / size || !(p = realloc(v, a * size)))
+		return NULL;
+	*alloc = a;
+	return p;
 }
 
 /* At least n bytes in s: 0 or CW_ENOMEM. */
@@ -1090,13 +1052,11 @@ static int gp_key_push(struct gp *g, const struct gp_str *s)
 	if (g->apply)
 		return 0;
 	if (g->nkeys == g->akeys) {
-		size_t a = g->akeys ? g->akeys * 2 : 64;
-		struct gp_key *v = realloc(g->keys, a * sizeof(*v));
+		struct gp_key *v = grow(g->keys, &g->akeys, g->nkeys + 1, sizeof(*v));
 
 		if (!v)
 			return gp_nomem(g);
 		g->keys = v;
-		g->akeys = a;
 	}
 	k = &g->keys[g->nkeys++];
 	k->len = s->len;
@@ -1732,15 +1692,13 @@ verdict:
 		return 0;
 	}
 	if (g->nres == g->ares) {
-		size_t a = g->ares ? g->ares * 2 : 64;
-		struct gp_res *v = realloc(g->res, a * sizeof(*v));
+		struct gp_res *v = grow(g->res, &g->ares, g->nres + 1, sizeof(*v));
 
 		if (!v) {
 			gp_nomem(g);
 			goto fail;
 		}
 		g->res = v;
-		g->ares = a;
 	}
 	if (!res.fused && res.n > 0 && res.slot != GP_NONE)
 		g->deferred = true; /* later results must not pass it */
@@ -1752,14 +1710,14 @@ fail:
 	return g->rc;
 }
 
-/* Pass 1 over the whole document. */
-static int gp_check(struct gp *g, size_t nr, const size_t *map, size_t nq)
+/*
+ * The page's root: 0 with *pp after its '{', or an error (a syntax error,
+ * or "not a JSON object" for a well-formed array, as json_loadb and the
+ * tree parser said).
+ */
+static int gp_root_open(struct gp *g, const char **pp)
 {
 	const char *p = gp_ws(g->b, g->end);
-	size_t base = 0, arena = 0;
-	struct gp_str key;
-	bool first = true;
-	int rc;
 
 	if (p >= g->end || (*p != '{' && *p != '['))
 		return gp_syntax(g, p, "'[' or '{' expected");
@@ -1769,10 +1727,48 @@ static int gp_check(struct gp *g, size_t nr, const size_t *map, size_t nq)
 		p = gp_ws(p, g->end);
 		if (p < g->end)
 			return gp_syntax(g, p, "end of input expected");
-		return cw_fail(g->err, g->errlen, CW_EPARSE,
-			       "GetMetricData response: not a JSON object");
+		return cw_fail(g->err, g->errlen, CW_EPARSE, "%s response: not a JSON object",
+			       g->what);
 	}
-	p++;
+	*pp = p + 1;
+	return 0;
+}
+
+/* After the root's members (rc of the last gp_obj_next, p after its '}'):
+ * its keys unique and nothing but whitespace after it. */
+static int gp_root_close(struct gp *g, int rc, const char *p)
+{
+	if (rc || gp_keys_end(g, 0, 0, p))
+		return g->rc ? g->rc : rc;
+	p = gp_ws(p, g->end);
+	if (p < g->end)
+		return gp_syntax(g, p, "end of input expected");
+	return 0;
+}
+
+/* The page's NextToken: absent, null or a string of at most CW_CW_MAX_TOKEN
+ * bytes (0), else the tree parser's error. */
+static int gp_token_check(struct gp *g)
+{
+	if (g->tok_bad)
+		return cw_fail(g->err, g->errlen, CW_EPARSE, "%s response: NextToken: not a string",
+			       g->what);
+	if (g->has_tok && g->tok.len > CW_CW_MAX_TOKEN)
+		return cw_fail(g->err, g->errlen, CW_ETOOBIG,
+			       "%s response: NextToken: over %zu bytes", g->what, CW_CW_MAX_TOKEN);
+	return 0;
+}
+
+/* Pass 1 over the whole document. */
+static int gp_check(struct gp *g, size_t nr, const size_t *map, size_t nq)
+{
+	const char *p;
+	struct gp_str key;
+	bool first = true;
+	int rc;
+
+	if ((rc = gp_root_open(g, &p)))
+		return rc;
 	while ((rc = gp_obj_next(g, &p, &key, &first)) == 1) {
 		if (gp_is(g, &key, "MetricDataResults") && *p == '[') {
 			bool afirst = true;
@@ -1809,11 +1805,8 @@ static int gp_check(struct gp *g, size_t nr, const size_t *map, size_t nq)
 		if (gp_skip(g, &p, 2))
 			return g->rc;
 	}
-	if (rc || gp_keys_end(g, base, arena, p))
-		return g->rc;
-	p = gp_ws(p, g->end);
-	if (p < g->end)
-		return gp_syntax(g, p, "end of input expected");
+	if ((rc = gp_root_close(g, rc, p)))
+		return rc;
 	/* the shape, in the tree parser's order */
 	if (g->root_bad)
 		return cw_fail(g->err, g->errlen, CW_EPARSE,
@@ -1821,13 +1814,8 @@ static int gp_check(struct gp *g, size_t nr, const size_t *map, size_t nq)
 	if (g->results > CW_CW_MAX_RESULTS)
 		return cw_fail(g->err, g->errlen, CW_ETOOBIG,
 			       "GetMetricData response: over %zu results", CW_CW_MAX_RESULTS);
-	if (g->tok_bad)
-		return cw_fail(g->err, g->errlen, CW_EPARSE,
-			       "GetMetricData response: NextToken: not a string");
-	if (g->has_tok && g->tok.len > CW_CW_MAX_TOKEN)
-		return cw_fail(g->err, g->errlen, CW_ETOOBIG,
-			       "GetMetricData response: NextToken: over %zu bytes",
-			       CW_CW_MAX_TOKEN);
+	if ((rc = gp_token_check(g)))
+		return rc;
 	if (g->res_rc)
 		return cw_fail(g->err, g->errlen, g->res_rc, "%s", g->res_err);
 	/* pass 2 converts numbers of any length without failing */
@@ -1937,6 +1925,44 @@ static void gp_apply(struct gp *g, struct cw_gmd_result *r, struct cw_gmd_page *
 	}
 }
 
+/* A scanner over body for a `what` response ("GetMetricData", ...). */
+static void gp_init(struct gp *g, const char *body, size_t len, const char *what, char *err,
+		    size_t errlen)
+{
+	memset(g, 0, sizeof(*g));
+	g->b = body;
+	g->end = body + len;
+	g->what = what;
+	g->err = err;
+	g->errlen = errlen;
+	g->msgs = GP_NONE;
+	g->tbuf_of = GP_NONE;
+}
+
+/* The page's NextToken into *out: new, NULL when there is none or it is "". */
+static int gp_token(struct gp *g, char **out)
+{
+	*out = NULL;
+	if (!g->has_tok || g->tok.len == 0)
+		return 0;
+	if (!(*out = malloc(g->tok.len + 1)))
+		return gp_nomem(g);
+	gp_unescape(g, &g->tok, *out);
+	(*out)[g->tok.len] = '\0';
+	return 0;
+}
+
+static void gp_release(struct gp *g)
+{
+	free(g->keys);
+	free(g->arena.p);
+	free(g->s1.p);
+	free(g->s2.p);
+	free(g->sk.p);
+	free(g->res);
+	free(g->tbuf);
+}
+
 int cw_gmd_accumulate(struct cw_gmd_result *r, size_t nr, const size_t *map, size_t nq,
 		      const char *body, size_t len, struct cw_gmd_page *page,
 		      char *err, size_t errlen)
@@ -1948,39 +1974,19 @@ int cw_gmd_accumulate(struct cw_gmd_result *r, size_t nr, const size_t *map, siz
 	if (!body || len > CW_CW_MAX_BODY)
 		return cw_fail(err, errlen, CW_ETOOBIG, "GetMetricData response: over %zu bytes",
 			       CW_CW_MAX_BODY);
-	memset(&g, 0, sizeof(g));
-	g.b = body;
-	g.end = body + len;
-	g.err = err;
-	g.errlen = errlen;
-	g.msgs = GP_NONE;
+	gp_init(&g, body, len, "GetMetricData", err, errlen);
 	g.r = r;
-	g.tbuf_of = GP_NONE;
 	g.tbuf = malloc(GP_TBUF * sizeof(*g.tbuf));
-	rc = g.tbuf ? gp_check(&g, nr, map, nq)
-		    : cw_fail(err, errlen, CW_ENOMEM, "GetMetricData response: out of memory");
-	if (!rc && g.has_tok && g.tok.len > 0) {
-		page->next_token = malloc(g.tok.len + 1);
-		if (!page->next_token) {
-			rc = cw_fail(err, errlen, CW_ENOMEM, "GetMetricData response: out of memory");
-		} else {
-			gp_unescape(&g, &g.tok, page->next_token);
-			page->next_token[g.tok.len] = '\0';
-		}
-	}
+	rc = g.tbuf ? gp_check(&g, nr, map, nq) : gp_nomem(&g);
+	if (!rc)
+		rc = gp_token(&g, &page->next_token);
 	if (!rc)
 		gp_apply(&g, r, page);
 	else
 		for (size_t i = 0; i < g.nres; i++)
 			if (g.res[i].fused)
 				gp_unfuse(&g, &g.res[i]);
-	free(g.keys);
-	free(g.arena.p);
-	free(g.s1.p);
-	free(g.s2.p);
-	free(g.sk.p);
-	free(g.res);
-	free(g.tbuf);
+	gp_release(&g);
 	if (rc)
 		cw_gmd_page_release(page);
 	return rc;
@@ -1999,54 +2005,319 @@ void cw_lm_page_release(struct cw_lm_page *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static bool str_member(json_t *o, const char *k, const char *want)
-{
-	const char *s = json_string_value(json_object_get(o, k));
+/*
+ * ListMetrics pages go through the same scanner as GetMetricData pages:
+ * the same strictness as json_loadb with JSON_REJECT_DUPLICATES, then the
+ * shape the tree parser checked, in its order and with its messages (a
+ * JSON object; Metrics absent, null or an array of at most
+ * CW_CW_MAX_RESULTS objects whose Dimensions, when present, are an array
+ * of objects with a string Name and an absent, null or string Value;
+ * NextToken absent, null or a string of at most CW_CW_MAX_TOKEN bytes).
+ * Each metric goes to the visitor as soon as it was read, while the page
+ * is good so far; what the visitor kept goes once the page fails.
+ */
+struct lm_dim {
+	struct gp_str name, value;
+	bool has_value; /* Value is a string */
+};
 
+struct lm_scan {
+	cw_lm_visit_fn visit;
+	void *vctx;
+	struct lm_dim *d;    /* the dimensions of the metric being read */
+	size_t nd, ad;
+	struct gp_scratch text; /* the metric's strings, unescaped, NUL-terminated */
+	struct cw_lm_dim *dims; /* the dimensions as the visitor sees them */
+	size_t av;
+	bool metrics_bad;    /* Metrics: not an array */
+	size_t count;        /* elements of Metrics */
+	int shape_rc;        /* the first bad metric: code and message */
+	char shape_err[CW_ERRBUF];
+};
+
+static void lm_shape(struct gp *g, struct lm_scan *ls, size_t i, size_t k, bool dim)
+{
+	if (ls->shape_rc)
+		return;
+	ls->shape_rc = CW_EPARSE;
+	if (dim)
+		snprintf(ls->shape_err, sizeof(ls->shape_err), "%s response: Metrics[%zu]."
+			 "Dimensions[%zu]: bad shape", g->what, i, k);
+	else
+		snprintf(ls->shape_err, sizeof(ls->shape_err),
+			 "%s response: Metrics[%zu]: bad shape", g->what, i);
+}
+
+/* One element of Dimensions at *pp (depth 5), into ls->d. */
+static int lm_dim_read(struct gp *g, struct lm_scan *ls, const char **pp, size_t i, size_t k)
+{
+	const char *p = *pp;
+	size_t base = g->nkeys, arena = g->larena;
+	struct lm_dim dim = { .has_value = false };
+	struct gp_str key;
+	bool first = true, bad = false, name_ok = false;
+	int rc;
+
+	if (*p != '{') {
+		lm_shape(g, ls, i, k, true);
+		return gp_skip(g, pp, 5);
+	}
+	p++;
+	while ((rc = gp_obj_next(g, &p, &key, &first)) == 1) {
+		bool name = gp_is(g, &key, "Name"), value = !name && gp_is(g, &key, "Value");
+
+		if ((name || value) && *p == '"') {
+			if (gp_string(g, &p, name ? &dim.name : &dim.value))
+				return g->rc;
+			if (name)
+				name_ok = true;
+			else
+				dim.has_value = true;
+			continue;
+		}
+		if (name || (value && !gp_null(p, g->end)))
+			bad = true;
+		if (gp_skip(g, &p, 6))
+			return g->rc;
+	}
+	if (rc || gp_keys_end(g, base, arena, p))
+		return g->rc;
+	*pp = p;
+	if (bad || !name_ok) {
+		lm_shape(g, ls, i, k, true);
+		return 0;
+	}
+	if (ls->nd == ls->ad) {
+		struct lm_dim *v = grow(ls->d, &ls->ad, ls->nd + 1, sizeof(*v));
+
+		if (!v)
+			return gp_nomem(g);
+		ls->d = v;
+	}
+	ls->d[ls->nd++] = dim;
+	return 0;
+}
+
+/* Unescape s into ls->text at *at (room was reserved); its start. */
+static const char *lm_put(struct gp *g, struct lm_scan *ls, const struct gp_str *s, size_t *at)
+{
+	char *o = ls->text.p + *at;
+
+	gp_unescape(g, s, o);
+	o[s->len] = '\0';
+	*at += s->len + 1;
+	return o;
+}
+
+/* The metric just read, as C strings, to the visitor. */
+static int lm_visit(struct gp *g, struct lm_scan *ls, const struct gp_str *ns,
+		    const struct gp_str *name)
+{
+	struct cw_lm_metric m = { .ndims = ls->nd };
+	size_t need = (ns ? ns->len + 1 : 0) + (name ? name->len + 1 : 0), at = 0;
+
+	for (size_t k = 0; k < ls->nd; k++)
+		need += ls->d[k].name.len + 1 + (ls->d[k].has_value ? ls->d[k].value.len + 1 : 0);
+	if (gp_reserve(&ls->text, need + 1))
+		return gp_nomem(g);
+	if (ls->nd > ls->av) {
+		struct cw_lm_dim *v = grow(ls->dims, &ls->av, ls->nd, sizeof(*v));
+
+		if (!v)
+			return gp_nomem(g);
+		ls->dims = v;
+	}
+	m.namespace_ = ns ? lm_put(g, ls, ns, &at) : NULL;
+	m.name = name ? lm_put(g, ls, name, &at) : NULL;
+	for (size_t k = 0; k < ls->nd; k++) {
+		const struct lm_dim *d = &ls->d[k];
+
+		ls->dims[k].name = lm_put(g, ls, &d->name, &at);
+		ls->dims[k].value = d->has_value ? lm_put(g, ls, &d->value, &at) : NULL;
+		ls->dims[k].value_len = d->has_value ? d->value.len : 0;
+	}
+	m.dims = ls->dims;
+	if (ls->visit(ls->vctx, &m))
+		return gp_nomem(g);
+	return 0;
+}
+
+/* One element of Metrics at *pp (depth 3), visited at once. */
+static int lm_metric_read(struct gp *g, struct lm_scan *ls, const char **pp, size_t i)
+{
+	const char *p = *pp;
+	size_t base = g->nkeys, arena = g->larena, k = 0;
+	struct gp_str key, ns = { 0 }, name = { 0 };
+	bool first = true, has_ns = false, has_name = false;
+	int rc;
+
+	if (*p != '{') {
+		lm_shape(g, ls, i, 0, false);
+		return gp_skip(g, pp, 3);
+	}
+	ls->nd = 0;
+	p++;
+	while ((rc = gp_obj_next(g, &p, &key, &first)) == 1) {
+		if (*p == '"' && (gp_is(g, &key, "Namespace") || gp_is(g, &key, "MetricName"))) {
+			bool is_ns = gp_is(g, &key, "Namespace");
+
+			if (gp_string(g, &p, is_ns ? &ns : &name))
+				return g->rc;
+			*(is_ns ? &has_ns : &has_name) = true;
+			continue;
+		}
+		if (gp_is(g, &key, "Dimensions")) {
+			bool dfirst = true;
+
+			if (*p != '[') {
+				lm_shape(g, ls, i, 0, false);
+				if (gp_skip(g, &p, 4))
+					return g->rc;
+				continue;
+			}
+			p++;
+			while ((rc = gp_arr_next(g, &p, &dfirst)) == 1)
+				if (lm_dim_read(g, ls, &p, i, k++))
+					return g->rc;
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (gp_skip(g, &p, 4))
+			return g->rc;
+	}
+	if (rc || gp_keys_end(g, base, arena, p))
+		return g->rc;
+	*pp = p;
+	if (ls->shape_rc || ls->count > CW_CW_MAX_RESULTS)
+		return 0; /* the page fails anyway */
+	return lm_visit(g, ls, has_ns ? &ns : NULL, has_name ? &name : NULL);
+}
+
+/* The whole page; then the shape errors in the tree parser's order. */
+static int lm_check(struct gp *g, struct lm_scan *ls)
+{
+	const char *p;
+	struct gp_str key;
+	bool first = true;
+	int rc;
+
+	if ((rc = gp_root_open(g, &p)))
+		return rc;
+	while ((rc = gp_obj_next(g, &p, &key, &first)) == 1) {
+		if (gp_is(g, &key, "Metrics") && *p == '[') {
+			bool afirst = true;
+
+			p++;
+			while ((rc = gp_arr_next(g, &p, &afirst)) == 1)
+				if (lm_metric_read(g, ls, &p, ls->count++))
+					return g->rc;
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (gp_is(g, &key, "NextToken") && *p == '"') {
+			if (gp_string(g, &p, &g->tok))
+				return g->rc;
+			g->has_tok = true;
+			continue;
+		}
+		if (!gp_null(p, g->end)) {
+			if (gp_is(g, &key, "Metrics"))
+				ls->metrics_bad = true;
+			else if (gp_is(g, &key, "NextToken"))
+				g->tok_bad = true;
+		}
+		if (gp_skip(g, &p, 2))
+			return g->rc;
+	}
+	if ((rc = gp_root_close(g, rc, p)))
+		return rc;
+	if (ls->metrics_bad)
+		return cw_fail(g->err, g->errlen, CW_EPARSE, "%s response: Metrics: not an array",
+			       g->what);
+	if (ls->count > CW_CW_MAX_RESULTS)
+		return cw_fail(g->err, g->errlen, CW_ETOOBIG, "%s response: over %zu metrics",
+			       g->what, CW_CW_MAX_RESULTS);
+	if ((rc = gp_token_check(g)))
+		return rc;
+	if (ls->shape_rc)
+		return cw_fail(g->err, g->errlen, ls->shape_rc, "%s", ls->shape_err);
+	return 0;
+}
+
+int cw_lm_scan(const char *body, size_t len, cw_lm_visit_fn visit, void *ctx,
+	       char **next_token, char *err, size_t errlen)
+{
+	struct lm_scan ls = { .visit = visit, .vctx = ctx };
+	struct gp g;
+	int rc;
+
+	*next_token = NULL;
+	if (!body || len > CW_CW_MAX_BODY)
+		return cw_fail(err, errlen, CW_ETOOBIG, "ListMetrics response: over %zu bytes",
+			       CW_CW_MAX_BODY);
+	gp_init(&g, body, len, "ListMetrics", err, errlen);
+	rc = lm_check(&g, &ls);
+	if (!rc)
+		rc = gp_token(&g, next_token);
+	free(ls.d);
+	free(ls.text.p);
+	free(ls.dims);
+	gp_release(&g);
+	return rc;
+}
+
+/* ---- ListMetrics of one metric template ---------------------------------- */
+
+struct lm_take {
+	const struct cw_metric_def *m;
+	char **fixed;        /* per template dimension: its value substituted, or NULL */
+	char **names;        /* matched buckets (unsorted) */
+	size_t n, alloc, skipped;
+};
+
+static bool str_eq(const char *s, const char *want)
+{
 	return s && want && strcmp(s, want) == 0;
 }
 
 /*
- * The bucket named by metric `met` if its dimension set is exactly m's:
- * a borrowed pointer into met plus length, or NULL.
+ * The bucket metric met names when its dimension set is exactly the
+ * template's, else NULL; *blen its length.  Borrowed from met.
  */
-static const char *lm_match(const struct cw_metric_def *m, json_t *dims, size_t *blen,
-			    const char *account, const char *region)
+static const char *lm_match(const struct lm_take *t, const struct cw_lm_metric *met,
+			    size_t *blen)
 {
+	const struct cw_metric_def *m = t->m;
 	const char *bucket = NULL;
 
-	if (json_array_size(dims) != m->ndims)
+	if (!str_eq(met->namespace_, m->namespace_) || !str_eq(met->name, m->name) ||
+	    met->ndims != m->ndims)
 		return NULL;
 	for (size_t i = 0; i < m->ndims; i++) {
-		const struct cw_dim_tmpl *t = &m->dims[i];
-		const char *ph = t->value ? strstr(t->value, BUCKET_PH) : NULL;
+		const struct cw_dim_tmpl *d = &m->dims[i];
+		const char *ph = d->value ? strstr(d->value, BUCKET_PH) : NULL;
 		const char *val = NULL;
-		size_t vlen = 0, k, seen = 0;
-		json_t *d;
+		size_t vlen = 0, seen = 0, pre, suf;
 
-		json_array_foreach(dims, k, d) {
-			if (str_member(d, "Name", t->name)) {
-				val = json_string_value(json_object_get(d, "Value"));
-				vlen = json_string_length(json_object_get(d, "Value"));
+		for (size_t k = 0; k < met->ndims; k++)
+			if (str_eq(met->dims[k].name, d->name)) {
+				val = met->dims[k].value;
+				vlen = met->dims[k].value_len;
 				seen++;
 			}
-		}
-		if (seen != 1 || !val || memchr(val, '\0', vlen))
+		if (seen != 1 || !val || !d->value)
 			return NULL;
 		if (!ph) {
-			char *want = subst(t->value, NULL, account, region);
-			bool same = want && strcmp(val, want) == 0;
-
-			free(want);
-			if (!same)
+			if (!str_eq(val, t->fixed[i]))
 				return NULL;
 			continue;
 		}
 		/* value = prefix {bucket} suffix */
-		size_t pre = (size_t)(ph - t->value);
-		size_t suf = strlen(ph + strlen(BUCKET_PH));
-
-		if (vlen <= pre + suf || strncmp(val, t->value, pre) != 0 ||
+		pre = (size_t)(ph - d->value);
+		suf = strlen(ph + strlen(BUCKET_PH));
+		if (vlen <= pre + suf || strncmp(val, d->value, pre) != 0 ||
 		    strcmp(val + vlen - suf, ph + strlen(BUCKET_PH)) != 0 || bucket)
 			return NULL;
 		bucket = val + pre;
@@ -2055,6 +2326,29 @@ static const char *lm_match(const struct cw_metric_def *m, json_t *dims, size_t 
 	if (bucket && *blen > CW_CW_MAX_NAME)
 		return NULL;
 	return bucket;
+}
+
+static int lm_take_one(void *ctx, const struct cw_lm_metric *met)
+{
+	struct lm_take *t = ctx;
+	const char *b;
+	size_t blen = 0;
+
+	if (!(b = lm_match(t, met, &blen))) {
+		t->skipped++;
+		return 0;
+	}
+	if (t->n == t->alloc) {
+		char **v = grow(t->names, &t->alloc, t->n + 1, sizeof(*v));
+
+		if (!v)
+			return CW_ENOMEM;
+		t->names = v;
+	}
+	if (!(t->names[t->n] = cw_strndup(b, blen)))
+		return CW_ENOMEM;
+	t->n++;
+	return 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -2072,90 +2366,54 @@ int cw_lm_parse_at(struct cw_lm_page *page, const struct cw_metric_def *m,
 		   const char *account, const char *region, const char *body, size_t len,
 		   char *err, size_t errlen)
 {
-	json_t *root, *metrics, *met;
-	const char *tok = NULL;
-	bool bad = false;
-	size_t i, out = 0;
+	struct lm_take t = { .m = m };
+	struct cw_buf fixed = CW_BUF_INIT;
 	int rc = 0;
 
 	memset(page, 0, sizeof(*page));
-	root = load(body, len, "ListMetrics", &rc, err, errlen);
-	if (!root)
-		return rc;
-	metrics = opt_array(root, "Metrics", &bad);
-	if (bad) {
-		rc = cw_fail(err, errlen, CW_EPARSE, "ListMetrics response: Metrics: not an array");
-		goto out;
+	/* the fixed dimension values, substituted once for the page */
+	t.fixed = calloc(m->ndims + 1, sizeof(*t.fixed));
+	if (!t.fixed)
+		rc = CW_ENOMEM;
+	cw_buf_init(&fixed, 0);
+	for (size_t i = 0; !rc && i < m->ndims; i++) {
+		const char *v = m->dims[i].value;
+
+		if (!v || strstr(v, BUCKET_PH))
+			continue;
+		if (subst(&fixed, v, NULL, account, region) ||
+		    !(t.fixed[i] = cw_strdup(cw_buf_str(&fixed))))
+			rc = CW_ENOMEM;
 	}
-	if (json_array_size(metrics) > CW_CW_MAX_RESULTS) {
-		rc = cw_fail(err, errlen, CW_ETOOBIG, "ListMetrics response: over %zu metrics",
-			     CW_CW_MAX_RESULTS);
-		goto out;
-	}
-	rc = next_token(root, &tok, "ListMetrics", err, errlen);
+	cw_buf_release(&fixed);
 	if (rc)
-		goto out;
-	json_array_foreach(metrics, i, met) {
-		json_t *dims = json_object_get(met, "Dimensions");
-		size_t k;
-		json_t *d;
-
-		if (!json_is_object(met) || (dims && !json_is_array(dims))) {
-			rc = cw_fail(err, errlen, CW_EPARSE,
-				     "ListMetrics response: Metrics[%zu]: bad shape", i);
-			goto out;
-		}
-		json_array_foreach(dims, k, d) {
-			json_t *n = json_object_get(d, "Name"), *v = json_object_get(d, "Value");
-
-			if (!json_is_object(d) || !json_is_string(n) ||
-			    (v && !json_is_string(v) && !json_is_null(v))) {
-				rc = cw_fail(err, errlen, CW_EPARSE,
-					     "ListMetrics response: Metrics[%zu].Dimensions[%zu]: "
-					     "bad shape", i, k);
-				goto out;
-			}
-		}
-	}
-
-	page->names = calloc(json_array_size(metrics) + 1, sizeof(*page->names));
-	if (!page->names || (tok && !(page->next_token = cw_strdup(tok)))) {
 		rc = cw_fail(err, errlen, CW_ENOMEM, "ListMetrics response: out of memory");
-		goto out;
-	}
-	json_array_foreach(metrics, i, met) {
-		const char *b = NULL;
-		size_t blen = 0;
-
-		if (str_member(met, "Namespace", m->namespace_) &&
-		    str_member(met, "MetricName", m->name))
-			b = lm_match(m, json_object_get(met, "Dimensions"), &blen, account, region);
-		if (!b) {
-			page->skipped++;
-			continue;
+	else
+		rc = cw_lm_scan(body, len, lm_take_one, &t, &page->next_token, err, errlen);
+	if (!rc) {
+		/* sort and drop duplicates */
+		page->names = t.names;
+		t.names = NULL;
+		page->skipped = t.skipped;
+		if (t.n > 1)
+			qsort(page->names, t.n, sizeof(*page->names), cmp_str);
+		for (size_t i = 0; i < t.n; i++) {
+			if (page->n > 0 && strcmp(page->names[page->n - 1], page->names[i]) == 0) {
+				free(page->names[i]);
+				page->skipped++;
+				continue;
+			}
+			page->names[page->n++] = page->names[i];
 		}
-		page->names[out] = cw_strndup(b, blen);
-		if (!page->names[out]) {
-			page->n = out;
+		if (!page->names && !(page->names = calloc(1, sizeof(*page->names))))
 			rc = cw_fail(err, errlen, CW_ENOMEM, "ListMetrics response: out of memory");
-			goto out;
-		}
-		out++;
 	}
-	/* sort and drop duplicates */
-	if (out > 1)
-		qsort(page->names, out, sizeof(*page->names), cmp_str);
-	page->n = 0;
-	for (i = 0; i < out; i++) {
-		if (page->n > 0 && strcmp(page->names[page->n - 1], page->names[i]) == 0) {
-			free(page->names[i]);
-			page->skipped++;
-			continue;
-		}
-		page->names[page->n++] = page->names[i];
-	}
-out:
-	json_decref(root);
+	for (size_t i = 0; t.names && i < t.n; i++)
+		free(t.names[i]);
+	free(t.names);
+	for (size_t i = 0; t.fixed && i < m->ndims; i++)
+		free(t.fixed[i]);
+	free(t.fixed);
 	if (rc)
 		cw_lm_page_release(page);
 	return rc;

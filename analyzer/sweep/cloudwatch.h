@@ -136,6 +136,37 @@ struct cw_lm_page {
 };
 void cw_lm_page_release(struct cw_lm_page *p);
 
+/* One metric of a ListMetrics page as the scanner read it.  Strings are
+ * NUL-terminated and borrowed until the visitor returns. */
+struct cw_lm_dim {
+	const char *name;  /* Dimensions[k].Name */
+	const char *value; /* its Value; NULL: absent or null */
+	size_t value_len;
+};
+struct cw_lm_metric {
+	const char *namespace_; /* NULL: absent or not a string */
+	const char *name;       /* MetricName; NULL likewise */
+	const struct cw_lm_dim *dims;
+	size_t ndims;
+};
+
+/* Called for each metric in page order; 0, or CW_ENOMEM to stop. */
+typedef int (*cw_lm_visit_fn)(void *ctx, const struct cw_lm_metric *m);
+
+/*
+ * Check a ListMetrics page (a JSON object of at most CW_CW_MAX_BODY bytes,
+ * checked as strictly as json_loadb with JSON_REJECT_DUPLICATES; Metrics
+ * absent, null or an array of at most CW_CW_MAX_RESULTS objects whose
+ * Dimensions, when present, are {Name: string, Value: string or null};
+ * NextToken absent, null or a string of at most CW_CW_MAX_TOKEN bytes) and
+ * visit its metrics while it reads them, without a tree.  When it fails,
+ * the visitor may already have seen some metrics: drop what it kept.
+ * *next_token is new (NULL when there is none).  0, CW_EPARSE, CW_ETOOBIG
+ * or CW_ENOMEM.
+ */
+int cw_lm_scan(const char *body, size_t len, cw_lm_visit_fn visit, void *ctx,
+	       char **next_token, char *err, size_t errlen);
+
 /*
  * Parse one ListMetrics page.  A metric counts only if its namespace and
  * name match m and its dimension set is exactly m's (same names, fixed

@@ -7,12 +7,12 @@
  */
 #include "storage.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cloudwatch.h"
 #include "err.h"
 #include "lmpage.h"
 #include "strutil.h"
@@ -41,85 +41,85 @@ void cw_storage_page_release(struct cw_storage_page *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static bool str_is(json_t *v, const char *want)
+/* A usable dimension value: 1..CW_STORAGE_MAX_NAME bytes. */
+static const char *dim_value(const struct cw_lm_dim *d)
 {
-	const char *s = json_string_value(v);
-
-	return s && strcmp(s, want) == 0;
-}
-
-/* A usable dimension value: a string, 1..CW_STORAGE_MAX_NAME bytes, no NUL. */
-static const char *dim_value(json_t *d)
-{
-	json_t *v = json_object_get(d, "Value");
-	const char *s = json_string_value(v);
-	size_t n = json_string_length(v);
+	const char *s = d->value;
+	size_t n = d->value_len;
 
 	if (!s || n == 0 || n > CW_STORAGE_MAX_NAME || memchr(s, '\0', n))
 		return NULL;
 	return s;
 }
 
-/* bucket and type of a BucketSizeBytes{BucketName, StorageType} metric. */
-static bool match(json_t *met, const char **bucket, const char **type)
+static bool str_is(const char *s, const char *want)
 {
-	json_t *dims = json_object_get(met, "Dimensions"), *d;
-	size_t k;
+	return s && strcmp(s, want) == 0;
+}
 
+/* bucket and type of a BucketSizeBytes{BucketName, StorageType} metric. */
+static bool match(const struct cw_lm_metric *met, const char **bucket, const char **type)
+{
 	*bucket = *type = NULL;
-	if (!str_is(json_object_get(met, "Namespace"), CW_STORAGE_NAMESPACE) ||
-	    !str_is(json_object_get(met, "MetricName"), CW_STORAGE_METRIC) ||
-	    json_array_size(dims) != 2)
+	if (!str_is(met->namespace_, CW_STORAGE_NAMESPACE) ||
+	    !str_is(met->name, CW_STORAGE_METRIC) || met->ndims != 2)
 		return false;
-	json_array_foreach(dims, k, d) {
-		json_t *n = json_object_get(d, "Name");
+	for (size_t k = 0; k < met->ndims; k++) {
+		const char *n = met->dims[k].name;
 
 		if (str_is(n, "BucketName") && !*bucket)
-			*bucket = dim_value(d);
+			*bucket = dim_value(&met->dims[k]);
 		else if (str_is(n, "StorageType") && !*type)
-			*type = dim_value(d);
+			*type = dim_value(&met->dims[k]);
 		else
 			return false;
 	}
 	return *bucket && *type;
 }
 
+struct take {
+	struct cw_storage_page *page;
+	size_t alloc;
+};
+
+/* One metric of the page (the scanner's visitor). */
+static int take(void *ctx, const struct cw_lm_metric *met)
+{
+	struct take *t = ctx;
+	struct cw_storage_page *page = t->page;
+	struct cw_storage_item *it;
+	const char *b, *ty;
+
+	if (!match(met, &b, &ty)) {
+		page->skipped++;
+		return 0;
+	}
+	if (page->n == t->alloc) {
+		size_t a = t->alloc ? t->alloc * 2 : 64;
+		struct cw_storage_item *v = realloc(page->v, a * sizeof(*v));
+
+		if (!v)
+			return CW_ENOMEM;
+		page->v = v;
+		t->alloc = a;
+	}
+	it = &page->v[page->n];
+	it->bucket = cw_strdup(b);
+	it->type = cw_strdup(ty);
+	page->n++;
+	return it->bucket && it->type ? 0 : CW_ENOMEM;
+}
+
 int cw_storage_lm_parse(struct cw_storage_page *page, const char *body, size_t len,
 			char *err, size_t errlen)
 {
-	json_t *root, *metrics, *tok, *met;
-	size_t i;
+	struct take t = { .page = page };
 	int rc;
 
 	memset(page, 0, sizeof(*page));
-	rc = cw_lm_page_open(&root, &metrics, &tok, body, len, err, errlen);
-	if (rc)
-		return rc;
-	page->v = calloc(json_array_size(metrics) + 1, sizeof(*page->v));
-	if (!page->v || (json_string_length(tok) > 0 &&
-			 !(page->next_token = cw_strdup(json_string_value(tok))))) {
+	rc = cw_lm_scan(body, len, take, &t, &page->next_token, err, errlen);
+	if (!rc && !page->v && !(page->v = calloc(1, sizeof(*page->v))))
 		rc = cw_fail(err, errlen, CW_ENOMEM, "ListMetrics response: out of memory");
-		goto out;
-	}
-	json_array_foreach(metrics, i, met) {
-		const char *b, *t;
-		struct cw_storage_item *it;
-
-		if (!match(met, &b, &t)) {
-			page->skipped++;
-			continue;
-		}
-		it = &page->v[page->n];
-		it->bucket = cw_strdup(b);
-		it->type = cw_strdup(t);
-		page->n++;
-		if (!it->bucket || !it->type) {
-			rc = cw_fail(err, errlen, CW_ENOMEM, "ListMetrics response: out of memory");
-			goto out;
-		}
-	}
-out:
-	json_decref(root);
 	if (rc)
 		cw_storage_page_release(page);
 	return rc;

@@ -5,8 +5,9 @@
  * failure leaves the results untouched and the page empty, the message is
  * a terminated string; a success places only finite values inside the
  * window and names are non-empty, sorted and unique.  Differential: the
- * GetMetricData scanner and the reference jansson parser (tests/bench/
- * gmd_ref.c) agree on every input (same series or same error class).
+ * GetMetricData and ListMetrics scanners and the reference jansson parsers
+ * (tests/bench/gmd_ref.c) agree on every input (same series or
+ * names, or the same error).
  */
 #include <jansson.h>
 #include <math.h>
@@ -110,5 +111,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	lm(data, size);
+	if (cw_lm_ref_compare(&metric, "123456789012", "us-east-1", (const char *)data, size, why,
+			      sizeof(why))) {
+		fprintf(stderr, "ListMetrics scanner and reference differ: %s\n", why);
+		abort();
+	}
 	return 0;
 }

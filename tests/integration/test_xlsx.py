@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("CW_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
 SSCONVERT = os.environ.get("CW_SSCONVERT") or shutil.which("ssconvert")
 GNM = "{http://www.gnumeric.org/v10.dtd}"
-SHEETS = ["Findings", "All judgements", "Accounts", "Not watched & failures"]
+SHEETS = ["Findings", "Series", "Accounts", "Not watched & failures"]
 TEXT, NUMBER = "60", "40"
 
 
@@ -84,6 +84,15 @@ class Workbook(unittest.TestCase):
             self.assertIn("<autoFilter", s)
             self.assertIn("customWidth", s)
 
+    def test_run_id_in_properties(self):
+        with open(os.path.join(SRC, "tests", "data", "golden", "report.json"),
+                  encoding="utf-8") as f:
+            run_id = json.load(f)["run"]["run_id"]
+        core = ET.fromstring(self.zip.read("docProps/core.xml"))
+        subject = core.find("{http://purl.org/dc/elements/1.1/}subject")
+        # merge names its own run after the shards' ("merge-" + their id)
+        self.assertIn(run_id, subject.text)
+
     def test_number_formats(self):
         styles = self.zip.read("xl/styles.xml").decode()
         for code in ("[$$-409]#,##0.00", "0.0%", "yyyy-mm-dd hh:mm", "#,##0.000"):
@@ -130,21 +139,21 @@ class ReadBack(unittest.TestCase):
         self.assertEqual(sorted(self.sheets), sorted(SHEETS))
 
     def test_ids_keep_leading_zeros(self):
-        for sheet in ("Findings", "All judgements", "Accounts", "Not watched & failures"):
+        for sheet in ("Findings", "Series", "Accounts", "Not watched & failures"):
             ids = [v for v in self.column(sheet, "account_id") if v]
             self.assertIn((TEXT, "012345678901"), ids, sheet)
             self.assertTrue(all(t == TEXT for t, _ in ids), (sheet, ids))
 
     def test_names_that_look_like_numbers_stay_text(self):
-        buckets = [v for v in self.column("All judgements", "bucket") if v]
+        buckets = [v for v in self.column("Series", "bucket") if v]
         self.assertIn((TEXT, "1e10"), buckets)
         self.assertIn((TEXT, "2024-01-02"), buckets)
         self.assertTrue(all(t == TEXT for t, _ in buckets), buckets)
 
     def test_numbers_are_numbers(self):
-        for title in ("value", "value_gb", "baseline", "limit", "est_excess_usd_all",
-                      "period_start (UTC)"):
-            vals = [v for v in self.column("All judgements", title) if v]
+        for title in ("value", "value_gb", "mean7d baseline", "mean7d limit", "mean7d score",
+                      "threshold limit", "period_start (UTC)"):
+            vals = [v for v in self.column("Series", title) if v]
             self.assertTrue(vals, title)
             self.assertTrue(all(t == NUMBER for t, _ in vals), (title, vals))
         usd = [v for v in self.column("Findings", "est_excess_usd") if v]
@@ -158,6 +167,22 @@ class ReadBack(unittest.TestCase):
         # 2014-02-14T00:00:00Z is day 41684 of the 1900 date system
         days = [v for v in self.column("Findings", "period_start (UTC)") if v]
         self.assertEqual(days, [(NUMBER, "41684")])
+
+    def test_one_row_per_series_and_period(self):
+        with open(os.path.join(SRC, "tests", "data", "golden", "report.json"),
+                  encoding="utf-8") as f:
+            doc = json.load(f)
+        groups = {(r[0], r[4]) for r in doc["results"]}
+        status = [v[1] for v in self.column("Series", "status")]
+        self.assertEqual(len(status), len(groups))
+        # a row is an anomaly when any detector flagged it, and its
+        # detectors' verdicts are side by side
+        verdicts = list(zip(status, self.column("Series", "mean7d"),
+                            self.column("Series", "threshold")))
+        for st, m, t in verdicts:
+            flagged = [v for v in (m, t) if v and v[1] == "anomaly"]
+            self.assertEqual(st == "anomaly", bool(flagged), verdicts)
+        self.assertIn("anomaly", status)
 
     def test_failures_and_not_measured(self):
         kinds = [v[1] for v in self.column("Not watched & failures", "kind") if v]

@@ -1037,6 +1037,77 @@ START_TEST(lm_garbage_refused)
 }
 END_TEST
 
+/* The ListMetrics scanner and the jansson tree it replaced agree on
+ * pages, odd shapes, escapes, duplicates and garbage. */
+static const char *const lm_cases[] = {
+	"{\"Metrics\":[{\"Namespace\":\"AWS/S3\",\"MetricName\":\"BytesDownloaded\","
+	"\"Dimensions\":[{\"Name\":\"BucketName\",\"Value\":\"a\"},{\"Name\":"
+	"\"FilterId\",\"Value\":\"EntireBucket\"}]}],\"NextToken\":\"t\\u00e9\"}",
+	/* escaped keys and values, members in another order, a duplicate bucket */
+	"{\"NextToken\":null,\"Metrics\":[{\"Dimensions\":[{\"Value\":\"Entire\\u0042ucket\","
+	"\"Name\":\"Filter\\u0049d\"},{\"N\\u0061me\":\"BucketName\",\"Value\":\"b\\\"q\"}],"
+	"\"MetricName\":\"BytesDownloaded\",\"Namespace\":\"AWS\\/S3\"},"
+	"{\"Namespace\":\"AWS/S3\",\"MetricName\":\"BytesDownloaded\",\"Dimensions\":"
+	"[{\"Name\":\"BucketName\",\"Value\":\"b\\\"q\"},{\"Name\":\"FilterId\","
+	"\"Value\":\"EntireBucket\"}],\"Extra\":{\"x\":[1,2.5,true]}}]}",
+	/* near misses: a third dimension, a null value, a name twice, no namespace */
+	"{\"Metrics\":[{\"Namespace\":\"AWS/S3\",\"MetricName\":\"BytesDownloaded\","
+	"\"Dimensions\":[{\"Name\":\"BucketName\",\"Value\":\"a\"},{\"Name\":"
+	"\"FilterId\",\"Value\":\"EntireBucket\"},{\"Name\":\"X\"}]},"
+	"{\"Namespace\":\"AWS/S3\",\"MetricName\":\"BytesDownloaded\",\"Dimensions\":"
+	"[{\"Name\":\"BucketName\",\"Value\":null},{\"Name\":\"FilterId\","
+	"\"Value\":\"EntireBucket\"}]},"
+	"{\"Namespace\":\"AWS/S3\",\"MetricName\":\"BytesDownloaded\",\"Dimensions\":"
+	"[{\"Name\":\"BucketName\",\"Value\":\"c\"},{\"Name\":\"BucketName\","
+	"\"Value\":\"EntireBucket\"}]},"
+	"{\"Namespace\":7,\"MetricName\":\"BytesDownloaded\",\"Dimensions\":[]},"
+	"{\"MetricName\":\"BytesDownloaded\"}]}",
+	"{\"Metrics\":null}",
+	"{}",
+	"  {\"Metrics\":[]}  \n",
+	"{\"Metrics\":[],\"Metrics\":[]}",
+	"{\"Metrics\":[{\"Dimensions\":[{\"Name\":\"a\",\"Name\":\"b\"}]}]}",
+	"{\"Metrics\":[{\"Dimensions\":null}]}",
+	"{\"Metrics\":[{\"Dimensions\":[{\"Name\":null}]}]}",
+	"{\"Metrics\":[{\"Dimensions\":[1]},{\"Dimensions\":7}]}",
+	"{\"Metrics\":[{\"Dimensions\":[1]}],\"NextToken\":5}",
+	"{\"Metrics\":7,\"NextToken\":5}",
+	"{\"Metrics\":[{\"a\":\"\\ud800\"}]}",
+	"{\"Metrics\":[{\"a\":\"\\u0000\"}]}",
+	"{\"Metrics\":[{\"a\":01}]}",
+	"{\"Metrics\":[]} x",
+	"[1,2]",
+	"\"x\"",
+	NULL,
+};
+
+START_TEST(lm_same_as_reference)
+{
+	char why[CW_ERRBUF];
+	size_t len1, len2;
+	char *p1 = load("lm_page1.json", &len1), *p2 = load("lm_page2.json", &len2);
+
+	ck_assert_msg(cw_lm_ref_compare(&s3_bytes, NULL, NULL, p1, len1, why, sizeof(why)) == 0,
+		      "lm_page1: %s", why);
+	ck_assert_msg(cw_lm_ref_compare(&s3_bytes, NULL, NULL, p2, len2, why, sizeof(why)) == 0,
+		      "lm_page2: %s", why);
+	for (size_t k = 0; lm_cases[k]; k++)
+		ck_assert_msg(cw_lm_ref_compare(&s3_bytes, "123456789012", "eu-west-1",
+						lm_cases[k], strlen(lm_cases[k]), why,
+						sizeof(why)) == 0, "case %zu: %s", k, why);
+	for (size_t k = 0; lm_garbage[k]; k++)
+		ck_assert_msg(cw_lm_ref_compare(&s3_bytes, NULL, NULL, lm_garbage[k],
+						strlen(lm_garbage[k]), why, sizeof(why)) == 0,
+			      "garbage %zu: %s", k, why);
+	/* every prefix of a page: truncated answers fail alike */
+	for (size_t n = 0; n < len1; n++)
+		ck_assert_msg(cw_lm_ref_compare(&s3_bytes, NULL, NULL, p1, n, why,
+						sizeof(why)) == 0, "prefix %zu: %s", n, why);
+	free(p1);
+	free(p2);
+}
+END_TEST
+
 static Suite *cloudwatch_suite(void)
 {
 	Suite *s = suite_create("cloudwatch");
@@ -1065,6 +1136,7 @@ static Suite *cloudwatch_suite(void)
 	tcase_add_test(tc, lm_paging);
 	tcase_add_test(tc, lm_template_prefix);
 	tcase_add_test(tc, lm_garbage_refused);
+	tcase_add_test(tc, lm_same_as_reference);
 	suite_add_tcase(s, tc);
 	return s;
 }

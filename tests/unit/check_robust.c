@@ -274,8 +274,8 @@ END_TEST
  * A drop is the new normal, silently: 100 for 30 days, then 40 (below
  * 0.7 x 100 = halfway to 100 / 2.5, and beyond one robust deviation, 10).
  * Day 34 is the fifth low day of the last seven: the window restarts from
- * days 28..34 (100, 100, 40 x 5), so day 35's baseline is their median,
- * 40, where the 28-day median would still be 100; no alert on the way.
+ * the low ones of days 28..34 (40 x 5), so day 35's baseline is 40, where
+ * the 28-day median would still be 100; no alert on the way.
  * 120 on day 36 is then 3 x the new level: limit max(2.5 x 40, 40 + 6 x
  * 4) = 100, an anomaly that the old baseline would have hidden.
  */
@@ -302,6 +302,36 @@ START_TEST(test_drop_is_the_new_normal)
 	ck_assert_int_eq(g.j[34].status, CW_STATUS_ANOMALY);
 	ck_assert_str_eq(g.j[34].kind, "level_shift");
 	ck_near(g.j[35].baseline, 40);
+	free(g.j);
+}
+END_TEST
+
+/*
+ * The new level is what the periods flagged at it show, not the whole
+ * last week: 100 a day, then 1000, 1100, 100, 1200, 1300, 1400 (days
+ * 40..45).  Day 45 is the fifth elevated day of the last seven (39..45):
+ * a level shift, and the window restarts from the five elevated values.
+ * Day 46 is judged against their median, 1200, with their MAD, 100 (the
+ * deviations 200, 100, 0, 100, 200), as scale 1.4826 x 100 = 148.26:
+ * limit max(2.5 x 1200, 1200 + 6 x 148.26) = 3000.  With the two days of
+ * 100 in it, the window would give a median of 1100 and a MAD of 200.
+ */
+START_TEST(test_shift_keeps_the_new_level_only)
+{
+	double v[47];
+	for (size_t i = 0; i < 47; i++)
+		v[i] = 100;
+	const double top[] = { 1000, 1100, 100, 1200, 1300, 1400, 1250 };
+	for (size_t i = 0; i < 7; i++)
+		v[40 + i] = top[i];
+	struct got g = judge_all("robust:weeks=0", v, 47, MONDAY, DAY);
+	ck_assert_int_eq(g.j[40].status, CW_STATUS_ANOMALY);
+	ck_assert_int_eq(g.j[42].status, CW_STATUS_OK);
+	ck_assert_int_eq(g.j[45].status, CW_STATUS_ANOMALY);
+	ck_assert_str_eq(g.j[45].kind, "level_shift");
+	ck_assert_int_eq(g.j[46].status, CW_STATUS_OK);
+	ck_near(g.j[46].baseline, 1200);
+	ck_near(g.j[46].limit, 3000);
 	free(g.j);
 }
 END_TEST
@@ -373,6 +403,67 @@ START_TEST(test_recurring_peak)
 	ck_assert_int_eq(g.j[90].status, CW_STATUS_OK);
 	ck_assert_int_eq(g.j[92].status, CW_STATUS_ANOMALY);
 	ck_assert_ptr_null(g.j[92].kind);
+	free(g.j);
+}
+END_TEST
+
+/*
+ * An established job that skips: 100 a day, 1000 on the last day of
+ * January to April and of July; no run at the end of May and June.  April
+ * was a recurring peak (the same day from the month's end held peaks in
+ * March, February and January), so July's run, with one peak in the last
+ * three months (April), is still recurring: the job is established at
+ * that place.  A spike on 2025-03-28 is not: February's peak that it
+ * meets there (the same day of the month) recurred as the month's last
+ * day, another place, and one peak in two months is not a pattern.
+ */
+START_TEST(test_recurring_established)
+{
+	const int ends[] = { 30, 58, 89, 119, 211 }; /* Jan 31 .. Apr 30, Jul 31 */
+	double v[212];
+	for (size_t i = 0; i < 212; i++)
+		v[i] = 100;
+	for (size_t k = 0; k < 5; k++)
+		v[ends[k]] = 1000;
+	v[86] = 1000; /* 2025-03-28 */
+	struct got g = judge_all("robust:weeks=0", v, 212, (int64_t)JAN1 * DAY, DAY);
+	ck_assert_int_eq(g.j[30].status, CW_STATUS_ANOMALY);
+	for (size_t k = 1; k < 5; k++) {
+		ck_assert_int_eq(g.j[ends[k]].status, CW_STATUS_OK);
+		ck_assert_str_eq(g.j[ends[k]].kind, "recurring_peak");
+	}
+	ck_assert_int_eq(g.j[150].status, CW_STATUS_OK); /* May 31: no run */
+	ck_assert_int_eq(g.j[86].status, CW_STATUS_ANOMALY);
+	ck_assert_ptr_null(g.j[86].kind);
+	free(g.j);
+}
+END_TEST
+
+/*
+ * The month's job inside an episode: 100 a day, 1000 on the last day of
+ * January to April, and 400 (above the limit 250) from 2025-04-29 to
+ * 05-01.  April 30 held its peak in the last three months: a recurring
+ * peak, not a growth of the episode that opened on the 29th, which stays
+ * open without it (May 1 is its second period).
+ */
+START_TEST(test_recurring_inside_episode)
+{
+	const int ends[] = { 30, 58, 89, 119 }; /* Jan 31 .. Apr 30 */
+	double v[125];
+	for (size_t i = 0; i < 125; i++)
+		v[i] = 100;
+	for (size_t k = 0; k < 4; k++)
+		v[ends[k]] = 1000;
+	v[118] = v[120] = 400;
+	struct got g = judge_all("robust:weeks=0", v, 125, (int64_t)JAN1 * DAY, DAY);
+	ck_assert_int_eq(g.j[118].status, CW_STATUS_ANOMALY);
+	ck_assert_int_eq(g.j[119].status, CW_STATUS_OK);
+	ck_assert_str_eq(g.j[119].kind, "recurring_peak");
+	ck_assert_int_eq(g.j[120].status, CW_STATUS_ANOMALY);
+	ck_assert_int_eq(g.j[120].episode_start, (int64_t)(JAN1 + 118) * DAY);
+	ck_assert_uint_eq(g.j[120].episode_len, 2);
+	ck_near(g.j[120].episode_peak, 400);
+	ck_near(g.j[120].baseline, 100);
 	free(g.j);
 }
 END_TEST
@@ -608,6 +699,9 @@ static Suite *robust_suite(void)
 	tcase_add_test(tc, test_episode);
 	tcase_add_test(tc, test_level_shift);
 	tcase_add_test(tc, test_recurring_peak);
+	tcase_add_test(tc, test_recurring_established);
+	tcase_add_test(tc, test_recurring_inside_episode);
+	tcase_add_test(tc, test_shift_keeps_the_new_level_only);
 	tcase_add_test(tc, test_drop_is_the_new_normal);
 	tcase_add_test(tc, test_period_defaults);
 	tcase_add_test(tc, test_dollar_gate);
