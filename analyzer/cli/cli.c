@@ -163,6 +163,17 @@ out:
 	return rc;
 }
 
+bool cw_cli_digest_told(const struct cw_run *run, const bool *announce, const char *dir,
+			const struct cw_digest_opts *o, char *partly, int *code)
+{
+	if (cw_cli_digest(run, announce, dir, o) != 0) {
+		*code = CW_EXIT_PARTIAL;
+		partly[0] = '\0';
+		return true;
+	}
+	return run->nfailures > 0 && !partly[0];
+}
+
 int cw_cli_publish(const char *cmd, const struct cw_publish_opts *po, const char *dir,
 		   const char *folder, const char *verb, struct cw_buf *link, char *why,
 		   size_t whylen)

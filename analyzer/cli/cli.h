@@ -55,6 +55,16 @@ int cw_cli_digest(const struct cw_run *run, const bool *announce, const char *di
 		  const struct cw_digest_opts *o);
 
 /*
+ * cw_cli_digest for a command's outcome.  Returns true when the digest
+ * already tells what went wrong, so no separate problem notice is due: it
+ * lists the run's failure rows and nothing else failed (partly empty), or
+ * its post failed, the channel being what is broken (then *code becomes
+ * CW_EXIT_PARTIAL and partly is cleared).
+ */
+bool cw_cli_digest_told(const struct cw_run *run, const bool *announce, const char *dir,
+			const struct cw_digest_opts *o, char *partly, int *code);
+
+/*
  * Upload the reports of dir to s3://BUCKET/PREFIX/folder/ (publish.h) and
  * log where they went ("CMD: N reports VERB s3://..."); link gets the
  * presigned link for the digest.  0, or a cw_err: the error is logged

@@ -645,16 +645,9 @@ int cw_cmd_merge(int argc, char **argv)
 		else
 			digest.report_link = cw_buf_str(&publink);
 	}
-	if (!no_slack) {
-		if (cw_cli_digest(&run, announce, dir, &digest) != 0) {
-			code = CW_EXIT_PARTIAL;
-			partly[0] = '\0'; /* the channel is what failed: no notice */
-			digest_told = true;
-		} else {
-			/* the digest lists the failure rows (missing shards) itself */
-			digest_told = run.nfailures > 0 && !partly[0];
-		}
-	}
+	/* (the failure rows it lists are the missing shards) */
+	if (!no_slack)
+		digest_told = cw_cli_digest_told(&run, announce, dir, &digest, partly, &code);
 out:
 	/* The nightly merge is the sharded run's outcome: exit 2 or 3 that the
 	 * digest did not tell posts the short notice, as `run` does (not when

@@ -934,14 +934,7 @@ int cw_cmd_run(int argc, char **argv)
 			.announce_failures = announce_failures,
 		};
 
-		if (cw_cli_digest(&run, announce, dir, &d) != 0) {
-			code = CW_EXIT_PARTIAL;
-			partly[0] = '\0'; /* the channel is what failed: no notice */
-			digest_told = true;
-		} else {
-			/* the digest lists the failure rows itself */
-			digest_told = run.nfailures > 0 && !partly[0];
-		}
+		digest_told = cw_cli_digest_told(&run, announce, dir, &d, partly, &code);
 	}
 out:
 	if (swept)
