@@ -41,6 +41,7 @@ struct cw_aws_ctx {
 	struct cw_aws_action_stats actions[CW_AWS_MAX_ACTIONS]; /* under mu */
 	size_t nactions;
 	atomic_int interrupted;
+	struct cw_sigv4_keys *keys; /* signing keys, shared by every client */
 };
 
 struct cw_aws_client {
@@ -219,6 +220,11 @@ int cw_aws_ctx_new(struct cw_aws_ctx **out, const struct cw_aws_opts *opts)
 		return CW_ENOMEM;
 	}
 	ctx->opts.ca_bundle = ctx->ca_bundle;
+	if (cw_sigv4_keys_new(&ctx->keys)) {
+		free(ctx->ca_bundle);
+		free(ctx);
+		return CW_ENOMEM;
+	}
 	cw_retry_quota_init(&ctx->quota, CW_RETRY_QUOTA_MAX);
 	cw_membudget_init(&ctx->budget, ctx->opts.response_memory);
 	/* one response never needs more than the whole bound */
@@ -241,6 +247,7 @@ void cw_aws_ctx_free(struct cw_aws_ctx *ctx)
 	pthread_mutex_destroy(&ctx->mu);
 	pthread_mutex_destroy(&ctx->parse_mu);
 	pthread_cond_destroy(&ctx->parse_cv);
+	cw_sigv4_keys_free(ctx->keys);
 	free(ctx->ca_bundle);
 	free(ctx);
 }
@@ -656,6 +663,7 @@ static int attempt(struct cw_aws_client *c, const struct cw_aws_request *req,
 		in.normalize_path = req->proto != CW_PROTO_REST;
 		in.sign_content_sha256 = req->proto == CW_PROTO_REST;
 		in.sign_session_token = true;
+		in.keys = c->ctx->keys;
 		rc = cw_sigv4_sign(&in, &so, err, errlen);
 		if (rc) {
 			hr->xfer = CW_XFER_REFUSED; /* nothing was sent */

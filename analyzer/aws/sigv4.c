@@ -3,13 +3,15 @@
  *
  * Canonical request, string to sign, signing key and Authorization value,
  * built with OpenSSL's one-shot SHA-256 and HMAC-SHA256.  No global state:
- * safe to call from any number of threads at once.
+ * safe to call from any number of threads at once.  A caller's key cache
+ * (struct cw_sigv4_keys) has its own mutex.
  *
  * The path is URI-encoded once more as it is given.  A caller passes the
  * path as sent on the wire (already percent-encoded), so "/a%20b" signs as
  * "/a%2520b": the double encoding that every service except S3 expects (and
  * that botocore does).  cwsweep signs no S3 request.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -545,6 +547,94 @@ static int signing_key(const struct cw_sigv4_input *in, const char *date, unsign
 	return rc;
 }
 
+/* ---- signing keys kept across requests ----------------------------------- */
+
+/* Keys kept: a worker pool's credentials and regions of one moment. */
+#define KEYS_MAX 64
+
+struct cw_sigv4_keys {
+	pthread_mutex_t mu; /* guards everything below */
+	struct {
+		unsigned char id[32];  /* SHA-256 of secret, date, region, service */
+		unsigned char key[32]; /* the derived signing key */
+	} e[KEYS_MAX];
+	size_t n;    /* entries in use */
+	size_t next; /* the one to replace when full */
+};
+
+int cw_sigv4_keys_new(struct cw_sigv4_keys **out)
+{
+	struct cw_sigv4_keys *k = calloc(1, sizeof(*k));
+
+	*out = NULL;
+	if (!k)
+		return CW_ENOMEM;
+	if (pthread_mutex_init(&k->mu, NULL) != 0) {
+		free(k);
+		return CW_ENOMEM;
+	}
+	*out = k;
+	return 0;
+}
+
+void cw_sigv4_keys_free(struct cw_sigv4_keys *k)
+{
+	if (!k)
+		return;
+	pthread_mutex_destroy(&k->mu);
+	cw_wipe(k, sizeof(*k));
+	free(k);
+}
+
+/* The cache's name for a key: SHA-256 over the four parts, each with its
+ * length first (so no two different sets of parts can run together). */
+static int key_id(const struct cw_sigv4_input *in, const char *date, unsigned char id[32])
+{
+	const char *part[4] = { in->secret_key, date, in->region, in->service };
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int len = 0;
+	int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+
+	for (size_t i = 0; ok && i < 4; i++) {
+		uint64_t n = strlen(part[i]);
+
+		ok = EVP_DigestUpdate(md, &n, sizeof(n)) && EVP_DigestUpdate(md, part[i], n);
+	}
+	ok = ok && EVP_DigestFinal_ex(md, id, &len) && len == 32;
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : CW_EINVAL;
+}
+
+/* The signing key from the cache, or derived (and kept). */
+static int cached_signing_key(const struct cw_sigv4_input *in, const char *date,
+			      unsigned char key[32])
+{
+	struct cw_sigv4_keys *k = in->keys;
+	unsigned char id[32];
+	bool found = false;
+	int rc;
+
+	if ((rc = key_id(in, date, id)))
+		return rc;
+	pthread_mutex_lock(&k->mu);
+	for (size_t i = 0; i < k->n && !found; i++)
+		if (memcmp(k->e[i].id, id, sizeof(id)) == 0) {
+			memcpy(key, k->e[i].key, 32);
+			found = true;
+		}
+	pthread_mutex_unlock(&k->mu);
+	if (!found && !(rc = signing_key(in, date, key))) {
+		pthread_mutex_lock(&k->mu);
+		size_t i = k->n < KEYS_MAX ? k->n++ : k->next++ % KEYS_MAX;
+
+		memcpy(k->e[i].id, id, sizeof(id));
+		memcpy(k->e[i].key, key, 32);
+		pthread_mutex_unlock(&k->mu);
+	}
+	cw_wipe(id, sizeof(id));
+	return rc;
+}
+
 static void output_init(struct cw_sigv4_output *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -632,7 +722,7 @@ int cw_sigv4_sign(const struct cw_sigv4_input *in, struct cw_sigv4_output *out,
 		goto fail;
 
 	/* Signature. */
-	rc = signing_key(in, date, key);
+	rc = in->keys ? cached_signing_key(in, date, key) : signing_key(in, date, key);
 	if (!rc)
 		rc = hmac256(key, sizeof(key), out->string_to_sign.data, out->string_to_sign.len,
 			     sig);

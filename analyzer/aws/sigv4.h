@@ -35,6 +35,8 @@ struct cw_sigv4_input {
 	/* true: X-Amz-Security-Token is signed (default for every service);
 	 * false: it is added after signing (the suite's post-sts-header-after). */
 	bool sign_session_token;
+	/* Signing keys derived before (cw_sigv4_keys_new); NULL: derive it. */
+	struct cw_sigv4_keys *keys;
 };
 
 struct cw_sigv4_output {
@@ -48,6 +50,21 @@ struct cw_sigv4_output {
 	 * X-Amz-Date, then X-Amz-Security-Token (when a token is given), then
 	 * x-amz-content-sha256 (when asked). */
 };
+
+/*
+ * Signing keys kept across requests.  A signing key depends only on the
+ * secret key, the day, the region and the service: a sweep that signs
+ * thousands of requests with a few credentials derives each key once a
+ * day instead of four HMACs per request.  An entry is found by the
+ * SHA-256 of those four (the secret is not kept); the few most recent are
+ * kept and wiped when replaced and on free.  Locked: any number of
+ * threads may share one.
+ */
+struct cw_sigv4_keys;
+
+/* New empty cache into *out (owned by the caller, cw_sigv4_keys_free). */
+int cw_sigv4_keys_new(struct cw_sigv4_keys **out);
+void cw_sigv4_keys_free(struct cw_sigv4_keys *k);
 
 /* Fill out (initialised here; free with cw_sigv4_output_release). */
 int cw_sigv4_sign(const struct cw_sigv4_input *in, struct cw_sigv4_output *out,

@@ -131,6 +131,72 @@ START_TEST(test_doc_example)
 }
 END_TEST
 
+/* Sign in with keys (NULL: none) and return the signature (malloc'd). */
+static char *signature(const struct cw_sigv4_input *in0, struct cw_sigv4_keys *keys)
+{
+	struct cw_sigv4_input in = *in0;
+	struct cw_sigv4_output out;
+	char err[CW_ERRBUF];
+	char *sig;
+
+	in.keys = keys;
+	ck_assert_msg(cw_sigv4_sign(&in, &out, err, sizeof(err)) == 0, "sign failed: %s", err);
+	sig = strdup(out.signature);
+	cw_sigv4_output_release(&out);
+	ck_assert_ptr_nonnull(sig);
+	return sig;
+}
+
+/* A kept key is used only for its secret, day, region and service, and
+ * keys pushed out by newer ones are derived again. */
+START_TEST(test_key_cache)
+{
+	static const char *const secrets[] = { EX_SECRET, "another-secret", "another-secre" };
+	static const char *const regions[] = { "us-east-1", "eu-west-1" };
+	static const char *const services[] = { "service", "monitoring" };
+	static const int64_t times[] = { EX_TIME, EX_TIME + 86400 };
+	struct cw_sigv4_keys *keys = NULL;
+	struct cw_sigv4_input in;
+	char region[32];
+
+	ck_assert_int_eq(cw_sigv4_keys_new(&keys), 0);
+	base_input(&in, host_only, 1);
+	for (int round = 0; round < 2; round++)
+		for (size_t a = 0; a < 3; a++)
+			for (size_t b = 0; b < 2; b++)
+				for (size_t c = 0; c < 2; c++)
+					for (size_t d = 0; d < 2; d++) {
+						char *want, *got;
+
+						in.secret_key = secrets[a];
+						in.region = regions[b];
+						in.service = services[c];
+						in.time = times[d];
+						want = signature(&in, NULL);
+						got = signature(&in, keys);
+						ck_assert_str_eq(got, want);
+						free(got);
+						free(want);
+					}
+	/* more keys than are kept: the oldest are derived again, rightly */
+	base_input(&in, host_only, 1);
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 150; i++) {
+			char *want, *got;
+
+			snprintf(region, sizeof(region), "xx-test-%d", i);
+			in.region = region;
+			want = signature(&in, NULL);
+			got = signature(&in, keys);
+			ck_assert_str_eq(got, want);
+			free(got);
+			free(want);
+		}
+	cw_sigv4_keys_free(keys);
+	cw_sigv4_keys_free(NULL);
+}
+END_TEST
+
 START_TEST(test_paths)
 {
 	static const struct { const char *path; bool norm; const char *want; } cases[] = {
@@ -437,7 +503,7 @@ static char *signed_header(const char *text, const char *hname)
 	return NULL;
 }
 
-static void check_case(const char *dir, const char *c)
+static void check_case(const char *dir, const char *c, struct cw_sigv4_keys *keys)
 {
 	char path[4096], err[CW_ERRBUF] = "";
 	json_t *ctx, *creds, *tok, *omit;
@@ -477,6 +543,7 @@ static void check_case(const char *dir, const char *c)
 	in.normalize_path = json_is_true(json_object_get(ctx, "normalize"));
 	in.sign_content_sha256 = json_is_true(json_object_get(ctx, "sign_body"));
 	in.sign_session_token = !json_is_true(omit);
+	in.keys = keys;
 
 	ck_assert_msg(cw_sigv4_sign(&in, &out, err, sizeof(err)) == 0, "%s: %s", c, err);
 	expect_file(dir, c, "header-canonical-request.txt", cw_buf_str(&out.canonical_request));
@@ -511,6 +578,7 @@ START_TEST(test_official_suite)
 	char *dir = cw_test_data("sigv4-suite");
 	char *names[256];
 	size_t n = 0, i;
+	struct cw_sigv4_keys *keys = NULL;
 	struct dirent *de;
 	DIR *d;
 
@@ -538,8 +606,15 @@ START_TEST(test_official_suite)
 	}
 	closedir(d);
 	qsort(names, n, sizeof(names[0]), name_cmp);
-	for (i = 0; i < n; i++)
-		check_case(dir, names[i]);
+	/* each case derives its key, then again with a key cache (the
+	 * cases share a secret and a day: all but the first are hits) */
+	ck_assert_int_eq(cw_sigv4_keys_new(&keys), 0);
+	for (i = 0; i < n; i++) {
+		check_case(dir, names[i], NULL);
+		check_case(dir, names[i], keys);
+		check_case(dir, names[i], keys);
+	}
+	cw_sigv4_keys_free(keys);
 	printf("sigv4 suite: checked %zu cases\n", n);
 	fflush(stdout);
 	for (i = 0; i < n; i++)
@@ -566,7 +641,9 @@ START_TEST(test_botocore_vectors)
 	json_error_t jerr;
 	json_t *doc, *vs, *v;
 	size_t i, n = 0;
+	struct cw_sigv4_keys *keys = NULL;
 
+	ck_assert_int_eq(cw_sigv4_keys_new(&keys), 0);
 	doc = json_load_file(path, 0, &jerr);
 	ck_assert_msg(doc != NULL, "%s: %s", path, jerr.text);
 	vs = json_object_get(doc, "vectors");
@@ -601,6 +678,7 @@ START_TEST(test_botocore_vectors)
 		in.session_token = json_string_value(json_object_get(v, "session_token"));
 		in.normalize_path = true;
 		in.sign_session_token = true;
+		in.keys = (i % 2) ? keys : NULL; /* the cache gives the same answers */
 		ck_assert_msg(cw_sigv4_sign(&in, &out, err, sizeof(err)) == 0, "%s: %s", name, err);
 		ck_assert_msg(strcmp(cw_buf_str(&out.canonical_request),
 				     jstr(exp, "canonical_request")) == 0,
@@ -621,6 +699,7 @@ START_TEST(test_botocore_vectors)
 	printf("sigv4 botocore vectors: verified %zu\n", n);
 	fflush(stdout);
 	ck_assert_uint_ge(n, VECTORS_MIN);
+	cw_sigv4_keys_free(keys);
 	json_decref(doc);
 	free(path);
 }
@@ -634,6 +713,7 @@ static Suite *sigv4_suite(void)
 	tcase_add_test(tc, test_sha256);
 	tcase_add_test(tc, test_uri_encode);
 	tcase_add_test(tc, test_doc_example);
+	tcase_add_test(tc, test_key_cache);
 	tcase_add_test(tc, test_paths);
 	tcase_add_test(tc, test_queries);
 	tcase_add_test(tc, test_headers_fold);
