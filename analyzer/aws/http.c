@@ -244,21 +244,30 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 {
 	struct cw_http *h = ud;
 	struct cw_buf *b = &h->resp->body;
-	size_t n = size * nmemb;
+	size_t n = size * nmemb, need;
+	curl_off_t clen = -1;
 
 	if (n > h->opts.max_response || b->len > h->opts.max_response - n) {
 		h->too_big = true;
 		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
 	}
+	/* the first bytes of an answer whose length is announced: room for
+	 * all of it at once (one allocation instead of a doubling chain that
+	 * copies the body over and over); the room is charged as below */
+	need = b->len + n + 1;
+	if (b->alloc == 0 &&
+	    curl_easy_getinfo(h->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &clen) == CURLE_OK &&
+	    clen > 0 && (uint64_t)clen <= h->opts.max_response && (size_t)clen + 1 > need)
+		need = (size_t)clen + 1;
 	/* charge the buffer's growth to the run-wide bound before it happens
 	 * (cw_buf doubles its allocation from 64 bytes); the first MiB of each
 	 * response is its own, so small answers (STS, ListMetrics) never fail
 	 * because other workers hold large ones */
-	if (h->opts.budget && h->opts.budget->max && b->len + n + 1 > b->alloc) {
+	if (h->opts.budget && h->opts.budget->max && need > b->alloc) {
 		size_t grown = b->alloc ? b->alloc : 64, now, peak;
 
-		while (grown < b->len + n + 1)
-			grown = grown > SIZE_MAX / 2 ? b->len + n + 1 : grown * 2;
+		while (grown < need)
+			grown = grown > SIZE_MAX / 2 ? need : grown * 2;
 		grown = grown > BUDGET_FREE ? grown - BUDGET_FREE : 0;
 		if (grown > h->reserved) {
 			size_t d = grown - h->reserved;
@@ -275,7 +284,8 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 			}
 		}
 	}
-	if (cw_buf_add(b, data, n) != 0) {
+	if ((need > b->alloc && cw_buf_reserve(b, need - b->len - 1) != 0) ||
+	    cw_buf_add(b, data, n) != 0) {
 		h->oom = true;
 		return 0;
 	}

@@ -66,6 +66,11 @@ static int buf_grow(struct cw_buf *b, size_t n)
 	return 0;
 }
 
+int cw_buf_reserve(struct cw_buf *b, size_t n)
+{
+	return buf_grow(b, n);
+}
+
 int cw_buf_flush(struct cw_buf *b)
 {
 	int rc;

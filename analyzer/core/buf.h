@@ -41,6 +41,11 @@ void cw_buf_release(struct cw_buf *b);
 /* Keep the allocation, drop the content. */
 void cw_buf_reset(struct cw_buf *b);
 
+/* Make room for n more bytes now (the allocation grows as appends would
+ * grow it), so appends up to that size never move the content.  Fails,
+ * and frees b, as an append of n bytes would. */
+int cw_buf_reserve(struct cw_buf *b, size_t n);
+
 int cw_buf_add(struct cw_buf *b, const void *p, size_t n);
 int cw_buf_addstr(struct cw_buf *b, const char *s);
 int cw_buf_addch(struct cw_buf *b, char c);
