@@ -45,6 +45,10 @@ int cw_reports_write(const struct cw_run *run, const char *dir,
 int cw_reports_write_ops(const struct cw_run *run, const char *dir,
 			 const struct cw_report_ops *const *ops, char *err, size_t errlen);
 
+/* How many workbook parts report.xlsx packed at its own deflate level
+ * since the start (0: libxlsxwriter packs at zlib's default; see xlsx.c). */
+size_t cw_xlsx_fast_parts(void);
+
 /* Check a --format list without rendering; err names the bad entry. */
 int cw_reports_check_formats(const char *formats, char *err, size_t errlen);
 

@@ -184,6 +184,17 @@ class ReadBack(unittest.TestCase):
             self.assertEqual(st == "anomaly", bool(flagged), verdicts)
         self.assertIn("anomaly", status)
 
+    def test_series_columns(self):
+        # the unit is the metric's and the value's format tells bytes: it is
+        # on the Findings rows, not repeated on every Series row
+        titles = {v[1] for (r, _), v in self.sheets["Series"].items() if r == 0}
+        for t in ("status", "account_id", "bucket", "metric", "value", "value_gb",
+                  "severity", "alert", "est_excess_usd", "finding_id", "note"):
+            self.assertIn(t, titles)
+        self.assertNotIn("unit", titles)
+        findings = {v[1] for (r, _), v in self.sheets["Findings"].items() if r == 0}
+        self.assertIn("unit", findings)
+
     def test_failures_and_not_measured(self):
         kinds = [v[1] for v in self.column("Not watched & failures", "kind") if v]
         self.assertEqual(kinds, ["failed", "not_found"])

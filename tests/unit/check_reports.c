@@ -277,7 +277,8 @@ START_TEST(html_hostile_names)
 END_TEST
 
 /* report.xlsx: a zip (an XLSX package), the same bytes for the same run,
- * whatever control characters or bad UTF-8 the names hold. */
+ * whatever control characters or bad UTF-8 the names hold, packed at the
+ * workbook's own deflate level. */
 START_TEST(xlsx_package)
 {
 	const struct cw_report_ops *ops = cw_report_find("xlsx");
@@ -295,6 +296,8 @@ START_TEST(xlsx_package)
 	ck_assert_int_eq(memcmp(a.data, "PK\x03\x04", 4), 0);
 	ck_assert_uint_eq(a.len, b.len);
 	ck_assert_int_eq(memcmp(a.data, b.data, a.len), 0);
+	/* its parts went through xlsx.c's deflate level, not zlib's default */
+	ck_assert_uint_gt(cw_xlsx_fast_parts(), 0);
 	cw_buf_release(&a);
 	cw_buf_release(&b);
 	cw_run_release(&run);
