@@ -32,7 +32,18 @@
 
 char *cw_query_id(size_t i, char *buf, size_t len)
 {
-	snprintf(buf, len, "q%zu", i);
+	char digits[24];
+	size_t n = 0, k = 0;
+
+	if (len == 0)
+		return buf;
+	do
+		digits[n++] = (char)('0' + i % 10);
+	while ((i /= 10) != 0);
+	buf[k++] = 'q';
+	while (n && k + 1 < len)
+		buf[k++] = digits[--n];
+	buf[k < len ? k : len - 1] = '\0';
 	return buf;
 }
 
@@ -96,8 +107,17 @@ static void jw_str(struct jw *w, const char *s)
 
 static void jw_int(struct jw *w, int64_t v)
 {
+	char digits[24];
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	size_t n = sizeof(digits);
+
+	do
+		digits[--n] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		digits[--n] = '-';
 	if (!w->rc)
-		w->rc = cw_buf_printf(&w->b, "%" PRId64, v);
+		w->rc = cw_buf_add(&w->b, digits + n, sizeof(digits) - n);
 }
 
 /* "Name":"k" pairs are written with the key as a literal ("\"Name\":"). */
@@ -200,8 +220,9 @@ int cw_gmd_request(char **body, size_t *len, const struct cw_gmd_query *q, size_
 		   int64_t start, int64_t end, int64_t period, const char *next_token,
 		   char *err, size_t errlen)
 {
-	struct jw w = { .rc = 0 };
+	struct jw w = { .rc = 0 }, head = { .rc = 0 }, tail = { .rc = 0 };
 	struct cw_buf scratch = CW_BUF_INIT;
+	const struct cw_metric_def *shared = NULL;
 	char id[24];
 
 	*body = NULL;
@@ -221,21 +242,41 @@ int cw_gmd_request(char **body, size_t *len, const struct cw_gmd_query *q, size_
 	}
 	cw_buf_init(&w.b, 0);
 	cw_buf_init(&scratch, 0);
+	/* a batch's queries share a metric or a few: the text around each
+	 * query's dimensions is written once per metric and copied */
+	cw_buf_init(&head.b, 0);
+	cw_buf_init(&tail.b, 0);
 	jw_raw(&w, "{\"MetricDataQueries\":[");
 	for (size_t i = 0; i < n && !w.rc; i++) {
 		const struct cw_metric_def *m = q[i].metric;
 
-		jw_key_str(&w, i ? ",{\"Id\":" : "{\"Id\":", cw_query_id(i, id, sizeof(id)));
-		jw_key_str(&w, ",\"MetricStat\":{\"Metric\":{\"Namespace\":", m->namespace_);
-		jw_key_str(&w, ",\"MetricName\":", m->name);
-		jw_raw(&w, ",\"Dimensions\":");
+		if (m != shared) {
+			cw_buf_reset(&head.b);
+			cw_buf_reset(&tail.b);
+			jw_raw(&head, ",\"MetricStat\":{\"Metric\":{\"Namespace\":");
+			jw_str(&head, m->namespace_);
+			jw_key_str(&head, ",\"MetricName\":", m->name);
+			jw_raw(&head, ",\"Dimensions\":");
+			jw_raw(&tail, "},\"Period\":");
+			jw_int(&tail, period);
+			jw_key_str(&tail, ",\"Stat\":", m->stat);
+			jw_raw(&tail, "},\"ReturnData\":true}");
+			if ((w.rc = head.rc ? head.rc : tail.rc))
+				break;
+			shared = m;
+		}
+		jw_raw(&w, i ? ",{\"Id\":\"" : "{\"Id\":\"");
+		jw_raw(&w, cw_query_id(i, id, sizeof(id)));
+		jw_raw(&w, "\"");
+		if (!w.rc)
+			w.rc = cw_buf_add(&w.b, head.b.data, head.b.len);
 		jw_dims(&w, &scratch, m, q[i].bucket ? q[i].bucket : "", q[i].account,
 			q[i].region);
-		jw_raw(&w, "},\"Period\":");
-		jw_int(&w, period);
-		jw_key_str(&w, ",\"Stat\":", m->stat);
-		jw_raw(&w, "},\"ReturnData\":true}");
+		if (!w.rc)
+			w.rc = cw_buf_add(&w.b, tail.b.data, tail.b.len);
 	}
+	cw_buf_release(&head.b);
+	cw_buf_release(&tail.b);
 	jw_raw(&w, "],\"StartTime\":");
 	jw_int(&w, start);
 	jw_raw(&w, ",\"EndTime\":");

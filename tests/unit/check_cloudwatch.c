@@ -68,6 +68,14 @@ START_TEST(query_ids)
 
 	ck_assert_str_eq(cw_query_id(0, buf, sizeof(buf)), "q0");
 	ck_assert_str_eq(cw_query_id(499, buf, sizeof(buf)), "q499");
+	ck_assert_str_eq(cw_query_id(SIZE_MAX, buf, sizeof(buf)), "q18446744073709551615");
+	ck_assert_str_eq(cw_query_id(12345, buf, 4), "q12"); /* cut as snprintf cuts */
+	for (size_t k = 0; k < 10000; k++) {
+		size_t back = SIZE_MAX;
+
+		ck_assert_int_eq(cw_query_index(cw_query_id(k, buf, sizeof(buf)), &back), 0);
+		ck_assert_uint_eq(back, k);
+	}
 	ck_assert_int_eq(cw_query_index("q0", &i), 0);
 	ck_assert_uint_eq(i, 0);
 	ck_assert_int_eq(cw_query_index("q499", &i), 0);
