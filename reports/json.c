@@ -153,9 +153,10 @@ static void jw_num(struct jw *w, const char *key, double v)
 
 static void jw_int(struct jw *w, const char *key, long long v)
 {
+	char digits[24];
+
 	jw_item(w, key);
-	if (!w->rc)
-		w->rc = cw_buf_printf(w->out, "%lld", v);
+	jw_raw(w, cw_fmt_int(v, digits, sizeof(digits)));
 }
 
 static void jw_bool(struct jw *w, const char *key, bool v)

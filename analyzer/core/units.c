@@ -175,6 +175,24 @@ static char *put(char *buf, size_t len, const char *s, size_t n)
 	return buf;
 }
 
+char *cw_fmt_int(long long v, char *buf, size_t len)
+{
+	char out[24], *end = out + sizeof(out);
+	char *d = u64_digits(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, end);
+
+	if (v < 0)
+		*--d = '-';
+	return put(buf, len, d, (size_t)(end - d));
+}
+
+char *cw_fmt_uint(unsigned long long v, char *buf, size_t len)
+{
+	char out[24], *end = out + sizeof(out);
+	char *d = u64_digits(v, end);
+
+	return put(buf, len, d, (size_t)(end - d));
+}
+
 /*
  * The layout is that of "%.Pg" with P = max(15, digits), the precision at
  * which printf's %g would show these digits, except that 1e-6 <= |v| < 1e-4
@@ -190,15 +208,8 @@ char *cw_fmt_plain(double v, char *buf, size_t len)
 		return put(buf, len, "", 0);
 	/* Integers up to 2^53 print as integers: byte counts stay readable.
 	 * (Most values in a report are integers: this is the hot path.) */
-	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-		long long i = (long long)v;
-		char *end = out + sizeof(out);
-
-		d = u64_digits(i < 0 ? 0 - (uint64_t)i : (uint64_t)i, end);
-		if (i < 0)
-			*--d = '-';
-		return put(buf, len, d, (size_t)(end - d));
-	}
+	if (v == floor(v) && fabs(v) < 9007199254740992.0)
+		return cw_fmt_int((long long)v, buf, len);
 	/* Nonzero and finite here. */
 	cw_shortest(v, &sig, &e10);
 	d = u64_digits(sig, dig + sizeof(dig));

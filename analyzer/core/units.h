@@ -29,5 +29,8 @@ char *cw_fmt_duration(int64_t secs, char *buf, size_t len);
  * 1e-6 <= |v| < 1e15 positional ("0.000012345", "1234.5"); else "%g"-style
  * ("1.5e-07", "1e+16").  Never thousands separators, never locale. */
 char *cw_fmt_plain(double v, char *buf, size_t len);
+/* Decimal integers, as "%lld" and "%llu" print them (cut to len - 1). */
+char *cw_fmt_int(long long v, char *buf, size_t len);
+char *cw_fmt_uint(unsigned long long v, char *buf, size_t len);
 
 #endif

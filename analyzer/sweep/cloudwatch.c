@@ -22,6 +22,7 @@
 #include "escape.h"
 #include "strutil.h"
 #include "timeutil.h"
+#include "units.h"
 
 #define CW_CW_MAX_QUERIES 500
 #define CW_CW_MAX_NAME 1024    /* dimension values, bucket names */
@@ -32,18 +33,10 @@
 
 char *cw_query_id(size_t i, char *buf, size_t len)
 {
-	char digits[24];
-	size_t n = 0, k = 0;
-
-	if (len == 0)
-		return buf;
-	do
-		digits[n++] = (char)('0' + i % 10);
-	while ((i /= 10) != 0);
-	buf[k++] = 'q';
-	while (n && k + 1 < len)
-		buf[k++] = digits[--n];
-	buf[k < len ? k : len - 1] = '\0';
+	if (len < 2)
+		return len ? (buf[0] = '\0', buf) : buf;
+	buf[0] = 'q';
+	cw_fmt_uint(i, buf + 1, len - 1);
 	return buf;
 }
 
@@ -108,16 +101,8 @@ static void jw_str(struct jw *w, const char *s)
 static void jw_int(struct jw *w, int64_t v)
 {
 	char digits[24];
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	size_t n = sizeof(digits);
 
-	do
-		digits[--n] = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		digits[--n] = '-';
-	if (!w->rc)
-		w->rc = cw_buf_add(&w->b, digits + n, sizeof(digits) - n);
+	jw_raw(w, cw_fmt_int(v, digits, sizeof(digits)));
 }
 
 /* "Name":"k" pairs are written with the key as a literal ("\"Name\":"). */

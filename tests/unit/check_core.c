@@ -2,6 +2,7 @@
  * check_core.c - buf, timeutil, units, strutil, atomicio and log redaction.
  */
 #include <math.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,7 +257,17 @@ END_TEST
 
 START_TEST(units_format)
 {
-	char buf[64];
+	char buf[64], want[64];
+	static const long long ints[] = { 0, 7, -7, 10, 99, 100, -100, 123456789012LL,
+					  LLONG_MAX, LLONG_MIN };
+
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		snprintf(want, sizeof(want), "%lld", ints[i]);
+		ck_assert_str_eq(cw_fmt_int(ints[i], buf, sizeof(buf)), want);
+	}
+	ck_assert_str_eq(cw_fmt_uint(ULLONG_MAX, buf, sizeof(buf)), "18446744073709551615");
+	ck_assert_str_eq(cw_fmt_uint(0, buf, sizeof(buf)), "0");
+	ck_assert_str_eq(cw_fmt_int(-12345, buf, 4), "-12"); /* cut as snprintf cuts */
 
 	ck_assert_str_eq(cw_fmt_plain(123456789012.0, buf, sizeof(buf)), "123456789012");
 	ck_assert_str_eq(cw_fmt_plain(0.1, buf, sizeof(buf)), "0.1");
