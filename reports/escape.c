@@ -152,13 +152,30 @@ static int csv_char(struct cw_buf *out, char c)
 	return cw_buf_addch(out, c);
 }
 
+/* The length of s when it is all printable ASCII without any of the two
+ * bytes a and b (a cell that goes out as it is), else SIZE_MAX. */
+static size_t plain_run(const char *s, char a, char b)
+{
+	size_t n = 0;
+
+	while ((unsigned char)s[n] >= 0x20 && (unsigned char)s[n] < 0x7f && s[n] != a &&
+	       s[n] != b)
+		n++;
+	return s[n] ? SIZE_MAX : n;
+}
+
 int cw_csv_cell(struct cw_buf *out, const char *s, bool is_text)
 {
 	bool guard, quote;
+	size_t n;
 	int rc;
 
 	if (!s)
 		s = "";
+	/* the usual cell: nothing to quote, double or guard */
+	n = plain_run(s, ',', '"');
+	if (n != SIZE_MAX && !(is_text && n && strchr("=+-@", s[0])))
+		return cw_buf_add(out, s, n);
 	guard = is_text && s[0] && strchr("=+-@\t\r", s[0]);
 	quote = strpbrk(s, ",\"\r\n") != NULL;
 	if (quote && (rc = cw_buf_addch(out, '"')))
@@ -194,8 +211,15 @@ static int json_char(struct cw_buf *out, char c)
 
 int cw_json_string(struct cw_buf *out, const char *s)
 {
+	size_t n = s ? plain_run(s, '"', '\\') : SIZE_MAX;
 	int rc;
 
+	/* the usual string: nothing to escape */
+	if (n != SIZE_MAX) {
+		if ((rc = cw_buf_addch(out, '"')) || (rc = cw_buf_add(out, s, n)))
+			return rc;
+		return cw_buf_addch(out, '"');
+	}
 	if ((rc = cw_buf_addch(out, '"')) || (rc = walk(out, s, "\"\\", json_char, false)))
 		return rc;
 	return cw_buf_addch(out, '"');

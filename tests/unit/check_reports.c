@@ -404,6 +404,12 @@ START_TEST(json_escape)
 	ck_assert_int_eq(cw_json_string(&b, NULL), 0);
 	ck_assert_str_eq(cw_buf_str(&b), "\"\"");
 	cw_buf_release(&b);
+	/* nothing to escape: copied as it is; DEL is escaped like the others */
+	ck_assert_int_eq(cw_json_string(&b, "plain text/1 {x}"), 0);
+	ck_assert_int_eq(cw_json_string(&b, ""), 0);
+	ck_assert_int_eq(cw_json_string(&b, "a\x7f"), 0);
+	ck_assert_str_eq(cw_buf_str(&b), "\"plain text/1 {x}\"\"\"\"a\\u007f\"");
+	cw_buf_release(&b);
 }
 END_TEST
 
