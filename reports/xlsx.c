@@ -665,21 +665,14 @@ out:
  */
 #define XLSX_DEFLATE_LEVEL 1
 
-typedef int (*zip_open4_fn)(void *file, const char *filename, const void *zipfi,
-			    const void *extra_local, unsigned size_extra_local,
-			    const void *extra_global, unsigned size_extra_global,
-			    const char *comment, int method, int level, int raw, int window_bits,
-			    int mem_level, int strategy, const char *password,
-			    unsigned long crc_for_crypting, unsigned long version_made_by,
-			    unsigned long flag_base, int zip64);
+typedef int zip_open4_fn(void *file, const char *filename, const void *zipfi,
+			 const void *extra_local, unsigned size_extra_local,
+			 const void *extra_global, unsigned size_extra_global, const char *comment,
+			 int method, int level, int raw, int window_bits, int mem_level,
+			 int strategy, const char *password, unsigned long crc_for_crypting,
+			 unsigned long version_made_by, unsigned long flag_base, int zip64);
 
-int zipOpenNewFileInZip4_64(void *file, const char *filename, const void *zipfi,
-			    const void *extra_local, unsigned size_extra_local,
-			    const void *extra_global, unsigned size_extra_global,
-			    const char *comment, int method, int level, int raw, int window_bits,
-			    int mem_level, int strategy, const char *password,
-			    unsigned long crc_for_crypting, unsigned long version_made_by,
-			    unsigned long flag_base, int zip64);
+zip_open4_fn zipOpenNewFileInZip4_64;
 
 static atomic_size_t fast_parts; /* parts opened here (for the tests) */
 
@@ -691,8 +684,8 @@ int zipOpenNewFileInZip4_64(void *file, const char *filename, const void *zipfi,
 			    unsigned long crc_for_crypting, unsigned long version_made_by,
 			    unsigned long flag_base, int zip64)
 {
-	static zip_open4_fn real; /* minizip's; the same for every thread */
-	zip_open4_fn f = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
+	static zip_open4_fn *_Atomic real; /* minizip's; the same for every thread */
+	zip_open4_fn *f = atomic_load(&real);
 
 	if (!f) {
 		void *sym = dlsym(RTLD_NEXT, "zipOpenNewFileInZip4_64");
@@ -700,7 +693,7 @@ int zipOpenNewFileInZip4_64(void *file, const char *filename, const void *zipfi,
 		if (!sym)
 			return -102; /* ZIP_PARAMERROR: no minizip below us */
 		memcpy(&f, &sym, sizeof(f)); /* a data pointer to a function pointer */
-		__atomic_store_n(&real, f, __ATOMIC_RELEASE);
+		atomic_store(&real, f);
 	}
 	if (method == Z_DEFLATED && level == Z_DEFAULT_COMPRESSION) {
 		level = XLSX_DEFLATE_LEVEL;
