@@ -77,7 +77,9 @@ struct jw {
 static bool valid_utf8(const char *s)
 {
 	for (size_t n; *s; s += n)
-		if ((n = cw_utf8_len(s)) == 0)
+		if ((unsigned char)*s < 0x80)
+			n = 1; /* the usual byte, without a call */
+		else if ((n = cw_utf8_len(s)) == 0)
 			return false;
 	return true;
 }
