@@ -183,6 +183,73 @@ static void jw_dims(struct jw *w, struct cw_buf *scratch, const struct cw_metric
 	jw_raw(w, "]");
 }
 
+/*
+ * A metric's Dimensions array as text made once for a whole batch: each
+ * dimension whose value has no placeholder is written whole, the others
+ * up to their value, which each query substitutes (the same text that
+ * jw_dims writes).  A metric with more dimensions than kept, or a broken
+ * one, has none of it and each query goes through jw_dims.
+ */
+#define DIMS_KEPT 8
+
+struct dims_text {
+	struct cw_buf text;
+	struct {
+		size_t off, len;
+		const char *tmpl; /* the value to substitute, NULL when written whole */
+	} seg[DIMS_KEPT];
+	size_t n;
+	bool ok;
+};
+
+static void dims_text_make(struct dims_text *dt, const struct cw_metric_def *m)
+{
+	struct jw w = { .b = dt->text, .rc = 0 };
+
+	cw_buf_reset(&w.b);
+	dt->n = 0;
+	dt->ok = m->ndims <= DIMS_KEPT;
+	for (size_t i = 0; dt->ok && i < m->ndims && !w.rc; i++) {
+		const struct cw_dim_tmpl *t = &m->dims[i];
+		size_t off = w.b.len;
+		bool whole;
+
+		if (!t->name || !t->value) {
+			dt->ok = false;
+			break;
+		}
+		whole = strchr(t->value, '{') == NULL;
+		jw_key_str(&w, i ? ",{\"Name\":" : "{\"Name\":", t->name);
+		jw_raw(&w, ",\"Value\":");
+		if (whole) {
+			jw_str(&w, t->value);
+			jw_raw(&w, "}");
+		}
+		dt->seg[dt->n].off = off;
+		dt->seg[dt->n].len = w.b.len - off;
+		dt->seg[dt->n++].tmpl = whole ? NULL : t->value;
+	}
+	dt->ok = dt->ok && !w.rc;
+	dt->text = w.b;
+}
+
+/* A query's Dimensions array from its metric's text (dims_text_make). */
+static void jw_dims_text(struct jw *w, struct cw_buf *scratch, const struct dims_text *dt,
+			 const char *bucket, const char *account, const char *region)
+{
+	jw_raw(w, "[");
+	for (size_t i = 0; i < dt->n && !w->rc; i++) {
+		w->rc = cw_buf_add(&w->b, dt->text.data + dt->seg[i].off, dt->seg[i].len);
+		if (!dt->seg[i].tmpl || w->rc)
+			continue;
+		if ((w->rc = subst(scratch, dt->seg[i].tmpl, bucket, account, region)))
+			break;
+		jw_str(w, cw_buf_str(scratch));
+		jw_raw(w, "}");
+	}
+	jw_raw(w, "]");
+}
+
 /* Hand the body over, or the error of what went wrong. */
 static int jw_finish(struct jw *w, struct cw_buf *scratch, char **body, size_t *len,
 		     const char *what, char *err, size_t errlen)
@@ -209,6 +276,7 @@ int cw_gmd_request(char **body, size_t *len, const struct cw_gmd_query *q, size_
 {
 	struct jw w = { .rc = 0 }, head = { .rc = 0 }, tail = { .rc = 0 };
 	struct cw_buf scratch = CW_BUF_INIT;
+	struct dims_text dt = { .text = CW_BUF_INIT };
 	const struct cw_metric_def *shared = NULL;
 	char id[24];
 
@@ -250,6 +318,7 @@ int cw_gmd_request(char **body, size_t *len, const struct cw_gmd_query *q, size_
 			jw_raw(&tail, "},\"ReturnData\":true}");
 			if ((w.rc = head.rc ? head.rc : tail.rc))
 				break;
+			dims_text_make(&dt, m);
 			shared = m;
 		}
 		jw_raw(&w, i ? ",{\"Id\":\"" : "{\"Id\":\"");
@@ -257,13 +326,18 @@ int cw_gmd_request(char **body, size_t *len, const struct cw_gmd_query *q, size_
 		jw_raw(&w, "\"");
 		if (!w.rc)
 			w.rc = cw_buf_add(&w.b, head.b.data, head.b.len);
-		jw_dims(&w, &scratch, m, q[i].bucket ? q[i].bucket : "", q[i].account,
-			q[i].region);
+		if (dt.ok)
+			jw_dims_text(&w, &scratch, &dt, q[i].bucket ? q[i].bucket : "",
+				     q[i].account, q[i].region);
+		else
+			jw_dims(&w, &scratch, m, q[i].bucket ? q[i].bucket : "", q[i].account,
+				q[i].region);
 		if (!w.rc)
 			w.rc = cw_buf_add(&w.b, tail.b.data, tail.b.len);
 	}
 	cw_buf_release(&head.b);
 	cw_buf_release(&tail.b);
+	cw_buf_release(&dt.text);
 	jw_raw(&w, "],\"StartTime\":");
 	jw_int(&w, start);
 	jw_raw(&w, ",\"EndTime\":");
