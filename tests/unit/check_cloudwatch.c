@@ -12,6 +12,7 @@
  * The window in every response test: 7 days from T0 at a daily period.
  */
 #include <check.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,91 @@ START_TEST(gmd_request_exact)
 	ck_assert_ptr_nonnull(strstr(body, ",\"ScanBy\":\"TimestampDescending\","
 					   "\"NextToken\":\"tok \\\"2\\\"\"}"));
 	free(body);
+}
+END_TEST
+
+/* The body of one query as jansson writes it (compact, keys in order). */
+static json_t *query_json(const struct cw_gmd_query *q, size_t i, int64_t period)
+{
+	json_t *dims = json_array();
+	char id[24], val[256];
+
+	for (size_t d = 0; d < q->metric->ndims; d++) {
+		const char *t = q->metric->dims[d].value;
+		size_t n = 0;
+
+		/* {bucket}, {account} and {region} as the tests below use them */
+		for (const char *p = t; *p && n + 1 < sizeof(val);) {
+			const char *with = NULL;
+			size_t skip = 0;
+
+			if (strncmp(p, "{bucket}", 8) == 0)
+				with = q->bucket, skip = 8;
+			else if (strncmp(p, "{account}", 9) == 0 && q->account)
+				with = q->account, skip = 9;
+			else if (strncmp(p, "{region}", 8) == 0 && q->region)
+				with = q->region, skip = 8;
+			if (with) {
+				n += (size_t)snprintf(val + n, sizeof(val) - n, "%s", with);
+				p += skip;
+			} else {
+				val[n++] = *p++;
+			}
+		}
+		val[n] = '\0';
+		json_array_append_new(dims, json_pack("{s:s, s:s}", "Name",
+						      q->metric->dims[d].name, "Value", val));
+	}
+	snprintf(id, sizeof(id), "q%zu", i);
+	return json_pack("{s:s, s:{s:{s:s, s:s, s:o}, s:I, s:s}, s:b}", "Id", id, "MetricStat",
+			 "Metric", "Namespace", q->metric->namespace_, "MetricName",
+			 q->metric->name, "Dimensions", dims, "Period", (json_int_t)period,
+			 "Stat", q->metric->stat, "ReturnData", 1);
+}
+
+/* A full batch of several metrics (fixed and substituted dimensions, more
+ * dimensions than a metric's text keeps, none) is the JSON that jansson
+ * writes for it, byte for byte. */
+START_TEST(gmd_request_batch_as_jansson)
+{
+	static struct cw_dim_tmpl many[9] = {
+		{ "D0", "{account}" }, { "D1", "x" }, { "D2", "{region}-{bucket}" },
+		{ "D3", "caf\xc3\xa9" }, { "D4", "q\"uote" }, { "D5", "back\\slash" },
+		{ "D6", "{nope}" }, { "D7", "7" }, { "D8", "{bucket}" },
+	};
+	struct cw_metric_def wide = { .namespace_ = "Custom/NS", .name = "Wide", .stat = "p99",
+				      .dims = many, .ndims = 9, .per_bucket = true };
+	struct cw_metric_def mixed = { .namespace_ = "Custom/NS", .name = "Mixed",
+				       .stat = "Average", .dims = many, .ndims = 8,
+				       .per_bucket = true };
+	struct cw_metric_def none = { .namespace_ = "AWS/Billing", .name = "EstimatedCharges",
+				      .stat = "Maximum", .dims = NULL, .ndims = 0 };
+	const struct cw_metric_def *ms[] = { &s3_bytes, &s3_bytes, &mixed, &wide, &none };
+	static char buckets[300][32];
+	struct cw_gmd_query q[300];
+	json_t *doc = json_object(), *arr = json_array();
+	char err[CW_ERRBUF], *body = NULL, *want;
+	size_t len;
+
+	for (size_t i = 0; i < 300; i++) {
+		snprintf(buckets[i], sizeof(buckets[i]), i % 7 ? "bucket-%zu" : "b\"%zu\\", i);
+		q[i] = (struct cw_gmd_query){ .metric = ms[(i / 3) % 5], .bucket = buckets[i],
+					      .account = i % 2 ? "123456789012" : NULL,
+					      .region = i % 4 ? "eu-west-1" : NULL };
+		json_array_append_new(arr, query_json(&q[i], i, 3600));
+	}
+	json_object_set_new(doc, "MetricDataQueries", arr);
+	json_object_set_new(doc, "StartTime", json_integer(1700000000));
+	json_object_set_new(doc, "EndTime", json_integer(1700086400));
+	json_object_set_new(doc, "ScanBy", json_string("TimestampDescending"));
+	want = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	ck_assert_int_eq(cw_gmd_request(&body, &len, q, 300, 1700000000, 1700086400, 3600, NULL,
+					err, sizeof(err)), 0);
+	ck_assert_str_eq(body, want);
+	ck_assert_uint_eq(len, strlen(want));
+	free(body);
+	free(want);
+	json_decref(doc);
 }
 END_TEST
 
@@ -1123,6 +1209,7 @@ static Suite *cloudwatch_suite(void)
 
 	tcase_add_test(tc, query_ids);
 	tcase_add_test(tc, gmd_request_exact);
+	tcase_add_test(tc, gmd_request_batch_as_jansson);
 	tcase_add_test(tc, gmd_request_templates);
 	tcase_add_test(tc, gmd_request_account_region);
 	tcase_add_test(tc, gmd_request_refused);
