@@ -186,8 +186,8 @@ static bool a_below(const struct sides *sd, size_t k, size_t i)
 }
 
 /* The k-th and (k+1)-th (0-based) smallest distances, in one search. */
-static void kth_distances(const struct sides *sd, size_t k, size_t *hint, double *kth,
-			  double *next)
+static inline __attribute__((always_inline)) void
+kth_distances(const struct sides *sd, size_t k, size_t *hint, double *kth, double *next)
 {
 	size_t na = sd->l, nb = sd->n - sd->r;
 	size_t lo = k + 1 > nb ? k + 1 - nb : 0, hi = k + 1 < na ? k + 1 : na;
