@@ -570,21 +570,21 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 			 * that is not sparse: halfway to b / ratio, and beyond one
 			 * robust deviation (not just below the median when ratio
 			 * is 1) */
-			bool far = !sparse && c.dir != CW_DIR_BOTH &&
+			bool far = !sparse & (c.dir != CW_DIR_BOTH) &
 				   (c.dir == CW_DIR_UP ? v < b - 0.5 * (b - lo0)
 						       : v > b + 0.5 * (hi0 - b));
-			if (maybe || far || i >= from) {
+			if (i >= from || (maybe | far)) {
 				double m = c.pct == 50 ? L0 : cw_sorted_quantile(wk.srt, wk.cnt, qmid);
 				sd = dmax(MAD_NORMAL * cw_sorted_mad(wk.srt, wk.cnt, m, &wk.mad_at), c.floor * L) * S;
 				lim = up ? dmax(hi0, b + c.k * sd) : dmin(lo0, b - c.k * sd);
 			}
-			bool elevated = maybe && (up ? v > b + 0.5 * (lim - b) : v < b - 0.5 * (b - lim));
+			bool elevated = maybe & (up ? v > b + 0.5 * (lim - b) : v < b - 0.5 * (b - lim));
 			bool anomalous = up ? v > lim : v < lim;
-			wk.peak[i] = 1 + (up && v > hi0 && v > c.ratio * b);
+			wk.peak[i] = 1 + (up & (v > hi0) & (v > c.ratio * b));
 			j.baseline = b;
 			j.limit = lim;
 			j.status = CW_STATUS_OK;
-			bool low = far && (c.dir == CW_DIR_UP ? v < b - sd : v > b + sd);
+			bool low = far & (c.dir == CW_DIR_UP ? v < b - sd : v > b + sd);
 			flags_push(&wk.high, c.shift, elevated);
 			flags_push(&wk.low, c.shift, low);
 
