@@ -241,18 +241,22 @@ static void profile_ahead(const struct cfg *c, struct work *wk, const double *x,
 		}
 		return;
 	}
+	/* on a copy: its sums stay in registers instead of being reloaded
+	 * after each store to the arrays (which might have changed them) */
+	struct work w = *wk;
 	for (size_t i = lo; i < hi; i++) {
 		double v = x[i];
 		size_t at = ph;
 		ph = ph + 1 == c->nphase ? 0 : ph + 1;
-		wk->dval[i] = NAN;
+		w.dval[i] = NAN;
 		if (isnan(v))
 			continue;
-		double S = profile(c, wk, at);
+		double S = profile(c, &w, at);
 		sfac[i - lo] = S;
-		wk->dval[i] = v / S;
-		profile_feed(c, wk, at, v);
+		w.dval[i] = v / S;
+		profile_feed(c, &w, at, v);
 	}
+	*wk = w;
 	*phase = ph;
 }
 
