@@ -157,9 +157,8 @@ struct work {
 	double *psrt;     /* the same, sorted per phase */
 	uint8_t *pcnt, *ppos;
 	double *med;      /* per phase median */
-	double medsum;
-	size_t medn;
-	double avg;       /* medsum / medn, 0 while medn is 0 */
+	double medsum;    /* of the medians of the phases with three values */
+	size_t medn;      /* how many phases those are */
 	struct flags {    /* flags of the last `shift` judged periods */
 		uint8_t *v;
 		size_t head, cnt, sum;
@@ -187,11 +186,14 @@ static inline void win_push(struct work *wk, size_t cap, double d)
 	wk->wsum += d;
 }
 
-static double profile(const struct cfg *c, const struct work *wk, size_t ph)
+/* S of a phase whose median is med, when the medians' sum is medsum over
+ * medn phases (medn 0 also for a phase without three values: S is 1) */
+static double profile(double med, double medsum, double medn)
 {
-	if (!c->weeks || wk->pcnt[ph] < 3 || !(wk->avg > 0))
+	double avg = medn != 0 ? medsum / medn : 0;
+	if (!(avg > 0))
 		return 1.0;
-	double f = wk->med[ph] / wk->avg;
+	double f = med / avg;
 	return f < 0.1 ? 0.1 : f > 10 ? 10 : f;
 }
 
@@ -218,14 +220,14 @@ static void profile_feed(const struct cfg *c, struct work *wk, size_t ph, double
 	if (n >= 3)
 		wk->medsum += m;
 	wk->med[ph] = m;
-	wk->avg = wk->medn ? wk->medsum / (double)wk->medn : 0;
 }
 
 /*
  * The profile takes every value, whatever the verdicts, so it runs ahead
  * of them, a chunk of slots at a time: each slot's factor S (the profile
- * before its own value joins) and its deseasonalised value v / S.  Its
- * divisions then overlap one another instead of waiting on each verdict.
+ * before its own value joins) and its deseasonalised value v / S.  First
+ * the values join, each slot noting what its S is made of; then the
+ * divisions, which no longer wait on one another nor on each verdict.
  */
 enum { CHUNK = 256 };
 
@@ -244,20 +246,29 @@ static void profile_ahead(const struct cfg *c, struct work *wk, const double *x,
 	/* on a copy: its sums stay in registers instead of being reloaded
 	 * after each store to the arrays (which might have changed them) */
 	struct work w = *wk;
+	double med[CHUNK], sum[CHUNK], cnt[CHUNK];
 	for (size_t i = lo; i < hi; i++) {
 		double v = x[i];
 		size_t at = ph;
 		ph = ph + 1 == c->nphase ? 0 : ph + 1;
-		w.dval[i] = NAN;
 		if (isnan(v))
 			continue;
-		double S = profile(c, &w, at);
-		sfac[i - lo] = S;
-		w.dval[i] = v / S;
+		med[i - lo] = w.med[at];
+		sum[i - lo] = w.medsum;
+		cnt[i - lo] = w.pcnt[at] < 3 ? 0 : (double)w.medn;
 		profile_feed(c, &w, at, v);
 	}
 	*wk = w;
 	*phase = ph;
+	for (size_t i = lo; i < hi; i++) {
+		double v = x[i];
+		wk->dval[i] = NAN;
+		if (isnan(v))
+			continue;
+		double S = profile(med[i - lo], sum[i - lo], cnt[i - lo]);
+		sfac[i - lo] = S;
+		wk->dval[i] = v / S;
+	}
 }
 
 static size_t phase_of(const struct cw_series *s, size_t i, const struct cfg *c)
