@@ -166,8 +166,10 @@ void cw_sorted_replace_long(double *a, size_t n, double old, double x)
  * right: a[r+j] - m), so the k-th smallest distance is the k-th of two
  * sorted arrays: a binary search, O(log n).  One value of the window
  * changes between two slots, so the split between the two sides hardly
- * moves: the search starts from the last one (`hint`) and looks a few
- * places either way before it halves what is left.
+ * moves: the search starts from the last one (`hint`).  On uniform noise
+ * it moves at most one place more than 9 times in 10, so the four
+ * comparisons around it are made at once and settle it without a jump;
+ * otherwise it looks a few places either way, then halves what is left.
  */
 struct sides {
 	const double *a;
