@@ -32,11 +32,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
+	fputs(
 		"usage: cwsweep merge REPORT.json|s3://BUCKET/PREFIX/... [-o DIR] [--format LIST]\n"
 		"                     [--pretty] [--region NAME] [--publish s3://BUCKET/PREFIX/]\n"
 		"                     [--publish-link-expiry DURATION]\n"
-		"                     [--state FILE|s3://BUCKET/KEY [-i accounts.yaml]]\n"
+		"                     [--state FILE|s3://BUCKET/KEY] [-i accounts.yaml]\n"
+		"                     [--metrics-file FILE] [--heartbeat-env VAR]\n"
 		"                     [--no-slack | --slack-preview] [--slack-env VAR] [-q]\n"
 		"\n"
 		"Join the report.json files of sharded runs (`cwsweep run --shard K/N\n"
@@ -62,7 +63,8 @@ static void usage(FILE *f)
 		"A missing bucket, refused access or a prefix without report.json is\n"
 		"exit 2; S3 unreachable or failing after every retry is exit 3; either\n"
 		"way nothing is written.  Endpoint: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL.\n"
-		"\n"
+		"\n", f);
+	fprintf(f,
 		"options:\n"
 		"  -o, --output DIR   where the merged reports go (default ./cwsweep-report)\n"
 		"  --format LIST      report formats: md, csv, json, html, xlsx (default all)\n"
@@ -90,7 +92,16 @@ static void usage(FILE *f)
 		"                     saved is exit 3\n"
 		"  -i, --inventory FILE\n"
 		"                     take reporting.cooldown and reporting.growth_factor\n"
-		"                     from this inventory (default 7d and 2)\n"
+		"                     (for --state; default 7d and 2), metrics_file and\n"
+		"                     heartbeat_url_env from this inventory\n"
+		"  --metrics-file FILE\n"
+		"                     write merge's Prometheus metrics there, atomically,\n"
+		"                     as `run --metrics-file` does (the last success\n"
+		"                     and exit code of the sharded run as a whole)\n"
+		"  --heartbeat-env VAR\n"
+		"                     the variable holding a heartbeat URL: pinged when\n"
+		"                     merge exits 0 or 1, URL/fail otherwise (as\n"
+		"                     reporting.heartbeat_url_env does for a run)\n"
 		"  --no-slack         do not post the digest\n"
 		"  --slack-preview    print the digest's JSON payload to stdout, do not post;\n"
 		"                     stdout then holds only that JSON (the summary goes to\n"
@@ -306,9 +317,17 @@ struct merge_state {
 	char key[1024];
 };
 
-/* reporting.cooldown and reporting.growth_factor of the inventory at path:
- * 0, or the usage error's exit code (its problems printed). */
-static int state_settings(const char *path, int64_t *cooldown, double *growth)
+/* What merge takes from the inventory (-i): the alert state's settings,
+ * where the metrics go and the heartbeat's variable (owned, NULL: none). */
+struct merge_settings {
+	int64_t cooldown;
+	double growth;
+	char *metrics_file, *heartbeat_env;
+};
+
+/* The reporting settings of the inventory at path: 0, or the usage error's
+ * exit code (its problems printed). */
+static int inventory_settings(const char *path, struct merge_settings *ms)
 {
 	struct cw_diags diags = { NULL, 0, 0 };
 	struct cw_inventory inv;
@@ -318,8 +337,12 @@ static int state_settings(const char *path, int64_t *cooldown, double *growth)
 	cw_diags_release(&diags);
 	if (rc)
 		return cw_usage_error("merge: -i %s: cannot read the inventory", path);
-	*cooldown = inv.reporting.cooldown;
-	*growth = inv.reporting.growth_factor;
+	ms->cooldown = inv.reporting.cooldown;
+	ms->growth = inv.reporting.growth_factor;
+	/* taken over: the inventory's release leaves them */
+	ms->metrics_file = inv.reporting.metrics_file;
+	ms->heartbeat_env = inv.reporting.heartbeat_url_env;
+	inv.reporting.metrics_file = inv.reporting.heartbeat_url_env = NULL;
 	cw_inventory_release(&inv);
 	return 0;
 }
@@ -418,6 +441,8 @@ int cw_cmd_merge(int argc, char **argv)
 		{ "publish-link-expiry", required_argument, NULL, 'X' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "inventory", required_argument, NULL, 'i' },
+		{ "metrics-file", required_argument, NULL, 'M' },
+		{ "heartbeat-env", required_argument, NULL, 'H' },
 		{ "no-slack", no_argument, NULL, 'N' },
 		{ "slack-preview", no_argument, NULL, 'P' },
 		{ "slack-env", required_argument, NULL, 'E' },
@@ -439,12 +464,12 @@ int cw_cmd_merge(int argc, char **argv)
 	size_t nids = 0;
 	char pub_bucket[64] = "", pub_prefix[1024] = "";
 	struct merge_state ms = { NULL, "", "" };
-	const char *inv_path = NULL;
-	int64_t cooldown = 7 * 86400;
-	double growth = 2.0;
+	const char *inv_path = NULL, *metrics_file = NULL, *heartbeat_env = NULL;
+	struct merge_settings set = { 7 * 86400, 2.0, NULL, NULL };
+	double wall0 = cw_outcome_wall_now();
 	struct cw_state state;
 	bool *announce_failures = NULL;
-	bool working = false, digest_told = false;
+	bool working = false, digest_told = false, written = false;
 	char partly[CW_ERRBUF + 128] = ""; /* why exit 3, when not the failure rows */
 	int64_t pub_expiry = 7 * 86400;
 	struct cw_buf publink = CW_BUF_INIT;
@@ -497,6 +522,17 @@ int cw_cmd_merge(int argc, char **argv)
 				return cw_usage_error("merge: --inventory: empty value");
 			inv_path = optarg;
 			break;
+		case 'M':
+			if (!*optarg)
+				return cw_usage_error("merge: --metrics-file: empty value");
+			metrics_file = optarg;
+			break;
+		case 'H':
+			if (!cw_env_name_ok(optarg))
+				return cw_usage_error("merge: --heartbeat-env: not a variable "
+						      "name: \"%.60s\"", optarg);
+			heartbeat_env = optarg;
+			break;
 		case 'N': no_slack = true; break;
 		case 'P': digest.preview = true; break;
 		case 'E': digest.webhook_env = optarg; break;
@@ -515,12 +551,14 @@ int cw_cmd_merge(int argc, char **argv)
 	if (pub_bucket[0] && publish_outside_inputs(pub_bucket, pub_prefix, argv + optind,
 						    (size_t)(argc - optind)))
 		return CW_EXIT_USAGE;
-	if (inv_path && !ms.where)
-		return cw_usage_error("merge: -i gives the alert state's settings: it needs --state");
 	if (quiet)
 		cw_log_set_level(CW_LOG_QUIET);
-	if (inv_path && (code = state_settings(inv_path, &cooldown, &growth)) != 0)
+	if (inv_path && (code = inventory_settings(inv_path, &set)) != 0)
 		return code;
+	if (!metrics_file)
+		metrics_file = set.metrics_file;
+	if (!heartbeat_env)
+		heartbeat_env = set.heartbeat_env;
 
 	cw_state_init(&state);
 	if (cw_run_init(&run, "merge"))
@@ -600,8 +638,9 @@ int cw_cmd_merge(int argc, char **argv)
 		if ((code = state_load(&ms, src, &state)) != 0)
 			goto out;
 		code = CW_EXIT_PARTIAL;
-		if (cw_state_apply(&state, &run, now, cooldown, growth, announce) ||
-		    cw_state_apply_failures(&state, &run, now, cooldown, announce_failures)) {
+		if (cw_state_apply(&state, &run, now, set.cooldown, set.growth, announce) ||
+		    cw_state_apply_failures(&state, &run, now, set.cooldown,
+					    announce_failures)) {
 			cw_log_error("merge: alert state: out of memory");
 			goto out;
 		}
@@ -621,6 +660,7 @@ int cw_cmd_merge(int argc, char **argv)
 		code = cw_usage_error("merge: -o %s: %s", dir, err);
 		goto out;
 	}
+	written = true;
 	code = cw_run_exit_code(&run);
 	/* after the reports: the state remembers only what a report shows */
 	if (ms.where && state_save(&ms, src, &state, dir, run.started ? run.started
@@ -652,26 +692,35 @@ out:
 	/* The nightly merge is the sharded run's outcome: exit 2 or 3 that the
 	 * digest did not tell posts the short notice, as `run` does (not when
 	 * someone reads stderr on a terminal; --slack-preview prints it). */
-	if (working && (code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL) && !digest_told &&
-	    !no_slack && (digest.preview || !isatty(STDERR_FILENO))) {
+	if (working) {
 		struct cw_outcome oc;
-		char reason[CW_ERRBUF + 128];
+		char reason[CW_ERRBUF + 128] = "";
 
 		if (partly[0])
 			cw_strlcpy(reason, partly, sizeof(reason));
-		else
+		else if (written && run.nfailures)
+			cw_outcome_failures_reason(&run, reason, sizeof(reason));
+		else if (code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL)
 			cw_log_first_error(reason, sizeof(reason));
 		memset(&oc, 0, sizeof(oc));
 		oc.exit_code = code;
+		oc.run = written ? &run : NULL; /* its numbers once reported */
 		oc.reason = reason;
 		oc.run_id = run.run_id;
 		oc.now = cw_time_now();
-		oc.notice = true;
+		oc.wall_start = wall0;
+		oc.notice = (code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL) && !digest_told &&
+			    !no_slack && (digest.preview || !isatty(STDERR_FILENO));
 		oc.preview = digest.preview;
 		oc.webhook_env = digest.webhook_env;
+		oc.metrics_path = metrics_file;
+		oc.heartbeat_env = heartbeat_env;
 		cw_outcome_notice(&oc);
+		cw_outcome_publish(&oc);
 	}
 	cw_merge_src_free(src);
+	free(set.metrics_file);
+	free(set.heartbeat_env);
 	cw_state_release(&state);
 	free(announce);
 	free(announce_failures);

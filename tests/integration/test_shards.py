@@ -32,7 +32,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("CW_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SRC, "tests", "fake_aws"))
 sys.path.insert(0, HERE)
-from fakehelper import FakeAWS, clock_env, report_rows  # noqa: E402
+from fakehelper import (FakeAWS, clock_env, parse_metrics, promtool_check,  # noqa: E402
+                        report_rows)
 
 ORG = os.path.join(SRC, "tests", "fake_aws", "scenarios", "itest_org.json")
 CALLER = ("AKIAITESTCALLER00001", "itestCallerSECRETdoNotLeak/0000000000001",
@@ -187,11 +188,12 @@ class HandOff(unittest.TestCase):
         self.assertEqual(finished[:10], clock[:10], p.stderr)
         return p
 
-    def merge(self, *args, s3_url=None, out=None):
+    def merge(self, *args, s3_url=None, out=None, extra=None):
         if out is None:
             out = tempfile.mkdtemp(prefix="merged-", dir=self.tmp)
             os.rmdir(out)
-        p = self.cwsweep(["merge"] + list(args) + ["-o", out], self.env(s3_url=s3_url))
+        p = self.cwsweep(["merge"] + list(args) + ["-o", out],
+                         self.env(extra, s3_url=s3_url))
         return p, out
 
     def objects(self):
@@ -361,19 +363,36 @@ class HandOff(unittest.TestCase):
                 (["--state", "s3://cwsweep-nope/state.json"], ["NoSuchBucket", "--state"]),
                 (["--state", "s3://%s/state/" % BUCKET], ["s3://BUCKET/KEY"]),
                 (["--state", "s3://%s" % BUCKET], ["s3://BUCKET/KEY"]),
-                (["-i", self.inv], ["needs --state"]),
+                (["--heartbeat-env", "http://x/"], ["--heartbeat-env"]),
+                (["--metrics-file", ""], ["--metrics-file"]),
                 (["--state", local, "-i", os.path.join(self.tmp, "nope.yaml")], ["-i"])):
             p, _ = self.merge(url, *argv, out=never)
             self.assert_nothing_written(p, never, 2, *words)
 
     def test_a_missing_shard_is_a_failure_row_and_exit_3(self):
+        """... told by merge's metrics file and a failure heartbeat too (the
+        nightly sharded run's outcome is merge's); once the shard is there,
+        a success ping and a last-success time."""
         url = "s3://%s/nightly/set-2/" % BUCKET
         for k in (0, 1, 3):
             p = self.shard(k, url)
             self.assertEqual(p.returncode, 0, p.stderr)
         posts0 = len(self.slack_posts())
-        p, out = self.merge(url)
+        metrics = os.path.join(self.tmp, "merge-set-2.prom")
+        hb = {"CWSWEEP_HB": "http://127.0.0.1:%d/ping/merge-set-2" % self.fake.port}
+        pings0 = len(self.fake.get("/_pings")["pings"])
+        p, out = self.merge(url, "--metrics-file", metrics, "--heartbeat-env", "CWSWEEP_HB",
+                            extra=hb)
         self.assertEqual(p.returncode, 3, p.stderr)
+        promtool_check(self, metrics)
+        m = parse_metrics(metrics)
+        self.assertEqual(m["cwsweep_last_run_exit_code"], 3)
+        self.assertEqual(m["cwsweep_last_run_failures"], 1)
+        self.assertGreater(m["cwsweep_last_run_series_judged"], 0)
+        self.assertNotIn("cwsweep_last_success_timestamp_seconds", m)
+        pings = self.fake.get("/_pings")["pings"][pings0:]
+        self.assertEqual([x["path"] for x in pings], ["/ping/merge-set-2/fail"])
+        self.assertIn("MissingShard", pings[0]["body"])
         self.assertIn("shard 2/4", p.stderr)
         with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
             doc = report_rows(json.load(f))
@@ -381,6 +400,19 @@ class HandOff(unittest.TestCase):
         self.assertEqual(len(missing), 1, doc["failures"])
         self.assertIn("shard 2/4", missing[0]["message"])
         self.assertEqual(len(self.slack_posts()) - posts0, 1)
+        # the shard arrives: the set is whole
+        p = self.shard(2, url)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p, out = self.merge(url, "--metrics-file", metrics, "--heartbeat-env", "CWSWEEP_HB",
+                            "--no-slack", extra=hb)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        m = parse_metrics(metrics)
+        self.assertEqual(m["cwsweep_last_run_exit_code"], 1)
+        self.assertEqual(m["cwsweep_last_run_failures"], 0)
+        self.assertGreater(m["cwsweep_last_success_timestamp_seconds"], 0)
+        pings = self.fake.get("/_pings")["pings"][pings0:]
+        self.assertEqual([x["path"] for x in pings],
+                         ["/ping/merge-set-2/fail", "/ping/merge-set-2"])
 
     def test_shards_started_on_either_side_of_midnight_judge_one_day(self):
         """A pod rescheduled after midnight, a child queued for hours: with
@@ -533,8 +565,8 @@ class HandOffMoto(HandOff):
     def shard(self, k, url, via="k8s", s3_url=None):
         return super().shard(k, url, via, s3_url=self.moto_url)
 
-    def merge(self, *args, s3_url=None, out=None):
-        return super().merge(*args, s3_url=self.moto_url, out=out)
+    def merge(self, *args, s3_url=None, out=None, extra=None):
+        return super().merge(*args, s3_url=self.moto_url, out=out, extra=extra)
 
     def test_four_shards_publish_merge_reads_the_prefix_one_digest(self):
         url = "s3://%s/nightly/set-1/" % BUCKET
