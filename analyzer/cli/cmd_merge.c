@@ -86,10 +86,11 @@ static void usage(FILE *f)
 		"                     resolved as `run --state` marks them, for all shards\n"
 		"                     at once.  In S3 it is read with GetObject (none yet:\n"
 		"                     an empty state) and written back with PutObject after\n"
-		"                     the reports; one merge at a time per state.  A state\n"
-		"                     that cannot be read is exit 2 (3 when S3 failed past\n"
-		"                     the retries), nothing written; one that cannot be\n"
-		"                     saved is exit 3\n"
+		"                     the reports, only over the object read (If-Match,\n"
+		"                     If-None-Match: *): one that another merge changed\n"
+		"                     meanwhile is left as it is.  A state that cannot be\n"
+		"                     read is exit 2 (3 when S3 failed past the retries),\n"
+		"                     nothing written; one that cannot be saved is exit 3\n"
 		"  -i, --inventory FILE\n"
 		"                     take reporting.cooldown and reporting.growth_factor\n"
 		"                     (for --state; default 7d and 2), metrics_file and\n"
@@ -315,6 +316,10 @@ struct merge_state {
 	const char *where;  /* as given; NULL: no state */
 	char bucket[64];    /* "" for a file */
 	char key[1024];
+	/* S3: what was read, for the conditional write back (S3 has no lock:
+	 * a merge that ran meanwhile makes the write fail, not vanish) */
+	bool existed;       /* there was an object */
+	char etag[128];     /* its ETag; "" when S3 sent none */
 };
 
 /* What merge takes from the inventory (-i): the alert state's settings,
@@ -349,7 +354,7 @@ static int inventory_settings(const char *path, struct merge_settings *ms)
 
 /* Read the state into st (none yet: empty).  0, or the exit code (2: it
  * cannot be read; 3: S3 failed past the retries); the error is printed. */
-static int state_load(const struct merge_state *ms, struct cw_merge_src *src,
+static int state_load(struct merge_state *ms, struct cw_merge_src *src,
 		      struct cw_state *st)
 {
 	char err[CW_ERRBUF], *text = NULL;
@@ -363,8 +368,9 @@ static int state_load(const struct merge_state *ms, struct cw_merge_src *src,
 		cw_log_error("merge: --state %s: %s", ms->where, err);
 		return CW_EXIT_PARTIAL;
 	}
-	rc = cw_merge_src_get_object(src, ms->bucket, ms->key, &text, &len, &transient, err,
-				     sizeof(err));
+	rc = cw_merge_src_get_object(src, ms->bucket, ms->key, &text, &len, ms->etag,
+				     sizeof(ms->etag), &transient, err, sizeof(err));
+	ms->existed = rc != CW_ENOTFOUND;
 	if (rc == CW_ENOTFOUND) {
 		cw_log_info("merge: --state %s: no state yet; starting from an empty state",
 			    ms->where);
@@ -413,8 +419,9 @@ static int state_save(const struct merge_state *ms, struct cw_merge_src *src,
 	if (!rc)
 		rc = cw_read_file(path, (size_t)1 << 30, &text, &len, err, sizeof(err));
 	if (!rc)
-		rc = cw_merge_src_put_object(src, ms->bucket, ms->key, text, len, &transient, err,
-					     sizeof(err));
+		rc = cw_merge_src_put_object(src, ms->bucket, ms->key, text, len,
+					     !ms->existed ? "" : ms->etag[0] ? ms->etag : NULL,
+					     &transient, err, sizeof(err));
 	if (path)
 		unlink(path);
 	free(path);
@@ -463,7 +470,7 @@ int cw_cmd_merge(int argc, char **argv)
 	char **run_ids = NULL;
 	size_t nids = 0;
 	char pub_bucket[64] = "", pub_prefix[1024] = "";
-	struct merge_state ms = { NULL, "", "" };
+	struct merge_state ms = { NULL, "", "", false, "" };
 	const char *inv_path = NULL, *metrics_file = NULL, *heartbeat_env = NULL;
 	struct merge_settings set = { 7 * 86400, 2.0, NULL, NULL };
 	double wall0 = cw_outcome_wall_now();

@@ -17,6 +17,7 @@ Against the fake AWS endpoint (tests/fake_aws: CloudWatch, STS, S3 PutObject,
 ListObjectsV2, GetObject, Slack), and against moto_server's S3 when it is on
 PATH (the sweep's CloudWatch stays on the fake; skipped, loudly, without it).
 """
+import hashlib
 import http.client
 import json
 import os
@@ -110,6 +111,10 @@ class HandOff(unittest.TestCase):
              "kind": "error", "status": 503},
             {"service": "s3", "action": "PutObject", "region": "ca-central-1",
              "kind": "access_denied"},
+            # another merge writes the state right after this one read it
+            {"service": "s3", "action": "GetObject", "region": "sa-east-1",
+             "kind": "concurrent_write", "key_prefix": "race/",
+             "body": '{"schema": "cwsweep.state/1", "keys": {}}'},
         ]
         cls.scenario = os.path.join(cls.tmp, "scenario.json")
         with open(cls.scenario, "w", encoding="utf-8") as f:
@@ -471,6 +476,48 @@ class HandOff(unittest.TestCase):
         p, _ = self.merge("s3://Not_A_Bucket/x/", out=out)
         self.assert_nothing_written(p, out, 2, "not an S3 bucket name")
 
+    def test_two_merges_at_once_do_not_lose_a_state_update(self):
+        """S3 has no lock: merge writes its state back only over the object it
+        read (If-Match: its ETag), or only where there was none
+        (If-None-Match: *).  When another merge wrote it meanwhile, the
+        write fails (exit 3, said why), the other merge's state stays, and
+        the digest is still posted.  Without a race the same writes pass."""
+        url = "s3://%s/nightly/race-set/" % BUCKET
+        for k in range(N):
+            self.assertEqual(self.shard(k, url).returncode, 0)
+        other = b'{"schema": "cwsweep.state/1", "keys": {}}'
+        for name in ("new", "existing"):
+            key = "race/state-%s.json" % name
+            state = "s3://%s/%s" % (BUCKET, key)
+            before = None
+            if name == "existing":  # a state from an earlier night
+                p, _ = self.merge(url, "--state", state, "--no-slack")
+                self.assertEqual(p.returncode, 1, p.stderr)
+                before = self.objects()[key]
+            posts0 = len(self.slack_posts())
+            p, out = self.merge(url, "--state", state, "--region", "sa-east-1")
+            self.assertEqual(p.returncode, 3, p.stderr)
+            self.assertIn("PreconditionFailed", p.stderr)
+            self.assertIn("another merge at the same time", p.stderr)
+            self.assertTrue(os.path.exists(os.path.join(out, "report.json")))
+            # the digest still goes (the first night's news; the second
+            # found it ongoing), and a notice says the state was not saved
+            posts = [json.dumps(x["payload"]) for x in self.slack_posts()[posts0:]]
+            self.assertEqual(len(posts), 2 if before is None else 1, posts)
+            if before is None:
+                self.assertIn("alpha-assets", posts[0])
+            self.assertIn("alert state could not be saved", posts[-1])
+            # the other writer's object, untouched by this merge
+            after = self.objects()[key]
+            if before is None:
+                self.assertEqual(after["etag"], '"%s"' % hashlib.md5(other).hexdigest())
+            else:
+                self.assertNotEqual(after["etag"], before["etag"])
+                self.assertEqual(after["size"], before["size"] + 1)
+        puts = [r for r in self.fake.requests()
+                if r.get("action") == "PutObject" and r.get("region") == "sa-east-1"]
+        self.assertEqual([r["status"] for r in puts], [412, 412])
+
     def test_pagination_loop_and_s3_failing_past_retries(self):
         url = "s3://%s/nightly/set-3/" % BUCKET
         for k in range(N):
@@ -595,6 +642,7 @@ class HandOffMoto(HandOff):
     test_shards_started_on_either_side_of_midnight_judge_one_day = None
     test_merge_publishes_the_merged_reports_and_links_them = None
     test_merge_keeps_the_alert_state_of_the_sharded_runs = None
+    test_two_merges_at_once_do_not_lose_a_state_update = None
     test_hand_off_usage_errors = None
 
 
