@@ -26,6 +26,7 @@
 #include "run.h"
 #include "s3.h"
 #include "state.h"
+#include "state_src.h"
 #include "strutil.h"
 #include "timeutil.h"
 #include "units.h"
@@ -311,17 +312,6 @@ static int src_error(const char *err, bool transient)
 	return CW_EXIT_PARTIAL;
 }
 
-/* Where merge keeps the alert state (--state): a file, or an S3 object. */
-struct merge_state {
-	const char *where;  /* as given; NULL: no state */
-	char bucket[64];    /* "" for a file */
-	char key[1024];
-	/* S3: what was read, for the conditional write back (S3 has no lock:
-	 * a merge that ran meanwhile makes the write fail, not vanish) */
-	bool existed;       /* there was an object */
-	char etag[128];     /* its ETag; "" when S3 sent none */
-};
-
 /* What merge takes from the inventory (-i): the alert state's settings,
  * where the metrics go and the heartbeat's variable (owned, NULL: none). */
 struct merge_settings {
@@ -352,88 +342,37 @@ static int inventory_settings(const char *path, struct merge_settings *ms)
 	return 0;
 }
 
-/* Read the state into st (none yet: empty).  0, or the exit code (2: it
- * cannot be read; 3: S3 failed past the retries); the error is printed. */
-static int state_load(struct merge_state *ms, struct cw_merge_src *src,
-		      struct cw_state *st)
+/* Read the state (--state) into st.  0, or the exit code (2: it cannot be
+ * read; 3: S3 failed past the retries); the error is printed. */
+static int state_load(struct cw_state_src *ss, struct cw_merge_src *src, struct cw_state *st)
 {
-	char err[CW_ERRBUF], *text = NULL;
+	char err[CW_ERRBUF], what[CW_ERRBUF + 16];
 	bool transient = false;
-	size_t len;
-	int rc;
+	int rc = cw_state_src_load(ss, src, st, &transient, err, sizeof(err));
 
-	if (!ms->bucket[0]) {
-		if (cw_state_load(st, ms->where, err, sizeof(err)) == 0)
-			return 0;
-		cw_log_error("merge: --state %s: %s", ms->where, err);
+	if (rc == 0)
+		return 0;
+	if (rc == CW_ENOMEM || !ss->bucket[0]) {
+		cw_log_error("merge: --state %s: %s", ss->where, err);
 		return CW_EXIT_PARTIAL;
 	}
-	rc = cw_merge_src_get_object(src, ms->bucket, ms->key, &text, &len, ms->etag,
-				     sizeof(ms->etag), &transient, err, sizeof(err));
-	ms->existed = rc != CW_ENOTFOUND;
-	if (rc == CW_ENOTFOUND) {
-		cw_log_info("merge: --state %s: no state yet; starting from an empty state",
-			    ms->where);
-		return 0;
-	}
-	if (rc) {
-		char what[CW_ERRBUF + 16];
-
-		snprintf(what, sizeof(what), "--state: %s", err);
-		return src_error(what, transient);
-	}
-	/* as a run treats a corrupt file: a warning, and an empty state */
-	if ((rc = cw_state_parse(st, ms->where, text, len, err, sizeof(err))) != 0) {
-		if (rc == CW_ENOMEM) {
-			free(text);
-			cw_log_error("merge: out of memory");
-			return CW_EXIT_PARTIAL;
-		}
-		cw_log_warn("merge: %s; starting from an empty state", err);
-	}
-	free(text);
-	return 0;
+	snprintf(what, sizeof(what), "--state: %s", err);
+	return src_error(what, transient);
 }
 
-/* Save the state (an S3 object goes through DIR/.cwsweep-state.json, then
- * PutObject).  0, or -1 with the error printed and said in why. */
-static int state_save(const struct merge_state *ms, struct cw_merge_src *src,
-		      const struct cw_state *st, const char *dir, int64_t now, char *why,
-		      size_t whylen)
+/* Save the state.  0, or -1 with the error printed and said in why. */
+static int state_save(const struct cw_state_src *ss, struct cw_merge_src *src,
+		      const struct cw_state *st, int64_t now, char *why, size_t whylen)
 {
-	char err[CW_ERRBUF], *path, *text = NULL;
-	bool transient = false;
-	size_t len = 0;
-	int rc;
+	char err[CW_ERRBUF];
 
-	if (!ms->bucket[0]) {
-		if (cw_state_save(st, ms->where, now, err, sizeof(err)) == 0)
-			return 0;
-		cw_log_error("merge: %s (the next merge will announce again what this one did)",
-			     err);
+	if (cw_state_src_save(ss, src, st, now, err, sizeof(err)) != 0) {
+		cw_log_error("merge: --state: %s (the next merge will announce again what "
+			     "this one did)", err);
 		snprintf(why, whylen, "the alert state could not be saved: %s", err);
 		return -1;
 	}
-	path = cw_asprintf("%s/.cwsweep-state.json", dir);
-	rc = path ? cw_state_save(st, path, now, err, sizeof(err)) : CW_ENOMEM;
-	if (!rc)
-		rc = cw_read_file(path, (size_t)1 << 30, &text, &len, err, sizeof(err));
-	if (!rc)
-		rc = cw_merge_src_put_object(src, ms->bucket, ms->key, text, len,
-					     !ms->existed ? "" : ms->etag[0] ? ms->etag : NULL,
-					     &transient, err, sizeof(err));
-	if (path)
-		unlink(path);
-	free(path);
-	free(text);
-	if (rc) {
-		cw_log_error("merge: --state: %s (the next merge will announce again what this "
-			     "one did)", rc == CW_ENOMEM ? "out of memory" : err);
-		snprintf(why, whylen, "the alert state could not be saved: %s",
-			 rc == CW_ENOMEM ? "out of memory" : err);
-		return -1;
-	}
-	cw_log_info("merge: alert state saved to %s", ms->where);
+	cw_log_info("merge: alert state saved to %s", ss->where);
 	return 0;
 }
 
@@ -470,7 +409,7 @@ int cw_cmd_merge(int argc, char **argv)
 	char **run_ids = NULL;
 	size_t nids = 0;
 	char pub_bucket[64] = "", pub_prefix[1024] = "";
-	struct merge_state ms = { NULL, "", "", false, "" };
+	struct cw_state_src ms = { NULL, "", "", false, "" };
 	const char *inv_path = NULL, *metrics_file = NULL, *heartbeat_env = NULL;
 	struct merge_settings set = { 7 * 86400, 2.0, NULL, NULL };
 	double wall0 = cw_outcome_wall_now();
@@ -511,18 +450,8 @@ int cw_cmd_merge(int argc, char **argv)
 						      optarg);
 			break;
 		case 'S':
-			if (!*optarg)
-				return cw_usage_error("merge: --state: empty value");
-			if (cw_str_startswith(optarg, "s3://")) {
-				if (cw_s3_url_parse(optarg, ms.bucket, sizeof(ms.bucket), ms.key,
-						    sizeof(ms.key), err, sizeof(err)))
-					return cw_usage_error("merge: --state: %s", err);
-				if (!ms.key[0] || optarg[strlen(optarg) - 1] == '/')
-					return cw_usage_error("merge: --state: %s: want "
-							      "s3://BUCKET/KEY (an object, not "
-							      "a prefix)", optarg);
-			}
-			ms.where = optarg;
+			if (cw_state_src_set(&ms, optarg, err, sizeof(err)))
+				return cw_usage_error("merge: --state: %s", err);
 			break;
 		case 'i':
 			if (!*optarg)
@@ -670,8 +599,8 @@ int cw_cmd_merge(int argc, char **argv)
 	written = true;
 	code = cw_run_exit_code(&run);
 	/* after the reports: the state remembers only what a report shows */
-	if (ms.where && state_save(&ms, src, &state, dir, run.started ? run.started
-				   : cw_time_now(), partly, sizeof(partly)) != 0)
+	if (ms.where && state_save(&ms, src, &state, run.started ? run.started : cw_time_now(),
+				   partly, sizeof(partly)) != 0)
 		code = CW_EXIT_PARTIAL;
 	/* with --slack-preview stdout is the payload's alone */
 	if (!quiet && cw_report_summary(&run, dir, &summary) == 0)

@@ -1567,8 +1567,9 @@ class Handler(BaseHTTPRequestHandler):
         faults by action ListObjectsV2 / GetObject (access_denied,
         throttle, error, loop_token: the same token again;
         concurrent_write on GetObject of keys under "key_prefix": right
-        after the answer another writer changes the object, or creates it
-        with "body" when there was none)."""
+        after the answer another writer changes the object (to "replace",
+        else the same with a newline added), or creates it with "body" when
+        there was none)."""
         from urllib.parse import unquote
         st = self.state
         conf = st.sc.raw.get("s3") or {}
@@ -1598,7 +1599,9 @@ class Handler(BaseHTTPRequestHandler):
             if cw is not None and key.startswith(cw.get("key_prefix", "")):
                 with st.lock:  # the answer below is what was there before
                     st.__dict__.setdefault("s3_objects", {})[(bucket, key)] = {
-                        "body": obj["body"] + b"\n" if obj else cw.get("body", "{}").encode(),
+                        "body": (cw["replace"].encode() if "replace" in cw else
+                                 obj["body"] + b"\n") if obj else
+                        cw.get("body", "{}").encode(),
                         "content_type": "application/json", "sse": ""}
             if obj is None:
                 return self.s3_error(ctx, 404, "NoSuchKey",
@@ -1841,6 +1844,9 @@ class Handler(BaseHTTPRequestHandler):
                                 "sse": o["sse"], "size": len(o["body"]),
                                 "etag": s3_etag(o["body"])}
                                for (b, k), o in sorted(objs.items())]}
+            if query == "bodies=1":  # the text of each (JSON and other text)
+                for o, (_, v) in zip(out["objects"], sorted(objs.items())):
+                    o["body"] = v["body"].decode("utf-8", "replace")
         elif path == "/_pings":
             with st.lock:
                 out = {"pings": list(st.pings)}

@@ -115,6 +115,14 @@ class HandOff(unittest.TestCase):
             {"service": "s3", "action": "GetObject", "region": "sa-east-1",
              "kind": "concurrent_write", "key_prefix": "race/",
              "body": '{"schema": "cwsweep.state/1", "keys": {}}'},
+            # a merge writes the state (with another bucket's ack) once,
+            # right after an ack read it
+            {"service": "s3", "action": "GetObject", "region": "me-south-1",
+             "kind": "concurrent_write", "key_prefix": "race-ack/", "count": 1,
+             "replace": json.dumps({"schema": "cwsweep.state/1", "entries": [], "acks": [
+                 {"account_id": "111111111111", "region": "us-east-1",
+                  "bucket": "other-bucket", "reason": "a merge's", "at": "2026-06-16T00:00:00Z",
+                  "until": None}]})},
         ]
         cls.scenario = os.path.join(cls.tmp, "scenario.json")
         with open(cls.scenario, "w", encoding="utf-8") as f:
@@ -518,6 +526,48 @@ class HandOff(unittest.TestCase):
                 if r.get("action") == "PutObject" and r.get("region") == "sa-east-1"]
         self.assertEqual([r["status"] for r in puts], [412, 412])
 
+    def test_ack_in_s3_quiets_the_digest_and_keeps_what_a_merge_wrote(self):
+        """`ack --state s3://BUCKET/KEY`: the sharded runs' state, read and
+        written back only over what was read; when a merge wrote it in
+        between, ack reads it again and adds its acknowledgement to it."""
+        url = "s3://%s/nightly/ack-set/" % BUCKET
+        state = "s3://%s/race-ack/state.json" % BUCKET
+        for k in range(N):
+            self.assertEqual(self.shard(k, url).returncode, 0)
+        p, _ = self.merge(url, "--state", state, "--no-slack")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        target = "111111111111/us-east-1/alpha-assets"
+        p = self.cwsweep(["ack", target, "--state", state, "--region", "me-south-1",
+                          "--reason", "known launch"], self.env())
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("acknowledged " + target, p.stdout)
+        puts = [r["status"] for r in self.fake.requests()
+                if r.get("action") == "PutObject" and r.get("region") == "me-south-1"]
+        self.assertEqual(puts, [412, 200], "written once over the merge's state")
+        (obj,) = [o for o in self.fake.get("/_s3objects?bodies=1")["objects"]
+                  if o["bucket"] == BUCKET and o["key"] == "race-ack/state.json"]
+        acks = {(a["bucket"], a["reason"]) for a in json.loads(obj["body"])["acks"]}
+        self.assertEqual(acks, {("other-bucket", "a merge's"),
+                                ("alpha-assets", "known launch")})
+        # both acknowledgements are in the object; the next merge marks it
+        posts0 = len(self.slack_posts())
+        p, out = self.merge(url, "--state", state)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
+            doc = report_rows(json.load(f))
+        self.assertEqual({r["alert"] for r in doc["results"] if r["status"] == "anomaly"},
+                         {"acknowledged"})
+        self.assertEqual(self.slack_posts()[posts0:], [], "acknowledged: no digest")
+        for argv, code, words in (
+                (["--state", "s3://cwsweep-nope/s.json"], 2, ["NoSuchBucket"]),
+                (["--state", "s3://%s/race-ack/" % BUCKET], 2, ["s3://BUCKET/KEY"]),
+                (["--state", "/tmp/x.json", "--region", "us-east-1"], 2, ["--region"]),
+                (["--state", state, "--region", "nowhere"], 2, ["--region"])):
+            p = self.cwsweep(["ack", target] + argv, self.env())
+            self.assertEqual(p.returncode, code, p.stderr)
+            for w in words:
+                self.assertIn(w, p.stderr)
+
     def test_pagination_loop_and_s3_failing_past_retries(self):
         url = "s3://%s/nightly/set-3/" % BUCKET
         for k in range(N):
@@ -643,6 +693,7 @@ class HandOffMoto(HandOff):
     test_merge_publishes_the_merged_reports_and_links_them = None
     test_merge_keeps_the_alert_state_of_the_sharded_runs = None
     test_two_merges_at_once_do_not_lose_a_state_update = None
+    test_ack_in_s3_quiets_the_digest_and_keeps_what_a_merge_wrote = None
     test_hand_off_usage_errors = None
 
 
