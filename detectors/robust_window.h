@@ -96,10 +96,12 @@ static inline void cw_sorted_replace(double *a, size_t n, double old, double x)
 		 * value or a neighbour's, chosen by masks (the bits are moved
 		 * as integers), without a jump */
 		uint64_t prev = 0, cur, nxt, v;
+		/* places [i, p) take the next value, (p, i] the one before */
+		size_t nl = (p - i) & -(size_t)(p > i), nr = (i - p) & -(size_t)(i > p);
 		memcpy(&cur, a, sizeof(cur));
 		for (size_t q = 0; q < n; q++) {
-			uint64_t left = -(uint64_t)((q >= i) & (q < p));
-			uint64_t right = -(uint64_t)((q > p) & (q <= i));
+			uint64_t left = -(uint64_t)(q - i < nl);
+			uint64_t right = -(uint64_t)(q - p - 1 < nr);
 			memcpy(&nxt, a + (q + 1 < n ? q + 1 : q), sizeof(nxt));
 			v = (nxt & left) | (prev & right) | (cur & ~(left | right));
 			memcpy(a + q, &v, sizeof(v));
