@@ -778,14 +778,29 @@ static int add_excluded(struct cw_run *run, size_t series, const char *det,
 	return cw_run_add_result(run, series, det, &j, note);
 }
 
+/* Where series is or would go in cw_run.excl (kept in series order: a
+ * run that is not lean keeps every entry, so no scan of them all). */
+static size_t excl_pos(const struct cw_run *run, size_t series)
+{
+	size_t lo = 0, hi = run->nexcl;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (run->excl[mid].series < series)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* The entry of cw_run.excl for series; NULL when it has none. */
 static struct cw_run_excl *excl_of(const struct cw_run *run, size_t series)
 {
-	/* newest first: exclusions are set just before the series is judged */
-	for (size_t i = run->nexcl; i-- > 0;)
-		if (run->excl[i].series == series)
-			return &run->excl[i];
-	return NULL;
+	size_t i = excl_pos(run, series);
+
+	return i < run->nexcl && run->excl[i].series == series ? &run->excl[i] : NULL;
 }
 
 int cw_run_exclude(struct cw_run *run, size_t series, int64_t from, int64_t to,
@@ -807,7 +822,12 @@ int cw_run_exclude(struct cw_run *run, size_t series, int64_t from, int64_t to,
 				free(slot);
 				return CW_ENOMEM;
 			}
-			x = &run->excl[run->nexcl++];
+			size_t at = excl_pos(run, series);
+
+			memmove(&run->excl[at + 1], &run->excl[at],
+				(run->nexcl - at) * sizeof(*run->excl));
+			run->nexcl++;
+			x = &run->excl[at];
 			x->series = series;
 			x->slot = slot;
 		}
@@ -825,8 +845,10 @@ static void settle(struct cw_run *run, size_t series, size_t first)
 	struct cw_run_excl *x = excl_of(run, series);
 
 	if (x) {
+		size_t at = (size_t)(x - run->excl);
+
 		free(x->slot);
-		*x = run->excl[--run->nexcl];
+		memmove(x, x + 1, (--run->nexcl - at) * sizeof(*x));
 	}
 	for (size_t i = first; i < run->nresults; i++)
 		if (run->results[i].j.status == CW_STATUS_ANOMALY)
