@@ -484,6 +484,11 @@ int cw_run_add_series(struct cw_run *run, const struct cw_target_id *id,
 	return 0;
 }
 
+/* A run keeps one result per series and detector: millions.  A field put
+ * where it opens a hole in them costs megabytes (README "Scale"). */
+_Static_assert(sizeof(struct cw_judgement) <= 72, "cw_judgement grew");
+_Static_assert(sizeof(struct cw_result) <= 104, "cw_result grew");
+
 void cw_run_added(struct cw_run *run)
 {
 	if (run->pool)
