@@ -558,6 +558,7 @@ int cw_cmd_merge(int argc, char **argv)
 			goto out;
 		}
 	}
+	cw_run_added(&run);
 	cw_run_sort_results(&run);
 	run.pretty = pretty;
 	announce = calloc(run.nresults ? run.nresults : 1, sizeof(*announce));
