@@ -35,6 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <minizip/zip.h>
 #include <xlsxwriter.h>
 #include <zlib.h>
 
@@ -661,28 +662,22 @@ out:
  * argument on to minizip's unchanged but the level.  (Where libxlsxwriter
  * carries its own copy of minizip, nothing reaches here and the parts keep
  * the default level: a larger CPU cost, the same workbook.)  The
- * prototype is minizip 1.1's (zip.h), whose types are these.
+ * prototype is minizip's own (<minizip/zip.h>, Debian's libminizip-dev),
+ * so the compiler holds this definition to it.
  */
 #define XLSX_DEFLATE_LEVEL 1
 
-typedef int zip_open4_fn(void *file, const char *filename, const void *zipfi,
-			 const void *extra_local, unsigned size_extra_local,
-			 const void *extra_global, unsigned size_extra_global, const char *comment,
-			 int method, int level, int raw, int window_bits, int mem_level,
-			 int strategy, const char *password, unsigned long crc_for_crypting,
-			 unsigned long version_made_by, unsigned long flag_base, int zip64);
-
-zip_open4_fn zipOpenNewFileInZip4_64;
+typedef __typeof__(zipOpenNewFileInZip4_64) zip_open4_fn;
 
 static atomic_size_t fast_parts; /* parts opened here (for the tests) */
 
-int zipOpenNewFileInZip4_64(void *file, const char *filename, const void *zipfi,
-			    const void *extra_local, unsigned size_extra_local,
-			    const void *extra_global, unsigned size_extra_global,
-			    const char *comment, int method, int level, int raw, int window_bits,
-			    int mem_level, int strategy, const char *password,
-			    unsigned long crc_for_crypting, unsigned long version_made_by,
-			    unsigned long flag_base, int zip64)
+int ZEXPORT zipOpenNewFileInZip4_64(zipFile file, const char *filename,
+				    const zip_fileinfo *zipfi, const void *extra_local,
+				    uInt size_extra_local, const void *extra_global,
+				    uInt size_extra_global, const char *comment, int method,
+				    int level, int raw, int window_bits, int mem_level, int strategy,
+				    const char *password, uLong crc_for_crypting,
+				    uLong version_made_by, uLong flag_base, int zip64)
 {
 	static zip_open4_fn *_Atomic real; /* minizip's; the same for every thread */
 	zip_open4_fn *f = atomic_load(&real);
