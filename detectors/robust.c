@@ -356,8 +356,9 @@ static bool recurring(const struct cfg *c, struct work *wk,
 			int dim2 = days_in_month(y2, m2), d2;
 			if (anchor == 0)
 				d2 = dim2 - (dim - d);
-			else if (anchor == 1)
-				d2 = d <= dim2 ? d : 0;
+			else if (anchor == 1) /* a month's last day stands
+						* for the last day only */
+				d2 = d < dim2 || (d == dim2 && d == dim) ? d : 0;
 			else
 				d2 = bo ? nth_business(y2, m2, bo) : 0;
 			if (d2 < 1 || d2 > dim2)
@@ -504,6 +505,18 @@ static void relevel(struct work *wk, const struct cfg *c, size_t i, const struct
 	wk->low.cnt = wk->low.sum = wk->low.head = 0;
 }
 
+/* An episode that lasts more than a day is no month's job run: its peaks
+ * (slots ep_start..i, walked once when it passes a day) are not peaks a
+ * recurring one could stand on. */
+static void unpeak(struct work *wk, const struct cw_series *s, size_t ep_start, size_t i,
+		   uint32_t ep_len)
+{
+	size_t k = (int64_t)(ep_len - 1) * s->period > DAYS ? i : ep_start;
+	for (; k <= i; k++)
+		if (wk->peak[k] == 2)
+			wk->peak[k] = 1;
+}
+
 static int robust_run(const void *state, const double *p, const struct cw_series *s,
 		      size_t from, size_t to,
 		      int (*emit)(void *ctx, const struct cw_judgement *j), void *ctx)
@@ -512,6 +525,7 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 	struct cfg c;
 	struct work wk;
 	bool open = false;
+	bool fresh = false; /* the window restarted at a higher level, not yet full */
 	size_t ep_start = 0;
 	uint32_t ep_len = 0;
 	double ep_peak = 0;
@@ -598,6 +612,8 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 			} else if (open) {
 				j.status = CW_STATUS_ANOMALY;
 				ep_len++;
+				if ((int64_t)ep_len * s->period > DAYS)
+					unpeak(&wk, s, ep_start, i, ep_len);
 				if (up ? v > ep_peak : v < ep_peak)
 					ep_peak = v;
 				accept = false;
@@ -614,9 +630,12 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 				j.episode_len = ep_len;
 				j.episode_peak = ep_peak;
 			}
+			if (low && fresh) /* the shift going back: not its level */
+				accept = false;
 			if (elevated && wk.high.sum >= need && wk.high.cnt == c.shift) {
 				/* most of the recent history sits at a new level */
 				relevel(&wk, &c, i, &wk.high);
+				fresh = true;
 				accept = false;
 				open = false;
 				j.status = CW_STATUS_ANOMALY;
@@ -625,11 +644,14 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 				/* ... or at one on the side not judged (a drop, or a
 				 * shift that went back): the new normal, silently */
 				relevel(&wk, &c, i, &wk.low);
+				fresh = false;
 				accept = false;
 			}
 		}
-		if (accept)
+		if (accept) {
 			win_push(&wk, c.w, wk.dval[i]);
+			fresh = fresh && wk.cnt < c.w;
+		}
 		if (i >= from) {
 			if (!isnan(j.baseline)) /* divided only for what is emitted */
 				j.score = j.baseline != 0 ? v / j.baseline : NAN;
