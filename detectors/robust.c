@@ -505,14 +505,12 @@ static void relevel(struct work *wk, const struct cfg *c, size_t i, const struct
 	wk->low.cnt = wk->low.sum = wk->low.head = 0;
 }
 
-/* An episode that lasts more than a day is no month's job run: its peaks
- * (slots ep_start..i, walked once when it passes a day) are not peaks a
- * recurring one could stand on. */
-static void unpeak(struct work *wk, const struct cw_series *s, size_t ep_start, size_t i,
-		   uint32_t ep_len)
+/* An episode whose peaks span more than a day is no month's job run: its
+ * peaks (slots ep_start..i, walked once) are not peaks a recurring one
+ * could stand on. */
+static void unpeak(struct work *wk, size_t ep_start, size_t i)
 {
-	size_t k = (int64_t)(ep_len - 1) * s->period > DAYS ? i : ep_start;
-	for (; k <= i; k++)
+	for (size_t k = ep_start; k <= i; k++)
 		if (wk->peak[k] == 2)
 			wk->peak[k] = 1;
 }
@@ -525,6 +523,8 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 	struct cfg c;
 	struct work wk;
 	bool open = false;
+	bool ep_many = false; /* the episode held three peaks over two days: no job run */
+	unsigned ep_peaks = 0;
 	bool fresh = false; /* the window restarted at a higher level, not yet full */
 	size_t ep_start = 0;
 	uint32_t ep_len = 0;
@@ -612,14 +612,21 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 			} else if (open) {
 				j.status = CW_STATUS_ANOMALY;
 				ep_len++;
-				if ((int64_t)ep_len * s->period > DAYS)
-					unpeak(&wk, s, ep_start, i, ep_len);
+				if (ep_many && wk.peak[i] == 2)
+					wk.peak[i] = 1;
+				else if (wk.peak[i] == 2 && ++ep_peaks >= 3 &&
+					 (int64_t)(i - ep_start) * s->period >= 2 * DAYS) {
+					unpeak(&wk, ep_start, i);
+					ep_many = true;
+				}
 				if (up ? v > ep_peak : v < ep_peak)
 					ep_peak = v;
 				accept = false;
 			} else if (anomalous) {
 				j.status = CW_STATUS_ANOMALY;
 				open = true;
+				ep_many = false;
+				ep_peaks = wk.peak[i] == 2;
 				ep_start = i;
 				ep_len = 1;
 				ep_peak = v;

@@ -541,14 +541,16 @@ START_TEST(test_recurring_month_end_alias)
 END_TEST
 
 /*
- * An episode that lasts more than a day is no month's job: 100 a day, 1000
- * on 2025-01-14..16 (days 13..15), on 02-14..16 and on 03-14.  February
- * 14's only past month held a peak on the 14th, but it was the first day
- * of a three-day episode: February 14 alerts (1 of 1 made all three days
- * recurring), and so does March 14, a one-day spike on a day of the month
- * where two multi-day episodes peaked.  Hourly, a job of three hours (an
- * episode shorter than a day) at 02:00 on the 1st of February and of
- * March is recurring the second time.
+ * An episode with three peaks over two days or more is no month's job:
+ * 100 a day, 1000 on 2025-01-14..16 (days 13..15), on 02-14..16 and on
+ * 03-14.  February 14's only past month held a peak on the 14th, but it
+ * was the first of an episode's three: February 14 alerts (1 of 1 made
+ * all three days recurring), and so does March 14, a one-day spike on a
+ * day of the month where two such episodes peaked.  Two peaks a day apart
+ * are still a job's run: a busy 30 January (400) before the job on the
+ * 31st (1000) leaves February 28's run recurring.  Hourly, a job of three
+ * hours at 02:00 on the 1st of February and of March is recurring the
+ * second time.
  */
 START_TEST(test_recurring_not_from_episodes)
 {
@@ -566,6 +568,16 @@ START_TEST(test_recurring_not_from_episodes)
 	ck_assert_uint_eq(g.j[46].episode_len, 3);
 	ck_assert_int_eq(g.j[72].status, CW_STATUS_ANOMALY);
 	ck_assert_ptr_null(g.j[72].kind);
+	free(g.j);
+
+	for (size_t i = 0; i < 80; i++)
+		v[i] = 100;
+	v[29] = 400;
+	v[30] = v[58] = 1000;
+	g = judge_all("robust:weeks=0", v, 80, (int64_t)JAN1 * DAY, DAY);
+	ck_assert_uint_eq(g.j[30].episode_len, 2);
+	ck_assert_int_eq(g.j[58].status, CW_STATUS_OK);
+	ck_assert_str_eq(g.j[58].kind, "recurring_peak");
 	free(g.j);
 
 	/* hourly, 2025-01-02 .. 03-01 04:00: March's run has one past month */
