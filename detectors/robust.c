@@ -191,7 +191,14 @@ static double profile(const struct cfg *c, const struct work *wk, size_t ph)
 {
 	if (!c->weeks || wk->pcnt[ph] < 3 || !(wk->avg > 0))
 		return 1.0;
-	double f = wk->med[ph] / wk->avg;
+	double m = wk->med[ph];
+	size_t a = ph ? ph - 1 : c->nphase - 1, z = ph + 1 == c->nphase ? 0 : ph + 1;
+	/* an hour of the week below both of its neighbours is the noise of a
+	 * median of `weeks` values, not a quiet hour: its neighbours' lower
+	 * median stands for it (a batch hour above them stays as it is) */
+	if (c->nphase > 7 && wk->pcnt[a] >= 3 && wk->pcnt[z] >= 3)
+		m = dmax(m, dmin(wk->med[a], wk->med[z]));
+	double f = m / wk->avg;
 	return f < 0.1 ? 0.1 : f > 10 ? 10 : f;
 }
 

@@ -90,6 +90,36 @@ START_TEST(test_profile_hour_of_week)
 }
 END_TEST
 
+/*
+ * An hour of the week below both of its neighbours is noise of a median of
+ * four values: 100 every hour for five weeks, 60 every Monday at 14:00,
+ * and 160 on the last Monday at 14:00.  Its neighbours' median (100)
+ * stands for the phase: the expected value is 100 (the profile's mean of
+ * medians cancels out), the limit max(2.5 x 100, 100 + 7 x 0.1 x 100) =
+ * 250, and 160 is ok.  Without it the expected value would be 60 and the
+ * limit 150.  A Monday 14:00 at 300 is still an anomaly.
+ */
+START_TEST(test_profile_lone_dip)
+{
+	size_t n = 35 * 24, last = 28 * 24 + 14;
+	double *v = malloc(n * sizeof(double));
+	for (size_t i = 0; i < n; i++)
+		v[i] = i % (7 * 24) == 14 ? 60 : 100;
+	v[last] = 160;
+	struct got g = judge_all("robust", v, n, MONDAY, HOUR);
+	ck_assert_uint_eq(g.n, n);
+	ck_assert_int_eq(g.j[last].status, CW_STATUS_OK);
+	ck_near(g.j[last].baseline, 100);
+	ck_near(g.j[last].limit, 250);
+	free(g.j);
+	v[last] = 300;
+	g = judge_all("robust", v, n, MONDAY, HOUR);
+	ck_assert_int_eq(g.j[last].status, CW_STATUS_ANOMALY);
+	free(g.j);
+	free(v);
+}
+END_TEST
+
 /* ---- scale -------------------------------------------------------------- */
 
 static int cmp_double(const void *a, const void *b)
@@ -825,6 +855,7 @@ static Suite *robust_suite(void)
 	TCase *tc = tcase_create("robust");
 	tcase_add_test(tc, test_profile_day_of_week);
 	tcase_add_test(tc, test_profile_hour_of_week);
+	tcase_add_test(tc, test_profile_lone_dip);
 	tcase_add_test(tc, test_scale_floor_and_mad);
 	tcase_add_test(tc, test_sparse);
 	tcase_add_test(tc, test_episode);
