@@ -15,7 +15,11 @@
  *             that phase / the mean of those medians over all phases,
  *             clamped to [0.1, 10]; 1 until a phase has three values (a
  *             median of three ignores one outlier), and 1
- *             for periods under an hour or over a day (no profile).
+ *             for periods under an hour or over a day (no profile).  An
+ *             hour of the week whose median is below both of its
+ *             neighbours' takes the lower of theirs: with four values a
+ *             phase, such a lone low hour is noise far more often than a
+ *             quiet hour, and it made false alerts every week.
  *   level     L = the `percentile` of the last `window` worth of accepted
  *             values, each divided by its S when it was accepted.
  *   expected  b = L x S(phase of the judged slot).
@@ -44,7 +48,11 @@
  * new level.  A level on the side not judged (for `up`: 5/7 of the periods
  * below both halfway to b / ratio and one robust deviation under b: a
  * drop, or a shift that went back) restarts the window the same way,
- * silently: the next spike is judged against the new normal.
+ * silently: the next spike is judged against the new normal.  Until a
+ * window restarted at a higher level is full again, such low values do
+ * not feed it: mixed in, the values of a shift that went back (a ramp
+ * accepted as a shift) made a window of two levels whose MAD hid that
+ * they were low, and the level came down over weeks.
  *
  * Recurring peaks (periods of a day or less): a would-be anomaly whose
  * place in the month (the same day counted from the month's end, the same
@@ -57,7 +65,10 @@
  * `peak_factor` x the largest of those past peaks (0 turns this off); the
  * comparison is made with the weekly profile divided out.  A past peak
  * explains one place of a month (a job runs once: the 1st business day's
- * peaks do not also make the 3rd of the month recurring).
+ * peaks do not also make the 3rd of the month recurring).  A month's last
+ * day is the same day of the month only for another month's last day
+ * (April 30's job does not make July 30 recurring), and the peaks of an
+ * episode with three peaks over two days or more are no job's run.
  *
  * min_history defaults to 3 weeks, when every phase of the profile has the
  * three values it needs.  Assumes non-negative data (bytes, requests).
@@ -512,9 +523,10 @@ static void relevel(struct work *wk, const struct cfg *c, size_t i, const struct
 	wk->low.cnt = wk->low.sum = wk->low.head = 0;
 }
 
-/* An episode whose peaks span more than a day is no month's job run: its
- * peaks (slots ep_start..i, walked once) are not peaks a recurring one
- * could stand on. */
+/* An episode with three peaks over two days or more is no month's job
+ * run: its peaks so far (slots ep_start..i, walked once; the later ones are
+ * unmarked as they come) are no peaks a recurring one could stand on.  Two
+ * peaks a day apart may be a busy day next to the job. */
 static void unpeak(struct work *wk, size_t ep_start, size_t i)
 {
 	for (size_t k = ep_start; k <= i; k++)
