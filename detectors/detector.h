@@ -63,20 +63,22 @@ enum cw_status {
 	CW_STATUS_FAILED,       /* the series could not be fetched or read */
 };
 
-/* One judgement of one period. */
+/* One judgement of one period.  A run keeps one per series and detector
+ * (millions in a large run): status, severity and episode_len share one
+ * word, so the struct is 72 bytes rather than 80. */
 struct cw_judgement {
-	enum cw_status status;
-	enum cw_severity severity; /* meaningful for anomalies */
+	uint8_t status;            /* enum cw_status */
+	uint8_t severity;          /* enum cw_severity; meaningful for anomalies */
+	/* Episodes (stateful detectors; zero otherwise).  An anomaly that
+	 * continues one that began earlier names where it began, how many
+	 * periods it has lasted including this one, and its peak so far. */
+	uint32_t episode_len;      /* periods, >= 1 when in an episode, else 0 */
 	int64_t period_start;      /* UTC start of the judged slot */
 	double value;              /* the judged slot's value (NaN if a gap) */
 	double baseline;           /* what "normal" was (NaN if none) */
 	double limit;              /* the value at which it becomes anomalous */
 	double score;              /* detector-specific (z, ratio); NaN if none */
-	/* Episodes (stateful detectors; zero otherwise).  An anomaly that
-	 * continues one that began earlier names where it began, how many
-	 * periods it has lasted including this one, and its peak so far. */
 	int64_t episode_start;     /* UTC start of the episode's first period */
-	uint32_t episode_len;      /* periods, >= 1 when in an episode, else 0 */
 	double episode_peak;       /* largest value of the episode */
 	/* What kind of verdict this is beyond its status, a static string
 	 * ("level_shift", "recurring_peak", "new_high", ...) or NULL. */
@@ -170,7 +172,7 @@ static inline struct cw_judgement cw_judgement_start(const struct cw_series *s, 
 {
 	struct cw_judgement j = {
 		.status = CW_STATUS_INSUFFICIENT,
-		.severity = (enum cw_severity)p[CW_P_SEVERITY],
+		.severity = (uint8_t)p[CW_P_SEVERITY],
 		.period_start = cw_series_time(s, i),
 		.value = s->values[i],
 		.baseline = NAN,

@@ -754,7 +754,7 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 	int rc;
 
 	resp->status = 0;
-	resp->code[0] = resp->message[0] = resp->request_id[0] = '\0';
+	resp->code[0] = resp->message[0] = resp->request_id[0] = resp->etag[0] = '\0';
 	resp->attempts = 0;
 	cw_buf_reset(&resp->body);
 	memset(&creds, 0, sizeof(creds));
@@ -824,6 +824,7 @@ int cw_aws_call(struct cw_aws_client *c, const struct cw_aws_request *req,
 			count(ctx, 1, 0, 0, 0);
 			cw_retry_on_success(&st, &ctx->quota);
 			cw_strlcpy(resp->request_id, hr.request_id, sizeof(resp->request_id));
+			cw_strlcpy(resp->etag, hr.etag, sizeof(resp->etag));
 			rc = 0;
 			goto out;
 		}

@@ -172,6 +172,7 @@ struct cw_aws_response {
 	char code[128];        /* AWS error code ("Throttling", "AccessDenied"), "" on success */
 	char message[512];     /* AWS error message, never a secret */
 	char request_id[80];
+	char etag[128];        /* the answer's ETag (S3 objects), "" when none */
 	int attempts;
 };
 

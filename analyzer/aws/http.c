@@ -326,7 +326,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
 	if (n >= 5 && memcmp(line, "HTTP/", 5) == 0) {
 		/* a new response (after 100 Continue): forget the earlier headers */
 		r->content_type[0] = r->request_id[0] = r->query_error[0] = '\0';
-		r->retry_after[0] = '\0';
+		r->retry_after[0] = r->etag[0] = '\0';
 		cw_buf_reset(&h->raw_headers);
 	}
 	if (h->debug && h->raw_headers.len + n <= RAW_HEADERS_MAX)
@@ -349,6 +349,8 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
 	else if (IS("retry-after"))
 		header_value(r->retry_after, sizeof(r->retry_after), colon,
 			     n - (size_t)(colon - line));
+	else if (IS("etag"))
+		header_value(r->etag, sizeof(r->etag), colon, n - (size_t)(colon - line));
 #undef IS
 	return n;
 }
@@ -705,7 +707,7 @@ int cw_http_do(struct cw_http *h, const struct cw_http_request *req,
 
 	resp->status = 0;
 	resp->content_type[0] = resp->request_id[0] = resp->query_error[0] = '\0';
-	resp->retry_after[0] = '\0';
+	resp->retry_after[0] = resp->etag[0] = '\0';
 	resp->elapsed_ms = 0;
 	resp->xfer = CW_XFER_REFUSED;
 	cw_buf_reset(&resp->body);

@@ -111,6 +111,7 @@ struct cw_http_response {
 	char request_id[80];      /* x-amzn-RequestId, x-amz-request-id */
 	char query_error[160];    /* x-amzn-query-error ("Code;Sender") */
 	char retry_after[32];
+	char etag[128];           /* ETag (S3 objects), quotes kept */
 	enum cw_xfer xfer;        /* CW_XFER_OK when status is set */
 	int64_t elapsed_ms;
 };

@@ -85,6 +85,16 @@ int cw_s3_call(struct cw_s3 *s3, const char *region, const char *method, const c
 	       const char *key, const char *query, const char *ctype, const void *body,
 	       size_t len, struct cw_aws_response *resp, char *err, size_t errlen)
 {
+	return cw_s3_call_headers(s3, region, method, bucket, key, query, ctype, body, len,
+				  NULL, 0, resp, err, errlen);
+}
+
+int cw_s3_call_headers(struct cw_s3 *s3, const char *region, const char *method,
+		       const char *bucket, const char *key, const char *query,
+		       const char *ctype, const void *body, size_t len,
+		       const char *const *headers, size_t npairs,
+		       struct cw_aws_response *resp, char *err, size_t errlen)
+{
 	char endpoint[512], path[2048], what[200];
 	struct cw_aws_request req;
 	bool ps;
@@ -107,6 +117,8 @@ int cw_s3_call(struct cw_s3 *s3, const char *region, const char *method, const c
 	req.content_type = ctype;
 	req.body = body;
 	req.body_len = body ? len : 0;
+	req.extra_headers = headers;
+	req.nextra_headers = npairs;
 	req.what = what;
 	return cw_aws_call(s3->aws, &req, s3->get_creds, s3->creds_ctx, resp, err, errlen);
 }

@@ -59,6 +59,13 @@ int cw_s3_address(const struct cw_s3 *s3, const char *region, const char *bucket
 int cw_s3_call(struct cw_s3 *s3, const char *region, const char *method, const char *bucket,
 	       const char *key, const char *query, const char *ctype, const void *body,
 	       size_t len, struct cw_aws_response *resp, char *err, size_t errlen);
+/* The same with up to CW_AWS_MAX_EXTRA more headers, signed and sent, as
+ * name/value pairs (e.g. If-Match: ETAG for a conditional PutObject). */
+int cw_s3_call_headers(struct cw_s3 *s3, const char *region, const char *method,
+		       const char *bucket, const char *key, const char *query,
+		       const char *ctype, const void *body, size_t len,
+		       const char *const *headers, size_t npairs,
+		       struct cw_aws_response *resp, char *err, size_t errlen);
 
 /* The request-metrics configuration id cwsweep creates: the whole bucket. */
 #define CW_S3_METRICS_ID "EntireBucket"

@@ -14,6 +14,12 @@
  * would): run it again when the sweep is done.  When the lock is not
  * known (--state alone), the sweep's save still keeps an acknowledgement
  * written meanwhile (cw_state_save merges them).
+ *
+ * The state of sharded runs lives in S3 (`merge --state s3://BUCKET/KEY`):
+ * `ack --state s3://BUCKET/KEY` reads it and writes it back with a
+ * conditional PutObject (state_src.h).  S3 has no lock; when a merge wrote
+ * the object in between, ack reads it again and adds its acknowledgement
+ * to what the merge wrote (a few tries), so neither loses the other's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,7 +33,10 @@
 #include "err.h"
 #include "inventory.h"
 #include "lock.h"
+#include "log.h"
+#include "merge_src.h"
 #include "state.h"
+#include "state_src.h"
 #include "strutil.h"
 #include "timeutil.h"
 #include "units.h"
@@ -36,7 +45,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cwsweep ack ACCOUNT/REGION/BUCKET [-i accounts.yaml] [--state FILE]\n"
+		"usage: cwsweep ack ACCOUNT/REGION/BUCKET [-i accounts.yaml]\n"
+		"                   [--state FILE|s3://BUCKET/KEY] [--region NAME]\n"
 		"                   [--lock FILE] [--until TIME|DURATION] [--reason TEXT]\n"
 		"\n"
 		"Acknowledge a bucket's anomaly: the Slack digest stops announcing it, the\n"
@@ -49,6 +59,14 @@ static void usage(FILE *f)
 		"  -i, --inventory FILE  the inventory whose reporting.state_file to use\n"
 		"                        (default accounts.yaml)\n"
 		"  --state FILE          the alert state file (instead of the inventory's)\n"
+		"  --state s3://BUCKET/KEY\n"
+		"                        the alert state that `merge --state` keeps in S3\n"
+		"                        for sharded runs: GetObject, then PutObject only\n"
+		"                        over the object read (a merge that wrote it in\n"
+		"                        between: read again, a few tries); ambient\n"
+		"                        credentials; no lock\n"
+		"  --region NAME         the region of that bucket (default AWS_REGION,\n"
+		"                        AWS_DEFAULT_REGION, then us-east-1)\n"
 		"  --lock FILE           the runs' lock file (default: the inventory's\n"
 		"                        reporting.lock_file, else OUTPUT_DIR/.cwsweep.lock;\n"
 		"                        with --state and no -i, none unless given)\n"
@@ -90,6 +108,50 @@ static int take_lock(const char *path, int64_t now, struct cw_lock *lock)
 	return CW_EXIT_OK;
 }
 
+#define ACK_S3_TRIES 4
+
+/* Record the acknowledgement in the state object at url (s3://BUCKET/KEY).
+ * The exit code, the error printed: 2 for a state it may not read or
+ * write (no such bucket, access refused), 3 when S3 failed past the
+ * retries or merges kept writing it in between. */
+static int ack_s3(const char *url, const char *s3_region, const char *acct,
+		  const char *region, const char *bucket, int64_t now, int64_t until,
+		  const char *reason)
+{
+	struct cw_merge_src *src = NULL;
+	struct cw_state_src ss;
+	struct cw_state st;
+	char err[CW_ERRBUF];
+	bool transient = false;
+	int rc;
+
+	if (cw_state_src_set(&ss, url, err, sizeof(err)))
+		return cw_usage_error("ack: --state: %s", err);
+	if (cw_merge_src_open(&src, NULL, 0, s3_region, &transient, err, sizeof(err)))
+		return cw_usage_error("ack: --state %s: %s", url, err);
+	for (int i = 0; i < ACK_S3_TRIES; i++) {
+		cw_state_init(&st);
+		rc = cw_state_src_load(&ss, src, &st, &transient, err, sizeof(err));
+		if (!rc && cw_state_ack_add(&st, acct, region, bucket, now, until, reason))
+			rc = cw_fail(err, sizeof(err), CW_ENOMEM, "out of memory");
+		if (!rc)
+			rc = cw_state_src_save(&ss, src, &st, now, err, sizeof(err));
+		cw_state_release(&st);
+		if (rc != CW_ESTALE)
+			break;
+		cw_log_info("ack: %s changed while ack ran (a merge?); reading it again", url);
+	}
+	cw_merge_src_free(src);
+	if (!rc)
+		return CW_EXIT_OK;
+	if (rc == CW_ESTALE || rc == CW_ENOMEM || transient) {
+		fprintf(stderr, "cwsweep: ack: %s; nothing was recorded, acknowledge again "
+			"later\n", err);
+		return CW_EXIT_PARTIAL;
+	}
+	return cw_usage_error("ack: --state: %s", err);
+}
+
 int cw_cmd_ack(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -98,11 +160,12 @@ int cw_cmd_ack(int argc, char **argv)
 		{ "lock", required_argument, NULL, 'L' },
 		{ "until", required_argument, NULL, 'U' },
 		{ "reason", required_argument, NULL, 'R' },
+		{ "region", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *inv_path = NULL, *state_path = NULL, *until_s = NULL, *lock_path = NULL;
-	const char *reason = "";
+	const char *reason = "", *s3_region = NULL;
 	char target[512], err[CW_ERRBUF], when[32], lock_default[4096];
 	char *acct, *region, *bucket, *slash;
 	struct cw_inventory inv;
@@ -120,6 +183,12 @@ int cw_cmd_ack(int argc, char **argv)
 		case 'L': lock_path = optarg; break;
 		case 'U': until_s = optarg; break;
 		case 'R': reason = optarg; break;
+		case 'G':
+			if (cw_check_region(optarg))
+				return cw_usage_error("ack: --region: %s: %s", optarg,
+						      cw_check_region(optarg));
+			s3_region = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return CW_EXIT_OK;
@@ -189,6 +258,21 @@ int cw_cmd_ack(int argc, char **argv)
 							  : "./cwsweep-report");
 			lock_path = lock_default;
 		}
+	}
+	if (cw_str_startswith(state_path, "s3://")) {
+		code = ack_s3(state_path, s3_region, acct, region, bucket, now, until, reason);
+		if (code == CW_EXIT_OK)
+			printf("acknowledged %s/%s/%s until %s%s%s\n", acct, region, bucket,
+			       until ? cw_time_iso(until, when, sizeof(when)) : "its episode ends",
+			       reason[0] ? ": " : "", reason);
+		if (inv_loaded)
+			cw_inventory_release(&inv);
+		return code;
+	}
+	if (s3_region) {
+		if (inv_loaded)
+			cw_inventory_release(&inv);
+		return cw_usage_error("ack: --region is for a state in S3 (--state s3://...)");
 	}
 	code = take_lock(lock_path, now, &lock);
 	if (code != CW_EXIT_OK) {

@@ -383,6 +383,7 @@ int cw_cmd_analyze(int argc, char **argv)
 	cw_log_progress_end();
 	run.period = common_period(&run);
 	run.finished = cw_time_now();
+	cw_run_added(&run);
 	cw_run_sort_results(&run); /* once, for every report */
 
 	/* temporary files that a killed earlier run left (dead PIDs only) */

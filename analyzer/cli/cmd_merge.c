@@ -26,17 +26,19 @@
 #include "run.h"
 #include "s3.h"
 #include "state.h"
+#include "state_src.h"
 #include "strutil.h"
 #include "timeutil.h"
 #include "units.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f,
+	fputs(
 		"usage: cwsweep merge REPORT.json|s3://BUCKET/PREFIX/... [-o DIR] [--format LIST]\n"
 		"                     [--pretty] [--region NAME] [--publish s3://BUCKET/PREFIX/]\n"
 		"                     [--publish-link-expiry DURATION]\n"
-		"                     [--state FILE|s3://BUCKET/KEY [-i accounts.yaml]]\n"
+		"                     [--state FILE|s3://BUCKET/KEY] [-i accounts.yaml]\n"
+		"                     [--metrics-file FILE] [--heartbeat-env VAR]\n"
 		"                     [--no-slack | --slack-preview] [--slack-env VAR] [-q]\n"
 		"\n"
 		"Join the report.json files of sharded runs (`cwsweep run --shard K/N\n"
@@ -62,7 +64,8 @@ static void usage(FILE *f)
 		"A missing bucket, refused access or a prefix without report.json is\n"
 		"exit 2; S3 unreachable or failing after every retry is exit 3; either\n"
 		"way nothing is written.  Endpoint: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL.\n"
-		"\n"
+		"\n", f);
+	fprintf(f,
 		"options:\n"
 		"  -o, --output DIR   where the merged reports go (default ./cwsweep-report)\n"
 		"  --format LIST      report formats: md, csv, json, html, xlsx (default all)\n"
@@ -84,13 +87,23 @@ static void usage(FILE *f)
 		"                     resolved as `run --state` marks them, for all shards\n"
 		"                     at once.  In S3 it is read with GetObject (none yet:\n"
 		"                     an empty state) and written back with PutObject after\n"
-		"                     the reports; one merge at a time per state.  A state\n"
-		"                     that cannot be read is exit 2 (3 when S3 failed past\n"
-		"                     the retries), nothing written; one that cannot be\n"
-		"                     saved is exit 3\n"
+		"                     the reports, only over the object read (If-Match,\n"
+		"                     If-None-Match: *): one that another merge changed\n"
+		"                     meanwhile is left as it is.  A state that cannot be\n"
+		"                     read is exit 2 (3 when S3 failed past the retries),\n"
+		"                     nothing written; one that cannot be saved is exit 3\n"
 		"  -i, --inventory FILE\n"
 		"                     take reporting.cooldown and reporting.growth_factor\n"
-		"                     from this inventory (default 7d and 2)\n"
+		"                     (for --state; default 7d and 2), metrics_file and\n"
+		"                     heartbeat_url_env from this inventory\n"
+		"  --metrics-file FILE\n"
+		"                     write merge's Prometheus metrics there, atomically,\n"
+		"                     as `run --metrics-file` does (the last success\n"
+		"                     and exit code of the sharded run as a whole)\n"
+		"  --heartbeat-env VAR\n"
+		"                     the variable holding a heartbeat URL: pinged when\n"
+		"                     merge exits 0 or 1, URL/fail otherwise (as\n"
+		"                     reporting.heartbeat_url_env does for a run)\n"
 		"  --no-slack         do not post the digest\n"
 		"  --slack-preview    print the digest's JSON payload to stdout, do not post;\n"
 		"                     stdout then holds only that JSON (the summary goes to\n"
@@ -299,16 +312,17 @@ static int src_error(const char *err, bool transient)
 	return CW_EXIT_PARTIAL;
 }
 
-/* Where merge keeps the alert state (--state): a file, or an S3 object. */
-struct merge_state {
-	const char *where;  /* as given; NULL: no state */
-	char bucket[64];    /* "" for a file */
-	char key[1024];
+/* What merge takes from the inventory (-i): the alert state's settings,
+ * where the metrics go and the heartbeat's variable (owned, NULL: none). */
+struct merge_settings {
+	int64_t cooldown;
+	double growth;
+	char *metrics_file, *heartbeat_env;
 };
 
-/* reporting.cooldown and reporting.growth_factor of the inventory at path:
- * 0, or the usage error's exit code (its problems printed). */
-static int state_settings(const char *path, int64_t *cooldown, double *growth)
+/* The reporting settings of the inventory at path: 0, or the usage error's
+ * exit code (its problems printed). */
+static int inventory_settings(const char *path, struct merge_settings *ms)
 {
 	struct cw_diags diags = { NULL, 0, 0 };
 	struct cw_inventory inv;
@@ -318,92 +332,47 @@ static int state_settings(const char *path, int64_t *cooldown, double *growth)
 	cw_diags_release(&diags);
 	if (rc)
 		return cw_usage_error("merge: -i %s: cannot read the inventory", path);
-	*cooldown = inv.reporting.cooldown;
-	*growth = inv.reporting.growth_factor;
+	ms->cooldown = inv.reporting.cooldown;
+	ms->growth = inv.reporting.growth_factor;
+	/* taken over: the inventory's release leaves them */
+	ms->metrics_file = inv.reporting.metrics_file;
+	ms->heartbeat_env = inv.reporting.heartbeat_url_env;
+	inv.reporting.metrics_file = inv.reporting.heartbeat_url_env = NULL;
 	cw_inventory_release(&inv);
 	return 0;
 }
 
-/* Read the state into st (none yet: empty).  0, or the exit code (2: it
- * cannot be read; 3: S3 failed past the retries); the error is printed. */
-static int state_load(const struct merge_state *ms, struct cw_merge_src *src,
-		      struct cw_state *st)
+/* Read the state (--state) into st.  0, or the exit code (2: it cannot be
+ * read; 3: S3 failed past the retries); the error is printed. */
+static int state_load(struct cw_state_src *ss, struct cw_merge_src *src, struct cw_state *st)
 {
-	char err[CW_ERRBUF], *text = NULL;
+	char err[CW_ERRBUF], what[CW_ERRBUF + 16];
 	bool transient = false;
-	size_t len;
-	int rc;
+	int rc = cw_state_src_load(ss, src, st, &transient, err, sizeof(err));
 
-	if (!ms->bucket[0]) {
-		if (cw_state_load(st, ms->where, err, sizeof(err)) == 0)
-			return 0;
-		cw_log_error("merge: --state %s: %s", ms->where, err);
+	if (rc == 0)
+		return 0;
+	if (rc == CW_ENOMEM || !ss->bucket[0]) {
+		cw_log_error("merge: --state %s: %s", ss->where, err);
 		return CW_EXIT_PARTIAL;
 	}
-	rc = cw_merge_src_get_object(src, ms->bucket, ms->key, &text, &len, &transient, err,
-				     sizeof(err));
-	if (rc == CW_ENOTFOUND) {
-		cw_log_info("merge: --state %s: no state yet; starting from an empty state",
-			    ms->where);
-		return 0;
-	}
-	if (rc) {
-		char what[CW_ERRBUF + 16];
-
-		snprintf(what, sizeof(what), "--state: %s", err);
-		return src_error(what, transient);
-	}
-	/* as a run treats a corrupt file: a warning, and an empty state */
-	if ((rc = cw_state_parse(st, ms->where, text, len, err, sizeof(err))) != 0) {
-		if (rc == CW_ENOMEM) {
-			free(text);
-			cw_log_error("merge: out of memory");
-			return CW_EXIT_PARTIAL;
-		}
-		cw_log_warn("merge: %s; starting from an empty state", err);
-	}
-	free(text);
-	return 0;
+	snprintf(what, sizeof(what), "--state: %s", err);
+	return src_error(what, transient);
 }
 
-/* Save the state (an S3 object goes through DIR/.cwsweep-state.json, then
- * PutObject).  0, or -1 with the error printed and said in why. */
-static int state_save(const struct merge_state *ms, struct cw_merge_src *src,
-		      const struct cw_state *st, const char *dir, int64_t now, char *why,
-		      size_t whylen)
+/* Save the state.  0, or -1 with the error printed and said in why. */
+static int state_save(const struct cw_state_src *ss, struct cw_merge_src *src,
+		      const struct cw_state *st, int64_t now, char *why, size_t whylen)
 {
-	char err[CW_ERRBUF], *path, *text = NULL;
-	bool transient = false;
-	size_t len = 0;
-	int rc;
+	char err[CW_ERRBUF];
 
-	if (!ms->bucket[0]) {
-		if (cw_state_save(st, ms->where, now, err, sizeof(err)) == 0)
-			return 0;
-		cw_log_error("merge: %s (the next merge will announce again what this one did)",
-			     err);
+	if (cw_state_src_save(ss, src, st, now, err, sizeof(err)) != 0) {
+		cw_log_error("merge: --state: %s (the next merge will announce again what "
+			     "this one did)", err);
 		snprintf(why, whylen, "the alert state could not be saved: %s", err);
 		return -1;
 	}
-	path = cw_asprintf("%s/.cwsweep-state.json", dir);
-	rc = path ? cw_state_save(st, path, now, err, sizeof(err)) : CW_ENOMEM;
-	if (!rc)
-		rc = cw_read_file(path, (size_t)1 << 30, &text, &len, err, sizeof(err));
-	if (!rc)
-		rc = cw_merge_src_put_object(src, ms->bucket, ms->key, text, len, &transient, err,
-					     sizeof(err));
-	if (path)
-		unlink(path);
-	free(path);
-	free(text);
-	if (rc) {
-		cw_log_error("merge: --state: %s (the next merge will announce again what this "
-			     "one did)", rc == CW_ENOMEM ? "out of memory" : err);
-		snprintf(why, whylen, "the alert state could not be saved: %s",
-			 rc == CW_ENOMEM ? "out of memory" : err);
-		return -1;
-	}
-	cw_log_info("merge: alert state saved to %s", ms->where);
+	cw_log_info("merge: alert state saved to %s", ss->where);
 	return 0;
 }
 
@@ -418,6 +387,8 @@ int cw_cmd_merge(int argc, char **argv)
 		{ "publish-link-expiry", required_argument, NULL, 'X' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "inventory", required_argument, NULL, 'i' },
+		{ "metrics-file", required_argument, NULL, 'M' },
+		{ "heartbeat-env", required_argument, NULL, 'H' },
 		{ "no-slack", no_argument, NULL, 'N' },
 		{ "slack-preview", no_argument, NULL, 'P' },
 		{ "slack-env", required_argument, NULL, 'E' },
@@ -438,13 +409,13 @@ int cw_cmd_merge(int argc, char **argv)
 	char **run_ids = NULL;
 	size_t nids = 0;
 	char pub_bucket[64] = "", pub_prefix[1024] = "";
-	struct merge_state ms = { NULL, "", "" };
-	const char *inv_path = NULL;
-	int64_t cooldown = 7 * 86400;
-	double growth = 2.0;
+	struct cw_state_src ms = { NULL, "", "", false, "" };
+	const char *inv_path = NULL, *metrics_file = NULL, *heartbeat_env = NULL;
+	struct merge_settings set = { 7 * 86400, 2.0, NULL, NULL };
+	double wall0 = cw_outcome_wall_now();
 	struct cw_state state;
 	bool *announce_failures = NULL;
-	bool working = false, digest_told = false;
+	bool working = false, digest_told = false, written = false;
 	char partly[CW_ERRBUF + 128] = ""; /* why exit 3, when not the failure rows */
 	int64_t pub_expiry = 7 * 86400;
 	struct cw_buf publink = CW_BUF_INIT;
@@ -479,23 +450,24 @@ int cw_cmd_merge(int argc, char **argv)
 						      optarg);
 			break;
 		case 'S':
-			if (!*optarg)
-				return cw_usage_error("merge: --state: empty value");
-			if (cw_str_startswith(optarg, "s3://")) {
-				if (cw_s3_url_parse(optarg, ms.bucket, sizeof(ms.bucket), ms.key,
-						    sizeof(ms.key), err, sizeof(err)))
-					return cw_usage_error("merge: --state: %s", err);
-				if (!ms.key[0] || optarg[strlen(optarg) - 1] == '/')
-					return cw_usage_error("merge: --state: %s: want "
-							      "s3://BUCKET/KEY (an object, not "
-							      "a prefix)", optarg);
-			}
-			ms.where = optarg;
+			if (cw_state_src_set(&ms, optarg, err, sizeof(err)))
+				return cw_usage_error("merge: --state: %s", err);
 			break;
 		case 'i':
 			if (!*optarg)
 				return cw_usage_error("merge: --inventory: empty value");
 			inv_path = optarg;
+			break;
+		case 'M':
+			if (!*optarg)
+				return cw_usage_error("merge: --metrics-file: empty value");
+			metrics_file = optarg;
+			break;
+		case 'H':
+			if (!cw_env_name_ok(optarg))
+				return cw_usage_error("merge: --heartbeat-env: not a variable "
+						      "name: \"%.60s\"", optarg);
+			heartbeat_env = optarg;
 			break;
 		case 'N': no_slack = true; break;
 		case 'P': digest.preview = true; break;
@@ -515,12 +487,14 @@ int cw_cmd_merge(int argc, char **argv)
 	if (pub_bucket[0] && publish_outside_inputs(pub_bucket, pub_prefix, argv + optind,
 						    (size_t)(argc - optind)))
 		return CW_EXIT_USAGE;
-	if (inv_path && !ms.where)
-		return cw_usage_error("merge: -i gives the alert state's settings: it needs --state");
 	if (quiet)
 		cw_log_set_level(CW_LOG_QUIET);
-	if (inv_path && (code = state_settings(inv_path, &cooldown, &growth)) != 0)
+	if (inv_path && (code = inventory_settings(inv_path, &set)) != 0)
 		return code;
+	if (!metrics_file)
+		metrics_file = set.metrics_file;
+	if (!heartbeat_env)
+		heartbeat_env = set.heartbeat_env;
 
 	cw_state_init(&state);
 	if (cw_run_init(&run, "merge"))
@@ -584,6 +558,7 @@ int cw_cmd_merge(int argc, char **argv)
 			goto out;
 		}
 	}
+	cw_run_added(&run);
 	cw_run_sort_results(&run);
 	run.pretty = pretty;
 	announce = calloc(run.nresults ? run.nresults : 1, sizeof(*announce));
@@ -600,8 +575,9 @@ int cw_cmd_merge(int argc, char **argv)
 		if ((code = state_load(&ms, src, &state)) != 0)
 			goto out;
 		code = CW_EXIT_PARTIAL;
-		if (cw_state_apply(&state, &run, now, cooldown, growth, announce) ||
-		    cw_state_apply_failures(&state, &run, now, cooldown, announce_failures)) {
+		if (cw_state_apply(&state, &run, now, set.cooldown, set.growth, announce) ||
+		    cw_state_apply_failures(&state, &run, now, set.cooldown,
+					    announce_failures)) {
 			cw_log_error("merge: alert state: out of memory");
 			goto out;
 		}
@@ -621,10 +597,11 @@ int cw_cmd_merge(int argc, char **argv)
 		code = cw_usage_error("merge: -o %s: %s", dir, err);
 		goto out;
 	}
+	written = true;
 	code = cw_run_exit_code(&run);
 	/* after the reports: the state remembers only what a report shows */
-	if (ms.where && state_save(&ms, src, &state, dir, run.started ? run.started
-				   : cw_time_now(), partly, sizeof(partly)) != 0)
+	if (ms.where && state_save(&ms, src, &state, run.started ? run.started : cw_time_now(),
+				   partly, sizeof(partly)) != 0)
 		code = CW_EXIT_PARTIAL;
 	/* with --slack-preview stdout is the payload's alone */
 	if (!quiet && cw_report_summary(&run, dir, &summary) == 0)
@@ -652,26 +629,35 @@ out:
 	/* The nightly merge is the sharded run's outcome: exit 2 or 3 that the
 	 * digest did not tell posts the short notice, as `run` does (not when
 	 * someone reads stderr on a terminal; --slack-preview prints it). */
-	if (working && (code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL) && !digest_told &&
-	    !no_slack && (digest.preview || !isatty(STDERR_FILENO))) {
+	if (working) {
 		struct cw_outcome oc;
-		char reason[CW_ERRBUF + 128];
+		char reason[CW_ERRBUF + 128] = "";
 
 		if (partly[0])
 			cw_strlcpy(reason, partly, sizeof(reason));
-		else
+		else if (written && run.nfailures)
+			cw_outcome_failures_reason(&run, reason, sizeof(reason));
+		else if (code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL)
 			cw_log_first_error(reason, sizeof(reason));
 		memset(&oc, 0, sizeof(oc));
 		oc.exit_code = code;
+		oc.run = written ? &run : NULL; /* its numbers once reported */
 		oc.reason = reason;
 		oc.run_id = run.run_id;
 		oc.now = cw_time_now();
-		oc.notice = true;
+		oc.wall_start = wall0;
+		oc.notice = (code == CW_EXIT_USAGE || code == CW_EXIT_PARTIAL) && !digest_told &&
+			    !no_slack && (digest.preview || !isatty(STDERR_FILENO));
 		oc.preview = digest.preview;
 		oc.webhook_env = digest.webhook_env;
+		oc.metrics_path = metrics_file;
+		oc.heartbeat_env = heartbeat_env;
 		cw_outcome_notice(&oc);
+		cw_outcome_publish(&oc);
 	}
 	cw_merge_src_free(src);
+	free(set.metrics_file);
+	free(set.heartbeat_env);
 	cw_state_release(&state);
 	free(announce);
 	free(announce_failures);

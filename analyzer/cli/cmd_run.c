@@ -840,6 +840,7 @@ int cw_cmd_run(int argc, char **argv)
 	run.finished = cw_time_now();
 	if (cw_cost_apply(&run, &inv, err, sizeof(err)))
 		cw_log_warn("run: cost estimate: %s", err);
+	cw_run_added(&run);
 	cw_run_sort_results(&run);
 
 	/* Alert state: mark new / ongoing / grew / resolved, pick what to announce. */

@@ -272,21 +272,36 @@ int cw_merge_src_load(struct cw_merge_src *s, size_t i, struct cw_run *run, bool
 	return rc;
 }
 
-/* GET (body NULL) or PUT of body on s3://bucket/key, on the session of s;
- * a GET of a key that is not there is CW_ENOTFOUND. */
+/* GET (body NULL) or PUT of body on s3://bucket/key, on the session of s,
+ * a PUT on the condition etag says (NULL: none; "": no such object yet;
+ * else: the object still has that ETag); a GET of a key that is not there
+ * is CW_ENOTFOUND, a PUT whose condition did not hold CW_ESTALE. */
 static int object_call(struct cw_merge_src *s, const char *bucket, const char *key,
-		       const char *body, size_t len, struct cw_aws_response *resp,
-		       bool *transient, char *err, size_t errlen)
+		       const char *body, size_t len, const char *etag,
+		       struct cw_aws_response *resp, bool *transient, char *err, size_t errlen)
 {
+	const char *cond[2] = { NULL, NULL };
 	int rc;
 
 	*transient = false;
 	if ((rc = open_session(s, err, errlen)))
 		return rc;
-	rc = cw_s3_call(&s->ses.s3, s->region, body ? "PUT" : "GET", bucket, key, NULL,
-			body ? "application/json" : NULL, body, len, resp, err, errlen);
+	if (body && etag) {
+		cond[0] = *etag ? "If-Match" : "If-None-Match";
+		cond[1] = *etag ? etag : "*";
+	}
+	rc = cw_s3_call_headers(&s->ses.s3, s->region, body ? "PUT" : "GET", bucket, key, NULL,
+				body ? "application/json" : NULL, body, len,
+				cond[0] ? cond : NULL, cond[0] ? 1 : 0, resp, err, errlen);
 	if (rc == CW_EAWS && !body && strcmp(resp->code, "NoSuchKey") == 0)
 		return CW_ENOTFOUND;
+	/* PreconditionFailed, or ConditionalRequestConflict: a write to the
+	 * same key at the same time (S3's conditional writes) */
+	if (rc == CW_EAWS && body && etag && (resp->status == 412 || resp->status == 409))
+		return cw_fail(err, errlen, CW_ESTALE, "s3://%.63s/%.1024s: PutObject: %s: "
+			       "the object changed since it was read (another merge at the "
+			       "same time?); not overwritten", bucket, key,
+			       resp->code[0] ? resp->code : "PreconditionFailed");
 	if (rc)
 		rc = object_fail(rc, resp, body ? "PutObject" : "GetObject", bucket, key,
 				 body ? "s3:PutObject on it" : "s3:GetObject on it", transient,
@@ -295,16 +310,20 @@ static int object_call(struct cw_merge_src *s, const char *bucket, const char *k
 }
 
 int cw_merge_src_get_object(struct cw_merge_src *s, const char *bucket, const char *key,
-			    char **body, size_t *len, bool *transient, char *err,
-			    size_t errlen)
+			    char **body, size_t *len, char *etag, size_t etaglen,
+			    bool *transient, char *err, size_t errlen)
 {
 	struct cw_aws_response resp;
 	int rc;
 
 	*body = NULL;
 	*len = 0;
+	if (etaglen)
+		etag[0] = '\0';
 	cw_aws_response_init(&resp);
-	rc = object_call(s, bucket, key, NULL, 0, &resp, transient, err, errlen);
+	rc = object_call(s, bucket, key, NULL, 0, NULL, &resp, transient, err, errlen);
+	if (!rc && etaglen)
+		cw_strlcpy(etag, resp.etag, etaglen);
 	if (!rc && !(*body = malloc(resp.body.len + 1)))
 		rc = cw_fail(err, errlen, CW_ENOMEM, "out of memory");
 	if (!rc) {
@@ -318,14 +337,15 @@ int cw_merge_src_get_object(struct cw_merge_src *s, const char *bucket, const ch
 }
 
 int cw_merge_src_put_object(struct cw_merge_src *s, const char *bucket, const char *key,
-			    const char *body, size_t len, bool *transient, char *err,
-			    size_t errlen)
+			    const char *body, size_t len, const char *etag, bool *transient,
+			    char *err, size_t errlen)
 {
 	struct cw_aws_response resp;
 	int rc;
 
 	cw_aws_response_init(&resp);
-	rc = object_call(s, bucket, key, body ? body : "", len, &resp, transient, err, errlen);
+	rc = object_call(s, bucket, key, body ? body : "", len, etag, &resp, transient, err,
+			 errlen);
 	cw_aws_response_release(&resp);
 	return rc;
 }

@@ -44,16 +44,21 @@ int cw_merge_src_load(struct cw_merge_src *s, size_t i, struct cw_run *run, bool
 /*
  * The alert state merge keeps in S3 (`merge --state s3://BUCKET/KEY`), on
  * the same session as the inputs (opened here when needed).  GetObject:
- * the bytes in *body (malloc'd, NUL-terminated; free it), CW_ENOTFOUND
- * when there is no such key (nothing in *body).  PutObject of body (JSON;
- * encrypted as the bucket's default says).  Either: 0, or a cw_err with
- * err naming the object and *transient as above.
+ * the bytes in *body (malloc'd, NUL-terminated; free it) and the object's
+ * ETag in etag ("" when S3 sent none), CW_ENOTFOUND when there is no such
+ * key (nothing in *body).  PutObject of body (JSON; encrypted as the
+ * bucket's default says), as a conditional write when etag is not NULL:
+ * "" only where there is no object yet (If-None-Match: *), else only over
+ * the object with that ETag (If-Match); CW_ESTALE when that did not hold
+ * (412, or 409 for a write at the same moment): the object is unchanged.
+ * Either: 0, or a cw_err with err naming the object and *transient as
+ * above.
  */
 int cw_merge_src_get_object(struct cw_merge_src *s, const char *bucket, const char *key,
-			    char **body, size_t *len, bool *transient, char *err,
-			    size_t errlen);
+			    char **body, size_t *len, char *etag, size_t etaglen,
+			    bool *transient, char *err, size_t errlen);
 int cw_merge_src_put_object(struct cw_merge_src *s, const char *bucket, const char *key,
-			    const char *body, size_t len, bool *transient, char *err,
-			    size_t errlen);
+			    const char *body, size_t len, const char *etag, bool *transient,
+			    char *err, size_t errlen);
 
 #endif

@@ -21,6 +21,7 @@ const char *cw_strerror(int err)
 	case CW_EAUTH: return "credentials error";
 	case CW_EINTR: return "interrupted";
 	case CW_ESTATE: return "invalid state";
+	case CW_ESTALE: return "changed since it was read";
 	default: return "unknown error";
 	}
 }

@@ -28,6 +28,7 @@ enum cw_err {
 	CW_EAUTH = -9,     /* no credentials, or credentials refused */
 	CW_EINTR = -10,    /* interrupted by a signal or a shutdown request */
 	CW_ESTATE = -11,   /* call made in the wrong state (programmer error) */
+	CW_ESTALE = -12,   /* what was read changed before it was written back */
 };
 
 /* A static, lowercase description of a cw_err. Never NULL. */

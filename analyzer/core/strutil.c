@@ -164,3 +164,10 @@ void cw_wipe(void *p, size_t n)
 	while (n--)
 		*v++ = 0;
 }
+
+bool cw_env_name_ok(const char *s)
+{
+	return ((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_') &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") ==
+		       strlen(s) && strlen(s) <= 128;
+}

@@ -37,4 +37,8 @@ int cw_parse_i64(const char *s, long long min, long long max, long long *out);
 /* Constant-time-ish wipe that the compiler may not drop (for secrets). */
 void cw_wipe(void *p, size_t n);
 
+/* s is an environment variable's name: [A-Za-z_][A-Za-z0-9_]*, at most 128
+ * bytes (never a URL, which may be a secret). */
+bool cw_env_name_ok(const char *s);
+
 #endif

@@ -153,9 +153,7 @@ static void env_name(struct cw_inv_ctx *c, const struct cw_yt_node *v, const cha
 			    "out of this file", example);
 		return;
 	}
-	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_') ||
-	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
-		    strlen(s) || strlen(s) > 128) {
+	if (!cw_env_name_ok(s)) {
 		cw_inv_diag(c, v, path, "not an environment variable name (want e.g. %s)",
 			    example);
 		return;
@@ -238,9 +236,7 @@ static void slack_webhook_env(struct cw_inv_ctx *c, const struct cw_yt_node *v,
 			    "secret and must stay out of this file");
 		return;
 	}
-	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_') ||
-	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
-		    strlen(s) || strlen(s) > 128) {
+	if (!cw_env_name_ok(s)) {
 		cw_inv_diag(c, v, path, "not an environment variable name (want e.g. "
 			    "SLACK_WEBHOOK_URL)");
 		return;

@@ -35,45 +35,72 @@ static int one(struct cw_buf *b, const char *name, const char *help, double v)
 	return rc ? rc : sample(b, name, NULL, v);
 }
 
+/* A bucket by account, for counting distinct ones. */
+struct bucket_key {
+	const char *account_id, *bucket;
+};
+
+static int bucket_key_cmp(const void *a, const void *b)
+{
+	const struct bucket_key *x = a, *y = b;
+	int c = strcmp(x->bucket, y->bucket);
+
+	return c ? c : strcmp(x->account_id, y->account_id);
+}
+
+/* Sort keys[0..n) and move the distinct ones to the front; their count. */
+static size_t distinct_keys(struct bucket_key *keys, size_t n)
+{
+	size_t d = 0;
+
+	if (n)
+		qsort(keys, n, sizeof(*keys), bucket_key_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (d == 0 || bucket_key_cmp(&keys[d - 1], &keys[i]) != 0)
+			keys[d++] = keys[i];
+	return d;
+}
+
 /*
  * Buckets watched and known: the run's coverage (storage-metric listing of
- * every bucket) when it has one; else buckets with a fetched series, and
- * those plus the ones listed as not measured.
+ * every bucket) when it has one; else the distinct buckets with a fetched
+ * series, and those plus the distinct ones listed as not measured (sorted
+ * keys: n log n however many series a run holds).  False when out of
+ * memory.
  */
-static void coverage_counts(const struct cw_run *run, size_t *watched, size_t *known)
+static bool coverage_counts(const struct cw_run *run, size_t *watched, size_t *known)
 {
 	struct cw_coverage total;
+	struct bucket_key *keys;
+	size_t n = 0, nw, nu = 0;
 
 	/* the run's coverage (every bucket with data, from the storage
 	 * metrics) when it was measured; else what the series tell */
 	if (cw_run_coverage_total(run, &total)) {
 		*watched = total.watched;
 		*known = total.buckets;
-		return;
+		return true;
 	}
-	*watched = *known = 0;
-	for (size_t i = 0; i < run->nseries; i++) {
-		const struct cw_target_id *id = &run->series[i].id;
-		bool first = id->bucket[0] != '\0';
-
-		for (size_t k = 0; k < i && first; k++)
-			first = strcmp(run->series[k].id.bucket, id->bucket) ||
-				strcmp(run->series[k].id.account_id, id->account_id);
-		*watched += first;
-	}
-	*known = *watched;
+	keys = malloc((run->nseries + run->nunmeasured + 1) * sizeof(*keys));
+	if (!keys)
+		return false;
+	for (size_t i = 0; i < run->nseries; i++)
+		if (run->series[i].id.bucket[0])
+			keys[n++] = (struct bucket_key){ run->series[i].id.account_id,
+							 run->series[i].id.bucket };
+	nw = distinct_keys(keys, n);
+	/* the not-measured ones that no series names */
 	for (size_t i = 0; i < run->nunmeasured; i++) {
-		const struct cw_target_id *id = &run->unmeasured[i].id;
-		bool first = id->bucket[0] != '\0';
+		struct bucket_key k = { run->unmeasured[i].id.account_id,
+					run->unmeasured[i].id.bucket };
 
-		for (size_t k = 0; k < run->nseries && first; k++)
-			first = strcmp(run->series[k].id.bucket, id->bucket) ||
-				strcmp(run->series[k].id.account_id, id->account_id);
-		for (size_t k = 0; k < i && first; k++)
-			first = strcmp(run->unmeasured[k].id.bucket, id->bucket) ||
-				strcmp(run->unmeasured[k].id.account_id, id->account_id);
-		*known += first;
+		if (k.bucket[0] && !bsearch(&k, keys, nw, sizeof(*keys), bucket_key_cmp))
+			keys[nw + nu++] = k;
 	}
+	*watched = nw;
+	*known = nw + distinct_keys(keys + nw, nu);
+	free(keys);
+	return true;
 }
 
 int cw_metrics_text(struct cw_buf *b, const struct cw_metrics_in *m)
@@ -136,7 +163,8 @@ int cw_metrics_text(struct cw_buf *b, const struct cw_metrics_in *m)
 	if (run) {
 		size_t watched, known;
 
-		coverage_counts(run, &watched, &known);
+		if (!coverage_counts(run, &watched, &known))
+			TRY(CW_ENOMEM);
 		TRY(one(b, "cwsweep_buckets_watched", "Buckets whose series the last run "
 			"fetched.", (double)watched));
 		TRY(one(b, "cwsweep_buckets_known", "Buckets the last run knew of (watched or "

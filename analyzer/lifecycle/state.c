@@ -980,7 +980,9 @@ static int acks_to_save(const struct cw_state *st, const char *path, struct cw_s
 	size_t len = 0, n = 0;
 
 	cw_state_init(disk);
-	file_id(path, id);
+	memset(id, 0, sizeof(id));
+	if (path)
+		file_id(path, id);
 	if (id[1] && memcmp(id, st->loaded_id, sizeof(id)) != 0 &&
 	    cw_read_file(path, CW_STATE_MAX_BYTES, &text, &len, msg, sizeof(msg)) == 0) {
 		/* a file that does not parse has nothing to keep */
@@ -1013,15 +1015,15 @@ static int acks_to_save(const struct cw_state *st, const char *path, struct cw_s
 	return 0;
 }
 
-int cw_state_save(const struct cw_state *st, const char *path, int64_t now,
-		  char *err, size_t errlen)
+/* The state's JSON text in *out (malloc'd), with the acknowledgements
+ * written to the file at path since st was loaded (path NULL: none). */
+static int state_json(const struct cw_state *st, const char *path, int64_t now, char **out)
 {
 	json_t *root = json_object(), *entries = json_array();
 	const struct cw_state_ack **acks_v = NULL;
 	struct cw_state disk;
 	size_t nacks = 0;
 	char *text = NULL;
-	int rc;
 
 	if (acks_to_save(st, path, &disk, &acks_v, &nacks)) {
 		json_decref(entries);
@@ -1091,17 +1093,35 @@ int cw_state_save(const struct cw_state *st, const char *path, int64_t now,
 	text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	if (!text)
 		goto oom;
-	rc = cw_write_file_atomic(path, text, strlen(text), 0600, err, errlen);
-	free(text);
 	json_decref(root);
 	free(acks_v);
 	cw_state_release(&disk);
-	return rc;
+	*out = text;
+	return 0;
 oom:
 	json_decref(root);
 	free(acks_v);
 	cw_state_release(&disk);
-	return cw_fail(err, errlen, CW_ENOMEM, "state file %s: out of memory", path);
+	return CW_ENOMEM;
+}
+
+int cw_state_text(const struct cw_state *st, int64_t now, char **text)
+{
+	*text = NULL;
+	return state_json(st, NULL, now, text);
+}
+
+int cw_state_save(const struct cw_state *st, const char *path, int64_t now,
+		  char *err, size_t errlen)
+{
+	char *text = NULL;
+	int rc = state_json(st, path, now, &text);
+
+	if (rc)
+		return cw_fail(err, errlen, CW_ENOMEM, "state file %s: out of memory", path);
+	rc = cw_write_file_atomic(path, text, strlen(text), 0600, err, errlen);
+	free(text);
+	return rc;
 }
 
 /* ---- failures -------------------------------------------------------------- */

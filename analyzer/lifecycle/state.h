@@ -192,6 +192,9 @@ void cw_state_announce_all(struct cw_run *run, bool *announce);
  */
 int cw_state_save(const struct cw_state *st, const char *path, int64_t now,
 		  char *err, size_t errlen);
+/* The same text in *text (malloc'd, NUL-terminated; free it), for a state
+ * kept elsewhere (S3): st's acknowledgements only.  0 or CW_ENOMEM. */
+int cw_state_text(const struct cw_state *st, int64_t now, char **text);
 
 /*
  * Problem notices ("cwsweep could not run: ..."): due when the same reason

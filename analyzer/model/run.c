@@ -106,6 +106,41 @@ static int pool_grow(struct cw_strpool *p)
 	return 0;
 }
 
+/* Put every string of the chunks back in a new table (after pool_drop);
+ * 0 or CW_ENOMEM with the pool as it was. */
+static int pool_rebuild(struct cw_strpool *p)
+{
+	size_t cap = 1024;
+	const char **slot;
+
+	while ((p->n + 1) * 4 > cap * 3)
+		cap *= 2;
+	if (!(slot = calloc(cap, sizeof(*slot))))
+		return CW_ENOMEM;
+	for (const struct pool_chunk *c = p->chunks; c; c = c->next) {
+		for (size_t off = 0; off < c->used; off += strlen(c->data + off) + 1) {
+			size_t k;
+
+			for (k = str_hash(c->data + off) & (cap - 1); slot[k]; k = (k + 1) & (cap - 1))
+				;
+			slot[k] = c->data + off;
+		}
+	}
+	p->slot = slot;
+	p->cap = cap;
+	return 0;
+}
+
+/* Free the lookup table (8 bytes a string, more than a tenth of what a run
+ * of a million series holds); the strings stay.  The next intern builds
+ * it again. */
+static void pool_drop(struct cw_strpool *p)
+{
+	free(p->slot);
+	p->slot = NULL;
+	p->cap = 0;
+}
+
 /* The pool's copy of s (NULL -> ""); NULL when out of memory. */
 static char *pool_intern(struct cw_strpool *p, const char *s)
 {
@@ -114,6 +149,8 @@ static char *pool_intern(struct cw_strpool *p, const char *s)
 
 	if (!s)
 		s = "";
+	if (!p->slot && p->n && pool_rebuild(p))
+		return NULL;
 	if ((p->n + 1) * 4 > p->cap * 3 && pool_grow(p))
 		return NULL;
 	for (k = str_hash(s) & (p->cap - 1); p->slot[k]; k = (k + 1) & (p->cap - 1))
@@ -386,9 +423,11 @@ void cw_run_release(struct cw_run *run)
 		return;
 	for (size_t i = 0; i < run->nseries; i++) {
 		cw_series_release(&run->series[i].series);
-		free(run->series[i].excluded);
 	}
 	free(run->series);
+	for (size_t i = 0; i < run->nexcl; i++)
+		free(run->excl[i].slot);
+	free(run->excl);
 	for (size_t i = 0; i < run->naccts; i++)
 		free(run->accts[i].daily);
 	free(run->accts);
@@ -443,6 +482,17 @@ int cw_run_add_series(struct cw_run *run, const struct cw_target_id *id,
 		*idx = run->nseries;
 	run->nseries++;
 	return 0;
+}
+
+/* A run keeps one result per series and detector: millions.  A field put
+ * where it opens a hole in them costs megabytes (README "Scale"). */
+_Static_assert(sizeof(struct cw_judgement) <= 72, "cw_judgement grew");
+_Static_assert(sizeof(struct cw_result) <= 104, "cw_result grew");
+
+void cw_run_added(struct cw_run *run)
+{
+	if (run->pool)
+		pool_drop(run->pool);
 }
 
 int cw_run_add_result(struct cw_run *run, size_t series, const char *detector,
@@ -723,14 +773,39 @@ static int add_short(struct cw_run *run, size_t series, const char *det,
 /* An excluded period: ok, with its own value and the reason. */
 static int add_excluded(struct cw_run *run, size_t series, const char *det,
 			const struct cw_detector_conf *dc, const struct cw_run_series *rs,
-			size_t slot)
+			const char *const *excluded, size_t slot)
 {
 	char note[160];
 	struct cw_judgement j = cw_judgement_start(&rs->series, slot, dc->p);
 
 	j.status = CW_STATUS_OK;
-	snprintf(note, sizeof(note), "excluded: %s", rs->excluded[slot]);
+	snprintf(note, sizeof(note), "excluded: %s", excluded[slot]);
 	return cw_run_add_result(run, series, det, &j, note);
+}
+
+/* Where series is or would go in cw_run.excl (kept in series order: a
+ * run that is not lean keeps every entry, so no scan of them all). */
+static size_t excl_pos(const struct cw_run *run, size_t series)
+{
+	size_t lo = 0, hi = run->nexcl;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (run->excl[mid].series < series)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The entry of cw_run.excl for series; NULL when it has none. */
+static struct cw_run_excl *excl_of(const struct cw_run *run, size_t series)
+{
+	size_t i = excl_pos(run, series);
+
+	return i < run->nexcl && run->excl[i].series == series ? &run->excl[i] : NULL;
 }
 
 int cw_run_exclude(struct cw_run *run, size_t series, int64_t from, int64_t to,
@@ -738,19 +813,31 @@ int cw_run_exclude(struct cw_run *run, size_t series, int64_t from, int64_t to,
 {
 	if (series >= run->nseries)
 		return CW_EINVAL;
-	struct cw_run_series *rs = &run->series[series];
-	const struct cw_series *s = &rs->series;
+	const struct cw_series *s = &run->series[series].series;
+	struct cw_run_excl *x = excl_of(run, series);
 	for (size_t i = 0; i < s->n; i++) {
 		int64_t t = cw_series_time(s, i);
 		if (t + s->period <= from || t >= to)
 			continue;
-		if (!rs->excluded) {
-			rs->excluded = calloc(s->n, sizeof(*rs->excluded));
-			if (!rs->excluded)
+		if (!x) {
+			const char **slot = calloc(s->n, sizeof(*slot));
+
+			if (!slot || grow((void **)&run->excl, &run->cap_excl, run->nexcl,
+					  sizeof(*run->excl))) {
+				free(slot);
 				return CW_ENOMEM;
+			}
+			size_t at = excl_pos(run, series);
+
+			memmove(&run->excl[at + 1], &run->excl[at],
+				(run->nexcl - at) * sizeof(*run->excl));
+			run->nexcl++;
+			x = &run->excl[at];
+			x->series = series;
+			x->slot = slot;
 		}
-		if (!rs->excluded[i])
-			rs->excluded[i] = reason;
+		if (!x->slot[i])
+			x->slot[i] = reason;
 	}
 	return 0;
 }
@@ -760,9 +847,14 @@ int cw_run_exclude(struct cw_run *run, size_t series, int64_t from, int64_t to,
 static void settle(struct cw_run *run, size_t series, size_t first)
 {
 	struct cw_run_series *rs = &run->series[series];
+	struct cw_run_excl *x = excl_of(run, series);
 
-	free(rs->excluded);
-	rs->excluded = NULL;
+	if (x) {
+		size_t at = (size_t)(x - run->excl);
+
+		free(x->slot);
+		memmove(x, x + 1, (--run->nexcl - at) * sizeof(*x));
+	}
 	for (size_t i = first; i < run->nresults; i++)
 		if (run->results[i].j.status == CW_STATUS_ANOMALY)
 			return;
@@ -778,18 +870,20 @@ int cw_run_judge(struct cw_run *run, size_t series,
 		return cw_fail(err, errlen, CW_EINVAL, "judge: no series %zu", series);
 	const struct cw_run_series *rs = &run->series[series];
 	const struct cw_series *s = &rs->series;
+	const struct cw_run_excl *x = excl_of(run, series);
+	const char *const *excluded = x ? x->slot : NULL;
 	struct cw_series hidden;
 	size_t k = cw_series_complete(s), first = run->nresults;
 	int out = 0;
 
-	if (rs->excluded) {
+	if (excluded) {
 		/* the detectors see excluded periods as gaps */
 		hidden = *s;
 		hidden.values = malloc((s->n ? s->n : 1) * sizeof(double));
 		if (!hidden.values)
 			return cw_fail(err, errlen, CW_ENOMEM, "out of memory");
 		for (size_t i = 0; i < s->n; i++)
-			hidden.values[i] = rs->excluded[i] ? NAN : s->values[i];
+			hidden.values[i] = excluded[i] ? NAN : s->values[i];
 		s = &hidden;
 	}
 
@@ -813,8 +907,8 @@ int cw_run_judge(struct cw_run *run, size_t series,
 		size_t from = k - 1;
 		if (all_periods) {
 			from = first_judgeable(s, k, c.min_history);
-		} else if (rs->excluded && rs->excluded[k - 1]) {
-			rc = add_excluded(run, series, name, dc, rs, k - 1);
+		} else if (excluded && excluded[k - 1]) {
+			rc = add_excluded(run, series, name, dc, rs, excluded, k - 1);
 			if (rc)
 				goto oom;
 			continue;
@@ -833,11 +927,11 @@ int cw_run_judge(struct cw_run *run, size_t series,
 				goto done;
 			}
 		}
-		for (size_t i = from; all_periods && rs->excluded && i < k; i++) {
-			if (rs->excluded[i] && !isnan(rs->series.values[i]) &&
-			    (rc = add_excluded(run, series, name, dc, rs, i)))
+		for (size_t i = from; all_periods && excluded && i < k; i++) {
+			if (excluded[i] && !isnan(rs->series.values[i]) &&
+			    (rc = add_excluded(run, series, name, dc, rs, excluded, i)))
 				goto oom;
-			c.added += rs->excluded[i] != NULL;
+			c.added += excluded[i] != NULL;
 		}
 		if (all_periods && c.added == 0) {
 			/* nothing judgeable: say so once rather than stay silent */

@@ -54,10 +54,8 @@ struct cw_run_series {
 	 * (n, start, period and complete_end stay). */
 	struct cw_series series;
 	struct cw_series_sums sums;
-	/* Excluded periods (inventory exclusions): per slot the reason, or
-	 * NULL; the array is owned, the strings borrowed from the inventory
-	 * (used while judging only).  NULL when nothing is excluded. */
-	const char **excluded;
+	/* (a series' excluded periods are kept apart, in cw_run.excl: few
+	 * series have any, and only until they are judged) */
 };
 
 /* Alert state across runs (filled by the state module; NONE when unused). */
@@ -174,6 +172,12 @@ struct cw_run {
 	/* results are in reading order (cw_run_sort_results ran since the
 	 * last result was added): the reports read them as they are */
 	bool sorted;
+	/* Excluded periods (inventory exclusions, cw_run_exclude) of the
+	 * series that have any: per slot the reason, or NULL; the arrays are
+	 * owned, the strings borrowed from the inventory.  Used while judging
+	 * only: a lean run drops a series' entry once it is judged. */
+	struct cw_run_excl { size_t series; const char **slot; } *excl;
+	size_t nexcl, cap_excl;
 	struct cw_acct_sums *accts; size_t naccts, cap_accts; /* first seen first */
 	size_t last_acct;         /* the entry the last series used */
 	struct cw_strpool *pool;
@@ -191,6 +195,10 @@ void cw_target_id_release(struct cw_target_id *id);
  * account's totals are taken here. */
 int cw_run_add_series(struct cw_run *run, const struct cw_target_id *id,
 		      struct cw_series *s, size_t *idx);
+/* Every series is added (the sweep or the files are done): let go of what
+ * only adding needs (the string pool's lookup table, built again should
+ * one more come).  Optional; the run stays whole. */
+void cw_run_added(struct cw_run *run);
 int cw_run_add_result(struct cw_run *run, size_t series, const char *detector,
 		      const struct cw_judgement *j, const char *note);
 int cw_run_add_failure(struct cw_run *run, const struct cw_target_id *id,

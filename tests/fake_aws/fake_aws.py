@@ -53,6 +53,14 @@ import fake_scenario  # noqa: E402
 import fake_sigv4  # noqa: E402
 
 LOOP_TOKEN = "fake-loop-token-0001"
+
+
+def s3_etag(body):
+    """An object's ETag as S3 sends it for a single-part upload: its MD5 in
+    quotes."""
+    return '"%s"' % hashlib.md5(bytes(body)).hexdigest()
+
+
 CW_TARGET_PREFIX = "GraniteServiceVersion20100801."
 CW_JSON = "application/x-amz-json-1.0"
 ORG_TARGET_PREFIX = "AWSOrganizationsV20161128."
@@ -604,7 +612,7 @@ class Handler(BaseHTTPRequestHandler):
             if kind == "malformed":
                 malformed = True
                 continue
-            if kind in ("loop_token", "endless", "json_bomb"):
+            if kind in ("loop_token", "endless", "json_bomb", "concurrent_write"):
                 ctx["_" + kind] = f
                 continue
             if kind == "echo_headers":
@@ -1463,8 +1471,11 @@ class Handler(BaseHTTPRequestHandler):
     def s3_put_object(self, ctx, path, body):
         """PutObject, path style: PUT /BUCKET/KEY, signed; kept in memory with
         its Content-Type and x-amz-server-side-encryption (GET /_s3objects).
-        A fault rule that names "action": "PutObject" with kind access_denied
-        (and optionally a region) refuses it; no other rule acts here."""
+        Conditional writes as S3 does them: If-Match: ETAG writes only over
+        the object with that ETag, If-None-Match: * only where there is
+        none; else 412 PreconditionFailed.  A fault rule that names
+        "action": "PutObject" with kind access_denied (and optionally a
+        region) refuses it; no other rule acts here."""
         st = self.state
         ctx["action"] = "PutObject"
         try:
@@ -1480,11 +1491,28 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) != 2 or not parts[1]:
             return self.s3_error(ctx, 400, "InvalidRequest", "PUT /BUCKET/KEY (path style)")
         from urllib.parse import unquote
+        if_match = self.headers.get("If-Match")
+        if_none = self.headers.get("If-None-Match")
+        if if_none is not None and if_none != "*":
+            return self.s3_error(ctx, 501, "NotImplemented",
+                                 "If-None-Match takes only * on PutObject")
         with st.lock:
-            st.__dict__.setdefault("s3_objects", {})[(parts[0], unquote(parts[1]))] = {
-                "body": bytes(body), "content_type": self.headers.get("Content-Type") or "",
-                "sse": self.headers.get("x-amz-server-side-encryption") or ""}
-        return self.finish_request(ctx, 200, b"", "application/xml")
+            objs = st.__dict__.setdefault("s3_objects", {})
+            key = (parts[0], unquote(parts[1]))
+            have = objs.get(key)
+            ok = not ((if_match is not None and
+                       (have is None or s3_etag(have["body"]) != if_match)) or
+                      (if_none is not None and have is not None))
+            if ok:
+                objs[key] = {
+                    "body": bytes(body),
+                    "content_type": self.headers.get("Content-Type") or "",
+                    "sse": self.headers.get("x-amz-server-side-encryption") or ""}
+        if not ok:
+            return self.s3_error(ctx, 412, "PreconditionFailed",
+                                 "At least one of the pre-conditions you specified did not hold")
+        return self.finish_request(ctx, 200, b"", "application/xml",
+                                   headers={"ETag": s3_etag(body)})
 
     def s3_presigned_get(self, ctx, path, query):
         """GET /BUCKET/KEY?X-Amz-...: the query signature is checked with
@@ -1537,7 +1565,11 @@ class Handler(BaseHTTPRequestHandler):
         scenario's "s3": {"buckets": [...]} names it or an object was put
         in it.  "s3": {"list_page_size": N} pages listings by N keys;
         faults by action ListObjectsV2 / GetObject (access_denied,
-        throttle, error, loop_token: the same token again)."""
+        throttle, error, loop_token: the same token again;
+        concurrent_write on GetObject of keys under "key_prefix": right
+        after the answer another writer changes the object (to "replace",
+        else the same with a newline added), or creates it with "body" when
+        there was none)."""
         from urllib.parse import unquote
         st = self.state
         conf = st.sc.raw.get("s3") or {}
@@ -1561,11 +1593,21 @@ class Handler(BaseHTTPRequestHandler):
             return self.s3_error(ctx, 404, "NoSuchBucket",
                                  "The specified bucket does not exist")
         if not listing:
-            obj = objs.get(unquote(parts[1]))
+            key = unquote(parts[1])
+            obj = objs.get(key)
+            cw = ctx.get("_concurrent_write")
+            if cw is not None and key.startswith(cw.get("key_prefix", "")):
+                with st.lock:  # the answer below is what was there before
+                    st.__dict__.setdefault("s3_objects", {})[(bucket, key)] = {
+                        "body": (cw["replace"].encode() if "replace" in cw else
+                                 obj["body"] + b"\n") if obj else
+                        cw.get("body", "{}").encode(),
+                        "content_type": "application/json", "sse": ""}
             if obj is None:
                 return self.s3_error(ctx, 404, "NoSuchKey",
                                      "The specified key does not exist.")
-            return self.finish_request(ctx, 200, obj["body"], obj["content_type"])
+            return self.finish_request(ctx, 200, obj["body"], obj["content_type"],
+                                       headers={"ETag": s3_etag(obj["body"])})
         if q.get("list-type") != "2":
             return self.s3_error(ctx, 501, "NotImplemented",
                                  "only ListObjectsV2 (list-type=2) on a bucket")
@@ -1606,7 +1648,7 @@ class Handler(BaseHTTPRequestHandler):
             out.append("<Contents><Key>%s</Key><LastModified>2026-01-01T00:00:00.000Z"
                        "</LastModified><ETag>&quot;%s&quot;</ETag><Size>%d</Size>"
                        "<StorageClass>STANDARD</StorageClass></Contents>"
-                       % (xml_escape(k), hashlib.md5(objs[k]["body"]).hexdigest(),
+                       % (xml_escape(k), s3_etag(objs[k]["body"]).strip('"'),
                           len(objs[k]["body"])))
         out.append("</ListBucketResult>")
         return self.finish_request(ctx, 200, "".join(out).encode(), "application/xml")
@@ -1799,8 +1841,12 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 objs = dict(st.__dict__.get("s3_objects", {}))
             out = {"objects": [{"bucket": b, "key": k, "content_type": o["content_type"],
-                                "sse": o["sse"], "size": len(o["body"])}
+                                "sse": o["sse"], "size": len(o["body"]),
+                                "etag": s3_etag(o["body"])}
                                for (b, k), o in sorted(objs.items())]}
+            if query == "bodies=1":  # the text of each (JSON and other text)
+                for o, (_, v) in zip(out["objects"], sorted(objs.items())):
+                    o["body"] = v["body"].decode("utf-8", "replace")
         elif path == "/_pings":
             with st.lock:
                 out = {"pings": list(st.pings)}

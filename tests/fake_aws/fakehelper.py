@@ -211,6 +211,30 @@ def report_rows(doc):
     return out
 
 
+def promtool_check(test, path):
+    """`promtool check metrics` (Debian: prometheus) on a metrics file."""
+    tool = shutil.which("promtool")
+    if not tool:
+        print("\n*** SKIPPED promtool check: promtool is not installed (Debian package "
+              "prometheus) ***", file=sys.stderr)
+        return
+    with open(path, "rb") as f:
+        p = subprocess.run([tool, "check", "metrics"], stdin=f, capture_output=True,
+                           text=True)
+    test.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+
+def parse_metrics(path):
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
 def load_report(path):
     """report_rows of the report.json at path."""
     with open(path, encoding="utf-8") as f:

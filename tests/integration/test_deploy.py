@@ -217,6 +217,9 @@ class CommandLines(unittest.TestCase):
 
     def check_env(self, where, names, argv):
         read, documented, used = env_read_by_cwsweep(), readme_names(), expanded(argv)
+        # variables the command line names for cwsweep to read
+        read |= {argv[i + 1] for i, a in enumerate(argv[:-1])
+                 if a in ("--heartbeat-env", "--slack-env")}
         for n in names:
             if n in used:
                 continue

@@ -23,6 +23,7 @@ sys.path.insert(0, HERE)
 import test_sweep as ts  # noqa: E402
 from test_sweep import (ALPHA, AT, BETA, GAMMA, ORG_CALLER, ORG_INVENTORY,  # noqa: E402
                         ISSUED_TOKEN_PREFIX, SweepCase, add_faults)
+from fakehelper import parse_metrics, promtool_check  # noqa: E402
 
 
 def setUpModule():
@@ -308,31 +309,6 @@ class NoSilentFailureTest(SweepCase):
         doc = json.loads(p.stdout)
         self.assertIn("could not run", doc["text"])
         self.assertEqual(self.texts(fake), [])
-
-
-def promtool_check(test, path):
-    """`promtool check metrics` (Debian: prometheus) on a metrics file."""
-    import shutil
-    tool = shutil.which("promtool")
-    if not tool:
-        print("\n*** SKIPPED promtool check: promtool is not installed (Debian package "
-              "prometheus) ***", file=sys.stderr)
-        return
-    with open(path, "rb") as f:
-        p = subprocess.run([tool, "check", "metrics"], stdin=f, capture_output=True,
-                           text=True)
-    test.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-
-
-def parse_metrics(path):
-    out = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("#") or not line.strip():
-                continue
-            name, value = line.rsplit(" ", 1)
-            out[name] = float(value)
-    return out
 
 
 class MetricsAndHeartbeatTest(SweepCase):

@@ -17,6 +17,7 @@ Against the fake AWS endpoint (tests/fake_aws: CloudWatch, STS, S3 PutObject,
 ListObjectsV2, GetObject, Slack), and against moto_server's S3 when it is on
 PATH (the sweep's CloudWatch stays on the fake; skipped, loudly, without it).
 """
+import hashlib
 import http.client
 import json
 import os
@@ -32,7 +33,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("CW_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SRC, "tests", "fake_aws"))
 sys.path.insert(0, HERE)
-from fakehelper import FakeAWS, clock_env, report_rows  # noqa: E402
+from fakehelper import (FakeAWS, clock_env, parse_metrics, promtool_check,  # noqa: E402
+                        report_rows)
 
 ORG = os.path.join(SRC, "tests", "fake_aws", "scenarios", "itest_org.json")
 CALLER = ("AKIAITESTCALLER00001", "itestCallerSECRETdoNotLeak/0000000000001",
@@ -109,6 +111,18 @@ class HandOff(unittest.TestCase):
              "kind": "error", "status": 503},
             {"service": "s3", "action": "PutObject", "region": "ca-central-1",
              "kind": "access_denied"},
+            # another merge writes the state right after this one read it
+            {"service": "s3", "action": "GetObject", "region": "sa-east-1",
+             "kind": "concurrent_write", "key_prefix": "race/",
+             "body": '{"schema": "cwsweep.state/1", "keys": {}}'},
+            # a merge writes the state (with another bucket's ack) once,
+            # right after an ack read it
+            {"service": "s3", "action": "GetObject", "region": "me-south-1",
+             "kind": "concurrent_write", "key_prefix": "race-ack/", "count": 1,
+             "replace": json.dumps({"schema": "cwsweep.state/1", "entries": [], "acks": [
+                 {"account_id": "111111111111", "region": "us-east-1",
+                  "bucket": "other-bucket", "reason": "a merge's", "at": "2026-06-16T00:00:00Z",
+                  "until": None}]})},
         ]
         cls.scenario = os.path.join(cls.tmp, "scenario.json")
         with open(cls.scenario, "w", encoding="utf-8") as f:
@@ -187,11 +201,12 @@ class HandOff(unittest.TestCase):
         self.assertEqual(finished[:10], clock[:10], p.stderr)
         return p
 
-    def merge(self, *args, s3_url=None, out=None):
+    def merge(self, *args, s3_url=None, out=None, extra=None):
         if out is None:
             out = tempfile.mkdtemp(prefix="merged-", dir=self.tmp)
             os.rmdir(out)
-        p = self.cwsweep(["merge"] + list(args) + ["-o", out], self.env(s3_url=s3_url))
+        p = self.cwsweep(["merge"] + list(args) + ["-o", out],
+                         self.env(extra, s3_url=s3_url))
         return p, out
 
     def objects(self):
@@ -361,19 +376,36 @@ class HandOff(unittest.TestCase):
                 (["--state", "s3://cwsweep-nope/state.json"], ["NoSuchBucket", "--state"]),
                 (["--state", "s3://%s/state/" % BUCKET], ["s3://BUCKET/KEY"]),
                 (["--state", "s3://%s" % BUCKET], ["s3://BUCKET/KEY"]),
-                (["-i", self.inv], ["needs --state"]),
+                (["--heartbeat-env", "http://x/"], ["--heartbeat-env"]),
+                (["--metrics-file", ""], ["--metrics-file"]),
                 (["--state", local, "-i", os.path.join(self.tmp, "nope.yaml")], ["-i"])):
             p, _ = self.merge(url, *argv, out=never)
             self.assert_nothing_written(p, never, 2, *words)
 
     def test_a_missing_shard_is_a_failure_row_and_exit_3(self):
+        """... told by merge's metrics file and a failure heartbeat too (the
+        nightly sharded run's outcome is merge's); once the shard is there,
+        a success ping and a last-success time."""
         url = "s3://%s/nightly/set-2/" % BUCKET
         for k in (0, 1, 3):
             p = self.shard(k, url)
             self.assertEqual(p.returncode, 0, p.stderr)
         posts0 = len(self.slack_posts())
-        p, out = self.merge(url)
+        metrics = os.path.join(self.tmp, "merge-set-2.prom")
+        hb = {"CWSWEEP_HB": "http://127.0.0.1:%d/ping/merge-set-2" % self.fake.port}
+        pings0 = len(self.fake.get("/_pings")["pings"])
+        p, out = self.merge(url, "--metrics-file", metrics, "--heartbeat-env", "CWSWEEP_HB",
+                            extra=hb)
         self.assertEqual(p.returncode, 3, p.stderr)
+        promtool_check(self, metrics)
+        m = parse_metrics(metrics)
+        self.assertEqual(m["cwsweep_last_run_exit_code"], 3)
+        self.assertEqual(m["cwsweep_last_run_failures"], 1)
+        self.assertGreater(m["cwsweep_last_run_series_judged"], 0)
+        self.assertNotIn("cwsweep_last_success_timestamp_seconds", m)
+        pings = self.fake.get("/_pings")["pings"][pings0:]
+        self.assertEqual([x["path"] for x in pings], ["/ping/merge-set-2/fail"])
+        self.assertIn("MissingShard", pings[0]["body"])
         self.assertIn("shard 2/4", p.stderr)
         with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
             doc = report_rows(json.load(f))
@@ -381,6 +413,19 @@ class HandOff(unittest.TestCase):
         self.assertEqual(len(missing), 1, doc["failures"])
         self.assertIn("shard 2/4", missing[0]["message"])
         self.assertEqual(len(self.slack_posts()) - posts0, 1)
+        # the shard arrives: the set is whole
+        p = self.shard(2, url)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p, out = self.merge(url, "--metrics-file", metrics, "--heartbeat-env", "CWSWEEP_HB",
+                            "--no-slack", extra=hb)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        m = parse_metrics(metrics)
+        self.assertEqual(m["cwsweep_last_run_exit_code"], 1)
+        self.assertEqual(m["cwsweep_last_run_failures"], 0)
+        self.assertGreater(m["cwsweep_last_success_timestamp_seconds"], 0)
+        pings = self.fake.get("/_pings")["pings"][pings0:]
+        self.assertEqual([x["path"] for x in pings],
+                         ["/ping/merge-set-2/fail", "/ping/merge-set-2"])
 
     def test_shards_started_on_either_side_of_midnight_judge_one_day(self):
         """A pod rescheduled after midnight, a child queued for hours: with
@@ -438,6 +483,90 @@ class HandOff(unittest.TestCase):
         self.assert_nothing_written(p, out, 2, "access denied", "s3:ListBucket")
         p, _ = self.merge("s3://Not_A_Bucket/x/", out=out)
         self.assert_nothing_written(p, out, 2, "not an S3 bucket name")
+
+    def test_two_merges_at_once_do_not_lose_a_state_update(self):
+        """S3 has no lock: merge writes its state back only over the object it
+        read (If-Match: its ETag), or only where there was none
+        (If-None-Match: *).  When another merge wrote it meanwhile, the
+        write fails (exit 3, said why), the other merge's state stays, and
+        the digest is still posted.  Without a race the same writes pass."""
+        url = "s3://%s/nightly/race-set/" % BUCKET
+        for k in range(N):
+            self.assertEqual(self.shard(k, url).returncode, 0)
+        other = b'{"schema": "cwsweep.state/1", "keys": {}}'
+        for name in ("new", "existing"):
+            key = "race/state-%s.json" % name
+            state = "s3://%s/%s" % (BUCKET, key)
+            before = None
+            if name == "existing":  # a state from an earlier night
+                p, _ = self.merge(url, "--state", state, "--no-slack")
+                self.assertEqual(p.returncode, 1, p.stderr)
+                before = self.objects()[key]
+            posts0 = len(self.slack_posts())
+            p, out = self.merge(url, "--state", state, "--region", "sa-east-1")
+            self.assertEqual(p.returncode, 3, p.stderr)
+            self.assertIn("PreconditionFailed", p.stderr)
+            self.assertIn("another merge at the same time", p.stderr)
+            self.assertTrue(os.path.exists(os.path.join(out, "report.json")))
+            # the digest still goes (the first night's news; the second
+            # found it ongoing), and a notice says the state was not saved
+            posts = [json.dumps(x["payload"]) for x in self.slack_posts()[posts0:]]
+            self.assertEqual(len(posts), 2 if before is None else 1, posts)
+            if before is None:
+                self.assertIn("alpha-assets", posts[0])
+            self.assertIn("alert state could not be saved", posts[-1])
+            # the other writer's object, untouched by this merge
+            after = self.objects()[key]
+            if before is None:
+                self.assertEqual(after["etag"], '"%s"' % hashlib.md5(other).hexdigest())
+            else:
+                self.assertNotEqual(after["etag"], before["etag"])
+                self.assertEqual(after["size"], before["size"] + 1)
+        puts = [r for r in self.fake.requests()
+                if r.get("action") == "PutObject" and r.get("region") == "sa-east-1"]
+        self.assertEqual([r["status"] for r in puts], [412, 412])
+
+    def test_ack_in_s3_quiets_the_digest_and_keeps_what_a_merge_wrote(self):
+        """`ack --state s3://BUCKET/KEY`: the sharded runs' state, read and
+        written back only over what was read; when a merge wrote it in
+        between, ack reads it again and adds its acknowledgement to it."""
+        url = "s3://%s/nightly/ack-set/" % BUCKET
+        state = "s3://%s/race-ack/state.json" % BUCKET
+        for k in range(N):
+            self.assertEqual(self.shard(k, url).returncode, 0)
+        p, _ = self.merge(url, "--state", state, "--no-slack")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        target = "111111111111/us-east-1/alpha-assets"
+        p = self.cwsweep(["ack", target, "--state", state, "--region", "me-south-1",
+                          "--reason", "known launch"], self.env())
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("acknowledged " + target, p.stdout)
+        puts = [r["status"] for r in self.fake.requests()
+                if r.get("action") == "PutObject" and r.get("region") == "me-south-1"]
+        self.assertEqual(puts, [412, 200], "written once over the merge's state")
+        (obj,) = [o for o in self.fake.get("/_s3objects?bodies=1")["objects"]
+                  if o["bucket"] == BUCKET and o["key"] == "race-ack/state.json"]
+        acks = {(a["bucket"], a["reason"]) for a in json.loads(obj["body"])["acks"]}
+        self.assertEqual(acks, {("other-bucket", "a merge's"),
+                                ("alpha-assets", "known launch")})
+        # both acknowledgements are in the object; the next merge marks it
+        posts0 = len(self.slack_posts())
+        p, out = self.merge(url, "--state", state)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
+            doc = report_rows(json.load(f))
+        self.assertEqual({r["alert"] for r in doc["results"] if r["status"] == "anomaly"},
+                         {"acknowledged"})
+        self.assertEqual(self.slack_posts()[posts0:], [], "acknowledged: no digest")
+        for argv, code, words in (
+                (["--state", "s3://cwsweep-nope/s.json"], 2, ["NoSuchBucket"]),
+                (["--state", "s3://%s/race-ack/" % BUCKET], 2, ["s3://BUCKET/KEY"]),
+                (["--state", "/tmp/x.json", "--region", "us-east-1"], 2, ["--region"]),
+                (["--state", state, "--region", "nowhere"], 2, ["--region"])):
+            p = self.cwsweep(["ack", target] + argv, self.env())
+            self.assertEqual(p.returncode, code, p.stderr)
+            for w in words:
+                self.assertIn(w, p.stderr)
 
     def test_pagination_loop_and_s3_failing_past_retries(self):
         url = "s3://%s/nightly/set-3/" % BUCKET
@@ -533,8 +662,8 @@ class HandOffMoto(HandOff):
     def shard(self, k, url, via="k8s", s3_url=None):
         return super().shard(k, url, via, s3_url=self.moto_url)
 
-    def merge(self, *args, s3_url=None, out=None):
-        return super().merge(*args, s3_url=self.moto_url, out=out)
+    def merge(self, *args, s3_url=None, out=None, extra=None):
+        return super().merge(*args, s3_url=self.moto_url, out=out, extra=extra)
 
     def test_four_shards_publish_merge_reads_the_prefix_one_digest(self):
         url = "s3://%s/nightly/set-1/" % BUCKET
@@ -563,6 +692,8 @@ class HandOffMoto(HandOff):
     test_shards_started_on_either_side_of_midnight_judge_one_day = None
     test_merge_publishes_the_merged_reports_and_links_them = None
     test_merge_keeps_the_alert_state_of_the_sharded_runs = None
+    test_two_merges_at_once_do_not_lose_a_state_update = None
+    test_ack_in_s3_quiets_the_digest_and_keeps_what_a_merge_wrote = None
     test_hand_off_usage_errors = None
 
 

@@ -87,6 +87,55 @@ START_TEST(test_text)
 }
 END_TEST
 
+/* Distinct buckets by account: a bucket with two series counts once, the
+ * same name in two accounts twice, a not-measured bucket that a series
+ * names (or that is listed twice) once. */
+START_TEST(test_bucket_counts)
+{
+	static const struct { const char *acct, *bucket, *metric; } series[] = {
+		{ "222222222222", "logs", "BytesDownloaded" },
+		{ "111111111111", "logs", "BytesDownloaded" },
+		{ "111111111111", "logs", "BytesUploaded" },
+		{ "111111111111", "data", "BytesDownloaded" },
+		{ "111111111111", "", "EstimatedCharges" }, /* not a bucket */
+	};
+	static const struct { const char *acct, *bucket; } unmeasured[] = {
+		{ "111111111111", "cold" }, { "111111111111", "logs" },
+		{ "333333333333", "logs" }, { "111111111111", "cold" },
+		{ "111111111111", "" },
+	};
+	struct cw_run run;
+	struct cw_buf b = CW_BUF_INIT;
+	struct cw_metrics_in m = { NULL, 0, 1764126000, 1764126060, 0, 0, 0 };
+	size_t idx;
+
+	ck_assert_int_eq(cw_run_init(&run, "run"), 0);
+	for (size_t i = 0; i < sizeof(series) / sizeof(series[0]); i++) {
+		struct cw_target_id id = { (char *)series[i].acct, "", "us-east-1",
+					   (char *)series[i].bucket, (char *)series[i].metric,
+					   "Bytes", "", "" };
+		struct cw_series s;
+
+		ck_assert_int_eq(cw_series_init(&s, 86400, 86400, 3), 0);
+		ck_assert_int_eq(cw_run_add_series(&run, &id, &s, &idx), 0);
+	}
+	for (size_t i = 0; i < sizeof(unmeasured) / sizeof(unmeasured[0]); i++) {
+		struct cw_target_id id = { (char *)unmeasured[i].acct, "", "us-east-1",
+					   (char *)unmeasured[i].bucket, "m", "Bytes", "", "" };
+
+		ck_assert_int_eq(cw_run_add_unmeasured(&run, &id, "no metric", "enable it"), 0);
+	}
+	m.run = &run;
+	ck_assert_int_eq(cw_metrics_text(&b, &m), 0);
+	/* 222/logs, 111/logs, 111/data */
+	ck_assert_double_eq(value_of(cw_buf_str(&b), "cwsweep_buckets_watched"), 3);
+	/* and 111/cold, 333/logs */
+	ck_assert_double_eq(value_of(cw_buf_str(&b), "cwsweep_buckets_known"), 5);
+	cw_buf_release(&b);
+	cw_run_release(&run);
+}
+END_TEST
+
 START_TEST(test_last_success_carried)
 {
 	char *dir = cw_test_tmpdir(), *path = cw_asprintf("%s/cwsweep.prom", dir), *t;
@@ -154,6 +203,7 @@ static Suite *metrics_suite(void)
 	TCase *tc = tcase_create("metrics");
 
 	tcase_add_test(tc, test_text);
+	tcase_add_test(tc, test_bucket_counts);
 	tcase_add_test(tc, test_last_success_carried);
 	tcase_add_test(tc, test_skipped_runs);
 	suite_add_tcase(s, tc);

@@ -424,6 +424,88 @@ START_TEST(test_lean)
 }
 END_TEST
 
+/* cw_run_added lets the pool's lookup table go: a series added afterwards
+ * still shares the strings that are already there. */
+START_TEST(test_added_then_more)
+{
+	struct cw_run run;
+	double v[14];
+	char name[32];
+	size_t first, late;
+
+	for (size_t i = 0; i < 14; i++)
+		v[i] = 1e9;
+	ck_assert_int_eq(cw_run_init(&run, "analyze"), 0);
+	for (int i = 0; i < 2000; i++) { /* past the table's first growth */
+		snprintf(name, sizeof(name), "m%d", i);
+		add(&run, name, v, 14);
+	}
+	first = 0;
+	cw_run_added(&run);
+	cw_run_added(&run); /* twice is harmless */
+	late = add(&run, "m1999", v, 14);
+	ck_assert_ptr_eq(run.series[late].id.metric, run.series[1999].id.metric);
+	ck_assert_ptr_eq(run.series[late].id.bucket, run.series[first].id.bucket);
+	late = add(&run, "new one", v, 14);
+	ck_assert_str_eq(run.series[late].id.metric, "new one");
+	ck_assert_ptr_eq(run.series[add(&run, "new one", v, 14)].id.metric,
+			 run.series[late].id.metric);
+	ck_assert_str_eq(run.series[1234].id.metric, "m1234");
+	cw_run_release(&run);
+}
+END_TEST
+
+/* Exclusions are kept per series until it is judged, whatever the order in
+ * which series are excluded and judged; a lean run lets them go. */
+START_TEST(test_exclusions_apart)
+{
+	struct cw_run run;
+	double v[14];
+	size_t a, b, c;
+
+	for (size_t i = 0; i < 14; i++)
+		v[i] = 2e9;
+	v[13] = 9e11;
+	ck_assert_int_eq(cw_run_init(&run, "analyze"), 0);
+	run.lean = true;
+	a = add(&run, "a", v, 14);
+	b = add(&run, "b", v, 14);
+	c = add(&run, "c", v, 14);
+	ck_assert_int_eq(cw_run_exclude(&run, a, T0 + 13 * DAY, T0 + 14 * DAY, "sale"), 0);
+	ck_assert_int_eq(cw_run_exclude(&run, c, T0 + 13 * DAY, T0 + 14 * DAY, "migration"), 0);
+	ck_assert_int_eq(cw_run_exclude(&run, c, T0, T0 + 14 * DAY, "later reason"), 0);
+	ck_assert_int_eq(cw_run_exclude(&run, b, T0, T0 + DAY, "early"), 0);
+	ck_assert_uint_eq(run.nexcl, 3);
+	ck_assert_int_eq(cw_run_exclude(&run, 7, T0, T0 + DAY, "x"), CW_EINVAL);
+	ck_assert_int_eq(judge(&run, c, "threshold:limit=1e11", false), 0);
+	ck_assert_uint_eq(run.nexcl, 2);
+	ck_assert_int_eq(judge(&run, a, "threshold:limit=1e11", false), 0);
+	ck_assert_int_eq(judge(&run, b, "threshold:limit=1e11", false), 0);
+	ck_assert_uint_eq(run.nexcl, 0);
+	ck_assert_uint_eq(run.nresults, 3);
+	/* c: the first reason for a slot wins; a: excluded; b: its judged day is not */
+	ck_assert_int_eq(run.results[0].j.status, CW_STATUS_OK);
+	ck_assert_str_eq(run.results[0].note, "excluded: migration");
+	ck_assert_int_eq(run.results[1].j.status, CW_STATUS_OK);
+	ck_assert_str_eq(run.results[1].note, "excluded: sale");
+	ck_assert_int_eq(run.results[2].j.status, CW_STATUS_ANOMALY);
+	ck_assert_ptr_null(run.results[2].note);
+	/* the values of the excluded (ok) ones go, the anomaly's stay */
+	ck_assert_ptr_null(run.series[a].series.values);
+	ck_assert_ptr_nonnull(run.series[b].series.values);
+	/* a run that is not lean keeps them until it is released */
+	cw_run_release(&run);
+	ck_assert_int_eq(cw_run_init(&run, "analyze"), 0);
+	a = add(&run, "a", v, 14);
+	ck_assert_int_eq(cw_run_exclude(&run, a, T0 + 13 * DAY, T0 + 14 * DAY, "sale"), 0);
+	ck_assert_int_eq(judge(&run, a, "threshold:limit=1e11", false), 0);
+	ck_assert_uint_eq(run.nexcl, 1);
+	ck_assert_int_eq(judge(&run, a, "threshold:limit=1e11", false), 0);
+	ck_assert_str_eq(run.results[1].note, "excluded: sale");
+	cw_run_release(&run);
+}
+END_TEST
+
 /* Byte counts add up to the same totals whatever order the series come in. */
 START_TEST(test_sums_any_order)
 {
@@ -477,6 +559,8 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_sort_many);
 	tcase_add_test(tc, test_lean);
 	tcase_add_test(tc, test_sums_any_order);
+	tcase_add_test(tc, test_added_then_more);
+	tcase_add_test(tc, test_exclusions_apart);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicio.h"
 #include "err.h"
 #include "run.h"
 #include "state.h"
@@ -879,6 +880,33 @@ START_TEST(test_ack_file)
 }
 END_TEST
 
+/* The text for a state kept in S3 is the file's text, less the merge with
+ * what another writer put in the file since the load (S3's conditional
+ * write guards that instead). */
+START_TEST(test_state_text)
+{
+	struct cw_state st;
+	char err[CW_ERRBUF], *text = NULL, *file = NULL;
+	size_t len;
+
+	sweep(t0, 500);
+	ack_bucket("logs", t0 + 60, t0 + DAY, "until night 2");
+	ck_assert_int_eq(cw_state_load(&st, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(cw_state_text(&st, t0 + 60, &text), 0);
+	ck_assert_int_eq(cw_read_file(path, 1 << 20, &file, &len, err, sizeof(err)), 0);
+	ck_assert_str_eq(text, file);
+	free(text);
+	/* another writer's ack: the file keeps it on save, the text does not */
+	ack_bucket("thumbs", t0 + 90, 0, "launch");
+	ck_assert_int_eq(cw_state_text(&st, t0 + 60, &text), 0);
+	ck_assert_ptr_null(strstr(text, "thumbs"));
+	ck_assert_str_eq(text, file);
+	free(text);
+	free(file);
+	cw_state_release(&st);
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -888,6 +916,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_nights);
 	tcase_add_test(tc, test_ack);
 	tcase_add_test(tc, test_ack_file);
+	tcase_add_test(tc, test_state_text);
 	tcase_add_test(tc, test_ack_written_during_a_run);
 	tcase_add_test(tc, test_three_nights_in_memory);
 	tcase_add_test(tc, test_cooldown_zero_and_no_growth);
