@@ -168,9 +168,8 @@ struct work {
 	double *psrt;     /* the same, sorted per phase */
 	uint8_t *pcnt, *ppos;
 	double *med;      /* per phase median */
-	double medsum;
-	size_t medn;
-	double avg;       /* medsum / medn, 0 while medn is 0 */
+	double medsum;    /* of the medians of the phases with three values */
+	size_t medn;      /* how many phases those are */
 	struct flags {    /* flags of the last `shift` judged periods */
 		uint8_t *v;
 		size_t head, cnt, sum;
@@ -198,19 +197,29 @@ static inline void win_push(struct work *wk, size_t cap, double d)
 	wk->wsum += d;
 }
 
-static double profile(const struct cfg *c, const struct work *wk, size_t ph)
+/* S of a phase whose median is med, when the medians' sum is medsum over
+ * medn phases (medn 0 also for a phase without three values: S is 1) */
+static double profile(double med, double medsum, double medn)
 {
-	if (!c->weeks || wk->pcnt[ph] < 3 || !(wk->avg > 0))
+	double avg = medn != 0 ? medsum / medn : 0;
+	if (!(avg > 0))
 		return 1.0;
-	double m = wk->med[ph];
-	size_t a = ph ? ph - 1 : c->nphase - 1, z = ph + 1 == c->nphase ? 0 : ph + 1;
-	/* an hour of the week below both of its neighbours is the noise of a
-	 * median of `weeks` values, not a quiet hour: its neighbours' lower
-	 * median stands for it (a batch hour above them stays as it is) */
-	if (c->nphase > 7 && wk->pcnt[a] >= 3 && wk->pcnt[z] >= 3)
-		m = dmax(m, dmin(wk->med[a], wk->med[z]));
-	double f = m / wk->avg;
+	double f = med / avg;
 	return f < 0.1 ? 0.1 : f > 10 ? 10 : f;
+}
+
+/* The median that stands for phase ph: its own, but for an hour of the
+ * week below both of its neighbours, the lower of theirs.  A median of
+ * `weeks` (4) noisy values makes such a lone low hour by chance far more
+ * often than a bucket has a quiet hour; a batch hour above its neighbours
+ * stays as it is. */
+static inline double phase_median(const struct cfg *c, const struct work *wk, size_t ph)
+{
+	size_t a = ph ? ph - 1 : c->nphase - 1, z = ph + 1 == c->nphase ? 0 : ph + 1;
+
+	if (c->nphase > 7 && wk->pcnt[a] >= 3 && wk->pcnt[z] >= 3)
+		return dmax(wk->med[ph], dmin(wk->med[a], wk->med[z]));
+	return wk->med[ph];
 }
 
 static void profile_feed(const struct cfg *c, struct work *wk, size_t ph, double v)
@@ -236,14 +245,14 @@ static void profile_feed(const struct cfg *c, struct work *wk, size_t ph, double
 	if (n >= 3)
 		wk->medsum += m;
 	wk->med[ph] = m;
-	wk->avg = wk->medn ? wk->medsum / (double)wk->medn : 0;
 }
 
 /*
  * The profile takes every value, whatever the verdicts, so it runs ahead
  * of them, a chunk of slots at a time: each slot's factor S (the profile
- * before its own value joins) and its deseasonalised value v / S.  Its
- * divisions then overlap one another instead of waiting on each verdict.
+ * before its own value joins) and its deseasonalised value v / S.  First
+ * the values join, each slot noting what its S is made of; then the
+ * divisions, which no longer wait on one another nor on each verdict.
  */
 enum { CHUNK = 256 };
 
@@ -259,19 +268,32 @@ static void profile_ahead(const struct cfg *c, struct work *wk, const double *x,
 		}
 		return;
 	}
+	/* on a copy: its sums stay in registers instead of being reloaded
+	 * after each store to the arrays (which might have changed them) */
+	struct work w = *wk;
+	double med[CHUNK], sum[CHUNK], cnt[CHUNK];
 	for (size_t i = lo; i < hi; i++) {
 		double v = x[i];
 		size_t at = ph;
 		ph = ph + 1 == c->nphase ? 0 : ph + 1;
+		if (isnan(v))
+			continue;
+		med[i - lo] = phase_median(c, &w, at);
+		sum[i - lo] = w.medsum;
+		cnt[i - lo] = w.pcnt[at] < 3 ? 0 : (double)w.medn;
+		profile_feed(c, &w, at, v);
+	}
+	*wk = w;
+	*phase = ph;
+	for (size_t i = lo; i < hi; i++) {
+		double v = x[i];
 		wk->dval[i] = NAN;
 		if (isnan(v))
 			continue;
-		double S = profile(c, wk, at);
+		double S = profile(med[i - lo], sum[i - lo], cnt[i - lo]);
 		sfac[i - lo] = S;
 		wk->dval[i] = v / S;
-		profile_feed(c, wk, at, v);
 	}
-	*phase = ph;
 }
 
 static size_t phase_of(const struct cw_series *s, size_t i, const struct cfg *c)
@@ -603,21 +625,21 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 			 * that is not sparse: halfway to b / ratio, and beyond one
 			 * robust deviation (not just below the median when ratio
 			 * is 1) */
-			bool far = !sparse && c.dir != CW_DIR_BOTH &&
+			bool far = !sparse & (c.dir != CW_DIR_BOTH) &
 				   (c.dir == CW_DIR_UP ? v < b - 0.5 * (b - lo0)
 						       : v > b + 0.5 * (hi0 - b));
-			if (maybe || far || i >= from) {
+			if (i >= from || (maybe | far)) {
 				double m = c.pct == 50 ? L0 : cw_sorted_quantile(wk.srt, wk.cnt, qmid);
 				sd = dmax(MAD_NORMAL * cw_sorted_mad(wk.srt, wk.cnt, m, &wk.mad_at), c.floor * L) * S;
 				lim = up ? dmax(hi0, b + c.k * sd) : dmin(lo0, b - c.k * sd);
 			}
-			bool elevated = maybe && (up ? v > b + 0.5 * (lim - b) : v < b - 0.5 * (b - lim));
+			bool elevated = maybe & (up ? v > b + 0.5 * (lim - b) : v < b - 0.5 * (b - lim));
 			bool anomalous = up ? v > lim : v < lim;
-			wk.peak[i] = 1 + (up && v > hi0 && v > c.ratio * b);
+			wk.peak[i] = 1 + (up & (v > hi0) & (v > c.ratio * b));
 			j.baseline = b;
 			j.limit = lim;
 			j.status = CW_STATUS_OK;
-			bool low = far && (c.dir == CW_DIR_UP ? v < b - sd : v > b + sd);
+			bool low = far & (c.dir == CW_DIR_UP ? v < b - sd : v > b + sd);
 			flags_push(&wk.high, c.shift, elevated);
 			flags_push(&wk.low, c.shift, low);
 

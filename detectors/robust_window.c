@@ -13,6 +13,8 @@
 #define SHORT CW_SORTED_SHORT
 #define BLOCK 16
 #define LONG 2048
+/* The MAD's split is looked for this many places either way of the last
+ * one before a search */
 
 /* First index of sorted a[0..n) whose value is not below x; branchless
  * halving (a conditional move, no jump), so noisy data costs no
@@ -54,13 +56,17 @@ static size_t count_block(const double *a, double x)
 	cw_v2d vx = { x, x };
 	cw_v2l c1 = { 0, 0 }, c2 = { 0, 0 };
 
-	for (size_t k = 0; k < BLOCK; k += 4) {
-		cw_v2d e, f;
-		memcpy(&e, a + k, sizeof(e));
-		memcpy(&f, a + k + 2, sizeof(f));
-		c1 += e < vx;
-		c2 += f < vx;
-	}
+	cw_v2d e[BLOCK / 2];
+
+	memcpy(e, a, sizeof(e)); /* the whole block, then no loop to run */
+	c1 += e[0] < vx;
+	c2 += e[1] < vx;
+	c1 += e[2] < vx;
+	c2 += e[3] < vx;
+	c1 += e[4] < vx;
+	c2 += e[5] < vx;
+	c1 += e[6] < vx;
+	c2 += e[7] < vx;
 	c1 += c2;
 	return (size_t)-(c1[0] + c1[1]);
 }
@@ -87,13 +93,22 @@ static size_t rank_blocks(const double *a, size_t n, double x)
 	return at + count_block(a + at, x);
 }
 
-/* rank_blocks of two values: one pass over the blocks' last values. */
+/* rank_blocks of two values: one pass over the blocks' last values, two
+ * of them at a time. */
 static void rank_blocks2(const double *a, size_t n, double x, double y, size_t *ix,
 			 size_t *iy)
 {
-	size_t cx = 0, cy = 0;
+	cw_v2d vx = { x, x }, vy = { y, y };
+	cw_v2l c1 = { 0, 0 }, c2 = { 0, 0 };
+	size_t k = BLOCK - 1;
 
-	for (size_t k = BLOCK - 1; k < n; k += BLOCK) {
+	for (; k + BLOCK < n; k += 2 * BLOCK) {
+		cw_v2d e = { a[k], a[k + BLOCK] };
+		c1 += e < vx;
+		c2 += e < vy;
+	}
+	size_t cx = (size_t)-(c1[0] + c1[1]), cy = (size_t)-(c2[0] + c2[1]);
+	if (k < n) {
 		cx += a[k] < x;
 		cy += a[k] < y;
 	}
@@ -151,8 +166,10 @@ void cw_sorted_replace_long(double *a, size_t n, double old, double x)
  * right: a[r+j] - m), so the k-th smallest distance is the k-th of two
  * sorted arrays: a binary search, O(log n).  One value of the window
  * changes between two slots, so the split between the two sides hardly
- * moves: the search starts from the last one (`hint`) and looks a few
- * places either way before it halves what is left.
+ * moves: the search starts from the last one (`hint`).  On uniform noise
+ * it moves at most one place more than 9 times in 10, so the four
+ * comparisons around it are made at once and settle it without a jump;
+ * otherwise it looks a few places either way, then halves what is left.
  */
 struct sides {
 	const double *a;
@@ -171,8 +188,8 @@ static bool a_below(const struct sides *sd, size_t k, size_t i)
 }
 
 /* The k-th and (k+1)-th (0-based) smallest distances, in one search. */
-static void kth_distances(const struct sides *sd, size_t k, size_t *hint, double *kth,
-			  double *next)
+static inline __attribute__((always_inline)) void
+kth_distances(const struct sides *sd, size_t k, size_t *hint, double *kth, double *next)
 {
 	size_t na = sd->l, nb = sd->n - sd->r;
 	size_t lo = k + 1 > nb ? k + 1 - nb : 0, hi = k + 1 < na ? k + 1 : na;
@@ -180,6 +197,16 @@ static void kth_distances(const struct sides *sd, size_t k, size_t *hint, double
 	 * none): narrow [lo, hi] around the last one */
 	size_t h = *hint < lo ? lo : *hint > hi ? hi : *hint;
 	int steps = 4;
+	if (h >= lo + 2 && h + 1 < hi && isfinite(sd->m)) {
+		/* most often the split moved one place at most: the
+		 * comparisons around it at once, without a jump each */
+		size_t below = (size_t)a_below(sd, k, h - 2) + a_below(sd, k, h - 1) +
+			       a_below(sd, k, h) + a_below(sd, k, h + 1);
+		if (below > 0 && below < 4) {
+			lo = h - 2 + below;
+			goto found;
+		}
+	}
 	if (h < hi && a_below(sd, k, h)) {
 		lo = h + 1;
 		while (steps-- > 0 && lo < hi && a_below(sd, k, lo))
@@ -199,6 +226,7 @@ static void kth_distances(const struct sides *sd, size_t k, size_t *hint, double
 		lo = right ? i + 1 : lo;
 		hi = right ? hi : i;
 	}
+found:;
 	size_t i = lo, j = k + 1 - lo;
 	*hint = lo;
 	double x = i > 0 ? side_a(sd, i - 1) : -INFINITY;

@@ -20,6 +20,7 @@
 #define CW_ROBUST_WINDOW_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 /* First index of sorted a[0..n) whose value is not below x. */
@@ -32,6 +33,9 @@ void cw_sorted_insert(double *a, size_t n, double x);
 
 /* Windows up to this many values count ranks in one pass over them all. */
 #define CW_SORTED_SHORT 48
+/* ... and up to this many move their values without a jump (robust's
+ * weekly profile: 4 or 8 values a phase). */
+#define CW_SORTED_TINY 8
 
 typedef double cw_v2d __attribute__((vector_size(16)));
 typedef long long cw_v2l __attribute__((vector_size(16)));
@@ -74,6 +78,33 @@ static inline void cw_count_below2(const double *a, size_t n, double x, double y
 /* cw_sorted_replace of a window longer than CW_SORTED_SHORT. */
 void cw_sorted_replace_long(double *a, size_t n, double old, double x);
 
+/* cw_sorted_replace of a window of up to CW_SORTED_TINY values.  How far
+ * the values move is noise: each place takes its own value or a
+ * neighbour's, chosen by masks (the bits are moved as integers), without a
+ * jump. */
+static inline __attribute__((always_inline)) void cw_sorted_replace_tiny(double *a, size_t n,
+									   double old, double x)
+{
+	uint64_t prev = 0, cur, nxt, v;
+	size_t i, p;
+
+	cw_count_below2(a, n, old, x, &i, &p);
+	p -= old < x; /* i: where old is; p: where x goes once old left */
+	/* places [i, p) take the next value, (p, i] the one before */
+	size_t nl = (p - i) & -(size_t)(p > i), nr = (i - p) & -(size_t)(i > p);
+	memcpy(&cur, a, sizeof(cur));
+	for (size_t q = 0; q < n; q++) {
+		uint64_t left = -(uint64_t)(q - i < nl);
+		uint64_t right = -(uint64_t)(q - p - 1 < nr);
+		memcpy(&nxt, a + (q + 1 < n ? q + 1 : q), sizeof(nxt));
+		v = (nxt & left) | (prev & right) | (cur & ~(left | right));
+		memcpy(a + q, &v, sizeof(v));
+		prev = cur;
+		cur = nxt;
+	}
+	a[p] = x;
+}
+
 /* Sorted a[0..n): replace the first value equal to `old` (present) by x;
  * only the values ranked between the two move.  Short windows are done
  * here, inline: a loop costs less than the calls. */
@@ -83,6 +114,17 @@ static inline void cw_sorted_replace(double *a, size_t n, double old, double x)
 
 	if (n > CW_SORTED_SHORT) {
 		cw_sorted_replace_long(a, n, old, x);
+		return;
+	}
+	if (n <= CW_SORTED_TINY) {
+		/* robust's profile: 4 or 8 values (hourly, daily), known
+		 * here so that the loops unroll */
+		if (n == 4)
+			cw_sorted_replace_tiny(a, 4, old, x);
+		else if (n == 8)
+			cw_sorted_replace_tiny(a, 8, old, x);
+		else
+			cw_sorted_replace_tiny(a, n, old, x);
 		return;
 	}
 	cw_count_below2(a, n, old, x, &i, &p);
