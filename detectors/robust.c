@@ -15,7 +15,11 @@
  *             that phase / the mean of those medians over all phases,
  *             clamped to [0.1, 10]; 1 until a phase has three values (a
  *             median of three ignores one outlier), and 1
- *             for periods under an hour or over a day (no profile).
+ *             for periods under an hour or over a day (no profile).  An
+ *             hour of the week whose median is below both of its
+ *             neighbours' takes the lower of theirs: with four values a
+ *             phase, such a lone low hour is noise far more often than a
+ *             quiet hour, and it made false alerts every week.
  *   level     L = the `percentile` of the last `window` worth of accepted
  *             values, each divided by its S when it was accepted.
  *   expected  b = L x S(phase of the judged slot).
@@ -44,7 +48,11 @@
  * new level.  A level on the side not judged (for `up`: 5/7 of the periods
  * below both halfway to b / ratio and one robust deviation under b: a
  * drop, or a shift that went back) restarts the window the same way,
- * silently: the next spike is judged against the new normal.
+ * silently: the next spike is judged against the new normal.  Until a
+ * window restarted at a higher level is full again, such low values do
+ * not feed it: mixed in, the values of a shift that went back (a ramp
+ * accepted as a shift) made a window of two levels whose MAD hid that
+ * they were low, and the level came down over weeks.
  *
  * Recurring peaks (periods of a day or less): a would-be anomaly whose
  * place in the month (the same day counted from the month's end, the same
@@ -57,7 +65,10 @@
  * `peak_factor` x the largest of those past peaks (0 turns this off); the
  * comparison is made with the weekly profile divided out.  A past peak
  * explains one place of a month (a job runs once: the 1st business day's
- * peaks do not also make the 3rd of the month recurring).
+ * peaks do not also make the 3rd of the month recurring).  A month's last
+ * day is the same day of the month only for another month's last day
+ * (April 30's job does not make July 30 recurring), and the peaks of an
+ * episode with three peaks over two days or more are no job's run.
  *
  * min_history defaults to 3 weeks, when every phase of the profile has the
  * three values it needs.  Assumes non-negative data (bytes, requests).
@@ -197,6 +208,20 @@ static double profile(double med, double medsum, double medn)
 	return f < 0.1 ? 0.1 : f > 10 ? 10 : f;
 }
 
+/* The median that stands for phase ph: its own, but for an hour of the
+ * week below both of its neighbours, the lower of theirs.  A median of
+ * `weeks` (4) noisy values makes such a lone low hour by chance far more
+ * often than a bucket has a quiet hour; a batch hour above its neighbours
+ * stays as it is. */
+static inline double phase_median(const struct cfg *c, const struct work *wk, size_t ph)
+{
+	size_t a = ph ? ph - 1 : c->nphase - 1, z = ph + 1 == c->nphase ? 0 : ph + 1;
+
+	if (c->nphase > 7 && wk->pcnt[a] >= 3 && wk->pcnt[z] >= 3)
+		return dmax(wk->med[ph], dmin(wk->med[a], wk->med[z]));
+	return wk->med[ph];
+}
+
 static void profile_feed(const struct cfg *c, struct work *wk, size_t ph, double v)
 {
 	double *ring = wk->prof + ph * c->weeks;
@@ -253,7 +278,7 @@ static void profile_ahead(const struct cfg *c, struct work *wk, const double *x,
 		ph = ph + 1 == c->nphase ? 0 : ph + 1;
 		if (isnan(v))
 			continue;
-		med[i - lo] = w.med[at];
+		med[i - lo] = phase_median(c, &w, at);
 		sum[i - lo] = w.medsum;
 		cnt[i - lo] = w.pcnt[at] < 3 ? 0 : (double)w.medn;
 		profile_feed(c, &w, at, v);
@@ -371,8 +396,9 @@ static bool recurring(const struct cfg *c, struct work *wk,
 			int dim2 = days_in_month(y2, m2), d2;
 			if (anchor == 0)
 				d2 = dim2 - (dim - d);
-			else if (anchor == 1)
-				d2 = d <= dim2 ? d : 0;
+			else if (anchor == 1) /* a month's last day stands
+						* for the last day only */
+				d2 = d < dim2 || (d == dim2 && d == dim) ? d : 0;
 			else
 				d2 = bo ? nth_business(y2, m2, bo) : 0;
 			if (d2 < 1 || d2 > dim2)
@@ -519,6 +545,17 @@ static void relevel(struct work *wk, const struct cfg *c, size_t i, const struct
 	wk->low.cnt = wk->low.sum = wk->low.head = 0;
 }
 
+/* An episode with three peaks over two days or more is no month's job
+ * run: its peaks so far (slots ep_start..i, walked once; the later ones are
+ * unmarked as they come) are no peaks a recurring one could stand on.  Two
+ * peaks a day apart may be a busy day next to the job. */
+static void unpeak(struct work *wk, size_t ep_start, size_t i)
+{
+	for (size_t k = ep_start; k <= i; k++)
+		if (wk->peak[k] == 2)
+			wk->peak[k] = 1;
+}
+
 static int robust_run(const void *state, const double *p, const struct cw_series *s,
 		      size_t from, size_t to,
 		      int (*emit)(void *ctx, const struct cw_judgement *j), void *ctx)
@@ -527,6 +564,9 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 	struct cfg c;
 	struct work wk;
 	bool open = false;
+	bool ep_many = false; /* the episode held three peaks over two days: no job run */
+	unsigned ep_peaks = 0;
+	bool fresh = false; /* the window restarted at a higher level, not yet full */
 	size_t ep_start = 0;
 	uint32_t ep_len = 0;
 	double ep_peak = 0;
@@ -613,12 +653,21 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 			} else if (open) {
 				j.status = CW_STATUS_ANOMALY;
 				ep_len++;
+				if (ep_many && wk.peak[i] == 2)
+					wk.peak[i] = 1;
+				else if (wk.peak[i] == 2 && ++ep_peaks >= 3 &&
+					 (int64_t)(i - ep_start) * s->period >= 2 * DAYS) {
+					unpeak(&wk, ep_start, i);
+					ep_many = true;
+				}
 				if (up ? v > ep_peak : v < ep_peak)
 					ep_peak = v;
 				accept = false;
 			} else if (anomalous) {
 				j.status = CW_STATUS_ANOMALY;
 				open = true;
+				ep_many = false;
+				ep_peaks = wk.peak[i] == 2;
 				ep_start = i;
 				ep_len = 1;
 				ep_peak = v;
@@ -629,9 +678,12 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 				j.episode_len = ep_len;
 				j.episode_peak = ep_peak;
 			}
+			if (low && fresh) /* the shift going back: not its level */
+				accept = false;
 			if (elevated && wk.high.sum >= need && wk.high.cnt == c.shift) {
 				/* most of the recent history sits at a new level */
 				relevel(&wk, &c, i, &wk.high);
+				fresh = true;
 				accept = false;
 				open = false;
 				j.status = CW_STATUS_ANOMALY;
@@ -640,11 +692,14 @@ static int robust_run(const void *state, const double *p, const struct cw_series
 				/* ... or at one on the side not judged (a drop, or a
 				 * shift that went back): the new normal, silently */
 				relevel(&wk, &c, i, &wk.low);
+				fresh = false;
 				accept = false;
 			}
 		}
-		if (accept)
+		if (accept) {
 			win_push(&wk, c.w, wk.dval[i]);
+			fresh = fresh && wk.cnt < c.w;
+		}
 		if (i >= from) {
 			if (!isnan(j.baseline)) /* divided only for what is emitted */
 				j.score = j.baseline != 0 ? v / j.baseline : NAN;

@@ -90,6 +90,36 @@ START_TEST(test_profile_hour_of_week)
 }
 END_TEST
 
+/*
+ * An hour of the week below both of its neighbours is noise of a median of
+ * four values: 100 every hour for five weeks, 60 every Monday at 14:00,
+ * and 160 on the last Monday at 14:00.  Its neighbours' median (100)
+ * stands for the phase: the expected value is 100 (the profile's mean of
+ * medians cancels out), the limit max(2.5 x 100, 100 + 7 x 0.1 x 100) =
+ * 250, and 160 is ok.  Without it the expected value would be 60 and the
+ * limit 150.  A Monday 14:00 at 300 is still an anomaly.
+ */
+START_TEST(test_profile_lone_dip)
+{
+	size_t n = 35 * 24, last = 28 * 24 + 14;
+	double *v = malloc(n * sizeof(double));
+	for (size_t i = 0; i < n; i++)
+		v[i] = i % (7 * 24) == 14 ? 60 : 100;
+	v[last] = 160;
+	struct got g = judge_all("robust", v, n, MONDAY, HOUR);
+	ck_assert_uint_eq(g.n, n);
+	ck_assert_int_eq(g.j[last].status, CW_STATUS_OK);
+	ck_near(g.j[last].baseline, 100);
+	ck_near(g.j[last].limit, 250);
+	free(g.j);
+	v[last] = 300;
+	g = judge_all("robust", v, n, MONDAY, HOUR);
+	ck_assert_int_eq(g.j[last].status, CW_STATUS_ANOMALY);
+	free(g.j);
+	free(v);
+}
+END_TEST
+
 /* ---- scale -------------------------------------------------------------- */
 
 static int cmp_double(const void *a, const void *b)
@@ -336,6 +366,46 @@ START_TEST(test_shift_keeps_the_new_level_only)
 }
 END_TEST
 
+/*
+ * A shift that went back, with a scale its ramp inflated: 100 a day, a
+ * ramp 300, 600, 1000, 1400, 1600 (days 40..44: a level shift at 44, the
+ * window restarts from those five), 1500 on days 45..47 (accepted), then
+ * 100 again.  On day 48 the window is 300, 600, 1000, 1400, 1500 x 3,
+ * 1600: level 1450, MAD 100, scale max(1.4826 x 100, 0.1 x 1450) =
+ * 148.26; 100 is below halfway to 1450 / 2.5 (1015) and beyond one robust
+ * deviation: low.  Values that low do not feed a window restarted at a
+ * higher level: mixed into it, they would make it two levels whose MAD
+ * (then 550 and more) hides that the next days are low.  So days 48..52
+ * leave the window as it is, day 52 is the fifth low day of the seven
+ * since the shift (46..52), the window restarts from those five, and day
+ * 53 is judged against 100 again: 500 on day 54 is an anomaly (limit
+ * 250), where the mixed window still expected 450, limit 3563.
+ */
+START_TEST(test_shift_went_back)
+{
+	double v[56];
+	for (size_t i = 0; i < 56; i++)
+		v[i] = 100;
+	const double up[] = { 300, 600, 1000, 1400, 1600, 1500, 1500, 1500 };
+	for (size_t i = 0; i < 8; i++)
+		v[40 + i] = up[i];
+	v[54] = 500;
+	struct got g = judge_all("robust:weeks=0", v, 56, MONDAY, DAY);
+	ck_assert_str_eq(g.j[44].kind, "level_shift");
+	ck_near(g.j[48].baseline, 1450);
+	ck_near(g.j[48].limit, 3625);
+	for (size_t i = 48; i < 53; i++) {
+		ck_assert_int_eq(g.j[i].status, CW_STATUS_OK);
+		ck_near(g.j[i].baseline, 1450);
+	}
+	ck_near(g.j[53].baseline, 100);
+	ck_assert_int_eq(g.j[54].status, CW_STATUS_ANOMALY);
+	ck_near(g.j[54].baseline, 100);
+	ck_near(g.j[54].limit, 250);
+	free(g.j);
+}
+END_TEST
+
 /* ---- recurring peaks ---------------------------------------------------- */
 
 /* Days since 1970 of 2025-01-01. */
@@ -465,6 +535,97 @@ START_TEST(test_recurring_inside_episode)
 	ck_near(g.j[120].episode_peak, 400);
 	ck_near(g.j[120].baseline, 100);
 	free(g.j);
+}
+END_TEST
+
+/*
+ * A month's last day stands for the last day only: 100 a day, 1000 on the
+ * last day of January to June and on 2025-07-30 and 07-31.  The 30th of
+ * July is not the month's end; the same day of the month held peaks in
+ * June and April, but those were their months' last days (recurring as
+ * such), so they do not make the 30th of a 31-day month recurring: July
+ * 30 alerts.  The business-day anchor does not explain it either (July 30
+ * is the 22nd business day; of the last three months only April's 22nd,
+ * the 30th, held a peak, and it recurred as a month's end: 1 of 2 seen,
+ * not established there).  July 31, the job's day, stays recurring.
+ */
+START_TEST(test_recurring_month_end_alias)
+{
+	const int days[] = { 30, 58, 89, 119, 150, 180, 210, 211 }; /* Jan 31 .. Jul 31 */
+	double v[212];
+	for (size_t i = 0; i < 212; i++)
+		v[i] = 100;
+	for (size_t k = 0; k < 8; k++)
+		v[days[k]] = 1000;
+	struct got g = judge_all("robust:weeks=0", v, 212, (int64_t)JAN1 * DAY, DAY);
+	for (size_t k = 1; k < 6; k++) {
+		ck_assert_int_eq(g.j[days[k]].status, CW_STATUS_OK);
+		ck_assert_str_eq(g.j[days[k]].kind, "recurring_peak");
+	}
+	ck_assert_int_eq(g.j[210].status, CW_STATUS_ANOMALY);
+	ck_assert_ptr_null(g.j[210].kind);
+	ck_assert_int_eq(g.j[211].status, CW_STATUS_OK);
+	ck_assert_str_eq(g.j[211].kind, "recurring_peak");
+	free(g.j);
+}
+END_TEST
+
+/*
+ * An episode with three peaks over two days or more is no month's job:
+ * 100 a day, 1000 on 2025-01-14..16 (days 13..15), on 02-14..16 and on
+ * 03-14.  February 14's only past month held a peak on the 14th, but it
+ * was the first of an episode's three: February 14 alerts (1 of 1 made
+ * all three days recurring), and so does March 14, a one-day spike on a
+ * day of the month where two such episodes peaked.  Two peaks a day apart
+ * are still a job's run: a busy 30 January (400) before the job on the
+ * 31st (1000) leaves February 28's run recurring.  Hourly, a job of three
+ * hours at 02:00 on the 1st of February and of March is recurring the
+ * second time.
+ */
+START_TEST(test_recurring_not_from_episodes)
+{
+	double v[80];
+	for (size_t i = 0; i < 80; i++)
+		v[i] = 100;
+	const int days[] = { 13, 14, 15, 44, 45, 46, 72 };
+	for (size_t k = 0; k < 7; k++)
+		v[days[k]] = 1000;
+	struct got g = judge_all("robust:weeks=0", v, 80, (int64_t)JAN1 * DAY, DAY);
+	ck_assert_int_eq(g.j[13].status, CW_STATUS_ANOMALY);
+	ck_assert_uint_eq(g.j[15].episode_len, 3);
+	ck_assert_int_eq(g.j[44].status, CW_STATUS_ANOMALY);
+	ck_assert_ptr_null(g.j[44].kind);
+	ck_assert_uint_eq(g.j[46].episode_len, 3);
+	ck_assert_int_eq(g.j[72].status, CW_STATUS_ANOMALY);
+	ck_assert_ptr_null(g.j[72].kind);
+	free(g.j);
+
+	for (size_t i = 0; i < 80; i++)
+		v[i] = 100;
+	v[29] = 400;
+	v[30] = v[58] = 1000;
+	g = judge_all("robust:weeks=0", v, 80, (int64_t)JAN1 * DAY, DAY);
+	ck_assert_uint_eq(g.j[30].episode_len, 2);
+	ck_assert_int_eq(g.j[58].status, CW_STATUS_OK);
+	ck_assert_str_eq(g.j[58].kind, "recurring_peak");
+	free(g.j);
+
+	/* hourly, 2025-01-02 .. 03-01 04:00: March's run has one past month */
+	size_t n = 58 * 24 + 5, feb1 = 30 * 24, mar1 = 58 * 24;
+	double *h = malloc(n * sizeof(double));
+	for (size_t i = 0; i < n; i++)
+		h[i] = 100;
+	for (size_t k = 2; k < 5; k++)
+		h[feb1 + k] = h[mar1 + k] = 1000;
+	g = judge_all("robust:weeks=0", h, n, (int64_t)(JAN1 + 1) * DAY, HOUR);
+	ck_assert_int_eq(g.j[feb1 + 2].status, CW_STATUS_ANOMALY);
+	ck_assert_uint_eq(g.j[feb1 + 4].episode_len, 3);
+	for (size_t k = 2; k < 5; k++) {
+		ck_assert_int_eq(g.j[mar1 + k].status, CW_STATUS_OK);
+		ck_assert_str_eq(g.j[mar1 + k].kind, "recurring_peak");
+	}
+	free(g.j);
+	free(h);
 }
 END_TEST
 
@@ -694,6 +855,7 @@ static Suite *robust_suite(void)
 	TCase *tc = tcase_create("robust");
 	tcase_add_test(tc, test_profile_day_of_week);
 	tcase_add_test(tc, test_profile_hour_of_week);
+	tcase_add_test(tc, test_profile_lone_dip);
 	tcase_add_test(tc, test_scale_floor_and_mad);
 	tcase_add_test(tc, test_sparse);
 	tcase_add_test(tc, test_episode);
@@ -701,8 +863,11 @@ static Suite *robust_suite(void)
 	tcase_add_test(tc, test_recurring_peak);
 	tcase_add_test(tc, test_recurring_established);
 	tcase_add_test(tc, test_recurring_inside_episode);
+	tcase_add_test(tc, test_recurring_month_end_alias);
+	tcase_add_test(tc, test_recurring_not_from_episodes);
 	tcase_add_test(tc, test_shift_keeps_the_new_level_only);
 	tcase_add_test(tc, test_drop_is_the_new_normal);
+	tcase_add_test(tc, test_shift_went_back);
 	tcase_add_test(tc, test_period_defaults);
 	tcase_add_test(tc, test_dollar_gate);
 	tcase_add_test(tc, test_exclusions);
