@@ -489,17 +489,19 @@ int cw_cmd_merge(int argc, char **argv)
 		return CW_EXIT_USAGE;
 	if (quiet)
 		cw_log_set_level(CW_LOG_QUIET);
-	if (inv_path && (code = inventory_settings(inv_path, &set)) != 0)
-		return code;
-	if (!metrics_file)
-		metrics_file = set.metrics_file;
-	if (!heartbeat_env)
-		heartbeat_env = set.heartbeat_env;
-
 	cw_state_init(&state);
 	if (cw_run_init(&run, "merge"))
 		return CW_EXIT_PARTIAL;
 	working = true; /* from here, a failure is told like a run's (see out) */
+	/* an inventory that does not load still leaves its exit code in the
+	 * metrics file given on the command line (as `run` does) */
+	if (inv_path && (code = inventory_settings(inv_path, &set)) != 0)
+		goto out;
+	code = CW_EXIT_PARTIAL;
+	if (!metrics_file)
+		metrics_file = set.metrics_file;
+	if (!heartbeat_env)
+		heartbeat_env = set.heartbeat_env;
 	/* S3 prefixes are listed first: a wrong one stops merge before any read */
 	if (cw_merge_src_open(&src, argv + optind, (size_t)(argc - optind), region, &transient,
 			      err, sizeof(err))) {

@@ -426,6 +426,15 @@ class HandOff(unittest.TestCase):
         pings = self.fake.get("/_pings")["pings"][pings0:]
         self.assertEqual([x["path"] for x in pings],
                          ["/ping/merge-set-2/fail", "/ping/merge-set-2"])
+        # an inventory that does not load: exit 2, still in the metrics file
+        # named on the command line, the last success kept
+        ok_at = m["cwsweep_last_success_timestamp_seconds"]
+        p, out = self.merge(url, "--metrics-file", metrics, "-i",
+                            os.path.join(self.tmp, "nope.yaml"), "--no-slack", extra=hb)
+        self.assert_nothing_written(p, out, 2, "-i")
+        m = parse_metrics(metrics)
+        self.assertEqual(m["cwsweep_last_run_exit_code"], 2)
+        self.assertEqual(m["cwsweep_last_success_timestamp_seconds"], ok_at)
 
     def test_shards_started_on_either_side_of_midnight_judge_one_day(self):
         """A pod rescheduled after midnight, a child queued for hours: with
